@@ -1,0 +1,33 @@
+# Third-party dependencies, found the standard way.
+find_package(Threads REQUIRED)
+
+# SystemC: its CMake package when present, else pkg-config (Debian ships only the latter).
+find_package(SystemCLanguage CONFIG QUIET)
+if(SystemCLanguage_FOUND AND TARGET SystemC::systemc)
+  message(STATUS "SystemC: CMake package ${SystemCLanguage_VERSION}")
+else()
+  find_package(PkgConfig REQUIRED)
+  pkg_check_modules(SYSTEMC REQUIRED IMPORTED_TARGET systemc)
+  message(STATUS "SystemC: pkg-config ${SYSTEMC_VERSION}")
+  add_library(memplast_systemc INTERFACE)
+  target_link_libraries(memplast_systemc INTERFACE PkgConfig::SYSTEMC Threads::Threads)
+  # Include as SYSTEM so SystemC's own warnings stay out of our builds.
+  get_target_property(_sc_inc PkgConfig::SYSTEMC INTERFACE_INCLUDE_DIRECTORIES)
+  if(_sc_inc)
+    target_include_directories(memplast_systemc SYSTEM INTERFACE ${_sc_inc})
+  endif()
+  add_library(SystemC::systemc ALIAS memplast_systemc)
+endif()
+
+find_package(fmt REQUIRED)
+find_package(nlohmann_json 3.9 REQUIRED)
+find_package(CLI11 REQUIRED)
+find_package(Eigen3 3.3 REQUIRED NO_MODULE)
+find_package(ZLIB REQUIRED)
+find_package(Boost 1.71 REQUIRED)
+if(MEMPLAST_BUILD_TESTS)
+  find_package(GTest REQUIRED)
+endif()
+if(MEMPLAST_BUILD_BENCHMARKS)
+  find_package(benchmark REQUIRED)
+endif()

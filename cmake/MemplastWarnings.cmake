@@ -1,0 +1,17 @@
+# Warnings for project code only (third-party headers are SYSTEM includes).
+add_library(memplast_warnings INTERFACE)
+target_compile_options(memplast_warnings INTERFACE
+  -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Woverloaded-virtual
+  -Wcast-align -Wnull-dereference -Wdouble-promotion -Wformat=2 -Wimplicit-fallthrough)
+if(MEMPLAST_WERROR)
+  target_compile_options(memplast_warnings INTERFACE -Werror)
+endif()
+
+# memplast_add_library(name ALIAS alias SOURCES ... DEPS ...)
+function(memplast_add_library name)
+  cmake_parse_arguments(A "" "ALIAS" "SOURCES;DEPS;PRIVATE_DEPS" ${ARGN})
+  add_library(${name} STATIC ${A_SOURCES})
+  add_library(memplast::${A_ALIAS} ALIAS ${name})
+  target_include_directories(${name} PUBLIC ${PROJECT_SOURCE_DIR}/models ${PROJECT_SOURCE_DIR})
+  target_link_libraries(${name} PUBLIC ${A_DEPS} PRIVATE memplast_warnings ${A_PRIVATE_DEPS})
+endfunction()

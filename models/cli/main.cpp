@@ -1,0 +1,29 @@
+// memplast: a cycle-approximate SystemC/TLM-2.0 model of a memristive
+// continual-learning accelerator. This is the single entry point.
+#include <exception>
+#include <iostream>
+
+#include <fmt/format.h>
+
+#include "cli/cli.hpp"
+#include "common/schema.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"memplast: cycle-approximate model of a memristive continual-learning accelerator"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "memplast 0.1.0");
+  memplast::cli::add_config_command(app);
+  // @@CLI_REGISTER@@
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const memplast::cfg::ConfigError& e) {
+    std::cerr << "memplast: configuration error: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "memplast: error: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}

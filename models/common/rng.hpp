@@ -1,0 +1,120 @@
+// Seeded random streams. One global seed in the configuration; each module (and,
+// where needed, each cell) derives its own stream from that seed and its name, so
+// adding a module or reordering draws in one module never changes another's stream.
+// The generator (xoshiro256++) and the distributions are our own code, so a seed
+// gives the same numbers on every platform and standard library.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <string_view>
+
+namespace memplast {
+
+constexpr std::uint64_t splitmix64(std::uint64_t& state) {
+  std::uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
+  z = (z ^ (z >> 30U)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27U)) * 0x94D049BB133111EBULL;
+  return z ^ (z >> 31U);
+}
+
+// FNV-1a over the name, then mixed: a stable 64-bit hash of a module name.
+constexpr std::uint64_t name_hash(std::string_view name) {
+  std::uint64_t h = 0xCBF29CE484222325ULL;
+  for (char c : name) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 0x100000001B3ULL;
+  }
+  return h;
+}
+
+// Seed of the stream named `name` (e.g. "top.tile3.device"), optionally indexed
+// (e.g. per cell), under the global seed.
+constexpr std::uint64_t derive_seed(std::uint64_t global_seed, std::string_view name,
+                                    std::uint64_t index = 0) {
+  std::uint64_t s = global_seed ^ name_hash(name);
+  std::uint64_t a = splitmix64(s);
+  s = a ^ (index * 0xD1B54A32D192ED03ULL);
+  return splitmix64(s);
+}
+
+class Rng {
+ public:
+  Rng() : Rng(0) {}
+  explicit Rng(std::uint64_t seed) { reseed(seed); }
+  Rng(std::uint64_t global_seed, std::string_view name, std::uint64_t index = 0)
+      : Rng(derive_seed(global_seed, name, index)) {}
+
+  void reseed(std::uint64_t seed) {
+    std::uint64_t sm = seed;
+    for (auto& w : s_) w = splitmix64(sm);
+    has_spare_ = false;
+  }
+
+  // xoshiro256++ (Blackman & Vigna).
+  std::uint64_t next() {
+    const std::uint64_t result = rotl(s_[0] + s_[3], 23) + s_[0];
+    const std::uint64_t t = s_[1] << 17U;
+    s_[2] ^= s_[0];
+    s_[3] ^= s_[1];
+    s_[1] ^= s_[2];
+    s_[0] ^= s_[3];
+    s_[2] ^= t;
+    s_[3] = rotl(s_[3], 45);
+    return result;
+  }
+
+  // Uniform in [0, 1) with 53 random bits.
+  double uniform() { return static_cast<double>(next() >> 11U) * 0x1.0p-53; }
+  double uniform(double lo, double hi) { return lo + (hi - lo) * uniform(); }
+
+  // Unbiased integer in [0, n) (Lemire's method).
+  std::uint64_t below(std::uint64_t n) {
+    __uint128_t m = static_cast<__uint128_t>(next()) * n;
+    auto low = static_cast<std::uint64_t>(m);
+    if (low < n) {
+      const std::uint64_t threshold = (0 - n) % n;
+      while (low < threshold) {
+        m = static_cast<__uint128_t>(next()) * n;
+        low = static_cast<std::uint64_t>(m);
+      }
+    }
+    return static_cast<std::uint64_t>(m >> 64U);
+  }
+
+  // Standard normal (Marsaglia polar method, spare kept).
+  double normal() {
+    if (has_spare_) {
+      has_spare_ = false;
+      return spare_;
+    }
+    double u = 0;
+    double v = 0;
+    double s = 0;
+    do {
+      u = 2.0 * uniform() - 1.0;
+      v = 2.0 * uniform() - 1.0;
+      s = u * u + v * v;
+    } while (s >= 1.0 || s == 0.0);
+    const double f = std::sqrt(-2.0 * std::log(s) / s);
+    spare_ = v * f;
+    has_spare_ = true;
+    return u * f;
+  }
+  double normal(double mean, double sigma) { return mean + sigma * normal(); }
+
+  // Log-normal with the given median and sigma of the underlying normal.
+  double lognormal(double median, double sigma_ln) { return median * std::exp(sigma_ln * normal()); }
+
+  bool bernoulli(double p) { return uniform() < p; }
+
+ private:
+  static constexpr std::uint64_t rotl(std::uint64_t x, int k) {
+    return (x << static_cast<unsigned>(k)) | (x >> static_cast<unsigned>(64 - k));
+  }
+  std::uint64_t s_[4]{};
+  double spare_{0};
+  bool has_spare_{false};
+};
+
+}  // namespace memplast

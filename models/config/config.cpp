@@ -1,0 +1,85 @@
+#include "config/config.hpp"
+
+#include <filesystem>
+#include <fstream>
+
+#include <fmt/format.h>
+
+#include "common/log.hpp"
+
+namespace memplast {
+
+namespace {
+void bind_sim(cfg::Schema& s, SimParams& p) {
+  s.add("sim.seed", &p.seed, 1, 0, std::numeric_limits<std::int64_t>::max(), "",
+        "Global seed; every random stream (per module, per cell) is derived from it and the "
+        "stream's name");
+  s.add("log.level", &p.log_level, "info", {"trace", "debug", "info", "warn", "error", "off"},
+        "Default log level of every module");
+  s.add("log.modules", &p.log_modules, "", {},
+        "Per-module levels, e.g. `top.tile0=debug,top.pv*=trace` (a trailing * matches a "
+        "prefix)");
+  s.add("data.dir", &p.data_dir, "data", {},
+        "Folder holding mnist/ and fashion_mnist/ (filled by scripts/setup); relative paths "
+        "are taken from the working directory");
+  s.add_check([&p] {
+    try {
+      log::configure(log::parse_level(p.log_level), p.log_modules);
+    } catch (const std::invalid_argument& e) {
+      throw cfg::ConfigError(fmt::format("key 'log.modules': {}", e.what()));
+    }
+  });
+}
+
+void apply_file_with_base(cfg::Schema& s, const std::filesystem::path& path, int depth) {
+  if (depth > 8) throw cfg::ConfigError(fmt::format("{}: \"$base\" chain too deep", path.string()));
+  std::ifstream in(path);
+  if (!in) throw cfg::ConfigError(fmt::format("{}: cannot open configuration file", path.string()));
+  nlohmann::json doc;
+  try {
+    doc = nlohmann::json::parse(in, nullptr, true, /*ignore_comments=*/true);
+  } catch (const nlohmann::json::parse_error& e) {
+    throw cfg::ConfigError(fmt::format("{}: malformed JSON: {}", path.string(), e.what()));
+  }
+  if (doc.is_object() && doc.contains("$base")) {
+    if (!doc["$base"].is_string()) {
+      throw cfg::ConfigError(fmt::format("{}: \"$base\" must be a file name", path.string()));
+    }
+    apply_file_with_base(s, path.parent_path() / doc["$base"].get<std::string>(), depth + 1);
+    doc.erase("$base");
+  }
+  s.apply_json(doc, path.string());
+}
+}  // namespace
+
+cfg::Schema make_schema(Config& c) {
+  cfg::Schema s;
+  bind_sim(s, c.sim);
+  // -- subsystem bindings (one line each) --
+  // @@PARAM_BINDINGS@@
+  return s;
+}
+
+LoadedConfig load_config(const std::string& path, const std::vector<std::string>& overrides) {
+  auto c = std::make_shared<Config>();
+  auto schema = make_schema(*c);
+  schema.reset_defaults();
+  LoadedConfig out;
+  out.source = "(defaults)";
+  if (!path.empty()) {
+    apply_file_with_base(schema, path, 0);
+    out.source = path;
+  }
+  for (const auto& o : overrides) schema.apply_override(o);
+  schema.validate();
+  out.resolved = schema.to_json();
+  out.config = std::move(c);
+  return out;
+}
+
+std::string config_markdown() {
+  Config c;
+  return make_schema(c).markdown();
+}
+
+}  // namespace memplast

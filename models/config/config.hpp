@@ -1,0 +1,49 @@
+// The whole run's configuration: typed, validated, immutable once built.
+// Each subsystem owns its parameter struct and the binding of its keys
+// (bind_params in its own source); this file only aggregates them.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/schema.hpp"
+// -- subsystem parameter headers (one line each) --
+// @@PARAM_INCLUDES@@
+
+namespace memplast {
+
+struct SimParams {
+  std::int64_t seed{1};
+  std::string log_level{"info"};
+  std::string log_modules;
+  std::string data_dir{"data"};
+};
+
+struct Config {
+  SimParams sim;
+  // -- subsystem parameter structs (one line each) --
+  // @@PARAM_MEMBERS@@
+};
+
+// The schema bound to `c`: every key, default, range and doc.
+cfg::Schema make_schema(Config& c);
+
+struct LoadedConfig {
+  std::shared_ptr<const Config> config;
+  nlohmann::json resolved;  // every key with its final value
+  std::string source;       // the file it came from, or "(defaults)"
+};
+
+// Defaults, then the file (if any; "$base" inside a file names another file,
+// relative to it, loaded first), then the --set overrides, then validation.
+// Throws cfg::ConfigError naming the key or file.
+LoadedConfig load_config(const std::string& path, const std::vector<std::string>& overrides);
+
+// The markdown table documenting every key (docs/configuration.md is built from it).
+std::string config_markdown();
+
+}  // namespace memplast

@@ -1,0 +1,152 @@
+// Configuration: every fault is a clear error naming the key or file; presets load;
+// the docs list exactly the keys the code has.
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include <gtest/gtest.h>
+
+#include "config/config.hpp"
+
+using memplast::load_config;
+using memplast::cfg::ConfigError;
+
+namespace {
+std::filesystem::path source_dir() {
+  const char* s = std::getenv("MEMPLAST_SOURCE_DIR");
+  return s != nullptr ? std::filesystem::path(s) : std::filesystem::current_path();
+}
+
+std::filesystem::path write_tmp(const std::string& name, const std::string& text) {
+  const auto dir = std::filesystem::temp_directory_path() / "memplast_config_test";
+  std::filesystem::create_directories(dir);
+  const auto p = dir / name;
+  std::ofstream(p) << text;
+  return p;
+}
+
+// Runs f, expects ConfigError, returns its message.
+template <typename F>
+std::string error_of(F&& f) {
+  try {
+    f();
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  ADD_FAILURE() << "no ConfigError thrown";
+  return {};
+}
+}  // namespace
+
+TEST(Config, DefaultsLoadAndValidate) {
+  auto c = load_config("", {});
+  ASSERT_TRUE(c.config);
+  EXPECT_EQ(c.config->sim.seed, 1);
+  EXPECT_TRUE(c.resolved.contains("sim"));
+}
+
+TEST(Config, UnknownKeyInFileNamesKeyAndFile) {
+  const auto p = write_tmp("unknown.json", R"({"sim": {"seeed": 3}})");
+  const auto msg = error_of([&] { load_config(p.string(), {}); });
+  EXPECT_NE(msg.find("sim.seeed"), std::string::npos) << msg;
+  EXPECT_NE(msg.find(p.string()), std::string::npos) << msg;
+  EXPECT_NE(msg.find("did you mean"), std::string::npos) << msg;
+}
+
+TEST(Config, WrongTypeNamesKey) {
+  const auto p = write_tmp("type.json", R"({"sim": {"seed": "three"}})");
+  const auto msg = error_of([&] { load_config(p.string(), {}); });
+  EXPECT_NE(msg.find("sim.seed"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("integer"), std::string::npos) << msg;
+  const auto msg2 = error_of([&] { load_config("", {"sim.seed=1.5"}); });
+  EXPECT_NE(msg2.find("sim.seed"), std::string::npos) << msg2;
+}
+
+TEST(Config, OutOfRangeNamesKey) {
+  const auto msg = error_of([&] { load_config("", {"sim.seed=-4"}); });
+  EXPECT_NE(msg.find("sim.seed"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("out of range"), std::string::npos) << msg;
+}
+
+TEST(Config, BadChoiceNamesKey) {
+  const auto msg = error_of([&] { load_config("", {"log.level=loud"}); });
+  EXPECT_NE(msg.find("log.level"), std::string::npos) << msg;
+}
+
+TEST(Config, MalformedJsonNamesFile) {
+  const auto p = write_tmp("malformed.json", R"({"sim": {"seed": 3,,}})");
+  const auto msg = error_of([&] { load_config(p.string(), {}); });
+  EXPECT_NE(msg.find(p.string()), std::string::npos) << msg;
+  EXPECT_NE(msg.find("malformed JSON"), std::string::npos) << msg;
+}
+
+TEST(Config, MissingFileNamesFile) {
+  const auto msg = error_of([&] { load_config("/nonexistent/cfg.json", {}); });
+  EXPECT_NE(msg.find("/nonexistent/cfg.json"), std::string::npos) << msg;
+}
+
+TEST(Config, BadOverrideSyntax) {
+  const auto msg = error_of([&] { load_config("", {"sim.seed"}); });
+  EXPECT_NE(msg.find("key=value"), std::string::npos) << msg;
+  const auto msg2 = error_of([&] { load_config("", {"nosuch.key=1"}); });
+  EXPECT_NE(msg2.find("nosuch.key"), std::string::npos) << msg2;
+}
+
+TEST(Config, OverrideWinsOverFile) {
+  const auto p = write_tmp("seed.json", R"({"sim": {"seed": 3}})");
+  EXPECT_EQ(load_config(p.string(), {}).config->sim.seed, 3);
+  EXPECT_EQ(load_config(p.string(), {"sim.seed=9"}).config->sim.seed, 9);
+}
+
+TEST(Config, BaseChainAndPresetsLoad) {
+  const auto dir = source_dir() / "configs";
+  ASSERT_TRUE(std::filesystem::exists(dir / "paper.json")) << dir;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    if (e.path().extension() != ".json") continue;
+    SCOPED_TRACE(e.path().string());
+    EXPECT_NO_THROW(load_config(e.path().string(), {}));
+  }
+}
+
+TEST(Config, PaperPresetEqualsDefaults) {
+  // No --config means the paper configuration: the built-in defaults must equal it.
+  const auto paper = load_config((source_dir() / "configs" / "paper.json").string(), {});
+  const auto defaults = load_config("", {});
+  EXPECT_EQ(paper.resolved, defaults.resolved);
+}
+
+TEST(Config, DocsListExactlyTheKeysInCode) {
+  const auto doc_path = source_dir() / "docs" / "configuration.md";
+  std::ifstream in(doc_path);
+  ASSERT_TRUE(in) << doc_path;
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const std::string doc = ss.str();
+  std::set<std::string> in_docs;
+  const std::regex row(R"(^\| `([a-z0-9_.]+)` \|)");
+  std::istringstream lines(doc);
+  bool in_table = false;
+  for (std::string line; std::getline(lines, line);) {
+    if (line == "<!-- BEGIN GENERATED KEYS -->") in_table = true;
+    if (line == "<!-- END GENERATED KEYS -->") in_table = false;
+    std::smatch m;
+    if (in_table && std::regex_search(line, m, row)) in_docs.insert(m[1]);
+  }
+  memplast::Config c;
+  const auto schema = memplast::make_schema(c);
+  std::set<std::string> in_code;
+  for (const auto& k : schema.keys()) in_code.insert(k.key);
+  for (const auto& k : in_code) {
+    EXPECT_TRUE(in_docs.count(k)) << "key '" << k << "' exists in code but not in " << doc_path
+                                  << " (regenerate: scripts/gen_docs)";
+  }
+  for (const auto& k : in_docs) {
+    EXPECT_TRUE(in_code.count(k)) << "key '" << k << "' is documented in " << doc_path
+                                  << " but does not exist in code";
+  }
+  // The generated table itself must be current (units, defaults, ranges).
+  EXPECT_NE(doc.find(memplast::config_markdown()), std::string::npos)
+      << doc_path << " is stale: run scripts/gen_docs";
+}
