@@ -50,8 +50,8 @@ class SplitMix64 {
 void check_indices(const Dataset& ds, const std::uint32_t* idx, std::size_t n) {
   for (std::size_t k = 0; k < n; ++k) {
     if (idx[k] >= ds.count) {
-      throw std::out_of_range(fmt::format("{}: sample index {} out of range (count {})", ds.name,
-                                          idx[k], ds.count));
+      throw std::out_of_range(
+          fmt::format("{}: sample index {} out of range (count {})", ds.name, idx[k], ds.count));
     }
   }
 }
@@ -87,8 +87,9 @@ Dataset load_dataset(const std::string& images_path, const std::string& labels_p
   IdxImages img = read_idx_images(images_path);
   IdxLabels lab = read_idx_labels(labels_path, max_class);
   if (img.count != lab.count) {
-    throw DataError(fmt::format("{}: count mismatch: {} images, but the label file {} has {} labels",
-                                images_path, img.count, labels_path, lab.count));
+    throw DataError(
+        fmt::format("{}: count mismatch: {} images, but the label file {} has {} labels",
+                    images_path, img.count, labels_path, lab.count));
   }
   Dataset ds;
   ds.name = name;
@@ -124,8 +125,7 @@ void gather_float(const Dataset& ds, const std::uint32_t* idx, std::size_t n, fl
   }
 }
 
-void gather_labels(const Dataset& ds, const std::uint32_t* idx, std::size_t n,
-                   std::uint8_t* out) {
+void gather_labels(const Dataset& ds, const std::uint32_t* idx, std::size_t n, std::uint8_t* out) {
   check_indices(ds, idx, n);
   for (std::size_t k = 0; k < n; ++k) out[k] = ds.labels[idx[k]];
 }
@@ -135,13 +135,12 @@ SplitDatasets split(const Dataset& ds, std::size_t first_count) {
     throw std::invalid_argument(fmt::format("{}: cannot split off {} samples, it has only {}",
                                             ds.name, first_count, ds.count));
   }
-  return SplitDatasets{slice(ds, 0, first_count, fmt::format("{}[0:{}]", ds.name, first_count)),
-                       slice(ds, first_count, ds.count,
-                             fmt::format("{}[{}:{}]", ds.name, first_count, ds.count))};
+  return SplitDatasets{
+      slice(ds, 0, first_count, fmt::format("{}[0:{}]", ds.name, first_count)),
+      slice(ds, first_count, ds.count, fmt::format("{}[{}:{}]", ds.name, first_count, ds.count))};
 }
 
-std::vector<std::uint32_t> epoch_order(std::size_t count, std::uint64_t seed,
-                                       std::uint32_t epoch) {
+std::vector<std::uint32_t> epoch_order(std::size_t count, std::uint64_t seed, std::uint32_t epoch) {
   if (count > std::numeric_limits<std::uint32_t>::max()) {
     throw std::invalid_argument(fmt::format("epoch_order: count {} exceeds 2^32 - 1", count));
   }
@@ -170,8 +169,8 @@ TaskData load_task(const std::string& data_dir, const std::string& task) {
     if (task == t.name) files = &t;
   }
   if (files == nullptr) {
-    throw DataError(fmt::format("unknown task '{}' (known tasks: {})", task,
-                                fmt::join(known_tasks(), ", ")));
+    throw DataError(
+        fmt::format("unknown task '{}' (known tasks: {})", task, fmt::join(known_tasks(), ", ")));
   }
   const std::filesystem::path dir = std::filesystem::path(data_dir) / files->dir;
   auto file = [&](const char* stem) {

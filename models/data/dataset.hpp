@@ -2,12 +2,12 @@
 // float buffers, deterministic splits and per-epoch shuffles.
 #pragma once
 
-#include "data/idx.hpp"
-
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
+
+#include "data/idx.hpp"
 
 namespace memplast::data {
 
@@ -45,8 +45,7 @@ ImageView image(const Dataset& ds, std::size_t i);
 void gather_float(const Dataset& ds, const std::uint32_t* idx, std::size_t n, float* out);
 
 // Fills out[k] = label of image idx[k] for k < n (same checks as gather_float).
-void gather_labels(const Dataset& ds, const std::uint32_t* idx, std::size_t n,
-                   std::uint8_t* out);
+void gather_labels(const Dataset& ds, const std::uint32_t* idx, std::size_t n, std::uint8_t* out);
 
 // Splits into the first `first_count` samples and the rest, in order. Throws
 // std::invalid_argument when first_count > count.
@@ -60,8 +59,7 @@ SplitDatasets split(const Dataset& ds, std::size_t first_count);
 // splitmix64 with state mix(seed ^ mix(epoch + 0x9E3779B97F4A7C15)), drawing
 // j in [0, i] with Lemire's unbiased multiply-and-reject method on the high 32
 // bits of each output. Throws std::invalid_argument when count > 2^32 - 1.
-std::vector<std::uint32_t> epoch_order(std::size_t count, std::uint64_t seed,
-                                       std::uint32_t epoch);
+std::vector<std::uint32_t> epoch_order(std::size_t count, std::uint64_t seed, std::uint32_t epoch);
 
 // The train and test sets of one task.
 struct TaskData {

@@ -100,8 +100,8 @@ class ByteReader {
   void check_file_error() {
     if (std::ferror(file_) != 0) {
       const int err = errno;
-      throw DataError(fmt::format("{}: read error: {}", path_,
-                                  err != 0 ? std::strerror(err) : "I/O error"));
+      throw DataError(
+          fmt::format("{}: read error: {}", path_, err != 0 ? std::strerror(err) : "I/O error"));
     }
   }
 
@@ -142,14 +142,14 @@ class ByteReader {
 };
 
 std::uint32_t be32(const std::uint8_t* p) {
-  return (std::uint32_t{p[0]} << 24U) | (std::uint32_t{p[1]} << 16U) |
-         (std::uint32_t{p[2]} << 8U) | std::uint32_t{p[3]};
+  return (std::uint32_t{p[0]} << 24U) | (std::uint32_t{p[1]} << 16U) | (std::uint32_t{p[2]} << 8U) |
+         std::uint32_t{p[3]};
 }
 
 // Reads exactly `bytes` of payload, then checks nothing follows.
 // `what` describes the declared content for messages ("60000 images of 28x28").
-std::vector<std::uint8_t> read_payload(ByteReader& in, const std::string& path,
-                                       std::size_t bytes, const std::string& what) {
+std::vector<std::uint8_t> read_payload(ByteReader& in, const std::string& path, std::size_t bytes,
+                                       const std::string& what) {
   std::vector<std::uint8_t> out;
   out.reserve(std::min<std::size_t>(bytes, std::size_t{64} << 20U));
   constexpr std::size_t kChunk = std::size_t{1} << 20U;
@@ -164,8 +164,9 @@ std::vector<std::uint8_t> read_payload(ByteReader& in, const std::string& path,
     }
   }
   if (out.size() < bytes) {
-    throw DataError(fmt::format("{}: truncated: header declares {} ({} bytes) but only {} bytes follow",
-                                path, what, bytes, out.size()));
+    throw DataError(
+        fmt::format("{}: truncated: header declares {} ({} bytes) but only {} bytes follow", path,
+                    what, bytes, out.size()));
   }
   const std::size_t extra = in.drain();
   if (extra != 0) {
@@ -183,16 +184,17 @@ std::vector<std::size_t> read_header(ByteReader& in, const std::string& path,
   std::array<std::uint8_t, 4> magic_bytes{};
   const std::size_t got = in.read(magic_bytes.data(), magic_bytes.size());
   if (got < magic_bytes.size()) {
-    throw DataError(fmt::format("{}: truncated: the file holds {} bytes, too short for an IDX header",
-                                path, got));
+    throw DataError(fmt::format(
+        "{}: truncated: the file holds {} bytes, too short for an IDX header", path, got));
   }
   const std::uint32_t magic = be32(magic_bytes.data());
   if (magic != expected_magic) {
     std::string hint;
     if (magic == kIdxImagesMagic) hint = " (this is an IDX image file)";
     if (magic == kIdxLabelsMagic) hint = " (this is an IDX label file)";
-    throw DataError(fmt::format("{}: bad magic number 0x{:08x}, expected 0x{:08x} for an IDX {} file{}",
-                                path, magic, expected_magic, kind, hint));
+    throw DataError(
+        fmt::format("{}: bad magic number 0x{:08x}, expected 0x{:08x} for an IDX {} file{}", path,
+                    magic, expected_magic, kind, hint));
   }
   const std::size_t ndims = expected_magic & 0xffU;
   std::array<std::uint8_t, 4 * 255> dim_bytes{};
@@ -225,15 +227,17 @@ IdxImages read_idx_images(const std::string& path) {
   img.rows = dims[1];
   img.cols = dims[2];
   if (img.count == 0 || img.rows == 0 || img.cols == 0) {
-    throw DataError(fmt::format("{}: invalid dimensions: header declares {} images of {}x{} "
-                                "(every dimension must be non-zero)",
-                                path, img.count, img.rows, img.cols));
+    throw DataError(
+        fmt::format("{}: invalid dimensions: header declares {} images of {}x{} "
+                    "(every dimension must be non-zero)",
+                    path, img.count, img.rows, img.cols));
   }
   const std::size_t max = std::numeric_limits<std::size_t>::max();
   if (img.rows > max / img.cols || img.rows * img.cols > max / img.count) {
-    throw DataError(fmt::format("{}: invalid dimensions: header declares {} images of {}x{}, "
-                                "too large to address",
-                                path, img.count, img.rows, img.cols));
+    throw DataError(
+        fmt::format("{}: invalid dimensions: header declares {} images of {}x{}, "
+                    "too large to address",
+                    path, img.count, img.rows, img.cols));
   }
   const std::size_t bytes = img.count * img.rows * img.cols;
   img.pixels = read_payload(in, path, bytes,

@@ -1,9 +1,7 @@
 // IDX reader and data set helpers: round trips, every kind of corrupt file, the
 // deterministic shuffle, float conversion, and (when fetched) the real data sets.
-#include "data/dataset.hpp"
-#include "data/idx.hpp"
-
 #include <gtest/gtest.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -17,7 +15,8 @@
 #include <string>
 #include <vector>
 
-#include <unistd.h>
+#include "data/dataset.hpp"
+#include "data/idx.hpp"
 
 namespace fs = std::filesystem;
 using memplast::data::DataError;
@@ -36,7 +35,8 @@ Bytes images_idx(std::uint32_t count, std::uint32_t rows, std::uint32_t cols,
   put_be32(b, count);
   put_be32(b, rows);
   put_be32(b, cols);
-  for (std::size_t i = 0; i < payload_bytes; ++i) b.push_back(static_cast<std::uint8_t>((i * 37U + 11U) & 0xffU));
+  for (std::size_t i = 0; i < payload_bytes; ++i)
+    b.push_back(static_cast<std::uint8_t>((i * 37U + 11U) & 0xffU));
   return b;
 }
 
@@ -48,7 +48,8 @@ Bytes labels_idx(std::uint32_t count, std::size_t payload_bytes, std::uint8_t mo
   Bytes b;
   put_be32(b, 0x00000801);
   put_be32(b, count);
-  for (std::size_t i = 0; i < payload_bytes; ++i) b.push_back(static_cast<std::uint8_t>(i % modulo));
+  for (std::size_t i = 0; i < payload_bytes; ++i)
+    b.push_back(static_cast<std::uint8_t>(i % modulo));
   return b;
 }
 
@@ -57,7 +58,8 @@ Bytes labels_idx(std::uint32_t count) { return labels_idx(count, count); }
 Bytes gzip_bytes(const Bytes& raw, const fs::path& scratch) {
   gzFile gz = gzopen(scratch.c_str(), "wb9");
   EXPECT_NE(gz, nullptr);
-  EXPECT_EQ(gzwrite(gz, raw.data(), static_cast<unsigned>(raw.size())), static_cast<int>(raw.size()));
+  EXPECT_EQ(gzwrite(gz, raw.data(), static_cast<unsigned>(raw.size())),
+            static_cast<int>(raw.size()));
   EXPECT_EQ(gzclose(gz), Z_OK);
   std::ifstream in(scratch, std::ios::binary);
   Bytes out((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -70,9 +72,8 @@ class IdxTest : public ::testing::Test {
   void SetUp() override {
     static int counter = 0;
     const auto stamp = std::chrono::steady_clock::now().time_since_epoch().count();
-    dir_ = fs::temp_directory_path() /
-           ("memplast_test_idx_" + std::to_string(::getpid()) + "_" + std::to_string(stamp) + "_" +
-            std::to_string(counter++));
+    dir_ = fs::temp_directory_path() / ("memplast_test_idx_" + std::to_string(::getpid()) + "_" +
+                                        std::to_string(stamp) + "_" + std::to_string(counter++));
     fs::create_directories(dir_);
   }
   void TearDown() override {
@@ -83,7 +84,8 @@ class IdxTest : public ::testing::Test {
   std::string write(const std::string& name, const Bytes& bytes) {
     const fs::path p = dir_ / name;
     std::ofstream out(p, std::ios::binary);
-    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+    out.write(reinterpret_cast<const char*>(bytes.data()),
+              static_cast<std::streamsize>(bytes.size()));
     return p.string();
   }
   std::string write_gz(const std::string& name, const Bytes& raw) {
@@ -204,7 +206,8 @@ TEST_F(IdxTest, HugeHeaderDoesNotAllocate) {
   const auto p = write("img", images_idx(0xffffffffU, 0xffffffffU, 0xffffffffU, 64));
   expect_data_error([&] { memplast::data::read_idx_images(p); }, p, {"invalid dimensions"});
   const auto p2 = write("img2", images_idx(0xffffffffU, 28, 28, 64));
-  expect_data_error([&] { memplast::data::read_idx_images(p2); }, p2, {"truncated", "only 64 bytes"});
+  expect_data_error([&] { memplast::data::read_idx_images(p2); }, p2,
+                    {"truncated", "only 64 bytes"});
 }
 
 TEST_F(IdxTest, ImageLabelCountMismatch) {
@@ -223,7 +226,8 @@ TEST_F(IdxTest, GzipGarbageAfterHeader) {
 TEST_F(IdxTest, GzipTruncatedMidStream) {
   const Bytes gz = gzip_bytes(images_idx(50, 28, 28), dir_ / "scratch");
   ASSERT_GT(gz.size(), 200U);
-  const auto p = write("img.gz", Bytes(gz.begin(), gz.begin() + static_cast<std::ptrdiff_t>(gz.size() / 2)));
+  const auto p =
+      write("img.gz", Bytes(gz.begin(), gz.begin() + static_cast<std::ptrdiff_t>(gz.size() / 2)));
   expect_data_error([&] { memplast::data::read_idx_images(p); }, p, {"corrupt gzip", "truncated"});
   // Cut inside the 8-byte trailer (CRC and length): the payload is complete, the stream is not.
   const auto p2 = write("img2.gz", Bytes(gz.begin(), gz.end() - 4));
