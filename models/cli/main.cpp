@@ -13,6 +13,8 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", "memplast 0.1.0");
   memplast::cli::add_config_command(app);
+  memplast::cli::add_train_command(app);
+  memplast::cli::add_characterize_command(app);
   // @@CLI_REGISTER@@
   try {
     app.parse(argc, argv);

@@ -56,6 +56,15 @@ cfg::Schema make_schema(Config& c) {
   cfg::Schema s;
   bind_sim(s, c.sim);
   // -- subsystem bindings (one line each) --
+  device::bind_params(s, c.device);
+  pv::bind_params(s, c.pv);
+  fw::bind_params(s, c.train);
+  fw::bind_params(s, c.host);
+  meta::bind_params(s, c.meta);
+  tile::bind_params(s, c.tile);
+  bus::bind_params(s, c.bus);
+  bus::bind_params(s, c.host_tlm);
+  pv::bind_params(s, c.characterize);
   // @@PARAM_BINDINGS@@
   return s;
 }

@@ -12,6 +12,13 @@
 
 #include "common/schema.hpp"
 // -- subsystem parameter headers (one line each) --
+#include "device/device.hpp"
+#include "pv/pv_algo.hpp"
+#include "fw/train_params.hpp"
+#include "meta/meta_core.hpp"
+#include "tile/tile_params.hpp"
+#include "bus/params.hpp"
+#include "pv/characterize_params.hpp"
 // @@PARAM_INCLUDES@@
 
 namespace memplast {
@@ -26,6 +33,15 @@ struct SimParams {
 struct Config {
   SimParams sim;
   // -- subsystem parameter structs (one line each) --
+  device::DeviceParams device;
+  pv::PvParams pv;
+  fw::TrainParams train;
+  fw::HostParams host;
+  meta::MetaParams meta;
+  tile::TileParams tile;
+  bus::BusParams bus;
+  bus::HostParams host_tlm;  // host.quantum_ns, host.burst_bytes (rest: fw::HostParams host)
+  pv::CharacterizeParams characterize;
   // @@PARAM_MEMBERS@@
 };
 

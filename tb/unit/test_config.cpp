@@ -125,7 +125,7 @@ TEST(Config, DocsListExactlyTheKeysInCode) {
   ss << in.rdbuf();
   const std::string doc = ss.str();
   std::set<std::string> in_docs;
-  const std::regex row(R"(^\| `([a-z0-9_.]+)` \|)");
+  const std::regex row(R"(^\| `([A-Za-z0-9_.]+)` \|)");
   std::istringstream lines(doc);
   bool in_table = false;
   for (std::string line; std::getline(lines, line);) {

@@ -1,0 +1,164 @@
+#include "bus/host.hpp"
+
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include "sim/sc_support.hpp"
+
+namespace memplast::bus {
+
+hal::Response to_hal(tlm::tlm_response_status s) {
+  switch (s) {
+    case tlm::TLM_OK_RESPONSE: return hal::Response::ok;
+    case tlm::TLM_INCOMPLETE_RESPONSE: return hal::Response::incomplete;
+    case tlm::TLM_GENERIC_ERROR_RESPONSE: return hal::Response::generic_error;
+    case tlm::TLM_ADDRESS_ERROR_RESPONSE: return hal::Response::address_error;
+    case tlm::TLM_COMMAND_ERROR_RESPONSE: return hal::Response::command_error;
+    case tlm::TLM_BURST_ERROR_RESPONSE: return hal::Response::burst_error;
+    case tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE: return hal::Response::byte_enable_error;
+  }
+  return hal::Response::generic_error;
+}
+
+Host::Host(const sc_core::sc_module_name& name, const HostParams& p, Firmware firmware,
+           bool stop_when_done)
+    : sc_module(name),
+      socket("socket"),
+      p_(p),
+      firmware_(std::move(firmware)),
+      stop_when_done_(stop_when_done),
+      log_(this->name()) {
+  if (!firmware_) throw std::invalid_argument(fmt::format("{}: no firmware given", this->name()));
+  if (!(p_.f_clk_MHz > 0.0) || !(p_.ops_per_cycle > 0.0) || !(p_.macs_per_cycle > 0.0) || !(p_.quantum_ns > 0.0) ||
+      p_.burst_bytes < 4) {
+    throw std::invalid_argument(fmt::format("{}: invalid host parameters", this->name()));
+  }
+  // The global quantum is one value for the whole simulation; every host sets the same.
+  tlm_utils::tlm_quantumkeeper::set_global_quantum(sim::ns(p_.quantum_ns));
+  qk_.reset();
+  SC_THREAD(run);
+}
+
+void Host::run() {
+  qk_.reset();
+  MP_LOG(log_, debug, "firmware starts");
+  try {
+    firmware_(*this);
+  } catch (const std::exception& e) {
+    error_ = std::current_exception();
+    MP_LOG(log_, error, "firmware ended with an exception: {}", e.what());
+  } catch (...) {
+    error_ = std::current_exception();
+    MP_LOG(log_, error, "firmware ended with an unknown exception");
+  }
+  finish_time_ = qk_.get_current_time();
+  qk_.sync();
+  finished_ = true;
+  MP_LOG(log_, debug, "firmware done");
+  if (stop_when_done_) sc_core::sc_stop();
+}
+
+void Host::transfer(tlm::tlm_command cmd, const char* op, std::uint64_t addr, std::uint8_t* data,
+                    std::size_t bytes) {
+  auto& t = payload_;
+  t.set_command(cmd);
+  t.set_address(addr);
+  t.set_data_ptr(data);
+  t.set_data_length(static_cast<unsigned>(bytes));
+  t.set_streaming_width(static_cast<unsigned>(bytes));
+  t.set_byte_enable_ptr(nullptr);
+  t.set_byte_enable_length(0);
+  t.set_dmi_allowed(false);
+  t.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+  sc_core::sc_time delay = qk_.get_local_time();
+  socket->b_transport(t, delay);
+  if (delay < qk_.get_local_time()) {
+    SC_REPORT_ERROR(name(), "b_transport returned a smaller delay than it was given");
+  }
+  qk_.set(delay);
+  const auto status = t.get_response_status();
+  if (status != tlm::TLM_OK_RESPONSE) {
+    MP_LOG(log_, debug, "{} at {:#x} ({} bytes): {}", op, addr, bytes, t.get_response_string());
+    throw hal::HalError(op, addr, bytes, to_hal(status));
+  }
+  if (qk_.need_sync()) qk_.sync();
+}
+
+std::uint32_t Host::read32(std::uint64_t addr) {
+  std::uint32_t v = 0;
+  transfer(tlm::TLM_READ_COMMAND, "read32", addr, reinterpret_cast<std::uint8_t*>(&v), 4);
+  return v;
+}
+
+void Host::write32(std::uint64_t addr, std::uint32_t value) {
+  transfer(tlm::TLM_WRITE_COMMAND, "write32", addr, reinterpret_cast<std::uint8_t*>(&value), 4);
+}
+
+void Host::write_block(std::uint64_t addr, const void* src, std::size_t bytes) {
+  // The payload's data pointer is non-const; a write target only reads it.
+  auto* p = static_cast<std::uint8_t*>(const_cast<void*>(src));
+  const auto burst = static_cast<std::size_t>(p_.burst_bytes);
+  for (std::size_t done = 0; done < bytes; done += burst) {
+    const std::size_t n = std::min(burst, bytes - done);
+    transfer(tlm::TLM_WRITE_COMMAND, "write_block", addr + done, p + done, n);
+  }
+}
+
+void Host::read_block(std::uint64_t addr, void* dst, std::size_t bytes) {
+  auto* p = static_cast<std::uint8_t*>(dst);
+  const auto burst = static_cast<std::size_t>(p_.burst_bytes);
+  for (std::size_t done = 0; done < bytes; done += burst) {
+    const std::size_t n = std::min(burst, bytes - done);
+    transfer(tlm::TLM_READ_COMMAND, "read_block", addr + done, p + done, n);
+  }
+}
+
+void Host::set_irq(unsigned line, bool level) {
+  if (line >= 32) {
+    SC_REPORT_ERROR(name(), fmt::format("set_irq: line {} out of 0..31", line).c_str());
+    return;
+  }
+  const std::uint32_t bit = 1U << line;
+  const std::uint32_t next = level ? (irq_lines_ | bit) : (irq_lines_ & ~bit);
+  if (next != irq_lines_) {
+    irq_lines_ = next;
+    irq_event_.notify(sc_core::SC_ZERO_TIME);
+  }
+}
+
+std::uint32_t Host::wait_irq(std::uint32_t mask) {
+  if (mask == 0) throw std::invalid_argument(fmt::format("{}: wait_irq with mask 0", name()));
+  qk_.sync();  // bring the thread to its local time before looking at the lines
+  waiting_mask_ = mask;
+  while ((irq_lines_ & mask) == 0) wait(irq_event_);
+  waiting_mask_ = 0;
+  qk_.reset();
+  return irq_lines_ & mask;
+}
+
+void Host::charge(const sc_core::sc_time& t) {
+  compute_time_ += t;
+  qk_.inc(t);
+  if (qk_.need_sync()) qk_.sync();
+}
+
+void Host::charge_compute(std::uint64_t ops) {
+  charge(sim::cycles(static_cast<double>(ops) / p_.ops_per_cycle, p_.f_clk_MHz));
+}
+
+void Host::charge_macs(std::uint64_t macs) {
+  charge(sim::cycles(static_cast<double>(macs) / p_.macs_per_cycle, p_.f_clk_MHz));
+}
+
+void Host::advance(std::uint64_t cycles) {
+  charge(sim::cycles(static_cast<double>(cycles), p_.f_clk_MHz));
+}
+
+double Host::now_ns() {
+  // Integer ticks over ticks per ns: exact for whole nanoseconds (unlike to_seconds()).
+  return static_cast<double>(qk_.get_current_time().value()) /
+         static_cast<double>(sc_core::sc_time(1, sc_core::SC_NS).value());
+}
+
+}  // namespace memplast::bus

@@ -1,0 +1,91 @@
+// The host: a TLM initiator thread that runs the firmware through the HAL.
+//
+// The SC_THREAD calls the firmware entry point once with this module as its Hal.
+// Every HAL call is one or more generic-payload transactions on `socket`, issued at
+// the host's local time (tlm_utils::tlm_quantumkeeper, global quantum host.quantum_ns):
+// the annotated delay returned by the bus and target advances the local time, and the
+// thread synchronizes when the quantum is used up. Host computation is charged by an
+// operation-count model:  t = ops / (ops_per_cycle * f_clk)  (charge_compute),
+// t = macs / (macs_per_cycle * f_clk)  (charge_macs), t = cycles / f_clk  (advance). Interrupts are level-sensitive lines 0..31 driven with
+// set_irq() from any process; wait_irq() synchronizes and waits on an sc_event.
+#pragma once
+
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <string>
+
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/simple_initiator_socket.h>
+#include <tlm_utils/tlm_quantumkeeper.h>
+
+#include "bus/params.hpp"
+#include "common/log.hpp"
+#include "sw/hal/hal.hpp"
+
+namespace memplast::bus {
+
+// tlm::tlm_response_status as the HAL's Response.
+hal::Response to_hal(tlm::tlm_response_status s);
+
+class Host : public sc_core::sc_module, public hal::Hal {
+ public:
+  using Firmware = std::function<void(hal::Hal&)>;
+  SC_HAS_PROCESS(Host);
+
+  tlm_utils::simple_initiator_socket<Host> socket;
+
+  // stop_when_done: call sc_stop() when the firmware returns (or throws), so the run
+  // ends even if other modules still have pending events.
+  Host(const sc_core::sc_module_name& name, const HostParams& p, Firmware firmware,
+       bool stop_when_done = false);
+
+  // Drive interrupt line `line` (0..31) to `level`. Callable from any process.
+  void set_irq(unsigned line, bool level);
+
+  [[nodiscard]] bool finished() const { return finished_; }
+  // The exception that ended the firmware, if any (a HalError it did not catch, ...).
+  [[nodiscard]] std::exception_ptr error() const { return error_; }
+  // Simulated time at which the firmware returned (its local time).
+  [[nodiscard]] sc_core::sc_time finish_time() const { return finish_time_; }
+  // The interrupt mask the firmware is blocked on, 0 if none (for diagnosing a hang).
+  [[nodiscard]] std::uint32_t waiting_on() const { return waiting_mask_; }
+  // Host time charged to compute (charge_compute + advance).
+  [[nodiscard]] sc_core::sc_time compute_time() const { return compute_time_; }
+
+  // hal::Hal
+  std::uint32_t read32(std::uint64_t addr) override;
+  void write32(std::uint64_t addr, std::uint32_t value) override;
+  void write_block(std::uint64_t addr, const void* src, std::size_t bytes) override;
+  void read_block(std::uint64_t addr, void* dst, std::size_t bytes) override;
+  std::uint32_t wait_irq(std::uint32_t mask) override;
+  std::uint32_t irq_lines() override { return irq_lines_; }
+  void charge_compute(std::uint64_t ops) override;
+  void charge_macs(std::uint64_t macs) override;
+  void advance(std::uint64_t cycles) override;
+  double now_ns() override;
+
+ private:
+  void run();
+  // One transaction at the local time; throws HalError on an error response.
+  void transfer(tlm::tlm_command cmd, const char* op, std::uint64_t addr, std::uint8_t* data,
+                std::size_t bytes);
+  void charge(const sc_core::sc_time& t);
+
+  HostParams p_;
+  Firmware firmware_;
+  bool stop_when_done_;
+  tlm_utils::tlm_quantumkeeper qk_;
+  tlm::tlm_generic_payload payload_;
+  std::uint32_t irq_lines_{0};
+  std::uint32_t waiting_mask_{0};
+  sc_core::sc_event irq_event_;
+  bool finished_{false};
+  std::exception_ptr error_;
+  sc_core::sc_time finish_time_{sc_core::SC_ZERO_TIME};
+  sc_core::sc_time compute_time_{sc_core::SC_ZERO_TIME};
+  log::Logger log_;
+};
+
+}  // namespace memplast::bus

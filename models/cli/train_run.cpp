@@ -1,0 +1,147 @@
+#include "cli/train_run.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+
+#include <fmt/format.h>
+
+#include "common/output.hpp"
+#include "data/dataset.hpp"
+#include "fw/functional.hpp"
+#include "fw/trainer.hpp"
+#include "system/run.hpp"
+
+namespace memplast::cli {
+
+using nlohmann::json;
+
+json distribution_summary(const std::vector<std::uint32_t>& v) {
+  json j;
+  if (v.empty()) {
+    j["max"] = 0.0;
+    j["p99"] = 0.0;
+    j["mean"] = 0.0;
+    return j;
+  }
+  std::vector<std::uint32_t> s(v);
+  const std::size_t k = std::min(s.size() - 1, static_cast<std::size_t>(0.99 * static_cast<double>(s.size())));
+  std::nth_element(s.begin(), s.begin() + static_cast<std::ptrdiff_t>(k), s.end());
+  const double p99 = s[k];
+  double sum = 0;
+  std::uint32_t mx = 0;
+  for (auto x : v) {
+    sum += x;
+    mx = std::max(mx, x);
+  }
+  j["max"] = static_cast<double>(mx);
+  j["p99"] = p99;
+  j["mean"] = sum / static_cast<double>(v.size());
+  j["devices"] = v.size();
+  return j;
+}
+
+namespace {
+std::string histogram_csv(const std::vector<std::uint32_t>& v) {
+  std::map<std::uint32_t, std::uint64_t> h;
+  for (auto x : v) ++h[x];
+  std::string out = "writes,devices\n";
+  for (const auto& [w, n] : h) out += fmt::format("{},{}\n", w, n);
+  return out;
+}
+}  // namespace
+
+json run_train(const LoadedConfig& loaded, const std::filesystem::path& out, Progress& progress) {
+  const Config& cfg = *loaded.config;
+  const auto wall0 = std::chrono::steady_clock::now();
+  const auto names = fw::task_list(cfg.train);
+  std::vector<data::TaskData> tasks;
+  for (const auto& n : names) tasks.push_back(data::load_task(cfg.sim.data_dir, n));
+
+  fw::TrainResult res;
+  fw::AccelStats stats;
+  double simulated_s = 0;
+  std::uint64_t hidden = 0;
+  std::uint64_t opt = 0;
+  std::uint64_t stored = 0;
+  if (cfg.train.mode == "functional") {
+    const auto shapes = fw::Trainer::shapes(cfg.train);
+    auto acc = std::make_unique<fw::FunctionalAccelerator>(cfg, shapes);
+    fw::Trainer trainer(cfg.train, *acc, static_cast<std::uint64_t>(cfg.sim.seed), std::move(tasks),
+                        names);
+    res = trainer.run([&](const fw::ProgressInfo& p) { progress.update(p); });
+    stats = acc->stats();
+    simulated_s = acc->now_s();
+    hidden = acc->memory_hidden_bits();
+    opt = acc->memory_optimizer_bits();
+    stored = acc->memory_stored_bits();
+  } else {
+    // Hardware mode: the SystemC system (models/system), firmware through the HAL.
+    auto hw = system::run_hardware_training(cfg, std::move(tasks), names,
+                                            [&](const fw::ProgressInfo& p) { progress.update(p); });
+    res = std::move(hw.train);
+    stats = std::move(hw.stats);
+    simulated_s = hw.simulated_time_s;
+    hidden = hw.memory_hidden_bits;
+    opt = hw.memory_optimizer_bits;
+    stored = hw.memory_stored_bits;
+  }
+  progress.finish();
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
+
+  // ---- accuracy.csv ----
+  std::string acc_csv = "trained_task,epoch,evaluated_task,accuracy,simulated_time_s,wall_time_s\n";
+  for (const auto& r : res.per_epoch) {
+    for (const auto& [task, a] : r.accuracy) {
+      acc_csv += fmt::format("{},{},{},{:.6f},{:.9e},{:.3f}\n", r.trained_task, r.epoch, task, a,
+                             r.simulated_time_s, r.wall_time_s);
+    }
+  }
+
+  json summary;
+  summary["memplast_version"] = "0.1.0";
+  summary["mode"] = cfg.train.mode;
+  summary["seed"] = cfg.sim.seed;
+  summary["config"] = loaded.resolved;
+  summary["config_source"] = loaded.source;
+  json after = json::array();
+  for (const auto& r : res.after_task) {
+    json a;
+    a["task"] = r.trained_task;
+    a["accuracy"] = r.accuracy;
+    after.push_back(a);
+  }
+  summary["accuracy"]["after_task"] = after;
+  json per_epoch = json::array();
+  for (const auto& r : res.per_epoch) {
+    per_epoch.push_back({{"task", r.trained_task}, {"epoch", r.epoch}, {"accuracy", r.accuracy}});
+  }
+  summary["accuracy"]["per_epoch"] = per_epoch;
+  summary["wall_time_s"] = wall;
+  summary["train_wall_time_s"] = res.train_wall_s;
+  summary["simulated_time_s"] = simulated_s;
+  summary["samples_trained"] = res.samples_trained;
+  summary["samples_per_second"] =
+      res.train_wall_s > 0 ? static_cast<double>(res.samples_trained) / res.train_wall_s : 0.0;
+  summary["energy_j"]["total"] = stats.energy_total;
+  summary["energy_j"]["by_component"] = stats.energy_by_component;
+  summary["writes_per_device"] = distribution_summary(stats.writes_per_device);
+  summary["pulses_per_device"] = distribution_summary(stats.pulses_per_device);
+  summary["level_changes"] = stats.level_changes;
+  summary["pv_failures"] = stats.pv_failures;
+  summary["memory_bits"] = {{"hidden", hidden},
+                            {"optimizer", opt},
+                            {"stored", stored},
+                            {"task_specific", res.bn_bits},
+                            {"total", hidden + stored + res.bn_bits}};
+
+  write_file_atomic(out / "accuracy.csv", acc_csv);
+  write_file_atomic(out / "energy.csv",
+                    stats.energy_csv.empty() ? "component,phase,joules,count\n" : stats.energy_csv);
+  write_file_atomic(out / "writes_per_device.csv", histogram_csv(stats.writes_per_device));
+  // summary.json last: its presence marks a complete run.
+  write_file_atomic(out / "summary.json", summary.dump(2) + "\n");
+  return summary;
+}
+
+}  // namespace memplast::cli

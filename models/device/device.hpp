@@ -1,0 +1,154 @@
+// 1T1R HfO2 multi-level device model (plain C++, no SystemC).
+//
+// API CONTRACT (agreed between the device, pv and tile owners; extend, don't break):
+// a DeviceArray holds N cells as structure-of-arrays. Conductances are in uS, times
+// in seconds of simulated time, voltages in V. Every random draw comes from the
+// array's own seeded streams.
+//
+// Model summary (equations and sources in docs/device.md):
+//  * SET: compliance current I_cc(V_g) = k_tr (V_g - V_th)^2 (square-law select
+//    transistor in saturation, 0 below V_th); target G_set = g_min + k_g * gain_i * I_cc,
+//    clamped to [g_min, g_max]. A SET pulse only raises the conductance:
+//    G <- max(G, G_set + c2c noise).
+//  * RESET: G <- g_min + (G - g_min) exp(-max(0, V_r - V_rth_i) / v_reset_scale) + c2c noise.
+//  * c2c noise sigma(G) = c2c_scale * (sigma_slope * G + sigma_offset_uS) (G clamped to
+//    the fit range), the Milo et al. fit.
+//  * Relaxation: each pulse draws an offset r_i ~ N(relax_mean_frac, relax_sigma_frac) * g_max;
+//    G(t) = G_prog + r_i * min(1, log(1 + dt/t0) / log(1 + t_sat/t0)), dt = t - t_write.
+//  * Read noise: sigma_read(G) = read_sigma_abs_uS + read_sigma_frac * G.
+//  * Endurance: per-cell budget ~ lognormal(endurance_median, endurance_sigma_ln); the
+//    pulse that exceeds it leaves the cell stuck at LRS (prob. stuck_lrs_prob) or HRS.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "common/rng.hpp"
+#include "common/schema.hpp"
+
+namespace memplast::device {
+
+struct DeviceParams {
+  // Conductance range
+  double g_min_uS{5.0};    // HRS / floor of the programmable range
+  double g_max_uS{225.0};  // LRS ceiling of the programmable range
+  // SET: select transistor (square law) and conductance per compliance current
+  double vth_V{0.45};
+  double k_tr_uA_per_V2{151.0};
+  double k_g_uS_per_uA{1.25};
+  // RESET: gradual, exponential in the overdrive above the reset threshold
+  double v_reset_th_V{1.2};
+  double v_reset_scale_V{0.5};
+  // Cycle-to-cycle programming error sigma(G) = c2c_scale * (slope * G + offset)
+  double sigma_slope{-0.009107};
+  double sigma_offset_uS{4.782};
+  double sigma_fit_lo_uS{50.0};
+  double sigma_fit_hi_uS{225.0};
+  double c2c_scale{1.0};
+  // Device-to-device spread (drawn once per cell)
+  double d2d_gain_sigma{0.05};     // relative sigma of k_g (per-cell gain)
+  double d2d_vth_sigma_V{0.02};    // sigma of the per-cell transistor V_th offset
+  double d2d_vreset_sigma_V{0.05}; // sigma of the per-cell RESET threshold offset
+  // Read noise
+  double read_sigma_abs_uS{0.3};
+  double read_sigma_frac{0.01};
+  // Relaxation
+  double relax_sigma_frac{0.10};  // of g_max
+  double relax_scale{1.0};        // multiplies relax_sigma_frac and relax_mean_frac
+  double relax_mean_frac{0.0};    // of g_max
+  double relax_t0_s{1e-3};
+  double relax_tsat_s{1e4};
+  // I-V nonlinearity: I = G V (1 + nl_a2_per_V V + nl_a3_per_V2 V^2)
+  double nl_a2_per_V{0.0};
+  double nl_a3_per_V2{0.0};
+  // Endurance and faults
+  double endurance_median{3.16e5};
+  double endurance_sigma_ln{0.576};
+  double stuck_lrs_prob{0.5};  // probability a worn-out / injected cell sticks at LRS
+  double stuck_rate{0.0};      // fraction of cells stuck at construction
+};
+
+void bind_params(cfg::Schema& s, DeviceParams& p);
+
+enum class Stuck : std::uint8_t { none = 0, at_lrs = 1, at_hrs = 2 };
+
+class DeviceArray {
+ public:
+  // `seed` is already derived for this array (e.g. derive_seed(global, "tile0.pos")).
+  // All cells start at g_min (HRS), written at t = 0, not relaxing.
+  DeviceArray(const DeviceParams& p, std::size_t n_cells, std::uint64_t seed);
+
+  [[nodiscard]] std::size_t size() const;
+  [[nodiscard]] const DeviceParams& params() const;
+
+  // One SET pulse (gate voltage sets the compliance current, hence the level) or
+  // RESET pulse (source-line amplitude) on cell i at simulated time t_s. Each pulse
+  // counts toward the cell's endurance budget; a worn-out cell becomes stuck.
+  void set_pulse(std::size_t i, double v_gate_V, double t_s);
+  void reset_pulse(std::size_t i, double v_reset_V, double t_s);
+
+  // One verify read of cell i at time t_s (includes read noise and relaxation), uS.
+  double read(std::size_t i, double t_s);
+  // Noiseless conductance of cell i at time t_s (relaxation applied), uS.
+  [[nodiscard]] double conductance(std::size_t i, double t_s) const;
+  // Noiseless conductances of all cells at t_s into out[0..size()), uS.
+  void conductances(double t_s, float* out) const;
+  // Standard deviation of one read of a cell of conductance g, uS.
+  [[nodiscard]] double read_sigma(double g_uS) const;
+
+  // Ideal write (no pulses counted, no error): for initial states and ideal modes.
+  void force(std::size_t i, double g_uS, double t_s);
+
+  [[nodiscard]] std::uint32_t pulses(std::size_t i) const;
+  [[nodiscard]] Stuck stuck(std::size_t i) const;
+  void make_stuck(std::size_t i, Stuck kind, double t_s);
+
+  // ---- additions (device owner) ----
+  // Cell current in uA at read voltage v_V (I-V nonlinearity applied), time t_s.
+  [[nodiscard]] double current(std::size_t i, double v_V, double t_s) const;
+  // Same law for a given conductance (for vectorised use by the tile), uA.
+  [[nodiscard]] double current_of(double g_uS, double v_V) const;
+  // Nominal (no d2d, no noise) compliance current and SET conductance for a gate
+  // voltage, and the nominal gate voltage that SETs to g (inverse map; a real
+  // controller's calibration table).
+  [[nodiscard]] double compliance_uA(double v_gate_V) const;
+  [[nodiscard]] double g_set_nominal(double v_gate_V) const;
+  [[nodiscard]] double gate_for(double g_uS) const;
+  // Standard deviation of one programming pulse's outcome at conductance g, uS.
+  [[nodiscard]] double prog_sigma(double g_uS) const;
+  // Relaxation time profile in [0, 1] for dt seconds since the last write.
+  [[nodiscard]] double relax_profile(double dt_s) const;
+  // Endurance budget (pulses the cell survives) and time of its last write.
+  [[nodiscard]] std::uint32_t budget(std::size_t i) const;
+  [[nodiscard]] double last_write_s(std::size_t i) const;
+  // Programmed (pre-relaxation) conductance and the pending relaxation offset, uS.
+  [[nodiscard]] double programmed(std::size_t i) const;
+  [[nodiscard]] double relax_offset(std::size_t i) const;
+  // Per-cell device-to-device parameters.
+  [[nodiscard]] double d2d_gain(std::size_t i) const;
+  [[nodiscard]] double d2d_vth_V(std::size_t i) const;
+  // Number of stuck cells.
+  [[nodiscard]] std::size_t stuck_count() const;
+
+ private:
+  void after_pulse(std::size_t i, double g_new, double t_s);
+  void wear_out(std::size_t i, double t_s);
+
+  DeviceParams p_;
+  std::size_t n_{0};
+  double inv_log_sat_{0};  // 1 / log(1 + t_sat / t0)
+  // Structure of arrays, one entry per cell.
+  std::vector<float> g_prog_;      // programmed conductance, uS
+  std::vector<float> relax_;       // full relaxation offset, uS
+  std::vector<double> t_write_;    // time of the last write, s
+  std::vector<float> gain_;        // d2d SET gain (relative, mean 1)
+  std::vector<float> dvth_;        // d2d transistor V_th offset, V
+  std::vector<float> dvreset_;     // d2d RESET threshold offset, V
+  std::vector<std::uint32_t> pulses_;
+  std::vector<std::uint32_t> budget_;
+  std::vector<Stuck> stuck_;
+  std::vector<Rng> rng_;           // per-cell stream: pulses, relaxation, reads, wear
+};
+
+}  // namespace memplast::device

@@ -1,0 +1,124 @@
+// SystemC/TLM-2.0 shell of the metaplasticity unit: the registers and windows of
+// spec/address_map.json (block meta_unit), a cycle count set by lanes and SRAM ports,
+// energy per operation, and the level-change commands pushed to a ProgramSink
+// (pv_ctrl or an adapter in front of it), stalling while the sink is full. The
+// arithmetic is the plain C++ MetaEngine (meta_core.hpp). See docs/meta.md.
+//
+// Timing (loosely timed): a register/window access at t = sc_time_stamp() + delay adds
+// one unit clock per 32-bit word to delay and never waits. A CMD write at t starts the
+// operation at t (the worker thread is notified with that delay). An operation over n
+// weights takes pipeline_depth + ceil(n / lanes) * P cycles (P = 2 with one SRAM port,
+// 1 with two), plus, for STEP, the time stalled on a full sink. The level-change command
+// of weight i leaves the pipeline at start + (pipeline_depth + (floor(i / lanes) + 1) * P)
+// cycles + the stalls so far.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/simple_target_socket.h>
+
+#include "bus/reg_bank.hpp"
+#include "common/energy.hpp"
+#include "common/log.hpp"
+#include "meta/meta_core.hpp"
+
+namespace memplast::meta {
+
+// One "program weight `weight` to level `level`" command. The weight index is the
+// unit's flat index; mapping it to (tile, row, column) is the sink's business.
+struct ProgramCommand {
+  std::uint32_t weight{0};
+  std::int8_t level{0};
+};
+
+// Where the unit sends its commands (pv_ctrl's queue, or an adapter in front of it).
+class ProgramSink {
+ public:
+  virtual ~ProgramSink() = default;
+  // Accept the command at the current simulation time, or return false when full.
+  virtual bool try_push(const ProgramCommand& cmd) = 0;
+  // Notified whenever room appears after the sink was full.
+  virtual const sc_core::sc_event& space_available() const = 0;
+};
+
+// Cycles of one operation over n weights (docs/meta.md).
+std::uint64_t op_cycles(const MetaParams& p, std::uint64_t n);
+// Cycle (from the start) at which weight i's result leaves the update pipeline.
+std::uint64_t ready_cycle(const MetaParams& p, std::uint64_t i);
+
+class MetaUnit : public sc_core::sc_module {
+ public:
+  tlm_utils::simple_target_socket<MetaUnit> socket;
+
+  SC_HAS_PROCESS(MetaUnit);
+  // n_weights: the unit's weight memory (N_WEIGHTS must equal it). The hidden weights
+  // are initialised U(-init_half_range, init_half_range) from the stream
+  // "<name>.init" of global_seed. `ledger` and `sink` may be null (no energy
+  // accounting; commands are counted but go nowhere) and must outlive the module.
+  MetaUnit(const sc_core::sc_module_name& name, const MetaParams& p, std::size_t n_weights,
+           std::uint64_t global_seed, double init_half_range, EnergyLedger* ledger,
+           ProgramSink* sink);
+
+  void set_sink(ProgramSink* sink) { sink_ = sink; }
+  MetaEngine& engine() { return *engine_; }
+  [[nodiscard]] std::size_t n_weights() const { return n_; }
+
+  // Notified at the end of every operation (DONE), and the IRQ callback (called when
+  // IRQ_STATUS & IRQ_ENABLE becomes non-zero).
+  const sc_core::sc_event& done_event() const { return done_ev_; }
+  void set_irq_callback(std::function<void(bool)> cb) { irq_cb_ = std::move(cb); }
+  [[nodiscard]] bool irq() const;
+
+  // Statistics of the unit.
+  [[nodiscard]] std::uint64_t commands_sent() const { return commands_sent_; }
+  [[nodiscard]] sc_core::sc_time stall_time() const { return stall_total_; }
+  [[nodiscard]] sc_core::sc_time last_start() const { return op_start_; }
+  [[nodiscard]] sc_core::sc_time last_end() const { return op_end_; }
+
+ private:
+  void b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
+  unsigned transport_dbg(tlm::tlm_generic_payload& gp);
+  void worker();
+  void on_cmd(std::uint32_t value, const sc_core::sc_time& at);
+  void reject(const char* why);
+  void finish();
+  void update_irq();
+  [[nodiscard]] bool busy_at(const sc_core::sc_time& at) const;
+  // Window access; returns the response status.
+  tlm::tlm_response_status window(bool write, std::uint64_t addr, unsigned char* data, unsigned len,
+                                  const sc_core::sc_time& at, bool debug);
+
+  MetaParams p_;
+  std::size_t n_;
+  std::unique_ptr<MetaEngine> engine_;
+  EnergyLedger* ledger_;
+  ProgramSink* sink_;
+  log::Logger log_;
+  sc_core::sc_time clk_;
+  bus::RegisterBank regs_;
+  std::vector<std::uint32_t> grad_raw_;  // the GRAD window (float32 or s15.16 bits)
+  std::vector<float> grad_;
+  std::vector<LevelChange> changes_;
+  EnergyLedger::Id e_acc_{0}, e_update_{0}, e_sram_{0};
+
+  std::uint32_t op_{0};
+  bool running_{false};      // accepted and not finished (in simulated time)
+  bool end_known_{false};    // op_end_ is final (no stall possible)
+  bool stalled_{false};
+  bool irq_level_{false};
+  sc_core::sc_time pending_at_{sc_core::SC_ZERO_TIME};  // time of the register access being handled
+  sc_core::sc_time op_start_{sc_core::SC_ZERO_TIME};
+  sc_core::sc_time op_end_{sc_core::SC_ZERO_TIME};
+  sc_core::sc_time stall_total_{sc_core::SC_ZERO_TIME};
+  std::uint64_t commands_sent_{0};
+  sc_core::sc_event start_ev_;
+  sc_core::sc_event done_ev_;
+  std::function<void(bool)> irq_cb_;
+};
+
+}  // namespace memplast::meta

@@ -1,0 +1,285 @@
+#include "pv/pv_ctrl.hpp"
+
+#include <algorithm>
+#include <limits>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include "sim/sc_support.hpp"
+
+namespace memplast::pv {
+
+namespace r = regs::pv_ctrl;
+
+namespace {
+std::uint32_t sat_add(std::uint32_t a, std::uint64_t b) {
+  const std::uint64_t s = std::uint64_t{a} + b;
+  return s > std::numeric_limits<std::uint32_t>::max() ? std::numeric_limits<std::uint32_t>::max()
+                                                       : static_cast<std::uint32_t>(s);
+}
+}  // namespace
+
+PvCtrl::PvCtrl(const sc_core::sc_module_name& name, const PvParams& p, std::vector<tile::TileModule*> tiles,
+               EnergyLedger* ledger)
+    : sc_module(name),
+      socket("socket"),
+      p_(p),
+      tiles_(std::move(tiles)),
+      ledger_(ledger),
+      bank_(this->name(), r::kRegisters),
+      log_(this->name()),
+      t_verify_(sim::ns(p.t_verify_ns)),
+      t_set_(sim::ns(p.t_set_ns)),
+      t_reset_(sim::ns(p.t_reset_ns)) {
+  if (tiles_.empty()) throw std::invalid_argument(fmt::format("{}: no tiles to program", this->name()));
+  for (std::size_t i = 0; i < tiles_.size(); ++i) {
+    if (tiles_[i] == nullptr) throw std::invalid_argument(fmt::format("{}: tile {} is null", this->name(), i));
+    const auto& core = tiles_[i]->core();
+    const auto n = static_cast<std::size_t>(core.rows()) * static_cast<std::size_t>(core.cols());
+    writes_.emplace_back(2 * n, 0U);
+    levels_.emplace_back(n, static_cast<std::int8_t>(-1));
+    if (core.levels() > std::numeric_limits<std::int8_t>::max()) {
+      throw std::invalid_argument(fmt::format("{}: tile {} has {} levels, at most 127 supported",
+                                              this->name(), i, core.levels()));
+    }
+  }
+  if (ledger_ != nullptr) {
+    e_verify_ = ledger_->entry(this->name(), "verify");
+    e_set_ = ledger_->entry(this->name(), "set");
+    e_reset_ = ledger_->entry(this->name(), "reset");
+  }
+  bank_.set(r::QUEUE_DEPTH, static_cast<std::uint32_t>(p_.queue_depth));
+  update_status();
+  bank_.on_write(r::CMD_PUSH, [this](std::uint32_t, std::uint32_t) {
+    // Validity was checked in b_transport (a bad command never reaches the bank).
+    const PvCommand c{bank_.get(r::CMD_TILE), bank_.get(r::CMD_ROW), bank_.get(r::CMD_COL),
+                      bank_.get(r::CMD_LEVEL)};
+    push(c, push_time_, /*count_drop=*/true);
+  });
+  bank_.on_write(r::IRQ_STATUS, [this](std::uint32_t, std::uint32_t) { update_irq(); });
+  bank_.on_write(r::IRQ_ENABLE, [this](std::uint32_t, std::uint32_t) { update_irq(); });
+  bank_.on_write(r::CTRL, [this](std::uint32_t v, std::uint32_t) {
+    if ((v & r::CTRL_CLEAR_MASK) != 0) clear_counters();
+  });
+  socket.register_b_transport(this, &PvCtrl::b_transport);
+  socket.register_transport_dbg(this, &PvCtrl::transport_dbg);
+  SC_THREAD(run);
+}
+
+std::string PvCtrl::check_command(const PvCommand& c) const {
+  if (c.tile >= tiles_.size()) return fmt::format("tile {} (of {})", c.tile, tiles_.size());
+  const auto& core = tiles_[c.tile]->core();
+  if (c.row >= static_cast<std::uint32_t>(core.rows())) return fmt::format("row {} (of {})", c.row, core.rows());
+  if (c.col >= static_cast<std::uint32_t>(core.cols())) return fmt::format("col {} (of {})", c.col, core.cols());
+  if (c.level >= static_cast<std::uint32_t>(core.levels())) {
+    return fmt::format("level {} (of {})", c.level, core.levels());
+  }
+  return {};
+}
+
+bool PvCtrl::full() const { return queue_.size() >= static_cast<std::size_t>(p_.queue_depth); }
+
+bool PvCtrl::push(const PvCommand& c, const sc_core::sc_time& arrival, bool count_drop) {
+  if (full()) {
+    if (count_drop) {
+      ++stats_.dropped;
+      bank_.set(r::CNT_DROPPED, sat_add(bank_.get(r::CNT_DROPPED), 1));
+      MP_LOG(log_, debug, "queue full ({}): dropped tile {} row {} col {} level {}", queue_.size(), c.tile,
+             c.row, c.col, c.level);
+      raise(r::IRQ_STATUS_OVERFLOW_MASK);
+    }
+    return false;
+  }
+  queue_.push_back({c, arrival});
+  stats_.max_queue = std::max<std::uint64_t>(stats_.max_queue, queue_.size());
+  update_status();
+  push_ev_.notify(sc_core::SC_ZERO_TIME);
+  return true;
+}
+
+bool PvCtrl::try_push(const PvCommand& c) {
+  const auto err = check_command(c);
+  if (!err.empty()) throw std::invalid_argument(fmt::format("{}: command out of range: {}", name(), err));
+  return push(c, sc_core::sc_time_stamp(), true);
+}
+
+bool PvCtrl::offer(const PvCommand& c) {
+  const auto err = check_command(c);
+  if (!err.empty()) throw std::invalid_argument(fmt::format("{}: command out of range: {}", name(), err));
+  return push(c, sc_core::sc_time_stamp(), false);
+}
+
+int PvCtrl::level_of(std::size_t tile, int row, int col) const {
+  const auto& core = tiles_.at(tile)->core();
+  return levels_.at(tile).at(core.cell_index(row, col));
+}
+
+void PvCtrl::update_status() {
+  std::uint32_t s = bank_.get(r::STATUS) & r::STATUS_FAIL_MASK;
+  if (busy_) s |= r::STATUS_BUSY_MASK;
+  if (full()) s |= r::STATUS_QUEUE_FULL_MASK;
+  if (queue_.empty()) s |= r::STATUS_QUEUE_EMPTY_MASK;
+  bank_.set(r::STATUS, s);
+  bank_.set(r::QUEUE_COUNT, static_cast<std::uint32_t>(queue_.size()));
+}
+
+void PvCtrl::raise(std::uint32_t irq_bits) {
+  bank_.set_bits(r::IRQ_STATUS, irq_bits);
+  update_irq();
+}
+
+void PvCtrl::update_irq() {
+  const bool level = (bank_.get(r::IRQ_STATUS) & bank_.get(r::IRQ_ENABLE)) != 0;
+  if (level != irq_level_) {
+    irq_level_ = level;
+    MP_LOG(log_, debug, "irq {}", level ? 1 : 0);
+    if (irq_cb_) irq_cb_(level);
+  }
+}
+
+void PvCtrl::clear_counters() {
+  for (auto reg : {r::CNT_PROGRAMMED, r::CNT_FAILED, r::CNT_PULSES, r::CNT_DROPPED, r::CNT_DEVICE_WRITES}) {
+    bank_.set(reg, 0);
+  }
+  bank_.clear_bits(r::STATUS, r::STATUS_FAIL_MASK);
+}
+
+sc_core::sc_time PvCtrl::occupy(tile::TileModule& t, const sc_core::sc_time& dur) {
+  const sc_core::sc_time now = sc_core::sc_time_stamp();
+  const sc_core::sc_time start = t.acquire(now, dur);
+  stats_.tile_wait += start - now;
+  const sc_core::sc_time end = start + dur;
+  wait(end - now);
+  return end;
+}
+
+PvResult PvCtrl::program_device(const PvCommand& c, tile::Side side, double target_uS, const PvBand& band) {
+  auto& tm = *tiles_[c.tile];
+  auto& core = tm.core();
+  auto& dev = core.array(side);
+  const int row = static_cast<int>(c.row);
+  const int col = static_cast<int>(c.col);
+  const std::size_t cell = core.cell_index(row, col);
+  PvDeviceRecord rec;
+  rec.cmd = c;
+  rec.side = side;
+  rec.target_uS = target_uS;
+  rec.band = band;
+  rec.start = sc_core::sc_time_stamp();
+  PvFsm fsm(p_, band, dev.gate_for(target_uS));
+  for (;;) {
+    const sc_core::sc_time tv = occupy(tm, t_verify_);
+    if (ledger_ != nullptr) ledger_->charge(e_verify_, 1e-12 * p_.e_verify_pJ, 1);
+    const PvFsm::Action a = fsm.on_verify(dev.read(cell, tv.to_seconds()));
+    if (a.kind == PvFsm::Kind::set) {
+      const sc_core::sc_time tp = occupy(tm, t_set_);
+      dev.set_pulse(cell, a.voltage_V, tp.to_seconds());
+      core.mark_written(row, col);
+      if (ledger_ != nullptr) ledger_->charge(e_set_, 1e-12 * p_.e_set_pJ, 1);
+    } else if (a.kind == PvFsm::Kind::reset) {
+      const sc_core::sc_time tp = occupy(tm, t_reset_);
+      dev.reset_pulse(cell, a.voltage_V, tp.to_seconds());
+      core.mark_written(row, col);
+      if (ledger_ != nullptr) ledger_->charge(e_reset_, 1e-12 * p_.e_reset_pJ, 1);
+    } else {
+      break;
+    }
+  }
+  rec.result = fsm.result();
+  rec.end = sc_core::sc_time_stamp();
+  const auto& res = rec.result;
+  ++stats_.device_writes;
+  stats_.device_failures += res.success ? 0 : 1;
+  stats_.n_set += static_cast<std::uint64_t>(res.n_set);
+  stats_.n_reset += static_cast<std::uint64_t>(res.n_reset);
+  stats_.n_verify += static_cast<std::uint64_t>(res.n_verify);
+  stats_.energy_j += res.energy_j;
+  bank_.set(r::CNT_PULSES, sat_add(bank_.get(r::CNT_PULSES), static_cast<std::uint64_t>(res.n_set + res.n_reset)));
+  bank_.set(r::CNT_DEVICE_WRITES, sat_add(bank_.get(r::CNT_DEVICE_WRITES), 1));
+  auto& w = writes_[c.tile][2 * cell + (side == tile::Side::pos ? 0U : 1U)];
+  if (w < std::numeric_limits<std::uint32_t>::max()) ++w;
+  MP_LOG(log_, debug, "tile {} row {} col {} {} -> {:.2f} uS: {} after {} pulses, g {:.2f}", c.tile, row, col,
+         side == tile::Side::pos ? "pos" : "neg", target_uS, res.success ? "ok" : "FAIL", res.iterations,
+         res.g_final_uS);
+  if (record_cb_) record_cb_(rec);
+  return res;
+}
+
+void PvCtrl::execute(const PvCommand& c) {
+  auto& core = tiles_[c.tile]->core();
+  const int level = static_cast<int>(c.level);
+  const std::size_t idx = core.cell_index(static_cast<int>(c.row), static_cast<int>(c.col));
+  const int old = levels_[c.tile][idx];
+  const auto tgt = core.target_conductances(level);
+  const auto old_tgt = old >= 0 ? core.target_conductances(old) : std::make_pair(-1.0, -1.0);
+  // Band spacing: the conductance step between adjacent weight levels, as in
+  // fw::FunctionalAccelerator::program.
+  const double spacing = core.weight_unit_uS() * 2.0 / static_cast<double>(core.levels() - 1);
+  const bool diff = core.mapping() == tile::Mapping::differential;
+  const tile::Side sides[2] = {tile::Side::pos, tile::Side::neg};
+  const double targets[2] = {tgt.first, tgt.second};
+  const double olds[2] = {old_tgt.first, old_tgt.second};
+  bool ok = true;
+  for (int s = 0; s < (diff ? 2 : 1); ++s) {
+    if (targets[s] == olds[s]) continue;  // this device keeps its conductance
+    const auto band = band_for(targets[s], spacing, p_, level);
+    ok = program_device(c, sides[s], targets[s], band).success && ok;
+  }
+  levels_[c.tile][idx] = static_cast<std::int8_t>(level);
+  ++stats_.commands;
+  if (ok) {
+    ++stats_.programmed;
+    bank_.set(r::CNT_PROGRAMMED, sat_add(bank_.get(r::CNT_PROGRAMMED), 1));
+  } else {
+    ++stats_.failed;
+    bank_.set(r::CNT_FAILED, sat_add(bank_.get(r::CNT_FAILED), 1));
+    bank_.set(r::LAST_FAIL_TILE, c.tile);
+    bank_.set(r::LAST_FAIL_ROW, c.row);
+    bank_.set(r::LAST_FAIL_COL, c.col);
+    bank_.set(r::LAST_FAIL_LEVEL, c.level);
+    bank_.set_bits(r::STATUS, r::STATUS_FAIL_MASK);
+    MP_LOG(log_, info, "program-and-verify failed: tile {} row {} col {} level {}", c.tile, c.row, c.col, c.level);
+    raise(r::IRQ_STATUS_FAIL_MASK);
+  }
+}
+
+void PvCtrl::run() {
+  for (;;) {
+    while (queue_.empty()) wait(push_ev_);
+    const Entry e = queue_.front();
+    if (e.arrival > sc_core::sc_time_stamp()) wait(e.arrival - sc_core::sc_time_stamp());
+    queue_.pop_front();
+    busy_ = true;
+    update_status();
+    space_ev_.notify(sc_core::SC_ZERO_TIME);
+    const sc_core::sc_time t0 = sc_core::sc_time_stamp();
+    execute(e.cmd);
+    stats_.busy += sc_core::sc_time_stamp() - t0;
+    busy_ = false;
+    update_status();
+    if (queue_.empty()) {
+      idle_ev_.notify(sc_core::SC_ZERO_TIME);
+      raise(r::IRQ_STATUS_EMPTY_MASK);
+    }
+  }
+}
+
+void PvCtrl::b_transport(tlm::tlm_generic_payload& p, sc_core::sc_time& delay) {
+  // A push is logically at the initiator's local time: the worker sees it from then.
+  push_time_ = sc_core::sc_time_stamp() + delay;
+  if (p.is_write() && p.get_address() == r::CMD_PUSH && bank_.check(p) == tlm::TLM_OK_RESPONSE) {
+    const PvCommand c{bank_.get(r::CMD_TILE), bank_.get(r::CMD_ROW), bank_.get(r::CMD_COL), bank_.get(r::CMD_LEVEL)};
+    const auto err = check_command(c);
+    if (!err.empty()) {
+      MP_LOG(log_, warn, "CMD_PUSH refused: {} out of range", err);
+      p.set_response_status(tlm::TLM_COMMAND_ERROR_RESPONSE);
+      return;
+    }
+  }
+  bank_.transport(p);
+}
+
+unsigned PvCtrl::transport_dbg(tlm::tlm_generic_payload& p) { return bank_.transport(p, true); }
+
+}  // namespace memplast::pv

@@ -1,0 +1,165 @@
+// SystemC/TLM-2.0 program-and-verify controller (regs::pv_ctrl).
+//
+// A queue of "program weight (tile, row, col) to level k" commands, filled through the
+// register interface (CMD_* then CMD_PUSH) or directly by on-chip producers
+// (try_push / space_event, e.g. meta_unit). One SC_THREAD pops the commands in order
+// and, for each device of the weight whose target conductance changed (both devices
+// of a differential pair the first time a weight is written, as
+// fw::FunctionalAccelerator::program does), runs the PvFsm in simulated time:
+//   verify read  : reserve the tile for t_verify (TileModule::acquire), wait until the
+//                  reservation ends, read the device at that instant, feed the FSM;
+//   SET / RESET  : reserve the tile for t_set / t_reset, wait, apply the pulse to the
+//                  tile's DeviceArray at the end of the pulse.
+// With no contention a device takes exactly n_verify t_verify + n_set t_set +
+// n_reset t_reset (PvResult counts); an MVM reserved on the tile delays the next
+// event, and an MVM requested while an event runs starts after it. Energy is charged
+// per event to the ledger entries ("<name>", "verify" / "set" / "reset").
+//
+// Registers reflect the state at sc_time_stamp(); b_transport adds no latency of its
+// own (the bus transfer time covers the access). Interrupt output: level
+// (IRQ_STATUS & IRQ_ENABLE) != 0, reported through the irq callback on every change.
+// See docs/pv.md.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/simple_target_socket.h>
+
+#include "bus/reg_bank.hpp"
+#include "common/energy.hpp"
+#include "common/log.hpp"
+#include "pv/pv_algo.hpp"
+#include "tile/tile_sc.hpp"
+
+namespace memplast::pv {
+
+struct PvCommand {
+  std::uint32_t tile{0};
+  std::uint32_t row{0};
+  std::uint32_t col{0};   // weight column
+  std::uint32_t level{0};  // weight level 0 .. tile.levels-1
+};
+
+// One device programmed by one P&V loop.
+struct PvDeviceRecord {
+  PvCommand cmd;
+  tile::Side side{tile::Side::pos};
+  double target_uS{0};
+  PvBand band;
+  PvResult result;
+  sc_core::sc_time start;  // first verify requested
+  sc_core::sc_time end;    // last verify done
+};
+
+struct PvCtrlStats {
+  std::uint64_t commands{0};        // commands completed (programmed or failed)
+  std::uint64_t programmed{0};      // commands with every device inside its band
+  std::uint64_t failed{0};          // commands with at least one device at the limit
+  std::uint64_t device_writes{0};   // P&V loops run (devices programmed)
+  std::uint64_t device_failures{0};
+  std::uint64_t n_set{0};
+  std::uint64_t n_reset{0};
+  std::uint64_t n_verify{0};
+  std::uint64_t dropped{0};         // pushes refused because the queue was full
+  std::uint64_t max_queue{0};       // highest queue occupancy seen
+  sc_core::sc_time busy{sc_core::SC_ZERO_TIME};       // time spent on commands
+  sc_core::sc_time tile_wait{sc_core::SC_ZERO_TIME};  // of which waiting for a busy tile
+  double energy_j{0};
+  [[nodiscard]] std::uint64_t pulses() const { return n_set + n_reset; }
+};
+
+class PvCtrl : public sc_core::sc_module {
+ public:
+  tlm_utils::simple_target_socket<PvCtrl> socket;
+
+  SC_HAS_PROCESS(PvCtrl);
+  // `tiles[i]` is tile index i of the commands; the modules and `ledger` (may be null)
+  // must outlive the controller.
+  PvCtrl(const sc_core::sc_module_name& name, const PvParams& p, std::vector<tile::TileModule*> tiles,
+         EnergyLedger* ledger);
+
+  // Direct interface for on-chip producers. Throws std::invalid_argument for a command
+  // out of range (naming the field); returns false, counts a drop and raises
+  // IRQ_STATUS.OVERFLOW when the queue is full.
+  bool try_push(const PvCommand& c);
+  // Same without the drop accounting: false when full, nothing recorded (a producer
+  // that waits on space_event() and retries).
+  bool offer(const PvCommand& c);
+  [[nodiscard]] bool full() const;
+  [[nodiscard]] std::size_t queued() const { return queue_.size(); }
+  [[nodiscard]] bool idle() const { return queue_.empty() && !busy_; }
+  // Notified when a command leaves the queue (room for one more).
+  [[nodiscard]] const sc_core::sc_event& space_event() const { return space_ev_; }
+  // Notified when the queue drained and the last command finished.
+  [[nodiscard]] const sc_core::sc_event& idle_event() const { return idle_ev_; }
+
+  // Interrupt output (level). Called from the process that changes it.
+  void set_irq_callback(std::function<void(bool)> cb) { irq_cb_ = std::move(cb); }
+  [[nodiscard]] bool irq() const { return irq_level_; }
+  // Called after every device's P&V loop (tests, characterization, traces).
+  void set_record_callback(std::function<void(const PvDeviceRecord&)> cb) { record_cb_ = std::move(cb); }
+
+  [[nodiscard]] const PvCtrlStats& stats() const { return stats_; }
+  // P&V loops run per device of tile t: entry 2*i (pos) and 2*i+1 (neg or the
+  // reference-column mapping's only device unused), i = row * cols + col.
+  [[nodiscard]] const std::vector<std::uint32_t>& writes_per_device(std::size_t tile) const {
+    return writes_.at(tile);
+  }
+  // Level last programmed into weight (row, col) of tile t, -1 if never.
+  [[nodiscard]] int level_of(std::size_t tile, int row, int col) const;
+  [[nodiscard]] const bus::RegisterBank& bank() const { return bank_; }
+
+ private:
+  struct Entry {
+    PvCommand cmd;
+    sc_core::sc_time arrival;  // visible to the worker from this time
+  };
+  void run();
+  void execute(const PvCommand& c);
+  // Program one device; returns its result.
+  PvResult program_device(const PvCommand& c, tile::Side side, double target_uS, const PvBand& band);
+  // Reserve the tile for `dur` and wait until the reservation ends; returns the end.
+  sc_core::sc_time occupy(tile::TileModule& t, const sc_core::sc_time& dur);
+  void b_transport(tlm::tlm_generic_payload& p, sc_core::sc_time& delay);
+  unsigned transport_dbg(tlm::tlm_generic_payload& p);
+  [[nodiscard]] std::string check_command(const PvCommand& c) const;
+  bool push(const PvCommand& c, const sc_core::sc_time& arrival, bool count_drop);
+  void raise(std::uint32_t irq_bits);
+  void update_irq();
+  void update_status();
+  void clear_counters();
+
+  PvParams p_;
+  std::vector<tile::TileModule*> tiles_;
+  EnergyLedger* ledger_;
+  EnergyLedger::Id e_verify_{0};
+  EnergyLedger::Id e_set_{0};
+  EnergyLedger::Id e_reset_{0};
+  bus::RegisterBank bank_;
+  log::Logger log_;
+  sc_core::sc_time t_verify_;
+  sc_core::sc_time t_set_;
+  sc_core::sc_time t_reset_;
+
+  sc_core::sc_time push_time_{sc_core::SC_ZERO_TIME};  // local time of the current access
+  std::deque<Entry> queue_;
+  bool busy_{false};
+  sc_core::sc_event push_ev_;
+  sc_core::sc_event space_ev_;
+  sc_core::sc_event idle_ev_;
+  std::function<void(bool)> irq_cb_;
+  std::function<void(const PvDeviceRecord&)> record_cb_;
+  bool irq_level_{false};
+
+  PvCtrlStats stats_;
+  std::vector<std::vector<std::uint32_t>> writes_;
+  std::vector<std::vector<std::int8_t>> levels_;
+};
+
+}  // namespace memplast::pv

@@ -1,0 +1,29 @@
+// The hardware-mode training run: elaborates the System, runs the training firmware
+// (fw::Trainer over drivers::HalAccelerator) on the host, sc_start once, and collects
+// the statistics. One call per process (SystemC elaborates once).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "config/config.hpp"
+#include "data/dataset.hpp"
+#include "fw/accelerator.hpp"
+#include "fw/trainer.hpp"
+
+namespace memplast::system {
+
+struct HardwareRunResult {
+  fw::TrainResult train;
+  fw::AccelStats stats;
+  double simulated_time_s{0};  // sc_time_stamp() at the end
+  std::uint64_t memory_hidden_bits{0};
+  std::uint64_t memory_optimizer_bits{0};
+  std::uint64_t memory_stored_bits{0};
+};
+
+HardwareRunResult run_hardware_training(const Config& cfg, std::vector<data::TaskData> tasks,
+                                        std::vector<std::string> names, const fw::Trainer::ProgressFn& progress);
+
+}  // namespace memplast::system

@@ -1,0 +1,147 @@
+#include "system/top.hpp"
+
+#include <algorithm>
+#include <functional>
+#include <stdexcept>
+#include <string>
+
+#include <fmt/format.h>
+
+#include "bus/gen/regs.hpp"
+#include "common/rng.hpp"
+
+namespace memplast::system {
+
+
+tile::Placement make_placement(int layer_rows, int layer_cols, int R, int C) {
+  tile::Placement p;
+  p.layer_rows = layer_rows;
+  p.layer_cols = layer_cols;
+  p.row_blocks = (layer_rows + R - 1) / R;
+  p.col_blocks = (layer_cols + C - 1) / C;
+  for (int rb = 0; rb < p.row_blocks; ++rb) {
+    for (int cb = 0; cb < p.col_blocks; ++cb) {
+      tile::Placement::Block b;
+      b.tile = static_cast<int>(p.blocks.size());
+      b.row_block = rb;
+      b.col_block = cb;
+      b.row0 = rb * R;
+      b.col0 = cb * C;
+      b.n_rows = std::min(R, layer_rows - b.row0);
+      b.n_cols = std::min(C, layer_cols - b.col0);
+      p.blocks.push_back(b);
+    }
+  }
+  return p;
+}
+
+System::System(const Config& cfg, std::array<fw::LayerShape, 2> shapes, bus::Host::Firmware firmware,
+               bool stop_when_done)
+    : ledger_(std::make_unique<EnergyLedger>()) {
+  const int R = static_cast<int>(cfg.tile.rows);
+  const int C = static_cast<int>(cfg.tile.cols);
+  std::size_t total = 0;
+  for (std::size_t l = 0; l < 2; ++l) {
+    placement_[l] = make_placement(static_cast<int>(shapes[l].in), static_cast<int>(shapes[l].out), R, C);
+    total += placement_[l].blocks.size();
+  }
+  if (total > regs::tile::kInstances) {
+    throw cfg::ConfigError(fmt::format(
+        "keys 'train.hidden', 'tile.rows', 'tile.cols': the network needs {} tiles, the address map has {}", total,
+        regs::tile::kInstances));
+  }
+  // The compute model's parameters are the firmware's (host.*), copied into the TLM host.
+  bus::HostParams hp = cfg.host_tlm;
+  hp.f_clk_MHz = cfg.host.f_clk_MHz;
+  hp.ops_per_cycle = cfg.host.ops_per_cycle;
+  hp.macs_per_cycle = cfg.host.macs_per_cycle;
+  host_ = std::make_unique<bus::Host>("host", hp, std::move(firmware), stop_when_done);
+  router_ = std::make_unique<bus::Router>("bus", cfg.bus);
+  sysctl_ = std::make_unique<bus::Sysctl>("sysctl", static_cast<std::uint32_t>(total),
+                                          [h = host_.get()](bool level) { h->set_irq(kIrqLine, level); });
+  host_->socket.bind(router_->target_socket);
+  std::size_t target = 0;
+  router_->initiator_socket.bind(sysctl_->socket);
+  router_->map(target++, regs::sysctl::kBlock, 0);
+  const auto seed = static_cast<std::uint64_t>(cfg.sim.seed);
+  for (std::size_t l = 0; l < 2; ++l) {
+    for (std::size_t k = 0; k < placement_[l].blocks.size(); ++k) {
+      const auto index = static_cast<unsigned>(tiles_.size());
+      auto t = std::make_unique<tile::TileModule>(fmt::format("layer{}_t{}", l, k).c_str(), cfg.tile, cfg.device, seed,
+                                                  ledger_.get());
+      t->set_irq_callback([s = sysctl_.get(), index](bool level) { s->set_tile_irq(index, level); });
+      router_->initiator_socket.bind(t->socket);
+      router_->map(target++, regs::tile::kBlock, index);
+      layer_tiles_[l].push_back(t.get());
+      tiles_.push_back(std::move(t));
+    }
+  }
+  std::vector<tile::TileModule*> all;
+  for (auto& t : tiles_) all.push_back(t.get());
+  pv_ = std::make_unique<pv::PvCtrl>("pv_ctrl", cfg.pv, all, ledger_.get());
+  pv_->set_irq_callback([s = sysctl_.get()](bool level) { s->set_pv_irq(level); });
+  router_->initiator_socket.bind(pv_->socket);
+  router_->map(target++, regs::pv_ctrl::kBlock, 0);
+  sink_ = std::make_unique<MetaPvSink>(*pv_, placement_, R, C);
+  const std::size_t n0 = shapes[0].in * shapes[0].out;
+  const std::size_t n1 = shapes[1].in * shapes[1].out;
+  meta_ = std::make_unique<meta::MetaUnit>("meta_unit", cfg.meta, n0 + n1, seed, cfg.train.init_half_range,
+                                           ledger_.get(), sink_.get());
+  meta_->set_irq_callback([s = sysctl_.get()](bool level) { s->set_meta_irq(level); });
+  router_->initiator_socket.bind(meta_->socket);
+  router_->map(target++, regs::meta_unit::kBlock, 0);
+  // Preload the hidden weights from the functional mode's streams (an SRAM image).
+  auto& eng = meta_->engine();
+  std::size_t off = 0;
+  for (std::size_t l = 0; l < 2; ++l) {
+    const std::size_t n = shapes[l].in * shapes[l].out;
+    auto ref = meta::make_fixed(cfg.meta, n);
+    Rng rng(seed, "meta.init.layer" + std::to_string(l));
+    ref->init_uniform(rng, cfg.train.init_half_range);
+    for (std::size_t i = 0; i < n; ++i) {
+      eng.set_hidden(off + i, static_cast<double>(ref->hidden(i)));
+      if (eng.levels()[off + i] != ref->levels()[i]) {
+        throw std::logic_error(fmt::format("meta_unit preload: weight {} level {} != {}", off + i,
+                                           eng.levels()[off + i], ref->levels()[i]));
+      }
+    }
+    off += n;
+  }
+}
+
+std::vector<std::uint32_t> System::writes_per_weight_device() const {
+  std::vector<std::uint32_t> v;
+  for (std::size_t l = 0; l < 2; ++l) {
+    const auto& p = placement_[l];
+    const auto first = static_cast<std::size_t>(l == 0 ? 0 : placement_[0].blocks.size());
+    const int R = tiles_[0]->core().rows();
+    const int C = tiles_[0]->core().cols();
+    for (int row = 0; row < p.layer_rows; ++row) {
+      for (int col = 0; col < p.layer_cols; ++col) {
+        const auto t = first + static_cast<std::size_t>((row / R) * p.col_blocks + col / C);
+        const auto& w = pv_->writes_per_device(t);
+        const std::size_t cell = tiles_[t]->core().cell_index(row % R, col % C);
+        v.push_back(w[2 * cell]);
+        v.push_back(w[2 * cell + 1]);
+      }
+    }
+  }
+  return v;
+}
+
+System::~System() = default;
+
+std::vector<std::uint32_t> System::pulses_per_device() const {
+  std::vector<std::uint32_t> v;
+  for (const auto& t : tiles_) {
+    auto& core = t->core();
+    for (auto side : {tile::Side::pos, tile::Side::neg}) {
+      if (side == tile::Side::neg && core.mapping() != tile::Mapping::differential) continue;
+      const auto& dev = core.array(side);
+      for (std::size_t i = 0; i < dev.size(); ++i) v.push_back(dev.pulses(i));
+    }
+  }
+  return v;
+}
+
+}  // namespace memplast::system

@@ -1,0 +1,84 @@
+// The SystemC top of the accelerator, built from the immutable Config:
+//   host (runs the firmware through the HAL) -> bus (Router) -> sysctl, tiles.
+// Tiles: one tile::TileModule per tile of each layer's TileGrid placement, layer 0
+// first, row-block-major (the order HalAccelerator assumes); tile instance i sits at
+// the spec's base regs::tile::base(i). Modules are created at the top of the SystemC
+// hierarchy (System is a plain C++ owner, not an sc_module), so tile k of layer l is
+// named "layer<l>_t<k>": the same name TileGrid gives the functional tile, hence the
+// same device and read-noise random streams as FunctionalAccelerator.
+// pv_ctrl (regs::pv_ctrl) drives the tiles; meta_unit (regs::meta_unit, one flat weight
+// space: layer 0 then layer 1) pushes its level changes into pv_ctrl's queue through
+// MetaPvSink. meta_unit's hidden weights are preloaded at elaboration from the streams
+// FunctionalAccelerator uses ("meta.init.layer<l>"), so both modes start from the same
+// weights.
+// Interrupts: every tile's, pv_ctrl's and meta_unit's level output -> sysctl
+// (set_tile_irq(i), set_pv_irq, set_meta_irq); sysctl's aggregate -> host line 0
+// (kIrqLine). Bus targets in order: sysctl, tiles, pv_ctrl, meta_unit.
+#pragma once
+
+#include <array>
+#include <memory>
+#include <vector>
+
+#include "bus/host.hpp"
+#include "bus/router.hpp"
+#include "bus/sysctl.hpp"
+#include "common/energy.hpp"
+#include "config/config.hpp"
+#include "fw/accelerator.hpp"
+#include "meta/meta_unit.hpp"
+#include "pv/pv_ctrl.hpp"
+#include "system/meta_pv_sink.hpp"
+#include "tile/mapping.hpp"
+#include "tile/tile_sc.hpp"
+
+namespace memplast::system {
+
+inline constexpr unsigned kIrqLine = 0;
+
+class System {
+ public:
+  // stop_when_done: the host calls sc_stop() when the firmware returns.
+  System(const Config& cfg, std::array<fw::LayerShape, 2> shapes, bus::Host::Firmware firmware,
+         bool stop_when_done = true);
+  ~System();
+  System(const System&) = delete;
+  System& operator=(const System&) = delete;
+
+  bus::Host& host() { return *host_; }
+  bus::Router& router() { return *router_; }
+  bus::Sysctl& sysctl() { return *sysctl_; }
+  EnergyLedger& ledger() { return *ledger_; }
+  pv::PvCtrl& pv_ctrl() { return *pv_; }
+  meta::MetaUnit& meta_unit() { return *meta_; }
+  [[nodiscard]] const MetaPvSink& sink() const { return *sink_; }
+  // pv_ctrl's P&V loops per device, as FunctionalAccelerator reports them: per layer,
+  // per weight (row-major), the pos then the neg device.
+  [[nodiscard]] std::vector<std::uint32_t> writes_per_weight_device() const;
+  [[nodiscard]] const tile::Placement& placement(int layer) const { return placement_[static_cast<std::size_t>(layer)]; }
+  // Layer l's tiles in placement order.
+  [[nodiscard]] const std::vector<tile::TileModule*>& layer_tiles(int layer) const {
+    return layer_tiles_[static_cast<std::size_t>(layer)];
+  }
+  [[nodiscard]] std::size_t n_tiles() const { return tiles_.size(); }
+  tile::TileModule& tile(std::size_t i) { return *tiles_.at(i); }
+  // SET/RESET pulses per device of every tile (pos array, then neg), tile order.
+  [[nodiscard]] std::vector<std::uint32_t> pulses_per_device() const;
+
+ private:
+  std::unique_ptr<EnergyLedger> ledger_;
+  std::array<tile::Placement, 2> placement_;
+  std::unique_ptr<bus::Host> host_;
+  std::unique_ptr<bus::Router> router_;
+  std::unique_ptr<bus::Sysctl> sysctl_;
+  std::vector<std::unique_ptr<tile::TileModule>> tiles_;
+  std::array<std::vector<tile::TileModule*>, 2> layer_tiles_;
+  std::unique_ptr<pv::PvCtrl> pv_;
+  std::unique_ptr<MetaPvSink> sink_;
+  std::unique_ptr<meta::MetaUnit> meta_;
+};
+
+// Placement of a layer on R x C tiles, identical to tile::TileGrid's (no tiles built).
+tile::Placement make_placement(int layer_rows, int layer_cols, int R, int C);
+
+}  // namespace memplast::system

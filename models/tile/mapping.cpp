@@ -1,0 +1,137 @@
+#include "tile/mapping.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+namespace memplast::tile {
+
+std::string Placement::to_string() const {
+  std::string s = fmt::format("layer {} x {} on {} x {} tiles\n", layer_rows, layer_cols, row_blocks, col_blocks);
+  for (const auto& b : blocks) {
+    s += fmt::format("tile {}: block ({}, {}) rows [{}, {}) cols [{}, {})\n", b.tile, b.row_block, b.col_block,
+                     b.row0, b.row0 + b.n_rows, b.col0, b.col0 + b.n_cols);
+  }
+  return s;
+}
+
+TileGrid::TileGrid(int layer_rows, int layer_cols, const TileParams& p, const device::DeviceParams& dp,
+                   std::uint64_t global_seed, const std::string& name)
+    : R_(static_cast<int>(p.rows)), C_(static_cast<int>(p.cols)) {
+  if (layer_rows <= 0 || layer_cols <= 0) {
+    throw std::invalid_argument(fmt::format("{}: layer shape {} x {} must be positive", name, layer_rows, layer_cols));
+  }
+  placement_.layer_rows = layer_rows;
+  placement_.layer_cols = layer_cols;
+  placement_.row_blocks = (layer_rows + R_ - 1) / R_;
+  placement_.col_blocks = (layer_cols + C_ - 1) / C_;
+  for (int rb = 0; rb < placement_.row_blocks; ++rb) {
+    for (int cb = 0; cb < placement_.col_blocks; ++cb) {
+      Placement::Block b;
+      b.tile = static_cast<int>(tiles_.size());
+      b.row_block = rb;
+      b.col_block = cb;
+      b.row0 = rb * R_;
+      b.col0 = cb * C_;
+      b.n_rows = std::min(R_, layer_rows - b.row0);
+      b.n_cols = std::min(C_, layer_cols - b.col0);
+      placement_.blocks.push_back(b);
+      tiles_.push_back(std::make_unique<TileCore>(p, dp, global_seed, fmt::format("{}_t{}", name, b.tile)));
+    }
+  }
+}
+
+WeightLocation TileGrid::locate(int row, int col) const {
+  if (row < 0 || row >= placement_.layer_rows || col < 0 || col >= placement_.layer_cols) {
+    throw std::out_of_range(fmt::format("weight ({}, {}) outside layer {} x {}", row, col, placement_.layer_rows,
+                                        placement_.layer_cols));
+  }
+  const int rb = row / R_;
+  const int cb = col / C_;
+  return {rb * placement_.col_blocks + cb, row - rb * R_, col - cb * C_};
+}
+
+void TileGrid::program_ideal(int row, int col, int level, double t_s) {
+  const auto loc = locate(row, col);
+  tiles_[static_cast<std::size_t>(loc.tile)]->program_ideal(loc.row, loc.col, level, t_s);
+}
+
+void TileGrid::program_ideal_all(const std::vector<int>& levels, double t_s) {
+  const auto n = static_cast<std::size_t>(placement_.layer_rows) * static_cast<std::size_t>(placement_.layer_cols);
+  if (levels.size() != n) {
+    throw std::invalid_argument(fmt::format("program_ideal_all: {} levels for a {} x {} layer", levels.size(),
+                                            placement_.layer_rows, placement_.layer_cols));
+  }
+  for (int r = 0; r < placement_.layer_rows; ++r) {
+    for (int c = 0; c < placement_.layer_cols; ++c) {
+      program_ideal(r, c, levels[static_cast<std::size_t>(r) * static_cast<std::size_t>(placement_.layer_cols) +
+                                 static_cast<std::size_t>(c)],
+                    t_s);
+    }
+  }
+}
+
+namespace {
+void merge_parallel(OpCost& total, const OpCost& c) {
+  const double lat = std::max(total.latency_s, c.latency_s);
+  total += c;
+  total.latency_s = lat;
+}
+}  // namespace
+
+OpCost TileGrid::forward_batch(const float* X, int batch, float* Y, double t_s, bool signed_inputs) {
+  const int in = placement_.layer_rows;
+  const int out = placement_.layer_cols;
+  std::fill(Y, Y + static_cast<std::size_t>(out) * static_cast<std::size_t>(batch), 0.0F);
+  xbuf_.assign(static_cast<std::size_t>(R_) * static_cast<std::size_t>(batch), 0.0F);
+  ybuf_.resize(static_cast<std::size_t>(C_) * static_cast<std::size_t>(batch));
+  OpCost total;
+  for (int rb = 0; rb < placement_.row_blocks; ++rb) {
+    const int r0 = rb * R_;
+    const int nr = std::min(R_, in - r0);
+    for (int v = 0; v < batch; ++v) {  // slice (zero-padded) of every vector
+      std::copy_n(X + static_cast<std::size_t>(v) * in + r0, nr, xbuf_.data() + static_cast<std::size_t>(v) * R_);
+    }
+    for (int cb = 0; cb < placement_.col_blocks; ++cb) {
+      const auto& b = placement_.blocks[static_cast<std::size_t>(rb * placement_.col_blocks + cb)];
+      merge_parallel(total, tiles_[static_cast<std::size_t>(b.tile)]->forward_batch(xbuf_.data(), batch, ybuf_.data(), t_s,
+                                                                                    signed_inputs));
+      for (int v = 0; v < batch; ++v) {
+        float* y = Y + static_cast<std::size_t>(v) * out + b.col0;
+        const float* p = ybuf_.data() + static_cast<std::size_t>(v) * C_;
+        for (int j = 0; j < b.n_cols; ++j) y[j] += p[j];
+      }
+    }
+  }
+  return total;
+}
+
+OpCost TileGrid::transpose_batch(const float* X, int batch, float* Y, double t_s, bool signed_inputs) {
+  const int in = placement_.layer_cols;
+  const int out = placement_.layer_rows;
+  std::fill(Y, Y + static_cast<std::size_t>(out) * static_cast<std::size_t>(batch), 0.0F);
+  xbuf_.assign(static_cast<std::size_t>(C_) * static_cast<std::size_t>(batch), 0.0F);
+  ybuf_.resize(static_cast<std::size_t>(R_) * static_cast<std::size_t>(batch));
+  OpCost total;
+  for (int cb = 0; cb < placement_.col_blocks; ++cb) {
+    const int c0 = cb * C_;
+    const int nc = std::min(C_, in - c0);
+    for (int v = 0; v < batch; ++v) {
+      std::copy_n(X + static_cast<std::size_t>(v) * in + c0, nc, xbuf_.data() + static_cast<std::size_t>(v) * C_);
+    }
+    for (int rb = 0; rb < placement_.row_blocks; ++rb) {
+      const auto& b = placement_.blocks[static_cast<std::size_t>(rb * placement_.col_blocks + cb)];
+      merge_parallel(total, tiles_[static_cast<std::size_t>(b.tile)]->transpose_batch(xbuf_.data(), batch, ybuf_.data(),
+                                                                                      t_s, signed_inputs));
+      for (int v = 0; v < batch; ++v) {
+        float* y = Y + static_cast<std::size_t>(v) * out + b.row0;
+        const float* p = ybuf_.data() + static_cast<std::size_t>(v) * R_;
+        for (int i = 0; i < b.n_rows; ++i) y[i] += p[i];
+      }
+    }
+  }
+  return total;
+}
+
+}  // namespace memplast::tile

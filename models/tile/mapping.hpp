@@ -1,0 +1,73 @@
+// A layer's weight matrix on a grid of tiles: rows split into row blocks, columns into
+// column blocks; tile (rb, cb) holds W[rb*R .. rb*R+R) x [cb*C .. cb*C+C). Forward MVM
+// drives every tile of a row block with that block's slice of x and sums the partial
+// outputs of the row blocks digitally (a float add per output per row block).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tile/tile_core.hpp"
+
+namespace memplast::tile {
+
+struct Placement {
+  struct Block {
+    int tile{0};        // index into TileGrid::tile()
+    int row_block{0};
+    int col_block{0};
+    int row0{0};        // first layer row held
+    int col0{0};        // first layer column held
+    int n_rows{0};      // rows of the layer in this tile (<= R)
+    int n_cols{0};
+  };
+  int layer_rows{0};
+  int layer_cols{0};
+  int row_blocks{0};
+  int col_blocks{0};
+  std::vector<Block> blocks;
+  [[nodiscard]] std::string to_string() const;  // one line per tile
+};
+
+struct WeightLocation {
+  int tile{0};
+  int row{0};
+  int col{0};
+};
+
+class TileGrid {
+ public:
+  // Tiles are named "<name>_t<index>" (their random streams derive from that name).
+  TileGrid(int layer_rows, int layer_cols, const TileParams& p, const device::DeviceParams& dp,
+           std::uint64_t global_seed, const std::string& name);
+
+  [[nodiscard]] int layer_rows() const { return placement_.layer_rows; }
+  [[nodiscard]] int layer_cols() const { return placement_.layer_cols; }
+  [[nodiscard]] const Placement& placement() const { return placement_; }
+  [[nodiscard]] int n_tiles() const { return static_cast<int>(tiles_.size()); }
+  TileCore& tile(int i) { return *tiles_.at(static_cast<std::size_t>(i)); }
+  [[nodiscard]] WeightLocation locate(int row, int col) const;
+
+  void program_ideal(int row, int col, int level, double t_s);
+  // Levels row-major layer_rows x layer_cols.
+  void program_ideal_all(const std::vector<int>& levels, double t_s);
+
+  // Forward: X is layer_rows x batch (column-major), Y is layer_cols x batch.
+  // Transpose: X is layer_cols x batch, Y is layer_rows x batch.
+  // The cost sums energies; latency assumes tiles work in parallel and the layer
+  // latency is that of the slowest tile (the digital accumulation is not timed).
+  OpCost forward_batch(const float* X, int batch, float* Y, double t_s, bool signed_inputs = false);
+  OpCost transpose_batch(const float* X, int batch, float* Y, double t_s, bool signed_inputs = true);
+
+ private:
+  Placement placement_;
+  std::vector<std::unique_ptr<TileCore>> tiles_;
+  int R_;
+  int C_;
+  std::vector<float> xbuf_;
+  std::vector<float> ybuf_;
+};
+
+}  // namespace memplast::tile

@@ -1,0 +1,172 @@
+// Crossbar tile core (plain C++, no SystemC): an R x C array of signed weights held as
+// conductances in DeviceArrays, with row DACs, column ADCs shared through a mux, read
+// noise aggregated per output, and the latency/energy of every operation.
+//
+// Orientation: the array has R rows (word lines, driven by the row DACs) and C columns
+// (bit lines, sensed by the column ADCs). Weight W[r][c] sits at row r, column c.
+//   forward   MVM: x has R entries (rows driven), y = W^T x has C entries (columns sensed)
+//   transpose MVM: x has C entries (columns driven), y = W x has R entries (rows sensed)
+// Batches are column-major: vector v of a batch occupies X[v*n .. v*n+n).
+// Outputs are in weight units (the conductance range is divided out digitally); the raw
+// signed ADC codes of the last call are available from last_codes().
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <Eigen/Core>
+
+#include "device/device.hpp"
+#include "tile/tile_params.hpp"
+
+namespace memplast::tile {
+
+enum class Mapping : std::uint8_t { differential, reference_column };
+enum class Encoding : std::uint8_t { amplitude, bit_serial };
+enum class Direction : std::uint8_t { forward, transpose };
+enum class Side : std::uint8_t { pos, neg, ref };  // which DeviceArray of a weight
+
+// Energy phases charged by tile operations (ledger phase names: phase_name()).
+enum class Phase : std::uint8_t { dac, row, array, adc, digital, pulse, count };
+constexpr std::size_t kPhases = static_cast<std::size_t>(Phase::count);
+const char* phase_name(Phase p);
+
+struct OpCost {
+  double latency_s{0};
+  std::array<double, kPhases> energy_J{};
+  std::uint64_t conversions{0};  // ADC conversions
+  [[nodiscard]] double energy_total_J() const;
+  OpCost& operator+=(const OpCost& o);
+};
+
+Mapping parse_mapping(const std::string& s);    // throws cfg::ConfigError naming tile.mapping
+Encoding parse_encoding(const std::string& s);  // throws cfg::ConfigError naming tile.encoding
+
+class TileCore {
+ public:
+  using RowMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+  // `name` names the random streams ("<name>.pos", "<name>.neg", "<name>.ref" for the
+  // devices, "<name>.read_noise" for the output noise) under `global_seed`.
+  TileCore(const TileParams& p, const device::DeviceParams& dp, std::uint64_t global_seed,
+           std::string name);
+
+  [[nodiscard]] int rows() const { return rows_; }
+  [[nodiscard]] int cols() const { return cols_; }
+  [[nodiscard]] const TileParams& params() const { return p_; }
+  [[nodiscard]] const std::string& name() const { return name_; }
+  [[nodiscard]] Mapping mapping() const { return mapping_; }
+
+  // --- weight levels and conductance targets -------------------------------------
+  [[nodiscard]] int levels() const { return static_cast<int>(p_.levels); }
+  // Value of level k in [-1, 1]: -1 + 2k/(L-1).
+  [[nodiscard]] double level_value(int level) const;
+  // Conductance targets (uS) of level k. Differential: G+ = g_off + max(w,0)(g_on-g_off),
+  // G- = g_off + max(-w,0)(g_on-g_off). Reference column: G = g_ref + w (g_on-g_off)/2
+  // with g_ref = (g_on+g_off)/2 (second member is g_ref).
+  [[nodiscard]] std::pair<double, double> target_conductances(int level) const;
+  // Conductance difference (uS) that represents weight 1.
+  [[nodiscard]] double weight_unit_uS() const;
+  // Ideal write of weight (row, col) to level k at time t_s (DeviceArray::force).
+  void program_ideal(int row, int col, int level, double t_s);
+  // Ideal write of every weight, levels row-major R x C.
+  void program_ideal_all(const int* levels_rc, double t_s);
+
+  // --- device access (program-and-verify) -----------------------------------------
+  [[nodiscard]] std::size_t cell_index(int row, int col) const {
+    return static_cast<std::size_t>(row) * static_cast<std::size_t>(cols_) + static_cast<std::size_t>(col);
+  }
+  // The arrays themselves. Whoever writes a cell through them directly must call
+  // mark_written(row, col) so the cached weight matrix sees the change; the
+  // pulse_*() helpers below do that and return the operation's cost.
+  device::DeviceArray& array(Side s);
+  [[nodiscard]] const device::DeviceArray& array(Side s) const;
+  void mark_written(int row, int col);
+  void invalidate_all();
+  OpCost pulse_set(int row, int col, Side s, double v_gate_V, double t_s);
+  OpCost pulse_reset(int row, int col, Side s, double v_reset_V, double t_s);
+  // Verify read of one device (with read noise), uS; cost in *cost if non-null.
+  double verify_read(int row, int col, Side s, double t_s, OpCost* cost = nullptr);
+
+  // --- MVM ----------------------------------------------------------------------------
+  // Y = W^T X (forward) or W X (transpose) for `batch` vectors at simulated time t_s.
+  // Inputs in [0, 1] (clipped); with signed_inputs, in [-1, 1] evaluated in two phases
+  // (positive part, then negative part, subtracted digitally). Returns the cost.
+  OpCost mvm_batch(Direction dir, const float* X, int batch, float* Y, double t_s,
+                   Encoding enc, bool signed_inputs);
+  OpCost forward_batch(const float* X, int batch, float* Y, double t_s, bool signed_inputs = false) {
+    return mvm_batch(Direction::forward, X, batch, Y, t_s, encoding_, signed_inputs);
+  }
+  OpCost transpose_batch(const float* X, int batch, float* Y, double t_s, bool signed_inputs = true) {
+    return mvm_batch(Direction::transpose, X, batch, Y, t_s, encoding_, signed_inputs);
+  }
+  // Latency and energy of an MVM of `batch` vectors without running it.
+  [[nodiscard]] OpCost mvm_cost(Direction dir, int batch, Encoding enc, bool signed_inputs) const;
+  [[nodiscard]] OpCost verify_cost() const;
+  [[nodiscard]] OpCost pulse_cost() const;
+
+  // Raw signed ADC codes of the last mvm_batch: one per output, per pulse (bit-serial),
+  // per phase, per vector: index ((v*phases + ph)*pulses + b)*n_out + j.
+  [[nodiscard]] const std::vector<std::int32_t>& last_codes() const { return codes_; }
+
+  // ADC full scale (weight units) of the outputs in direction dir: the largest
+  // possible signal (all inputs 1, all weights +1: R for forward, C for transpose)
+  // times tile.adc_range_fraction. Code step: full_scale / 2^(adc_bits-1).
+  [[nodiscard]] double adc_full_scale(Direction dir) const;
+  [[nodiscard]] double adc_step(Direction dir) const;
+  // Override the calibration (weight units), e.g. from the programmed weights.
+  void set_adc_full_scale(Direction dir, double fs);
+  // Calibrate from the programmed weights: fs = fraction x the largest column (row)
+  // sum of |W| (the largest signal any input in [0,1] can produce), at time t_s.
+  void calibrate_adc_from_weights(double t_s);
+
+  // Cached effective weights (weight units, R x C) and per-weight read-noise variance
+  // (weight units^2), refreshed as documented in docs/tile.md.
+  const RowMatrix& weights(double t_s);
+  const RowMatrix& noise_variance(double t_s);
+  [[nodiscard]] Encoding encoding() const { return encoding_; }
+  [[nodiscard]] std::uint64_t full_refreshes() const { return full_refreshes_; }
+
+ private:
+  void refresh(double t_s);
+  void refresh_cell(std::size_t i, double t_s);
+  [[nodiscard]] int n_adcs(Direction dir) const;
+
+  TileParams p_;
+  std::string name_;
+  int rows_;
+  int cols_;
+  Mapping mapping_;
+  Encoding encoding_;
+  std::unique_ptr<device::DeviceArray> pos_;
+  std::unique_ptr<device::DeviceArray> neg_;  // differential only
+  std::unique_ptr<device::DeviceArray> ref_;  // reference column only: R cells
+  memplast::Rng noise_rng_;
+
+  RowMatrix w_;       // weight units
+  RowMatrix s2_;      // weight units^2
+  Eigen::VectorXf w_ref_;   // reference column (weight units, relative to g_ref), R
+  Eigen::VectorXf s2_ref_;  // its variance
+  double t_cache_{0};
+  bool cache_valid_{false};
+  std::vector<std::size_t> dirty_;
+  std::vector<std::uint8_t> dirty_flag_;
+  bool ref_dirty_{false};
+  double g_sum_uS_{0};  // sum of all cell conductances (array read energy)
+  std::uint64_t full_refreshes_{0};
+  std::array<double, 2> adc_fs_{};
+
+  // Work buffers.
+  Eigen::MatrixXf xin_;
+  Eigen::MatrixXf acc_;
+  Eigen::MatrixXf var_;
+  std::vector<std::int32_t> codes_;
+  std::vector<float> noise_buf_;
+};
+
+}  // namespace memplast::tile

@@ -1,0 +1,47 @@
+// Crossbar tile parameters (keys "tile.*"). Kept free of Eigen and of the device model
+// so the configuration layer can include it cheaply. See docs/tile.md.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "common/schema.hpp"
+
+namespace memplast::tile {
+
+struct TileParams {
+  // Geometry and weight mapping.
+  std::int64_t rows{128};
+  std::int64_t cols{128};
+  std::string mapping{"differential"};  // "differential" | "reference_column"
+  std::int64_t levels{3};               // L quantized levels, uniform in [-1, 1]
+  double g_off_uS{5.0};                 // conductance of a weight-0 device (HRS side)
+  double g_on_uS{200.0};                // conductance of a full-scale device
+  double v_read_V{0.2};                 // read voltage of a full-scale input
+  // Converters.
+  std::string encoding{"amplitude"};  // "amplitude" | "bit_serial"
+  std::int64_t dac_bits{8};
+  std::int64_t adc_bits{8};
+  std::int64_t cols_per_adc{8};      // columns (or rows, transpose) sharing one ADC
+  double adc_range_fraction{0.25};   // ADC full scale / max possible column signal
+  bool ideal_converters{false};      // bypass DAC and ADC quantization
+  bool read_noise{true};             // aggregate read noise on every output
+  // Timing.
+  double t_dac_ns{1.0};
+  double t_settle_ns{10.0};
+  double f_adc_MHz{200.0};
+  double t_pulse_ns{100.0};
+  double relax_refresh_s{1.0};  // cached conductances refreshed when time moved more
+  double f_clk_MHz{100.0};      // register/bus interface clock of the SystemC shell
+  std::int64_t buffer_vectors{100};  // input/output buffer depth (vectors) of the shell
+  // Energy.
+  double adc_fom_fJ{50.0};       // Walden FoM, fJ per conversion step
+  double e_dac_fJ_per_bit{16.0};
+  double e_row_pJ{0.5};
+  double e_digital_pJ{0.5};       // one shift-and-add / accumulate of one output
+  double e_pulse_pJ{10.0};        // one SET or RESET pulse (cell + driver)
+};
+
+void bind_params(cfg::Schema& s, TileParams& p);
+
+}  // namespace memplast::tile

@@ -1,0 +1,172 @@
+#include "sw/drivers/hal_accelerator.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+#include <string>
+
+#include "sw/include/memplast_regs.h"
+
+namespace memplast::drivers {
+
+HalAccelerator::HalAccelerator(hal::Hal& hal, std::array<fw::LayerShape, 2> shapes, UpdatePath& update,
+                               unsigned irq_line)
+    : hal_(hal), update_(update), irq_line_(irq_line) {
+  if (hal_.read32(MP_SYSCTL_BASE + MP_SYSCTL_ID) != MP_SYSCTL_ID_RESET) {
+    throw std::runtime_error("sysctl.ID does not read \"MPLS\": not a memplast system");
+  }
+  const std::uint32_t present = hal_.read32(MP_SYSCTL_BASE + MP_SYSCTL_N_TILES);
+  if (present == 0) throw std::runtime_error("sysctl.N_TILES is 0: no tiles");
+  TileDriver t0(hal_, 0);
+  R_ = t0.rows();
+  C_ = t0.cols();
+  buf_ = t0.buf_vectors();
+  unsigned next = 0;
+  for (std::size_t l = 0; l < shapes.size(); ++l) {
+    auto& L = layers_[l];
+    L.shape = shapes[l];
+    L.row_blocks = static_cast<int>((shapes[l].in + R_ - 1) / R_);
+    L.col_blocks = static_cast<int>((shapes[l].out + C_ - 1) / C_);
+    L.first_tile = next;
+    next += static_cast<unsigned>(L.row_blocks * L.col_blocks);
+  }
+  if (next > present || next > 64) {
+    throw std::runtime_error("the network needs " + std::to_string(next) + " tiles of " + std::to_string(R_) +
+                             " x " + std::to_string(C_) + ", sysctl.N_TILES = " + std::to_string(present));
+  }
+  tiles_.reserve(next);
+  for (unsigned i = 0; i < next; ++i) {
+    tiles_.emplace_back(hal_, i);
+    if (tiles_.back().rows() != R_ || tiles_.back().cols() != C_ || tiles_.back().buf_vectors() != buf_) {
+      throw std::runtime_error("tile" + std::to_string(i) + ": geometry differs from tile0's");
+    }
+    tiles_.back().clear_irq(MP_TILE_IRQ_STATUS_DONE_MASK | MP_TILE_IRQ_STATUS_ERROR_MASK);
+    tiles_.back().enable_irq(MP_TILE_IRQ_ENABLE_DONE_MASK | MP_TILE_IRQ_ENABLE_ERROR_MASK);
+  }
+  hal_.write32(MP_SYSCTL_BASE + MP_SYSCTL_IRQ_ENABLE,
+               MP_SYSCTL_IRQ_ENABLE_TILE_MASK | MP_SYSCTL_IRQ_ENABLE_PV_MASK | MP_SYSCTL_IRQ_ENABLE_META_MASK);
+  update_.init();
+}
+
+unsigned HalAccelerator::tile_index(const LayerMap& L, int rb, int cb) {
+  return L.first_tile + static_cast<unsigned>(rb * L.col_blocks + cb);
+}
+
+unsigned HalAccelerator::tile_of(int layer, int rb, int cb) const {
+  return tile_index(layers_[static_cast<std::size_t>(layer)], rb, cb);
+}
+
+void HalAccelerator::wait_tiles(std::uint64_t pending) {
+  while (pending != 0) {
+    std::uint64_t lines = 0;
+    if ((pending & 0xFFFFFFFFULL) != 0) lines |= hal_.read32(MP_SYSCTL_BASE + MP_SYSCTL_TILE_IRQ_LO);
+    if ((pending >> 32U) != 0) {
+      lines |= static_cast<std::uint64_t>(hal_.read32(MP_SYSCTL_BASE + MP_SYSCTL_TILE_IRQ_HI)) << 32U;
+    }
+    const std::uint64_t fired = lines & pending;
+    if (fired == 0) {
+      hal_.wait_irq(1U << irq_line_);
+      continue;
+    }
+    for (unsigned t = 0; t < 64; ++t) {
+      if (((fired >> t) & 1U) == 0) continue;
+      auto& tile = tiles_[t];
+      const std::uint32_t irq = tile.irq_status();
+      tile.clear_irq(irq);
+      if ((irq & MP_TILE_IRQ_STATUS_ERROR_MASK) != 0) tile.check_error();
+    }
+    pending &= ~fired;
+  }
+}
+
+void HalAccelerator::mvm_chunk(const LayerMap& L, bool transpose, const float* x, int n, float* y) {
+  const auto nv = static_cast<std::size_t>(n);
+  const std::size_t in_dim = transpose ? L.shape.out : L.shape.in;
+  const std::size_t out_dim = transpose ? L.shape.in : L.shape.out;
+  const std::size_t drive = transpose ? C_ : R_;  // inputs per tile
+  const std::size_t sense = transpose ? R_ : C_;  // outputs per tile
+  const int drive_blocks = transpose ? L.col_blocks : L.row_blocks;
+  const int other_blocks = transpose ? L.row_blocks : L.col_blocks;
+  const std::uint32_t op = transpose ? MP_TILE_CMD_OP_MVM_TRANSPOSE : MP_TILE_CMD_OP_MVM_FWD;
+  xbuf_.resize(drive * nv);
+  ybuf_.resize(sense * nv);
+  std::uint64_t pending = 0;
+  for (int db = 0; db < drive_blocks; ++db) {
+    const std::size_t i0 = static_cast<std::size_t>(db) * drive;
+    const std::size_t ni = std::min(drive, in_dim - i0);
+    std::fill(xbuf_.begin(), xbuf_.end(), 0.0F);
+    for (std::size_t v = 0; v < nv; ++v) std::copy_n(x + v * in_dim + i0, ni, xbuf_.data() + v * drive);
+    for (int ob = 0; ob < other_blocks; ++ob) {
+      const unsigned t = transpose ? tile_index(L, ob, db) : tile_index(L, db, ob);
+      auto& tile = tiles_[t];
+      tile.configure(static_cast<unsigned>(n), transpose);
+      tile.write_input(xbuf_.data(), drive * nv);
+      tile.start(op);
+      pending |= 1ULL << t;
+    }
+  }
+  wait_tiles(pending);
+  std::fill(y, y + nv * out_dim, 0.0F);
+  for (int rb = 0; rb < L.row_blocks; ++rb) {
+    for (int cb = 0; cb < L.col_blocks; ++cb) {
+      tiles_[tile_index(L, rb, cb)].read_output(ybuf_.data(), sense * nv);
+      const std::size_t o0 = static_cast<std::size_t>(transpose ? rb : cb) * sense;
+      const std::size_t no = std::min(sense, out_dim - o0);
+      for (std::size_t v = 0; v < nv; ++v) {
+        float* yy = y + v * out_dim + o0;
+        const float* p = ybuf_.data() + v * sense;
+        for (std::size_t j = 0; j < no; ++j) yy[j] += p[j];
+      }
+    }
+  }
+}
+
+void HalAccelerator::forward(int layer, const float* x, int batch, float* y) {
+  const auto& L = layers_[static_cast<std::size_t>(layer)];
+  for (int s = 0; s < batch; s += static_cast<int>(buf_)) {
+    const int n = std::min(static_cast<int>(buf_), batch - s);
+    mvm_chunk(L, false, x + static_cast<std::size_t>(s) * L.shape.in, n, y + static_cast<std::size_t>(s) * L.shape.out);
+  }
+  mvm_vectors_ += static_cast<std::uint64_t>(batch);
+}
+
+void HalAccelerator::transpose(int layer, const float* d, int batch, float* y) {
+  const auto& L = layers_[static_cast<std::size_t>(layer)];
+  // The DAC range is [-1, 1]: scale the errors by their largest magnitude (as
+  // FunctionalAccelerator does), run signed transpose MVMs, scale back.
+  const std::size_t n = static_cast<std::size_t>(batch) * L.shape.out;
+  float mx = 0;
+  for (std::size_t i = 0; i < n; ++i) mx = std::max(mx, std::abs(d[i]));
+  if (mx == 0) mx = 1;
+  scaled_.assign(d, d + n);
+  for (auto& v : scaled_) v /= mx;
+  for (int s = 0; s < batch; s += static_cast<int>(buf_)) {
+    const int k = std::min(static_cast<int>(buf_), batch - s);
+    mvm_chunk(L, true, scaled_.data() + static_cast<std::size_t>(s) * L.shape.out, k,
+              y + static_cast<std::size_t>(s) * L.shape.in);
+  }
+  for (std::size_t i = 0; i < static_cast<std::size_t>(batch) * L.shape.in; ++i) y[i] *= mx;
+  mvm_vectors_ += static_cast<std::uint64_t>(batch);
+}
+
+std::size_t HalAccelerator::update() {
+  const std::size_t n = update_.update();
+  level_changes_ += n;
+  return n;
+}
+
+void HalAccelerator::host_compute(std::uint64_t macs, std::uint64_t ops) {
+  macs_ += macs;
+  ops_ += ops;
+  if (macs != 0) hal_.charge_macs(macs);
+  if (ops != 0) hal_.charge_compute(ops);
+}
+
+fw::AccelStats HalAccelerator::stats() const {
+  fw::AccelStats s;
+  s.level_changes = level_changes_;
+  s.mvm_vectors = mvm_vectors_;
+  return s;
+}
+
+}  // namespace memplast::drivers

@@ -1,0 +1,83 @@
+// HalAccelerator: the firmware's fw::Accelerator on the hardware, reached only through
+// the HAL. MVMs run on the tiles: each layer is laid out on a grid of R x C tiles
+// exactly as tile::TileGrid does (tile (rb, cb) holds rows [rb*R, ..) and columns
+// [cb*C, ..); tiles numbered row-block-major; layer 0 from tile 0, layer 1 right after),
+// R, C and the buffer depth read from the tiles' registers. Per MVM chunk of up to
+// BUF_VECTORS vectors: write each tile's INPUT window (one block transfer), set
+// CONFIG, start CMD; then wait for every tile's DONE interrupt (sysctl aggregates the
+// tile lines onto host line `irq_line`; TILE_IRQ_LO/HI say which), clear it, and read the
+// OUTPUT windows in tile order, adding the row-block (column-block for transpose) partial
+// sums in the same order as TileGrid, so the result equals FunctionalAccelerator's bit
+// for bit when the tiles hold the same conductances.
+// Weight updates go through an UpdatePath (update_path.hpp).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "fw/accelerator.hpp"
+#include "sw/drivers/tile_driver.hpp"
+#include "sw/drivers/update_path.hpp"
+#include "sw/hal/hal.hpp"
+
+namespace memplast::drivers {
+
+class HalAccelerator : public fw::Accelerator {
+ public:
+  // `irq_line`: the host interrupt line sysctl drives. Programs the sysctl and tile
+  // interrupt enables, checks sysctl.N_TILES covers both layers, then calls update.init().
+  HalAccelerator(hal::Hal& hal, std::array<fw::LayerShape, 2> shapes, UpdatePath& update, unsigned irq_line = 0);
+
+  void forward(int layer, const float* x, int batch, float* y) override;
+  void transpose(int layer, const float* d, int batch, float* y) override;
+  void read_weights(int layer, float* w) override { update_.read_weights(layer, w); }
+  void accumulate(int layer, const float* grad) override { update_.accumulate(layer, grad); }
+  std::size_t update() override;
+  void new_task() override { update_.new_task(); }
+  void host_compute(std::uint64_t macs, std::uint64_t ops) override;
+  [[nodiscard]] double now_s() const override { return hal_.now_ns() * 1e-9; }
+  // Firmware-side statistics only (level changes, MVM vectors); the system top adds the
+  // hardware's (energy, writes, pulses).
+  [[nodiscard]] fw::AccelStats stats() const override;
+  [[nodiscard]] std::uint64_t memory_hidden_bits() const override { return update_.memory_hidden_bits(); }
+  [[nodiscard]] std::uint64_t memory_optimizer_bits() const override { return update_.memory_optimizer_bits(); }
+  [[nodiscard]] std::uint64_t memory_stored_bits() const override { return update_.memory_stored_bits(); }
+
+  [[nodiscard]] std::uint64_t host_macs() const { return macs_; }
+  [[nodiscard]] std::uint64_t host_ops() const { return ops_; }
+  [[nodiscard]] unsigned tiles_used() const { return static_cast<unsigned>(tiles_.size()); }
+  // Tile index holding row block rb, column block cb of `layer`.
+  [[nodiscard]] unsigned tile_of(int layer, int rb, int cb) const;
+
+ private:
+  struct LayerMap {
+    fw::LayerShape shape{};
+    int row_blocks{0};
+    int col_blocks{0};
+    unsigned first_tile{0};
+  };
+  // One MVM chunk of n <= buf vectors: x is n x in_dim (row-major), y is n x out_dim.
+  void mvm_chunk(const LayerMap& L, bool transpose, const float* x, int n, float* y);
+  void wait_tiles(std::uint64_t pending);
+  static unsigned tile_index(const LayerMap& L, int rb, int cb);
+
+  hal::Hal& hal_;
+  UpdatePath& update_;
+  unsigned irq_line_;
+  std::vector<TileDriver> tiles_;
+  std::array<LayerMap, 2> layers_{};
+  unsigned R_{0};
+  unsigned C_{0};
+  unsigned buf_{0};
+  std::vector<float> xbuf_;
+  std::vector<float> ybuf_;
+  std::vector<float> scaled_;
+  std::uint64_t level_changes_{0};
+  std::uint64_t mvm_vectors_{0};
+  std::uint64_t macs_{0};
+  std::uint64_t ops_{0};
+};
+
+}  // namespace memplast::drivers

@@ -1,0 +1,48 @@
+#include "sw/drivers/meta_driver.hpp"
+
+#include <stdexcept>
+#include <string>
+
+#include "sw/include/memplast_regs.h"
+
+namespace memplast::drivers {
+
+MetaDriver::MetaDriver(hal::Hal& hal) : hal_(hal), base_(MP_META_UNIT_ADDR(0)) {
+  hal_.write32(base_ + MP_META_UNIT_CONFIG, MP_META_UNIT_CONFIG_GRAD_FMT_FLOAT32);
+  hal_.write32(base_ + MP_META_UNIT_IRQ_ENABLE, MP_META_UNIT_IRQ_ENABLE_DONE_MASK | MP_META_UNIT_IRQ_ENABLE_ERROR_MASK);
+}
+
+void MetaDriver::write_grad(std::size_t first, const float* g, std::size_t n) {
+  hal_.write_block(base_ + MP_META_UNIT_GRAD_OFFSET + first * 4, g, n * 4);
+}
+
+void MetaDriver::read_levels(std::size_t first, std::int32_t* lv, std::size_t n) {
+  hal_.read_block(base_ + MP_META_UNIT_LEVELS_OFFSET + first * 4, lv, n * 4);
+}
+
+void MetaDriver::run(std::uint32_t op, std::size_t n_weights, unsigned irq_line) {
+  const auto n = static_cast<std::uint32_t>(n_weights);
+  if (n != n_weights_) {
+    hal_.write32(base_ + MP_META_UNIT_N_WEIGHTS, n);
+    n_weights_ = n;
+  }
+  hal_.write32(base_ + MP_META_UNIT_CMD, (op << MP_META_UNIT_CMD_OP_SHIFT) & MP_META_UNIT_CMD_OP_MASK);
+  for (;;) {
+    const std::uint32_t irq = hal_.read32(base_ + MP_META_UNIT_IRQ_STATUS);
+    if ((irq & MP_META_UNIT_IRQ_STATUS_ERROR_MASK) != 0) {
+      hal_.write32(base_ + MP_META_UNIT_IRQ_STATUS, irq);
+      throw std::runtime_error("meta_unit: command " + std::to_string(op) + " rejected (STATUS " +
+                               std::to_string(hal_.read32(base_ + MP_META_UNIT_STATUS)) + ")");
+    }
+    if ((irq & MP_META_UNIT_IRQ_STATUS_DONE_MASK) != 0) {
+      hal_.write32(base_ + MP_META_UNIT_IRQ_STATUS, MP_META_UNIT_IRQ_STATUS_DONE_MASK);
+      return;
+    }
+    hal_.wait_irq(1U << irq_line);
+  }
+}
+
+std::uint32_t MetaDriver::changes_count() { return hal_.read32(base_ + MP_META_UNIT_CHANGES_COUNT); }
+std::uint32_t MetaDriver::cycles_last() { return hal_.read32(base_ + MP_META_UNIT_CYCLES_LAST); }
+
+}  // namespace memplast::drivers

@@ -1,0 +1,36 @@
+// Driver of the metaplasticity unit (`meta_unit` block of sw/include/memplast_regs.h):
+// one flat weight space, element i of the GRAD/HIDDEN/LEVELS windows is weight i.
+// Firmware code: reaches the hardware only via the HAL.
+//
+// Exercised by tb/sim/tb_system_forward.cpp and the hardware-mode regression.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "sw/hal/hal.hpp"
+
+namespace memplast::drivers {
+
+class MetaDriver {
+ public:
+  explicit MetaDriver(hal::Hal& hal);
+
+  // Float32 gradient of weights [first, first + n) into the GRAD window.
+  void write_grad(std::size_t first, const float* g, std::size_t n);
+  // Signed levels of weights [first, first + n) from the LEVELS window.
+  void read_levels(std::size_t first, std::int32_t* lv, std::size_t n);
+  // Run CMD.OP over weights 0 .. n_weights-1 and block until IRQ_STATUS.DONE (waits on
+  // the host interrupt line `irq_line`, polling IRQ_STATUS after each wake-up).
+  // Throws std::runtime_error when the unit reports STATUS.ERROR.
+  void run(std::uint32_t op, std::size_t n_weights, unsigned irq_line);
+  [[nodiscard]] std::uint32_t changes_count();
+  [[nodiscard]] std::uint32_t cycles_last();
+
+ private:
+  hal::Hal& hal_;
+  std::uint64_t base_;
+  std::uint32_t n_weights_{0};
+};
+
+}  // namespace memplast::drivers

@@ -1,0 +1,29 @@
+// How HalAccelerator gets its weights updated: the gradient hand-off, the metaplastic
+// step and the programming of changed levels. Two implementations:
+//  * MetaPvUpdatePath (meta_pv_update.hpp): the meta_unit and pv_ctrl drivers, through
+//    the HAL (the hardware flow, used whenever train.device_effects is set);
+//  * system::DirectUpdatePath (models/system/direct_update.hpp): for ideal devices
+//    (train.device_effects = false), the functional mode's MetaEngine called from the
+//    host thread, levels forced exactly into the SystemC tiles' cores.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace memplast::drivers {
+
+class UpdatePath {
+ public:
+  virtual ~UpdatePath() = default;
+  // Program the initial weights into the tiles (called once, from the firmware).
+  virtual void init() = 0;
+  virtual void read_weights(int layer, float* w) = 0;
+  virtual void accumulate(int layer, const float* grad) = 0;
+  virtual std::size_t update() = 0;
+  virtual void new_task() = 0;
+  [[nodiscard]] virtual std::uint64_t memory_hidden_bits() const = 0;
+  [[nodiscard]] virtual std::uint64_t memory_optimizer_bits() const = 0;
+  [[nodiscard]] virtual std::uint64_t memory_stored_bits() const = 0;
+};
+
+}  // namespace memplast::drivers

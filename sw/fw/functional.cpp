@@ -1,0 +1,226 @@
+#include "fw/functional.hpp"
+
+#include <Eigen/Dense>
+
+#include "common/energy.hpp"
+#include "common/rng.hpp"
+#include "pv/pv_algo.hpp"
+#include "tile/mapping.hpp"
+
+namespace memplast::fw {
+
+namespace {
+using Mat = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+using MapM = Eigen::Map<Mat>;
+using CMapM = Eigen::Map<const Mat>;
+}  // namespace
+
+struct FunctionalAccelerator::Layer {
+  LayerShape shape{};
+  std::unique_ptr<meta::MetaEngine> meta;
+  Mat w;  // quantized weight values (in x out): the ideal weights, and the digital view
+  // Device mode: the layer on a grid of tiles; writes per device are counted per
+  // weight and side (pos = 2i, neg = 2i+1).
+  std::unique_ptr<tile::TileGrid> grid;
+  std::vector<std::uint32_t> writes;
+  std::vector<std::int8_t> level;  // level currently programmed in the devices
+};
+
+FunctionalAccelerator::FunctionalAccelerator(const Config& cfg, std::array<LayerShape, 2> shapes)
+    : cfg_(cfg), ledger_(std::make_unique<EnergyLedger>()) {
+  for (std::size_t p = 0; p < tile::kPhases; ++p) {
+    e_tile_[p] = ledger_->entry("tile", tile::phase_name(static_cast<tile::Phase>(p)));
+  }
+  e_pv_ = ledger_->entry("pv_ctrl", "program_verify");
+  e_host_ = ledger_->entry("host", "compute");
+  for (std::size_t l = 0; l < shapes.size(); ++l) {
+    Layer L;
+    L.shape = shapes[l];
+    const std::size_t n = shapes[l].in * shapes[l].out;
+    L.meta = meta::make_engine(cfg.meta, n);
+    Rng rng(static_cast<std::uint64_t>(cfg.sim.seed), "meta.init.layer" + std::to_string(l));
+    L.meta->init_uniform(rng, cfg.train.init_half_range);
+    L.w.resize(static_cast<Eigen::Index>(shapes[l].in), static_cast<Eigen::Index>(shapes[l].out));
+    const auto* lv = L.meta->levels();
+    for (std::size_t i = 0; i < n; ++i) L.w.data()[i] = L.meta->level_value(lv[i]);
+    if (cfg.train.device_effects) {
+      L.grid = std::make_unique<tile::TileGrid>(
+          static_cast<int>(shapes[l].in), static_cast<int>(shapes[l].out), cfg.tile, cfg.device,
+          static_cast<std::uint64_t>(cfg.sim.seed), "layer" + std::to_string(l));
+      L.writes.assign(2 * n, 0);
+      L.level.assign(n, -1);
+    } else {
+      L.writes.assign(n, 0);
+    }
+    layers_.push_back(std::move(L));
+  }
+  if (cfg.train.device_effects) {
+    // Initial weights written with program-and-verify like every later write.
+    for (std::size_t l = 0; l < layers_.size(); ++l) {
+      auto& L = layers_[l];
+      const auto* lv = L.meta->levels();
+      for (std::size_t i = 0; i < L.level.size(); ++i) program(L, i, lv[i]);
+    }
+  }
+}
+
+void FunctionalAccelerator::program(Layer& L, std::size_t index, int level) {
+  const auto out = L.shape.out;
+  const int row = static_cast<int>(index / out);
+  const int col = static_cast<int>(index % out);
+  const auto loc = L.grid->locate(row, col);
+  auto& tile = L.grid->tile(loc.tile);
+  const auto tgt = tile.target_conductances(level);
+  const int old = L.level[index];
+  const auto old_tgt = old >= 0 ? tile.target_conductances(old) : std::make_pair(-1.0, -1.0);
+  const double spacing = tile.weight_unit_uS() * 2.0 / static_cast<double>(tile.levels() - 1);
+  const std::size_t cell = tile.cell_index(loc.row, loc.col);
+  const tile::Side sides[2] = {tile::Side::pos,
+                               tile.mapping() == tile::Mapping::differential ? tile::Side::neg
+                                                                             : tile::Side::ref};
+  const double targets[2] = {tgt.first, tgt.second};
+  const double olds[2] = {old_tgt.first, old_tgt.second};
+  const int n_sides = tile.mapping() == tile::Mapping::differential ? 2 : 1;
+  for (int s = 0; s < n_sides; ++s) {
+    if (targets[s] == olds[s]) continue;  // this device keeps its conductance
+    auto& dev = tile.array(sides[s]);
+    const auto band = pv::band_for(targets[s], spacing, cfg_.pv, level);
+    const auto r = pv::program_verify(dev, cell, targets[s], band, cfg_.pv, t_);
+    tile.mark_written(loc.row, loc.col);
+    ++L.writes[2 * index + static_cast<std::size_t>(s)];
+    pulses_ += static_cast<std::uint64_t>(r.n_set + r.n_reset);
+    pv_failures_ += r.success ? 0 : 1;
+    t_ += r.duration_s;
+    ledger_->charge(e_pv_, r.energy_j, 1);
+  }
+  L.level[index] = static_cast<std::int8_t>(level);
+}
+
+FunctionalAccelerator::~FunctionalAccelerator() = default;
+
+meta::MetaEngine& FunctionalAccelerator::engine(int layer) {
+  return *layers_[static_cast<std::size_t>(layer)].meta;
+}
+
+void FunctionalAccelerator::charge(const tile::OpCost& c) {
+  t_ += c.latency_s;
+  for (std::size_t p = 0; p < tile::kPhases; ++p) {
+    if (c.energy_J[p] != 0) ledger_->charge(e_tile_[p], c.energy_J[p], 1);
+  }
+}
+
+void FunctionalAccelerator::forward(int layer, const float* x, int batch, float* y) {
+  auto& L = layers_[static_cast<std::size_t>(layer)];
+  if (L.grid) {
+    charge(L.grid->forward_batch(x, batch, y, t_, false));
+    mvm_vectors_ += static_cast<std::uint64_t>(batch);
+    return;
+  }
+  const auto in = static_cast<Eigen::Index>(L.shape.in);
+  const auto out = static_cast<Eigen::Index>(L.shape.out);
+  MapM(y, batch, out).noalias() = CMapM(x, batch, in) * L.w;
+}
+
+void FunctionalAccelerator::transpose(int layer, const float* d, int batch, float* y) {
+  auto& L = layers_[static_cast<std::size_t>(layer)];
+  if (L.grid) {
+    // The DAC range is [-1, 1]: scale the errors by their largest magnitude.
+    const std::size_t n = static_cast<std::size_t>(batch) * L.shape.out;
+    float mx = 0;
+    for (std::size_t i = 0; i < n; ++i) mx = std::max(mx, std::abs(d[i]));
+    if (mx == 0) mx = 1;
+    scratch_.assign(d, d + n);
+    for (auto& v : scratch_) v /= mx;
+    charge(L.grid->transpose_batch(scratch_.data(), batch, y, t_, true));
+    for (std::size_t i = 0; i < static_cast<std::size_t>(batch) * L.shape.in; ++i) y[i] *= mx;
+    mvm_vectors_ += static_cast<std::uint64_t>(batch);
+    return;
+  }
+  const auto in = static_cast<Eigen::Index>(L.shape.in);
+  const auto out = static_cast<Eigen::Index>(L.shape.out);
+  MapM(y, batch, in).noalias() = CMapM(d, batch, out) * L.w.transpose();
+}
+
+void FunctionalAccelerator::read_weights(int layer, float* w) {
+  const auto& L = layers_[static_cast<std::size_t>(layer)];
+  std::copy(L.w.data(), L.w.data() + L.w.size(), w);
+}
+
+void FunctionalAccelerator::accumulate(int layer, const float* grad) {
+  auto& L = layers_[static_cast<std::size_t>(layer)];
+  L.meta->accumulate(grad, L.shape.in * L.shape.out);
+}
+
+std::size_t FunctionalAccelerator::update() {
+  std::size_t total = 0;
+  for (auto& L : layers_) {
+    changes_.clear();
+    L.meta->step(changes_);
+    for (const auto& c : changes_) {
+      L.w.data()[c.index] = L.meta->level_value(c.level);
+      if (L.grid) {
+        program(L, c.index, c.level);
+      } else {
+        ++L.writes[c.index];
+      }
+    }
+    total += changes_.size();
+  }
+  level_changes_ += total;
+  return total;
+}
+
+void FunctionalAccelerator::new_task() {
+  for (auto& L : layers_) L.meta->new_task();
+}
+
+void FunctionalAccelerator::host_compute(std::uint64_t macs, std::uint64_t ops) {
+  const auto& h = cfg_.host;
+  t_ += (static_cast<double>(macs) / h.macs_per_cycle + static_cast<double>(ops) / h.ops_per_cycle) /
+        (h.f_clk_MHz * 1e6);
+  ledger_->charge(e_host_, (static_cast<double>(macs) * h.e_mac_pJ + static_cast<double>(ops) * h.e_op_pJ) * 1e-12, 1);
+}
+
+AccelStats FunctionalAccelerator::stats() const {
+  AccelStats s;
+  for (const auto& L : layers_) {
+    s.writes_per_device.insert(s.writes_per_device.end(), L.writes.begin(), L.writes.end());
+  }
+  s.level_changes = level_changes_;
+  s.pv_failures = pv_failures_;
+  s.mvm_vectors = mvm_vectors_;
+  for (const auto& L : layers_) {
+    if (!L.grid) continue;
+    for (int t = 0; t < L.grid->n_tiles(); ++t) {
+      auto& tile = L.grid->tile(t);
+      for (auto side : {tile::Side::pos, tile::Side::neg}) {
+        if (side == tile::Side::neg && tile.mapping() != tile::Mapping::differential) continue;
+        const auto& dev = tile.array(side);
+        for (std::size_t i = 0; i < dev.size(); ++i) s.pulses_per_device.push_back(dev.pulses(i));
+      }
+    }
+  }
+  s.energy_total = ledger_->total();
+  s.energy_by_component = ledger_->by_component(false);
+  s.energy_csv = ledger_->csv();
+  s.endurance_budget_median = cfg_.device.endurance_median;
+  return s;
+}
+
+std::uint64_t FunctionalAccelerator::memory_hidden_bits() const {
+  std::uint64_t b = 0;
+  for (const auto& L : layers_) b += L.meta->memory_bits().hidden;
+  return b;
+}
+std::uint64_t FunctionalAccelerator::memory_optimizer_bits() const {
+  std::uint64_t b = 0;
+  for (const auto& L : layers_) b += L.meta->memory_bits().optimizer;
+  return b;
+}
+std::uint64_t FunctionalAccelerator::memory_stored_bits() const {
+  std::uint64_t b = 0;
+  for (const auto& L : layers_) b += L.meta->memory_bits().stored;
+  return b;
+}
+
+}  // namespace memplast::fw

@@ -1,0 +1,61 @@
+// FunctionalAccelerator: the accelerator's cores called directly, with no SystemC and
+// no timing. With device effects it holds the crossbar tiles (device model, DAC/ADC,
+// read noise) and programs changed levels with the program-and-verify algorithm; with
+// train.device_effects = false it is the software baseline: weights are exactly the
+// quantized levels.
+#pragma once
+
+#include <array>
+#include <memory>
+#include <vector>
+
+#include "config/config.hpp"
+#include "fw/accelerator.hpp"
+#include "common/energy.hpp"
+#include "meta/meta_core.hpp"
+#include "tile/tile_core.hpp"
+
+namespace memplast::fw {
+
+class FunctionalAccelerator : public Accelerator {
+ public:
+  FunctionalAccelerator(const Config& cfg, std::array<LayerShape, 2> shapes);
+  ~FunctionalAccelerator() override;
+
+  void forward(int layer, const float* x, int batch, float* y) override;
+  void transpose(int layer, const float* d, int batch, float* y) override;
+  void read_weights(int layer, float* w) override;
+  void accumulate(int layer, const float* grad) override;
+  std::size_t update() override;
+  void new_task() override;
+  void host_compute(std::uint64_t macs, std::uint64_t ops) override;
+  // Functional mode has no simulation: this is the analytic sum of the operations'
+  // latencies (MVMs, program-and-verify, host compute), serialised, without contention.
+  [[nodiscard]] double now_s() const override { return t_; }
+  [[nodiscard]] AccelStats stats() const override;
+  [[nodiscard]] std::uint64_t memory_hidden_bits() const override;
+  [[nodiscard]] std::uint64_t memory_optimizer_bits() const override;
+  [[nodiscard]] std::uint64_t memory_stored_bits() const override;
+
+  meta::MetaEngine& engine(int layer);
+
+ private:
+  struct Layer;
+  void program(Layer& L, std::size_t index, int level);
+  void charge(const tile::OpCost& c);
+  const Config& cfg_;
+  std::unique_ptr<EnergyLedger> ledger_;
+  std::array<EnergyLedger::Id, tile::kPhases> e_tile_{};
+  EnergyLedger::Id e_pv_{0};
+  EnergyLedger::Id e_host_{0};
+  double t_{0};
+  std::uint64_t pulses_{0};
+  std::uint64_t pv_failures_{0};
+  std::uint64_t mvm_vectors_{0};
+  std::vector<float> scratch_;
+  std::vector<Layer> layers_;
+  std::vector<meta::LevelChange> changes_;
+  std::uint64_t level_changes_{0};
+};
+
+}  // namespace memplast::fw

@@ -1,0 +1,46 @@
+// Parameters of the training experiment run by the firmware (keys train.*, host.*).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/schema.hpp"
+
+namespace memplast::fw {
+
+struct TrainParams {
+  std::string tasks{"mnist,fashion_mnist"};
+  std::vector<double> epochs{10, 15};
+  std::int64_t hidden{1024};
+  std::int64_t batch{100};
+  std::int64_t train_samples{0};  // per task; 0 = the whole training set
+  std::int64_t test_samples{0};   // per task; 0 = the whole test set
+  std::string activation{"relu"};
+  double act_clip{4.0};
+  bool bn_per_task{true};
+  double bn_eps{1e-5};
+  double bn_momentum{0.1};
+  double bn_lr{0.005};
+  std::string backward{"digital"};
+  std::string mode{"hardware"};
+  bool device_effects{true};
+  double init_half_range{0.6};
+  bool eval_every_epoch{true};
+};
+
+struct HostParams {
+  double f_clk_MHz{200};
+  double macs_per_cycle{8};
+  double ops_per_cycle{4};
+  double e_mac_pJ{1.0};
+  double e_op_pJ{0.5};
+};
+
+void bind_params(cfg::Schema& s, TrainParams& p);
+void bind_params(cfg::Schema& s, HostParams& p);
+
+// "mnist,fashion_mnist" -> {"mnist", "fashion_mnist"}
+std::vector<std::string> task_list(const TrainParams& p);
+
+}  // namespace memplast::fw

@@ -1,0 +1,319 @@
+#include "fw/trainer.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+
+#include <Eigen/Dense>
+
+#include "common/rng.hpp"
+
+namespace memplast::fw {
+
+namespace {
+using Mat = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+using MapM = Eigen::Map<Mat>;
+using Row = Eigen::Matrix<float, 1, Eigen::Dynamic>;
+
+constexpr std::size_t kInputs = 784;
+constexpr std::size_t kClasses = 10;
+constexpr float kAdamB1 = 0.9F;
+constexpr float kAdamB2 = 0.999F;
+constexpr float kAdamEps = 1e-8F;
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// Batch norm forward in training mode (batch statistics); updates running stats.
+// mu_buf, var_buf: n floats of scratch (the batch mean and variance), kept by the caller
+// so that no batch allocates.
+void bn_forward_train(BatchNorm& bn, float* z, std::size_t b, std::size_t n, float eps,
+                      float momentum, float* xhat, float* istd, float* mu_buf, float* var_buf) {
+  MapM Z(z, static_cast<Eigen::Index>(b), static_cast<Eigen::Index>(n));
+  MapM XH(xhat, static_cast<Eigen::Index>(b), static_cast<Eigen::Index>(n));
+  Eigen::Map<Row> mu(mu_buf, static_cast<Eigen::Index>(n));
+  Eigen::Map<Row> var(var_buf, static_cast<Eigen::Index>(n));
+  mu = Z.colwise().mean();
+  var = (Z.rowwise() - mu).array().square().colwise().mean();
+  for (std::size_t j = 0; j < n; ++j) {
+    istd[j] = 1.0F / std::sqrt(var(static_cast<Eigen::Index>(j)) + eps);
+    bn.mean[j] = (1.0F - momentum) * bn.mean[j] + momentum * mu(static_cast<Eigen::Index>(j));
+    const float unbiased = b > 1 ? var(static_cast<Eigen::Index>(j)) * static_cast<float>(b) /
+                                       static_cast<float>(b - 1)
+                                 : var(static_cast<Eigen::Index>(j));
+    bn.var[j] = (1.0F - momentum) * bn.var[j] + momentum * unbiased;
+  }
+  for (std::size_t i = 0; i < b; ++i) {
+    for (std::size_t j = 0; j < n; ++j) {
+      const float xh = (Z(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(j)) -
+                        mu(static_cast<Eigen::Index>(j))) *
+                       istd[j];
+      XH(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(j)) = xh;
+      z[i * n + j] = bn.gamma[j] * xh + bn.beta[j];
+    }
+  }
+}
+
+void bn_forward_eval(const BatchNorm& bn, float* z, std::size_t b, std::size_t n, float eps) {
+  for (std::size_t j = 0; j < n; ++j) {
+    const float s = bn.gamma[j] / std::sqrt(bn.var[j] + eps);
+    const float o = bn.beta[j] - bn.mean[j] * s;
+    for (std::size_t i = 0; i < b; ++i) z[i * n + j] = z[i * n + j] * s + o;
+  }
+}
+
+// dy (b x n) -> dx (in place), and the affine gradients.
+void bn_backward(const BatchNorm& bn, float* dy, const float* xhat, const float* istd,
+                 std::size_t b, std::size_t n, std::vector<float>& dgamma,
+                 std::vector<float>& dbeta) {
+  dgamma.assign(n, 0.0F);
+  dbeta.assign(n, 0.0F);
+  for (std::size_t i = 0; i < b; ++i) {
+    for (std::size_t j = 0; j < n; ++j) {
+      dgamma[j] += dy[i * n + j] * xhat[i * n + j];
+      dbeta[j] += dy[i * n + j];
+    }
+  }
+  const float inv_b = 1.0F / static_cast<float>(b);
+  for (std::size_t i = 0; i < b; ++i) {
+    for (std::size_t j = 0; j < n; ++j) {
+      // dxhat = dy * gamma; dx = istd/b * (b*dxhat - sum(dxhat) - xhat*sum(dxhat*xhat))
+      const float g = bn.gamma[j];
+      dy[i * n + j] = istd[j] * inv_b * g *
+                      (static_cast<float>(b) * dy[i * n + j] - dbeta[j] - xhat[i * n + j] * dgamma[j]);
+    }
+  }
+}
+
+void adam(std::vector<float>& w, std::vector<float>& m, std::vector<float>& v,
+          const std::vector<float>& g, float lr, std::uint64_t t) {
+  const float c1 = 1.0F - std::pow(kAdamB1, static_cast<float>(t));
+  const float c2 = 1.0F - std::pow(kAdamB2, static_cast<float>(t));
+  for (std::size_t j = 0; j < w.size(); ++j) {
+    m[j] = kAdamB1 * m[j] + (1.0F - kAdamB1) * g[j];
+    v[j] = kAdamB2 * v[j] + (1.0F - kAdamB2) * g[j] * g[j];
+    w[j] -= lr * (m[j] / c1) / (std::sqrt(v[j] / c2) + kAdamEps);
+  }
+}
+}  // namespace
+
+std::array<LayerShape, 2> Trainer::shapes(const TrainParams& p) {
+  const auto h = static_cast<std::size_t>(p.hidden);
+  return {LayerShape{kInputs, h}, LayerShape{h, kClasses}};
+}
+
+Trainer::Trainer(const TrainParams& p, Accelerator& acc, std::uint64_t seed,
+                 std::vector<data::TaskData> tasks, std::vector<std::string> task_names)
+    : p_(p),
+      acc_(acc),
+      seed_(seed),
+      tasks_(std::move(tasks)),
+      names_(std::move(task_names)),
+      hidden_(static_cast<std::size_t>(p.hidden)) {
+  const std::size_t n_bn = p_.bn_per_task ? tasks_.size() : 1;
+  for (std::size_t t = 0; t < n_bn; ++t) bn_.push_back({BatchNorm(hidden_), BatchNorm(kClasses)});
+}
+
+double Trainer::train_batch(std::size_t t, const std::uint32_t* idx, std::size_t b) {
+  const auto& ds = tasks_[t].train;
+  auto& bn = bn_for(t);
+  const auto H = hidden_;
+  const auto eps = static_cast<float>(p_.bn_eps);
+  const auto mom = static_cast<float>(p_.bn_momentum);
+  const auto clip = static_cast<float>(p_.act_clip);
+  const auto bi = static_cast<Eigen::Index>(b);
+  const auto Hi = static_cast<Eigen::Index>(H);
+  constexpr auto Ci = static_cast<Eigen::Index>(kClasses);
+  constexpr auto Ii = static_cast<Eigen::Index>(kInputs);
+
+  x_.resize(b * kInputs);
+  labels_.resize(b);
+  data::gather_float(ds, idx, b, x_.data());
+  data::gather_labels(ds, idx, b, labels_.data());
+
+  // ---- forward: layer 1 on the tiles, batch norm + activation on the host ----
+  z1_.resize(b * H);
+  acc_.forward(0, x_.data(), static_cast<int>(b), z1_.data());
+  xhat1_.resize(b * H);
+  istd1_.resize(H);
+  bn_mu_.resize(std::max(H, kClasses));
+  bn_var_.resize(std::max(H, kClasses));
+  bn_forward_train(bn[0], z1_.data(), b, H, eps, mom, xhat1_.data(), istd1_.data(), bn_mu_.data(),
+                   bn_var_.data());
+  // z1_ now holds the pre-activation after batch norm (a1); it is not written again
+  // in this batch, so the backward pass reads it in place (no copy).
+  const float* a1 = z1_.data();
+  h1_.resize(b * H);
+  for (std::size_t i = 0; i < b * H; ++i) h1_[i] = std::clamp(a1[i], 0.0F, clip) / clip;
+  // ---- layer 2 ----
+  z2_.resize(b * kClasses);
+  acc_.forward(1, h1_.data(), static_cast<int>(b), z2_.data());
+  for (auto& v : z2_) v *= clip;
+  xhat2_.resize(b * kClasses);
+  istd2_.resize(kClasses);
+  bn_forward_train(bn[1], z2_.data(), b, kClasses, eps, mom, xhat2_.data(), istd2_.data(),
+                   bn_mu_.data(), bn_var_.data());
+  const std::vector<float>& logits = z2_;  // not written again in this batch
+
+  // ---- softmax cross-entropy ----
+  std::size_t correct = 0;
+  dz2_.resize(b * kClasses);
+  for (std::size_t i = 0; i < b; ++i) {
+    const float* l = &logits[i * kClasses];
+    const float mx = *std::max_element(l, l + kClasses);
+    float e[kClasses];
+    float sum = 0;
+    for (std::size_t c = 0; c < kClasses; ++c) {
+      e[c] = std::exp(l[c] - mx);  // once per logit (was computed twice; same values)
+      sum += e[c];
+    }
+    std::size_t arg = 0;
+    for (std::size_t c = 0; c < kClasses; ++c) {
+      const float pr = e[c] / sum;
+      dz2_[i * kClasses + c] = (pr - (c == labels_[i] ? 1.0F : 0.0F)) / static_cast<float>(b);
+      if (l[c] > l[arg]) arg = c;
+    }
+    correct += arg == labels_[i] ? 1 : 0;
+  }
+
+  // ---- backward ----
+  // (member scratch: no allocation per batch)
+  auto& dgamma1 = dgamma1_;
+  auto& dbeta1 = dbeta1_;
+  auto& dgamma2 = dgamma2_;
+  auto& dbeta2 = dbeta2_;
+  bn_backward(bn[1], dz2_.data(), xhat2_.data(), istd2_.data(), b, kClasses, dgamma2, dbeta2);
+  // z2 = clip * (h1 @ W2): dW2 = clip * h1^T dz2 ; dh1 = clip * dz2 W2^T
+  dw2_.resize(H * kClasses);
+  MapM(dw2_.data(), Hi, Ci).noalias() =
+      clip * MapM(h1_.data(), bi, Hi).transpose() * MapM(dz2_.data(), bi, Ci);
+  dh1_.resize(b * H);
+  if (p_.backward == "tiles") {
+    acc_.transpose(1, dz2_.data(), static_cast<int>(b), dh1_.data());
+    for (auto& v : dh1_) v *= clip;
+  } else {
+    w2_.resize(H * kClasses);
+    acc_.read_weights(1, w2_.data());
+    MapM(dh1_.data(), bi, Hi).noalias() =
+        clip * MapM(dz2_.data(), bi, Ci) * MapM(w2_.data(), Hi, Ci).transpose();
+  }
+  // d h1/d a1: (1/clip) inside (0, clip) from h1 = clamp(a1)/clip, times clip above = 1
+  for (std::size_t i = 0; i < b * H; ++i) {
+    dh1_[i] = (a1[i] > 0.0F && a1[i] < clip) ? dh1_[i] / clip : 0.0F;
+  }
+  bn_backward(bn[0], dh1_.data(), xhat1_.data(), istd1_.data(), b, H, dgamma1, dbeta1);
+  dw1_.resize(kInputs * H);
+  MapM(dw1_.data(), Ii, Hi).noalias() =
+      MapM(x_.data(), bi, Ii).transpose() * MapM(dh1_.data(), bi, Hi);
+
+  // ---- update: gradients to the metaplasticity unit, batch norm on the host ----
+  acc_.accumulate(0, dw1_.data());
+  acc_.accumulate(1, dw2_.data());
+  acc_.update();
+  const auto lr = static_cast<float>(p_.bn_lr);
+  for (int l = 0; l < 2; ++l) {
+    auto& n = bn[static_cast<std::size_t>(l)];
+    ++n.steps;
+    adam(n.gamma, n.mg, n.vg, l == 0 ? dgamma1 : dgamma2, lr, n.steps);
+    adam(n.beta, n.mb, n.vb, l == 0 ? dbeta1 : dbeta2, lr, n.steps);
+  }
+
+  // Host work of this batch: the digital products and the element-wise passes.
+  const std::uint64_t macs = static_cast<std::uint64_t>(b) *
+                             (kInputs * H + 2 * H * kClasses);  // dW1, dW2, dh1
+  const std::uint64_t ops = static_cast<std::uint64_t>(b) * (12 * H + 30 * kClasses);
+  acc_.host_compute(macs, ops);
+  return static_cast<double>(correct);
+}
+
+double Trainer::evaluate(std::size_t t) {
+  const auto& ds = tasks_[t].test;
+  std::size_t n = ds.count;
+  if (p_.test_samples > 0) n = std::min<std::size_t>(n, static_cast<std::size_t>(p_.test_samples));
+  const auto& bn = bn_[p_.bn_per_task ? t : 0];
+  const auto eps = static_cast<float>(p_.bn_eps);
+  const auto clip = static_cast<float>(p_.act_clip);
+  const std::size_t chunk = 500;
+  std::size_t correct = 0;
+  std::vector<std::uint32_t> idx(chunk);
+  std::vector<float> x(chunk * kInputs), z1(chunk * hidden_), z2(chunk * kClasses);
+  std::vector<std::uint8_t> labels(chunk);
+  for (std::size_t s = 0; s < n; s += chunk) {
+    const std::size_t b = std::min(chunk, n - s);
+    for (std::size_t i = 0; i < b; ++i) idx[i] = static_cast<std::uint32_t>(s + i);
+    data::gather_float(ds, idx.data(), b, x.data());
+    data::gather_labels(ds, idx.data(), b, labels.data());
+    acc_.forward(0, x.data(), static_cast<int>(b), z1.data());
+    bn_forward_eval(bn[0], z1.data(), b, hidden_, eps);
+    for (std::size_t i = 0; i < b * hidden_; ++i) z1[i] = std::clamp(z1[i], 0.0F, clip) / clip;
+    acc_.forward(1, z1.data(), static_cast<int>(b), z2.data());
+    for (auto& v : z2) v *= clip;
+    bn_forward_eval(bn[1], z2.data(), b, kClasses, eps);
+    for (std::size_t i = 0; i < b; ++i) {
+      const float* l = &z2[i * kClasses];
+      const auto arg = static_cast<std::size_t>(std::max_element(l, l + kClasses) - l);
+      correct += arg == labels[i] ? 1 : 0;
+    }
+    acc_.host_compute(0, static_cast<std::uint64_t>(b) * (4 * hidden_ + 20 * kClasses));
+  }
+  return n == 0 ? 0.0 : static_cast<double>(correct) / static_cast<double>(n);
+}
+
+TrainResult Trainer::run(const ProgressFn& progress) {
+  TrainResult res;
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto B = static_cast<std::size_t>(p_.batch);
+  // Totals for the ETA.
+  std::size_t batches_total = 0;
+  std::vector<std::size_t> n_train(tasks_.size());
+  for (std::size_t t = 0; t < tasks_.size(); ++t) {
+    n_train[t] = tasks_[t].train.count;
+    if (p_.train_samples > 0) n_train[t] = std::min<std::size_t>(n_train[t], static_cast<std::size_t>(p_.train_samples));
+    const auto e = static_cast<std::size_t>(p_.epochs[std::min(t, p_.epochs.size() - 1)]);
+    batches_total += e * ((n_train[t] + B - 1) / B);
+  }
+  std::size_t batches_done = 0;
+  for (std::size_t t = 0; t < tasks_.size(); ++t) {
+    if (t > 0) acc_.new_task();
+    const int epochs = static_cast<int>(p_.epochs[std::min(t, p_.epochs.size() - 1)]);
+    const std::size_t nb = (n_train[t] + B - 1) / B;
+    auto evaluate_seen = [&](int epoch) {
+      AccuracyRecord rec;
+      rec.trained_task = names_[t];
+      rec.epoch = epoch;
+      for (std::size_t s = 0; s <= t; ++s) rec.accuracy[names_[s]] = evaluate(s);
+      rec.simulated_time_s = acc_.now_s();
+      rec.wall_time_s = seconds_since(t0);
+      return rec;
+    };
+    for (int e = 0; e < epochs; ++e) {
+      const auto order = data::epoch_order(n_train[t], derive_seed(seed_, "train.shuffle." + names_[t]),
+                                           static_cast<std::uint32_t>(e));
+      double correct = 0;
+      std::size_t seen = 0;
+      for (std::size_t bi = 0; bi < nb; ++bi) {
+        const std::size_t first = bi * B;
+        const std::size_t b = std::min(B, n_train[t] - first);
+        correct += train_batch(t, order.data() + first, b);
+        seen += b;
+        ++batches_done;
+        if (progress) {
+          progress(ProgressInfo{names_[t], e + 1, epochs, bi + 1, nb,
+                                correct / static_cast<double>(seen), acc_.now_s(),
+                                seconds_since(t0), batches_done, batches_total});
+        }
+      }
+      res.samples_trained += seen;
+      if (p_.eval_every_epoch || e + 1 == epochs) res.per_epoch.push_back(evaluate_seen(e + 1));
+    }
+    if (epochs == 0) res.per_epoch.push_back(evaluate_seen(0));
+    res.after_task.push_back(res.per_epoch.back());
+  }
+  res.train_wall_s = seconds_since(t0);
+  // Task-specific parameters kept outside the crossbars: gamma, beta, mean, var (fp32).
+  res.bn_bits = static_cast<std::uint64_t>(bn_.size()) * 4ULL * 32ULL * (hidden_ + kClasses);
+  return res;
+}
+
+}  // namespace memplast::fw

@@ -1,0 +1,93 @@
+// The training firmware: a 784-H-10 perceptron whose quantized weights live in the
+// accelerator's crossbars, trained task after task with the metaplastic rule;
+// activation, batch norm (per task), loss and the backward pass run on the host.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "data/dataset.hpp"
+#include "fw/accelerator.hpp"
+#include "fw/train_params.hpp"
+
+namespace memplast::fw {
+
+struct AccuracyRecord {
+  std::string trained_task;  // the task being trained when this was measured
+  int epoch{0};              // 1-based epoch within that task
+  std::map<std::string, double> accuracy;  // every task seen so far -> fraction correct
+  double simulated_time_s{0};
+  double wall_time_s{0};
+};
+
+struct ProgressInfo {
+  std::string task;
+  int epoch{0};
+  int epochs{0};
+  std::size_t batch{0};
+  std::size_t batches{0};
+  double running_accuracy{0};
+  double simulated_time_s{0};
+  double wall_time_s{0};
+  std::size_t batches_done_total{0};
+  std::size_t batches_total{0};
+};
+
+struct TrainResult {
+  std::vector<AccuracyRecord> per_epoch;
+  std::vector<AccuracyRecord> after_task;
+  std::uint64_t samples_trained{0};
+  std::uint64_t samples_evaluated{0};
+  double train_wall_s{0};
+  std::uint64_t bn_bits{0};  // task-specific parameters kept outside the crossbars
+};
+
+// Per-task batch-norm state of one layer (affine parameters, running statistics, and
+// the Adam moments of the affine parameters).
+struct BatchNorm {
+  std::vector<float> gamma, beta, mean, var;
+  std::vector<float> mg, vg, mb, vb;
+  std::uint64_t steps{0};
+  explicit BatchNorm(std::size_t n = 0)
+      : gamma(n, 1.0F), beta(n, 0.0F), mean(n, 0.0F), var(n, 1.0F), mg(n, 0.0F), vg(n, 0.0F),
+        mb(n, 0.0F), vb(n, 0.0F) {}
+};
+
+class Trainer {
+ public:
+  using ProgressFn = std::function<void(const ProgressInfo&)>;
+
+  Trainer(const TrainParams& p, Accelerator& acc, std::uint64_t seed,
+          std::vector<data::TaskData> tasks, std::vector<std::string> task_names);
+
+  TrainResult run(const ProgressFn& progress);
+  // Test accuracy on task t with that task's batch-norm state.
+  double evaluate(std::size_t t);
+
+  [[nodiscard]] static std::array<LayerShape, 2> shapes(const TrainParams& p);
+  [[nodiscard]] const std::vector<std::array<BatchNorm, 2>>& batch_norms() const { return bn_; }
+  void set_batch_norms(std::vector<std::array<BatchNorm, 2>> bn) { bn_ = std::move(bn); }
+
+ private:
+  double train_batch(std::size_t t, const std::uint32_t* idx, std::size_t n);
+  std::array<BatchNorm, 2>& bn_for(std::size_t t) { return bn_[p_.bn_per_task ? t : 0]; }
+
+  const TrainParams& p_;
+  Accelerator& acc_;
+  std::uint64_t seed_;
+  std::vector<data::TaskData> tasks_;
+  std::vector<std::string> names_;
+  std::size_t hidden_;
+  std::vector<std::array<BatchNorm, 2>> bn_;
+  // scratch, reused across batches
+  std::vector<float> x_, z1_, h1_, z2_, w2_;
+  std::vector<float> dz2_, dh1_, dz1_, dw1_, dw2_, xhat1_, xhat2_, istd1_, istd2_;
+  std::vector<float> bn_mu_, bn_var_, dgamma1_, dbeta1_, dgamma2_, dbeta2_;
+  std::vector<std::uint8_t> labels_;
+};
+
+}  // namespace memplast::fw

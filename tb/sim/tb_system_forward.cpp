@@ -1,0 +1,182 @@
+// The system top with the firmware drivers, on a small network (784-32-10 on 64 x 16
+// tiles: layer 0 on 13 x 2 tiles, layer 1 on one), one elaboration, one sc_start:
+//  * The update flow (accumulate -> meta_unit ACCUMULATE + STEP -> level changes pushed
+//    to pv_ctrl -> P&V on the tiles) gives FunctionalAccelerator's level changes, weights
+//    and post-update MVM, bit for bit.
+//  * MVM equivalence: forward (150 vectors: two buffer chunks) and transpose through the
+//    HAL, the bus and the tiles equal FunctionalAccelerator's bit for bit. Why exact: the
+//    tiles are named like TileGrid's, so both hold the same devices (same seeds) and are
+//    programmed by the same P&V calls in the same order; relaxation is off
+//    (device.relax_scale = 0), so the different simulated times do not matter; read noise
+//    is off (its draws are per call, and the firmware splits a 150-vector batch into
+//    buffer-sized chunks); the ADC/DAC quantization is deterministic; and HalAccelerator
+//    adds the row-block partial sums in TileGrid's order.
+//  * Timestamps of one forward MVM of one vector on layer 1 (one tile): input transfer,
+//    CONFIG-free start, MVM latency, interrupt, output transfer, from the bus and tile
+//    timing rules (docs/bus.md, docs/tile.md).
+//  * An unmapped and a misaligned access from the firmware come back as HalError.
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <systemc>
+
+#include "common/rng.hpp"
+#include "config/config.hpp"
+#include "fw/functional.hpp"
+#include "fw/trainer.hpp"
+#include "sim/sc_support.hpp"
+#include "sw/drivers/hal_accelerator.hpp"
+#include "sw/include/memplast_regs.h"
+#include "sw/drivers/meta_pv_update.hpp"
+#include "system/top.hpp"
+
+namespace {
+
+using memplast::hal::HalError;
+using memplast::hal::Response;
+
+memplast::Config small_config() {
+  memplast::Config c;
+  (void)memplast::make_schema(c);  // defaults
+  c.train.hidden = 32;
+  c.tile.rows = 64;
+  c.tile.cols = 16;
+  c.tile.read_noise = false;
+  c.device.relax_scale = 0.0;
+  c.train.device_effects = true;
+  return c;
+}
+
+float max_abs_diff(const std::vector<float>& a, const std::vector<float>& b) {
+  float m = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) m = std::max(m, std::abs(a[i] - b[i]));
+  return m;
+}
+
+}  // namespace
+
+TEST(SystemForward, MvmEquivalenceTimingAndErrors) {
+  const memplast::Config cfg = small_config();
+  const auto shapes = memplast::fw::Trainer::shapes(cfg.train);
+  memplast::fw::FunctionalAccelerator ref(cfg, shapes);
+
+  constexpr int kBatch = 150;
+  std::vector<float> x(static_cast<std::size_t>(kBatch) * 784);
+  std::vector<float> h(static_cast<std::size_t>(kBatch) * 32);
+  std::vector<float> d(static_cast<std::size_t>(kBatch) * 32);
+  memplast::Rng rng(7, "tb.system.inputs", 0);
+  for (auto& v : x) v = static_cast<float>(rng.uniform());
+  for (auto& v : h) v = static_cast<float>(rng.uniform());
+  for (auto& v : d) v = static_cast<float>(2.0 * rng.uniform() - 1.0);
+
+  std::vector<float> y0_ref(kBatch * 32), y1_ref(kBatch * 10), t0_ref(static_cast<std::size_t>(kBatch) * 784);
+  ref.forward(0, x.data(), kBatch, y0_ref.data());
+  ref.forward(1, h.data(), kBatch, y1_ref.data());
+  ref.transpose(0, d.data(), kBatch, t0_ref.data());
+
+  // A gradient large enough to move many weights across a threshold in one Adam step.
+  std::vector<float> g0(784 * 32), g1(32 * 10);
+  for (auto& v : g0) v = static_cast<float>(rng.uniform() - 0.5);
+  for (auto& v : g1) v = static_cast<float>(rng.uniform() - 0.5);
+  ref.accumulate(0, g0.data());
+  ref.accumulate(1, g1.data());
+  const std::size_t changes_ref = ref.update();
+  std::vector<float> w1_ref(32 * 10), y0_after_ref(y0_ref.size());
+  ref.read_weights(1, w1_ref.data());
+  ref.forward(0, x.data(), kBatch, y0_after_ref.data());
+
+  std::vector<float> y0(y0_ref.size()), y1(y1_ref.size()), t0(t0_ref.size());
+  std::vector<float> w1(w1_ref.size()), y0_after(y0_ref.size());
+  std::size_t changes = 0;
+  memplast::drivers::MetaPvLayout layout;
+  layout.shapes = shapes;
+  layout.tile_rows = 64;
+  layout.tile_cols = 16;
+  memplast::system::System* sys = nullptr;
+  bool ran = false;
+  auto firmware = [&](memplast::hal::Hal& hal) {
+    memplast::drivers::MetaPvUpdatePath up(hal, layout, memplast::system::kIrqLine);
+    memplast::drivers::HalAccelerator acc(hal, shapes, up, memplast::system::kIrqLine);  // init: P&V of all
+    EXPECT_EQ(acc.tiles_used(), 27U);
+    acc.forward(0, x.data(), kBatch, y0.data());
+    acc.forward(1, h.data(), kBatch, y1.data());
+    acc.transpose(0, d.data(), kBatch, t0.data());
+    // One training step through meta_unit and pv_ctrl, then the MVM again.
+    acc.accumulate(0, g0.data());
+    acc.accumulate(1, g1.data());
+    changes = acc.update();
+    acc.read_weights(1, w1.data());
+    acc.forward(0, x.data(), kBatch, y0_after.data());
+
+    // --- timestamps of one forward MVM of one vector on layer 1 (tile 26) --------------
+    std::vector<float> one(32, 0.5F), out(10);
+    acc.forward(1, one.data(), 1, out.data());  // warm-up: CONFIG.N_VECTORS = 1 written
+    auto& tile = sys->tile(26);
+    auto& bus = sys->router();
+    const sc_core::sc_time clk_tile = memplast::sim::cycles(1, cfg.tile.f_clk_MHz);
+    const double t_start_ns = hal.now_ns();
+    acc.forward(1, one.data(), 1, out.data());
+    const double t_end_ns = hal.now_ns();
+    // Input: 64 floats (256 bytes, one burst) + one tile clock per word; CMD: one word,
+    // the command starts when the write reaches the tile (before its register clock).
+    const sc_core::sc_time t_in = bus.transfer_time(256) + clk_tile * 64.0;
+    const sc_core::sc_time t_cmd = bus.transfer_time(4);
+    const sc_core::sc_time start = sc_core::sc_time(t_start_ns, sc_core::SC_NS) + t_in + t_cmd;
+    EXPECT_EQ(tile.op_start(), start);
+    const double lat_s = tile.core()
+                             .mvm_cost(memplast::tile::Direction::forward, 1, tile.core().encoding(), false)
+                             .latency_s;
+    EXPECT_EQ(tile.op_end(), start + sc_core::sc_time(lat_s, sc_core::SC_SEC));
+    // After the interrupt (at op_end): sysctl TILE_IRQ_LO, tile IRQ_STATUS read and W1C
+    // write, then the 16-float output (64 bytes).
+    const sc_core::sc_time t_after = bus.transfer_time(4) + (bus.transfer_time(4) + clk_tile) * 2.0 +
+                                     bus.transfer_time(64) + clk_tile * 16.0;
+    EXPECT_EQ(sc_core::sc_time(t_end_ns, sc_core::SC_NS), tile.op_end() + t_after);
+    EXPECT_GT(t_end_ns - t_start_ns, lat_s * 1e9);
+
+    // --- errors from the firmware --------------------------------------------------------
+    try {
+      (void)hal.read32(MP_TILE_ADDR(27) + MP_TILE_STATUS);  // tile 27 is not mapped
+      ADD_FAILURE() << "unmapped read did not throw";
+    } catch (const HalError& e) {
+      EXPECT_EQ(e.response(), Response::address_error);
+      EXPECT_EQ(e.address(), MP_TILE_ADDR(27) + MP_TILE_STATUS);
+    }
+    try {
+      hal.write32(MP_TILE_ADDR(0) + MP_TILE_CONFIG + 2, 1);  // misaligned
+      ADD_FAILURE() << "misaligned write did not throw";
+    } catch (const HalError& e) {
+      EXPECT_EQ(e.response(), Response::address_error);
+    }
+    ran = true;
+  };
+  memplast::system::System top(cfg, shapes, firmware, true);
+  sys = &top;
+  for (int k = 0; k < 3; ++k) layout.level_values.push_back(top.meta_unit().engine().level_value(k));
+  sc_core::sc_start();
+  ASSERT_TRUE(top.host().finished());
+  if (top.host().error()) {
+    try {
+      std::rethrow_exception(top.host().error());
+    } catch (const std::exception& e) {
+      FAIL() << "firmware threw: " << e.what();
+    }
+  }
+  ASSERT_TRUE(ran);
+  EXPECT_EQ(max_abs_diff(y0, y0_ref), 0.0F);
+  EXPECT_EQ(max_abs_diff(y1, y1_ref), 0.0F);
+  EXPECT_EQ(max_abs_diff(t0, t0_ref), 0.0F);
+  // Not trivially equal: the outputs are not all zero.
+  EXPECT_GT(*std::max_element(y0.begin(), y0.end()), 0.1F);
+  // The update: same level changes, same weights, same conductances afterwards.
+  EXPECT_GT(changes_ref, 100U);
+  EXPECT_EQ(changes, changes_ref);
+  EXPECT_EQ(max_abs_diff(w1, w1_ref), 0.0F);
+  EXPECT_EQ(max_abs_diff(y0_after, y0_after_ref), 0.0F);
+  EXPECT_GT(max_abs_diff(y0_after, y0), 0.0F);  // the step changed the MVM
+  const auto& st = top.pv_ctrl().stats();
+  EXPECT_EQ(st.commands, 784U * 32U + 32U * 10U + changes);  // initial write + one per change
+  EXPECT_EQ(st.failed, 0U);
+}
