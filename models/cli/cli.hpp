@@ -32,6 +32,7 @@ std::filesystem::path prepare_out_dir(const std::string& dir);
 void add_config_command(CLI::App& app);
 void add_train_command(CLI::App& app);
 void add_characterize_command(CLI::App& app);
+void add_infer_command(CLI::App& app);
 // @@CLI_DECLS@@
 
 }  // namespace memplast::cli

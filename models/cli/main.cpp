@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   memplast::cli::add_config_command(app);
   memplast::cli::add_train_command(app);
   memplast::cli::add_characterize_command(app);
+  memplast::cli::add_infer_command(app);
   // @@CLI_REGISTER@@
   try {
     app.parse(argc, argv);

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "cli/state.hpp"
 #include "common/output.hpp"
 #include "data/dataset.hpp"
 #include "fw/functional.hpp"
@@ -60,6 +61,13 @@ json run_train(const LoadedConfig& loaded, const std::filesystem::path& out, Pro
 
   fw::TrainResult res;
   fw::AccelStats stats;
+  TrainedState state;
+  state.config = loaded.resolved;
+  state.tasks = names;
+  {
+    const auto sh = fw::Trainer::shapes(cfg.train);
+    state.shapes.assign(sh.begin(), sh.end());
+  }
   double simulated_s = 0;
   std::uint64_t hidden = 0;
   std::uint64_t opt = 0;
@@ -70,6 +78,13 @@ json run_train(const LoadedConfig& loaded, const std::filesystem::path& out, Pro
     fw::Trainer trainer(cfg.train, *acc, static_cast<std::uint64_t>(cfg.sim.seed), std::move(tasks),
                         names);
     res = trainer.run([&](const fw::ProgressInfo& p) { progress.update(p); });
+    state.batch_norms = trainer.batch_norms();
+    for (int l = 0; l < 2; ++l) {
+      auto& eng = acc->engine(l);
+      std::vector<float> h(eng.size());
+      for (std::size_t i = 0; i < h.size(); ++i) h[i] = eng.hidden(i);
+      state.hidden.push_back(std::move(h));
+    }
     stats = acc->stats();
     simulated_s = acc->now_s();
     hidden = acc->memory_hidden_bits();
@@ -80,6 +95,8 @@ json run_train(const LoadedConfig& loaded, const std::filesystem::path& out, Pro
     auto hw = system::run_hardware_training(cfg, std::move(tasks), names,
                                             [&](const fw::ProgressInfo& p) { progress.update(p); });
     res = std::move(hw.train);
+    state.hidden = std::move(hw.hidden);
+    state.batch_norms = std::move(hw.batch_norms);
     stats = std::move(hw.stats);
     simulated_s = hw.simulated_time_s;
     hidden = hw.memory_hidden_bits;
@@ -139,6 +156,7 @@ json run_train(const LoadedConfig& loaded, const std::filesystem::path& out, Pro
   write_file_atomic(out / "energy.csv",
                     stats.energy_csv.empty() ? "component,phase,joules,count\n" : stats.energy_csv);
   write_file_atomic(out / "writes_per_device.csv", histogram_csv(stats.writes_per_device));
+  save_state(out / "state", state);
   // summary.json last: its presence marks a complete run.
   write_file_atomic(out / "summary.json", summary.dump(2) + "\n");
   return summary;

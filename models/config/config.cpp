@@ -86,6 +86,21 @@ LoadedConfig load_config(const std::string& path, const std::vector<std::string>
   return out;
 }
 
+LoadedConfig load_config_json(const nlohmann::json& doc, const std::string& origin,
+                              const std::vector<std::string>& overrides) {
+  auto c = std::make_shared<Config>();
+  auto schema = make_schema(*c);
+  schema.reset_defaults();
+  schema.apply_json(doc, origin);
+  for (const auto& o : overrides) schema.apply_override(o);
+  schema.validate();
+  LoadedConfig out;
+  out.source = origin;
+  out.resolved = schema.to_json();
+  out.config = std::move(c);
+  return out;
+}
+
 std::string config_markdown() {
   Config c;
   return make_schema(c).markdown();

@@ -59,6 +59,11 @@ struct LoadedConfig {
 // Throws cfg::ConfigError naming the key or file.
 LoadedConfig load_config(const std::string& path, const std::vector<std::string>& overrides);
 
+// Same, starting from a JSON document (e.g. the resolved configuration stored with a
+// trained state) instead of a file; `origin` names it in error messages.
+LoadedConfig load_config_json(const nlohmann::json& doc, const std::string& origin,
+                              const std::vector<std::string>& overrides);
+
 // The markdown table documenting every key (docs/configuration.md is built from it).
 std::string config_markdown();
 

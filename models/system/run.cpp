@@ -54,6 +54,7 @@ HardwareRunResult run_hardware_training(const Config& cfg, std::vector<data::Tas
     drivers::HalAccelerator acc(hal, shapes, *update, kIrqLine);
     fw::Trainer trainer(cfg.train, acc, static_cast<std::uint64_t>(cfg.sim.seed), std::move(tasks), names);
     res.train = trainer.run(progress);
+    res.batch_norms = trainer.batch_norms();
     res.stats = acc.stats();
     res.memory_hidden_bits = acc.memory_hidden_bits();
     res.memory_optimizer_bits = acc.memory_optimizer_bits();
@@ -72,6 +73,17 @@ HardwareRunResult run_hardware_training(const Config& cfg, std::vector<data::Tas
                              "interrupt mask " + std::to_string(sys.host().waiting_on()) + ")");
   }
   res.simulated_time_s = sc_core::sc_time_stamp().to_seconds();
+  {
+    // Debug read of meta_unit's hidden-weight SRAM (flat: layer 0 then layer 1).
+    const auto& eng = sys.meta_unit().engine();
+    std::size_t base = 0;
+    for (const auto& sh : shapes) {
+      std::vector<float> h(sh.in * sh.out);
+      for (std::size_t i = 0; i < h.size(); ++i) h[i] = eng.hidden(base + i);
+      base += h.size();
+      res.hidden.push_back(std::move(h));
+    }
+  }
 
   auto& ledger = sys.ledger();
   const auto e_host = ledger.entry("host", "compute");

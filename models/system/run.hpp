@@ -3,6 +3,7 @@
 // the statistics. One call per process (SystemC elaborates once).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -21,6 +22,10 @@ struct HardwareRunResult {
   std::uint64_t memory_hidden_bits{0};
   std::uint64_t memory_optimizer_bits{0};
   std::uint64_t memory_stored_bits{0};
+  // Trained state for `memplast infer`: the hidden weights of each layer (in x out,
+  // row-major) read from meta_unit's SRAM after the run, and the per-task batch norms.
+  std::vector<std::vector<float>> hidden;
+  std::vector<std::array<fw::BatchNorm, 2>> batch_norms;
 };
 
 HardwareRunResult run_hardware_training(const Config& cfg, std::vector<data::TaskData> tasks,

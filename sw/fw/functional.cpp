@@ -223,4 +223,15 @@ std::uint64_t FunctionalAccelerator::memory_stored_bits() const {
   return b;
 }
 
+void FunctionalAccelerator::load_hidden(int layer, const float* w) {
+  auto& L = layers_[static_cast<std::size_t>(layer)];
+  const std::size_t n = L.shape.in * L.shape.out;
+  for (std::size_t i = 0; i < n; ++i) L.meta->set_hidden(i, w[i]);
+  const auto* lv = L.meta->levels();
+  for (std::size_t i = 0; i < n; ++i) {
+    L.w.data()[i] = L.meta->level_value(lv[i]);
+    if (L.grid && L.level[i] != lv[i]) program(L, i, lv[i]);
+  }
+}
+
 }  // namespace memplast::fw

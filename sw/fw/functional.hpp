@@ -38,6 +38,9 @@ class FunctionalAccelerator : public Accelerator {
   [[nodiscard]] std::uint64_t memory_stored_bits() const override;
 
   meta::MetaEngine& engine(int layer);
+  // Restore a trained state: set every hidden weight of `layer` (in x out, row-major)
+  // and program every device whose level changed (program-and-verify, as in training).
+  void load_hidden(int layer, const float* w);
 
  private:
   struct Layer;

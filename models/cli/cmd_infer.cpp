@@ -1,0 +1,90 @@
+// `memplast infer`: evaluate a trained state (written by `memplast train` into
+// <out>/state/) on the test sets, with that run's configuration plus --set overrides
+// (e.g. other device parameters or another seed for a robustness study).
+#include <chrono>
+#include <iostream>
+#include <memory>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "cli/cli.hpp"
+#include "cli/state.hpp"
+#include "common/output.hpp"
+#include "data/dataset.hpp"
+#include "fw/functional.hpp"
+#include "fw/trainer.hpp"
+
+namespace memplast::cli {
+
+void add_infer_command(CLI::App& app) {
+  struct State {
+    std::string state_dir;
+    std::vector<std::string> overrides;
+    std::vector<std::string> tasks;
+    std::string out_dir{"out/infer"};
+  };
+  auto st = std::make_shared<State>();
+  auto* sub = app.add_subcommand(
+      "infer", "Evaluate a trained state (from memplast train --out DIR: DIR/state) on test sets");
+  sub->add_option("--state", st->state_dir, "Folder of the trained state (<train out>/state)")
+      ->required();
+  sub->add_option("--set,-s", st->overrides,
+                  "Override one key of the stored configuration: key=value (repeatable)")
+      ->take_all()
+      ->allow_extra_args(false);
+  sub->add_option("--task", st->tasks, "Evaluate only these tasks (default: every trained task)");
+  sub->add_option("--out,-o", st->out_dir, "Output folder")->capture_default_str();
+  sub->callback([st] {
+    const auto state = load_state(st->state_dir);
+    auto overrides = st->overrides;
+    // Inference runs the functional model: the same cores, devices and noise without
+    // SystemC timing.
+    overrides.push_back("train.mode=functional");
+    const auto loaded =
+        load_config_json(state.config, st->state_dir + "/state.json (config)", overrides);
+    const Config& cfg = *loaded.config;
+    auto names = state.tasks;
+    std::vector<data::TaskData> tasks;
+    for (const auto& n : names) tasks.push_back(data::load_task(cfg.sim.data_dir, n));
+    const auto shapes = fw::Trainer::shapes(cfg.train);
+    if (shapes[0].in != state.shapes.at(0).in || shapes[0].out != state.shapes.at(0).out ||
+        shapes[1].out != state.shapes.at(1).out) {
+      throw std::runtime_error(fmt::format(
+          "{}: the state's layer shapes do not match the configuration (train.hidden)",
+          st->state_dir));
+    }
+    const auto t0 = std::chrono::steady_clock::now();
+    fw::FunctionalAccelerator acc(cfg, shapes);
+    for (int l = 0; l < 2; ++l) acc.load_hidden(l, state.hidden[static_cast<std::size_t>(l)].data());
+    fw::Trainer trainer(cfg.train, acc, static_cast<std::uint64_t>(cfg.sim.seed), std::move(tasks),
+                        names);
+    trainer.set_batch_norms(state.batch_norms);
+    nlohmann::json result;
+    result["state"] = st->state_dir;
+    result["config"] = loaded.resolved;
+    std::uint64_t samples = 0;
+    for (std::size_t t = 0; t < names.size(); ++t) {
+      if (!st->tasks.empty() &&
+          std::find(st->tasks.begin(), st->tasks.end(), names[t]) == st->tasks.end()) {
+        continue;
+      }
+      const double a = trainer.evaluate(t);
+      result["accuracy"][names[t]] = a;
+      std::cout << fmt::format("{}: {:.2f} %\n", names[t], 100 * a);
+      samples += cfg.train.test_samples > 0 ? static_cast<std::uint64_t>(cfg.train.test_samples) : 10000;
+    }
+    if (!result.contains("accuracy")) {
+      throw std::runtime_error("--task: none of the given tasks is in the state");
+    }
+    const double wall =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    result["wall_time_s"] = wall;
+    result["samples_per_second"] = wall > 0 ? static_cast<double>(samples) / wall : 0.0;
+    const auto out = prepare_out_dir(st->out_dir);
+    write_file_atomic(out / "infer.json", result.dump(2) + "\n");
+    std::cout << "results in " << out.string() << "/infer.json\n";
+  });
+}
+
+}  // namespace memplast::cli

@@ -1,0 +1,105 @@
+#include "cli/state.hpp"
+
+#include <cstring>
+#include <fstream>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include "common/output.hpp"
+
+namespace memplast::cli {
+
+using nlohmann::json;
+
+namespace {
+constexpr int kFormat = 1;
+
+json bn_json(const fw::BatchNorm& b) {
+  return {{"gamma", b.gamma}, {"beta", b.beta}, {"mean", b.mean}, {"var", b.var}};
+}
+
+fw::BatchNorm bn_from(const json& j, std::size_t n, const std::string& where) {
+  fw::BatchNorm b(n);
+  for (const char* k : {"gamma", "beta", "mean", "var"}) {
+    if (!j.contains(k) || !j[k].is_array() || j[k].size() != n) {
+      throw std::runtime_error(fmt::format("{}: batch norm field '{}' missing or not {} numbers", where, k, n));
+    }
+  }
+  b.gamma = j["gamma"].get<std::vector<float>>();
+  b.beta = j["beta"].get<std::vector<float>>();
+  b.mean = j["mean"].get<std::vector<float>>();
+  b.var = j["var"].get<std::vector<float>>();
+  return b;
+}
+}  // namespace
+
+void save_state(const std::filesystem::path& dir, const TrainedState& s) {
+  std::filesystem::create_directories(dir);
+  json j;
+  j["format"] = kFormat;
+  j["tasks"] = s.tasks;
+  j["config"] = s.config;
+  json shapes = json::array();
+  for (const auto& sh : s.shapes) shapes.push_back({sh.in, sh.out});
+  j["shapes"] = shapes;
+  json bns = json::array();
+  for (const auto& pair : s.batch_norms) bns.push_back({bn_json(pair[0]), bn_json(pair[1])});
+  j["batch_norms"] = bns;
+  for (std::size_t l = 0; l < s.hidden.size(); ++l) {
+    AtomicFile f(dir / fmt::format("hidden_layer{}.f32", l));
+    f.stream().write(reinterpret_cast<const char*>(s.hidden[l].data()),
+                     static_cast<std::streamsize>(s.hidden[l].size() * sizeof(float)));
+    f.commit();
+  }
+  write_file_atomic(dir / "state.json", j.dump() + "\n");
+}
+
+TrainedState load_state(const std::filesystem::path& dir) {
+  const auto jp = dir / "state.json";
+  std::ifstream in(jp);
+  if (!in) {
+    throw std::runtime_error(fmt::format("{}: cannot open (a state is written by `memplast train` "
+                                         "into <out>/state/)", jp.string()));
+  }
+  json j;
+  try {
+    j = json::parse(in);
+  } catch (const json::parse_error& e) {
+    throw std::runtime_error(fmt::format("{}: malformed JSON: {}", jp.string(), e.what()));
+  }
+  if (j.value("format", 0) != kFormat) {
+    throw std::runtime_error(fmt::format("{}: unsupported state format (expected {})", jp.string(), kFormat));
+  }
+  TrainedState s;
+  try {
+    s.config = j.at("config");
+    s.tasks = j.at("tasks").get<std::vector<std::string>>();
+    for (const auto& sh : j.at("shapes")) s.shapes.push_back({sh.at(0).get<std::size_t>(), sh.at(1).get<std::size_t>()});
+    for (const auto& pair : j.at("batch_norms")) {
+      if (s.shapes.size() != 2) throw std::runtime_error("expected 2 layers");
+      s.batch_norms.push_back({bn_from(pair.at(0), s.shapes[0].out, jp.string()),
+                               bn_from(pair.at(1), s.shapes[1].out, jp.string())});
+    }
+  } catch (const json::exception& e) {
+    throw std::runtime_error(fmt::format("{}: {}", jp.string(), e.what()));
+  }
+  for (std::size_t l = 0; l < s.shapes.size(); ++l) {
+    const auto p = dir / fmt::format("hidden_layer{}.f32", l);
+    const std::size_t n = s.shapes[l].in * s.shapes[l].out;
+    std::ifstream f(p, std::ios::binary | std::ios::ate);
+    if (!f) throw std::runtime_error(fmt::format("{}: cannot open", p.string()));
+    const auto bytes = static_cast<std::size_t>(f.tellg());
+    if (bytes != n * sizeof(float)) {
+      throw std::runtime_error(fmt::format("{}: {} bytes, expected {} ({} x {} float32)", p.string(), bytes,
+                                           n * sizeof(float), s.shapes[l].in, s.shapes[l].out));
+    }
+    f.seekg(0);
+    std::vector<float> h(n);
+    f.read(reinterpret_cast<char*>(h.data()), static_cast<std::streamsize>(bytes));
+    s.hidden.push_back(std::move(h));
+  }
+  return s;
+}
+
+}  // namespace memplast::cli

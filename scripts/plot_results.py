@@ -1,0 +1,93 @@
+#!/usr/bin/python3
+"""Plots for docs/results.md from memplast train outputs.
+
+usage: scripts/plot_results.py mstar OUT.png RUN_DIR...   accuracy after task 2 vs m*
+       scripts/plot_results.py curves OUT.png RUN_DIR     accuracy per epoch of one run
+       scripts/plot_results.py writes OUT.png RUN_DIR     writes-per-device histogram
+"""
+import csv
+import json
+import os
+import sys
+
+try:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+except ImportError:
+    sys.exit("plot_results.py: matplotlib is missing for /usr/bin/python3; run scripts/setup "
+             "(installs python3-matplotlib)")
+
+
+def load(run):
+    with open(os.path.join(run, "summary.json")) as f:
+        return json.load(f)
+
+
+def save(fig, out):
+    tmp = out + ".tmp.png"
+    fig.savefig(tmp, dpi=110, bbox_inches="tight")
+    os.replace(tmp, out)
+
+
+def mstar(out, runs):
+    pts = []
+    for r in runs:
+        s = load(r)
+        m = s["config"]["meta"]["m_star"]
+        last = s["accuracy"]["after_task"][-1]["accuracy"]
+        pts.append((m, last.get("mnist", 0), last.get("fashion_mnist", 0)))
+    pts.sort()
+    fig, ax = plt.subplots(figsize=(5.5, 3.5))
+    ax.plot([p[0] for p in pts], [100 * p[1] for p in pts], "o-", label="MNIST (task 1)")
+    ax.plot([p[0] for p in pts], [100 * p[2] for p in pts], "s-", label="Fashion-MNIST (task 2)")
+    ax.set_xlabel("m*")
+    ax.set_ylabel("test accuracy after task 2 (%)")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    save(fig, out)
+
+
+def curves(out, run):
+    rows = list(csv.DictReader(open(os.path.join(run, "accuracy.csv"))))
+    fig, ax = plt.subplots(figsize=(5.5, 3.5))
+    tasks = []
+    for r in rows:
+        if r["evaluated_task"] not in tasks:
+            tasks.append(r["evaluated_task"])
+    order = []
+    for r in rows:
+        k = (r["trained_task"], int(r["epoch"]))
+        if k not in order:
+            order.append(k)
+    for t in tasks:
+        xs, ys = [], []
+        for r in rows:
+            if r["evaluated_task"] == t:
+                xs.append(order.index((r["trained_task"], int(r["epoch"]))) + 1)
+                ys.append(100 * float(r["accuracy"]))
+        ax.plot(xs, ys, "o-", ms=3, label=t)
+    ax.set_xlabel("epoch (all tasks)")
+    ax.set_ylabel("test accuracy (%)")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    save(fig, out)
+
+
+def writes(out, run):
+    rows = list(csv.DictReader(open(os.path.join(run, "writes_per_device.csv"))))
+    fig, ax = plt.subplots(figsize=(5.5, 3.5))
+    ax.bar([int(r["writes"]) for r in rows], [int(r["devices"]) for r in rows], width=0.8)
+    ax.set_yscale("log")
+    ax.set_xlabel("program-and-verify writes per device")
+    ax.set_ylabel("devices")
+    ax.grid(alpha=0.3)
+    save(fig, out)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) < 4:
+        sys.exit(__doc__)
+    kind, out, runs = sys.argv[1], sys.argv[2], sys.argv[3:]
+    {"mstar": lambda: mstar(out, runs), "curves": lambda: curves(out, runs[0]),
+     "writes": lambda: writes(out, runs[0])}[kind]()
