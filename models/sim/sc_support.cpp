@@ -47,6 +47,11 @@ void install_report_handler(bool strict) {
   sc_core::sc_report_handler::set_handler(&handler);
   // SystemC's deprecation chatter is not a model fault.
   sc_core::sc_report_handler::set_actions("/IEEE_Std_1666/deprecated", sc_core::SC_DO_NOTHING);
+  // "Simulation stopped by user" after sc_stop() is the normal end of a run.
+  if (!strict) {
+    sc_core::sc_report_handler::set_actions("/OSCI/SystemC", sc_core::SC_INFO,
+                                            sc_core::SC_DO_NOTHING);
+  }
   memplast::log::set_time_source(&time_text);
 }
 
