@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <stdexcept>
@@ -156,6 +157,21 @@ float meta_f_float(float x) {
 
 namespace {
 
+// Target of the AVX-512 build of FixedEngine's step (selected at run time).
+#if defined(__x86_64__) && defined(__GNUC__)
+#define MEMPLAST_META_TARGET_AVX512 \
+  __attribute__((target("avx512f,avx512dq,avx512cd,avx512bw,avx512vl,avx2,bmi,bmi2,lzcnt,popcnt")))
+bool cpu_has_avx512() {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+         __builtin_cpu_supports("avx512cd") && __builtin_cpu_supports("avx512bw") &&
+         __builtin_cpu_supports("avx512vl");
+}
+#else
+#define MEMPLAST_META_TARGET_AVX512
+bool cpu_has_avx512() { return false; }
+#endif
+
 // Option B on a block: steps that shrink |h| scaled by f(m*|h|/I).
 void attenuate_b(const float* __restrict hb, float* __restrict db, float kg, std::size_t nb) {
   for (std::size_t i = 0; i < nb; ++i) {
@@ -252,6 +268,26 @@ class FixedEngine final : public MetaEngine {
             static_cast<std::int32_t>(std::lround(std::ldexp(1.0, kR) / std::sqrt(mant)));
       }
     }
+    rsq64_.assign(rsq_.begin(), rsq_.end());
+    for (const FxConst& k : kthr_pad_) {
+      kq_pad_.push_back(k.q);
+      ks_pad_.push_back(k.shift);
+    }
+    // The meta LUT's table, read back through eval_fx at the segment starts (r = 0 gives
+    // the entry exactly), with the same padding entry; same segment shift and clamp.
+    {
+      const auto ne = static_cast<std::uint64_t>(p.lut_entries);
+      const double h = p.lut_range / static_cast<double>(ne);
+      lut_seg_ = MetaLut::kXFrac + static_cast<int>(std::lround(std::log2(h)));
+      lut_xmax_ = ne << static_cast<unsigned>(lut_seg_);
+      for (std::uint64_t k = 0; k <= ne; ++k) {
+        lut_tab_.push_back(lut_.eval_fx(k << static_cast<unsigned>(lut_seg_)));
+      }
+      lut_tab_.push_back(lut_tab_.back());
+    }
+    // MEMPLAST_META_ISA=generic forces the baseline build of the step (tests compare both).
+    const char* isa = std::getenv("MEMPLAST_META_ISA");
+    use_avx512_ = cpu_has_avx512() && !(isa != nullptr && std::strcmp(isa, "generic") == 0);
     for (std::size_t i = 0; i < n_; ++i) set_hidden(i, 0.0);
   }
 
@@ -266,16 +302,12 @@ class FixedEngine final : public MetaEngine {
 
   void accumulate(const float* grad, std::size_t n) override {
     check_n(n_, n);
-    const float scale = std::ldexp(1.0F, fg_);
-    const std::int64_t lo = g_min_;
-    const std::int64_t hi = g_max_;
-    std::int32_t* acc = acc_.data();
-    for (std::size_t i = 0; i < n; ++i) {
-      // float -> fixed (round to nearest, saturating), then a saturating add into the
-      // accumulator (same format as a gradient).
-      const float s = std::min(std::max(grad[i] * scale, -4.0e9F), 4.0e9F);
-      const std::int64_t g = std::llrint(s);  // round to nearest even
-      acc[i] = static_cast<std::int32_t>(sat(acc[i] + sat(g, lo, hi), lo, hi));
+    // Same dispatch as step(): the float part is one exact IEEE multiply by 2^Fg, a clamp
+    // and a round-to-nearest-even conversion, identical in scalar and SIMD code.
+    if (use_avx512_) {
+      accumulate_avx512(grad, n);
+    } else {
+      accumulate_generic(grad, n);
     }
     ++count_;
   }
@@ -352,32 +384,70 @@ class FixedEngine final : public MetaEngine {
     std::int64_t eps_v{1};
   };
 
-  // Decode / encode the second moment's storage float: code = sh << S | mant, value =
-  // mant << sh, mant < 2^S (S = v_sig_bits significant bits, explicit leading one).
-  std::int64_t v_decode(std::uint32_t code) const {
-    return static_cast<std::int64_t>(code & vmask_) << (code >> static_cast<unsigned>(vs_));
-  }
-  // Branch-free: v < 2^S is stored exactly (sh = 0); else rounded to S significant bits
-  // (round half up), renormalised when the rounding carries into a new bit.
-  std::uint32_t v_encode(std::int64_t v) const {
-    const int e = 63 - __builtin_clzll(static_cast<std::uint64_t>(v) | 1U);
-    int sh = std::max(e - vs_ + 1, 0);
-    const std::int64_t half = sh > 0 ? (std::int64_t{1} << (sh - 1)) : 0;
-    std::int64_t mant = (v + half) >> sh;
-    const int carry = static_cast<int>(mant >> vs_);
-    mant >>= carry;
-    sh += carry;
-    return (static_cast<std::uint32_t>(sh) << static_cast<unsigned>(vs_)) | static_cast<std::uint32_t>(mant);
-  }
+  // The second moment's storage float (decoded / encoded inline in run_body): code =
+  // sh << S | mant, value = mant << sh, mant < 2^S (S = v_sig_bits significant bits,
+  // explicit leading one).
 
   // The per-weight datapath, specialised per option/optimizer (no per-weight dispatch),
-  // run in blocks of kBlock weights as short passes over block-local arrays (so that the
-  // CPU overlaps many weights' long dependency chains). Bit-exact: the passes compute
-  // exactly the per-weight equations of docs/meta.md.
+  // run in blocks of kBlock weights as short, branch-free passes over block-local int64
+  // arrays that the vectoriser turns into SIMD code. Bit-exact: the passes compute exactly
+  // the per-weight equations of docs/meta.md (and tb/unit/meta_fixed_ref.cpp, the frozen
+  // pre-optimisation implementation, is checked against this one bit for bit).
+  //
+  // run_body is compiled twice: run_generic (the build's baseline ISA, SSE2 in release)
+  // and run_avx512 (target attribute, selected at run time when the CPU has AVX-512
+  // F/DQ/CD/BW/VL). The datapath is integer-only, so the two are bit-identical by
+  // construction: every operation is an exact int64 operation with no overflow (bounds in
+  // the comments) and every shift count is in [0, 63] (the AVX-512 path is used only when
+  // the per-step shifts are proven to be, see step_shifts_ok()).
   template <char Opt, bool Adam, bool Meta>
   void run(const StepConst& c, std::vector<LevelChange>& changes) {
+    if (use_avx512_ && step_shifts_ok(c)) {
+      run_avx512<Opt, Adam, Meta>(c, changes);
+    } else {
+      run_generic<Opt, Adam, Meta>(c, changes);
+    }
+  }
+  template <char Opt, bool Adam, bool Meta>
+  __attribute__((noinline)) void run_generic(const StepConst& c, std::vector<LevelChange>& changes) {
+    run_body<Opt, Adam, Meta>(c, changes);
+  }
+  template <char Opt, bool Adam, bool Meta>
+  __attribute__((noinline)) MEMPLAST_META_TARGET_AVX512 void run_avx512(const StepConst& c,
+                                                                          std::vector<LevelChange>& changes) {
+    run_body<Opt, Adam, Meta>(c, changes);
+  }
+
+  __attribute__((noinline)) void accumulate_generic(const float* grad, std::size_t n) { accumulate_body(grad, n); }
+  __attribute__((noinline)) MEMPLAST_META_TARGET_AVX512 void accumulate_avx512(const float* grad, std::size_t n) {
+    accumulate_body(grad, n);
+  }
+  __attribute__((always_inline)) inline void accumulate_body(const float* __restrict grad, std::size_t n) {
+    const float scale = std::ldexp(1.0F, fg_);
+    const std::int64_t lo = g_min_;
+    const std::int64_t hi = g_max_;
+    std::int32_t* __restrict acc = acc_.data();
+    for (std::size_t i = 0; i < n; ++i) {
+      // float -> fixed (round to nearest, saturating), then a saturating add into the
+      // accumulator (same format as a gradient).
+      const float s = std::min(std::max(grad[i] * scale, -4.0e9F), 4.0e9F);
+      const std::int64_t g = std::llrint(s);  // round to nearest even
+      acc[i] = static_cast<std::int32_t>(sat(acc[i] + sat(g, lo, hi), lo, hi));
+    }
+  }
+
+  // Largest per-lane shift of the step is c.adam_shift + (e >> 1) with e <= 63 (the leading
+  // one of v + eps), and c.sgd_shift; the others are construction-time constants <= 62.
+  static bool step_shifts_ok(const StepConst& c) {
+    return c.adam_shift >= 1 && c.adam_shift + 31 <= 62 && c.sgd_shift >= 1 && c.sgd_shift <= 62;
+  }
+
+  template <char Opt, bool Adam, bool Meta>
+  __attribute__((always_inline)) inline void run_body(const StepConst& c, std::vector<LevelChange>& changes) {
     const std::size_t L1 = thr_.size();
-    const std::int64_t* thr = thr_.data();
+    const std::int64_t* __restrict thr = thr_.data();
+    const std::int64_t thr0 = thr[0];
+    const std::int64_t thr1 = L1 > 1 ? thr[1] : 0;
     const std::int64_t h_min = h_min_;
     const std::int64_t h_max = h_max_;
     const std::int64_t g_min = g_min_;
@@ -387,73 +457,124 @@ class FixedEngine final : public MetaEngine {
     const std::int64_t c1 = c1_;
     const std::int64_t c2 = c2_;
     const std::int64_t mu = mu_;
-    const FxConst wd = wd_;
-    const FxConst kg = kglob_;
-    const int rk = rk_;
-    const std::uint64_t rmask = (std::uint64_t{1} << rk) - 1U;
+    const std::int64_t wdq = wd_.q;
+    const int wds = wd_.shift;
+    const std::int64_t kgq = kglob_.q;
+    const int kgs = kglob_.shift;
+    const std::int64_t rk = rk_;
+    const std::int64_t rmask = (std::int64_t{1} << rk) - 1;
     const int lut_frac = lut_.frac_bits();
-    const std::int32_t* rsq = rsq_.data();
+    const std::int64_t* __restrict rsq = rsq64_.data();
+    const std::int64_t* __restrict lut = lut_tab_.data();
+    const int seg = lut_seg_;
+    const std::uint64_t seg_mask = (std::uint64_t{1} << seg) - 1U;
+    const std::int64_t seg_half = seg > 0 ? (std::int64_t{1} << (seg - 1)) : 0;
+    const std::uint64_t x_max = lut_xmax_;
+    const std::int64_t* __restrict thr_pad = thr_pad_.data();
+    const std::int64_t* __restrict kq_pad = kq_pad_.data();
+    const std::int64_t* __restrict ks_pad = ks_pad_.data();
+    const std::int64_t vs = vs_;
+    const std::int64_t vmask = vmask_;
+    const std::int64_t eps_v = c.eps_v;
+    const std::int64_t kaq = c.ka.q;
+    const std::int64_t adam_shift = c.adam_shift;
+    const int sgd_shift = c.sgd_shift;
+    const std::int64_t rc = c.rc;
     const bool mean_one = c.rc == (std::int64_t{1} << 32);
     alignas(64) std::int64_t gb[kBlock];
     alignas(64) std::int64_t db[kBlock];
-    alignas(64) std::uint64_t vb[kBlock];
-    alignas(64) std::uint64_t xb[kBlock];
+    alignas(64) std::int64_t vb[kBlock];
+    alignas(64) std::int64_t xb[kBlock];
+    alignas(64) std::int64_t ab[kBlock];
     alignas(64) std::int8_t lb[kBlock];
-    alignas(64) std::int8_t ab[kBlock];
     for (std::size_t base = 0; base < n_; base += kBlock) {
       const std::size_t nb = std::min(kBlock, n_ - base);
-      std::int32_t* hv = h_.data() + base;
-      std::int32_t* acc = acc_.data() + base;
-      std::int32_t* mv = m_.data() + base;
-      std::uint32_t* vv = v_.data() + base;
-      std::int8_t* lev = lev_.data() + base;
-      // 1. gradient: batch mean, weight decay, saturation.
+      std::int32_t* __restrict hv = h_.data() + base;
+      std::int32_t* __restrict acc = acc_.data() + base;
+      std::int32_t* __restrict mv = m_.data() + base;
+      std::uint32_t* __restrict vv = v_.data() + base;
+      std::int8_t* __restrict lev = lev_.data() + base;
+      // 1. gradient: batch mean, weight decay, saturation. Mean: acc * rc in int64 (the
+      // reference used 128 bits): |acc| <= 2^31 and, when not the exact count-1 path,
+      // rc = round(2^32 / div) <= 2^31 (div >= 2), so |acc * rc| + 2^31 < 2^63.
+      // Decay: |h| <= 2^31, wd.q < 2^30: < 2^61.
       if (mean_one) {
-        for (std::size_t i = 0; i < nb; ++i) gb[i] = acc[i];
+        for (std::size_t i = 0; i < nb; ++i) {
+          const std::int64_t g = acc[i];
+          const std::int64_t wdt = (static_cast<std::int64_t>(hv[i]) * wdq + (std::int64_t{1} << (wds - 1))) >> wds;
+          gb[i] = sat(g + wdt, g_min, g_max);
+          acc[i] = 0;
+        }
       } else {
         for (std::size_t i = 0; i < nb; ++i) {
-          gb[i] = static_cast<std::int64_t>((static_cast<__int128_t>(acc[i]) * c.rc + (std::int64_t{1} << 31)) >> 32);
+          const std::int64_t g = (static_cast<std::int64_t>(acc[i]) * rc + (std::int64_t{1} << 31)) >> 32;
+          const std::int64_t wdt = (static_cast<std::int64_t>(hv[i]) * wdq + (std::int64_t{1} << (wds - 1))) >> wds;
+          gb[i] = sat(g + wdt, g_min, g_max);
+          acc[i] = 0;
         }
-      }
-      for (std::size_t i = 0; i < nb; ++i) {
-        acc[i] = 0;
-        gb[i] = sat(gb[i] + rshr_pos(hv[i] * wd.q, wd.shift), g_min, g_max);
       }
       // 2. optimizer.
       if constexpr (Adam) {
         for (std::size_t i = 0; i < nb; ++i) {
           const std::int64_t g = gb[i];
           const std::int64_t m0 = mv[i];
-          const std::int64_t m = sat(m0 + rshr_pos(c1 * (g - m0), kQ), m_min, m_max);
+          // c1 <= 2^28, |g - m0| < 2^32.
+          const std::int64_t m = sat(m0 + ((c1 * (g - m0) + (std::int64_t{1} << (kQ - 1))) >> kQ), m_min, m_max);
           mv[i] = static_cast<std::int32_t>(m);
           gb[i] = m;
-          // v: exact square (< 2^62), 128-bit EMA product, rounded to the storage float.
-          const std::int64_t v0 = v_decode(vv[i]);
-          const auto dv = static_cast<__int128_t>(c2) * static_cast<__int128_t>(g * g - v0);
-          const std::int64_t v =
-              v0 + static_cast<std::int64_t>((dv + (static_cast<__int128_t>(1) << (kQ - 1))) >> kQ);
-          const std::uint32_t vc = v_encode(v < 0 ? 0 : v);
-          vv[i] = vc;
-          vb[i] = static_cast<std::uint64_t>(v_decode(vc) + c.eps_v);
+          // v0 + round(c2 (g^2 - v0) / 2^kQ) without the reference's 128-bit product.
+          // Bounds: g^2 <= 2^62 (|g| <= 2^31); c2 <= 2^kQ (beta2 >= 0), so by induction
+          // 0 <= v <= 2^62 (v moves from v0 towards g^2 by at most |g^2 - v0|, and the
+          // storage rounding to v_sig_bits cannot pass 2^62); hence |x| <= 2^62 for
+          // x = g^2 - v0. Split x = xh 2^kQ + xl (xh = x >> kQ, 0 <= xl < 2^kQ):
+          // (c2 x + 2^(kQ-1)) >> kQ = c2 xh + ((c2 xl + 2^(kQ-1)) >> kQ) exactly (floor
+          // division by 2^kQ commutes with adding the multiple c2 xh 2^kQ), with
+          // |c2 xh| <= 2^62 and c2 xl < 2^56: no int64 overflow.
+          const std::int64_t vcode0 = vv[i];
+          const std::int64_t v0 = (vcode0 & vmask) << (vcode0 >> vs);
+          const std::int64_t x = g * g - v0;
+          const std::int64_t xh = x >> kQ;
+          const std::int64_t xl = x & ((std::int64_t{1} << kQ) - 1);
+          const std::int64_t v = v0 + c2 * xh + ((c2 * xl + (std::int64_t{1} << (kQ - 1))) >> kQ);
+          // Encode (branch-free): v < 2^S is stored exactly (sh = 0); else rounded to S
+          // significant bits (round half up), renormalised when the rounding carries into
+          // a new bit.
+          const std::int64_t vp = v < 0 ? 0 : v;
+          const std::int64_t ev = 63 - __builtin_clzll(static_cast<std::uint64_t>(vp) | 1U);
+          const std::int64_t sh0 = ev - vs + 1 > 0 ? ev - vs + 1 : 0;
+          // (vp + 2^(sh0-1)) >> sh0 written as ((vp >> (sh0-1)) + 1) >> 1 (nested floor
+          // division: identical for every integer), which needs no variable 1 << n.
+          const std::int64_t mant0 = sh0 > 0 ? ((vp >> (sh0 - 1)) + 1) >> 1 : vp;
+          const std::int64_t carry = mant0 >> vs;
+          const std::int64_t mant = mant0 >> carry;
+          const std::int64_t shv = sh0 + carry;
+          const std::int64_t vc = (shv << vs) | mant;  // < 2^32
+          vv[i] = static_cast<std::uint32_t>(vc);
+          vb[i] = ((vc & vmask) << (vc >> vs)) + eps_v;
         }
         // 1/sqrt(v + eps^2): normalise (leading one e), table on parity and rk bits.
         for (std::size_t i = 0; i < nb; ++i) {
-          const std::uint64_t vx = vb[i];
-          const int e = 63 - __builtin_clzll(vx);
-          const int sh = e - rk;
-          const std::uint64_t f = sh >= 0 ? (vx >> static_cast<unsigned>(sh)) : (vx << static_cast<unsigned>(-sh));
-          const std::size_t idx = (static_cast<std::size_t>(e & 1) << rk) | static_cast<std::size_t>(f & rmask);
-          const std::int64_t t = rshr_pos(gb[i] * rsq[idx], kR);
-          db[i] = -rshr_pos(t * c.ka.q, c.adam_shift + (e >> 1));
+          const std::int64_t vx = vb[i];  // >= 1
+          const std::int64_t e = 63 - static_cast<std::int64_t>(__builtin_clzll(static_cast<std::uint64_t>(vx) | 1U));
+          const std::int64_t sh = e - rk;
+          const std::int64_t f = sh >= 0 ? (vx >> sh) : (vx << (-sh));  // vx > 0: >> as unsigned
+          const std::int64_t idx = ((e & 1) << rk) | (f & rmask);
+          const std::int64_t t = (gb[i] * rsq[idx] + (std::int64_t{1} << (kR - 1))) >> kR;
+          const std::int64_t s = adam_shift + (e >> 1);
+          db[i] = -((((t * kaq) >> (s - 1)) + 1) >> 1);  // = (t kaq + 2^(s-1)) >> s, s >= 1
         }
       } else {
-        for (std::size_t i = 0; i < nb; ++i) {
-          std::int64_t b = gb[i];
-          if (mu != 0) {
-            b = sat(rshr_pos(mu * mv[i], kQ) + b, m_min, m_max);
+        if (mu != 0) {
+          for (std::size_t i = 0; i < nb; ++i) {
+            const std::int64_t b =
+                sat(((mu * mv[i] + (std::int64_t{1} << (kQ - 1))) >> kQ) + gb[i], m_min, m_max);
             mv[i] = static_cast<std::int32_t>(b);
+            db[i] = -((b * kaq + (std::int64_t{1} << (sgd_shift - 1))) >> sgd_shift);
           }
-          db[i] = -rshr_pos(b * c.ka.q, c.sgd_shift);
+        } else {
+          for (std::size_t i = 0; i < nb; ++i) {
+            db[i] = -((gb[i] * kaq + (std::int64_t{1} << (sgd_shift - 1))) >> sgd_shift);
+          }
         }
       }
       // 3. metaplastic attenuation: x = m* d / I (Q.16), f from the LUT, d *= f.
@@ -462,46 +583,61 @@ class FixedEngine final : public MetaEngine {
           for (std::size_t i = 0; i < nb; ++i) {
             const std::int64_t h = hv[i];
             const std::int64_t d = db[i];
-            ab[i] = static_cast<std::int8_t>((h ^ d) < 0);  // shrinks |W| (h = 0: x = 0, f = 1)
-            xb[i] = static_cast<std::uint64_t>(rshr_pos((h < 0 ? -h : h) * kg.q, kg.shift));
+            ab[i] = (h ^ d) < 0 ? 1 : 0;  // shrinks |W| (h = 0: x = 0, f = 1)
+            xb[i] = ((h < 0 ? -h : h) * kgq + (std::int64_t{1} << (kgs - 1))) >> kgs;
           }
         } else {
+          const auto l1 = static_cast<std::int64_t>(L1);
           for (std::size_t i = 0; i < nb; ++i) {
             const std::int64_t h = hv[i];
             const bool up = db[i] > 0;
-            const int l0 = lev[i];
-            const int ia = up ? l0 : l0 - 1;  // threshold ahead (-1 or L1: none)
-            const int ib = up ? l0 - 1 : l0;  // threshold behind (sentinel: infinitely far)
-            const std::int64_t ta = thr_pad_[static_cast<std::size_t>(ia + 1)];
-            const std::int64_t tb = thr_pad_[static_cast<std::size_t>(ib + 1)];
-            const std::int64_t da = std::min<std::int64_t>(up ? ta - h : h - ta, kFar);
-            bool att = ia >= 0 && ia < static_cast<int>(L1);
+            const std::int64_t l0 = lev[i];
+            const std::int64_t ia = up ? l0 : l0 - 1;  // threshold ahead (-1 or L1: none)
+            const std::int64_t ib = up ? l0 - 1 : l0;  // threshold behind (sentinel: infinitely far)
+            const std::int64_t ta = thr_pad[ia + 1];
+            const std::int64_t tb = thr_pad[ib + 1];
+            const std::int64_t dar = up ? ta - h : h - ta;
+            const std::int64_t da = dar < kFar ? dar : kFar;
+            bool att = (ia >= 0) & (ia < l1);
             if constexpr (Opt == 'C') {
               const std::int64_t dbh = up ? h - tb : tb - h;
-              att = att && da <= dbh;
+              att = att & (da <= dbh);
             }
-            ab[i] = static_cast<std::int8_t>(att);
-            const FxConst k = kthr_pad_[static_cast<std::size_t>(ia + 1)];
-            xb[i] = static_cast<std::uint64_t>(rshr_pos((da < 0 ? 0 : da) * k.q, k.shift));
+            ab[i] = att ? 1 : 0;
+            const std::int64_t kq = kq_pad[ia + 1];
+            const std::int64_t ks = ks_pad[ia + 1];
+            xb[i] = ((((da < 0 ? 0 : da) * kq) >> (ks - 1)) + 1) >> 1;  // rounding >> ks, ks >= 1
           }
         }
         for (std::size_t i = 0; i < nb; ++i) {
+          // MetaLut::eval_fx on a copy of its table (lut_tab_, int64 entries).
+          const auto xx = static_cast<std::uint64_t>(xb[i]);
+          const std::uint64_t xc = xx < x_max ? xx : x_max;
+          const auto k = static_cast<std::int64_t>(xc >> seg);
+          const auto r = static_cast<std::int64_t>(xc & seg_mask);
+          const std::int64_t a = lut[k];
+          const std::int64_t b = lut[k + 1];
+          const std::int64_t f = static_cast<std::uint32_t>(a + (((b - a) * r + seg_half) >> seg));
           const std::int64_t d = db[i];
-          const std::int64_t dat = rshr_pos(d * static_cast<std::int64_t>(lut_.eval_fx(xb[i])), lut_frac);
-          db[i] = ab[i] ? dat : d;
+          const std::int64_t dat = (d * f + (std::int64_t{1} << (lut_frac - 1))) >> lut_frac;
+          db[i] = ab[i] != 0 ? dat : d;
         }
       }
       // 4. new hidden weight (saturating) and level.
-      for (std::size_t i = 0; i < nb; ++i) {
-        const std::int64_t hn = sat(hv[i] + db[i], h_min, h_max);
-        hv[i] = static_cast<std::int32_t>(hn);
-        int l = 0;
-        if (L1 == 2) {  // ternary, the default
-          l = (hn >= thr[0] ? 1 : 0) + (hn >= thr[1] ? 1 : 0);
-        } else {
-          for (std::size_t k = 0; k < L1; ++k) l += (hn >= thr[k]) ? 1 : 0;
+      if (L1 == 2) {  // ternary, the default
+        for (std::size_t i = 0; i < nb; ++i) {
+          const std::int64_t hn = sat(hv[i] + db[i], h_min, h_max);
+          hv[i] = static_cast<std::int32_t>(hn);
+          lb[i] = static_cast<std::int8_t>((hn >= thr0 ? 1 : 0) + (hn >= thr1 ? 1 : 0));
         }
-        lb[i] = static_cast<std::int8_t>(l);
+      } else {
+        for (std::size_t i = 0; i < nb; ++i) {
+          const std::int64_t hn = sat(hv[i] + db[i], h_min, h_max);
+          hv[i] = static_cast<std::int32_t>(hn);
+          int l = 0;
+          for (std::size_t k = 0; k < L1; ++k) l += (hn >= thr[k]) ? 1 : 0;
+          lb[i] = static_cast<std::int8_t>(l);
+        }
       }
       // 5. level changes (8 levels at a time).
       std::size_t i = 0;
@@ -547,6 +683,13 @@ class FixedEngine final : public MetaEngine {
   FxConst kglob_;
   FxConst wd_;
   std::vector<std::int32_t> rsq_;
+  std::vector<std::int64_t> rsq64_;    // rsq_ widened (int64 vector lanes)
+  std::vector<std::int64_t> kq_pad_;   // kthr_pad_ split into q and shift (vector lanes)
+  std::vector<std::int64_t> ks_pad_;
+  std::vector<std::int64_t> lut_tab_;  // MetaLut's table (read back via eval_fx), padded
+  int lut_seg_{0};                     // MetaLut's segment shift
+  std::uint64_t lut_xmax_{0};          // MetaLut's x clamp
+  bool use_avx512_{false};             // run the AVX-512 build of the step (CPU has it)
   int rk_{8};
   int fh_{13}, fg_{26}, fv_{52}, vs_{21};
   std::uint32_t vmask_{};

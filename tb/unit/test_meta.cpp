@@ -5,12 +5,16 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <string>
 #include <memory>
 #include <set>
 #include <vector>
 
 #include "common/schema.hpp"
 #include "meta/meta_core.hpp"
+#include "meta_fixed_ref.hpp"
 
 namespace mm = memplast::meta;
 using memplast::Rng;
@@ -517,4 +521,126 @@ TEST(MetaFixed, MatchesFloatReferenceWithinTheStatedBound) {
     // A level can differ only where the float weight lands within `bound` of a threshold.
     EXPECT_LT(level_mismatch, n * steps / 1000) << opt;
   }
+}
+
+// The optimised fixed-point engine (make_fixed) against the frozen pre-optimisation copy
+// (tb/unit/meta_fixed_ref.cpp): bit-identical hidden weights, levels and level-change
+// lists after every step. Covers Options A/B/C, Adam and SGD (plain and with momentum),
+// m* in {0, 3}, ternary, binary and 5 non-uniform levels, batch means over 1 and several
+// accumulate() calls and a BATCH divisor, task boundaries, hidden weights at the
+// saturation limits and exactly on thresholds, and gradients from 1e-12 (below one
+// gradient LSB) to 1e6 and infinity (saturating the gradient format), at two learning rates (the
+// default and 0.5, whose steps saturate the hidden weights). Each configuration runs
+// n * steps weight updates; the total is asserted >= 1e6.
+TEST(MetaFixed, OptimisedEngineIsBitIdenticalToTheReference) {
+  struct Cfg {
+    const char* opt;
+    const char* optimizer;
+    double m_star;
+    double momentum;
+    int levels;  // 3, 2 or 5 (5: non-uniform level values)
+    double lr;
+  };
+  std::vector<Cfg> cfgs;
+  for (const char* opt : {"A", "B", "C"}) {
+    for (double ms : {0.0, 3.0}) {
+      cfgs.push_back({opt, "adam", ms, 0.0, 3, 0.005});
+      cfgs.push_back({opt, "sgd", ms, 0.0, 3, 0.005});
+      cfgs.push_back({opt, "sgd", ms, 0.9, 3, 0.5});
+      cfgs.push_back({opt, "adam", ms, 0.0, 5, 0.5});
+    }
+    cfgs.push_back({opt, "adam", 3.0, 0.0, 2, 0.005});
+    cfgs.push_back({opt, "sgd", 3.0, 0.5, 5, 0.005});
+  }
+  const std::size_t n = 12000;  // not a multiple of the engines' blocks: tail handling
+  const int steps = 6;
+  std::size_t updates = 0;
+  std::size_t changes_seen = 0;
+  for (std::size_t ci = 0; ci < cfgs.size(); ++ci) {
+    const Cfg& c = cfgs[ci];
+    auto p = defaults();
+    p.option = c.opt;
+    p.optimizer = c.optimizer;
+    p.m_star = c.m_star;
+    p.momentum = c.momentum;
+    p.lr = c.lr;
+    p.levels = c.levels;
+    if (c.levels == 5) p.level_values = {-1.0, -0.6, 0.1, 0.5, 1.0};
+    const std::string tag = std::string(c.opt) + "/" + c.optimizer + "/m*=" + std::to_string(c.m_star) +
+                            "/mu=" + std::to_string(c.momentum) + "/L=" + std::to_string(c.levels) +
+                            "/lr=" + std::to_string(c.lr);
+    auto fast = mm::make_fixed(p, n);
+    auto ref = mm::ref::make_fixed_ref(p, n);
+    Rng ra(11 + ci, "test.meta.bitexact.init");
+    Rng rb(11 + ci, "test.meta.bitexact.init");
+    fast->init_uniform(ra, 2.0);
+    ref->init_uniform(rb, 2.0);
+    Rng rng(7 + ci, "test.meta.bitexact");
+    // Special hidden values: the limits, zero, exactly on / one LSB off each threshold.
+    const auto& q = fast->quantizer();
+    std::vector<double> special{-4.0, 4.0, 0.0, -4.0 + lsb(p), 4.0 - lsb(p)};
+    for (double t : q.thresholds) {
+      const double tq = std::ceil(std::ldexp(t, static_cast<int>(p.hidden_frac_bits))) * lsb(p);
+      special.insert(special.end(), {tq, tq - lsb(p), tq + lsb(p)});
+    }
+    for (std::size_t k = 0; k < 600; ++k) {
+      const std::size_t i = rng.below(n);
+      const double w = special[k % special.size()];
+      fast->set_hidden(i, w);
+      ref->set_hidden(i, w);
+    }
+    std::vector<float> g(n);
+    std::vector<mm::LevelChange> cf;
+    std::vector<mm::LevelChange> cr;
+    for (int s = 0; s < steps; ++s) {
+      if (s == 3) {  // task boundary (Adam's t and the moments restart)
+        fast->new_task();
+        ref->new_task();
+      }
+      if (s == 4) {
+        fast->set_batch_divisor(7);
+        ref->set_batch_divisor(7);
+      }
+      if (s == 5) {
+        fast->set_batch_divisor(0);
+        ref->set_batch_divisor(0);
+      }
+      const int calls = (s == 1 || s == 5) ? 3 : 1;  // 1: the exact mean path; 3: rounded 1/3
+      for (int a = 0; a < calls; ++a) {
+        for (std::size_t i = 0; i < n; ++i) {
+          const double u = rng.uniform();
+          double mag = std::pow(10.0, rng.uniform(-12.0, 1.0));  // tiny .. large
+          if (u < 0.005) mag = HUGE_VAL;  // +-inf: clamped by accumulate()
+          else if (u < 0.02) mag = 0.0;
+          else if (u < 0.03) mag = 1e6;    // saturates the gradient format
+          else if (u < 0.05) mag = 31.9;   // near the format's limit (sums saturate)
+          g[i] = static_cast<float>(rng.uniform() < 0.5 ? -mag : mag);
+        }
+        fast->accumulate(g.data(), n);
+        ref->accumulate(g.data(), n);
+      }
+      cf.clear();
+      cr.clear();
+      fast->step(cf);
+      ref->step(cr);
+      updates += n;
+      changes_seen += cr.size();
+      ASSERT_EQ(cf.size(), cr.size()) << tag << " step " << s;
+      for (std::size_t k = 0; k < cr.size(); ++k) {
+        ASSERT_EQ(cf[k].index, cr[k].index) << tag << " step " << s << " change " << k;
+        ASSERT_EQ(cf[k].level, cr[k].level) << tag << " step " << s << " change " << k;
+      }
+      ASSERT_EQ(0, std::memcmp(fast->levels(), ref->levels(), n)) << tag << " step " << s;
+      for (std::size_t i = 0; i < n; ++i) {
+        const float hf = fast->hidden(i);
+        const float hr = ref->hidden(i);
+        ASSERT_EQ(0, std::memcmp(&hf, &hr, sizeof hf)) << tag << " step " << s << " weight " << i << ": "
+                                                       << hf << " vs " << hr;
+      }
+    }
+  }
+  std::printf("bit-exact: %zu configurations, %zu weight updates, %zu level changes compared\n",
+              cfgs.size(), updates, changes_seen);
+  EXPECT_GE(updates, std::size_t{1000000});
+  EXPECT_GT(changes_seen, updates / 1000);  // the comparison saw many level changes
 }
