@@ -157,6 +157,32 @@ float meta_f_float(float x) {
 
 namespace {
 
+// Copy the new levels lb[0..nb) of a block into lev[0..nb) and append a change for
+// every weight whose level differs (compared 8 levels at a time; both engines).
+void commit_levels(std::int8_t* lev, const std::int8_t* lb, std::size_t nb, std::size_t base,
+                   std::vector<LevelChange>& changes) {
+  std::size_t i = 0;
+  for (; i + 8 <= nb; i += 8) {
+    std::uint64_t a = 0;
+    std::uint64_t b = 0;
+    std::memcpy(&a, lev + i, 8);
+    std::memcpy(&b, lb + i, 8);
+    if (a == b) continue;
+    for (std::size_t j = i; j < i + 8; ++j) {
+      if (lev[j] != lb[j]) {
+        lev[j] = lb[j];
+        changes.push_back({static_cast<std::uint32_t>(base + j), lb[j]});
+      }
+    }
+  }
+  for (; i < nb; ++i) {
+    if (lev[i] != lb[i]) {
+      lev[i] = lb[i];
+      changes.push_back({static_cast<std::uint32_t>(base + i), lb[i]});
+    }
+  }
+}
+
 // Target of the AVX-512 build of FixedEngine's step (selected at run time).
 #if defined(__x86_64__) && defined(__GNUC__)
 #define MEMPLAST_META_TARGET_AVX512 \
@@ -639,27 +665,8 @@ class FixedEngine final : public MetaEngine {
           lb[i] = static_cast<std::int8_t>(l);
         }
       }
-      // 5. level changes (8 levels at a time).
-      std::size_t i = 0;
-      for (; i + 8 <= nb; i += 8) {
-        std::uint64_t a = 0;
-        std::uint64_t b = 0;
-        std::memcpy(&a, lev + i, 8);
-        std::memcpy(&b, lb + i, 8);
-        if (a == b) continue;
-        for (std::size_t j = i; j < i + 8; ++j) {
-          if (lev[j] != lb[j]) {
-            lev[j] = lb[j];
-            changes.push_back({static_cast<std::uint32_t>(base + j), lb[j]});
-          }
-        }
-      }
-      for (; i < nb; ++i) {
-        if (lev[i] != lb[i]) {
-          lev[i] = lb[i];
-          changes.push_back({static_cast<std::uint32_t>(base + i), lb[i]});
-        }
-      }
+      // 5. level changes.
+      commit_levels(lev, lb, nb, base, changes);
     }
   }
 
@@ -851,28 +858,8 @@ class FloatEngine final : public MetaEngine {
         const float t = thr_[k];
         for (std::size_t i = 0; i < nb; ++i) lb[i] = static_cast<std::int8_t>(lb[i] + (hv[i] >= t ? 1 : 0));
       }
-      // 4. level changes (scalar scan, 8 levels at a time).
-      std::int8_t* lev = lev_.data() + base;
-      std::size_t i = 0;
-      for (; i + 8 <= nb; i += 8) {
-        std::uint64_t a = 0;
-        std::uint64_t b = 0;
-        std::memcpy(&a, lev + i, 8);
-        std::memcpy(&b, lb + i, 8);
-        if (a == b) continue;
-        for (std::size_t j = i; j < i + 8; ++j) {
-          if (lev[j] != lb[j]) {
-            lev[j] = lb[j];
-            changes.push_back({static_cast<std::uint32_t>(base + j), lb[j]});
-          }
-        }
-      }
-      for (; i < nb; ++i) {
-        if (lev[i] != lb[i]) {
-          lev[i] = lb[i];
-          changes.push_back({static_cast<std::uint32_t>(base + i), lb[i]});
-        }
-      }
+      // 4. level changes.
+      commit_levels(lev_.data() + base, lb, nb, base, changes);
     }
   }
   static constexpr std::size_t kBlock = 512;
