@@ -12,7 +12,7 @@
 #include "cli/state.hpp"
 #include "common/output.hpp"
 #include "data/dataset.hpp"
-#include "fw/functional.hpp"
+#include "functional/functional.hpp"
 #include "fw/trainer.hpp"
 
 namespace memplast::cli {
@@ -55,7 +55,7 @@ void add_infer_command(CLI::App& app) {
           st->state_dir));
     }
     const auto t0 = std::chrono::steady_clock::now();
-    fw::FunctionalAccelerator acc(cfg, shapes);
+    functional::FunctionalAccelerator acc(cfg, shapes);
     for (int l = 0; l < 2; ++l) acc.load_hidden(l, state.hidden[static_cast<std::size_t>(l)].data());
     fw::Trainer trainer(cfg.train, acc, static_cast<std::uint64_t>(cfg.sim.seed), std::move(tasks),
                         names);

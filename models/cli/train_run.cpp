@@ -9,7 +9,7 @@
 #include "cli/state.hpp"
 #include "common/output.hpp"
 #include "data/dataset.hpp"
-#include "fw/functional.hpp"
+#include "functional/functional.hpp"
 #include "fw/trainer.hpp"
 #include "system/run.hpp"
 
@@ -74,7 +74,7 @@ json run_train(const LoadedConfig& loaded, const std::filesystem::path& out, Pro
   std::uint64_t stored = 0;
   if (cfg.train.mode == "functional") {
     const auto shapes = fw::Trainer::shapes(cfg.train);
-    auto acc = std::make_unique<fw::FunctionalAccelerator>(cfg, shapes);
+    auto acc = std::make_unique<functional::FunctionalAccelerator>(cfg, shapes);
     fw::Trainer trainer(cfg.train, *acc, static_cast<std::uint64_t>(cfg.sim.seed), std::move(tasks),
                         names);
     res = trainer.run([&](const fw::ProgressInfo& p) { progress.update(p); });

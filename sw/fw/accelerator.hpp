@@ -2,7 +2,7 @@
 // needs from the hardware. Two implementations exist:
 //  * HalAccelerator (sw/drivers): drivers that reach the SystemC model only through
 //    the HAL (read32/write32/blocks/wait_irq), as firmware on a real core would;
-//  * FunctionalAccelerator (sw/fw/functional.*): the same cores (tile, device,
+//  * functional::FunctionalAccelerator (models/functional): the same cores (tile, device,
 //    program-and-verify, metaplasticity unit) called directly, without SystemC or
 //    timing: the speed reference and, with ideal devices, the software baseline.
 #pragma once

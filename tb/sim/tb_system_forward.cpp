@@ -24,7 +24,7 @@
 
 #include "common/rng.hpp"
 #include "config/config.hpp"
-#include "fw/functional.hpp"
+#include "functional/functional.hpp"
 #include "fw/trainer.hpp"
 #include "sim/sc_support.hpp"
 #include "sw/drivers/hal_accelerator.hpp"
@@ -60,7 +60,7 @@ float max_abs_diff(const std::vector<float>& a, const std::vector<float>& b) {
 TEST(SystemForward, MvmEquivalenceTimingAndErrors) {
   const memplast::Config cfg = small_config();
   const auto shapes = memplast::fw::Trainer::shapes(cfg.train);
-  memplast::fw::FunctionalAccelerator ref(cfg, shapes);
+  memplast::functional::FunctionalAccelerator ref(cfg, shapes);
 
   constexpr int kBatch = 150;
   std::vector<float> x(static_cast<std::size_t>(kBatch) * 784);

@@ -15,11 +15,11 @@
 #include "meta/meta_core.hpp"
 #include "tile/tile_core.hpp"
 
-namespace memplast::fw {
+namespace memplast::functional {
 
-class FunctionalAccelerator : public Accelerator {
+class FunctionalAccelerator : public fw::Accelerator {
  public:
-  FunctionalAccelerator(const Config& cfg, std::array<LayerShape, 2> shapes);
+  FunctionalAccelerator(const Config& cfg, std::array<fw::LayerShape, 2> shapes);
   ~FunctionalAccelerator() override;
 
   void forward(int layer, const float* x, int batch, float* y) override;
@@ -32,7 +32,7 @@ class FunctionalAccelerator : public Accelerator {
   // Functional mode has no simulation: this is the analytic sum of the operations'
   // latencies (MVMs, program-and-verify, host compute), serialised, without contention.
   [[nodiscard]] double now_s() const override { return t_; }
-  [[nodiscard]] AccelStats stats() const override;
+  [[nodiscard]] fw::AccelStats stats() const override;
   [[nodiscard]] std::uint64_t memory_hidden_bits() const override;
   [[nodiscard]] std::uint64_t memory_optimizer_bits() const override;
   [[nodiscard]] std::uint64_t memory_stored_bits() const override;
@@ -61,4 +61,4 @@ class FunctionalAccelerator : public Accelerator {
   std::uint64_t level_changes_{0};
 };
 
-}  // namespace memplast::fw
+}  // namespace memplast::functional

@@ -1,4 +1,4 @@
-#include "fw/functional.hpp"
+#include "functional/functional.hpp"
 
 #include <Eigen/Dense>
 
@@ -7,7 +7,7 @@
 #include "pv/pv_algo.hpp"
 #include "tile/mapping.hpp"
 
-namespace memplast::fw {
+namespace memplast::functional {
 
 namespace {
 using Mat = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
@@ -16,7 +16,7 @@ using CMapM = Eigen::Map<const Mat>;
 }  // namespace
 
 struct FunctionalAccelerator::Layer {
-  LayerShape shape{};
+  fw::LayerShape shape{};
   std::unique_ptr<meta::MetaEngine> meta;
   Mat w;  // quantized weight values (in x out): the ideal weights, and the digital view
   // Device mode: the layer on a grid of tiles; writes per device are counted per
@@ -26,7 +26,7 @@ struct FunctionalAccelerator::Layer {
   std::vector<std::int8_t> level;  // level currently programmed in the devices
 };
 
-FunctionalAccelerator::FunctionalAccelerator(const Config& cfg, std::array<LayerShape, 2> shapes)
+FunctionalAccelerator::FunctionalAccelerator(const Config& cfg, std::array<fw::LayerShape, 2> shapes)
     : cfg_(cfg), ledger_(std::make_unique<EnergyLedger>()) {
   for (std::size_t p = 0; p < tile::kPhases; ++p) {
     e_tile_[p] = ledger_->entry("tile", tile::phase_name(static_cast<tile::Phase>(p)));
@@ -181,8 +181,8 @@ void FunctionalAccelerator::host_compute(std::uint64_t macs, std::uint64_t ops) 
   ledger_->charge(e_host_, (static_cast<double>(macs) * h.e_mac_pJ + static_cast<double>(ops) * h.e_op_pJ) * 1e-12, 1);
 }
 
-AccelStats FunctionalAccelerator::stats() const {
-  AccelStats s;
+fw::AccelStats FunctionalAccelerator::stats() const {
+  fw::AccelStats s;
   for (const auto& L : layers_) {
     s.writes_per_device.insert(s.writes_per_device.end(), L.writes.begin(), L.writes.end());
   }
@@ -234,4 +234,4 @@ void FunctionalAccelerator::load_hidden(int layer, const float* w) {
   }
 }
 
-}  // namespace memplast::fw
+}  // namespace memplast::functional
