@@ -1,0 +1,165 @@
+// The bit-exact fixed-point engine (make_fixed): the datapath the hardware (and the RTL)
+// runs. Internal header: meta_fixed.cpp holds the set-up and the per-step constants,
+// meta_fixed_simd.cpp the per-weight datapath (run_body, accumulate_body) and its builds
+// for each instruction set. Number formats and equations: docs/meta.md.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "meta/meta_core.hpp"
+#include "meta/meta_detail.hpp"
+
+// Target of the AVX-512 build of FixedEngine's step (selected at run time).
+#if defined(__x86_64__) && defined(__GNUC__)
+#define MEMPLAST_META_TARGET_AVX512 \
+  __attribute__((target("avx512f,avx512dq,avx512cd,avx512bw,avx512vl,avx2,bmi,bmi2,lzcnt,popcnt")))
+#else
+#define MEMPLAST_META_TARGET_AVX512
+#endif
+
+namespace memplast::meta::detail {
+
+// True when the CPU has AVX-512 F/DQ/CD/BW/VL (false off x86-64/GCC).
+bool cpu_has_avx512();
+
+class FixedEngine final : public MetaEngine {
+ public:
+  FixedEngine(const MetaParams& p, std::size_t n);
+
+  std::size_t size() const override { return n_; }
+
+  void init_uniform(Rng& rng, double a) override {
+    for (std::size_t i = 0; i < n_; ++i) set_hidden(i, rng.uniform(-a, a));
+    new_task();
+    std::fill(acc_.begin(), acc_.end(), 0);
+    count_ = 0;
+  }
+
+  void accumulate(const float* grad, std::size_t n) override;
+
+  void step(std::vector<LevelChange>& changes) override;
+
+  void new_task() override {
+    std::fill(m_.begin(), m_.end(), 0);
+    std::fill(v_.begin(), v_.end(), 0);
+    t_ = 0;
+  }
+  void clear_accumulator() override {
+    std::fill(acc_.begin(), acc_.end(), 0);
+    count_ = 0;
+  }
+  void set_batch_divisor(std::uint32_t d) override { divisor_ = d; }
+  const std::int8_t* levels() const override { return lev_.data(); }
+  float level_value(int level) const override {
+    return static_cast<float>(q_.values.at(static_cast<std::size_t>(level)));
+  }
+  float hidden(std::size_t i) const override {
+    return static_cast<float>(std::ldexp(static_cast<double>(h_[i]), -fh_));
+  }
+  void set_hidden(std::size_t i, double w) override {
+    const std::int64_t x = sat(std::llround(std::clamp(std::ldexp(w, fh_), -4e18, 4e18)), h_min_, h_max_);
+    h_[i] = static_cast<std::int32_t>(x);
+    int l = 0;
+    for (auto t : thr_) l += (x >= t) ? 1 : 0;
+    lev_[i] = static_cast<std::int8_t>(l);
+  }
+  MemoryBits memory_bits() const override { return meta::memory_bits(p_, n_); }
+  std::uint64_t steps_in_task() const override { return t_; }
+  const MetaParams& params() const override { return p_; }
+  const Quantizer& quantizer() const override { return q_; }
+
+ private:
+  struct StepConst {
+    std::int64_t rc{0};
+    FxConst ka;
+    int adam_shift{0};
+    int sgd_shift{0};
+    std::int64_t eps_v{1};
+  };
+
+  // The second moment's storage float (decoded / encoded inline in run_body): code =
+  // sh << S | mant, value = mant << sh, mant < 2^S (S = v_sig_bits significant bits,
+  // explicit leading one).
+
+  // The per-weight datapath, specialised per option/optimizer (no per-weight dispatch),
+  // run in blocks of kBlock weights as short, branch-free passes over block-local int64
+  // arrays that the vectoriser turns into SIMD code. Bit-exact: the passes compute exactly
+  // the per-weight equations of docs/meta.md (and tb/unit/meta_fixed_ref.cpp, the frozen
+  // pre-optimisation implementation, is checked against this one bit for bit).
+  //
+  // run_body is compiled twice: run_generic (the build's baseline ISA, SSE2 in release)
+  // and run_avx512 (target attribute, selected at run time when the CPU has AVX-512
+  // F/DQ/CD/BW/VL). The datapath is integer-only, so the two are bit-identical by
+  // construction: every operation is an exact int64 operation with no overflow (bounds in
+  // the comments) and every shift count is in [0, 63] (the AVX-512 path is used only when
+  // the per-step shifts are proven to be, see step_shifts_ok()).
+  template <char Opt, bool Adam, bool Meta>
+  void run(const StepConst& c, std::vector<LevelChange>& changes) {
+    if (use_avx512_ && step_shifts_ok(c)) {
+      run_avx512<Opt, Adam, Meta>(c, changes);
+    } else {
+      run_generic<Opt, Adam, Meta>(c, changes);
+    }
+  }
+  // The ISA builds of run_body and accumulate_body (meta_fixed_simd.cpp).
+  template <char Opt, bool Adam, bool Meta>
+  __attribute__((noinline)) void run_generic(const StepConst& c, std::vector<LevelChange>& changes);
+  template <char Opt, bool Adam, bool Meta>
+  __attribute__((noinline)) MEMPLAST_META_TARGET_AVX512 void run_avx512(const StepConst& c,
+                                                                          std::vector<LevelChange>& changes);
+  __attribute__((noinline)) void accumulate_generic(const float* grad, std::size_t n);
+  __attribute__((noinline)) MEMPLAST_META_TARGET_AVX512 void accumulate_avx512(const float* grad, std::size_t n);
+  void accumulate_body(const float* grad, std::size_t n);
+
+  // Largest per-lane shift of the step is c.adam_shift + (e >> 1) with e <= 63 (the leading
+  // one of v + eps), and c.sgd_shift; the others are construction-time constants <= 62.
+  static bool step_shifts_ok(const StepConst& c) {
+    return c.adam_shift >= 1 && c.adam_shift + 31 <= 62 && c.sgd_shift >= 1 && c.sgd_shift <= 62;
+  }
+
+  template <char Opt, bool Adam, bool Meta>
+  void run_body(const StepConst& c, std::vector<LevelChange>& changes);
+
+  static constexpr std::size_t kBlock = 512;
+  static constexpr int kQ = 28;        // Q0.28 optimizer constants
+  static constexpr std::int64_t kFar = std::int64_t{1} << 32;  // distance cap (sentinels)
+  static constexpr int kR = 16;  // Q0.16 1/sqrt table
+  MetaParams p_;
+  Quantizer q_;
+  MetaLut lut_;
+  std::size_t n_;
+  std::vector<std::int32_t> h_;
+  std::vector<std::int32_t> acc_;
+  std::vector<std::int32_t> m_;
+  std::vector<std::uint32_t> v_;  // storage-float codes
+  std::vector<std::int8_t> lev_;
+  std::vector<std::int64_t> thr_;
+  std::vector<std::int64_t> thr_pad_;
+  std::vector<FxConst> kthr_pad_;
+  std::vector<FxConst> kthr_;
+  FxConst kglob_;
+  FxConst wd_;
+  std::vector<std::int32_t> rsq_;
+  std::vector<std::int64_t> rsq64_;    // rsq_ widened (int64 vector lanes)
+  std::vector<std::int64_t> kq_pad_;   // kthr_pad_ split into q and shift (vector lanes)
+  std::vector<std::int64_t> ks_pad_;
+  std::vector<std::int64_t> lut_tab_;  // MetaLut's table (read back via eval_fx), padded
+  int lut_seg_{0};                     // MetaLut's segment shift
+  std::uint64_t lut_xmax_{0};          // MetaLut's x clamp
+  bool use_avx512_{false};             // run the AVX-512 build of the step (CPU has it)
+  int rk_{8};
+  int fh_{13}, fg_{26}, fv_{52}, vs_{21};
+  std::uint32_t vmask_{};
+  std::int64_t h_min_{}, h_max_{}, g_min_{}, g_max_{}, m_min_{}, m_max_{};
+  std::int64_t c1_{}, c2_{}, mu_{};
+  bool adam_{true};
+  char option_{'B'};
+  bool meta_on_{true};
+  std::uint64_t count_{0};
+  std::uint64_t divisor_{0};
+  std::uint64_t t_{0};
+};
+
+}  // namespace memplast::meta::detail
