@@ -8,61 +8,51 @@ namespace r = regs::sysctl;
 
 Sysctl::Sysctl(const sc_core::sc_module_name& name, std::uint32_t n_tiles,
                std::function<void(bool)> irq_out)
-    : sc_module(name), socket("socket"), bank_(this->name(), r::kRegisters),
-      irq_out_(std::move(irq_out)) {
+    : Target(name, r::kRegisters, r::kWindows, sc_core::SC_ZERO_TIME), irq_out_(std::move(irq_out)) {
   if (n_tiles > regs::tile::kInstances) {
     throw std::invalid_argument(fmt::format("{}: {} tiles, the address map has room for {}",
                                             this->name(), n_tiles, regs::tile::kInstances));
   }
-  bank_.set(r::N_TILES, n_tiles);
-  bank_.on_read(r::SIM_TIME_LO, [this](std::uint32_t) {
-    const std::uint64_t t_ns = now_.value() / sc_core::sc_time(1, sc_core::SC_NS).value();
-    bank_.set(r::SIM_TIME_HI, static_cast<std::uint32_t>(t_ns >> 32));
+  registers().set(r::N_TILES, n_tiles);
+  registers().on_read(r::SIM_TIME_LO, [this](std::uint32_t) {
+    const std::uint64_t t_ns = access_time().value() / sc_core::sc_time(1, sc_core::SC_NS).value();
+    registers().set(r::SIM_TIME_HI, static_cast<std::uint32_t>(t_ns >> 32));
     return static_cast<std::uint32_t>(t_ns);
   });
-  bank_.on_write(r::IRQ_ENABLE, [this](std::uint32_t, std::uint32_t) { update_irq(); });
-  socket.register_b_transport(this, &Sysctl::b_transport);
-  socket.register_transport_dbg(this, &Sysctl::transport_dbg);
+  registers().on_write(r::IRQ_ENABLE, [this](std::uint32_t, std::uint32_t) { update_irq(); });
 }
-
-void Sysctl::b_transport(tlm::tlm_generic_payload& p, sc_core::sc_time& delay) {
-  now_ = sc_core::sc_time_stamp() + delay;
-  bank_.transport(p);
-}
-
-unsigned Sysctl::transport_dbg(tlm::tlm_generic_payload& p) { return bank_.transport(p, true); }
 
 void Sysctl::set_source(std::uint32_t mask, bool level) {
   if (level) {
-    bank_.set_bits(r::IRQ_STATUS, mask);
+    registers().set_bits(r::IRQ_STATUS, mask);
   } else {
-    bank_.clear_bits(r::IRQ_STATUS, mask);
+    registers().clear_bits(r::IRQ_STATUS, mask);
   }
   update_irq();
 }
 
 void Sysctl::set_tile_irq(unsigned tile, bool level) {
-  if (tile >= bank_.get(r::N_TILES)) {
+  if (tile >= registers().get(r::N_TILES)) {
     SC_REPORT_ERROR(name(), fmt::format("set_tile_irq: tile {} of {}", tile,
-                                        bank_.get(r::N_TILES)).c_str());
+                                        registers().get(r::N_TILES)).c_str());
     return;
   }
   const std::uint32_t reg = tile < 32 ? r::TILE_IRQ_LO : r::TILE_IRQ_HI;
   const std::uint32_t bit = 1U << (tile % 32);
   if (level) {
-    bank_.set_bits(reg, bit);
+    registers().set_bits(reg, bit);
   } else {
-    bank_.clear_bits(reg, bit);
+    registers().clear_bits(reg, bit);
   }
   set_source(r::IRQ_STATUS_TILE_MASK,
-             (bank_.get(r::TILE_IRQ_LO) | bank_.get(r::TILE_IRQ_HI)) != 0);
+             (registers().get(r::TILE_IRQ_LO) | registers().get(r::TILE_IRQ_HI)) != 0);
 }
 
 void Sysctl::set_pv_irq(bool level) { set_source(r::IRQ_STATUS_PV_MASK, level); }
 void Sysctl::set_meta_irq(bool level) { set_source(r::IRQ_STATUS_META_MASK, level); }
 
 void Sysctl::update_irq() {
-  const bool level = (bank_.get(r::IRQ_STATUS) & bank_.get(r::IRQ_ENABLE)) != 0;
+  const bool level = (registers().get(r::IRQ_STATUS) & registers().get(r::IRQ_ENABLE)) != 0;
   if (level != irq_level_) {
     irq_level_ = level;
     if (irq_out_) irq_out_(level);

@@ -28,8 +28,7 @@ std::uint64_t ready_cycle(const MetaParams& p, std::uint64_t i) {
 MetaUnit::MetaUnit(const sc_core::sc_module_name& name, const MetaParams& p, std::size_t n_weights,
                    std::uint64_t global_seed, double init_half_range, EnergyLedger* ledger,
                    ProgramSink* sink)
-    : sc_module(name),
-      socket("socket"),
+    : bus::Target(name, R::kRegisters, R::kWindows, sim::cycles(1, p.f_clk_MHz)),
       p_(p),
       n_(n_weights),
       engine_(make_engine(p, n_weights)),
@@ -37,15 +36,12 @@ MetaUnit::MetaUnit(const sc_core::sc_module_name& name, const MetaParams& p, std
       sink_(sink),
       log_(this->name()),
       clk_(sim::cycles(1, p.f_clk_MHz)),
-      regs_(this->name(), R::kRegisters),
       grad_raw_(n_weights, 0U),
       grad_(n_weights, 0.0F) {
   if (n_weights * 4 > R::GRAD_SIZE) {
     throw cfg::ConfigError(fmt::format("{}: {} weights exceed the {}-byte GRAD window of the register map",
                                        this->name(), n_weights, R::GRAD_SIZE));
   }
-  socket.register_b_transport(this, &MetaUnit::b_transport);
-  socket.register_transport_dbg(this, &MetaUnit::transport_dbg);
   Rng rng(global_seed, std::string(this->name()) + ".init");
   engine_->init_uniform(rng, init_half_range);
   if (ledger_ != nullptr) {
@@ -53,20 +49,22 @@ MetaUnit::MetaUnit(const sc_core::sc_module_name& name, const MetaParams& p, std
     e_update_ = ledger_->entry(this->name(), "update");
     e_sram_ = ledger_->entry(this->name(), "sram");
   }
-  regs_.set(R::N_WEIGHTS, static_cast<std::uint32_t>(n_weights));
-  regs_.on_write(R::CMD, [this](std::uint32_t v, std::uint32_t) { on_cmd(v, pending_at_); });
-  regs_.on_read(R::STATUS, [this](std::uint32_t) {
-    std::uint32_t s = regs_.get(R::STATUS) & R::STATUS_ERROR_MASK;
-    if (busy_at(pending_at_)) s |= R::STATUS_BUSY_MASK;
+  registers().set(R::N_WEIGHTS, static_cast<std::uint32_t>(n_weights));
+  registers().on_write(R::CMD, [this](std::uint32_t v, std::uint32_t) { on_cmd(v, access_time()); });
+  registers().on_read(R::STATUS, [this](std::uint32_t) {
+    std::uint32_t s = registers().get(R::STATUS) & R::STATUS_ERROR_MASK;
+    if (busy_at(access_time())) s |= R::STATUS_BUSY_MASK;
     if (stalled_) s |= R::STATUS_STALLED_MASK;
     return s;
   });
-  regs_.on_write(R::IRQ_STATUS, [this](std::uint32_t, std::uint32_t) { update_irq(); });
-  regs_.on_write(R::IRQ_ENABLE, [this](std::uint32_t, std::uint32_t) { update_irq(); });
+  registers().on_write(R::IRQ_STATUS, [this](std::uint32_t, std::uint32_t) { update_irq(); });
+  registers().on_write(R::IRQ_ENABLE, [this](std::uint32_t, std::uint32_t) { update_irq(); });
+  const auto handler = [this](const bus::WindowAccess& a) { return window(a); };
+  for (const auto& w : R::kWindows) on_window(w.offset, handler);
   SC_THREAD(worker);
 }
 
-bool MetaUnit::irq() const { return (regs_.get(R::IRQ_STATUS) & regs_.get(R::IRQ_ENABLE)) != 0; }
+bool MetaUnit::irq() const { return (bank().get(R::IRQ_STATUS) & bank().get(R::IRQ_ENABLE)) != 0; }
 
 void MetaUnit::update_irq() {
   const bool level = irq();
@@ -84,8 +82,8 @@ bool MetaUnit::busy_at(const sc_core::sc_time& at) const {
 
 void MetaUnit::reject(const char* why) {
   MP_LOG(log_, warn, "command rejected: {}", why);
-  regs_.set_bits(R::STATUS, R::STATUS_ERROR_MASK);
-  regs_.set_bits(R::IRQ_STATUS, R::IRQ_STATUS_ERROR_MASK);
+  registers().set_bits(R::STATUS, R::STATUS_ERROR_MASK);
+  registers().set_bits(R::IRQ_STATUS, R::IRQ_STATUS_ERROR_MASK);
   update_irq();
 }
 
@@ -93,9 +91,9 @@ void MetaUnit::on_cmd(std::uint32_t value, const sc_core::sc_time& at) {
   const std::uint32_t op = regs::get_field(value, R::CMD_OP_MASK, R::CMD_OP_SHIFT);
   if (busy_at(at)) return reject("started while busy");
   if (op < R::CMD_OP_ACCUMULATE || op > R::CMD_OP_CLEAR_ACC) return reject("bad OP");
-  if (regs_.get(R::N_WEIGHTS) != n_) return reject("N_WEIGHTS differs from the unit's weight count");
-  if (op == R::CMD_OP_STEP && regs_.get(R::BATCH) == 0) return reject("BATCH is 0");
-  regs_.clear_bits(R::STATUS, R::STATUS_ERROR_MASK);
+  if (registers().get(R::N_WEIGHTS) != n_) return reject("N_WEIGHTS differs from the unit's weight count");
+  if (op == R::CMD_OP_STEP && registers().get(R::BATCH) == 0) return reject("BATCH is 0");
+  registers().clear_bits(R::STATUS, R::STATUS_ERROR_MASK);
   op_ = op;
   running_ = true;
   op_start_ = at;
@@ -117,7 +115,7 @@ void MetaUnit::worker() {
     const auto bits = [&](std::int64_t b) { return words64 * static_cast<double>(b); };
     stalled_ = false;
     if (op_ == R::CMD_OP_ACCUMULATE) {
-      const bool fixed = regs::get_field(regs_.get(R::CONFIG), R::CONFIG_GRAD_FMT_MASK, R::CONFIG_GRAD_FMT_SHIFT) ==
+      const bool fixed = regs::get_field(registers().get(R::CONFIG), R::CONFIG_GRAD_FMT_MASK, R::CONFIG_GRAD_FMT_SHIFT) ==
                          R::CONFIG_GRAD_FMT_FIXED_S15_16;
       for (std::size_t i = 0; i < n_; ++i) {
         if (fixed) {
@@ -134,7 +132,7 @@ void MetaUnit::worker() {
       }
       wait(op_end_ - sc_core::sc_time_stamp());
     } else if (op_ == R::CMD_OP_STEP) {
-      engine_->set_batch_divisor(regs_.get(R::BATCH));
+      engine_->set_batch_divisor(registers().get(R::BATCH));
       changes_.clear();
       engine_->step(changes_);
       if (ledger_ != nullptr) {
@@ -165,11 +163,11 @@ void MetaUnit::worker() {
       stall_total_ += stall;
       op_end_ = op_start_ + clk_ * static_cast<double>(op_cycles(p_, n)) + stall;
       end_known_ = true;
-      regs_.set(R::CHANGES_COUNT, static_cast<std::uint32_t>(changes_.size()));
+      registers().set(R::CHANGES_COUNT, static_cast<std::uint32_t>(changes_.size()));
       if (op_end_ > sc_core::sc_time_stamp()) wait(op_end_ - sc_core::sc_time_stamp());
     } else if (op_ == R::CMD_OP_NEW_TASK) {
       engine_->new_task();
-      regs_.set(R::TASK, regs_.get(R::TASK) + 1);
+      registers().set(R::TASK, registers().get(R::TASK) + 1);
       if (ledger_ != nullptr) {
         const double acc = bits(p_.optimizer == "adam" ? p_.m_bits + 6 + p_.v_sig_bits : p_.m_bits);
         ledger_->charge(e_sram_, p_.e_sram_access_pJ * 1e-12 * acc, static_cast<std::uint64_t>(std::ceil(acc)));
@@ -189,36 +187,34 @@ void MetaUnit::worker() {
 
 void MetaUnit::finish() {
   const auto cycles = static_cast<std::uint64_t>(std::llround((op_end_ - op_start_) / clk_));
-  regs_.set(R::CYCLES_LAST, static_cast<std::uint32_t>(std::min<std::uint64_t>(cycles, 0xFFFFFFFFU)));
+  registers().set(R::CYCLES_LAST, static_cast<std::uint32_t>(std::min<std::uint64_t>(cycles, 0xFFFFFFFFU)));
   running_ = false;
-  regs_.set_bits(R::IRQ_STATUS, R::IRQ_STATUS_DONE_MASK);
+  registers().set_bits(R::IRQ_STATUS, R::IRQ_STATUS_DONE_MASK);
   MP_LOG(log_, debug, "op {} done: {} cycles, {} changes", op_, cycles, op_ == R::CMD_OP_STEP ? changes_.size() : 0U);
   update_irq();
   done_ev_.notify(sc_core::SC_ZERO_TIME);
 }
 
-tlm::tlm_response_status MetaUnit::window(bool write, std::uint64_t addr, unsigned char* data, unsigned len,
-                                          const sc_core::sc_time& at, bool debug) {
-  const regs::WindowInfo* w = bus::find_window(R::kWindows, addr);
-  if (w == nullptr) return tlm::TLM_ADDRESS_ERROR_RESPONSE;
-  const std::uint64_t first = (addr - w->offset) / 4;
-  const std::uint64_t count = len / 4;
+tlm::tlm_response_status MetaUnit::window(const bus::WindowAccess& a) {
+  const std::uint64_t first = a.offset / 4;
+  const std::uint64_t count = a.len / 4;
   if (first + count > n_) return tlm::TLM_ADDRESS_ERROR_RESPONSE;  // beyond the weights
   // The windows are the unit's memories: they refuse access while an operation runs.
-  if (!debug && busy_at(at)) {
-    MP_LOG(log_, warn, "window {} access at {} while busy", w->name, at.to_string());
+  if (!a.debug && busy_at(a.at)) {
+    MP_LOG(log_, warn, "window {} access at {} while busy", a.window.name, a.at.to_string());
     return tlm::TLM_GENERIC_ERROR_RESPONSE;
   }
-  if (w->offset == R::GRAD_OFFSET) {
-    if (write) {
-      std::memcpy(grad_raw_.data() + first, data, len);
+  unsigned char* data = a.data;
+  if (a.window.offset == R::GRAD_OFFSET) {
+    if (a.write) {
+      std::memcpy(grad_raw_.data() + first, data, a.len);
     } else {  // debug read only (GRAD is WO)
-      std::memcpy(data, grad_raw_.data() + first, len);
+      std::memcpy(data, grad_raw_.data() + first, a.len);
     }
     return tlm::TLM_OK_RESPONSE;
   }
-  if (write) return tlm::TLM_COMMAND_ERROR_RESPONSE;  // HIDDEN and LEVELS are RO
-  const bool hidden = w->offset == R::HIDDEN_OFFSET;
+  if (a.write) return tlm::TLM_COMMAND_ERROR_RESPONSE;  // HIDDEN and LEVELS are RO
+  const bool hidden = a.window.offset == R::HIDDEN_OFFSET;
   const double scale = std::ldexp(1.0, static_cast<int>(p_.hidden_frac_bits));
   for (std::uint64_t k = 0; k < count; ++k) {
     const std::size_t i = first + k;
@@ -227,41 +223,6 @@ tlm::tlm_response_status MetaUnit::window(bool write, std::uint64_t addr, unsign
     std::memcpy(data + 4 * k, &v, 4);
   }
   return tlm::TLM_OK_RESPONSE;
-}
-
-void MetaUnit::b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay) {
-  const sc_core::sc_time at = sc_core::sc_time_stamp() + delay;
-  const std::uint64_t addr = gp.get_address();
-  const unsigned len = gp.get_data_length();
-  if (const auto* w = bus::find_window(R::kWindows, addr)) {
-    const auto st = bus::check_window(gp, *w, false);
-    if (st != tlm::TLM_OK_RESPONSE || gp.get_command() == tlm::TLM_IGNORE_COMMAND) {
-      gp.set_response_status(st);
-      return;
-    }
-    const auto st2 = window(gp.is_write(), addr, gp.get_data_ptr(), len, at, false);
-    if (st2 == tlm::TLM_OK_RESPONSE) delay += clk_ * static_cast<double>(len / 4);
-    gp.set_response_status(st2);
-    return;
-  }
-  pending_at_ = at;  // the time the register hooks judge against
-  regs_.transport(gp, false);
-  if (gp.get_response_status() == tlm::TLM_OK_RESPONSE) delay += clk_;
-}
-
-unsigned MetaUnit::transport_dbg(tlm::tlm_generic_payload& gp) {
-  const std::uint64_t addr = gp.get_address();
-  const unsigned len = gp.get_data_length();
-  if (const auto* w = bus::find_window(R::kWindows, addr)) {
-    auto st = bus::check_window(gp, *w, true);
-    if (st == tlm::TLM_OK_RESPONSE && gp.get_command() != tlm::TLM_IGNORE_COMMAND) {
-      st = window(gp.is_write(), addr, gp.get_data_ptr(), len, sc_core::sc_time_stamp(), true);
-    }
-    gp.set_response_status(st);
-    return st == tlm::TLM_OK_RESPONSE ? len : 0U;
-  }
-  pending_at_ = sc_core::sc_time_stamp();
-  return regs_.transport(gp, true);
 }
 
 }  // namespace memplast::meta

@@ -4,8 +4,9 @@
 // (pv_ctrl or an adapter in front of it), stalling while the sink is full. The
 // arithmetic is the plain C++ MetaEngine (meta_core.hpp). See docs/meta.md.
 //
-// Timing (loosely timed): a register/window access at t = sc_time_stamp() + delay adds
-// one unit clock per 32-bit word to delay and never waits. A CMD write at t starts the
+// Timing (loosely timed): a successful register/window access at t = sc_time_stamp() +
+// delay adds one unit clock per 32-bit word to delay and never waits (bus::Target owns
+// the socket, the register bank, the window dispatch and the protocol checks). A CMD write at t starts the
 // operation at t (the worker thread is notified with that delay). An operation over n
 // weights takes pipeline_depth + ceil(n / lanes) * P cycles (P = 2 with one SRAM port,
 // 1 with two), plus, for STEP, the time stalled on a full sink. The level-change command
@@ -20,9 +21,7 @@
 
 #include <systemc>
 #include <tlm>
-#include <tlm_utils/simple_target_socket.h>
-
-#include "bus/reg_bank.hpp"
+#include "bus/target.hpp"
 #include "common/energy.hpp"
 #include "common/log.hpp"
 #include "meta/meta_core.hpp"
@@ -51,10 +50,8 @@ std::uint64_t op_cycles(const MetaParams& p, std::uint64_t n);
 // Cycle (from the start) at which weight i's result leaves the update pipeline.
 std::uint64_t ready_cycle(const MetaParams& p, std::uint64_t i);
 
-class MetaUnit : public sc_core::sc_module {
+class MetaUnit : public bus::Target {
  public:
-  tlm_utils::simple_target_socket<MetaUnit> socket;
-
   SC_HAS_PROCESS(MetaUnit);
   // n_weights: the unit's weight memory (N_WEIGHTS must equal it). The hidden weights
   // are initialised U(-init_half_range, init_half_range) from the stream
@@ -81,17 +78,14 @@ class MetaUnit : public sc_core::sc_module {
   [[nodiscard]] sc_core::sc_time last_end() const { return op_end_; }
 
  private:
-  void b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
-  unsigned transport_dbg(tlm::tlm_generic_payload& gp);
   void worker();
   void on_cmd(std::uint32_t value, const sc_core::sc_time& at);
   void reject(const char* why);
   void finish();
   void update_irq();
   [[nodiscard]] bool busy_at(const sc_core::sc_time& at) const;
-  // Window access; returns the response status.
-  tlm::tlm_response_status window(bool write, std::uint64_t addr, unsigned char* data, unsigned len,
-                                  const sc_core::sc_time& at, bool debug);
+  // Handler of the GRAD, HIDDEN and LEVELS windows.
+  tlm::tlm_response_status window(const bus::WindowAccess& a);
 
   MetaParams p_;
   std::size_t n_;
@@ -100,7 +94,6 @@ class MetaUnit : public sc_core::sc_module {
   ProgramSink* sink_;
   log::Logger log_;
   sc_core::sc_time clk_;
-  bus::RegisterBank regs_;
   std::vector<std::uint32_t> grad_raw_;  // the GRAD window (float32 or s15.16 bits)
   std::vector<float> grad_;
   std::vector<LevelChange> changes_;
@@ -111,7 +104,6 @@ class MetaUnit : public sc_core::sc_module {
   bool end_known_{false};    // op_end_ is final (no stall possible)
   bool stalled_{false};
   bool irq_level_{false};
-  sc_core::sc_time pending_at_{sc_core::SC_ZERO_TIME};  // time of the register access being handled
   sc_core::sc_time op_start_{sc_core::SC_ZERO_TIME};
   sc_core::sc_time op_end_{sc_core::SC_ZERO_TIME};
   sc_core::sc_time stall_total_{sc_core::SC_ZERO_TIME};

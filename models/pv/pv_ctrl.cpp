@@ -22,12 +22,10 @@ std::uint32_t sat_add(std::uint32_t a, std::uint64_t b) {
 
 PvCtrl::PvCtrl(const sc_core::sc_module_name& name, const PvParams& p, std::vector<tile::TileModule*> tiles,
                EnergyLedger* ledger)
-    : sc_module(name),
-      socket("socket"),
+    : bus::Target(name, r::kRegisters, r::kWindows, sc_core::SC_ZERO_TIME),
       p_(p),
       tiles_(std::move(tiles)),
       ledger_(ledger),
-      bank_(this->name(), r::kRegisters),
       log_(this->name()),
       t_verify_(sim::ns(p.t_verify_ns)),
       t_set_(sim::ns(p.t_set_ns)),
@@ -49,21 +47,24 @@ PvCtrl::PvCtrl(const sc_core::sc_module_name& name, const PvParams& p, std::vect
     e_set_ = ledger_->entry(this->name(), "set");
     e_reset_ = ledger_->entry(this->name(), "reset");
   }
-  bank_.set(r::QUEUE_DEPTH, static_cast<std::uint32_t>(p_.queue_depth));
+  registers().set(r::QUEUE_DEPTH, static_cast<std::uint32_t>(p_.queue_depth));
   update_status();
-  bank_.on_write(r::CMD_PUSH, [this](std::uint32_t, std::uint32_t) {
-    // Validity was checked in b_transport (a bad command never reaches the bank).
-    const PvCommand c{bank_.get(r::CMD_TILE), bank_.get(r::CMD_ROW), bank_.get(r::CMD_COL),
-                      bank_.get(r::CMD_LEVEL)};
-    push(c, push_time_, /*count_drop=*/true);
+  // A push is logically at the initiator's local time: the worker sees it from then.
+  // The write check refuses a command out of range before it reaches the queue.
+  on_write_check(r::CMD_PUSH, [this](std::uint32_t) {
+    const auto err = check_command(registered_command());
+    if (err.empty()) return tlm::TLM_OK_RESPONSE;
+    MP_LOG(log_, warn, "CMD_PUSH refused: {} out of range", err);
+    return tlm::TLM_COMMAND_ERROR_RESPONSE;
   });
-  bank_.on_write(r::IRQ_STATUS, [this](std::uint32_t, std::uint32_t) { update_irq(); });
-  bank_.on_write(r::IRQ_ENABLE, [this](std::uint32_t, std::uint32_t) { update_irq(); });
-  bank_.on_write(r::CTRL, [this](std::uint32_t v, std::uint32_t) {
+  registers().on_write(r::CMD_PUSH, [this](std::uint32_t, std::uint32_t) {
+    push(registered_command(), access_time(), /*count_drop=*/true);
+  });
+  registers().on_write(r::IRQ_STATUS, [this](std::uint32_t, std::uint32_t) { update_irq(); });
+  registers().on_write(r::IRQ_ENABLE, [this](std::uint32_t, std::uint32_t) { update_irq(); });
+  registers().on_write(r::CTRL, [this](std::uint32_t v, std::uint32_t) {
     if ((v & r::CTRL_CLEAR_MASK) != 0) clear_counters();
   });
-  socket.register_b_transport(this, &PvCtrl::b_transport);
-  socket.register_transport_dbg(this, &PvCtrl::transport_dbg);
   SC_THREAD(run);
 }
 
@@ -78,13 +79,17 @@ std::string PvCtrl::check_command(const PvCommand& c) const {
   return {};
 }
 
+PvCommand PvCtrl::registered_command() const {
+  return {bank().get(r::CMD_TILE), bank().get(r::CMD_ROW), bank().get(r::CMD_COL), bank().get(r::CMD_LEVEL)};
+}
+
 bool PvCtrl::full() const { return queue_.size() >= static_cast<std::size_t>(p_.queue_depth); }
 
 bool PvCtrl::push(const PvCommand& c, const sc_core::sc_time& arrival, bool count_drop) {
   if (full()) {
     if (count_drop) {
       ++stats_.dropped;
-      bank_.set(r::CNT_DROPPED, sat_add(bank_.get(r::CNT_DROPPED), 1));
+      registers().set(r::CNT_DROPPED, sat_add(registers().get(r::CNT_DROPPED), 1));
       MP_LOG(log_, debug, "queue full ({}): dropped tile {} row {} col {} level {}", queue_.size(), c.tile,
              c.row, c.col, c.level);
       raise(r::IRQ_STATUS_OVERFLOW_MASK);
@@ -116,21 +121,21 @@ int PvCtrl::level_of(std::size_t tile, int row, int col) const {
 }
 
 void PvCtrl::update_status() {
-  std::uint32_t s = bank_.get(r::STATUS) & r::STATUS_FAIL_MASK;
+  std::uint32_t s = registers().get(r::STATUS) & r::STATUS_FAIL_MASK;
   if (busy_) s |= r::STATUS_BUSY_MASK;
   if (full()) s |= r::STATUS_QUEUE_FULL_MASK;
   if (queue_.empty()) s |= r::STATUS_QUEUE_EMPTY_MASK;
-  bank_.set(r::STATUS, s);
-  bank_.set(r::QUEUE_COUNT, static_cast<std::uint32_t>(queue_.size()));
+  registers().set(r::STATUS, s);
+  registers().set(r::QUEUE_COUNT, static_cast<std::uint32_t>(queue_.size()));
 }
 
 void PvCtrl::raise(std::uint32_t irq_bits) {
-  bank_.set_bits(r::IRQ_STATUS, irq_bits);
+  registers().set_bits(r::IRQ_STATUS, irq_bits);
   update_irq();
 }
 
 void PvCtrl::update_irq() {
-  const bool level = (bank_.get(r::IRQ_STATUS) & bank_.get(r::IRQ_ENABLE)) != 0;
+  const bool level = (registers().get(r::IRQ_STATUS) & registers().get(r::IRQ_ENABLE)) != 0;
   if (level != irq_level_) {
     irq_level_ = level;
     MP_LOG(log_, debug, "irq {}", level ? 1 : 0);
@@ -140,9 +145,9 @@ void PvCtrl::update_irq() {
 
 void PvCtrl::clear_counters() {
   for (auto reg : {r::CNT_PROGRAMMED, r::CNT_FAILED, r::CNT_PULSES, r::CNT_DROPPED, r::CNT_DEVICE_WRITES}) {
-    bank_.set(reg, 0);
+    registers().set(reg, 0);
   }
-  bank_.clear_bits(r::STATUS, r::STATUS_FAIL_MASK);
+  registers().clear_bits(r::STATUS, r::STATUS_FAIL_MASK);
 }
 
 sc_core::sc_time PvCtrl::occupy(tile::TileModule& t, const sc_core::sc_time& dur) {
@@ -195,8 +200,8 @@ PvResult PvCtrl::program_device(const PvCommand& c, tile::Side side, double targ
   stats_.n_reset += static_cast<std::uint64_t>(res.n_reset);
   stats_.n_verify += static_cast<std::uint64_t>(res.n_verify);
   stats_.energy_j += res.energy_j;
-  bank_.set(r::CNT_PULSES, sat_add(bank_.get(r::CNT_PULSES), static_cast<std::uint64_t>(res.n_set + res.n_reset)));
-  bank_.set(r::CNT_DEVICE_WRITES, sat_add(bank_.get(r::CNT_DEVICE_WRITES), 1));
+  registers().set(r::CNT_PULSES, sat_add(registers().get(r::CNT_PULSES), static_cast<std::uint64_t>(res.n_set + res.n_reset)));
+  registers().set(r::CNT_DEVICE_WRITES, sat_add(registers().get(r::CNT_DEVICE_WRITES), 1));
   auto& w = writes_[c.tile][2 * cell + (side == tile::Side::pos ? 0U : 1U)];
   if (w < std::numeric_limits<std::uint32_t>::max()) ++w;
   MP_LOG(log_, debug, "tile {} row {} col {} {} -> {:.2f} uS: {} after {} pulses, g {:.2f}", c.tile, row, col,
@@ -230,15 +235,15 @@ void PvCtrl::execute(const PvCommand& c) {
   ++stats_.commands;
   if (ok) {
     ++stats_.programmed;
-    bank_.set(r::CNT_PROGRAMMED, sat_add(bank_.get(r::CNT_PROGRAMMED), 1));
+    registers().set(r::CNT_PROGRAMMED, sat_add(registers().get(r::CNT_PROGRAMMED), 1));
   } else {
     ++stats_.failed;
-    bank_.set(r::CNT_FAILED, sat_add(bank_.get(r::CNT_FAILED), 1));
-    bank_.set(r::LAST_FAIL_TILE, c.tile);
-    bank_.set(r::LAST_FAIL_ROW, c.row);
-    bank_.set(r::LAST_FAIL_COL, c.col);
-    bank_.set(r::LAST_FAIL_LEVEL, c.level);
-    bank_.set_bits(r::STATUS, r::STATUS_FAIL_MASK);
+    registers().set(r::CNT_FAILED, sat_add(registers().get(r::CNT_FAILED), 1));
+    registers().set(r::LAST_FAIL_TILE, c.tile);
+    registers().set(r::LAST_FAIL_ROW, c.row);
+    registers().set(r::LAST_FAIL_COL, c.col);
+    registers().set(r::LAST_FAIL_LEVEL, c.level);
+    registers().set_bits(r::STATUS, r::STATUS_FAIL_MASK);
     MP_LOG(log_, info, "program-and-verify failed: tile {} row {} col {} level {}", c.tile, c.row, c.col, c.level);
     raise(r::IRQ_STATUS_FAIL_MASK);
   }
@@ -264,22 +269,5 @@ void PvCtrl::run() {
     }
   }
 }
-
-void PvCtrl::b_transport(tlm::tlm_generic_payload& p, sc_core::sc_time& delay) {
-  // A push is logically at the initiator's local time: the worker sees it from then.
-  push_time_ = sc_core::sc_time_stamp() + delay;
-  if (p.is_write() && p.get_address() == r::CMD_PUSH && bank_.check(p) == tlm::TLM_OK_RESPONSE) {
-    const PvCommand c{bank_.get(r::CMD_TILE), bank_.get(r::CMD_ROW), bank_.get(r::CMD_COL), bank_.get(r::CMD_LEVEL)};
-    const auto err = check_command(c);
-    if (!err.empty()) {
-      MP_LOG(log_, warn, "CMD_PUSH refused: {} out of range", err);
-      p.set_response_status(tlm::TLM_COMMAND_ERROR_RESPONSE);
-      return;
-    }
-  }
-  bank_.transport(p);
-}
-
-unsigned PvCtrl::transport_dbg(tlm::tlm_generic_payload& p) { return bank_.transport(p, true); }
 
 }  // namespace memplast::pv

@@ -15,8 +15,10 @@
 // event, and an MVM requested while an event runs starts after it. Energy is charged
 // per event to the ledger entries ("<name>", "verify" / "set" / "reset").
 //
-// Registers reflect the state at sc_time_stamp(); b_transport adds no latency of its
-// own (the bus transfer time covers the access). Interrupt output: level
+// Registers reflect the state at sc_time_stamp(); an access adds no latency of its
+// own (the bus transfer time covers it). Socket, register bank and protocol checks are
+// the bus::Target base's; a CMD_PUSH naming a command out of range is refused with
+// TLM_COMMAND_ERROR_RESPONSE by a write check before it reaches the queue. Interrupt output: level
 // (IRQ_STATUS & IRQ_ENABLE) != 0, reported through the irq callback on every change.
 // See docs/pv.md.
 #pragma once
@@ -29,9 +31,7 @@
 
 #include <systemc>
 #include <tlm>
-#include <tlm_utils/simple_target_socket.h>
-
-#include "bus/reg_bank.hpp"
+#include "bus/target.hpp"
 #include "common/energy.hpp"
 #include "common/log.hpp"
 #include "pv/pv_algo.hpp"
@@ -74,10 +74,8 @@ struct PvCtrlStats {
   [[nodiscard]] std::uint64_t pulses() const { return n_set + n_reset; }
 };
 
-class PvCtrl : public sc_core::sc_module {
+class PvCtrl : public bus::Target {
  public:
-  tlm_utils::simple_target_socket<PvCtrl> socket;
-
   SC_HAS_PROCESS(PvCtrl);
   // `tiles[i]` is tile index i of the commands; the modules and `ledger` (may be null)
   // must outlive the controller.
@@ -113,7 +111,6 @@ class PvCtrl : public sc_core::sc_module {
   }
   // Level last programmed into weight (row, col) of tile t, -1 if never.
   [[nodiscard]] int level_of(std::size_t tile, int row, int col) const;
-  [[nodiscard]] const bus::RegisterBank& bank() const { return bank_; }
 
  private:
   struct Entry {
@@ -126,9 +123,9 @@ class PvCtrl : public sc_core::sc_module {
   PvResult program_device(const PvCommand& c, tile::Side side, double target_uS, const PvBand& band);
   // Reserve the tile for `dur` and wait until the reservation ends; returns the end.
   sc_core::sc_time occupy(tile::TileModule& t, const sc_core::sc_time& dur);
-  void b_transport(tlm::tlm_generic_payload& p, sc_core::sc_time& delay);
-  unsigned transport_dbg(tlm::tlm_generic_payload& p);
   [[nodiscard]] std::string check_command(const PvCommand& c) const;
+  // The command in CMD_TILE, CMD_ROW, CMD_COL, CMD_LEVEL.
+  [[nodiscard]] PvCommand registered_command() const;
   bool push(const PvCommand& c, const sc_core::sc_time& arrival, bool count_drop);
   void raise(std::uint32_t irq_bits);
   void update_irq();
@@ -141,13 +138,11 @@ class PvCtrl : public sc_core::sc_module {
   EnergyLedger::Id e_verify_{0};
   EnergyLedger::Id e_set_{0};
   EnergyLedger::Id e_reset_{0};
-  bus::RegisterBank bank_;
   log::Logger log_;
   sc_core::sc_time t_verify_;
   sc_core::sc_time t_set_;
   sc_core::sc_time t_reset_;
 
-  sc_core::sc_time push_time_{sc_core::SC_ZERO_TIME};  // local time of the current access
   std::deque<Entry> queue_;
   bool busy_{false};
   sc_core::sc_event push_ev_;

@@ -18,14 +18,12 @@ using memplast::regs::set_field;
 
 TileModule::TileModule(const sc_core::sc_module_name& name, const TileParams& p, const device::DeviceParams& dp,
                        std::uint64_t global_seed, EnergyLedger* ledger)
-    : sc_module(name),
-      socket("socket"),
+    : bus::Target(name, regs::kRegisters, regs::kWindows, sim::cycles(1, p.f_clk_MHz)),
       p_(p),
       core_(p, dp, global_seed, this->name()),
       ledger_(ledger),
       log_(this->name()),
       clk_(sim::cycles(1, p.f_clk_MHz)),
-      regs_(this->name(), regs::kRegisters),
       done_q_("done_q") {
   const std::size_t per_vector = static_cast<std::size_t>(std::max(p.rows, p.cols));
   const std::size_t n = per_vector * static_cast<std::size_t>(p.buffer_vectors);
@@ -37,32 +35,33 @@ TileModule::TileModule(const sc_core::sc_module_name& name, const TileParams& p,
   buf_vectors_ = static_cast<std::uint32_t>(p.buffer_vectors);
   in_buf_.assign(n, 0.0F);
   out_buf_.assign(n, 0.0F);
-  socket.register_b_transport(this, &TileModule::b_transport);
-  socket.register_transport_dbg(this, &TileModule::transport_dbg);
   if (ledger_ != nullptr) {
     for (std::size_t i = 0; i < kPhases; ++i) energy_ids_[i] = ledger_->entry(this->name(), phase_name(static_cast<Phase>(i)));
   }
-  regs_.set(regs::ROWS, static_cast<std::uint32_t>(p.rows));
-  regs_.set(regs::COLS, static_cast<std::uint32_t>(p.cols));
-  regs_.set(regs::ADC_BITS, static_cast<std::uint32_t>(p.adc_bits));
-  regs_.set(regs::DAC_BITS, static_cast<std::uint32_t>(p.dac_bits));
-  regs_.set(regs::COLS_PER_ADC, static_cast<std::uint32_t>(p.cols_per_adc));
-  regs_.set(regs::BUF_VECTORS, buf_vectors_);
+  registers().set(regs::ROWS, static_cast<std::uint32_t>(p.rows));
+  registers().set(regs::COLS, static_cast<std::uint32_t>(p.cols));
+  registers().set(regs::ADC_BITS, static_cast<std::uint32_t>(p.adc_bits));
+  registers().set(regs::DAC_BITS, static_cast<std::uint32_t>(p.dac_bits));
+  registers().set(regs::COLS_PER_ADC, static_cast<std::uint32_t>(p.cols_per_adc));
+  registers().set(regs::BUF_VECTORS, buf_vectors_);
   if (core_.encoding() == Encoding::bit_serial) {
-    regs_.set(regs::CONFIG, set_field(regs_.get(regs::CONFIG), regs::CONFIG_ENCODING_MASK, regs::CONFIG_ENCODING_SHIFT,
+    registers().set(regs::CONFIG, set_field(registers().get(regs::CONFIG), regs::CONFIG_ENCODING_MASK, regs::CONFIG_ENCODING_SHIFT,
                                       regs::CONFIG_ENCODING_BIT_SERIAL));
   }
-  regs_.on_write(regs::CMD, [this](std::uint32_t v, std::uint32_t) {
-    if (!on_cmd(v, pending_at_)) bad_op_ = true;
+  registers().on_write(regs::CMD, [this](std::uint32_t v, std::uint32_t) {
+    if (!on_cmd(v, access_time())) fail(tlm::TLM_COMMAND_ERROR_RESPONSE);  // unknown CMD.OP
   });
-  regs_.on_read(regs::STATUS, [this](std::uint32_t stored) {
+  registers().on_read(regs::STATUS, [this](std::uint32_t stored) {
     std::uint32_t s = stored & (regs::STATUS_ERROR_MASK | regs::STATUS_ERR_CODE_MASK);
-    if (busy_at(pending_at_)) s |= regs::STATUS_BUSY_MASK;
-    if (started_ && !busy_at(pending_at_)) s |= regs::STATUS_DONE_MASK;
+    if (busy_at(access_time())) s |= regs::STATUS_BUSY_MASK;
+    if (started_ && !busy_at(access_time())) s |= regs::STATUS_DONE_MASK;
     return s;
   });
-  regs_.on_write(regs::IRQ_STATUS, [this](std::uint32_t, std::uint32_t) { update_irq(); });
-  regs_.on_write(regs::IRQ_ENABLE, [this](std::uint32_t, std::uint32_t) { update_irq(); });
+  registers().on_write(regs::IRQ_STATUS, [this](std::uint32_t, std::uint32_t) { update_irq(); });
+  registers().on_write(regs::IRQ_ENABLE, [this](std::uint32_t, std::uint32_t) { update_irq(); });
+  const auto handler = [this](const bus::WindowAccess& a) { return window(a); };
+  on_window(regs::INPUT_OFFSET, handler);
+  on_window(regs::OUTPUT_OFFSET, handler);
   SC_METHOD(on_done);
   sensitive << done_q_.default_event();
   dont_initialize();
@@ -75,7 +74,7 @@ sc_core::sc_time TileModule::acquire(const sc_core::sc_time& now, const sc_core:
 }
 
 void TileModule::update_irq() {
-  const bool level = (regs_.get(regs::IRQ_STATUS) & regs_.get(regs::IRQ_ENABLE)) != 0;
+  const bool level = (registers().get(regs::IRQ_STATUS) & registers().get(regs::IRQ_ENABLE)) != 0;
   if (level != irq_level_) {
     irq_level_ = level;
     if (irq_cb_) irq_cb_(level);
@@ -83,8 +82,8 @@ void TileModule::update_irq() {
 }
 
 void TileModule::on_done() {
-  regs_.set(regs::OP_COUNT, regs_.get(regs::OP_COUNT) + 1);
-  regs_.set_bits(regs::IRQ_STATUS, regs::IRQ_STATUS_DONE_MASK);
+  registers().set(regs::OP_COUNT, registers().get(regs::OP_COUNT) + 1);
+  registers().set_bits(regs::IRQ_STATUS, regs::IRQ_STATUS_DONE_MASK);
   MP_LOG(log_, debug, "operation done");
   update_irq();
   done_ev_.notify();
@@ -92,10 +91,10 @@ void TileModule::on_done() {
 
 void TileModule::reject(std::uint32_t err_code, const char* why) {
   MP_LOG(log_, warn, "command rejected: {}", why);
-  std::uint32_t s = regs_.get(regs::STATUS) | regs::STATUS_ERROR_MASK;
+  std::uint32_t s = registers().get(regs::STATUS) | regs::STATUS_ERROR_MASK;
   s = set_field(s, regs::STATUS_ERR_CODE_MASK, regs::STATUS_ERR_CODE_SHIFT, err_code);
-  regs_.set(regs::STATUS, s);
-  regs_.set_bits(regs::IRQ_STATUS, regs::IRQ_STATUS_ERROR_MASK);
+  registers().set(regs::STATUS, s);
+  registers().set_bits(regs::IRQ_STATUS, regs::IRQ_STATUS_ERROR_MASK);
   update_irq();
 }
 
@@ -104,8 +103,8 @@ void TileModule::finish_start(const OpCost& cost, const sc_core::sc_time& start)
   op_start_ = start;
   op_end_ = start + lat;
   started_ = true;
-  regs_.set(regs::LAST_LATENCY_NS, static_cast<std::uint32_t>(std::lround(lat.to_seconds() * 1e9)));
-  regs_.set(regs::CYCLES_LAST, static_cast<std::uint32_t>(std::ceil(lat / clk_ - 1e-9)));
+  registers().set(regs::LAST_LATENCY_NS, static_cast<std::uint32_t>(std::lround(lat.to_seconds() * 1e9)));
+  registers().set(regs::CYCLES_LAST, static_cast<std::uint32_t>(std::ceil(lat / clk_ - 1e-9)));
   if (ledger_ != nullptr) {
     for (std::size_t i = 0; i < kPhases; ++i) {
       if (cost.energy_J[i] > 0) ledger_->charge(energy_ids_[i], cost.energy_J[i], 1);
@@ -118,7 +117,7 @@ void TileModule::finish_start(const OpCost& cost, const sc_core::sc_time& start)
 bool TileModule::on_cmd(std::uint32_t value, const sc_core::sc_time& at) {
   const std::uint32_t op = get_field(value, regs::CMD_OP_MASK, regs::CMD_OP_SHIFT);
   if (op == regs::CMD_OP_CLEAR_ERROR) {
-    regs_.clear_bits(regs::STATUS, regs::STATUS_ERROR_MASK | regs::STATUS_ERR_CODE_MASK);
+    registers().clear_bits(regs::STATUS, regs::STATUS_ERROR_MASK | regs::STATUS_ERR_CODE_MASK);
     return true;
   }
   if (op < regs::CMD_OP_MVM_FWD || op > regs::CMD_OP_RESET_PULSE) {
@@ -130,7 +129,7 @@ bool TileModule::on_cmd(std::uint32_t value, const sc_core::sc_time& at) {
     return true;
   }
   if (op == regs::CMD_OP_MVM_FWD || op == regs::CMD_OP_MVM_TRANSPOSE) {
-    const std::uint32_t cfg = regs_.get(regs::CONFIG);
+    const std::uint32_t cfg = registers().get(regs::CONFIG);
     const std::uint32_t enc_v = get_field(cfg, regs::CONFIG_ENCODING_MASK, regs::CONFIG_ENCODING_SHIFT);
     const std::uint32_t n = get_field(cfg, regs::CONFIG_N_VECTORS_MASK, regs::CONFIG_N_VECTORS_SHIFT);
     if (n == 0 || n > buf_vectors_ || enc_v > regs::CONFIG_ENCODING_BIT_SERIAL) {
@@ -150,8 +149,8 @@ bool TileModule::on_cmd(std::uint32_t value, const sc_core::sc_time& at) {
   }
   // Single-cell operations: PROG_COL < C addresses G+ (or the only device), C..2C-1 the
   // G- device of a differential pair, C the reference column (reference mapping).
-  const std::uint32_t row = regs_.get(regs::PROG_ROW);
-  const std::uint32_t pcol = regs_.get(regs::PROG_COL);
+  const std::uint32_t row = registers().get(regs::PROG_ROW);
+  const std::uint32_t pcol = registers().get(regs::PROG_COL);
   const auto R = static_cast<std::uint32_t>(core_.rows());
   const auto C = static_cast<std::uint32_t>(core_.cols());
   Side side = Side::pos;
@@ -177,18 +176,18 @@ bool TileModule::on_cmd(std::uint32_t value, const sc_core::sc_time& at) {
     const OpCost cost = core_.verify_cost();
     const sc_core::sc_time start = acquire(at, sc_core::sc_time(cost.latency_s, sc_core::SC_SEC));
     const double g = core_.verify_read(r, c, side, start.to_seconds());
-    regs_.set(regs::VERIFY_G_NSIEMENS, static_cast<std::uint32_t>(std::lround(std::max(0.0, g) * 1000.0)));
+    registers().set(regs::VERIFY_G_NSIEMENS, static_cast<std::uint32_t>(std::lround(std::max(0.0, g) * 1000.0)));
     finish_start(cost, start);
     return true;
   }
   OpCost cost = core_.pulse_cost();
-  const std::uint32_t width_ns = regs_.get(regs::PROG_WIDTH_NS);
+  const std::uint32_t width_ns = registers().get(regs::PROG_WIDTH_NS);
   if (width_ns != 0) {  // the width sets time and pulse energy; the device outcome does not depend on it
     const double scale = width_ns / p_.t_pulse_ns;
     cost.latency_s = width_ns * 1e-9;
     cost.energy_J[static_cast<std::size_t>(Phase::pulse)] *= scale;
   }
-  const double v = regs_.get(regs::PROG_VOLTAGE_MV) * 1e-3;
+  const double v = registers().get(regs::PROG_VOLTAGE_MV) * 1e-3;
   const sc_core::sc_time start = acquire(at, sc_core::sc_time(cost.latency_s, sc_core::SC_SEC));
   if (op == regs::CMD_OP_SET_PULSE) {
     core_.pulse_set(r, c, side, v, start.to_seconds());
@@ -199,64 +198,23 @@ bool TileModule::on_cmd(std::uint32_t value, const sc_core::sc_time& at) {
   return true;
 }
 
-tlm::tlm_response_status TileModule::window(bool write, std::uint64_t addr, unsigned char* data, unsigned len,
-                                            const sc_core::sc_time& at, bool debug) {
-  const memplast::regs::WindowInfo* w = bus::find_window(regs::kWindows, addr);
-  if (w == nullptr) return tlm::TLM_ADDRESS_ERROR_RESPONSE;
-  const std::uint64_t off = addr - w->offset;
-  const bool input = w->offset == regs::INPUT_OFFSET;
-  auto& buf = input ? in_buf_ : out_buf_;
-  if (off + len > buf.size() * sizeof(float)) return tlm::TLM_ADDRESS_ERROR_RESPONSE;  // beyond BUF_VECTORS
+tlm::tlm_response_status TileModule::window(const bus::WindowAccess& a) {
+  auto& buf = a.window.offset == regs::INPUT_OFFSET ? in_buf_ : out_buf_;
+  if (a.offset + a.len > buf.size() * sizeof(float)) return tlm::TLM_ADDRESS_ERROR_RESPONSE;  // beyond BUF_VECTORS
   // The input is being consumed and the output filled while an operation runs: both
   // windows refuse access until it ends.
-  if (!debug && busy_at(at)) {
-    MP_LOG(log_, warn, "window {} access at {} while busy until {}", w->name, at.to_string(), op_end_.to_string());
+  if (!a.debug && busy_at(a.at)) {
+    MP_LOG(log_, warn, "window {} access at {} while busy until {}", a.window.name, a.at.to_string(),
+           op_end_.to_string());
     return tlm::TLM_GENERIC_ERROR_RESPONSE;
   }
   auto* bytes = reinterpret_cast<unsigned char*>(buf.data());
-  if (write) {
-    std::memcpy(bytes + off, data, len);
+  if (a.write) {
+    std::memcpy(bytes + a.offset, a.data, a.len);
   } else {
-    std::memcpy(data, bytes + off, len);
+    std::memcpy(a.data, bytes + a.offset, a.len);
   }
   return tlm::TLM_OK_RESPONSE;
-}
-
-void TileModule::b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay) {
-  const sc_core::sc_time at = sc_core::sc_time_stamp() + delay;
-  const std::uint64_t addr = gp.get_address();
-  const unsigned len = gp.get_data_length();
-  if (const auto* w = bus::find_window(regs::kWindows, addr)) {
-    const auto st = bus::check_window(gp, *w, false);
-    if (st != tlm::TLM_OK_RESPONSE || gp.get_command() == tlm::TLM_IGNORE_COMMAND) {
-      gp.set_response_status(st);
-      return;
-    }
-    const auto st2 = window(gp.is_write(), addr, gp.get_data_ptr(), len, at, false);
-    if (st2 == tlm::TLM_OK_RESPONSE) delay += clk_ * static_cast<double>(len / 4);
-    gp.set_response_status(st2);
-    return;
-  }
-  pending_at_ = at;  // the time the register hooks judge against
-  bad_op_ = false;
-  regs_.transport(gp, false);
-  if (bad_op_) gp.set_response_status(tlm::TLM_COMMAND_ERROR_RESPONSE);  // unknown CMD.OP
-  if (gp.get_response_status() == tlm::TLM_OK_RESPONSE) delay += clk_;
-}
-
-unsigned TileModule::transport_dbg(tlm::tlm_generic_payload& gp) {
-  const std::uint64_t addr = gp.get_address();
-  const unsigned len = gp.get_data_length();
-  if (const auto* w = bus::find_window(regs::kWindows, addr)) {
-    auto st = bus::check_window(gp, *w, true);
-    if (st == tlm::TLM_OK_RESPONSE && gp.get_command() != tlm::TLM_IGNORE_COMMAND) {
-      st = window(gp.is_write(), addr, gp.get_data_ptr(), len, sc_core::sc_time_stamp(), true);
-    }
-    gp.set_response_status(st);
-    return st == tlm::TLM_OK_RESPONSE ? len : 0U;
-  }
-  pending_at_ = sc_core::sc_time_stamp();
-  return regs_.transport(gp, true);  // no hooks: a debug write to CMD starts nothing
 }
 
 }  // namespace memplast::tile

@@ -1,11 +1,12 @@
 // SystemC/TLM-2.0 shell of one crossbar tile: the registers and buffer windows of the
-// spec's "tile" block (tile_regs.hpp -> bus/gen/regs.hpp, handled by bus::RegisterBank),
+// spec's "tile" block (tile_regs.hpp -> bus/gen/regs.hpp; socket, register bank, window
+// dispatch and protocol checks in the bus::Target base),
 // one operation at a time, latency from TileCore's cost model, an energy-ledger entry
 // per phase. The algorithm lives in TileCore (no SystemC there).
 //
 // Timing (loosely timed): an access arriving at t = sc_time_stamp() + delay is
-// handled at t; b_transport adds one tile-clock cycle (tile.f_clk_MHz) per 32-bit word
-// to delay and never waits. A command starts at max(t, end of any reservation made
+// handled at t; a successful access adds one tile-clock cycle (tile.f_clk_MHz) per
+// 32-bit word to delay and never waits (bus::Target). A command starts at max(t, end of any reservation made
 // with acquire()) and ends after the core's latency; STATUS, the windows and new
 // commands are judged against that end. See docs/tile.md.
 #pragma once
@@ -19,19 +20,15 @@
 
 #include <systemc>
 #include <tlm>
-#include <tlm_utils/simple_target_socket.h>
-
-#include "bus/reg_bank.hpp"
+#include "bus/target.hpp"
 #include "common/energy.hpp"
 #include "common/log.hpp"
 #include "tile/tile_core.hpp"
 
 namespace memplast::tile {
 
-class TileModule : public sc_core::sc_module {
+class TileModule : public bus::Target {
  public:
-  tlm_utils::simple_target_socket<TileModule> socket;
-
   SC_HAS_PROCESS(TileModule);
   // `ledger` may be null (no energy accounting); it must outlive the module.
   TileModule(const sc_core::sc_module_name& name, const TileParams& p, const device::DeviceParams& dp,
@@ -56,16 +53,14 @@ class TileModule : public sc_core::sc_module {
   [[nodiscard]] bool irq() const { return irq_level_; }
 
  private:
-  void b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
-  unsigned transport_dbg(tlm::tlm_generic_payload& gp);
   void on_done();
   void update_irq();
   // Handles a CMD write at time `at`; returns false for an unknown OP (TLM error).
   bool on_cmd(std::uint32_t value, const sc_core::sc_time& at);
   void reject(std::uint32_t err_code, const char* why);
   void finish_start(const OpCost& cost, const sc_core::sc_time& at);
-  tlm::tlm_response_status window(bool write, std::uint64_t addr, unsigned char* data, unsigned len,
-                                  const sc_core::sc_time& at, bool debug);
+  // Handler of the INPUT and OUTPUT windows.
+  tlm::tlm_response_status window(const bus::WindowAccess& a);
   [[nodiscard]] bool busy_at(const sc_core::sc_time& at) const { return started_ && at < op_end_; }
 
   TileParams p_;
@@ -74,15 +69,12 @@ class TileModule : public sc_core::sc_module {
   std::array<EnergyLedger::Id, kPhases> energy_ids_{};
   memplast::log::Logger log_;
   sc_core::sc_time clk_;
-  bus::RegisterBank regs_;
 
   std::vector<float> in_buf_;
   std::vector<float> out_buf_;
   std::uint32_t buf_vectors_{0};
   bool started_{false};
   bool irq_level_{false};
-  bool bad_op_{false};
-  sc_core::sc_time pending_at_{sc_core::SC_ZERO_TIME};
   sc_core::sc_time busy_until_{sc_core::SC_ZERO_TIME};
   sc_core::sc_time op_start_{sc_core::SC_ZERO_TIME};
   sc_core::sc_time op_end_{sc_core::SC_ZERO_TIME};
