@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "cli/state.hpp"
+#include "common/isa.hpp"
 #include "common/output.hpp"
 #include "data/dataset.hpp"
 #include "functional/functional.hpp"
@@ -121,6 +122,8 @@ json run_train(const LoadedConfig& loaded, const std::filesystem::path& out, Pro
   summary["seed"] = cfg.sim.seed;
   summary["config"] = loaded.resolved;
   summary["config_source"] = loaded.source;
+  // The instruction-set path of each run-time dispatched kernel (common/isa.hpp).
+  summary["isa"] = {{"meta_fixed", isa_name(select_isa("MEMPLAST_META_ISA"))}};
   json after = json::array();
   for (const auto& r : res.after_task) {
     json a;

@@ -13,17 +13,6 @@
 namespace memplast::meta {
 namespace detail {
 
-#if defined(__x86_64__) && defined(__GNUC__)
-bool cpu_has_avx512() {
-  __builtin_cpu_init();
-  return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
-         __builtin_cpu_supports("avx512cd") && __builtin_cpu_supports("avx512bw") &&
-         __builtin_cpu_supports("avx512vl");
-}
-#else
-bool cpu_has_avx512() { return false; }
-#endif
-
 FixedEngine::FixedEngine(const MetaParams& p, std::size_t n)
     : p_(p), q_(Quantizer::from(p)), lut_(p), n_(n), h_(n, 0), acc_(n, 0), m_(n, 0), v_(n, 0),
       lev_(n, 0) {
@@ -90,9 +79,9 @@ FixedEngine::FixedEngine(const MetaParams& p, std::size_t n)
     }
     lut_tab_.push_back(lut_tab_.back());
   }
-  // MEMPLAST_META_ISA=generic forces the baseline build of the step (tests compare both).
-  const char* isa = std::getenv("MEMPLAST_META_ISA");
-  use_avx512_ = cpu_has_avx512() && !(isa != nullptr && std::strcmp(isa, "generic") == 0);
+  // The best build of the step the CPU runs; MEMPLAST_META_ISA (or MEMPLAST_ISA) =
+  // generic | avx2 | avx512 forces one (the tests run each).
+  isa_ = select_isa("MEMPLAST_META_ISA");
   for (std::size_t i = 0; i < n_; ++i) set_hidden(i, 0.0);
 }
 
@@ -100,8 +89,10 @@ void FixedEngine::accumulate(const float* grad, std::size_t n) {
   check_n(n_, n);
   // Same dispatch as step(): the float part is one exact IEEE multiply by 2^Fg, a clamp
   // and a round-to-nearest-even conversion, identical in scalar and SIMD code.
-  if (use_avx512_) {
+  if (isa_ == Isa::avx512) {
     accumulate_avx512(grad, n);
+  } else if (isa_ == Isa::avx2) {
+    accumulate_avx2(grad, n);
   } else {
     accumulate_generic(grad, n);
   }

@@ -8,21 +8,22 @@
 #include <cstdint>
 #include <vector>
 
+#include "common/isa.hpp"
 #include "meta/meta_core.hpp"
 #include "meta/meta_detail.hpp"
 
-// Target of the AVX-512 build of FixedEngine's step (selected at run time).
+// Targets of the AVX2+FMA and AVX-512 builds of FixedEngine's step (selected at run time;
+// the CPU checks are common/isa.hpp's).
 #if defined(__x86_64__) && defined(__GNUC__)
+#define MEMPLAST_META_TARGET_AVX2 __attribute__((target("avx2,fma,bmi,bmi2,lzcnt,popcnt")))
 #define MEMPLAST_META_TARGET_AVX512 \
-  __attribute__((target("avx512f,avx512dq,avx512cd,avx512bw,avx512vl,avx2,bmi,bmi2,lzcnt,popcnt")))
+  __attribute__((target("avx512f,avx512dq,avx512cd,avx512bw,avx512vl,avx2,fma,bmi,bmi2,lzcnt,popcnt")))
 #else
+#define MEMPLAST_META_TARGET_AVX2
 #define MEMPLAST_META_TARGET_AVX512
 #endif
 
 namespace memplast::meta::detail {
-
-// True when the CPU has AVX-512 F/DQ/CD/BW/VL (false off x86-64/GCC).
-bool cpu_has_avx512();
 
 class FixedEngine final : public MetaEngine {
  public:
@@ -89,16 +90,19 @@ class FixedEngine final : public MetaEngine {
   // the per-weight equations of docs/meta.md (and tb/unit/meta_fixed_ref.cpp, the frozen
   // pre-optimisation implementation, is checked against this one bit for bit).
   //
-  // run_body is compiled twice: run_generic (the build's baseline ISA, SSE2 in release)
-  // and run_avx512 (target attribute, selected at run time when the CPU has AVX-512
-  // F/DQ/CD/BW/VL). The datapath is integer-only, so the two are bit-identical by
-  // construction: every operation is an exact int64 operation with no overflow (bounds in
-  // the comments) and every shift count is in [0, 63] (the AVX-512 path is used only when
-  // the per-step shifts are proven to be, see step_shifts_ok()).
+  // run_body is compiled three times: run_generic (the build's baseline ISA, SSE2 in
+  // release), run_avx2 (AVX2+FMA) and run_avx512 (AVX-512 F/DQ/CD/BW/VL), target
+  // attributes, one chosen at construction (select_isa("MEMPLAST_META_ISA"): the best the
+  // CPU has unless forced). The datapath is integer-only, so the three are bit-identical
+  // by construction: every operation is an exact int64 operation with no overflow (bounds
+  // in the comments) and every shift count is in [0, 63] (the SIMD paths are used only
+  // when the per-step shifts are proven to be, see step_shifts_ok()).
   template <char Opt, bool Adam, bool Meta>
   void run(const StepConst& c, std::vector<LevelChange>& changes) {
-    if (use_avx512_ && step_shifts_ok(c)) {
+    if (isa_ == Isa::avx512 && step_shifts_ok(c)) {
       run_avx512<Opt, Adam, Meta>(c, changes);
+    } else if (isa_ == Isa::avx2 && step_shifts_ok(c)) {
+      run_avx2<Opt, Adam, Meta>(c, changes);
     } else {
       run_generic<Opt, Adam, Meta>(c, changes);
     }
@@ -107,9 +111,13 @@ class FixedEngine final : public MetaEngine {
   template <char Opt, bool Adam, bool Meta>
   __attribute__((noinline)) void run_generic(const StepConst& c, std::vector<LevelChange>& changes);
   template <char Opt, bool Adam, bool Meta>
+  __attribute__((noinline)) MEMPLAST_META_TARGET_AVX2 void run_avx2(const StepConst& c,
+                                                                      std::vector<LevelChange>& changes);
+  template <char Opt, bool Adam, bool Meta>
   __attribute__((noinline)) MEMPLAST_META_TARGET_AVX512 void run_avx512(const StepConst& c,
                                                                           std::vector<LevelChange>& changes);
   __attribute__((noinline)) void accumulate_generic(const float* grad, std::size_t n);
+  __attribute__((noinline)) MEMPLAST_META_TARGET_AVX2 void accumulate_avx2(const float* grad, std::size_t n);
   __attribute__((noinline)) MEMPLAST_META_TARGET_AVX512 void accumulate_avx512(const float* grad, std::size_t n);
   void accumulate_body(const float* grad, std::size_t n);
 
@@ -148,7 +156,7 @@ class FixedEngine final : public MetaEngine {
   std::vector<std::int64_t> lut_tab_;  // MetaLut's table (read back via eval_fx), padded
   int lut_seg_{0};                     // MetaLut's segment shift
   std::uint64_t lut_xmax_{0};          // MetaLut's x clamp
-  bool use_avx512_{false};             // run the AVX-512 build of the step (CPU has it)
+  Isa isa_{Isa::generic};              // the build of the step that runs (MEMPLAST_META_ISA)
   int rk_{8};
   int fh_{13}, fg_{26}, fv_{52}, vs_{21};
   std::uint32_t vmask_{};

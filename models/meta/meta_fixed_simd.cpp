@@ -1,6 +1,7 @@
 // FixedEngine's per-weight datapath (run_body, accumulate_body; see the comment on run()
 // in meta_fixed.hpp) and its builds: the baseline ISA of the build (run_generic,
-// accumulate_generic) and AVX-512 (run_avx512, accumulate_avx512), chosen at run time.
+// accumulate_generic), AVX2+FMA (run_avx2, accumulate_avx2) and AVX-512 (run_avx512,
+// accumulate_avx512), one chosen at run time.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -233,10 +234,17 @@ void FixedEngine::run_generic(const StepConst& c, std::vector<LevelChange>& chan
   run_body<Opt, Adam, Meta>(c, changes);
 }
 template <char Opt, bool Adam, bool Meta>
+MEMPLAST_META_TARGET_AVX2 void FixedEngine::run_avx2(const StepConst& c, std::vector<LevelChange>& changes) {
+  run_body<Opt, Adam, Meta>(c, changes);
+}
+template <char Opt, bool Adam, bool Meta>
 MEMPLAST_META_TARGET_AVX512 void FixedEngine::run_avx512(const StepConst& c, std::vector<LevelChange>& changes) {
   run_body<Opt, Adam, Meta>(c, changes);
 }
 void FixedEngine::accumulate_generic(const float* grad, std::size_t n) { accumulate_body(grad, n); }
+MEMPLAST_META_TARGET_AVX2 void FixedEngine::accumulate_avx2(const float* grad, std::size_t n) {
+  accumulate_body(grad, n);
+}
 MEMPLAST_META_TARGET_AVX512 void FixedEngine::accumulate_avx512(const float* grad, std::size_t n) {
   accumulate_body(grad, n);
 }
@@ -244,6 +252,7 @@ MEMPLAST_META_TARGET_AVX512 void FixedEngine::accumulate_avx512(const float* gra
 // The specialisations step() dispatches to.
 #define MEMPLAST_META_INSTANTIATE(OPT, ADAM, META)                                                   \
   template void FixedEngine::run_generic<OPT, ADAM, META>(const StepConst&, std::vector<LevelChange>&); \
+  template void FixedEngine::run_avx2<OPT, ADAM, META>(const StepConst&, std::vector<LevelChange>&);    \
   template void FixedEngine::run_avx512<OPT, ADAM, META>(const StepConst&, std::vector<LevelChange>&);
 MEMPLAST_META_INSTANTIATE('B', true, false)
 MEMPLAST_META_INSTANTIATE('A', true, true)

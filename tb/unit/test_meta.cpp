@@ -6,12 +6,14 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <memory>
 #include <set>
 #include <vector>
 
+#include "common/isa.hpp"
 #include "common/schema.hpp"
 #include "meta/meta_core.hpp"
 #include "meta_fixed_ref.hpp"
@@ -532,6 +534,27 @@ TEST(MetaFixed, MatchesFloatReferenceWithinTheStatedBound) {
 // gradient LSB) to 1e6 and infinity (saturating the gradient format), at two learning rates (the
 // default and 0.5, whose steps saturate the hidden weights). Each configuration runs
 // n * steps weight updates; the total is asserted >= 1e6.
+// MEMPLAST_META_ISA picks the build of the step; a bad value is an error naming it.
+TEST(MetaFixed, IsaVariableIsCheckedAndGenericAlwaysRuns) {
+  const char* prev = std::getenv("MEMPLAST_META_ISA");
+  const std::string saved = prev != nullptr ? prev : "";
+  setenv("MEMPLAST_META_ISA", "sse9", 1);
+  try {
+    (void)mm::make_fixed(defaults(), 16);
+    ADD_FAILURE() << "MEMPLAST_META_ISA=sse9 accepted";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("MEMPLAST_META_ISA=sse9"), std::string::npos) << e.what();
+  }
+  setenv("MEMPLAST_META_ISA", "generic", 1);
+  EXPECT_EQ(memplast::select_isa("MEMPLAST_META_ISA"), memplast::Isa::generic);
+  EXPECT_NO_THROW((void)mm::make_fixed(defaults(), 16));
+  if (prev != nullptr) {
+    setenv("MEMPLAST_META_ISA", saved.c_str(), 1);
+  } else {
+    unsetenv("MEMPLAST_META_ISA");
+  }
+}
+
 TEST(MetaFixed, OptimisedEngineIsBitIdenticalToTheReference) {
   struct Cfg {
     const char* opt;
