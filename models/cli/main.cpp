@@ -7,11 +7,12 @@
 
 #include "cli/cli.hpp"
 #include "common/schema.hpp"
+#include "common/version.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"memplast: cycle-approximate model of a memristive continual-learning accelerator"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "memplast 0.1.0");
+  app.set_version_flag("--version", fmt::format("memplast {}", memplast::kVersion));
   memplast::cli::add_config_command(app);
   memplast::cli::add_train_command(app);
   memplast::cli::add_characterize_command(app);

@@ -9,6 +9,7 @@
 #include "cli/state.hpp"
 #include "common/isa.hpp"
 #include "common/output.hpp"
+#include "common/version.hpp"
 #include "data/dataset.hpp"
 #include "functional/functional.hpp"
 #include "fw/trainer.hpp"
@@ -117,7 +118,8 @@ json run_train(const LoadedConfig& loaded, const std::filesystem::path& out, Pro
   }
 
   json summary;
-  summary["memplast_version"] = "0.1.0";
+  summary["schema_version"] = kSummarySchemaVersion;
+  summary["memplast_version"] = kVersion;
   summary["mode"] = cfg.train.mode;
   summary["seed"] = cfg.sim.seed;
   summary["config"] = loaded.resolved;

@@ -10,6 +10,11 @@
 
 namespace memplast::cli {
 
+// Version of summary.json's layout (docs/system.md, "summary.json"). Incremented when a
+// key is removed or renamed or its meaning or unit changes; adding a key leaves it
+// (readers ignore keys they do not know).
+inline constexpr int kSummarySchemaVersion = 1;
+
 // Runs the configured experiment, writes every output file into `out` (atomically),
 // and returns summary.json's content.
 nlohmann::json run_train(const LoadedConfig& cfg, const std::filesystem::path& out,

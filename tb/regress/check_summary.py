@@ -52,6 +52,13 @@ def main():
         with open(os.path.join(out, "summary.json")) as fh:
             s = json.load(fh)
 
+    # Layout version (docs/system.md) and the program version, from CMake alone.
+    if s.get("schema_version") != 1:
+        fail("summary.json schema_version %r, expected 1" % s.get("schema_version"))
+    ver = subprocess.run([binary, "--version"], capture_output=True, text=True).stdout.split()
+    if len(ver) != 2 or s.get("memplast_version") != ver[1]:
+        fail("summary.json memplast_version %r, `memplast --version` prints %r"
+             % (s.get("memplast_version"), " ".join(ver)))
     if s.get("mode") != mode:
         fail("summary mode %r, expected %r" % (s.get("mode"), mode))
     if not isinstance(s.get("config"), dict) or "train" not in s["config"]:
