@@ -3,8 +3,10 @@
 #include <Eigen/Dense>
 
 #include "common/energy.hpp"
-#include "common/rng.hpp"
+#include "fw/dac_scale.hpp"
+#include "meta/meta_init.hpp"
 #include "pv/pv_algo.hpp"
+#include "pv/pv_weight.hpp"
 #include "tile/mapping.hpp"
 
 namespace memplast::functional {
@@ -38,11 +40,9 @@ FunctionalAccelerator::FunctionalAccelerator(const Config& cfg, std::array<fw::L
     L.shape = shapes[l];
     const std::size_t n = shapes[l].in * shapes[l].out;
     L.meta = meta::make_engine(cfg.meta, n);
-    Rng rng(static_cast<std::uint64_t>(cfg.sim.seed), "meta.init.layer" + std::to_string(l));
-    L.meta->init_uniform(rng, cfg.train.init_half_range);
+    meta::init_layer(*L.meta, static_cast<std::uint64_t>(cfg.sim.seed), l, cfg.train.init_half_range);
     L.w.resize(static_cast<Eigen::Index>(shapes[l].in), static_cast<Eigen::Index>(shapes[l].out));
-    const auto* lv = L.meta->levels();
-    for (std::size_t i = 0; i < n; ++i) L.w.data()[i] = L.meta->level_value(lv[i]);
+    meta::level_values(*L.meta, L.w.data());
     if (cfg.train.device_effects) {
       L.grid = std::make_unique<tile::TileGrid>(
           static_cast<int>(shapes[l].in), static_cast<int>(shapes[l].out), cfg.tile, cfg.device,
@@ -70,24 +70,13 @@ void FunctionalAccelerator::program(Layer& L, std::size_t index, int level) {
   const int col = static_cast<int>(index % out);
   const auto loc = L.grid->locate(row, col);
   auto& tile = L.grid->tile(loc.tile);
-  const auto tgt = tile.target_conductances(level);
-  const int old = L.level[index];
-  const auto old_tgt = old >= 0 ? tile.target_conductances(old) : std::make_pair(-1.0, -1.0);
-  const double spacing = tile.weight_unit_uS() * 2.0 / static_cast<double>(tile.levels() - 1);
   const std::size_t cell = tile.cell_index(loc.row, loc.col);
-  const tile::Side sides[2] = {tile::Side::pos,
-                               tile.mapping() == tile::Mapping::differential ? tile::Side::neg
-                                                                             : tile::Side::ref};
-  const double targets[2] = {tgt.first, tgt.second};
-  const double olds[2] = {old_tgt.first, old_tgt.second};
-  const int n_sides = tile.mapping() == tile::Mapping::differential ? 2 : 1;
-  for (int s = 0; s < n_sides; ++s) {
-    if (targets[s] == olds[s]) continue;  // this device keeps its conductance
-    auto& dev = tile.array(sides[s]);
-    const auto band = pv::band_for(targets[s], spacing, cfg_.pv, level);
-    const auto r = pv::program_verify(dev, cell, targets[s], band, cfg_.pv, t_);
+  const auto plan = pv::plan_weight_write(tile, L.level[index], level, cfg_.pv);
+  for (int k = 0; k < plan.count; ++k) {
+    const auto& d = plan.devices[static_cast<std::size_t>(k)];
+    const auto r = pv::program_verify(tile.array(d.side), cell, d.target_uS, d.band, cfg_.pv, t_);
     tile.mark_written(loc.row, loc.col);
-    ++L.writes[2 * index + static_cast<std::size_t>(s)];
+    ++L.writes[2 * index + (d.side == tile::Side::pos ? 0U : 1U)];
     pulses_ += static_cast<std::uint64_t>(r.n_set + r.n_reset);
     pv_failures_ += r.success ? 0 : 1;
     t_ += r.duration_s;
@@ -124,15 +113,10 @@ void FunctionalAccelerator::forward(int layer, const float* x, int batch, float*
 void FunctionalAccelerator::transpose(int layer, const float* d, int batch, float* y) {
   auto& L = layers_[static_cast<std::size_t>(layer)];
   if (L.grid) {
-    // The DAC range is [-1, 1]: scale the errors by their largest magnitude.
-    const std::size_t n = static_cast<std::size_t>(batch) * L.shape.out;
-    float mx = 0;
-    for (std::size_t i = 0; i < n; ++i) mx = std::max(mx, std::abs(d[i]));
-    if (mx == 0) mx = 1;
-    scratch_.assign(d, d + n);
-    for (auto& v : scratch_) v /= mx;
+    // The DAC range is [-1, 1]: scale the errors, run signed transpose MVMs, scale back.
+    const float mx = fw::scale_to_dac_range(d, static_cast<std::size_t>(batch) * L.shape.out, scratch_);
     charge(L.grid->transpose_batch(scratch_.data(), batch, y, t_, true));
-    for (std::size_t i = 0; i < static_cast<std::size_t>(batch) * L.shape.in; ++i) y[i] *= mx;
+    fw::scale_back(y, static_cast<std::size_t>(batch) * L.shape.in, mx);
     mvm_vectors_ += static_cast<std::uint64_t>(batch);
     return;
   }

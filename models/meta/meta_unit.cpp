@@ -13,18 +13,6 @@ namespace memplast::meta {
 
 namespace R = regs::meta_unit;
 
-std::uint64_t op_cycles(const MetaParams& p, std::uint64_t n) {
-  const auto lanes = static_cast<std::uint64_t>(p.lanes);
-  const std::uint64_t per_group = p.sram_ports >= 2 ? 1U : 2U;
-  return static_cast<std::uint64_t>(p.pipeline_depth) + (n + lanes - 1) / lanes * per_group;
-}
-
-std::uint64_t ready_cycle(const MetaParams& p, std::uint64_t i) {
-  const auto lanes = static_cast<std::uint64_t>(p.lanes);
-  const std::uint64_t per_group = p.sram_ports >= 2 ? 1U : 2U;
-  return static_cast<std::uint64_t>(p.pipeline_depth) + (i / lanes + 1) * per_group;
-}
-
 MetaUnit::MetaUnit(const sc_core::sc_module_name& name, const MetaParams& p, std::size_t n_weights,
                    std::uint64_t global_seed, double init_half_range, EnergyLedger* ledger,
                    ProgramSink* sink)
@@ -100,9 +88,8 @@ void MetaUnit::on_cmd(std::uint32_t value, const sc_core::sc_time& at) {
   const std::uint64_t n = n_;
   // STEP may stall on the sink: its end is known only when it finishes.
   end_known_ = op != R::CMD_OP_STEP;
-  const std::uint64_t cyc = (op == R::CMD_OP_NEW_TASK || op == R::CMD_OP_CLEAR_ACC)
-                                ? (n + static_cast<std::uint64_t>(p_.lanes) - 1) / static_cast<std::uint64_t>(p_.lanes)
-                                : op_cycles(p_, n);
+  const std::uint64_t cyc =
+      (op == R::CMD_OP_NEW_TASK || op == R::CMD_OP_CLEAR_ACC) ? sweep_cycles(p_, n) : op_cycles(p_, n);
   op_end_ = at + clk_ * static_cast<double>(cyc);
   start_ev_.notify(at - sc_core::sc_time_stamp());
 }
@@ -111,8 +98,9 @@ void MetaUnit::worker() {
   for (;;) {
     wait(start_ev_);
     const std::uint64_t n = n_;
-    const double words64 = static_cast<double>(n) / 64.0;  // bits per weight / 64 = accesses
-    const auto bits = [&](std::int64_t b) { return words64 * static_cast<double>(b); };
+    const auto charge_sram = [&](double acc) {
+      ledger_->charge(e_sram_, p_.e_sram_access_pJ * 1e-12 * acc, static_cast<std::uint64_t>(std::ceil(acc)));
+    };
     stalled_ = false;
     if (op_ == R::CMD_OP_ACCUMULATE) {
       const bool fixed = regs::get_field(registers().get(R::CONFIG), R::CONFIG_GRAD_FMT_MASK, R::CONFIG_GRAD_FMT_SHIFT) ==
@@ -127,8 +115,7 @@ void MetaUnit::worker() {
       engine_->accumulate(grad_.data(), n_);
       if (ledger_ != nullptr) {
         ledger_->charge(e_acc_, p_.e_accumulate_pJ * 1e-12 * static_cast<double>(n), n);
-        const double acc = 2.0 * bits(p_.grad_bits);  // read + write the accumulator
-        ledger_->charge(e_sram_, p_.e_sram_access_pJ * 1e-12 * acc, static_cast<std::uint64_t>(std::ceil(acc)));
+        charge_sram(sram_accesses_accumulate(p_, n));
       }
       wait(op_end_ - sc_core::sc_time_stamp());
     } else if (op_ == R::CMD_OP_STEP) {
@@ -137,11 +124,7 @@ void MetaUnit::worker() {
       engine_->step(changes_);
       if (ledger_ != nullptr) {
         ledger_->charge(e_update_, p_.e_update_pJ * 1e-12 * static_cast<double>(n), n);
-        const std::int64_t opt = p_.optimizer == "adam" ? p_.m_bits + 6 + p_.v_sig_bits
-                                                        : (p_.momentum > 0.0 ? p_.m_bits : 0);
-        // read hidden, optimizer state and accumulator; write hidden and state back.
-        const double acc = bits(p_.hidden_bits + opt + p_.grad_bits) + bits(p_.hidden_bits + opt);
-        ledger_->charge(e_sram_, p_.e_sram_access_pJ * 1e-12 * acc, static_cast<std::uint64_t>(std::ceil(acc)));
+        charge_sram(sram_accesses_step(p_, n));
       }
       // Push the changes in index order as they leave the pipeline; a full sink
       // freezes the pipeline (STATUS.STALLED) until it has room.
@@ -169,15 +152,13 @@ void MetaUnit::worker() {
       engine_->new_task();
       registers().set(R::TASK, registers().get(R::TASK) + 1);
       if (ledger_ != nullptr) {
-        const double acc = bits(p_.optimizer == "adam" ? p_.m_bits + 6 + p_.v_sig_bits : p_.m_bits);
-        ledger_->charge(e_sram_, p_.e_sram_access_pJ * 1e-12 * acc, static_cast<std::uint64_t>(std::ceil(acc)));
+        charge_sram(sram_accesses_new_task(p_, n));
       }
       wait(op_end_ - sc_core::sc_time_stamp());
     } else {  // CLEAR_ACC
       engine_->clear_accumulator();
       if (ledger_ != nullptr) {
-        const double acc = bits(p_.grad_bits);
-        ledger_->charge(e_sram_, p_.e_sram_access_pJ * 1e-12 * acc, static_cast<std::uint64_t>(std::ceil(acc)));
+        charge_sram(sram_accesses_clear_acc(p_, n));
       }
       wait(op_end_ - sc_core::sc_time_stamp());
     }

@@ -25,6 +25,7 @@
 #include "common/energy.hpp"
 #include "common/log.hpp"
 #include "meta/meta_core.hpp"
+#include "meta/meta_cost.hpp"  // op_cycles, ready_cycle: the unit's cycle model
 
 namespace memplast::meta {
 
@@ -44,11 +45,6 @@ class ProgramSink {
   // Notified whenever room appears after the sink was full.
   virtual const sc_core::sc_event& space_available() const = 0;
 };
-
-// Cycles of one operation over n weights (docs/meta.md).
-std::uint64_t op_cycles(const MetaParams& p, std::uint64_t n);
-// Cycle (from the start) at which weight i's result leaves the update pipeline.
-std::uint64_t ready_cycle(const MetaParams& p, std::uint64_t i);
 
 class MetaUnit : public bus::Target {
  public:

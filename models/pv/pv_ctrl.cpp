@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "pv/pv_weight.hpp"
 #include "sim/sc_support.hpp"
 
 namespace memplast::pv {
@@ -215,21 +216,11 @@ void PvCtrl::execute(const PvCommand& c) {
   auto& core = tiles_[c.tile]->core();
   const int level = static_cast<int>(c.level);
   const std::size_t idx = core.cell_index(static_cast<int>(c.row), static_cast<int>(c.col));
-  const int old = levels_[c.tile][idx];
-  const auto tgt = core.target_conductances(level);
-  const auto old_tgt = old >= 0 ? core.target_conductances(old) : std::make_pair(-1.0, -1.0);
-  // Band spacing: the conductance step between adjacent weight levels, as in
-  // fw::FunctionalAccelerator::program.
-  const double spacing = core.weight_unit_uS() * 2.0 / static_cast<double>(core.levels() - 1);
-  const bool diff = core.mapping() == tile::Mapping::differential;
-  const tile::Side sides[2] = {tile::Side::pos, tile::Side::neg};
-  const double targets[2] = {tgt.first, tgt.second};
-  const double olds[2] = {old_tgt.first, old_tgt.second};
+  const auto plan = plan_weight_write(core, levels_[c.tile][idx], level, p_);
   bool ok = true;
-  for (int s = 0; s < (diff ? 2 : 1); ++s) {
-    if (targets[s] == olds[s]) continue;  // this device keeps its conductance
-    const auto band = band_for(targets[s], spacing, p_, level);
-    ok = program_device(c, sides[s], targets[s], band).success && ok;
+  for (int k = 0; k < plan.count; ++k) {
+    const auto& d = plan.devices[static_cast<std::size_t>(k)];
+    ok = program_device(c, d.side, d.target_uS, d.band).success && ok;
   }
   levels_[c.tile][idx] = static_cast<std::int8_t>(level);
   ++stats_.commands;

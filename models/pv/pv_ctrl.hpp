@@ -4,8 +4,8 @@
 // register interface (CMD_* then CMD_PUSH) or directly by on-chip producers
 // (try_push / space_event, e.g. meta_unit). One SC_THREAD pops the commands in order
 // and, for each device of the weight whose target conductance changed (both devices
-// of a differential pair the first time a weight is written, as
-// fw::FunctionalAccelerator::program does), runs the PvFsm in simulated time:
+// of a differential pair the first time a weight is written; pv::plan_weight_write,
+// shared with the functional backend), runs the PvFsm in simulated time:
 //   verify read  : reserve the tile for t_verify (TileModule::acquire), wait until the
 //                  reservation ends, read the device at that instant, feed the FSM;
 //   SET / RESET  : reserve the tile for t_set / t_reset, wait, apply the pulse to the

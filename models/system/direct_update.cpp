@@ -5,7 +5,8 @@
 #include <stdexcept>
 #include <string>
 
-#include "common/rng.hpp"
+#include "meta/meta_cost.hpp"
+#include "meta/meta_init.hpp"
 
 namespace memplast::system {
 
@@ -24,11 +25,9 @@ DirectUpdatePath::DirectUpdatePath(const Config& cfg, std::array<fw::LayerShape,
     const std::size_t n = shapes[l].in * shapes[l].out;
     // Same streams and order as FunctionalAccelerator: identical initial hidden weights.
     L.meta = meta::make_fixed(cfg.meta, n);
-    Rng rng(static_cast<std::uint64_t>(cfg.sim.seed), "meta.init.layer" + std::to_string(l));
-    L.meta->init_uniform(rng, cfg.train.init_half_range);
+    meta::init_layer(*L.meta, static_cast<std::uint64_t>(cfg.sim.seed), l, cfg.train.init_half_range);
     L.w.resize(n);
-    const auto* lv = L.meta->levels();
-    for (std::size_t i = 0; i < n; ++i) L.w[i] = L.meta->level_value(lv[i]);
+    meta::level_values(*L.meta, L.w.data());
     L.writes.assign(n, 0);
     L.tiles = std::move(tiles[l]);
     L.placement = std::move(placement[l]);
@@ -49,12 +48,8 @@ void DirectUpdatePath::program(Layer& L, std::size_t index, int level, double t_
   const auto out = L.shape.out;
   const int row = static_cast<int>(index / out);
   const int col = static_cast<int>(index % out);
-  const int R = static_cast<int>(cfg_.tile.rows);
-  const int C = static_cast<int>(cfg_.tile.cols);
-  const int rb = row / R;
-  const int cb = col / C;
-  auto& tile = L.tiles[static_cast<std::size_t>(rb * L.placement.col_blocks + cb)]->core();
-  tile.program_ideal(row - rb * R, col - cb * C, level, t_s);
+  const auto loc = L.placement.locate(row, col);
+  L.tiles[static_cast<std::size_t>(loc.tile)]->core().program_ideal(loc.row, loc.col, level, t_s);
 }
 
 void DirectUpdatePath::init() {
@@ -76,8 +71,7 @@ void DirectUpdatePath::accumulate(int layer, const float* grad) {
   L.meta->accumulate(grad, n);
   const auto& m = cfg_.meta;
   ledger_.charge(e_acc_, static_cast<double>(n) * m.e_accumulate_pJ * 1e-12, n);
-  const auto lanes = static_cast<std::size_t>(m.lanes);
-  charge_time(static_cast<double>((n + lanes - 1) / lanes) / (m.f_clk_MHz * 1e6));
+  charge_time(static_cast<double>(meta::sweep_cycles(m, n)) / (m.f_clk_MHz * 1e6));
 }
 
 std::size_t DirectUpdatePath::update() {
@@ -87,10 +81,7 @@ std::size_t DirectUpdatePath::update() {
   std::size_t total = 0;
   for (auto& L : layers_) {
     const std::size_t n = L.shape.in * L.shape.out;
-    const auto lanes = static_cast<std::size_t>(m.lanes);
-    const double cycles = static_cast<double>(m.pipeline_depth) +
-                          static_cast<double>((n + lanes - 1) / lanes) * (m.sram_ports == 1 ? 2.0 : 1.0);
-    t += cycles / (m.f_clk_MHz * 1e6);
+    t += static_cast<double>(meta::op_cycles(m, n)) / (m.f_clk_MHz * 1e6);
     ledger_.charge(e_update_, static_cast<double>(n) * m.e_update_pJ * 1e-12, n);
     changes_.clear();
     L.meta->step(changes_);

@@ -5,11 +5,9 @@
 
 namespace memplast::system {
 
-MetaPvSink::MetaPvSink(pv::PvCtrl& pv, std::array<tile::Placement, 2> placement, int tile_rows, int tile_cols)
+MetaPvSink::MetaPvSink(pv::PvCtrl& pv, std::array<tile::Placement, 2> placement)
     : pv_(pv),
       placement_(std::move(placement)),
-      R_(tile_rows),
-      C_(tile_cols),
       n0_(static_cast<std::uint64_t>(placement_[0].layer_rows) * static_cast<std::uint64_t>(placement_[0].layer_cols)),
       first1_(static_cast<unsigned>(placement_[0].blocks.size())) {}
 
@@ -22,8 +20,9 @@ pv::PvCommand MetaPvSink::locate(std::uint32_t index, std::uint32_t level) const
   }
   const auto row = static_cast<int>(i / static_cast<std::uint64_t>(p.layer_cols));
   const auto col = static_cast<int>(i % static_cast<std::uint64_t>(p.layer_cols));
-  const unsigned tile = (layer == 0 ? 0U : first1_) + static_cast<unsigned>((row / R_) * p.col_blocks + col / C_);
-  return {tile, static_cast<std::uint32_t>(row % R_), static_cast<std::uint32_t>(col % C_), level};
+  const auto loc = p.locate(row, col);
+  const unsigned tile = (layer == 0 ? 0U : first1_) + static_cast<unsigned>(loc.tile);
+  return {tile, static_cast<std::uint32_t>(loc.row), static_cast<std::uint32_t>(loc.col), level};
 }
 
 bool MetaPvSink::try_push(const meta::ProgramCommand& cmd) {

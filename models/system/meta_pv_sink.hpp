@@ -16,7 +16,7 @@ namespace memplast::system {
 
 class MetaPvSink : public meta::ProgramSink {
  public:
-  MetaPvSink(pv::PvCtrl& pv, std::array<tile::Placement, 2> placement, int tile_rows, int tile_cols);
+  MetaPvSink(pv::PvCtrl& pv, std::array<tile::Placement, 2> placement);
   bool try_push(const meta::ProgramCommand& cmd) override;
   [[nodiscard]] const sc_core::sc_event& space_available() const override { return pv_.space_event(); }
   // (tile, row, col) of flat weight index i.
@@ -25,8 +25,6 @@ class MetaPvSink : public meta::ProgramSink {
  private:
   pv::PvCtrl& pv_;
   std::array<tile::Placement, 2> placement_;
-  int R_;
-  int C_;
   std::uint64_t n0_;
   unsigned first1_;
 };

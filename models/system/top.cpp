@@ -8,32 +8,9 @@
 #include <fmt/format.h>
 
 #include "bus/gen/regs.hpp"
-#include "common/rng.hpp"
+#include "meta/meta_init.hpp"
 
 namespace memplast::system {
-
-
-tile::Placement make_placement(int layer_rows, int layer_cols, int R, int C) {
-  tile::Placement p;
-  p.layer_rows = layer_rows;
-  p.layer_cols = layer_cols;
-  p.row_blocks = (layer_rows + R - 1) / R;
-  p.col_blocks = (layer_cols + C - 1) / C;
-  for (int rb = 0; rb < p.row_blocks; ++rb) {
-    for (int cb = 0; cb < p.col_blocks; ++cb) {
-      tile::Placement::Block b;
-      b.tile = static_cast<int>(p.blocks.size());
-      b.row_block = rb;
-      b.col_block = cb;
-      b.row0 = rb * R;
-      b.col0 = cb * C;
-      b.n_rows = std::min(R, layer_rows - b.row0);
-      b.n_cols = std::min(C, layer_cols - b.col0);
-      p.blocks.push_back(b);
-    }
-  }
-  return p;
-}
 
 System::System(const Config& cfg, std::array<fw::LayerShape, 2> shapes, bus::Host::Firmware firmware,
                bool stop_when_done)
@@ -42,7 +19,7 @@ System::System(const Config& cfg, std::array<fw::LayerShape, 2> shapes, bus::Hos
   const int C = static_cast<int>(cfg.tile.cols);
   std::size_t total = 0;
   for (std::size_t l = 0; l < 2; ++l) {
-    placement_[l] = make_placement(static_cast<int>(shapes[l].in), static_cast<int>(shapes[l].out), R, C);
+    placement_[l] = tile::make_placement(static_cast<int>(shapes[l].in), static_cast<int>(shapes[l].out), R, C);
     total += placement_[l].blocks.size();
   }
   if (total > regs::tile::kInstances) {
@@ -82,7 +59,7 @@ System::System(const Config& cfg, std::array<fw::LayerShape, 2> shapes, bus::Hos
   pv_->set_irq_callback([s = sysctl_.get()](bool level) { s->set_pv_irq(level); });
   router_->initiator_socket.bind(pv_->socket);
   router_->map(target++, regs::pv_ctrl::kBlock, 0);
-  sink_ = std::make_unique<MetaPvSink>(*pv_, placement_, R, C);
+  sink_ = std::make_unique<MetaPvSink>(*pv_, placement_);
   const std::size_t n0 = shapes[0].in * shapes[0].out;
   const std::size_t n1 = shapes[1].in * shapes[1].out;
   meta_ = std::make_unique<meta::MetaUnit>("meta_unit", cfg.meta, n0 + n1, seed, cfg.train.init_half_range,
@@ -96,8 +73,7 @@ System::System(const Config& cfg, std::array<fw::LayerShape, 2> shapes, bus::Hos
   for (std::size_t l = 0; l < 2; ++l) {
     const std::size_t n = shapes[l].in * shapes[l].out;
     auto ref = meta::make_fixed(cfg.meta, n);
-    Rng rng(seed, "meta.init.layer" + std::to_string(l));
-    ref->init_uniform(rng, cfg.train.init_half_range);
+    meta::init_layer(*ref, seed, l, cfg.train.init_half_range);
     for (std::size_t i = 0; i < n; ++i) {
       eng.set_hidden(off + i, static_cast<double>(ref->hidden(i)));
       if (eng.levels()[off + i] != ref->levels()[i]) {
@@ -114,13 +90,12 @@ std::vector<std::uint32_t> System::writes_per_weight_device() const {
   for (std::size_t l = 0; l < 2; ++l) {
     const auto& p = placement_[l];
     const auto first = static_cast<std::size_t>(l == 0 ? 0 : placement_[0].blocks.size());
-    const int R = tiles_[0]->core().rows();
-    const int C = tiles_[0]->core().cols();
     for (int row = 0; row < p.layer_rows; ++row) {
       for (int col = 0; col < p.layer_cols; ++col) {
-        const auto t = first + static_cast<std::size_t>((row / R) * p.col_blocks + col / C);
+        const auto loc = p.locate(row, col);
+        const auto t = first + static_cast<std::size_t>(loc.tile);
         const auto& w = pv_->writes_per_device(t);
-        const std::size_t cell = tiles_[t]->core().cell_index(row % R, col % C);
+        const std::size_t cell = tiles_[t]->core().cell_index(loc.row, loc.col);
         v.push_back(w[2 * cell]);
         v.push_back(w[2 * cell + 1]);
       }

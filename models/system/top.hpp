@@ -78,7 +78,4 @@ class System {
   std::unique_ptr<meta::MetaUnit> meta_;
 };
 
-// Placement of a layer on R x C tiles, identical to tile::TileGrid's (no tiles built).
-tile::Placement make_placement(int layer_rows, int layer_cols, int R, int C);
-
 }  // namespace memplast::system

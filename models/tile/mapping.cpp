@@ -16,41 +16,52 @@ std::string Placement::to_string() const {
   return s;
 }
 
+Placement make_placement(int layer_rows, int layer_cols, int R, int C) {
+  Placement p;
+  p.layer_rows = layer_rows;
+  p.layer_cols = layer_cols;
+  p.tile_rows = R;
+  p.tile_cols = C;
+  p.row_blocks = (layer_rows + R - 1) / R;
+  p.col_blocks = (layer_cols + C - 1) / C;
+  for (int rb = 0; rb < p.row_blocks; ++rb) {
+    for (int cb = 0; cb < p.col_blocks; ++cb) {
+      Placement::Block b;
+      b.tile = static_cast<int>(p.blocks.size());
+      b.row_block = rb;
+      b.col_block = cb;
+      b.row0 = rb * R;
+      b.col0 = cb * C;
+      b.n_rows = std::min(R, layer_rows - b.row0);
+      b.n_cols = std::min(C, layer_cols - b.col0);
+      p.blocks.push_back(b);
+    }
+  }
+  return p;
+}
+
+WeightLocation Placement::locate(int row, int col) const {
+  if (row < 0 || row >= layer_rows || col < 0 || col >= layer_cols) {
+    throw std::out_of_range(fmt::format("weight ({}, {}) outside layer {} x {}", row, col, layer_rows, layer_cols));
+  }
+  const int rb = row / tile_rows;
+  const int cb = col / tile_cols;
+  return {rb * col_blocks + cb, row - rb * tile_rows, col - cb * tile_cols};
+}
+
 TileGrid::TileGrid(int layer_rows, int layer_cols, const TileParams& p, const device::DeviceParams& dp,
                    std::uint64_t global_seed, const std::string& name)
     : R_(static_cast<int>(p.rows)), C_(static_cast<int>(p.cols)) {
   if (layer_rows <= 0 || layer_cols <= 0) {
     throw std::invalid_argument(fmt::format("{}: layer shape {} x {} must be positive", name, layer_rows, layer_cols));
   }
-  placement_.layer_rows = layer_rows;
-  placement_.layer_cols = layer_cols;
-  placement_.row_blocks = (layer_rows + R_ - 1) / R_;
-  placement_.col_blocks = (layer_cols + C_ - 1) / C_;
-  for (int rb = 0; rb < placement_.row_blocks; ++rb) {
-    for (int cb = 0; cb < placement_.col_blocks; ++cb) {
-      Placement::Block b;
-      b.tile = static_cast<int>(tiles_.size());
-      b.row_block = rb;
-      b.col_block = cb;
-      b.row0 = rb * R_;
-      b.col0 = cb * C_;
-      b.n_rows = std::min(R_, layer_rows - b.row0);
-      b.n_cols = std::min(C_, layer_cols - b.col0);
-      placement_.blocks.push_back(b);
-      tiles_.push_back(std::make_unique<TileCore>(p, dp, global_seed, fmt::format("{}_t{}", name, b.tile)));
-    }
+  placement_ = make_placement(layer_rows, layer_cols, R_, C_);
+  for (const auto& b : placement_.blocks) {
+    tiles_.push_back(std::make_unique<TileCore>(p, dp, global_seed, fmt::format("{}_t{}", name, b.tile)));
   }
 }
 
-WeightLocation TileGrid::locate(int row, int col) const {
-  if (row < 0 || row >= placement_.layer_rows || col < 0 || col >= placement_.layer_cols) {
-    throw std::out_of_range(fmt::format("weight ({}, {}) outside layer {} x {}", row, col, placement_.layer_rows,
-                                        placement_.layer_cols));
-  }
-  const int rb = row / R_;
-  const int cb = col / C_;
-  return {rb * placement_.col_blocks + cb, row - rb * R_, col - cb * C_};
-}
+WeightLocation TileGrid::locate(int row, int col) const { return placement_.locate(row, col); }
 
 void TileGrid::program_ideal(int row, int col, int level, double t_s) {
   const auto loc = locate(row, col);

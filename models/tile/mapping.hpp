@@ -13,6 +13,12 @@
 
 namespace memplast::tile {
 
+struct WeightLocation {
+  int tile{0};  // index into the placement's blocks (TileGrid::tile())
+  int row{0};   // row and column inside that tile
+  int col{0};
+};
+
 struct Placement {
   struct Block {
     int tile{0};        // index into TileGrid::tile()
@@ -27,15 +33,20 @@ struct Placement {
   int layer_cols{0};
   int row_blocks{0};
   int col_blocks{0};
+  int tile_rows{0};  // R
+  int tile_cols{0};  // C
   std::vector<Block> blocks;
   [[nodiscard]] std::string to_string() const;  // one line per tile
+  // The tile, row and column holding layer weight (row, col); std::out_of_range outside
+  // the layer.
+  [[nodiscard]] WeightLocation locate(int row, int col) const;
 };
 
-struct WeightLocation {
-  int tile{0};
-  int row{0};
-  int col{0};
-};
+// The placement of a layer_rows x layer_cols layer on R x C tiles: row-block-major,
+// tile (rb, cb) is block rb * col_blocks + cb. The one definition of the layout that
+// TileGrid, the SystemC top and its update paths use (the firmware re-derives it from
+// the tiles' registers: sw/drivers/hal_accelerator.*).
+Placement make_placement(int layer_rows, int layer_cols, int R, int C);
 
 class TileGrid {
  public:

@@ -5,6 +5,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "fw/dac_scale.hpp"
 #include "sw/include/memplast_regs.h"
 
 namespace memplast::drivers {
@@ -132,20 +133,14 @@ void HalAccelerator::forward(int layer, const float* x, int batch, float* y) {
 
 void HalAccelerator::transpose(int layer, const float* d, int batch, float* y) {
   const auto& L = layers_[static_cast<std::size_t>(layer)];
-  // The DAC range is [-1, 1]: scale the errors by their largest magnitude (as
-  // FunctionalAccelerator does), run signed transpose MVMs, scale back.
-  const std::size_t n = static_cast<std::size_t>(batch) * L.shape.out;
-  float mx = 0;
-  for (std::size_t i = 0; i < n; ++i) mx = std::max(mx, std::abs(d[i]));
-  if (mx == 0) mx = 1;
-  scaled_.assign(d, d + n);
-  for (auto& v : scaled_) v /= mx;
+  // The DAC range is [-1, 1]: scale the errors, run signed transpose MVMs, scale back.
+  const float mx = fw::scale_to_dac_range(d, static_cast<std::size_t>(batch) * L.shape.out, scaled_);
   for (int s = 0; s < batch; s += static_cast<int>(buf_)) {
     const int k = std::min(static_cast<int>(buf_), batch - s);
     mvm_chunk(L, true, scaled_.data() + static_cast<std::size_t>(s) * L.shape.out, k,
               y + static_cast<std::size_t>(s) * L.shape.in);
   }
-  for (std::size_t i = 0; i < static_cast<std::size_t>(batch) * L.shape.in; ++i) y[i] *= mx;
+  fw::scale_back(y, static_cast<std::size_t>(batch) * L.shape.in, mx);
   mvm_vectors_ += static_cast<std::uint64_t>(batch);
 }
 

@@ -1,0 +1,22 @@
+// The network's initial hidden weights, written once for every mode: layer l's hidden
+// weights are U(-half_range, half_range) from the random stream "meta.init.layer<l>" of
+// the global seed (train.init_half_range, sim.seed). The functional backend, the
+// hardware mode's ideal-device update path and the SystemC top's meta_unit preload all
+// start from these weights.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+
+#include "meta/meta_core.hpp"
+
+namespace memplast::meta {
+
+// Initialise `engine` (layer `layer`'s weights) from the layer's stream.
+void init_layer(MetaEngine& engine, std::uint64_t global_seed, std::size_t layer, double half_range);
+
+// w[i] = the value of weight i's current level, i < engine.size().
+void level_values(const MetaEngine& engine, float* w);
+
+}  // namespace memplast::meta

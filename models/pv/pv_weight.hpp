@@ -1,0 +1,32 @@
+// Which devices one weight's level change programs, and to what: the per-weight half
+// of program-and-verify, shared by the SystemC pv_ctrl (PvCtrl::execute, timed PvFsm
+// per device) and the functional backend (program_verify per device, untimed).
+// A weight's level maps to a pair of target conductances (TileCore::target_conductances);
+// a device is programmed only when its target differs from the one it holds; its verify
+// band is band_for() with the conductance step between adjacent weight levels.
+#pragma once
+
+#include <array>
+
+#include "pv/pv_algo.hpp"
+#include "tile/tile_core.hpp"
+
+namespace memplast::pv {
+
+struct DeviceWrite {
+  tile::Side side{tile::Side::pos};
+  double target_uS{0};
+  PvBand band{};
+};
+
+struct WeightWrite {
+  std::array<DeviceWrite, 2> devices{};  // the first `count` are programmed, pos first
+  int count{0};
+};
+
+// The device writes taking a weight of `core` from `old_level` (-1: never programmed)
+// to `level`: the pos device, and the neg device with the differential mapping (the
+// reference column is fixed and never written).
+WeightWrite plan_weight_write(const tile::TileCore& core, int old_level, int level, const PvParams& p);
+
+}  // namespace memplast::pv
