@@ -11,6 +11,7 @@
 
 #include "cli/cli.hpp"
 #include "cli/progress.hpp"
+#include "cli/stop.hpp"
 #include "cli/train_run.hpp"
 #include "common/output.hpp"
 
@@ -40,7 +41,17 @@ void add_train_command(CLI::App& app) {
     auto loaded = load_config(st->common.config_file, overrides);
     const auto out = prepare_out_dir(st->common.out_dir);
     Progress progress(Progress::parse(st->progress));
+    install_stop_handlers();
     const auto summary = run_train(loaded, out, progress);
+    if (summary["status"] == "interrupted") {
+      const auto& s = summary["stopped"];
+      std::cerr << fmt::format(
+          "memplast: interrupted by {} in task {} epoch {} after {} of {} batches; outputs so far "
+          "in {}/ (summary.json \"status\": \"interrupted\")\n",
+          s["signal"].get<std::string>(), s["task"].get<std::string>(), s["epoch"].get<int>(),
+          s["batches_done"].get<std::size_t>(), s["batches_total"].get<std::size_t>(), out.string());
+      throw ExitStatus{kExitInterrupted};
+    }
     const auto& at = summary["accuracy"]["after_task"];
     for (const auto& rec : at) {
       std::string line = fmt::format("after {}:", rec["task"].get<std::string>());

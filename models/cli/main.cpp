@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "cli/cli.hpp"
+#include "cli/stop.hpp"
 #include "common/schema.hpp"
 #include "common/version.hpp"
 
@@ -22,6 +23,8 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
+  } catch (const memplast::cli::ExitStatus& e) {
+    return e.code;
   } catch (const memplast::cfg::ConfigError& e) {
     std::cerr << "memplast: configuration error: " << e.what() << "\n";
     return 2;

@@ -2,11 +2,14 @@
 
 #include <algorithm>
 #include <chrono>
+#include <stdexcept>
+#include <system_error>
 #include <map>
 
 #include <fmt/format.h>
 
 #include "cli/state.hpp"
+#include "cli/stop.hpp"
 #include "common/isa.hpp"
 #include "common/output.hpp"
 #include "common/version.hpp"
@@ -57,6 +60,18 @@ std::string histogram_csv(const std::vector<std::uint32_t>& v) {
 json run_train(const LoadedConfig& loaded, const std::filesystem::path& out, Progress& progress) {
   const Config& cfg = *loaded.config;
   const auto wall0 = std::chrono::steady_clock::now();
+  // An earlier run's results must not pose as this run's: summary.json (the mark of a
+  // finished run) goes first, then the files it describes.
+  for (const char* f : {"summary.json", "accuracy.csv", "energy.csv", "writes_per_device.csv"}) {
+    std::error_code ec;
+    std::filesystem::remove(out / f, ec);
+    if (ec) throw std::runtime_error(fmt::format("{}: cannot remove the earlier run's file: {}", (out / f).string(), ec.message()));
+  }
+  // An output folder we cannot write to is an error now, not after the training.
+  write_file_atomic(out / ".memplast-write-check", "");
+  std::filesystem::remove(out / ".memplast-write-check");
+  // Stop cleanly at the next batch boundary after SIGINT / SIGTERM (cli/stop.hpp).
+  const fw::Trainer::BoundaryFn boundary = [](const fw::TrainPosition&) { return stop_requested(); };
   const auto names = fw::task_list(cfg.train);
   std::vector<data::TaskData> tasks;
   for (const auto& n : names) tasks.push_back(data::load_task(cfg.sim.data_dir, n));
@@ -79,6 +94,7 @@ json run_train(const LoadedConfig& loaded, const std::filesystem::path& out, Pro
     auto acc = std::make_unique<functional::FunctionalAccelerator>(cfg, shapes);
     fw::Trainer trainer(cfg.train, *acc, static_cast<std::uint64_t>(cfg.sim.seed), std::move(tasks),
                         names);
+    trainer.set_boundary(boundary);
     res = trainer.run([&](const fw::ProgressInfo& p) { progress.update(p); });
     state.batch_norms = trainer.batch_norms();
     for (int l = 0; l < 2; ++l) {
@@ -95,7 +111,7 @@ json run_train(const LoadedConfig& loaded, const std::filesystem::path& out, Pro
   } else {
     // Hardware mode: the SystemC system (models/system), firmware through the HAL.
     auto hw = system::run_hardware_training(cfg, std::move(tasks), names,
-                                            [&](const fw::ProgressInfo& p) { progress.update(p); });
+                                            [&](const fw::ProgressInfo& p) { progress.update(p); }, boundary);
     res = std::move(hw.train);
     state.hidden = std::move(hw.hidden);
     state.batch_norms = std::move(hw.batch_norms);
@@ -120,6 +136,16 @@ json run_train(const LoadedConfig& loaded, const std::filesystem::path& out, Pro
   json summary;
   summary["schema_version"] = kSummarySchemaVersion;
   summary["memplast_version"] = kVersion;
+  summary["status"] = res.interrupted ? "interrupted" : "complete";
+  if (res.interrupted) {
+    const auto& p = res.stopped_at;
+    summary["stopped"] = {{"signal", signal_name(stop_signal())},
+                          {"task", names.at(p.task)},
+                          {"epoch", p.epoch + 1},
+                          {"batches_done_in_epoch", p.batch},
+                          {"batches_done", p.batches_done},
+                          {"batches_total", p.batches_total}};
+  }
   summary["mode"] = cfg.train.mode;
   summary["seed"] = cfg.sim.seed;
   summary["config"] = loaded.resolved;
@@ -162,7 +188,8 @@ json run_train(const LoadedConfig& loaded, const std::filesystem::path& out, Pro
                     stats.energy_csv.empty() ? "component,phase,joules,count\n" : stats.energy_csv);
   write_file_atomic(out / "writes_per_device.csv", histogram_csv(stats.writes_per_device));
   save_state(out / "state", state);
-  // summary.json last: its presence marks a complete run.
+  // summary.json last: its presence marks a finished run ("status": "complete"), or one
+  // stopped by a signal ("interrupted", with "stopped": where).
   write_file_atomic(out / "summary.json", summary.dump(2) + "\n");
   return summary;
 }

@@ -1,6 +1,9 @@
 #include "common/output.hpp"
 
+#include <cerrno>
+#include <cstring>
 #include <stdexcept>
+#include <string>
 #include <system_error>
 
 #include <fmt/format.h>
@@ -16,7 +19,10 @@ AtomicFile::AtomicFile(std::filesystem::path path) : path_(std::move(path)) {
     std::filesystem::create_directories(path_.parent_path(), ec);
   }
   out_.open(tmp_, std::ios::binary | std::ios::trunc);
-  if (!out_) throw std::runtime_error(fmt::format("{}: cannot open for writing", tmp_.string()));
+  if (!out_) {
+    throw std::runtime_error(fmt::format("{}: cannot open for writing: {}", tmp_.string(), std::strerror(errno)));
+  }
+  errno = 0;
 }
 
 AtomicFile::~AtomicFile() {
@@ -28,9 +34,17 @@ AtomicFile::~AtomicFile() {
 }
 
 void AtomicFile::commit() {
+  // errno is cleared when the file is opened; the stream leaves it set by the failing
+  // write (e.g. ENOSPC on a full disk), whether that write happened earlier or in flush.
+  const auto failed = [this] {
+    const int err = errno;
+    return std::runtime_error(fmt::format("{}: write failed{}", path_.string(),
+                                          err != 0 ? ": " + std::string(std::strerror(err)) : ""));
+  };
   out_.flush();
-  if (!out_) throw std::runtime_error(fmt::format("{}: write failed", path_.string()));
+  if (!out_) throw failed();
   out_.close();
+  if (out_.fail()) throw failed();
   std::error_code ec;
   std::filesystem::rename(tmp_, path_, ec);
   if (ec) {

@@ -17,7 +17,8 @@
 namespace memplast::system {
 
 HardwareRunResult run_hardware_training(const Config& cfg, std::vector<data::TaskData> tasks,
-                                        std::vector<std::string> names, const fw::Trainer::ProgressFn& progress) {
+                                        std::vector<std::string> names, const fw::Trainer::ProgressFn& progress,
+                                        const fw::Trainer::BoundaryFn& boundary) {
   HardwareRunResult res;
   const auto shapes = fw::Trainer::shapes(cfg.train);
   // With device effects the weights are updated by meta_unit and programmed by pv_ctrl,
@@ -53,6 +54,7 @@ HardwareRunResult run_hardware_training(const Config& cfg, std::vector<data::Tas
     }
     drivers::HalAccelerator acc(hal, shapes, *update, kIrqLine);
     fw::Trainer trainer(cfg.train, acc, static_cast<std::uint64_t>(cfg.sim.seed), std::move(tasks), names);
+    trainer.set_boundary(boundary);
     res.train = trainer.run(progress);
     res.batch_norms = trainer.batch_norms();
     res.stats = acc.stats();

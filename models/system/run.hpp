@@ -29,6 +29,7 @@ struct HardwareRunResult {
 };
 
 HardwareRunResult run_hardware_training(const Config& cfg, std::vector<data::TaskData> tasks,
-                                        std::vector<std::string> names, const fw::Trainer::ProgressFn& progress);
+                                        std::vector<std::string> names, const fw::Trainer::ProgressFn& progress,
+                                        const fw::Trainer::BoundaryFn& boundary = {});
 
 }  // namespace memplast::system

@@ -262,6 +262,8 @@ double Trainer::evaluate(std::size_t t) {
 
 TrainResult Trainer::run(const ProgressFn& progress) {
   TrainResult res;
+  // Task-specific parameters kept outside the crossbars: gamma, beta, mean, var (fp32).
+  res.bn_bits = static_cast<std::uint64_t>(bn_.size()) * 4ULL * 32ULL * (hidden_ + kClasses);
   const auto t0 = std::chrono::steady_clock::now();
   const auto B = static_cast<std::size_t>(p_.batch);
   // Totals for the ETA.
@@ -293,6 +295,16 @@ TrainResult Trainer::run(const ProgressFn& progress) {
       double correct = 0;
       std::size_t seen = 0;
       for (std::size_t bi = 0; bi < nb; ++bi) {
+        if (boundary_) {
+          const TrainPosition pos{t, e, bi, batches_done, batches_total, correct, seen};
+          if (boundary_(pos)) {
+            res.interrupted = true;
+            res.stopped_at = pos;
+            res.samples_trained += seen;
+            res.train_wall_s = seconds_since(t0);
+            return res;
+          }
+        }
         const std::size_t first = bi * B;
         const std::size_t b = std::min(B, n_train[t] - first);
         correct += train_batch(t, order.data() + first, b);
@@ -311,8 +323,6 @@ TrainResult Trainer::run(const ProgressFn& progress) {
     res.after_task.push_back(res.per_epoch.back());
   }
   res.train_wall_s = seconds_since(t0);
-  // Task-specific parameters kept outside the crossbars: gamma, beta, mean, var (fp32).
-  res.bn_bits = static_cast<std::uint64_t>(bn_.size()) * 4ULL * 32ULL * (hidden_ + kClasses);
   return res;
 }
 

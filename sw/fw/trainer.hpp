@@ -37,7 +37,22 @@ struct ProgressInfo {
   std::size_t batches_total{0};
 };
 
+// A batch boundary: the run stands before batch `batch` (0-based) of epoch `epoch`
+// (0-based) of task `task`; `correct` and `seen` count this epoch's batches so far.
+struct TrainPosition {
+  std::size_t task{0};
+  int epoch{0};
+  std::size_t batch{0};
+  std::size_t batches_done{0};
+  std::size_t batches_total{0};
+  double correct{0};
+  std::size_t seen{0};
+};
+
 struct TrainResult {
+  // The run stopped at `stopped_at` because the boundary callback asked it to.
+  bool interrupted{false};
+  TrainPosition stopped_at;
   std::vector<AccuracyRecord> per_epoch;
   std::vector<AccuracyRecord> after_task;
   std::uint64_t samples_trained{0};
@@ -60,6 +75,8 @@ struct BatchNorm {
 class Trainer {
  public:
   using ProgressFn = std::function<void(const ProgressInfo&)>;
+  // Called at every batch boundary, before the batch; returning true stops the run there.
+  using BoundaryFn = std::function<bool(const TrainPosition&)>;
 
   Trainer(const TrainParams& p, Accelerator& acc, std::uint64_t seed,
           std::vector<data::TaskData> tasks, std::vector<std::string> task_names);
@@ -71,6 +88,7 @@ class Trainer {
   [[nodiscard]] static std::array<LayerShape, 2> shapes(const TrainParams& p);
   [[nodiscard]] const std::vector<std::array<BatchNorm, 2>>& batch_norms() const { return bn_; }
   void set_batch_norms(std::vector<std::array<BatchNorm, 2>> bn) { bn_ = std::move(bn); }
+  void set_boundary(BoundaryFn f) { boundary_ = std::move(f); }
 
  private:
   double train_batch(std::size_t t, const std::uint32_t* idx, std::size_t n);
@@ -83,6 +101,7 @@ class Trainer {
   std::vector<std::string> names_;
   std::size_t hidden_;
   std::vector<std::array<BatchNorm, 2>> bn_;
+  BoundaryFn boundary_;
   // scratch, reused across batches
   std::vector<float> x_, z1_, h1_, z2_, w2_;
   std::vector<float> dz2_, dh1_, dz1_, dw1_, dw2_, xhat1_, xhat2_, istd1_, istd2_;
