@@ -65,6 +65,7 @@ cfg::Schema make_schema(Config& c) {
   bus::bind_params(s, c.bus);
   bus::bind_params(s, c.host_tlm);
   pv::bind_params(s, c.characterize);
+  trace::bind_params(s, c.trace);
   // @@PARAM_BINDINGS@@
   return s;
 }

@@ -19,6 +19,7 @@
 #include "tile/tile_params.hpp"
 #include "bus/params.hpp"
 #include "pv/characterize_params.hpp"
+#include "trace/trace_params.hpp"
 // @@PARAM_INCLUDES@@
 
 namespace memplast {
@@ -42,6 +43,7 @@ struct Config {
   bus::BusParams bus;
   bus::HostParams host_tlm;  // host.quantum_ns, host.burst_bytes (rest: fw::HostParams host)
   pv::CharacterizeParams characterize;
+  trace::TraceParams trace;
   // @@PARAM_MEMBERS@@
 };
 
