@@ -1,5 +1,6 @@
 #include "cli/state.hpp"
 
+#include <cstdint>
 #include <cstring>
 #include <fstream>
 #include <stdexcept>
@@ -68,14 +69,24 @@ TrainedState load_state(const std::filesystem::path& dir) {
   } catch (const json::parse_error& e) {
     throw std::runtime_error(fmt::format("{}: malformed JSON: {}", jp.string(), e.what()));
   }
-  if (j.value("format", 0) != kFormat) {
+  if (!j.is_object() || !j.contains("format") || !j["format"].is_number_integer() ||
+      j["format"].get<std::int64_t>() != kFormat) {
     throw std::runtime_error(fmt::format("{}: unsupported state format (expected {})", jp.string(), kFormat));
   }
   TrainedState s;
   try {
     s.config = j.at("config");
     s.tasks = j.at("tasks").get<std::vector<std::string>>();
-    for (const auto& sh : j.at("shapes")) s.shapes.push_back({sh.at(0).get<std::size_t>(), sh.at(1).get<std::size_t>()});
+    for (const auto& sh : j.at("shapes")) {
+      const auto in = sh.at(0).get<std::size_t>();
+      const auto out = sh.at(1).get<std::size_t>();
+      // Bounds before anything is allocated from them (a layer of 2^27 weights is far
+      // beyond any configuration memplast accepts).
+      if (in == 0 || out == 0 || in > (1U << 20) || out > (1U << 20) || in * out > (1ULL << 27)) {
+        throw std::runtime_error(fmt::format("{}: layer shape {} x {} out of range", jp.string(), in, out));
+      }
+      s.shapes.push_back({in, out});
+    }
     for (const auto& pair : j.at("batch_norms")) {
       if (s.shapes.size() != 2) throw std::runtime_error("expected 2 layers");
       s.batch_norms.push_back({bn_from(pair.at(0), s.shapes[0].out, jp.string()),
