@@ -29,11 +29,9 @@ void bind_params(cfg::Schema& s, TrainParams& p) {
         "Training samples per task (the first N of the set); 0 = all");
   s.add("train.test_samples", &p.test_samples, 0, 0, 10000, "samples",
         "Test samples per task used for evaluation (the first N); 0 = all");
-  s.add("train.activation", &p.activation, "relu", {"relu", "hardtanh"},
-        "Hidden activation: relu clipped at train.act_clip, or hardtanh (clip to [-1, 1], "
-        "inputs offset into the DAC range)");
   s.add("train.act_clip", &p.act_clip, 4.0, 0.25, 64, "",
-        "Upper clip of the relu activation; also the full-scale of the layer-2 DAC input");
+        "Upper clip of the hidden relu activation (the only hidden activation); also the "
+        "full-scale of the layer-2 DAC input");
   s.add("train.bn_per_task", &p.bn_per_task, true,
         "Batch-norm affine parameters and running statistics kept per task and restored when "
         "testing that task (as in Laborieux et al. 2021); false shares them across tasks");

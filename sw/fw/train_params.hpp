@@ -16,7 +16,6 @@ struct TrainParams {
   std::int64_t batch{100};
   std::int64_t train_samples{0};  // per task; 0 = the whole training set
   std::int64_t test_samples{0};   // per task; 0 = the whole test set
-  std::string activation{"relu"};
   double act_clip{4.0};
   bool bn_per_task{true};
   double bn_eps{1e-5};
