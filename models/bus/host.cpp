@@ -25,6 +25,7 @@ Host::Host(const sc_core::sc_module_name& name, const HostParams& p, Firmware fi
            bool stop_when_done)
     : sc_module(name),
       socket("socket"),
+      irq_in("irq_in", 32),
       p_(p),
       firmware_(std::move(firmware)),
       stop_when_done_(stop_when_done),
@@ -38,6 +39,10 @@ Host::Host(const sc_core::sc_module_name& name, const HostParams& p, Firmware fi
   tlm_utils::tlm_quantumkeeper::set_global_quantum(sim::ns(p_.quantum_ns));
   qk_.reset();
   SC_THREAD(run);
+  SC_METHOD(sample_irq);
+  for (auto& line : irq_in) sensitive << line;
+  // Initialized (runs once at the start: all lines low, nothing changes), so that it is
+  // not orphaned when no line is bound.
 }
 
 void Host::run() {
@@ -114,17 +119,20 @@ void Host::read_block(std::uint64_t addr, void* dst, std::size_t bytes) {
   }
 }
 
-void Host::set_irq(unsigned line, bool level) {
-  if (line >= 32) {
-    SC_REPORT_ERROR(name(), fmt::format("set_irq: line {} out of 0..31", line).c_str());
-    return;
+void Host::sample_irq() {
+  std::uint32_t next = 0;
+  for (std::size_t i = 0; i < irq_in.size(); ++i) {
+    if (sim::level(irq_in[i])) next |= 1U << i;
   }
-  const std::uint32_t bit = 1U << line;
-  const std::uint32_t next = level ? (irq_lines_ | bit) : (irq_lines_ & ~bit);
   if (next != irq_lines_) {
     irq_lines_ = next;
     irq_event_.notify(sc_core::SC_ZERO_TIME);
   }
+}
+
+std::uint32_t Host::irq_lines() {
+  qk_.sync();
+  return irq_lines_;
 }
 
 std::uint32_t Host::wait_irq(std::uint32_t mask) {

@@ -6,8 +6,9 @@
 // the annotated delay returned by the bus and target advances the local time, and the
 // thread synchronizes when the quantum is used up. Host computation is charged by an
 // operation-count model:  t = ops / (ops_per_cycle * f_clk)  (charge_compute),
-// t = macs / (macs_per_cycle * f_clk)  (charge_macs), t = cycles / f_clk  (advance). Interrupts are level-sensitive lines 0..31 driven with
-// set_irq() from any process; wait_irq() synchronizes and waits on an sc_event.
+// t = macs / (macs_per_cycle * f_clk)  (charge_macs), t = cycles / f_clk  (advance). Interrupts are level-sensitive lines 0..31, the
+// signal ports irq_in[0..31] (unbound lines stay low); wait_irq() synchronizes and
+// waits on an sc_event notified when a line changes.
 #pragma once
 
 #include <cstdint>
@@ -22,6 +23,7 @@
 
 #include "bus/params.hpp"
 #include "common/log.hpp"
+#include "sim/irq.hpp"
 #include "sw/hal/hal.hpp"
 
 namespace memplast::bus {
@@ -35,14 +37,12 @@ class Host : public sc_core::sc_module, public hal::Hal {
   SC_HAS_PROCESS(Host);
 
   tlm_utils::simple_initiator_socket<Host> socket;
+  sc_core::sc_vector<sim::IrqIn> irq_in;  // interrupt lines 0..31
 
   // stop_when_done: call sc_stop() when the firmware returns (or throws), so the run
   // ends even if other modules still have pending events.
   Host(const sc_core::sc_module_name& name, const HostParams& p, Firmware firmware,
        bool stop_when_done = false);
-
-  // Drive interrupt line `line` (0..31) to `level`. Callable from any process.
-  void set_irq(unsigned line, bool level);
 
   [[nodiscard]] bool finished() const { return finished_; }
   // The exception that ended the firmware, if any (a HalError it did not catch, ...).
@@ -60,7 +60,9 @@ class Host : public sc_core::sc_module, public hal::Hal {
   void write_block(std::uint64_t addr, const void* src, std::size_t bytes) override;
   void read_block(std::uint64_t addr, void* dst, std::size_t bytes) override;
   std::uint32_t wait_irq(std::uint32_t mask) override;
-  std::uint32_t irq_lines() override { return irq_lines_; }
+  // The lines at the host's local time (synchronizes first: a line changes one or more
+  // deltas after its source drives it).
+  std::uint32_t irq_lines() override;
   void charge_compute(std::uint64_t ops) override;
   void charge_macs(std::uint64_t macs) override;
   void advance(std::uint64_t cycles) override;
@@ -68,6 +70,8 @@ class Host : public sc_core::sc_module, public hal::Hal {
 
  private:
   void run();
+  // SC_METHOD on any irq_in change: latch the lines, wake wait_irq().
+  void sample_irq();
   // One transaction at the local time; throws HalError on an error response.
   void transfer(tlm::tlm_command cmd, const char* op, std::uint64_t addr, std::uint8_t* data,
                 std::size_t bytes);

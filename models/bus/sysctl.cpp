@@ -6,13 +6,18 @@ namespace memplast::bus {
 
 namespace r = regs::sysctl;
 
-Sysctl::Sysctl(const sc_core::sc_module_name& name, std::uint32_t n_tiles,
-               std::function<void(bool)> irq_out)
-    : Target(name, r::kRegisters, r::kWindows, sc_core::SC_ZERO_TIME), irq_out_(std::move(irq_out)) {
+Sysctl::Sysctl(const sc_core::sc_module_name& name, std::uint32_t n_tiles)
+    : Target(name, r::kRegisters, r::kWindows, sc_core::SC_ZERO_TIME), tile_irq("tile_irq") {
   if (n_tiles > regs::tile::kInstances) {
     throw std::invalid_argument(fmt::format("{}: {} tiles, the address map has room for {}",
                                             this->name(), n_tiles, regs::tile::kInstances));
   }
+  tile_irq.init(n_tiles);
+  SC_METHOD(sample_inputs);
+  for (auto& p : tile_irq) sensitive << p;
+  sensitive << pv_irq << meta_irq;
+  // Initialized (runs once at the start: all lines low, nothing changes), so that it is
+  // not orphaned when no line is bound.
   registers().set(r::N_TILES, n_tiles);
   registers().on_read(r::SIM_TIME_LO, [this](std::uint32_t) {
     const std::uint64_t t_ns = access_time().value() / sc_core::sc_time(1, sc_core::SC_NS).value();
@@ -22,40 +27,26 @@ Sysctl::Sysctl(const sc_core::sc_module_name& name, std::uint32_t n_tiles,
   registers().on_write(r::IRQ_ENABLE, [this](std::uint32_t, std::uint32_t) { update_irq(); });
 }
 
-void Sysctl::set_source(std::uint32_t mask, bool level) {
-  if (level) {
-    registers().set_bits(r::IRQ_STATUS, mask);
-  } else {
-    registers().clear_bits(r::IRQ_STATUS, mask);
+void Sysctl::sample_inputs() {
+  std::uint64_t tiles = 0;
+  for (std::size_t i = 0; i < tile_irq.size(); ++i) {
+    if (sim::level(tile_irq[i])) tiles |= std::uint64_t{1} << i;
   }
+  registers().set(r::TILE_IRQ_LO, static_cast<std::uint32_t>(tiles));
+  registers().set(r::TILE_IRQ_HI, static_cast<std::uint32_t>(tiles >> 32));
+  std::uint32_t status = 0;
+  if (tiles != 0) status |= r::IRQ_STATUS_TILE_MASK;
+  if (sim::level(pv_irq)) status |= r::IRQ_STATUS_PV_MASK;
+  if (sim::level(meta_irq)) status |= r::IRQ_STATUS_META_MASK;
+  registers().set(r::IRQ_STATUS, status);
   update_irq();
 }
-
-void Sysctl::set_tile_irq(unsigned tile, bool level) {
-  if (tile >= registers().get(r::N_TILES)) {
-    SC_REPORT_ERROR(name(), fmt::format("set_tile_irq: tile {} of {}", tile,
-                                        registers().get(r::N_TILES)).c_str());
-    return;
-  }
-  const std::uint32_t reg = tile < 32 ? r::TILE_IRQ_LO : r::TILE_IRQ_HI;
-  const std::uint32_t bit = 1U << (tile % 32);
-  if (level) {
-    registers().set_bits(reg, bit);
-  } else {
-    registers().clear_bits(reg, bit);
-  }
-  set_source(r::IRQ_STATUS_TILE_MASK,
-             (registers().get(r::TILE_IRQ_LO) | registers().get(r::TILE_IRQ_HI)) != 0);
-}
-
-void Sysctl::set_pv_irq(bool level) { set_source(r::IRQ_STATUS_PV_MASK, level); }
-void Sysctl::set_meta_irq(bool level) { set_source(r::IRQ_STATUS_META_MASK, level); }
 
 void Sysctl::update_irq() {
   const bool level = (registers().get(r::IRQ_STATUS) & registers().get(r::IRQ_ENABLE)) != 0;
   if (level != irq_level_) {
     irq_level_ = level;
-    if (irq_out_) irq_out_(level);
+    sim::drive(irq_out, level);
   }
 }
 

@@ -58,7 +58,7 @@ void MetaUnit::update_irq() {
   const bool level = irq();
   if (level != irq_level_) {
     irq_level_ = level;
-    if (irq_cb_) irq_cb_(level);
+    sim::drive(irq_out, level);
   }
 }
 

@@ -24,6 +24,7 @@
 #include "bus/target.hpp"
 #include "common/energy.hpp"
 #include "common/log.hpp"
+#include "sim/irq.hpp"
 #include "meta/meta_core.hpp"
 #include "meta/meta_cost.hpp"  // op_cycles, ready_cycle: the unit's cycle model
 
@@ -61,10 +62,10 @@ class MetaUnit : public bus::Target {
   MetaEngine& engine() { return *engine_; }
   [[nodiscard]] std::size_t n_weights() const { return n_; }
 
-  // Notified at the end of every operation (DONE), and the IRQ callback (called when
-  // IRQ_STATUS & IRQ_ENABLE becomes non-zero).
+  // Notified at the end of every operation (DONE); the interrupt output is driven with
+  // (IRQ_STATUS & IRQ_ENABLE) != 0 on every change.
   const sc_core::sc_event& done_event() const { return done_ev_; }
-  void set_irq_callback(std::function<void(bool)> cb) { irq_cb_ = std::move(cb); }
+  sim::IrqOut irq_out{"irq_out"};
   [[nodiscard]] bool irq() const;
 
   // Statistics of the unit.
@@ -106,7 +107,6 @@ class MetaUnit : public bus::Target {
   std::uint64_t commands_sent_{0};
   sc_core::sc_event start_ev_;
   sc_core::sc_event done_ev_;
-  std::function<void(bool)> irq_cb_;
 };
 
 }  // namespace memplast::meta

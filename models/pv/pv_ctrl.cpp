@@ -140,7 +140,7 @@ void PvCtrl::update_irq() {
   if (level != irq_level_) {
     irq_level_ = level;
     MP_LOG(log_, debug, "irq {}", level ? 1 : 0);
-    if (irq_cb_) irq_cb_(level);
+    sim::drive(irq_out, level);
   }
 }
 

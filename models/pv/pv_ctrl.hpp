@@ -19,7 +19,7 @@
 // own (the bus transfer time covers it). Socket, register bank and protocol checks are
 // the bus::Target base's; a CMD_PUSH naming a command out of range is refused with
 // TLM_COMMAND_ERROR_RESPONSE by a write check before it reaches the queue. Interrupt output: level
-// (IRQ_STATUS & IRQ_ENABLE) != 0, reported through the irq callback on every change.
+// (IRQ_STATUS & IRQ_ENABLE) != 0, driven on the irq_out signal port on every change.
 // See docs/pv.md.
 #pragma once
 
@@ -34,6 +34,7 @@
 #include "bus/target.hpp"
 #include "common/energy.hpp"
 #include "common/log.hpp"
+#include "sim/irq.hpp"
 #include "pv/pv_algo.hpp"
 #include "tile/tile_sc.hpp"
 
@@ -97,8 +98,8 @@ class PvCtrl : public bus::Target {
   // Notified when the queue drained and the last command finished.
   [[nodiscard]] const sc_core::sc_event& idle_event() const { return idle_ev_; }
 
-  // Interrupt output (level). Called from the process that changes it.
-  void set_irq_callback(std::function<void(bool)> cb) { irq_cb_ = std::move(cb); }
+  // Interrupt output (level), driven from the process that changes it.
+  sim::IrqOut irq_out{"irq_out"};
   [[nodiscard]] bool irq() const { return irq_level_; }
   // Called after every device's P&V loop (tests, characterization, traces).
   void set_record_callback(std::function<void(const PvDeviceRecord&)> cb) { record_cb_ = std::move(cb); }
@@ -148,7 +149,6 @@ class PvCtrl : public bus::Target {
   sc_core::sc_event push_ev_;
   sc_core::sc_event space_ev_;
   sc_core::sc_event idle_ev_;
-  std::function<void(bool)> irq_cb_;
   std::function<void(const PvDeviceRecord&)> record_cb_;
   bool irq_level_{false};
 

@@ -34,11 +34,17 @@ System::System(const Config& cfg, std::array<fw::LayerShape, 2> shapes, bus::Hos
   hp.macs_per_cycle = cfg.host.macs_per_cycle;
   host_ = std::make_unique<bus::Host>("host", hp, std::move(firmware), stop_when_done);
   router_ = std::make_unique<bus::Router>("bus", cfg.bus);
-  sysctl_ = std::make_unique<bus::Sysctl>("sysctl", static_cast<std::uint32_t>(total),
-                                          [h = host_.get()](bool level) { h->set_irq(kIrqLine, level); });
-  host_->socket.bind(router_->target_socket);
+  sysctl_ = std::make_unique<bus::Sysctl>("sysctl", static_cast<std::uint32_t>(total));
+  // Interrupt lines: one signal per source, bound as the blocks are made.
+  auto irq_line = [this](sim::IrqOut& out, sim::IrqIn& in) {
+    irq_lines_.push_back(std::make_unique<sim::IrqLine>(
+        (std::string("irq_") + out.get_parent_object()->basename()).c_str()));
+    wiring_.irq(out, in, *irq_lines_.back());
+  };
+  irq_line(sysctl_->irq_out, host_->irq_in[kIrqLine]);
+  wiring_.socket(host_->socket, router_->target_socket);
   std::size_t target = 0;
-  router_->initiator_socket.bind(sysctl_->socket);
+  wiring_.socket(router_->initiator_socket, sysctl_->socket);
   router_->map(target++, regs::sysctl::kBlock, 0);
   const auto seed = static_cast<std::uint64_t>(cfg.sim.seed);
   for (std::size_t l = 0; l < 2; ++l) {
@@ -46,8 +52,8 @@ System::System(const Config& cfg, std::array<fw::LayerShape, 2> shapes, bus::Hos
       const auto index = static_cast<unsigned>(tiles_.size());
       auto t = std::make_unique<tile::TileModule>(fmt::format("layer{}_t{}", l, k).c_str(), cfg.tile, cfg.device, seed,
                                                   ledger_.get());
-      t->set_irq_callback([s = sysctl_.get(), index](bool level) { s->set_tile_irq(index, level); });
-      router_->initiator_socket.bind(t->socket);
+      irq_line(t->irq_out, sysctl_->tile_irq[index]);
+      wiring_.socket(router_->initiator_socket, t->socket);
       router_->map(target++, regs::tile::kBlock, index);
       layer_tiles_[l].push_back(t.get());
       tiles_.push_back(std::move(t));
@@ -56,18 +62,21 @@ System::System(const Config& cfg, std::array<fw::LayerShape, 2> shapes, bus::Hos
   std::vector<tile::TileModule*> all;
   for (auto& t : tiles_) all.push_back(t.get());
   pv_ = std::make_unique<pv::PvCtrl>("pv_ctrl", cfg.pv, all, ledger_.get());
-  pv_->set_irq_callback([s = sysctl_.get()](bool level) { s->set_pv_irq(level); });
-  router_->initiator_socket.bind(pv_->socket);
+  for (auto* t : all) wiring_.call(pv_->name(), t->name(), "PvCtrl programs and verifies the tile's device arrays");
+  irq_line(pv_->irq_out, sysctl_->pv_irq);
+  wiring_.socket(router_->initiator_socket, pv_->socket);
   router_->map(target++, regs::pv_ctrl::kBlock, 0);
   sink_ = std::make_unique<MetaPvSink>(*pv_, placement_);
   const std::size_t n0 = shapes[0].in * shapes[0].out;
   const std::size_t n1 = shapes[1].in * shapes[1].out;
   meta_ = std::make_unique<meta::MetaUnit>("meta_unit", cfg.meta, n0 + n1, seed, cfg.train.init_half_range,
                                            ledger_.get(), sink_.get());
-  meta_->set_irq_callback([s = sysctl_.get()](bool level) { s->set_meta_irq(level); });
-  router_->initiator_socket.bind(meta_->socket);
+  wiring_.call(meta_->name(), pv_->name(), "MetaPvSink offers level changes to the queue");
+  irq_line(meta_->irq_out, sysctl_->meta_irq);
+  wiring_.socket(router_->initiator_socket, meta_->socket);
   router_->map(target++, regs::meta_unit::kBlock, 0);
   // Preload the hidden weights from the functional mode's streams (an SRAM image).
+  wiring_.call("system", meta_->name(), "hidden weights preloaded into the engine");
   auto& eng = meta_->engine();
   std::size_t off = 0;
   for (std::size_t l = 0; l < 2; ++l) {

@@ -11,9 +11,10 @@
 // MetaPvSink. meta_unit's hidden weights are preloaded at elaboration from the streams
 // FunctionalAccelerator uses ("meta.init.layer<l>"), so both modes start from the same
 // weights.
-// Interrupts: every tile's, pv_ctrl's and meta_unit's level output -> sysctl
-// (set_tile_irq(i), set_pv_irq, set_meta_irq); sysctl's aggregate -> host line 0
-// (kIrqLine). Bus targets in order: sysctl, tiles, pv_ctrl, meta_unit.
+// Interrupts are sc_signal<bool> lines: every tile's, pv_ctrl's and meta_unit's irq_out
+// -> sysctl (tile_irq[i], pv_irq, meta_irq); sysctl's irq_out -> host irq_in[kIrqLine].
+// Bus targets in order: sysctl, tiles, pv_ctrl, meta_unit. Every binding (and every
+// remaining direct call between blocks) is recorded in wiring() as it is made.
 #pragma once
 
 #include <array>
@@ -29,6 +30,7 @@
 #include "meta/meta_unit.hpp"
 #include "pv/pv_ctrl.hpp"
 #include "system/meta_pv_sink.hpp"
+#include "system/wiring.hpp"
 #include "tile/mapping.hpp"
 #include "tile/tile_sc.hpp"
 
@@ -52,6 +54,8 @@ class System {
   pv::PvCtrl& pv_ctrl() { return *pv_; }
   meta::MetaUnit& meta_unit() { return *meta_; }
   [[nodiscard]] const MetaPvSink& sink() const { return *sink_; }
+  // The block-to-block connections, in the order they were made.
+  [[nodiscard]] const Wiring& wiring() const { return wiring_; }
   // pv_ctrl's P&V loops per device, as FunctionalAccelerator reports them: per layer,
   // per weight (row-major), the pos then the neg device.
   [[nodiscard]] std::vector<std::uint32_t> writes_per_weight_device() const;
@@ -67,6 +71,8 @@ class System {
 
  private:
   std::unique_ptr<EnergyLedger> ledger_;
+  Wiring wiring_;
+  std::vector<std::unique_ptr<sim::IrqLine>> irq_lines_;
   std::array<tile::Placement, 2> placement_;
   std::unique_ptr<bus::Host> host_;
   std::unique_ptr<bus::Router> router_;

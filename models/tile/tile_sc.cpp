@@ -77,7 +77,7 @@ void TileModule::update_irq() {
   const bool level = (registers().get(regs::IRQ_STATUS) & registers().get(regs::IRQ_ENABLE)) != 0;
   if (level != irq_level_) {
     irq_level_ = level;
-    if (irq_cb_) irq_cb_(level);
+    sim::drive(irq_out, level);
   }
 }
 

@@ -23,6 +23,7 @@
 #include "bus/target.hpp"
 #include "common/energy.hpp"
 #include "common/log.hpp"
+#include "sim/irq.hpp"
 #include "tile/tile_core.hpp"
 
 namespace memplast::tile {
@@ -47,9 +48,8 @@ class TileModule : public bus::Target {
 
   // Notified at the end of every register-started operation.
   sc_core::sc_event& done_event() { return done_ev_; }
-  // Interrupt line: called with the new level whenever (IRQ_STATUS & IRQ_ENABLE) != 0
-  // changes.
-  void set_irq_callback(std::function<void(bool)> cb) { irq_cb_ = std::move(cb); }
+  // Interrupt output: driven with (IRQ_STATUS & IRQ_ENABLE) != 0 on every change.
+  sim::IrqOut irq_out{"irq_out"};
   [[nodiscard]] bool irq() const { return irq_level_; }
 
  private:
@@ -80,7 +80,6 @@ class TileModule : public bus::Target {
   sc_core::sc_time op_end_{sc_core::SC_ZERO_TIME};
   sc_core::sc_event_queue done_q_;  // one entry per operation end (several may be pending)
   sc_core::sc_event done_ev_;
-  std::function<void(bool)> irq_cb_;
 };
 
 }  // namespace memplast::tile

@@ -263,11 +263,16 @@ TEST(BusHost, LatencyArbitrationErrorsAndIrqFromFirmware) {
   memplast::bus::Host host1("host1", hp1, fw1);
   TestMemory mem0("mem0", kMemSize, sc_core::SC_ZERO_TIME);
   TestMemory mem1("mem1", kMemSize, sc_time(50, SC_NS));
-  memplast::bus::Sysctl sysctl("sysctl", 2, [&](bool l) { host0.set_irq(0, l); });
-  mem0.irq = [&](bool l) {
-    host0.set_irq(3, l);
-    sysctl.set_pv_irq(l);
-  };
+  memplast::bus::Sysctl sysctl("sysctl", 2);
+  // Interrupt lines: mem0's doorbell drives host0 line 3 and sysctl's pv input; sysctl's
+  // aggregate drives host0 line 0.
+  memplast::sim::IrqLine doorbell_line("doorbell_line");
+  memplast::sim::IrqLine aggregate_line("aggregate_line");
+  mem0.irq = [&](bool l) { doorbell_line.write(l); };
+  host0.irq_in[3].bind(doorbell_line);
+  sysctl.pv_irq.bind(doorbell_line);
+  sysctl.irq_out.bind(aggregate_line);
+  host0.irq_in[0].bind(aggregate_line);
 
   host0.socket.bind(bus.target_socket);
   host1.socket.bind(bus.target_socket);

@@ -15,6 +15,7 @@
 
 #include <vector>
 
+#include "irq_probe.hpp"
 #include "bus/gen/regs.hpp"
 #include "common/energy.hpp"
 #include "pv/pv_ctrl.hpp"
@@ -63,7 +64,8 @@ struct Tb : sc_core::sc_module {
     it0.socket.bind(t0.socket);
     it1.socket.bind(t1.socket);
     pv.set_record_callback([this](const mp::PvDeviceRecord& rec) { records.push_back(rec); });
-    pv.set_irq_callback([this](bool level) { irq.emplace_back(sc_time_stamp(), level); });
+    probe = std::make_unique<tb::IrqProbe>("probe", pv.irq_out,
+                                           [this](bool level) { irq.emplace_back(sc_time_stamp(), level); });
     SC_THREAD(run);
   }
 
@@ -76,6 +78,7 @@ struct Tb : sc_core::sc_module {
   mp::PvCtrl& ctrl;
   std::vector<mp::PvDeviceRecord> records;
   std::vector<std::pair<sc_time, bool>> irq;
+  std::unique_ptr<tb::IrqProbe> probe;
   bool finished{false};
 
   void wait_idle() {
@@ -226,6 +229,7 @@ struct Tb : sc_core::sc_module {
     EXPECT_EQ(reg(r::LAST_FAIL_COL), 3U);
     EXPECT_EQ(reg(r::LAST_FAIL_LEVEL), 4U);
     EXPECT_EQ(reg(r::IRQ_STATUS) & r::IRQ_STATUS_FAIL_MASK, r::IRQ_STATUS_FAIL_MASK);
+    tb::settle();
     ASSERT_EQ(irq.size(), 1U);
     EXPECT_TRUE(irq[0].second);
     EXPECT_EQ(irq[0].first, records[1].end);  // raised when the failed command completed
@@ -233,6 +237,7 @@ struct Tb : sc_core::sc_module {
     ipv.write32(r::IRQ_STATUS, r::IRQ_STATUS_FAIL_MASK | r::IRQ_STATUS_EMPTY_MASK);  // W1C
     EXPECT_EQ(reg(r::IRQ_STATUS), 0U);
     EXPECT_FALSE(ctrl.irq());
+    tb::settle();
     ASSERT_EQ(irq.size(), 2U);
     EXPECT_FALSE(irq[1].second);
 
@@ -257,6 +262,7 @@ struct Tb : sc_core::sc_module {
     EXPECT_EQ(v, 2U);
     EXPECT_FALSE(ctrl.try_push({1, 0, 0, 0}));  // direct interface refused too, and counted
     EXPECT_EQ(ctrl.stats().dropped, 3U);
+    tb::settle();
     ASSERT_EQ(irq.size(), 1U);  // overflow raised the line once
     EXPECT_TRUE(irq[0].second);
     EXPECT_EQ(irq[0].first, sc_time_stamp());

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <systemc>
 
+#include "irq_probe.hpp"
 #include "common/energy.hpp"
 #include "sim/sc_support.hpp"
 #include "tile/tile_regs.hpp"
@@ -50,6 +51,7 @@ struct Tb : sc_core::sc_module {
     EXPECT_EQ(ia.read32(rg::STATUS), rg::STATUS_BUSY_MASK);
     wait(tile_a.done_event());
     EXPECT_EQ(sc_time_stamp(), t_cmd + ns(kRead1));
+    tb::settle();
     ASSERT_EQ(irq_a.size(), 1U);
     EXPECT_EQ(irq_a[0], t_cmd + ns(kRead1));
     EXPECT_TRUE(tile_a.irq());
@@ -146,6 +148,7 @@ struct Tb : sc_core::sc_module {
     EXPECT_EQ(sc_time_stamp(), t_cmd + ns(kRead1));
     // Rising edges: first MVM; verify read (after the W1C; SET and RESET found the line
     // still high); this MVM (after the second W1C).
+    tb::settle();
     ASSERT_EQ(irq_a.size(), 3U);
     EXPECT_EQ(irq_a[2], t_cmd + ns(kRead1));
     // Debug access reads state without advancing time.
@@ -177,7 +180,7 @@ TEST(TileTiming, MvmTimestampsAdcSharingAndBackToBack) {
   mt::TileModule a("tile0", pa, dp, 1, &ledger);
   mt::TileModule b("tile1", pb, dp, 1, &ledger);
   Tb tb("tb", a, b);
-  a.set_irq_callback([&tb](bool level) {
+  tb::IrqProbe probe("probe", a.irq_out, [&tb](bool level) {
     if (level) tb.irq_a.push_back(sc_time_stamp());
   });
   sc_core::sc_start();
