@@ -151,7 +151,8 @@ json run_train(const LoadedConfig& loaded, const std::filesystem::path& out, Pro
   summary["config"] = loaded.resolved;
   summary["config_source"] = loaded.source;
   // The instruction-set path of each run-time dispatched kernel (common/isa.hpp).
-  summary["isa"] = {{"meta_fixed", isa_name(select_isa("MEMPLAST_META_ISA"))}};
+  summary["isa"] = {{"meta_fixed", isa_name(select_isa("MEMPLAST_META_ISA"))},
+                    {"tile_mvm", isa_name(select_isa("MEMPLAST_TILE_ISA"))}};
   json after = json::array();
   for (const auto& r : res.after_task) {
     json a;

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "tile/normal.hpp"
+#include "tile/tile_gemm.hpp"
 
 namespace memplast::tile {
 
@@ -149,6 +150,9 @@ TileCore::TileCore(const TileParams& p, const device::DeviceParams& dp, std::uin
   }
   w_.resize(rows_, cols_);
   s2_.resize(rows_, cols_);
+  // The best build of the MVM products the CPU runs (generic off x86-64, where
+  // select_isa accepts nothing else); MEMPLAST_TILE_ISA or MEMPLAST_ISA forces one.
+  gemm_isa_ = select_isa("MEMPLAST_TILE_ISA");
   w_ref_ = Eigen::VectorXf::Zero(rows_);
   s2_ref_ = Eigen::VectorXf::Zero(rows_);
   dirty_flag_.assign(n, 0);
@@ -472,19 +476,33 @@ OpCost TileCore::mvm_batch(Direction dir, const float* X, int batch, float* Y, d
     }
   }
 
-  if (fwd) {
-    acc_.noalias() = w_.transpose() * xin_;
-  } else {
-    acc_.noalias() = w_ * xin_;
-  }
   const bool noise = p_.read_noise;
-  if (noise) {
-    if (pulses > 1) {  // bit planes: x^2 == x
-      var_.noalias() = fwd ? (s2_.transpose() * xin_).eval() : (s2_ * xin_).eval();
-    } else if (fwd) {
-      var_.noalias() = s2_.transpose() * xin_.cwiseAbs2();
+  if (gemm_isa_ != Isa::generic) {
+    // The same products built for AVX2+FMA / AVX-512 (tile_gemm.hpp). w_ and s2_ are
+    // row-major R x C, i.e. column-major C x R: forward (W^T X) is that matrix times X,
+    // backward (W X) its transpose times X.
+    acc_.resize(n_out, K);
+    if (noise) var_.resize(n_out, K);
+    const bool square = pulses == 1;  // bit planes: x^2 == x
+#if defined(MEMPLAST_TILE_SIMD)
+    const auto product = gemm_isa_ == Isa::avx512 ? gemm::product_avx512 : gemm::product_avx2;
+    product(w_.data(), cols_, rows_, !fwd, xin_.data(), K, false, acc_.data());
+    if (noise) product(s2_.data(), cols_, rows_, !fwd, xin_.data(), K, square, var_.data());
+#endif
+  } else {
+    if (fwd) {
+      acc_.noalias() = w_.transpose() * xin_;
     } else {
-      var_.noalias() = s2_ * xin_.cwiseAbs2();
+      acc_.noalias() = w_ * xin_;
+    }
+    if (noise) {
+      if (pulses > 1) {  // bit planes: x^2 == x
+        var_.noalias() = fwd ? (s2_.transpose() * xin_).eval() : (s2_ * xin_).eval();
+      } else if (fwd) {
+        var_.noalias() = s2_.transpose() * xin_.cwiseAbs2();
+      } else {
+        var_.noalias() = s2_ * xin_.cwiseAbs2();
+      }
     }
   }
   const bool use_ref = fwd && ref_ != nullptr;

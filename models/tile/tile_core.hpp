@@ -21,6 +21,7 @@
 
 #include <Eigen/Core>
 
+#include "common/isa.hpp"
 #include "device/device.hpp"
 #include "tile/tile_params.hpp"
 
@@ -147,6 +148,7 @@ class TileCore {
   std::unique_ptr<device::DeviceArray> neg_;  // differential only
   std::unique_ptr<device::DeviceArray> ref_;  // reference column only: R cells
   memplast::Rng noise_rng_;
+  Isa gemm_isa_{Isa::generic};  // build of the MVM products (MEMPLAST_TILE_ISA, tile_gemm.hpp)
 
   RowMatrix w_;       // weight units
   RowMatrix s2_;      // weight units^2

@@ -10,6 +10,8 @@
 #include "tile/mapping.hpp"
 #include "tile/normal.hpp"
 #include "tile/tile_core.hpp"
+#include "tile/tile_gemm.hpp"
+#include "common/isa.hpp"
 
 namespace mt = memplast::tile;
 namespace md = memplast::device;
@@ -470,3 +472,58 @@ TEST(TileNormal, ZigguratMomentsAndTails) {
   EXPECT_LT(std::abs(t2 / N - p2), 5.0 * std::sqrt(p2 * (1 - p2) / N));
   EXPECT_LT(std::abs(t35 / N - p35), 5.0 * std::sqrt(p35 * (1 - p35) / N));
 }
+
+#if defined(__x86_64__) && defined(__GNUC__)
+// The AVX2 and AVX-512 builds of the tile products (tile_gemm.hpp) against a double
+// reference, for each of the four forms TileCore uses (W^T X, W X, and both on X^2), on
+// shapes that are not multiples of the vector widths; and each is deterministic.
+TEST(TileGemm, SimdProductsMatchDoubleReference) {
+  memplast::Rng rng(5, "test.tile.gemm");
+  const int ar = 37;
+  const int ac = 29;
+  const int k = 23;
+  std::vector<float> a(static_cast<std::size_t>(ar * ac));
+  for (auto& v : a) v = static_cast<float>(rng.uniform(-1.0, 1.0));
+  using Fn = void (*)(const float*, int, int, bool, const float*, int, bool, float*);
+  struct Path {
+    memplast::Isa isa;
+    Fn fn;
+  };
+  int paths = 0;
+  for (const Path& path : {Path{memplast::Isa::avx2, memplast::tile::gemm::product_avx2},
+                           Path{memplast::Isa::avx512, memplast::tile::gemm::product_avx512}}) {
+    if (!memplast::cpu_supports(path.isa)) continue;
+    ++paths;
+    for (bool tr : {false, true}) {
+      for (bool sq : {false, true}) {
+        const int n_in = tr ? ar : ac;
+        const int n_out = tr ? ac : ar;
+        std::vector<float> b(static_cast<std::size_t>(n_in * k));
+        for (auto& v : b) v = static_cast<float>(rng.uniform(-1.0, 1.0));
+        std::vector<float> c(static_cast<std::size_t>(n_out * k));
+        std::vector<float> c2(c.size());
+        path.fn(a.data(), ar, ac, tr, b.data(), k, sq, c.data());
+        path.fn(a.data(), ar, ac, tr, b.data(), k, sq, c2.data());
+        EXPECT_EQ(c, c2) << memplast::isa_name(path.isa);
+        for (int j = 0; j < k; ++j) {
+          for (int o = 0; o < n_out; ++o) {
+            double ref = 0.0;
+            double mag = 0.0;
+            for (int i = 0; i < n_in; ++i) {
+              const double av = tr ? a[static_cast<std::size_t>(o * ar + i)] : a[static_cast<std::size_t>(i * ar + o)];
+              double bv = b[static_cast<std::size_t>(j * n_in + i)];
+              if (sq) bv *= bv;
+              ref += av * bv;
+              mag += std::fabs(av * bv);
+            }
+            // float accumulation of n_in terms: |error| <= n_in * 2^-24 * sum |terms| (loose).
+            EXPECT_NEAR(c[static_cast<std::size_t>(j * n_out + o)], ref, n_in * 6e-8 * mag + 1e-7)
+                << memplast::isa_name(path.isa) << " tr=" << tr << " sq=" << sq << " (" << o << "," << j << ")";
+          }
+        }
+      }
+    }
+  }
+  if (paths == 0) GTEST_SKIP() << "CPU has neither AVX2+FMA nor AVX-512";
+}
+#endif
