@@ -18,9 +18,12 @@ int main(int argc, char** argv) {
   memplast::cli::add_train_command(app);
   memplast::cli::add_characterize_command(app);
   memplast::cli::add_infer_command(app);
+  memplast::cli::add_sweep_command(app);
   // @@CLI_REGISTER@@
   try {
     app.parse(argc, argv);
+  } catch (const CLI::RuntimeError& e) {
+    return e.get_exit_code();  // a subcommand's own exit status (it printed why)
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   } catch (const memplast::cli::ExitStatus& e) {

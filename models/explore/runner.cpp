@@ -1,0 +1,438 @@
+#include "explore/runner.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "common/output.hpp"
+#include "explore/results.hpp"
+
+namespace memplast::explore {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+std::atomic<int> g_stop_signal{0};
+
+extern "C" void on_stop_signal(int sig) { g_stop_signal.store(sig); }
+
+// SIGINT/SIGTERM set a flag the loops poll; the previous handlers come back on exit.
+class StopSignals {
+ public:
+  StopSignals() {
+    g_stop_signal.store(0);
+    struct sigaction sa {};
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old_int_);
+    sigaction(SIGTERM, &sa, &old_term_);
+  }
+  ~StopSignals() {
+    sigaction(SIGINT, &old_int_, nullptr);
+    sigaction(SIGTERM, &old_term_, nullptr);
+  }
+  StopSignals(const StopSignals&) = delete;
+  StopSignals& operator=(const StopSignals&) = delete;
+  static bool stopping() { return g_stop_signal.load() != 0; }
+
+ private:
+  struct sigaction old_int_ {};
+  struct sigaction old_term_ {};
+};
+
+std::string hms(double s) {
+  if (!(s >= 0) || s > 1e7) return "?";
+  const auto t = static_cast<long>(s + 0.5);
+  return t >= 3600 ? fmt::format("{}:{:02}:{:02}", t / 3600, (t / 60) % 60, t % 60)
+                   : fmt::format("{}:{:02}", t / 60, t % 60);
+}
+
+// Spawn `bin train` for one run; its output goes to RUN/train.log. The child gets
+// SIGTERM if the sweep dies, so a killed sweep leaves no orphan runs behind.
+pid_t spawn_train(const fs::path& bin, const fs::path& dir) {
+  fs::remove(dir / "sweep_exit.json");
+  const std::string cfg = (dir / "config.json").string();
+  const std::string out = dir.string();
+  const std::string log = (dir / "train.log").string();
+  const std::string b = bin.string();
+  const pid_t parent = getpid();
+  const pid_t pid = fork();
+  if (pid < 0) throw std::runtime_error(fmt::format("fork failed: {}", std::strerror(errno)));
+  if (pid == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() != parent) _exit(125);
+    const int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) _exit(126);
+    dup2(fd, STDOUT_FILENO);
+    dup2(fd, STDERR_FILENO);
+    const int devnull = open("/dev/null", O_RDONLY);
+    if (devnull >= 0) dup2(devnull, STDIN_FILENO);
+    std::array<const char*, 9> argv{b.c_str(), "train", "--config", cfg.c_str(), "--out",
+                                    out.c_str(), "--progress", "none", nullptr};
+    execv(b.c_str(), const_cast<char* const*>(argv.data()));
+    std::fprintf(stderr, "memplast sweep: cannot execute %s: %s\n", b.c_str(), std::strerror(errno));
+    _exit(127);
+  }
+  return pid;
+}
+
+int exit_status_of(int wstatus) {
+  if (WIFEXITED(wstatus)) return WEXITSTATUS(wstatus);
+  if (WIFSIGNALED(wstatus)) return 128 + WTERMSIG(wstatus);
+  return 255;
+}
+
+// After a run ends: its exit record. A zero exit without a complete summary is a
+// failure too (the summary is what counts).
+bool finish_run(const fs::path& dir, int status, double wall_s, const std::string& backend,
+                const std::string& job) {
+  ExitRecord r;
+  r.exit_status = status;
+  r.wall_s = wall_s;
+  r.backend = backend;
+  r.job = job;
+  const bool complete = status == 0 && run_complete(dir);
+  if (status == 0 && !complete) {
+    r.exit_status = 254;
+    r.error = "exit status 0 but no complete summary.json";
+  } else if (status != 0) {
+    r.error = tail_lines(dir / "train.log", 5);
+    if (r.error.empty()) r.error = fmt::format("exit status {} (empty log)", status);
+  }
+  write_exit_record(dir, r);
+  return complete;
+}
+
+// A complete run whose summary lacks a metric stops the sweep: the spec names a path
+// the runs do not write. Returns the error, or "".
+std::string check_metrics(const SweepSpec& spec, const fs::path& dir) {
+  json summary;
+  if (!run_complete(dir, &summary)) return "";
+  for (const auto& m : spec.metrics) {
+    std::string why;
+    if (!m.path.resolve(summary, &why)) {
+      return fmt::format("{}: metric '{}': {} (in {})", spec.source, m.name, why, (dir / "summary.json").string());
+    }
+  }
+  return "";
+}
+
+class ProgressLine {
+ public:
+  ProgressLine(const SweepSpec& spec, const std::vector<RunTask>& tasks, int slots)
+      : spec_(spec), total_(tasks.size()), slots_(std::max(1, slots)), start_(Clock::now()) {
+    for (const auto& t : tasks) ++open_runs_[t.point];
+  }
+  void finished(const RunTask& t, bool ok, double wall_s) {
+    ++done_;
+    if (!ok) ++failed_;
+    wall_sum_ += wall_s;
+    if (ok && --open_runs_[t.point] == 0) ++points_done_;
+  }
+  void print(std::size_t running, const char* extra = "") {
+    const double elapsed = std::chrono::duration<double>(Clock::now() - start_).count();
+    const std::size_t left = total_ - done_;
+    std::string eta = "?";
+    if (done_ > 0) {
+      const double per = wall_sum_ / static_cast<double>(done_);
+      eta = hms(per * static_cast<double>(left) / static_cast<double>(std::min<std::size_t>(slots_, std::max<std::size_t>(left, 1))));
+    }
+    const std::size_t points_todo = open_runs_.size();
+    std::cerr << fmt::format("sweep: runs {}/{} done, {} running, {} failed; points {}/{} done; elapsed {}, "
+                             "time left ~{}{}\n",
+                             done_ - failed_, total_, running, failed_, points_done_, points_todo, hms(elapsed),
+                             eta, extra);
+  }
+  bool due() {
+    const auto now = Clock::now();
+    if (now - last_ < std::chrono::seconds(10)) return false;
+    last_ = now;
+    return true;
+  }
+
+ private:
+  const SweepSpec& spec_;
+  std::size_t total_;
+  std::size_t slots_;
+  Clock::time_point start_;
+  Clock::time_point last_{Clock::now()};
+  std::map<std::size_t, std::size_t> open_runs_;
+  std::size_t done_{0};
+  std::size_t failed_{0};
+  std::size_t points_done_{0};
+  double wall_sum_{0};
+};
+
+// Run a command, capture its standard output; returns the exit status.
+int capture(const std::string& cmd, std::string* out) {
+  out->clear();
+  FILE* p = popen(cmd.c_str(), "r");
+  if (p == nullptr) return -1;
+  std::array<char, 4096> buf{};
+  std::size_t n = 0;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) out->append(buf.data(), n);
+  const int st = pclose(p);
+  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+std::string shell_quote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += (c == '\'') ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+}  // namespace
+
+std::vector<RunTask> prepare_runs(const SweepSpec& spec, const std::vector<std::vector<json>>& configs,
+                                  const fs::path& out, std::size_t* already_complete) {
+  std::vector<RunTask> tasks;
+  std::size_t complete = 0;
+  for (std::size_t p = 0; p < spec.points.size(); ++p) {
+    for (std::size_t s = 0; s < spec.seeds.size(); ++s) {
+      const auto dir = fs::absolute(run_dir(out, spec.points[p], spec.seeds[s]));
+      if (run_complete(dir)) {
+        ++complete;
+        continue;
+      }
+      fs::create_directories(dir);
+      json cfg = configs[p][s];
+      if (cfg.contains("data") && cfg["data"].contains("dir")) {
+        const fs::path d = cfg["data"]["dir"].get<std::string>();
+        if (d.is_relative()) cfg["data"]["dir"] = fs::absolute(d).lexically_normal().string();
+      }
+      write_file_atomic(dir / "config.json", cfg.dump(2) + "\n");
+      json point{{"point", spec.points[p].name}, {"seed", spec.seeds[s]}, {"params", json::object()}};
+      for (const auto& [k, v] : spec.points[p].params) point["params"][k] = v;
+      write_file_atomic(dir / "point.json", point.dump(2) + "\n");
+      tasks.push_back(RunTask{p, spec.seeds[s], dir});
+    }
+  }
+  if (already_complete != nullptr) *already_complete = complete;
+  return tasks;
+}
+
+int run_task_blocking(const fs::path& bin, const fs::path& dir, const std::string& backend, const std::string& job) {
+  const auto t0 = Clock::now();
+  const pid_t pid = spawn_train(bin, dir);
+  int st = 0;
+  while (waitpid(pid, &st, 0) < 0) {
+    if (errno != EINTR) throw std::runtime_error(fmt::format("waitpid: {}", std::strerror(errno)));
+  }
+  const int status = exit_status_of(st);
+  finish_run(dir, status, std::chrono::duration<double>(Clock::now() - t0).count(), backend, job);
+  return status;
+}
+
+RunnerResult run_local(const SweepSpec& spec, const std::vector<RunTask>& tasks, const RunnerOptions& opt) {
+  RunnerResult res;
+  StopSignals signals;
+  ProgressLine progress(spec, tasks, opt.jobs);
+  struct Running {
+    RunTask task;
+    Clock::time_point start;
+  };
+  std::map<pid_t, Running> running;
+  std::size_t next = 0;
+  bool stop = false;
+  progress.print(0);
+  while ((next < tasks.size() && !stop) || !running.empty()) {
+    if (!stop && StopSignals::stopping()) {
+      stop = true;
+      res.interrupted = true;
+      std::cerr << "sweep: interrupted; stopping " << running.size() << " running run(s)\n";
+      for (const auto& [pid, r] : running) kill(pid, SIGTERM);
+    }
+    while (!stop && next < tasks.size() && static_cast<int>(running.size()) < opt.jobs) {
+      running.emplace(spawn_train(opt.bin, tasks[next].dir), Running{tasks[next], Clock::now()});
+      ++next;
+    }
+    int st = 0;
+    const pid_t pid = waitpid(-1, &st, WNOHANG);
+    if (pid > 0 && running.count(pid) != 0) {
+      const auto r = running.at(pid);
+      running.erase(pid);
+      const double wall = std::chrono::duration<double>(Clock::now() - r.start).count();
+      const int status = exit_status_of(st);
+      if (stop) {
+        // Stopped by us: no failure record, so the rerun treats it as missing.
+        continue;
+      }
+      const bool ok = finish_run(r.task.dir, status, wall, "local", "");
+      ++res.ran;
+      if (!ok) {
+        ++res.failed;
+        std::cerr << fmt::format("sweep: run {} failed (exit status {}); see {}\n",
+                                 fs::relative(r.task.dir, opt.out).string(), status,
+                                 (r.task.dir / "train.log").string());
+      } else if (res.metric_error.empty()) {
+        res.metric_error = check_metrics(spec, r.task.dir);
+        if (!res.metric_error.empty()) {
+          std::cerr << "sweep: " << res.metric_error << "; stopping\n";
+          stop = true;
+          for (const auto& [p, rr] : running) kill(p, SIGTERM);
+        }
+      }
+      progress.finished(r.task, ok, wall);
+      progress.print(running.size());
+      continue;
+    }
+    if (pid < 0 && errno != ECHILD && errno != EINTR) {
+      throw std::runtime_error(fmt::format("waitpid: {}", std::strerror(errno)));
+    }
+    if (progress.due()) progress.print(running.size());
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return res;
+}
+
+RunnerResult run_slurm(const SweepSpec& spec, const std::vector<RunTask>& tasks, const RunnerOptions& opt) {
+  RunnerResult res;
+  if (tasks.empty()) return res;
+  std::string ignored;
+  if (capture("command -v sbatch squeue scancel >/dev/null 2>&1", &ignored) != 0) {
+    throw std::runtime_error("slurm backend: sbatch/squeue/scancel not found on PATH (scripts/slurm_local sets up a "
+                             "single-node cluster on this machine)");
+  }
+  const fs::path sdir = opt.out / "slurm";
+  fs::create_directories(sdir);
+  const auto stamp = std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+  const fs::path list = sdir / fmt::format("tasks-{}.txt", stamp);
+  const fs::path script = sdir / fmt::format("job-{}.sh", stamp);
+  {
+    std::string lines;
+    for (const auto& t : tasks) {
+      fs::remove(t.dir / "sweep_exit.json");
+      lines += t.dir.string() + "\n";
+    }
+    write_file_atomic(list, lines);
+  }
+  std::string array = fmt::format("0-{}", tasks.size() - 1);
+  if (opt.slurm.max_parallel > 0) array += fmt::format("%{}", opt.slurm.max_parallel);
+  std::string sb = "#!/bin/bash\n";
+  sb += "#SBATCH --job-name=memplast-sweep\n";
+  sb += fmt::format("#SBATCH --array={}\n", array);
+  sb += fmt::format("#SBATCH --output={}/%A_%a.out\n", sdir.string());
+  sb += fmt::format("#SBATCH --chdir={}\n", fs::current_path().string());
+  sb += fmt::format("#SBATCH --time={}\n", opt.slurm.time);
+  sb += fmt::format("#SBATCH --cpus-per-task={}\n", std::max(1, opt.slurm.cpus_per_task));
+  if (!opt.slurm.mem.empty()) sb += fmt::format("#SBATCH --mem={}\n", opt.slurm.mem);
+  if (!opt.slurm.partition.empty()) sb += fmt::format("#SBATCH --partition={}\n", opt.slurm.partition);
+  sb += "# One array task per run: the run folder is line TASK+1 of the task list.\n";
+  sb += fmt::format("run=$(sed -n \"$((SLURM_ARRAY_TASK_ID + 1))p\" {})\n", shell_quote(list.string()));
+  sb += fmt::format("exec {} sweep-task --job \"${{SLURM_ARRAY_JOB_ID}}_${{SLURM_ARRAY_TASK_ID}}\" \"$run\"\n",
+                    shell_quote(opt.bin.string()));
+  write_file_atomic(script, sb);
+  fs::permissions(script, fs::perms::owner_exec, fs::perm_options::add);
+
+  std::string out;
+  if (capture(fmt::format("sbatch --parsable {} 2>&1", shell_quote(script.string())), &out) != 0) {
+    throw std::runtime_error(fmt::format("slurm backend: sbatch {} failed: {}", script.string(), out));
+  }
+  const std::string job = out.substr(0, out.find_first_of(";\n"));
+  std::cerr << fmt::format("sweep: submitted Slurm job array {} ({} tasks, script {})\n", job, tasks.size(),
+                           script.string());
+
+  StopSignals signals;
+  ProgressLine progress(spec, tasks, static_cast<int>(tasks.size()));
+  std::set<std::size_t> open;
+  for (std::size_t i = 0; i < tasks.size(); ++i) open.insert(i);
+  auto collect = [&](std::size_t i, bool ok, double wall) {
+    open.erase(i);
+    ++res.ran;
+    if (!ok) ++res.failed;
+    progress.finished(tasks[i], ok, wall);
+  };
+  int gone_polls = 0;
+  while (!open.empty()) {
+    if (StopSignals::stopping()) {
+      res.interrupted = true;
+      std::cerr << "sweep: interrupted; scancel " << job << "\n";
+      capture(fmt::format("scancel {} 2>&1", job), &out);
+      break;
+    }
+    // Per-task exit records, written by `memplast sweep-task` when the run ends.
+    bool changed = false;
+    for (auto it = open.begin(); it != open.end();) {
+      const std::size_t i = *it++;
+      const auto rec = read_exit_record(tasks[i].dir);
+      if (!rec) continue;
+      const bool ok = rec->exit_status == 0;
+      if (!ok) {
+        std::cerr << fmt::format("sweep: run {} failed (exit status {}, task {}_{}); see {}\n",
+                                 fs::relative(tasks[i].dir, opt.out).string(), rec->exit_status, job, i,
+                                 (tasks[i].dir / "train.log").string());
+      } else if (res.metric_error.empty()) {
+        res.metric_error = check_metrics(spec, tasks[i].dir);
+        if (!res.metric_error.empty()) {
+          std::cerr << "sweep: " << res.metric_error << "; cancelling job " << job << "\n";
+          capture(fmt::format("scancel {} 2>&1", job), &out);
+          return res;
+        }
+      }
+      collect(i, ok, rec->wall_s);
+      changed = true;
+    }
+    if (open.empty()) break;
+    // Tasks still known to Slurm (pending or running).
+    const int rc = capture(fmt::format("squeue -h -j {} -o '%i %T' 2>&1", job), &out);
+    std::size_t queued = 0;
+    std::size_t running = 0;
+    std::istringstream ls(out);
+    std::string id;
+    std::string state;
+    while (ls >> id >> state) {
+      ++queued;
+      if (state == "RUNNING" || state == "COMPLETING") ++running;
+    }
+    if (rc != 0 && out.find("Invalid job id") == std::string::npos) {
+      std::cerr << "sweep: squeue failed (" << out << "); retrying\n";
+    } else if (queued == 0) {
+      // The array has left the queue; give the file system a moment, then any task
+      // without an exit record failed before it could write one.
+      if (++gone_polls >= 3) {
+        for (const auto i : std::set<std::size_t>(open)) {
+          ExitRecord r;
+          r.exit_status = 255;
+          r.backend = "slurm";
+          r.job = fmt::format("{}_{}", job, i);
+          r.error = fmt::format("Slurm task ended without an exit record; see {}/{}_{}.out", sdir.string(), job, i);
+          write_exit_record(tasks[i].dir, r);
+          std::cerr << "sweep: " << r.error << "\n";
+          collect(i, false, 0.0);
+        }
+        break;
+      }
+    } else {
+      gone_polls = 0;
+    }
+    if (changed || progress.due()) {
+      progress.print(running, fmt::format(" (job {}: {} queued)", job, queued - running).c_str());
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<int>(opt.poll_s * 1000)));
+  }
+  progress.print(0, fmt::format(" (job {})", job).c_str());
+  return res;
+}
+
+}  // namespace memplast::explore
