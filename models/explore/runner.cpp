@@ -33,7 +33,7 @@ namespace {
 
 std::atomic<int> g_stop_signal{0};
 
-extern "C" void on_stop_signal(int sig) { g_stop_signal.store(sig); }
+void sweep_on_stop_signal(int sig) { g_stop_signal.store(sig); }
 
 // SIGINT/SIGTERM set a flag the loops poll; the previous handlers come back on exit.
 class StopSignals {
@@ -41,7 +41,7 @@ class StopSignals {
   StopSignals() {
     g_stop_signal.store(0);
     struct sigaction sa {};
-    sa.sa_handler = on_stop_signal;
+    sa.sa_handler = sweep_on_stop_signal;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, &old_int_);
     sigaction(SIGTERM, &sa, &old_term_);
