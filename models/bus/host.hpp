@@ -21,7 +21,7 @@
 #include <tlm_utils/simple_initiator_socket.h>
 #include <tlm_utils/tlm_quantumkeeper.h>
 
-#include "bus/params.hpp"
+#include "bus/host_params.hpp"
 #include "common/log.hpp"
 #include "sim/irq.hpp"
 #include "sw/hal/hal.hpp"

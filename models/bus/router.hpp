@@ -31,7 +31,7 @@
 #include <tlm_utils/multi_passthrough_target_socket.h>
 
 #include "bus/gen/regs.hpp"
-#include "bus/params.hpp"
+#include "bus/bus_params.hpp"
 #include "common/log.hpp"
 
 namespace memplast::bus {

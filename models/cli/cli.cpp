@@ -17,7 +17,11 @@ void add_common_options(CLI::App* sub, CommonOptions& opts, const std::string& d
   sub->add_option("--out,-o", opts.out_dir, "Output folder")->capture_default_str();
 }
 
-LoadedConfig load(const CommonOptions& opts) { return load_config(opts.config_file, opts.overrides); }
+LoadedConfig load(const CommonOptions& opts) {
+  auto loaded = load_config(opts.config_file, opts.overrides);
+  configure_logging(*loaded.config);
+  return loaded;
+}
 
 std::filesystem::path prepare_out_dir(const std::string& dir) {
   std::error_code ec;

@@ -1,8 +1,8 @@
 // `memplast characterize`: program every level on one tile with program-and-verify, as
-// one would characterize the silicon, through the SystemC model (pv_ctrl + one tile):
-// the first characterize.cells weights (row-major; 0 = all) get weight levels
-// round-robin, the tile is read back right after programming and again
-// characterize.relax_s later. Writes into --out:
+// one would characterize the silicon, through the SystemC characterization top
+// (models/system/characterize.*: pv_ctrl + one tile): the first characterize.cells
+// weights (row-major; 0 = all) get weight levels round-robin, the tile is read back
+// right after programming and again characterize.relax_s later. Writes into --out:
 //   characterize.csv  one row per programmed device (verify result and both read-backs)
 //   levels.csv        per conductance level: target, band, n, mean/sigma at both times
 //   iterations.csv    histogram of P&V iterations (pulses) per device
@@ -22,87 +22,16 @@
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
-#include <systemc>
-#include <tlm_utils/simple_initiator_socket.h>
 
 #include "cli/cli.hpp"
-#include "common/energy.hpp"
 #include "common/output.hpp"
-#include "pv/pv_ctrl.hpp"
-#include "sim/sc_support.hpp"
-#include "tile/tile_sc.hpp"
-
-// libsystemc's own main() refers to sc_main; the memplast executable has its own
-// main() and never calls it. Weak, so a real definition elsewhere wins.
-__attribute__((weak)) int sc_main(int /*argc*/, char* /*argv*/[]) { return 1; }
+#include "system/characterize.hpp"
 
 namespace memplast::cli {
 
 namespace {
 
 constexpr const char* kPython = "/usr/bin/python3";
-
-struct DeviceSample {
-  pv::PvDeviceRecord rec;
-  double g_prog_uS{0};   // read right after the device's own loop ended (with read noise)
-  double g_end_uS{0};    // read at the end of the whole programming run
-  double g_relax_uS{0};  // read back relax_s later
-  bool stuck{false};     // stuck at construction or worn out (device model flag)
-};
-
-// Drives the characterization: pushes the commands (waiting when the queue is full),
-// waits until the controller is idle, reads back, waits relax_s, reads back.
-struct Driver : sc_core::sc_module {
-  SC_HAS_PROCESS(Driver);
-  Driver(const sc_core::sc_module_name& n, tile::TileModule& t, pv::PvCtrl& c, std::int64_t weights, double relax_s)
-      : sc_module(n), to_pv("to_pv"), to_tile("to_tile"), tile(t), ctrl(c), n_weights(weights),
-        relax(relax_s, sc_core::SC_SEC) {
-    // The targets' sockets must be bound; the driver talks to them through C++ calls.
-    to_pv.bind(c.socket);
-    to_tile.bind(t.socket);
-    ctrl.set_record_callback([this](const pv::PvDeviceRecord& r) {
-      // An independent read at the instant the loop ended (the final verify's time).
-      auto& dev = tile.core().array(r.side);
-      const auto cell = tile.core().cell_index(static_cast<int>(r.cmd.row), static_cast<int>(r.cmd.col));
-      samples.push_back({r, dev.read(cell, r.end.to_seconds()), 0, 0, false});
-    });
-    SC_THREAD(run);
-  }
-  void run() {
-    const int cols = tile.core().cols();
-    const int L = tile.core().levels();
-    for (std::int64_t i = 0; i < n_weights; ++i) {
-      const pv::PvCommand c{0, static_cast<std::uint32_t>(i / cols), static_cast<std::uint32_t>(i % cols),
-                            static_cast<std::uint32_t>(i % L)};
-      while (!ctrl.offer(c)) wait(ctrl.space_event());
-    }
-    while (!ctrl.idle()) wait(ctrl.idle_event());
-    t_prog_end = sc_core::sc_time_stamp();
-    read_back(true);
-    wait(relax);
-    read_back(false);
-    done = true;
-    sc_core::sc_stop();
-  }
-  void read_back(bool first) {
-    const double t = sc_core::sc_time_stamp().to_seconds();
-    for (auto& s : samples) {
-      auto& dev = tile.core().array(s.rec.side);
-      const auto cell = tile.core().cell_index(static_cast<int>(s.rec.cmd.row), static_cast<int>(s.rec.cmd.col));
-      (first ? s.g_end_uS : s.g_relax_uS) = dev.read(cell, t);
-      s.stuck = dev.stuck(cell) != device::Stuck::none;
-    }
-  }
-  tlm_utils::simple_initiator_socket<Driver> to_pv;
-  tlm_utils::simple_initiator_socket<Driver> to_tile;
-  tile::TileModule& tile;
-  pv::PvCtrl& ctrl;
-  std::int64_t n_weights;
-  sc_core::sc_time relax;
-  std::vector<DeviceSample> samples;
-  sc_core::sc_time t_prog_end{sc_core::SC_ZERO_TIME};
-  bool done{false};
-};
 
 struct Moments {
   double n{0}, mean{0}, m2{0};
@@ -149,39 +78,25 @@ std::filesystem::path find_script() {
       "scripts/plot_characterize.py not found (run from the source tree or set MEMPLAST_SOURCE_DIR)");
 }
 
-nlohmann::json run_characterize(const LoadedConfig& loaded, const std::filesystem::path& out, bool plot) {
-  const Config& cfg = *loaded.config;
-  const auto wall0 = std::chrono::steady_clock::now();
-  const auto n_total = cfg.tile.rows * cfg.tile.cols;
-  const std::int64_t n_weights = cfg.characterize.cells == 0 ? n_total : cfg.characterize.cells;
-  if (n_weights > n_total) {
-    throw cfg::ConfigError(fmt::format("key 'characterize.cells': {} weights requested, the tile has {} "
-                                       "(tile.rows x tile.cols)", n_weights, n_total));
-  }
-  if (plot) check_python();
-
-  setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0);
-  sim::install_report_handler(false);
-  EnergyLedger ledger;
-  tile::TileModule tm("tile0", cfg.tile, cfg.device, static_cast<std::uint64_t>(cfg.sim.seed), &ledger);
-  pv::PvCtrl ctrl("pv_ctrl", cfg.pv, {&tm}, &ledger);
-  Driver drv("characterize", tm, ctrl, n_weights, cfg.characterize.relax_s);
-  sc_core::sc_start();
-  if (!drv.done) throw std::runtime_error("characterize: the simulation ended before the read-back");
-  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
-
-  // Group devices by conductance level (target and band).
+// The devices grouped by conductance level (target and band), the iteration histogram,
+// the totals and the per-device CSV.
+struct Aggregate {
   std::map<std::pair<double, double>, LevelStats> levels;
   std::map<int, std::uint64_t> hist;
-  std::uint64_t failures = 0, fail_healthy = 0, stuck = 0;
+  std::uint64_t failures{0}, fail_healthy{0}, stuck{0};
   Moments iters;
+  std::string dev_csv;
+};
+
+Aggregate aggregate(const std::vector<system::CharacterizeSample>& samples) {
+  Aggregate a;
   std::ostringstream dev_csv;
   dev_csv << "row,col,weight_level,side,target_uS,band_lo_uS,band_hi_uS,iterations,n_set,n_reset,n_verify,"
              "success,stuck,g_verify_uS,g_after_prog_uS,g_end_uS,g_after_relax_uS\n";
-  for (const auto& s : drv.samples) {
+  for (const auto& s : samples) {
     const auto& r = s.rec;
     const char sign = r.side == tile::Side::pos ? '+' : '-';
-    auto& L = levels[{r.target_uS, r.band.hi_uS - r.band.lo_uS}];
+    auto& L = a.levels[{r.target_uS, r.band.hi_uS - r.band.lo_uS}];
     L.target = r.target_uS;
     L.band = r.band;
     const std::string member = fmt::format("{}{}", r.cmd.level, sign);
@@ -196,23 +111,35 @@ nlohmann::json run_characterize(const LoadedConfig& loaded, const std::filesyste
     L.in_band_prog += r.band.contains(s.g_prog_uS) ? 1 : 0;
     L.in_band_relax += r.band.contains(s.g_relax_uS) ? 1 : 0;
     L.failures += r.result.success ? 0 : 1;
-    failures += r.result.success ? 0 : 1;
-    fail_healthy += (!r.result.success && !s.stuck) ? 1 : 0;
-    stuck += s.stuck ? 1 : 0;
-    ++hist[r.result.iterations];
-    iters.add(r.result.iterations);
+    a.failures += r.result.success ? 0 : 1;
+    a.fail_healthy += (!r.result.success && !s.stuck) ? 1 : 0;
+    a.stuck += s.stuck ? 1 : 0;
+    ++a.hist[r.result.iterations];
+    a.iters.add(r.result.iterations);
     dev_csv << fmt::format("{},{},{},{},{:.6g},{:.6g},{:.6g},{},{},{},{},{},{},{:.6g},{:.6g},{:.6g},{:.6g}\n", r.cmd.row,
                            r.cmd.col, r.cmd.level, sign == '+' ? "pos" : "neg", r.target_uS, r.band.lo_uS,
                            r.band.hi_uS, r.result.iterations, r.result.n_set, r.result.n_reset, r.result.n_verify,
                            r.result.success ? 1 : 0, s.stuck ? 1 : 0, r.result.g_final_uS, s.g_prog_uS,
                            s.g_end_uS, s.g_relax_uS);
   }
+  a.dev_csv = dev_csv.str();
+  return a;
+}
+
+// Per conductance level: levels.csv, the JSON entries, and whether every level's
+// spread right after programming lies inside its band.
+struct LevelReport {
+  std::string csv;
+  nlohmann::json json = nlohmann::json::array();
+  bool all_spread_inside{true};
+};
+
+LevelReport level_report(const std::map<std::pair<double, double>, LevelStats>& levels) {
+  LevelReport rep;
   std::ostringstream lv_csv;
   lv_csv << "level,target_uS,band_lo_uS,band_hi_uS,members,n,failures,mean_prog_uS,sigma_prog_uS,in_band_prog,"
             "mean_relax_uS,sigma_relax_uS,in_band_relax,mean_iterations\n";
-  nlohmann::json jl = nlohmann::json::array();
   int j = 0;
-  bool all_spread_inside = true;
   for (const auto& kv : levels) {
     const auto& L = kv.second;
     std::string members;
@@ -225,69 +152,84 @@ nlohmann::json run_characterize(const LoadedConfig& loaded, const std::filesyste
     const auto q = [&v](double f) { return v[static_cast<std::size_t>(f * static_cast<double>(v.size() - 1))]; };
     const double q_lo = q(0.005), q_hi = q(0.995);
     const bool inside = q_lo >= L.band.lo_uS && q_hi <= L.band.hi_uS;
-    all_spread_inside = all_spread_inside && inside;
+    rep.all_spread_inside = rep.all_spread_inside && inside;
     lv_csv << fmt::format("{},{:.6g},{:.6g},{:.6g},{},{},{},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g}\n", j,
                           L.target, L.band.lo_uS, L.band.hi_uS, members, L.n, L.failures, L.prog.mean,
                           L.prog.sigma(), static_cast<double>(L.in_band_prog) / n, L.relax.mean, L.relax.sigma(),
                           static_cast<double>(L.in_band_relax) / n, L.iters.mean);
-    jl.push_back({{"level", j},
-                  {"target_uS", L.target},
-                  {"band_uS", {L.band.lo_uS, L.band.hi_uS}},
-                  {"members", L.members},
-                  {"devices", L.n},
-                  {"failures", L.failures},
-                  {"after_programming", {{"mean_uS", L.prog.mean}, {"sigma_uS", L.prog.sigma()},
-                                         {"in_band_fraction", static_cast<double>(L.in_band_prog) / n},
-                                         {"quantile_0p5_uS", q_lo}, {"quantile_99p5_uS", q_hi},
-                                         {"spread_inside_band", inside}}},
-                  {"end_of_programming", {{"mean_uS", L.end.mean}, {"sigma_uS", L.end.sigma()},
-                                          {"in_band_fraction", static_cast<double>(L.in_band_end) / n}}},
-                  {"after_relaxation", {{"mean_uS", L.relax.mean}, {"sigma_uS", L.relax.sigma()},
-                                        {"in_band_fraction", static_cast<double>(L.in_band_relax) / n}}},
-                  {"mean_iterations", L.iters.mean}});
+    rep.json.push_back({{"level", j},
+                        {"target_uS", L.target},
+                        {"band_uS", {L.band.lo_uS, L.band.hi_uS}},
+                        {"members", L.members},
+                        {"devices", L.n},
+                        {"failures", L.failures},
+                        {"after_programming", {{"mean_uS", L.prog.mean}, {"sigma_uS", L.prog.sigma()},
+                                               {"in_band_fraction", static_cast<double>(L.in_band_prog) / n},
+                                               {"quantile_0p5_uS", q_lo}, {"quantile_99p5_uS", q_hi},
+                                               {"spread_inside_band", inside}}},
+                        {"end_of_programming", {{"mean_uS", L.end.mean}, {"sigma_uS", L.end.sigma()},
+                                                {"in_band_fraction", static_cast<double>(L.in_band_end) / n}}},
+                        {"after_relaxation", {{"mean_uS", L.relax.mean}, {"sigma_uS", L.relax.sigma()},
+                                              {"in_band_fraction", static_cast<double>(L.in_band_relax) / n}}},
+                        {"mean_iterations", L.iters.mean}});
     ++j;
   }
-  std::ostringstream it_csv;
-  it_csv << "iterations,devices\n";
-  nlohmann::json jh = nlohmann::json::object();
-  for (const auto& kv : hist) {
-    it_csv << kv.first << "," << kv.second << "\n";
-    jh[std::to_string(kv.first)] = kv.second;
-  }
-  const auto& st = ctrl.stats();
-  double e_pv = 0;
+  rep.csv = lv_csv.str();
+  return rep;
+}
+
+nlohmann::json summary_json(const LoadedConfig& loaded, const system::CharacterizeRun& run, const Aggregate& a,
+                            const LevelReport& rep, const nlohmann::json& hist_json) {
+  const Config& cfg = *loaded.config;
+  const auto& st = run.pv_stats;
   nlohmann::json eb = nlohmann::json::object();
-  for (const auto& e : ledger.entries()) {
-    if (e.component == "pv_ctrl") {
-      e_pv += e.joules;
-      eb[e.phase] = e.joules;
-    }
-  }
-  const double n_dev = static_cast<double>(drv.samples.size());
+  for (const auto& kv : run.energy_pv_by_phase) eb[kv.first] = kv.second;
+  const double n_dev = static_cast<double>(run.samples.size());
   nlohmann::json js;
   js["config"] = loaded.resolved;
   js["seed"] = cfg.sim.seed;
   js["tile"] = {{"rows", cfg.tile.rows}, {"cols", cfg.tile.cols}, {"levels", cfg.tile.levels},
                 {"mapping", cfg.tile.mapping}};
-  js["weights"] = n_weights;
-  js["devices"] = drv.samples.size();
-  js["failures"] = failures;
-  js["failure_rate"] = n_dev > 0 ? static_cast<double>(failures) / n_dev : 0.0;
-  js["failures_on_healthy_cells"] = fail_healthy;
-  js["stuck_devices"] = stuck;
+  js["weights"] = run.weights;
+  js["devices"] = run.samples.size();
+  js["failures"] = a.failures;
+  js["failure_rate"] = n_dev > 0 ? static_cast<double>(a.failures) / n_dev : 0.0;
+  js["failures_on_healthy_cells"] = a.fail_healthy;
+  js["stuck_devices"] = a.stuck;
   js["pulses"] = {{"set", st.n_set}, {"reset", st.n_reset}, {"verify", st.n_verify}};
-  js["iterations"] = {{"mean", iters.mean}, {"max", hist.empty() ? 0 : hist.rbegin()->first}, {"histogram", jh}};
-  js["time_s"] = {{"programming", drv.t_prog_end.to_seconds()},
+  js["iterations"] = {{"mean", a.iters.mean}, {"max", a.hist.empty() ? 0 : a.hist.rbegin()->first},
+                      {"histogram", hist_json}};
+  js["time_s"] = {{"programming", run.t_programming_s},
                   {"relaxation", cfg.characterize.relax_s},
-                  {"total", sc_core::sc_time_stamp().to_seconds()}};
-  js["energy_j"] = {{"total", e_pv}, {"by_phase", eb}};
-  js["spread_inside_band"] = all_spread_inside;
-  js["levels"] = jl;
-  js["wall_time_s"] = wall;
+                  {"total", run.t_end_s}};
+  js["energy_j"] = {{"total", run.energy_pv_J}, {"by_phase", eb}};
+  js["spread_inside_band"] = rep.all_spread_inside;
+  js["levels"] = rep.json;
   js["mode"] = "systemc: pv_ctrl + one TileModule";
+  return js;
+}
 
-  write_file_atomic(out / "characterize.csv", dev_csv.str());
-  write_file_atomic(out / "levels.csv", lv_csv.str());
+nlohmann::json run_characterize(const LoadedConfig& loaded, const std::filesystem::path& out, bool plot) {
+  const auto wall0 = std::chrono::steady_clock::now();
+  (void)system::characterize_weights(*loaded.config);  // a bad characterize.cells fails first
+  if (plot) check_python();
+  const auto run = system::run_characterization(*loaded.config);
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
+
+  const auto a = aggregate(run.samples);
+  const auto rep = level_report(a.levels);
+  std::ostringstream it_csv;
+  it_csv << "iterations,devices\n";
+  nlohmann::json jh = nlohmann::json::object();
+  for (const auto& kv : a.hist) {
+    it_csv << kv.first << "," << kv.second << "\n";
+    jh[std::to_string(kv.first)] = kv.second;
+  }
+  auto js = summary_json(loaded, run, a, rep, jh);
+  js["wall_time_s"] = wall;
+
+  write_file_atomic(out / "characterize.csv", a.dev_csv);
+  write_file_atomic(out / "levels.csv", rep.csv);
   write_file_atomic(out / "iterations.csv", it_csv.str());
   write_file_atomic(out / "characterize.json", js.dump(2) + "\n");
   if (plot) {
@@ -319,6 +261,7 @@ void add_characterize_command(CLI::App& app) {
     auto overrides = st->common.overrides;
     if (st->cells >= 0) overrides.push_back(fmt::format("characterize.cells={}", st->cells));
     auto loaded = load_config(st->common.config_file, overrides);
+    configure_logging(*loaded.config);
     const auto out = prepare_out_dir(st->common.out_dir);
     const auto js = run_characterize(loaded, out, !st->no_plot);
     for (const auto& l : js["levels"]) {

@@ -44,6 +44,7 @@ void add_infer_command(CLI::App& app) {
     const auto loaded =
         load_config_json(state.config, st->state_dir + "/state.json (config)", overrides);
     const Config& cfg = *loaded.config;
+    configure_logging(cfg);
     auto names = state.tasks;
     std::vector<data::TaskData> tasks;
     for (const auto& n : names) tasks.push_back(data::load_task(cfg.sim.data_dir, n));

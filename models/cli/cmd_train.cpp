@@ -39,6 +39,7 @@ void add_train_command(CLI::App& app) {
     auto overrides = st->common.overrides;
     if (!st->mode.empty()) overrides.push_back("train.mode=" + st->mode);
     auto loaded = load_config(st->common.config_file, overrides);
+    configure_logging(*loaded.config);
     const auto out = prepare_out_dir(st->common.out_dir);
     Progress progress(Progress::parse(st->progress));
     install_stop_handlers();

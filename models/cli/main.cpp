@@ -10,6 +10,10 @@
 #include "common/schema.hpp"
 #include "common/version.hpp"
 
+// libsystemc's own main() refers to sc_main; the memplast executable has its own
+// main() and never calls it. Weak, so a real definition elsewhere wins.
+__attribute__((weak)) int sc_main(int /*argc*/, char* /*argv*/[]) { return 1; }
+
 int main(int argc, char** argv) {
   CLI::App app{"memplast: cycle-approximate model of a memristive continual-learning accelerator"};
   app.require_subcommand(1);

@@ -44,10 +44,8 @@ const char* level_name(Level l) {
   return "?";
 }
 
-void configure(Level default_level, const std::string& module_levels) {
-  auto& s = state();
-  s.default_level = default_level;
-  s.rules.clear();
+std::vector<std::pair<std::string, Level>> parse_module_levels(const std::string& module_levels) {
+  std::vector<std::pair<std::string, Level>> rules;
   std::size_t pos = 0;
   while (pos < module_levels.size()) {
     auto comma = module_levels.find(',', pos);
@@ -59,8 +57,16 @@ void configure(Level default_level, const std::string& module_levels) {
     if (eq == std::string::npos) {
       throw std::invalid_argument("log.module_levels item '" + item + "' is not name=level");
     }
-    s.rules.emplace_back(item.substr(0, eq), parse_level(item.substr(eq + 1)));
+    rules.emplace_back(item.substr(0, eq), parse_level(item.substr(eq + 1)));
   }
+  return rules;
+}
+
+void configure(Level default_level, const std::string& module_levels) {
+  auto rules = parse_module_levels(module_levels);
+  auto& s = state();
+  s.default_level = default_level;
+  s.rules = std::move(rules);
 }
 
 Level level_for(std::string_view module) {

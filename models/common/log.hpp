@@ -7,6 +7,8 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -17,6 +19,9 @@ enum class Level : int { trace = 0, debug = 1, info = 2, warn = 3, error = 4, of
 Level parse_level(std::string_view s);  // throws std::invalid_argument naming the value
 const char* level_name(Level l);
 
+// "name=level,prefix*=level" -> its rules, in order; throws std::invalid_argument naming
+// the bad item. No side effect (configuration validation uses it).
+std::vector<std::pair<std::string, Level>> parse_module_levels(const std::string& module_levels);
 // Default level for every module, then "name=level,prefix*=level" exceptions.
 void configure(Level default_level, const std::string& module_levels);
 Level level_for(std::string_view module);

@@ -63,8 +63,9 @@ void Schema::insert(KeyInfo info, Entry entry) {
   entries_.back().reset();
 }
 
-void Schema::add(const std::string& key, double* target, double def, double lo, double hi,
-                 std::string unit, std::string doc, std::string source) {
+void Schema::add(const std::string& key, double* target, double lo, double hi, std::string unit,
+                 std::string doc, std::string source) {
+  const double def = *target;
   KeyInfo info{key, Type::Real, std::move(unit), std::move(doc), std::move(source),
                 fmt_real(def), fmt::format("[{}, {}]", fmt_real(lo), fmt_real(hi))};
   Entry e;
@@ -81,8 +82,9 @@ void Schema::add(const std::string& key, double* target, double def, double lo, 
   insert(std::move(info), std::move(e));
 }
 
-void Schema::add(const std::string& key, std::int64_t* target, std::int64_t def, std::int64_t lo,
-                 std::int64_t hi, std::string unit, std::string doc, std::string source) {
+void Schema::add(const std::string& key, std::int64_t* target, std::int64_t lo, std::int64_t hi,
+                 std::string unit, std::string doc, std::string source) {
+  const std::int64_t def = *target;
   KeyInfo info{key, Type::Int, std::move(unit), std::move(doc), std::move(source),
                std::to_string(def), fmt::format("[{}, {}]", lo, hi)};
   Entry e;
@@ -103,7 +105,8 @@ void Schema::add(const std::string& key, std::int64_t* target, std::int64_t def,
   insert(std::move(info), std::move(e));
 }
 
-void Schema::add(const std::string& key, bool* target, bool def, std::string doc) {
+void Schema::add(const std::string& key, bool* target, std::string doc) {
+  const bool def = *target;
   KeyInfo info{key, Type::Bool, "", std::move(doc), "", def ? "true" : "false", "true, false"};
   Entry e;
   e.set = [key, target](const json& v, const std::string& where) {
@@ -118,8 +121,9 @@ void Schema::add(const std::string& key, bool* target, bool def, std::string doc
   insert(std::move(info), std::move(e));
 }
 
-void Schema::add(const std::string& key, std::string* target, std::string def,
-                 std::vector<std::string> choices, std::string doc) {
+void Schema::add(const std::string& key, std::string* target, std::vector<std::string> choices,
+                 std::string doc) {
+  const std::string def = *target;
   std::string range;
   for (const auto& c : choices) range += (range.empty() ? "" : ", ") + c;
   KeyInfo info{key, Type::String, "", std::move(doc), "", def.empty() ? "\"\"" : def,
@@ -142,9 +146,10 @@ void Schema::add(const std::string& key, std::string* target, std::string def,
   insert(std::move(info), std::move(e));
 }
 
-void Schema::add(const std::string& key, std::vector<double>* target, std::vector<double> def,
-                 double lo, double hi, std::size_t min_size, std::size_t max_size,
-                 std::string unit, std::string doc, std::string source) {
+void Schema::add(const std::string& key, std::vector<double>* target, double lo, double hi,
+                 std::size_t min_size, std::size_t max_size, std::string unit, std::string doc,
+                 std::string source) {
+  const std::vector<double> def = *target;
   std::string dtext = "[";
   for (std::size_t i = 0; i < def.size(); ++i) dtext += (i ? ", " : "") + fmt_real(def[i]);
   dtext += "]";

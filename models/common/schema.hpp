@@ -33,22 +33,25 @@ struct KeyInfo {
   std::string range_text;
 };
 
+// Each key's default is the value its target holds when it is bound: the default
+// member initializer of the parameter struct, written once there (bind a default-
+// constructed struct). reset_defaults() restores those values.
 class Schema {
  public:
   // Real-valued key in [lo, hi].
-  void add(const std::string& key, double* target, double def, double lo, double hi,
-           std::string unit, std::string doc, std::string source = {});
-  // Integer key in [lo, hi].
-  void add(const std::string& key, std::int64_t* target, std::int64_t def, std::int64_t lo,
-           std::int64_t hi, std::string unit, std::string doc, std::string source = {});
-  void add(const std::string& key, bool* target, bool def, std::string doc);
-  // String key; if choices is non-empty the value must be one of them.
-  void add(const std::string& key, std::string* target, std::string def,
-           std::vector<std::string> choices, std::string doc);
-  // List of reals, each in [lo, hi]; size in [min_size, max_size].
-  void add(const std::string& key, std::vector<double>* target, std::vector<double> def,
-           double lo, double hi, std::size_t min_size, std::size_t max_size, std::string unit,
+  void add(const std::string& key, double* target, double lo, double hi, std::string unit,
            std::string doc, std::string source = {});
+  // Integer key in [lo, hi].
+  void add(const std::string& key, std::int64_t* target, std::int64_t lo, std::int64_t hi,
+           std::string unit, std::string doc, std::string source = {});
+  void add(const std::string& key, bool* target, std::string doc);
+  // String key; if choices is non-empty the value must be one of them.
+  void add(const std::string& key, std::string* target, std::vector<std::string> choices,
+           std::string doc);
+  // List of reals, each in [lo, hi]; size in [min_size, max_size].
+  void add(const std::string& key, std::vector<double>* target, double lo, double hi,
+           std::size_t min_size, std::size_t max_size, std::string unit, std::string doc,
+           std::string source = {});
 
   // A cross-key rule, run by validate(); throw ConfigError naming the keys.
   void add_check(std::function<void()> check);

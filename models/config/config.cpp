@@ -11,20 +11,20 @@ namespace memplast {
 
 namespace {
 void bind_sim(cfg::Schema& s, SimParams& p) {
-  s.add("sim.seed", &p.seed, 1, 0, std::numeric_limits<std::int64_t>::max(), "",
+  s.add("sim.seed", &p.seed, 0, std::numeric_limits<std::int64_t>::max(), "",
         "Global seed; every random stream (per module, per cell) is derived from it and the "
         "stream's name");
-  s.add("log.level", &p.log_level, "info", {"trace", "debug", "info", "warn", "error", "off"},
+  s.add("log.level", &p.log_level, {"trace", "debug", "info", "warn", "error", "off"},
         "Default log level of every module");
-  s.add("log.modules", &p.log_modules, "", {},
+  s.add("log.modules", &p.log_modules, {},
         "Per-module levels, e.g. `top.tile0=debug,top.pv*=trace` (a trailing * matches a "
         "prefix)");
-  s.add("data.dir", &p.data_dir, "data", {},
+  s.add("data.dir", &p.data_dir, {},
         "Folder holding mnist/ and fashion_mnist/ (filled by scripts/setup); relative paths "
         "are taken from the working directory");
-  s.add_check([&p] {
+  s.add_check([&p] {  // checked only: log::configure is the caller's (configure_logging)
     try {
-      log::configure(log::parse_level(p.log_level), p.log_modules);
+      (void)log::parse_module_levels(p.log_modules);
     } catch (const std::invalid_argument& e) {
       throw cfg::ConfigError(fmt::format("key 'log.modules': {}", e.what()));
     }
@@ -59,11 +59,10 @@ cfg::Schema make_schema(Config& c) {
   device::bind_params(s, c.device);
   pv::bind_params(s, c.pv);
   fw::bind_params(s, c.train);
-  fw::bind_params(s, c.host);
+  bus::bind_params(s, c.host);
   meta::bind_params(s, c.meta);
   tile::bind_params(s, c.tile);
   bus::bind_params(s, c.bus);
-  bus::bind_params(s, c.host_tlm);
   pv::bind_params(s, c.characterize);
   trace::bind_params(s, c.trace);
   // @@PARAM_BINDINGS@@
@@ -100,6 +99,10 @@ LoadedConfig load_config_json(const nlohmann::json& doc, const std::string& orig
   out.resolved = schema.to_json();
   out.config = std::move(c);
   return out;
+}
+
+void configure_logging(const Config& c) {
+  log::configure(log::parse_level(c.sim.log_level), c.sim.log_modules);
 }
 
 std::string config_markdown() {

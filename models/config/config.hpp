@@ -17,7 +17,8 @@
 #include "fw/train_params.hpp"
 #include "meta/meta_core.hpp"
 #include "tile/tile_params.hpp"
-#include "bus/params.hpp"
+#include "bus/bus_params.hpp"
+#include "bus/host_params.hpp"
 #include "pv/characterize_params.hpp"
 #include "trace/trace_params.hpp"
 // @@PARAM_INCLUDES@@
@@ -37,11 +38,10 @@ struct Config {
   device::DeviceParams device;
   pv::PvParams pv;
   fw::TrainParams train;
-  fw::HostParams host;
+  bus::HostParams host;
   meta::MetaParams meta;
   tile::TileParams tile;
   bus::BusParams bus;
-  bus::HostParams host_tlm;  // host.quantum_ns, host.burst_bytes (rest: fw::HostParams host)
   pv::CharacterizeParams characterize;
   trace::TraceParams trace;
   // @@PARAM_MEMBERS@@
@@ -65,6 +65,10 @@ LoadedConfig load_config(const std::string& path, const std::vector<std::string>
 // trained state) instead of a file; `origin` names it in error messages.
 LoadedConfig load_config_json(const nlohmann::json& doc, const std::string& origin,
                               const std::vector<std::string>& overrides);
+
+// Set the process's log levels from log.level and log.modules (loading a configuration
+// has no global side effect; the program calls this once it has its configuration).
+void configure_logging(const Config& c);
 
 // The markdown table documenting every key (docs/configuration.md is built from it).
 std::string config_markdown();

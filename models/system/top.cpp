@@ -27,12 +27,7 @@ System::System(const Config& cfg, std::array<fw::LayerShape, 2> shapes, bus::Hos
         "keys 'train.hidden', 'tile.rows', 'tile.cols': the network needs {} tiles, the address map has {}", total,
         regs::tile::kInstances));
   }
-  // The compute model's parameters are the firmware's (host.*), copied into the TLM host.
-  bus::HostParams hp = cfg.host_tlm;
-  hp.f_clk_MHz = cfg.host.f_clk_MHz;
-  hp.ops_per_cycle = cfg.host.ops_per_cycle;
-  hp.macs_per_cycle = cfg.host.macs_per_cycle;
-  host_ = std::make_unique<bus::Host>("host", hp, std::move(firmware), stop_when_done);
+  host_ = std::make_unique<bus::Host>("host", cfg.host, std::move(firmware), stop_when_done);
   router_ = std::make_unique<bus::Router>("bus", cfg.bus);
   sysctl_ = std::make_unique<bus::Sysctl>("sysctl", static_cast<std::uint32_t>(total));
   // Interrupt lines: one signal per source, bound as the blocks are made.

@@ -16,43 +16,43 @@ std::vector<std::string> task_list(const TrainParams& p) {
 }
 
 void bind_params(cfg::Schema& s, TrainParams& p) {
-  s.add("train.tasks", &p.tasks, "mnist,fashion_mnist", {},
+  s.add("train.tasks", &p.tasks, {},
         "Tasks trained in order, comma-separated (mnist, fashion_mnist)");
-  s.add("train.epochs", &p.epochs, {10, 15}, 0, 1000, 1, 16, "epochs",
+  s.add("train.epochs", &p.epochs, 0, 1000, 1, 16, "epochs",
         "Epochs per task, one value per task (the last value repeats for further tasks)",
         "paper-notes.md balanced setting (10 + 15)");
-  s.add("train.hidden", &p.hidden, 1024, 8, 8192, "neurons",
+  s.add("train.hidden", &p.hidden, 8, 8192, "neurons",
         "Hidden layer width H of the 784-H-10 perceptron", "paper-notes.md (H = 1024)");
-  s.add("train.batch", &p.batch, 100, 1, 4096, "samples", "Mini-batch size",
+  s.add("train.batch", &p.batch, 1, 4096, "samples", "Mini-batch size",
         "Laborieux et al. 2021 (batch 100)");
-  s.add("train.train_samples", &p.train_samples, 0, 0, 60000, "samples",
+  s.add("train.train_samples", &p.train_samples, 0, 60000, "samples",
         "Training samples per task (the first N of the set); 0 = all");
-  s.add("train.test_samples", &p.test_samples, 0, 0, 10000, "samples",
+  s.add("train.test_samples", &p.test_samples, 0, 10000, "samples",
         "Test samples per task used for evaluation (the first N); 0 = all");
-  s.add("train.act_clip", &p.act_clip, 4.0, 0.25, 64, "",
+  s.add("train.act_clip", &p.act_clip, 0.25, 64, "",
         "Upper clip of the hidden relu activation (the only hidden activation); also the "
         "full-scale of the layer-2 DAC input");
-  s.add("train.bn_per_task", &p.bn_per_task, true,
+  s.add("train.bn_per_task", &p.bn_per_task,
         "Batch-norm affine parameters and running statistics kept per task and restored when "
         "testing that task (as in Laborieux et al. 2021); false shares them across tasks");
-  s.add("train.bn_eps", &p.bn_eps, 1e-5, 1e-12, 1, "", "Batch-norm epsilon");
-  s.add("train.bn_momentum", &p.bn_momentum, 0.1, 0, 1, "",
+  s.add("train.bn_eps", &p.bn_eps, 1e-12, 1, "", "Batch-norm epsilon");
+  s.add("train.bn_momentum", &p.bn_momentum, 0, 1, "",
         "Batch-norm running-statistics momentum");
-  s.add("train.bn_lr", &p.bn_lr, 0.005, 0, 1, "",
+  s.add("train.bn_lr", &p.bn_lr, 0, 1, "",
         "Adam learning rate of the batch-norm affine parameters (digital, float)");
-  s.add("train.backward", &p.backward, "digital", {"digital", "tiles"},
+  s.add("train.backward", &p.backward, {"digital", "tiles"},
         "Backward pass of layer 2: digital (host, exact quantized weights) or a transpose MVM "
         "on the tiles");
-  s.add("train.mode", &p.mode, "hardware", {"hardware", "functional"},
+  s.add("train.mode", &p.mode, {"hardware", "functional"},
         "hardware: firmware drives the SystemC model through the bus; functional: the same "
         "network, rule and device effects as plain C++ without timing (--mode overrides)");
-  s.add("train.device_effects", &p.device_effects, true,
+  s.add("train.device_effects", &p.device_effects,
         "false: ideal devices and periphery (the software baseline): weights are exactly the "
         "quantized levels, no noise, no ADC, no program-and-verify");
-  s.add("train.init_half_range", &p.init_half_range, 0.6, 0, 16, "",
+  s.add("train.init_half_range", &p.init_half_range, 0, 16, "",
         "Hidden weights initialised uniform in +-this (weight units: the levels span [-1, 1])",
         "paper-notes.md (+-0.6)");
-  s.add("train.eval_every_epoch", &p.eval_every_epoch, true,
+  s.add("train.eval_every_epoch", &p.eval_every_epoch,
         "Evaluate every task seen so far after every epoch (else after each task only)");
   s.add_check([&p] {
     const auto tasks = task_list(p);
@@ -69,21 +69,6 @@ void bind_params(cfg::Schema& s, TrainParams& p) {
       }
     }
   });
-}
-
-void bind_params(cfg::Schema& s, HostParams& p) {
-  s.add("host.f_clk_MHz", &p.f_clk_MHz, 200, 1, 10000, "MHz", "Host core clock",
-        "assumption: a 130 nm microcontroller-class core");
-  s.add("host.macs_per_cycle", &p.macs_per_cycle, 8, 0.01, 1024, "MAC/cycle",
-        "Multiply-accumulates the host retires per cycle (digital backward pass, batch norm)",
-        "assumption: a small SIMD unit");
-  s.add("host.ops_per_cycle", &p.ops_per_cycle, 4, 0.01, 1024, "op/cycle",
-        "Other arithmetic operations (activation, softmax, loss) per cycle", "assumption");
-  s.add("host.e_mac_pJ", &p.e_mac_pJ, 1.0, 0, 1000, "pJ",
-        "Energy of one host multiply-accumulate (8..16 bit, 130 nm)",
-        "calibration.md: digital at 130 nm, 8 b mult about 1 pJ");
-  s.add("host.e_op_pJ", &p.e_op_pJ, 0.5, 0, 1000, "pJ", "Energy of one other host operation",
-        "calibration.md: Horowitz x5 scaling (add)");
 }
 
 }  // namespace memplast::fw

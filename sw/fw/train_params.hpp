@@ -1,4 +1,4 @@
-// Parameters of the training experiment run by the firmware (keys train.*, host.*).
+// Parameters of the training experiment run by the firmware (keys train.*).
 #pragma once
 
 #include <cstdint>
@@ -28,16 +28,7 @@ struct TrainParams {
   bool eval_every_epoch{true};
 };
 
-struct HostParams {
-  double f_clk_MHz{200};
-  double macs_per_cycle{8};
-  double ops_per_cycle{4};
-  double e_mac_pJ{1.0};
-  double e_op_pJ{0.5};
-};
-
 void bind_params(cfg::Schema& s, TrainParams& p);
-void bind_params(cfg::Schema& s, HostParams& p);
 
 // "mnist,fashion_mnist" -> {"mnist", "fashion_mnist"}
 std::vector<std::string> task_list(const TrainParams& p);

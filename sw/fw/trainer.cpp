@@ -117,22 +117,24 @@ Trainer::Trainer(const TrainParams& p, Accelerator& acc, std::uint64_t seed,
 
 double Trainer::train_batch(std::size_t t, const std::uint32_t* idx, std::size_t b) {
   const auto& ds = tasks_[t].train;
-  auto& bn = bn_for(t);
-  const auto H = hidden_;
-  const auto eps = static_cast<float>(p_.bn_eps);
-  const auto mom = static_cast<float>(p_.bn_momentum);
-  const auto clip = static_cast<float>(p_.act_clip);
-  const auto bi = static_cast<Eigen::Index>(b);
-  const auto Hi = static_cast<Eigen::Index>(H);
-  constexpr auto Ci = static_cast<Eigen::Index>(kClasses);
-  constexpr auto Ii = static_cast<Eigen::Index>(kInputs);
-
   x_.resize(b * kInputs);
   labels_.resize(b);
   data::gather_float(ds, idx, b, x_.data());
   data::gather_labels(ds, idx, b, labels_.data());
+  auto& bn = bn_for(t);
+  forward_train(bn, b);
+  const std::size_t correct = softmax_xent(b);
+  backward(bn, b);
+  update(bn, b);
+  return static_cast<double>(correct);
+}
 
-  // ---- forward: layer 1 on the tiles, batch norm + activation on the host ----
+void Trainer::forward_train(std::array<BatchNorm, 2>& bn, std::size_t b) {
+  const auto H = hidden_;
+  const auto eps = static_cast<float>(p_.bn_eps);
+  const auto mom = static_cast<float>(p_.bn_momentum);
+  const auto clip = static_cast<float>(p_.act_clip);
+  // ---- layer 1 on the tiles, batch norm + activation on the host ----
   z1_.resize(b * H);
   acc_.forward(0, x_.data(), static_cast<int>(b), z1_.data());
   xhat1_.resize(b * H);
@@ -154,9 +156,10 @@ double Trainer::train_batch(std::size_t t, const std::uint32_t* idx, std::size_t
   istd2_.resize(kClasses);
   bn_forward_train(bn[1], z2_.data(), b, kClasses, eps, mom, xhat2_.data(), istd2_.data(),
                    bn_mu_.data(), bn_var_.data());
-  const std::vector<float>& logits = z2_;  // not written again in this batch
+}
 
-  // ---- softmax cross-entropy ----
+std::size_t Trainer::softmax_xent(std::size_t b) {
+  const std::vector<float>& logits = z2_;  // not written again in this batch
   std::size_t correct = 0;
   dz2_.resize(b * kClasses);
   for (std::size_t i = 0; i < b; ++i) {
@@ -176,14 +179,19 @@ double Trainer::train_batch(std::size_t t, const std::uint32_t* idx, std::size_t
     }
     correct += arg == labels_[i] ? 1 : 0;
   }
+  return correct;
+}
 
-  // ---- backward ----
+void Trainer::backward(std::array<BatchNorm, 2>& bn, std::size_t b) {
+  const auto H = hidden_;
+  const auto clip = static_cast<float>(p_.act_clip);
+  const auto bi = static_cast<Eigen::Index>(b);
+  const auto Hi = static_cast<Eigen::Index>(H);
+  constexpr auto Ci = static_cast<Eigen::Index>(kClasses);
+  constexpr auto Ii = static_cast<Eigen::Index>(kInputs);
+  const float* a1 = z1_.data();  // layer 1's pre-activation after batch norm
   // (member scratch: no allocation per batch)
-  auto& dgamma1 = dgamma1_;
-  auto& dbeta1 = dbeta1_;
-  auto& dgamma2 = dgamma2_;
-  auto& dbeta2 = dbeta2_;
-  bn_backward(bn[1], dz2_.data(), xhat2_.data(), istd2_.data(), b, kClasses, dgamma2, dbeta2);
+  bn_backward(bn[1], dz2_.data(), xhat2_.data(), istd2_.data(), b, kClasses, dgamma2_, dbeta2_);
   // z2 = clip * (h1 @ W2): dW2 = clip * h1^T dz2 ; dh1 = clip * dz2 W2^T
   dw2_.resize(H * kClasses);
   MapM(dw2_.data(), Hi, Ci).noalias() =
@@ -202,12 +210,15 @@ double Trainer::train_batch(std::size_t t, const std::uint32_t* idx, std::size_t
   for (std::size_t i = 0; i < b * H; ++i) {
     dh1_[i] = (a1[i] > 0.0F && a1[i] < clip) ? dh1_[i] / clip : 0.0F;
   }
-  bn_backward(bn[0], dh1_.data(), xhat1_.data(), istd1_.data(), b, H, dgamma1, dbeta1);
+  bn_backward(bn[0], dh1_.data(), xhat1_.data(), istd1_.data(), b, H, dgamma1_, dbeta1_);
   dw1_.resize(kInputs * H);
   MapM(dw1_.data(), Ii, Hi).noalias() =
       MapM(x_.data(), bi, Ii).transpose() * MapM(dh1_.data(), bi, Hi);
+}
 
-  // ---- update: gradients to the metaplasticity unit, batch norm on the host ----
+void Trainer::update(std::array<BatchNorm, 2>& bn, std::size_t b) {
+  const auto H = hidden_;
+  // Gradients to the metaplasticity unit, batch norm on the host.
   acc_.accumulate(0, dw1_.data());
   acc_.accumulate(1, dw2_.data());
   acc_.update();
@@ -215,8 +226,8 @@ double Trainer::train_batch(std::size_t t, const std::uint32_t* idx, std::size_t
   for (int l = 0; l < 2; ++l) {
     auto& n = bn[static_cast<std::size_t>(l)];
     ++n.steps;
-    adam(n.gamma, n.mg, n.vg, l == 0 ? dgamma1 : dgamma2, lr, n.steps);
-    adam(n.beta, n.mb, n.vb, l == 0 ? dbeta1 : dbeta2, lr, n.steps);
+    adam(n.gamma, n.mg, n.vg, l == 0 ? dgamma1_ : dgamma2_, lr, n.steps);
+    adam(n.beta, n.mb, n.vb, l == 0 ? dbeta1_ : dbeta2_, lr, n.steps);
   }
 
   // Host work of this batch: the digital products and the element-wise passes.
@@ -224,7 +235,6 @@ double Trainer::train_batch(std::size_t t, const std::uint32_t* idx, std::size_t
                              (kInputs * H + 2 * H * kClasses);  // dW1, dW2, dh1
   const std::uint64_t ops = static_cast<std::uint64_t>(b) * (12 * H + 30 * kClasses);
   acc_.host_compute(macs, ops);
-  return static_cast<double>(correct);
 }
 
 double Trainer::evaluate(std::size_t t) {

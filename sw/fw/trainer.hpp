@@ -91,7 +91,20 @@ class Trainer {
   void set_boundary(BoundaryFn f) { boundary_ = std::move(f); }
 
  private:
+  // One mini-batch of task t (samples idx[0..n)): forward_train, softmax_xent,
+  // backward, update, in that order, over the member scratch. Returns the number of
+  // correctly classified samples.
   double train_batch(std::size_t t, const std::uint32_t* idx, std::size_t n);
+  // Forward pass of the gathered batch x_ (layer 1 on the tiles, batch norm and the
+  // clipped activation on the host, layer 2): a1 in z1_, logits in z2_.
+  void forward_train(std::array<BatchNorm, 2>& bn, std::size_t b);
+  // Softmax cross-entropy of z2_ against labels_: dLoss/dz2 (batch-mean) in dz2_;
+  // returns the number of correct predictions.
+  std::size_t softmax_xent(std::size_t b);
+  // Backward pass: dW1 in dw1_, dW2 in dw2_, the batch-norm gradients in d{gamma,beta}{1,2}_.
+  void backward(std::array<BatchNorm, 2>& bn, std::size_t b);
+  // Gradients to the accelerator and its update; batch-norm Adam step; host work charged.
+  void update(std::array<BatchNorm, 2>& bn, std::size_t b);
   std::array<BatchNorm, 2>& bn_for(std::size_t t) { return bn_[p_.bn_per_task ? t : 0]; }
 
   const TrainParams& p_;

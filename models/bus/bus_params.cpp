@@ -1,0 +1,27 @@
+#include "bus/bus_params.hpp"
+
+#include <fmt/format.h>
+
+namespace memplast::bus {
+
+void bind_params(cfg::Schema& s, BusParams& p) {
+  s.add("bus.width_bytes", &p.width_bytes, 1, 64, "B",
+        "Data bytes moved per bus beat; a transfer of n bytes takes ceil(n / width) beats",
+        "assumption: 32-bit on-chip bus (AHB/AXI-lite class), matching the 32-bit registers");
+  s.add("bus.f_clk_MHz", &p.f_clk_MHz, 1.0, 5000.0, "MHz", "Bus clock frequency",
+        "assumption: digital clock of a 130 nm SoC");
+  s.add("bus.cycles_per_transfer", &p.cycles_per_transfer, 0, 64, "cycles",
+        "Fixed bus cycles per transaction (arbitration and address phase), before the data beats",
+        "assumption: AHB-like one arbitration plus one address cycle");
+  s.add("bus.max_burst_bytes", &p.max_burst_bytes, 4, 1 << 20, "B",
+        "Longest transaction the bus accepts; longer ones get TLM_BURST_ERROR_RESPONSE",
+        "assumption: 4 KiB, the AXI burst boundary");
+  s.add_check([&p] {
+    if (p.max_burst_bytes % 4 != 0) {
+      throw cfg::ConfigError(fmt::format("key 'bus.max_burst_bytes' = {} must be a multiple of 4",
+                                         p.max_burst_bytes));
+    }
+  });
+}
+
+}  // namespace memplast::bus

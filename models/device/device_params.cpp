@@ -1,0 +1,132 @@
+// Configuration keys "device.*" of the 1T1R device model.
+#include "device/device_params.hpp"
+
+#include <fmt/format.h>
+
+namespace memplast::device {
+
+void bind_params(cfg::Schema& s, DeviceParams& p) {
+  // Conductance range
+  s.add("device.g_min_uS", &p.g_min_uS, 0.0, 1e4, "uS",
+        "Lowest conductance of the device (HRS); cells start here; stuck-at-HRS value",
+        "assumption: HfO2 HRS of about 200 kOhm, below the 50 uS bottom of the Milo et al. "
+        "programmed range");
+  s.add("device.g_max_uS", &p.g_max_uS, 0.0, 1e4, "uS",
+        "Ceiling of the SET response (LRS); stuck-at-LRS value",
+        "Milo et al., IRPS 2021: top of the 50..225 uS programmed range (calibration.md)");
+  // SET
+  s.add("device.vth_V", &p.vth_V, 0.0, 3.0, "V",
+        "Threshold voltage of the select transistor (square-law compliance model)",
+        "assumption: chosen so gate 0.7..1.6 V gives 10..200 uA compliance (calibration.md, "
+        "typical pulses)");
+  s.add("device.k_tr_uA_per_V2", &p.k_tr_uA_per_V2, 0.0, 1e5, "uA/V^2",
+        "Square-law factor: I_cc = k_tr (V_gate - V_th)^2",
+        "assumption: fitted to 10..200 uA compliance at gate 0.7..1.6 V, W = 650 nm (Moro et "
+        "al., Nat. Commun. 2022; calibration.md)");
+  s.add("device.k_g_uS_per_uA", &p.k_g_uS_per_uA, 0.0, 100.0, "uS/uA",
+        "SET conductance per compliance current: G_set = g_min + k_g I_cc (i.e. G ~ I_cc / "
+        "0.8 V), clamped at g_max",
+        "assumption: g_max = 225 uS is reached at 176 uA, inside the 10..200 uA compliance "
+        "range (calibration.md), so cells with a weaker device-to-device gain still reach it");
+  // RESET
+  s.add("device.v_reset_th_V", &p.v_reset_th_V, 0.0, 5.0, "V",
+        "RESET threshold: source-line amplitudes below it leave the state unchanged",
+        "assumption: below the 1.5..3 V RESET range of calibration.md");
+  s.add("device.v_reset_scale_V", &p.v_reset_scale_V, 1e-3, 10.0, "V",
+        "RESET strength: G - g_min shrinks by exp(-(V - V_rth)/scale) per pulse",
+        "assumption: a 3 V RESET brings g_max to within 3 % of g_min above it (full RESET at "
+        "the top of the 1.5..3 V range, calibration.md)");
+  // c2c
+  s.add("device.sigma_slope", &p.sigma_slope, -1.0, 1.0, "uS/uS",
+        "Slope of the programming error sigma_G(G) = slope G + offset",
+        "Milo et al., IRPS 2021, as fitted in CrossSim (calibration.md)");
+  s.add("device.sigma_offset_uS", &p.sigma_offset_uS, 0.0, 1e3, "uS",
+        "Offset of the programming error sigma_G(G) = slope G + offset",
+        "Milo et al., IRPS 2021, as fitted in CrossSim (calibration.md)");
+  s.add("device.sigma_fit_lo_uS", &p.sigma_fit_lo_uS, 0.0, 1e4, "uS",
+        "Lower end of the sigma_G fit's validity; G is clamped to it before evaluating",
+        "Milo et al., IRPS 2021 (fit valid 50..225 uS)");
+  s.add("device.sigma_fit_hi_uS", &p.sigma_fit_hi_uS, 0.0, 1e4, "uS",
+        "Upper end of the sigma_G fit's validity; G is clamped to it before evaluating",
+        "Milo et al., IRPS 2021 (fit valid 50..225 uS)");
+  s.add("device.c2c_scale", &p.c2c_scale, 0.0, 100.0, "",
+        "Scale of the cycle-to-cycle spread of each SET/RESET pulse (0 = deterministic "
+        "pulses)",
+        "assumption: the Milo et al. post-P&V error used as the per-pulse spread");
+  // d2d
+  s.add("device.d2d_gain_sigma", &p.d2d_gain_sigma, 0.0, 1.0, "",
+        "Relative sigma of the per-cell SET gain k_g (device-to-device)",
+        "assumption: 5 % cell-to-cell spread of the G/I_cc ratio");
+  s.add("device.d2d_vth_sigma_V", &p.d2d_vth_sigma_V, 0.0, 1.0, "V",
+        "Sigma of the per-cell select-transistor V_th offset (device-to-device)",
+        "assumption: typical 130 nm V_th mismatch for W = 650 nm");
+  s.add("device.d2d_vreset_sigma_V", &p.d2d_vreset_sigma_V, 0.0, 1.0, "V",
+        "Sigma of the per-cell RESET threshold offset (device-to-device)",
+        "assumption");
+  // read noise
+  s.add("device.read_sigma_abs_uS", &p.read_sigma_abs_uS, 0.0, 100.0, "uS",
+        "Read noise: state-independent part of the sigma of one read",
+        "assumption: sense-path noise floor");
+  s.add("device.read_sigma_frac", &p.read_sigma_frac, 0.0, 1.0, "",
+        "Read noise: part of the sigma of one read proportional to G",
+        "assumption: 1 % RTN/1-f noise; no read disturb (Valentian et al., IEDM 2019)");
+  // relaxation
+  s.add("device.relax_sigma_frac", &p.relax_sigma_frac, 0.0, 1.0, "of g_max",
+        "Sigma of the relaxation offset drawn at each programming pulse, as a fraction of g_max",
+        "calibration.md: post-relaxation spread about 10 % of the maximum conductance "
+        "(Esmanhotto et al., Adv. Intell. Syst. 2022, and work citing it)");
+  s.add("device.relax_scale", &p.relax_scale, 0.0, 100.0, "",
+        "Multiplies relax_sigma_frac and relax_mean_frac (0 = no relaxation)",
+        "assumption: knob for sensitivity studies");
+  s.add("device.relax_mean_frac", &p.relax_mean_frac, -1.0, 1.0, "of g_max",
+        "Mean of the relaxation offset, as a fraction of g_max",
+        "assumption: no systematic drift direction");
+  s.add("device.relax_t0_s", &p.relax_t0_s, 1e-12, 1e9, "s",
+        "Time constant of the relaxation profile log(1 + dt/t0) / log(1 + t_sat/t0)",
+        "assumption: relaxation visible from milliseconds on");
+  s.add("device.relax_tsat_s", &p.relax_tsat_s, 1e-12, 1e12, "s",
+        "Time after a write at which relaxation is complete (profile = 1)",
+        "assumption: levels drift within hours (Esmanhotto et al., Adv. Intell. Syst. 2022)");
+  // I-V
+  s.add("device.nl_a2_per_V", &p.nl_a2_per_V, -100.0, 100.0, "1/V",
+        "I-V nonlinearity: I = G V (1 + a2 V + a3 V^2); 0 = linear",
+        "assumption: off by default; CrossSim fits a2, a3 against log G for V <= 0.5 V");
+  s.add("device.nl_a3_per_V2", &p.nl_a3_per_V2, -100.0, 100.0, "1/V^2",
+        "I-V nonlinearity cubic coefficient (see nl_a2_per_V)", "assumption: off by default");
+  // endurance and faults
+  s.add("device.endurance_median", &p.endurance_median, 1.0, 4e9, "pulses",
+        "Median per-cell endurance budget (SET + RESET pulses) of the log-normal distribution",
+        "calibration.md: 1e5..1e6 cycles for multi-level use (geometric middle)");
+  s.add("device.endurance_sigma_ln", &p.endurance_sigma_ln, 0.0, 10.0, "",
+        "Sigma of ln(budget)",
+        "assumption: 1e5..1e6 as the +-2 sigma interval, ln(10)/4");
+  s.add("device.stuck_lrs_prob", &p.stuck_lrs_prob, 0.0, 1.0, "",
+        "Probability that a worn-out or injected stuck cell sticks at LRS (else HRS)",
+        "assumption");
+  s.add("device.stuck_rate", &p.stuck_rate, 0.0, 1.0, "",
+        "Fraction of cells stuck from the start (drawn per cell at construction)",
+        "assumption: healthy array by default");
+  s.add_check([&p] {
+    if (!(p.g_min_uS < p.g_max_uS)) {
+      throw cfg::ConfigError(fmt::format(
+          "keys 'device.g_min_uS' ({}) and 'device.g_max_uS' ({}): g_min must be < g_max",
+          p.g_min_uS, p.g_max_uS));
+    }
+    if (!(p.sigma_fit_lo_uS <= p.sigma_fit_hi_uS)) {
+      throw cfg::ConfigError(
+          "keys 'device.sigma_fit_lo_uS' and 'device.sigma_fit_hi_uS': lo must be <= hi");
+    }
+    const double lo = p.sigma_slope * p.sigma_fit_lo_uS + p.sigma_offset_uS;
+    const double hi = p.sigma_slope * p.sigma_fit_hi_uS + p.sigma_offset_uS;
+    if (lo < 0 || hi < 0) {
+      throw cfg::ConfigError(
+          "keys 'device.sigma_slope' and 'device.sigma_offset_uS': sigma_G is negative inside "
+          "the fit range");
+    }
+    if (!(p.relax_t0_s < p.relax_tsat_s)) {
+      throw cfg::ConfigError("keys 'device.relax_t0_s' and 'device.relax_tsat_s': t0 must be < t_sat");
+    }
+  });
+}
+
+}  // namespace memplast::device

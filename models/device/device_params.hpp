@@ -1,0 +1,51 @@
+// Parameters of the 1T1R HfO2 device model (keys device.*): a plain aggregate whose
+// member initializers are the keys' defaults. Model and sources: docs/device.md.
+#pragma once
+
+#include "common/schema.hpp"
+
+namespace memplast::device {
+
+struct DeviceParams {
+  // Conductance range
+  double g_min_uS{5.0};    // HRS / floor of the programmable range
+  double g_max_uS{225.0};  // LRS ceiling of the programmable range
+  // SET: select transistor (square law) and conductance per compliance current
+  double vth_V{0.45};
+  double k_tr_uA_per_V2{151.0};
+  double k_g_uS_per_uA{1.25};
+  // RESET: gradual, exponential in the overdrive above the reset threshold
+  double v_reset_th_V{1.2};
+  double v_reset_scale_V{0.5};
+  // Cycle-to-cycle programming error sigma(G) = c2c_scale * (slope * G + offset)
+  double sigma_slope{-0.009107};
+  double sigma_offset_uS{4.782};
+  double sigma_fit_lo_uS{50.0};
+  double sigma_fit_hi_uS{225.0};
+  double c2c_scale{1.0};
+  // Device-to-device spread (drawn once per cell)
+  double d2d_gain_sigma{0.05};     // relative sigma of k_g (per-cell gain)
+  double d2d_vth_sigma_V{0.02};    // sigma of the per-cell transistor V_th offset
+  double d2d_vreset_sigma_V{0.05}; // sigma of the per-cell RESET threshold offset
+  // Read noise
+  double read_sigma_abs_uS{0.3};
+  double read_sigma_frac{0.01};
+  // Relaxation
+  double relax_sigma_frac{0.10};  // of g_max
+  double relax_scale{1.0};        // multiplies relax_sigma_frac and relax_mean_frac
+  double relax_mean_frac{0.0};    // of g_max
+  double relax_t0_s{1e-3};
+  double relax_tsat_s{1e4};
+  // I-V nonlinearity: I = G V (1 + nl_a2_per_V V + nl_a3_per_V2 V^2)
+  double nl_a2_per_V{0.0};
+  double nl_a3_per_V2{0.0};
+  // Endurance and faults
+  double endurance_median{3.16e5};
+  double endurance_sigma_ln{0.576};
+  double stuck_lrs_prob{0.5};  // probability a worn-out / injected cell sticks at LRS
+  double stuck_rate{0.0};      // fraction of cells stuck at construction
+};
+
+void bind_params(cfg::Schema& s, DeviceParams& p);
+
+}  // namespace memplast::device

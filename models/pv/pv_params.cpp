@@ -1,0 +1,87 @@
+// Configuration keys "pv.*" of program-and-verify.
+#include "pv/pv_params.hpp"
+
+#include <fmt/format.h>
+
+namespace memplast::pv {
+
+void bind_params(cfg::Schema& s, PvParams& p) {
+  s.add("pv.set_start", &p.set_start, {"fixed", "target"},
+        "Where each SET ramp starts: `fixed` = pv.v_gate_start_V; `target` = the calibrated "
+        "gate voltage of the target conductance minus pv.v_gate_backoff_V (a per-level "
+        "calibration table, as used with 1T1R multi-level programming)");
+  s.add("pv.v_gate_start_V", &p.v_gate_start_V, 0.0, 5.0, "V",
+        "First gate voltage of a SET ramp when pv.set_start = fixed",
+        "calibration.md: SET gate 0.7..1.6 V (bottom of the range)");
+  s.add("pv.v_gate_backoff_V", &p.v_gate_backoff_V, 0.0, 2.0, "V",
+        "With pv.set_start = target: the ramp starts this far below the target's gate voltage",
+        "assumption: about 7 uS below the target at mid-range (2 sigma of the per-pulse "
+        "spread), so the first SET rarely overshoots");
+  s.add("pv.v_gate_step_V", &p.v_gate_step_V, 0.0, 1.0, "V",
+        "Gate voltage increment per SET iteration",
+        "assumption: about 2.5 uS per step at mid-range, below the band half-width");
+  s.add("pv.v_gate_max_V", &p.v_gate_max_V, 0.0, 5.0, "V",
+        "Highest gate voltage of the SET ramp (the ramp saturates there)",
+        "calibration.md: SET gate 0.7..1.6 V (top of the range)");
+  s.add("pv.v_reset_start_V", &p.v_reset_start_V, 0.0, 5.0, "V",
+        "First source-line amplitude of a RESET ramp (and the floor of its back-off)",
+        "assumption: at the nominal device RESET threshold (device.v_reset_th_V), so the first "
+        "RESET steps are gentle; calibration.md gives 1.5..3 V for full RESETs");
+  s.add("pv.v_reset_step_V", &p.v_reset_step_V, 0.0, 2.0, "V",
+        "RESET amplitude increment per RESET iteration",
+        "assumption: about 4 % of G - g_min per step (device.v_reset_scale_V = 0.5 V), "
+        "below the band half-width at the top level");
+  s.add("pv.v_reset_max_V", &p.v_reset_max_V, 0.0, 6.0, "V",
+        "Highest RESET amplitude (the ramp saturates there)",
+        "calibration.md: RESET 1.5..3 V on the source line (top of the range)");
+  s.add("pv.reversal_backoff_steps", &p.reversal_backoff_steps, 0, 1000, "steps",
+        "On a reversal (overshoot), the ramp of the new direction resumes this many steps "
+        "below its own last pulse",
+        "assumption: without a back-off a cell whose device-to-device gain makes the first "
+        "SET overshoot repeats the same SET/RESET cycle until the iteration limit");
+  s.add("pv.max_iterations", &p.max_iterations, 1, 100000, "pulses",
+        "Iteration limit: the loop fails after this many pulses",
+        "assumption: generous against the few-iteration mean, bounds the time of a stuck cell");
+  s.add("pv.band_frac", &p.band_frac, 0.0, 0.5, "of level spacing",
+        "Half-width of the tolerance band of every level, as a fraction of the spacing "
+        "between adjacent levels (0.5 = bands touch)",
+        "assumption: half of the gap between levels is margin for relaxation and read noise");
+  s.add("pv.band_frac_per_level", &p.band_frac_per_level, 0.0, 0.5, 0, 64,
+        "of level spacing",
+        "Per-level band half-widths (index = level); empty = pv.band_frac for every level",
+        "assumption: empty by default");
+  s.add("pv.t_set_ns", &p.t_set_ns, 0.0, 1e6, "ns", "Width of one SET pulse",
+        "calibration.md: pulses 100 ns..1 us (estimate)");
+  s.add("pv.t_reset_ns", &p.t_reset_ns, 0.0, 1e6, "ns", "Width of one RESET pulse",
+        "calibration.md: pulses 100 ns..1 us (estimate)");
+  s.add("pv.t_verify_ns", &p.t_verify_ns, 0.0, 1e6, "ns",
+        "Time of one verify read (word-line activation, settling, sensing)",
+        "assumption: 10 ns cell read (calibration.md) plus settling and a SAR conversion");
+  s.add("pv.e_set_pJ", &p.e_set_pJ, 0.0, 1e6, "pJ",
+        "Energy of one SET pulse, V I t",
+        "calibration.md: 1 V x 100 uA x 100 ns = 10 pJ (derived)");
+  s.add("pv.e_reset_pJ", &p.e_reset_pJ, 0.0, 1e6, "pJ",
+        "Energy of one RESET pulse, V I t",
+        "derived as calibration.md: 2 V x 100 uA x 100 ns = 20 pJ (assumption: 100 uA mean "
+        "reset current)");
+  s.add("pv.e_verify_pJ", &p.e_verify_pJ, 0.0, 1e6, "pJ",
+        "Energy of one verify read of one cell (driver, cell, sensing)",
+        "derived from calibration.md: word-line driver 0.2..0.9 pJ + cell V^2 G t 20..90 fJ + "
+        "sense 20..100 fJ, rounded up to 1 pJ");
+  s.add("pv.queue_depth", &p.queue_depth, 1, 1000000, "commands",
+        "Capacity of the pv_ctrl command queue (commands waiting, not counting the one in "
+        "progress); a push to a full queue is refused",
+        "assumption: one 128-wide row of level changes of a 2-tile layer fits without stalling");
+  s.add_check([&p] {
+    if (p.v_gate_start_V > p.v_gate_max_V) {
+      throw cfg::ConfigError(
+          "keys 'pv.v_gate_start_V' and 'pv.v_gate_max_V': start must be <= max");
+    }
+    if (p.v_reset_start_V > p.v_reset_max_V) {
+      throw cfg::ConfigError(
+          "keys 'pv.v_reset_start_V' and 'pv.v_reset_max_V': start must be <= max");
+    }
+  });
+}
+
+}  // namespace memplast::pv

@@ -1,0 +1,84 @@
+// Configuration keys "tile.*" of the crossbar tile.
+#include "tile/tile_params.hpp"
+
+#include <fmt/format.h>
+
+namespace memplast::tile {
+
+void bind_params(cfg::Schema& s, TileParams& p) {
+  s.add("tile.rows", &p.rows, 1, 4096, "", "Rows (word lines, driven in forward MVM) per tile",
+        "calibration.md: 16 kbit 1T1R array, 128 x 128 (the paper)");
+  s.add("tile.cols", &p.cols, 1, 4096, "", "Columns (bit lines, sensed in forward MVM) per tile",
+        "calibration.md: 16 kbit 1T1R array, 128 x 128 (the paper)");
+  s.add("tile.mapping", &p.mapping, {"differential", "reference_column"},
+        "Signed-weight mapping: a differential pair G+ - G- per weight, or one device per "
+        "weight against a shared reference column at (g_on+g_off)/2");
+  s.add("tile.levels", &p.levels, 2, 256, "",
+        "Quantized weight levels L, uniform in [-1, 1] (3 = ternary)",
+        "assumption: ternary, the reconstruction's balanced setting (paper-notes.md)");
+  s.add("tile.g_off_uS", &p.g_off_uS, 0.0, 1000.0, "uS",
+        "Conductance target of a device carrying no weight (HRS side of the pair)",
+        "assumption: HRS of HfO2 1T1R, a few uS (Leti family); keep inside device range");
+  s.add("tile.g_on_uS", &p.g_on_uS, 0.0, 1000.0, "uS",
+        "Conductance target of a device carrying a full-scale weight (|w| = 1)",
+        "assumption: LRS inside the 50..225 uS P&V fit range (calibration.md) and below device.g_max_uS");
+  s.add("tile.v_read_V", &p.v_read_V, 0.01, 1.0, "V", "Read voltage of a full-scale input",
+        "calibration.md: read 0.1..0.3 V");
+  s.add("tile.encoding", &p.encoding, {"amplitude", "bit_serial"},
+        "Input encoding: one read at a DAC amplitude, or one 1-bit pulse per input bit "
+        "(shift-and-add after the ADC)");
+  s.add("tile.dac_bits", &p.dac_bits, 1, 16, "bit", "DAC resolution (input bits)",
+        "assumption: 8-bit activations");
+  s.add("tile.adc_bits", &p.adc_bits, 1, 16, "bit", "ADC resolution (signed output code)",
+        "assumption: 8 b SAR (calibration.md gives 4..8 b figures)");
+  s.add("tile.cols_per_adc", &p.cols_per_adc, 1, 4096, "",
+        "Columns (rows, in transpose) sharing one ADC through a mux; their conversions run in "
+        "series", "assumption: 8:1 mux, common in RRAM CIM macros");
+  s.add("tile.adc_range_fraction", &p.adc_range_fraction, 1e-4, 1.0, "",
+        "ADC full scale as a fraction of the largest possible output (all inputs 1, all "
+        "weights +1)", "assumption: typical outputs use a small part of the worst case");
+  s.add("tile.ideal_converters", &p.ideal_converters,
+        "Bypass DAC and ADC quantization and clipping (ideal periphery; costs still charged)");
+  s.add("tile.read_noise", &p.read_noise,
+        "Add read noise to every output as the aggregate of its devices' read noise");
+  s.add("tile.t_dac_ns", &p.t_dac_ns, 0.0, 1e6, "ns", "DAC settling per applied input vector",
+        "assumption");
+  s.add("tile.t_settle_ns", &p.t_settle_ns, 0.0, 1e6, "ns",
+        "Array settling (read pulse) per applied input vector",
+        "calibration.md: read energy per cell at 10 ns");
+  s.add("tile.f_adc_MHz", &p.f_adc_MHz, 1.0, 1e5, "MHz",
+        "SAR ADC clock; one conversion takes (adc_bits + 2) cycles",
+        "calibration.md: SAR (bits + 2) cycles; clock an assumption");
+  s.add("tile.t_pulse_ns", &p.t_pulse_ns, 1.0, 1e6, "ns", "Duration of one SET/RESET pulse",
+        "calibration.md: pulses 100 ns..1 us");
+  s.add("tile.relax_refresh_s", &p.relax_refresh_s, 0.0, 1e9, "s",
+        "The cached conductance matrix is recomputed (relaxation) when simulated time moved "
+        "more than this since the last full refresh", "assumption: relaxation acts over hours");
+  s.add("tile.f_clk_MHz", &p.f_clk_MHz, 1.0, 1e4, "MHz",
+        "Register interface clock of the SystemC tile (one cycle per register access)",
+        "assumption");
+  s.add("tile.buffer_vectors", &p.buffer_vectors, 1, 4096, "",
+        "Input/output buffer depth of the SystemC tile, in vectors (one batch)",
+        "assumption: batch 100 (paper-notes.md)");
+  s.add("tile.adc_fom_fJ", &p.adc_fom_fJ, 0.0, 1e4, "fJ/step",
+        "Walden figure of merit: ADC energy per conversion = FoM * 2^adc_bits",
+        "calibration.md: SAR 130 nm 20..100 fJ/step");
+  s.add("tile.e_dac_fJ_per_bit", &p.e_dac_fJ_per_bit, 0.0, 1e6, "fJ",
+        "DAC energy per conversion per bit (amplitude: x dac_bits; bit-serial: x 1 per pulse)",
+        "calibration.md: 1 b DAC 4 fJ at 32 nm, x4 for 130 nm (assumption)");
+  s.add("tile.e_row_pJ", &p.e_row_pJ, 0.0, 1e3, "pJ", "Word-line (line) driver energy per activation",
+        "calibration.md: 0.2..0.9 pJ");
+  s.add("tile.e_digital_pJ", &p.e_digital_pJ, 0.0, 1e3, "pJ",
+        "Digital shift-and-add / rescale of one output per conversion",
+        "calibration.md: int32 add 0.1 pJ at 45 nm, x5 for 130 nm");
+  s.add("tile.e_pulse_pJ", &p.e_pulse_pJ, 0.0, 1e6, "pJ", "Energy of one SET or RESET pulse",
+        "calibration.md: about V I t = 1 V x 100 uA x 100 ns");
+  s.add_check([&p] {
+    if (p.g_on_uS <= p.g_off_uS) {
+      throw cfg::ConfigError(fmt::format("keys 'tile.g_on_uS' ({}) and 'tile.g_off_uS' ({}): g_on must exceed g_off",
+                                         p.g_on_uS, p.g_off_uS));
+    }
+  });
+}
+
+}  // namespace memplast::tile
