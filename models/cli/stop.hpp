@@ -1,27 +1,20 @@
-// Clean stop on SIGINT / SIGTERM for long runs.
+// Exit statuses of the commands (the clean-stop mechanism itself is common/stop.hpp).
 //
-// install_stop_handlers() makes the first SIGINT or SIGTERM only set a flag: the
-// training firmware polls stop_requested() at every batch boundary, stops there, and
-// `memplast train` writes the outputs reached so far with summary.json
-// "status": "interrupted", then exits with kExitInterrupted. A second signal restores
-// the default action and re-raises it: the process ends at once (the shell sees
-// 128 + signal, e.g. 130 for SIGINT); every output file is written atomically
-// (temporary file + rename), so the files already in the folder stay intact.
+// `memplast train` stopped by a first SIGINT/SIGTERM writes the outputs reached so far
+// with summary.json "status": "interrupted", then exits with kExitInterrupted.
 #pragma once
 
-#include <string>
+#include "common/stop.hpp"
 
 namespace memplast::cli {
 
+using memplast::install_stop_handlers;
+using memplast::signal_name;
+using memplast::stop_requested;
+using memplast::stop_signal;
+
 // Exit status of a run stopped cleanly by a signal (outputs written, status interrupted).
 inline constexpr int kExitInterrupted = 3;
-
-void install_stop_handlers();
-// The first signal received (SIGINT, SIGTERM), 0 if none.
-[[nodiscard]] int stop_signal();
-[[nodiscard]] inline bool stop_requested() { return stop_signal() != 0; }
-// "SIGINT", "SIGTERM", or "signal N".
-[[nodiscard]] std::string signal_name(int sig);
 
 // Thrown by a subcommand to end the process with a given status after its outputs are
 // written (main() catches it).

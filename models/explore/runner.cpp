@@ -7,7 +7,6 @@
 #include <unistd.h>
 
 #include <array>
-#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -21,6 +20,7 @@
 #include <fmt/format.h>
 
 #include "common/output.hpp"
+#include "common/stop.hpp"
 #include "explore/results.hpp"
 
 namespace memplast::explore {
@@ -31,33 +31,6 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-std::atomic<int> g_stop_signal{0};
-
-void sweep_on_stop_signal(int sig) { g_stop_signal.store(sig); }
-
-// SIGINT/SIGTERM set a flag the loops poll; the previous handlers come back on exit.
-class StopSignals {
- public:
-  StopSignals() {
-    g_stop_signal.store(0);
-    struct sigaction sa {};
-    sa.sa_handler = sweep_on_stop_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, &old_int_);
-    sigaction(SIGTERM, &sa, &old_term_);
-  }
-  ~StopSignals() {
-    sigaction(SIGINT, &old_int_, nullptr);
-    sigaction(SIGTERM, &old_term_, nullptr);
-  }
-  StopSignals(const StopSignals&) = delete;
-  StopSignals& operator=(const StopSignals&) = delete;
-  static bool stopping() { return g_stop_signal.load() != 0; }
-
- private:
-  struct sigaction old_int_ {};
-  struct sigaction old_term_ {};
-};
 
 std::string hms(double s) {
   if (!(s >= 0) || s > 1e7) return "?";
@@ -244,7 +217,7 @@ int run_task_blocking(const fs::path& bin, const fs::path& dir, const std::strin
 
 RunnerResult run_local(const SweepSpec& spec, const std::vector<RunTask>& tasks, const RunnerOptions& opt) {
   RunnerResult res;
-  StopSignals signals;
+  const StopScope stop_scope;
   ProgressLine progress(spec, tasks, opt.jobs);
   struct Running {
     RunTask task;
@@ -255,7 +228,7 @@ RunnerResult run_local(const SweepSpec& spec, const std::vector<RunTask>& tasks,
   bool stop = false;
   progress.print(0);
   while ((next < tasks.size() && !stop) || !running.empty()) {
-    if (!stop && StopSignals::stopping()) {
+    if (!stop && stop_requested()) {
       stop = true;
       res.interrupted = true;
       std::cerr << "sweep: interrupted; stopping " << running.size() << " running run(s)\n";
@@ -353,7 +326,7 @@ RunnerResult run_slurm(const SweepSpec& spec, const std::vector<RunTask>& tasks,
   std::cerr << fmt::format("sweep: submitted Slurm job array {} ({} tasks, script {})\n", job, tasks.size(),
                            script.string());
 
-  StopSignals signals;
+  const StopScope stop_scope;
   ProgressLine progress(spec, tasks, static_cast<int>(tasks.size()));
   std::set<std::size_t> open;
   for (std::size_t i = 0; i < tasks.size(); ++i) open.insert(i);
@@ -365,7 +338,7 @@ RunnerResult run_slurm(const SweepSpec& spec, const std::vector<RunTask>& tasks,
   };
   int gone_polls = 0;
   while (!open.empty()) {
-    if (StopSignals::stopping()) {
+    if (stop_requested()) {
       res.interrupted = true;
       std::cerr << "sweep: interrupted; scancel " << job << "\n";
       capture(fmt::format("scancel {} 2>&1", job), &out);

@@ -1,10 +1,8 @@
-#include "cli/stop.hpp"
-
-#include <csignal>
+#include "common/stop.hpp"
 
 #include <unistd.h>
 
-namespace memplast::cli {
+namespace memplast {
 
 namespace {
 volatile std::sig_atomic_t g_signal = 0;
@@ -22,16 +20,18 @@ extern "C" void on_stop_signal(int sig) {
   const auto n = ::write(STDERR_FILENO, msg, sizeof msg - 1);
   (void)n;
 }
-}  // namespace
 
-void install_stop_handlers() {
+void install(struct sigaction* old_int, struct sigaction* old_term) {
   struct sigaction sa {};
   sa.sa_handler = on_stop_signal;
   sigemptyset(&sa.sa_mask);
   sa.sa_flags = SA_RESTART;
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGINT, &sa, old_int);
+  sigaction(SIGTERM, &sa, old_term);
 }
+}  // namespace
+
+void install_stop_handlers() { install(nullptr, nullptr); }
 
 int stop_signal() { return static_cast<int>(g_signal); }
 
@@ -41,4 +41,14 @@ std::string signal_name(int sig) {
   return "signal " + std::to_string(sig);
 }
 
-}  // namespace memplast::cli
+StopScope::StopScope() {
+  g_signal = 0;
+  install(&old_int_, &old_term_);
+}
+
+StopScope::~StopScope() {
+  sigaction(SIGINT, &old_int_, nullptr);
+  sigaction(SIGTERM, &old_term_, nullptr);
+}
+
+}  // namespace memplast
