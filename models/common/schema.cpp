@@ -44,10 +44,24 @@ std::size_t edit_distance(const std::string& a, const std::string& b) {
 std::string json_kind(const json& v) {
   return std::string(v.type_name());
 }
+// A value as JSON text for an error message; bytes that are not UTF-8 print as U+FFFD
+// instead of throwing (the message must never be the thing that fails).
+std::string json_text(const json& v) {
+  return v.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+// True when `s` is valid UTF-8 (what JSON text, and so every output file, requires).
+bool valid_utf8(const std::string& s) {
+  try {
+    (void)json(s).dump();
+    return true;
+  } catch (const json::type_error&) {
+    return false;
+  }
+}
 double as_real(const json& v, const std::string& key, const std::string& where) {
   if (!v.is_number()) {
     throw ConfigError(fmt::format("{}: key '{}' must be a number, got {} ({})", where, key,
-                                  json_kind(v), v.dump()));
+                                  json_kind(v), json_text(v)));
   }
   return v.get<double>();
 }
@@ -91,7 +105,7 @@ void Schema::add(const std::string& key, std::int64_t* target, std::int64_t lo, 
   e.set = [key, target, lo, hi](const json& v, const std::string& where) {
     if (!v.is_number_integer()) {
       throw ConfigError(fmt::format("{}: key '{}' must be an integer, got {} ({})", where, key,
-                                    json_kind(v), v.dump()));
+                                    json_kind(v), json_text(v)));
     }
     const auto x = v.get<std::int64_t>();
     if (x < lo || x > hi) {
@@ -112,7 +126,7 @@ void Schema::add(const std::string& key, bool* target, std::string doc) {
   e.set = [key, target](const json& v, const std::string& where) {
     if (!v.is_boolean()) {
       throw ConfigError(fmt::format("{}: key '{}' must be true or false, got {} ({})", where, key,
-                                    json_kind(v), v.dump()));
+                                    json_kind(v), json_text(v)));
     }
     *target = v.get<bool>();
   };
@@ -132,7 +146,7 @@ void Schema::add(const std::string& key, std::string* target, std::vector<std::s
   e.set = [key, target, choices, range](const json& v, const std::string& where) {
     if (!v.is_string()) {
       throw ConfigError(fmt::format("{}: key '{}' must be a string, got {} ({})", where, key,
-                                    json_kind(v), v.dump()));
+                                    json_kind(v), json_text(v)));
     }
     auto s = v.get<std::string>();
     if (!choices.empty() && std::find(choices.begin(), choices.end(), s) == choices.end()) {
@@ -160,7 +174,7 @@ void Schema::add(const std::string& key, std::vector<double>* target, double lo,
   e.set = [key, target, lo, hi, min_size, max_size](const json& v, const std::string& where) {
     if (!v.is_array()) {
       throw ConfigError(fmt::format("{}: key '{}' must be a list of numbers, got {} ({})", where,
-                                    key, json_kind(v), v.dump()));
+                                    key, json_kind(v), json_text(v)));
     }
     if (v.size() < min_size || v.size() > max_size) {
       throw ConfigError(fmt::format("{}: key '{}' has {} values, expected {}..{}", where, key,
@@ -246,6 +260,10 @@ void Schema::apply_override(const std::string& assignment) {
   if (eq == std::string::npos || eq == 0) {
     throw ConfigError(
         fmt::format("--set '{}': expected key=value (for example tile.rows=64)", assignment));
+  }
+  if (!valid_utf8(assignment)) {
+    throw ConfigError(fmt::format("--set '{}': not valid UTF-8 text",
+                                  json_text(json(assignment)).substr(1)));
   }
   const std::string key = assignment.substr(0, eq);
   const std::string text = assignment.substr(eq + 1);

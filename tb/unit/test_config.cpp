@@ -94,6 +94,16 @@ TEST(Config, BadOverrideSyntax) {
   EXPECT_NE(msg2.find("nosuch.key"), std::string::npos) << msg2;
 }
 
+// Found by fuzz_config: an override whose bytes are not UTF-8 made the error message
+// itself throw (nlohmann's dump), killing the process instead of reporting the key.
+TEST(Config, NonUtf8OverrideIsAClearError) {
+  const auto msg = error_of([&] { load_config("", {"tile.rows=6\xb4"}); });
+  EXPECT_NE(msg.find("tile.rows"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("UTF-8"), std::string::npos) << msg;
+  const auto msg2 = error_of([&] { load_config("", {"meta.option=\"s\xb4"}); });
+  EXPECT_NE(msg2.find("meta.option"), std::string::npos) << msg2;
+}
+
 TEST(Config, OverrideWinsOverFile) {
   const auto p = write_tmp("seed.json", R"({"sim": {"seed": 3}})");
   EXPECT_EQ(load_config(p.string(), {}).config->sim.seed, 3);
