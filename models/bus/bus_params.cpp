@@ -18,8 +18,8 @@ void bind_params(cfg::Schema& s, BusParams& p) {
         "assumption: 4 KiB, the AXI burst boundary");
   s.add_check([&p] {
     if (p.max_burst_bytes % 4 != 0) {
-      throw cfg::ConfigError(fmt::format("key 'bus.max_burst_bytes' = {} must be a multiple of 4",
-                                         p.max_burst_bytes));
+      throw cfg::ConfigError(
+          fmt::format("key 'bus.max_burst_bytes' = {} must be a multiple of 4", p.max_burst_bytes));
     }
   });
 }

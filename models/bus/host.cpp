@@ -31,8 +31,8 @@ Host::Host(const sc_core::sc_module_name& name, const HostParams& p, Firmware fi
       stop_when_done_(stop_when_done),
       log_(this->name()) {
   if (!firmware_) throw std::invalid_argument(fmt::format("{}: no firmware given", this->name()));
-  if (!(p_.f_clk_MHz > 0.0) || !(p_.ops_per_cycle > 0.0) || !(p_.macs_per_cycle > 0.0) || !(p_.quantum_ns > 0.0) ||
-      p_.burst_bytes < 4) {
+  if (!(p_.f_clk_MHz > 0.0) || !(p_.ops_per_cycle > 0.0) || !(p_.macs_per_cycle > 0.0) ||
+      !(p_.quantum_ns > 0.0) || p_.burst_bytes < 4) {
     throw std::invalid_argument(fmt::format("{}: invalid host parameters", this->name()));
   }
   // The global quantum is one value for the whole simulation; every host sets the same.

@@ -6,9 +6,9 @@
 // the annotated delay returned by the bus and target advances the local time, and the
 // thread synchronizes when the quantum is used up. Host computation is charged by an
 // operation-count model:  t = ops / (ops_per_cycle * f_clk)  (charge_compute),
-// t = macs / (macs_per_cycle * f_clk)  (charge_macs), t = cycles / f_clk  (advance). Interrupts are level-sensitive lines 0..31, the
-// signal ports irq_in[0..31] (unbound lines stay low); wait_irq() synchronizes and
-// waits on an sc_event notified when a line changes.
+// t = macs / (macs_per_cycle * f_clk)  (charge_macs), t = cycles / f_clk  (advance). Interrupts are
+// level-sensitive lines 0..31, the signal ports irq_in[0..31] (unbound lines stay low); wait_irq()
+// synchronizes and waits on an sc_event notified when a line changes.
 #pragma once
 
 #include <cstdint>
@@ -16,10 +16,10 @@
 #include <functional>
 #include <string>
 
-#include <systemc>
-#include <tlm>
 #include <tlm_utils/simple_initiator_socket.h>
 #include <tlm_utils/tlm_quantumkeeper.h>
+#include <systemc>
+#include <tlm>
 
 #include "bus/host_params.hpp"
 #include "common/log.hpp"

@@ -45,8 +45,7 @@ const regs::RegInfo* RegisterBank::find(std::uint64_t offset) const {
 RegisterBank::Reg& RegisterBank::at(std::uint32_t offset) {
   const int i = index_of(offset);
   if (i < 0) {
-    throw std::invalid_argument(
-        fmt::format("{}: no register at offset {:#x}", block_, offset));
+    throw std::invalid_argument(fmt::format("{}: no register at offset {:#x}", block_, offset));
   }
   return regs_[static_cast<std::size_t>(i)];
 }
@@ -55,7 +54,9 @@ const RegisterBank::Reg& RegisterBank::at(std::uint32_t offset) const {
   return const_cast<RegisterBank*>(this)->at(offset);
 }
 
-void RegisterBank::on_read(std::uint32_t offset, ReadHook hook) { at(offset).read = std::move(hook); }
+void RegisterBank::on_read(std::uint32_t offset, ReadHook hook) {
+  at(offset).read = std::move(hook);
+}
 void RegisterBank::on_write(std::uint32_t offset, WriteHook hook) {
   at(offset).write = std::move(hook);
 }
@@ -66,8 +67,7 @@ void RegisterBank::reset() {
   for (auto& r : regs_) r.value = r.info.reset;
 }
 
-tlm::tlm_response_status RegisterBank::check(const tlm::tlm_generic_payload& p,
-                                             bool debug) const {
+tlm::tlm_response_status RegisterBank::check(const tlm::tlm_generic_payload& p, bool debug) const {
   const auto cmd = p.get_command();
   if (cmd == tlm::TLM_IGNORE_COMMAND) return tlm::TLM_OK_RESPONSE;
   if (p.get_byte_enable_ptr() != nullptr) return tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE;
@@ -108,8 +108,8 @@ unsigned RegisterBank::transport(tlm::tlm_generic_payload& p, bool debug) {
   return 4;
 }
 
-tlm::tlm_response_status check_window(const tlm::tlm_generic_payload& p,
-                                      const regs::WindowInfo& w, bool debug) {
+tlm::tlm_response_status check_window(const tlm::tlm_generic_payload& p, const regs::WindowInfo& w,
+                                      bool debug) {
   const auto cmd = p.get_command();
   if (cmd == tlm::TLM_IGNORE_COMMAND) return tlm::TLM_OK_RESPONSE;
   if (p.get_byte_enable_ptr() != nullptr) return tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE;

@@ -85,8 +85,8 @@ class RegisterBank {
 // past the window's end -> ADDRESS_ERROR; write to an RO / read of a WO window ->
 // COMMAND_ERROR (debug reads of WO are allowed). Returns TLM_OK_RESPONSE when the
 // target may copy the data; does not set the payload's status.
-tlm::tlm_response_status check_window(const tlm::tlm_generic_payload& p,
-                                      const regs::WindowInfo& w, bool debug = false);
+tlm::tlm_response_status check_window(const tlm::tlm_generic_payload& p, const regs::WindowInfo& w,
+                                      bool debug = false);
 
 // The window of `windows` that holds block-local `offset`, or nullptr.
 template <std::size_t N>

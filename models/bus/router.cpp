@@ -33,15 +33,14 @@ Router::Router(const sc_core::sc_module_name& name, const BusParams& p)
 void Router::map(std::size_t target, std::uint64_t base, std::uint64_t size,
                  const std::string& name) {
   if (size == 0 || base + size < base) {
-    throw std::invalid_argument(
-        fmt::format("{}: region '{}' at {:#x} has an invalid size {:#x}", this->name(), name,
-                    base, size));
+    throw std::invalid_argument(fmt::format("{}: region '{}' at {:#x} has an invalid size {:#x}",
+                                            this->name(), name, base, size));
   }
   for (const auto& r : regions_) {
     if (base < r.base + r.size && r.base < base + size) {
-      throw std::invalid_argument(fmt::format(
-          "{}: region '{}' [{:#x}, {:#x}) overlaps '{}' [{:#x}, {:#x})", this->name(), name, base,
-          base + size, r.name, r.base, r.base + r.size));
+      throw std::invalid_argument(
+          fmt::format("{}: region '{}' [{:#x}, {:#x}) overlaps '{}' [{:#x}, {:#x})", this->name(),
+                      name, base, base + size, r.name, r.base, r.base + r.size));
     }
   }
   regions_.push_back(Region{name, base, size, target});

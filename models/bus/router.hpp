@@ -25,13 +25,13 @@
 #include <string>
 #include <vector>
 
-#include <systemc>
-#include <tlm>
 #include <tlm_utils/multi_passthrough_initiator_socket.h>
 #include <tlm_utils/multi_passthrough_target_socket.h>
+#include <systemc>
+#include <tlm>
 
-#include "bus/gen/regs.hpp"
 #include "bus/bus_params.hpp"
+#include "bus/gen/regs.hpp"
 #include "common/log.hpp"
 
 namespace memplast::bus {

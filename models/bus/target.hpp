@@ -35,9 +35,9 @@
 #include <functional>
 #include <vector>
 
+#include <tlm_utils/simple_target_socket.h>
 #include <systemc>
 #include <tlm>
-#include <tlm_utils/simple_target_socket.h>
 
 #include "bus/reg_bank.hpp"
 
@@ -50,9 +50,9 @@ struct WindowAccess {
   bool write;
   std::uint64_t offset;  // from the window's start
   unsigned char* data;
-  unsigned len;          // bytes
-  sc_core::sc_time at;   // the access's local time
-  bool debug;            // transport_dbg: no side effects beyond the data, no busy rules
+  unsigned len;         // bytes
+  sc_core::sc_time at;  // the access's local time
+  bool debug;           // transport_dbg: no side effects beyond the data, no busy rules
 };
 
 class Target : public sc_core::sc_module {

@@ -51,13 +51,14 @@ void add_infer_command(CLI::App& app) {
     const auto shapes = fw::Trainer::shapes(cfg.train);
     if (shapes[0].in != state.shapes.at(0).in || shapes[0].out != state.shapes.at(0).out ||
         shapes[1].out != state.shapes.at(1).out) {
-      throw std::runtime_error(fmt::format(
-          "{}: the state's layer shapes do not match the configuration (train.hidden)",
-          st->state_dir));
+      throw std::runtime_error(
+          fmt::format("{}: the state's layer shapes do not match the configuration (train.hidden)",
+                      st->state_dir));
     }
     const auto t0 = std::chrono::steady_clock::now();
     functional::FunctionalAccelerator acc(cfg, shapes);
-    for (int l = 0; l < 2; ++l) acc.load_hidden(l, state.hidden[static_cast<std::size_t>(l)].data());
+    for (int l = 0; l < 2; ++l)
+      acc.load_hidden(l, state.hidden[static_cast<std::size_t>(l)].data());
     fw::Trainer trainer(cfg.train, acc, static_cast<std::uint64_t>(cfg.sim.seed), std::move(tasks),
                         names);
     trainer.set_batch_norms(state.batch_norms);
@@ -73,7 +74,8 @@ void add_infer_command(CLI::App& app) {
       const double a = trainer.evaluate(t);
       result["accuracy"][names[t]] = a;
       std::cout << fmt::format("{}: {:.2f} %\n", names[t], 100 * a);
-      samples += cfg.train.test_samples > 0 ? static_cast<std::uint64_t>(cfg.train.test_samples) : 10000;
+      samples +=
+          cfg.train.test_samples > 0 ? static_cast<std::uint64_t>(cfg.train.test_samples) : 10000;
     }
     if (!result.contains("accuracy")) {
       throw std::runtime_error("--task: none of the given tasks is in the state");

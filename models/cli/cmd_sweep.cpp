@@ -4,9 +4,9 @@
 // front). `memplast sweep-task RUN` is the body of one Slurm array task.
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <iostream>
 #include <memory>
+#include <sstream>
 #include <thread>
 
 #include <fmt/format.h>
@@ -25,16 +25,17 @@ namespace fs = std::filesystem;
 namespace {
 
 // Exit statuses of `memplast sweep` besides 0 (every run complete) and 2 (bad spec).
-constexpr int kExitRunsFailed = 3;    // the sweep went on; results list the failures
+constexpr int kExitRunsFailed = 3;     // the sweep went on; results list the failures
 constexpr int kExitInterrupted = 130;  // SIGINT/SIGTERM: rerun to complete the rest
 
 int write_results(const explore::SweepSpec& spec, const fs::path& out) {
   const auto agg = explore::aggregate(spec, out);
   write_file_atomic(out / "results.json", agg.json.dump(2) + "\n");
   write_file_atomic(out / "results.csv", agg.csv);
-  std::cout << fmt::format("sweep: {} points x {} seeds: {} runs complete, {} failed, {} missing; results in {}/results.csv and results.json\n",
-                           spec.points.size(), spec.seeds.size(), agg.complete, agg.failed, agg.missing,
-                           out.string());
+  std::cout << fmt::format(
+      "sweep: {} points x {} seeds: {} runs complete, {} failed, {} missing; results in "
+      "{}/results.csv and results.json\n",
+      spec.points.size(), spec.seeds.size(), agg.complete, agg.failed, agg.missing, out.string());
   for (const auto& f : agg.json["failures"]) {
     std::cout << fmt::format("  failed: {} (exit status {}): {}\n", f["dir"].get<std::string>(),
                              f["exit_status"].get<int>(), f["error"].get<std::string>());
@@ -60,11 +61,13 @@ void add_sweep_command(CLI::App& app) {
     std::string time;
   };
   auto st = std::make_shared<State>();
-  auto* sub = app.add_subcommand("sweep",
-                                 "Run a parameter sweep (spec: docs/exploration.md) on a local job pool or Slurm; "
-                                 "resumable; writes results.csv/results.json with mean, std and 95 % CI over seeds");
+  auto* sub = app.add_subcommand(
+      "sweep",
+      "Run a parameter sweep (spec: docs/exploration.md) on a local job pool or Slurm; "
+      "resumable; writes results.csv/results.json with mean, std and 95 % CI over seeds");
   sub->add_option("spec", st->spec, "sweep specification (JSON)")->required();
-  sub->add_option("--out", st->out, "sweep folder (one run folder per point and seed under points/)")
+  sub->add_option("--out", st->out,
+                  "sweep folder (one run folder per point and seed under points/)")
       ->capture_default_str();
   sub->add_option("--backend", st->backend, "local or slurm")
       ->check(CLI::IsMember({"local", "slurm"}))
@@ -75,9 +78,11 @@ void add_sweep_command(CLI::App& app) {
   sub->add_option("--poll", st->poll_s, "slurm: squeue polling period in seconds")
       ->check(CLI::Range(0.1, 600.0))
       ->capture_default_str();
-  sub->add_option("--partition", st->partition, "slurm: partition (overrides the spec's slurm.partition)");
+  sub->add_option("--partition", st->partition,
+                  "slurm: partition (overrides the spec's slurm.partition)");
   sub->add_option("--time", st->time, "slurm: time limit per task (overrides slurm.time)");
-  sub->add_flag("--report", st->report_only, "only aggregate the runs already in --out; run nothing");
+  sub->add_flag("--report", st->report_only,
+                "only aggregate the runs already in --out; run nothing");
   sub->add_flag("--dry-run", st->dry_run, "validate and list the points; run nothing");
   sub->callback([st] {
     const auto spec = explore::load_spec(st->spec);
@@ -86,8 +91,8 @@ void add_sweep_command(CLI::App& app) {
     const fs::path out = fs::absolute(st->out);
     if (st->dry_run) {
       for (const auto& p : spec.points) std::cout << p.name << "\n";
-      std::cout << fmt::format("{} points x {} seeds = {} runs\n", spec.points.size(), spec.seeds.size(),
-                               spec.points.size() * spec.seeds.size());
+      std::cout << fmt::format("{} points x {} seeds = {} runs\n", spec.points.size(),
+                               spec.seeds.size(), spec.points.size() * spec.seeds.size());
       return;
     }
     prepare_out_dir(out.string());
@@ -107,16 +112,19 @@ void add_sweep_command(CLI::App& app) {
     explore::RunnerOptions opt;
     opt.bin = st->bin.empty() ? fs::read_symlink("/proc/self/exe") : fs::absolute(st->bin);
     opt.out = out;
-    opt.jobs = st->jobs > 0 ? st->jobs : static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
+    opt.jobs = st->jobs > 0 ? st->jobs
+                            : static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
     opt.poll_s = st->poll_s;
     opt.slurm = spec.slurm;
     if (!st->partition.empty()) opt.slurm.partition = st->partition;
     if (!st->time.empty()) opt.slurm.time = st->time;
-    std::cerr << fmt::format("sweep: {} points x {} seeds = {} runs; {} already complete, {} to run ({} backend{})\n",
-                             spec.points.size(), spec.seeds.size(), spec.points.size() * spec.seeds.size(), complete,
-                             tasks.size(), st->backend,
-                             st->backend == "local" ? fmt::format(", {} jobs", opt.jobs) : std::string());
-    const auto res = st->backend == "slurm" ? explore::run_slurm(spec, tasks, opt) : explore::run_local(spec, tasks, opt);
+    std::cerr << fmt::format(
+        "sweep: {} points x {} seeds = {} runs; {} already complete, {} to run ({} backend{})\n",
+        spec.points.size(), spec.seeds.size(), spec.points.size() * spec.seeds.size(), complete,
+        tasks.size(), st->backend,
+        st->backend == "local" ? fmt::format(", {} jobs", opt.jobs) : std::string());
+    const auto res = st->backend == "slurm" ? explore::run_slurm(spec, tasks, opt)
+                                            : explore::run_local(spec, tasks, opt);
     const int rc = write_results(spec, out);
     if (!res.metric_error.empty()) throw cfg::ConfigError(res.metric_error);
     if (res.interrupted) {
@@ -131,13 +139,14 @@ void add_sweep_command(CLI::App& app) {
     std::string job;
   };
   auto ts = std::make_shared<TaskState>();
-  auto* task = app.add_subcommand("sweep-task", "One run of a sweep (the body of a Slurm array task)");
+  auto* task =
+      app.add_subcommand("sweep-task", "One run of a sweep (the body of a Slurm array task)");
   task->group("");  // internal: not listed in --help
   task->add_option("run", ts->dir, "run folder holding config.json")->required();
   task->add_option("--job", ts->job, "Slurm job id, for the exit record");
   task->callback([ts] {
-    const int rc = explore::run_task_blocking(fs::read_symlink("/proc/self/exe"), fs::absolute(ts->dir), "slurm",
-                                              ts->job);
+    const int rc = explore::run_task_blocking(fs::read_symlink("/proc/self/exe"),
+                                              fs::absolute(ts->dir), "slurm", ts->job);
     if (rc != 0) throw CLI::RuntimeError(rc);
   });
 }

@@ -50,7 +50,8 @@ void add_train_command(CLI::App& app) {
           "memplast: interrupted by {} in task {} epoch {} after {} of {} batches; outputs so far "
           "in {}/ (summary.json \"status\": \"interrupted\")\n",
           s["signal"].get<std::string>(), s["task"].get<std::string>(), s["epoch"].get<int>(),
-          s["batches_done"].get<std::size_t>(), s["batches_total"].get<std::size_t>(), out.string());
+          s["batches_done"].get<std::size_t>(), s["batches_total"].get<std::size_t>(),
+          out.string());
       throw ExitStatus{kExitInterrupted};
     }
     const auto& at = summary["accuracy"]["after_task"];

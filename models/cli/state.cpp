@@ -24,7 +24,8 @@ fw::BatchNorm bn_from(const json& j, std::size_t n, const std::string& where) {
   fw::BatchNorm b(n);
   for (const char* k : {"gamma", "beta", "mean", "var"}) {
     if (!j.contains(k) || !j[k].is_array() || j[k].size() != n) {
-      throw std::runtime_error(fmt::format("{}: batch norm field '{}' missing or not {} numbers", where, k, n));
+      throw std::runtime_error(
+          fmt::format("{}: batch norm field '{}' missing or not {} numbers", where, k, n));
     }
   }
   b.gamma = j["gamma"].get<std::vector<float>>();
@@ -58,20 +59,23 @@ void save_state(const std::filesystem::path& dir, const TrainedState& s) {
 
 TrainedState load_state(const std::filesystem::path& dir) {
   const auto jp = dir / "state.json";
-  std::ifstream in(jp);
-  if (!in) {
-    throw std::runtime_error(fmt::format("{}: cannot open (a state is written by `memplast train` "
-                                         "into <out>/state/)", jp.string()));
+  std::ifstream file(jp);
+  if (!file) {
+    throw std::runtime_error(
+        fmt::format("{}: cannot open (a state is written by `memplast train` "
+                    "into <out>/state/)",
+                    jp.string()));
   }
   json j;
   try {
-    j = json::parse(in);
+    j = json::parse(file);
   } catch (const json::parse_error& e) {
     throw std::runtime_error(fmt::format("{}: malformed JSON: {}", jp.string(), e.what()));
   }
   if (!j.is_object() || !j.contains("format") || !j["format"].is_number_integer() ||
       j["format"].get<std::int64_t>() != kFormat) {
-    throw std::runtime_error(fmt::format("{}: unsupported state format (expected {})", jp.string(), kFormat));
+    throw std::runtime_error(
+        fmt::format("{}: unsupported state format (expected {})", jp.string(), kFormat));
   }
   TrainedState s;
   try {
@@ -83,7 +87,8 @@ TrainedState load_state(const std::filesystem::path& dir) {
       // Bounds before anything is allocated from them (a layer of 2^27 weights is far
       // beyond any configuration memplast accepts).
       if (in == 0 || out == 0 || in > (1U << 20) || out > (1U << 20) || in * out > (1ULL << 27)) {
-        throw std::runtime_error(fmt::format("{}: layer shape {} x {} out of range", jp.string(), in, out));
+        throw std::runtime_error(
+            fmt::format("{}: layer shape {} x {} out of range", jp.string(), in, out));
       }
       s.shapes.push_back({in, out});
     }
@@ -102,8 +107,9 @@ TrainedState load_state(const std::filesystem::path& dir) {
     if (!f) throw std::runtime_error(fmt::format("{}: cannot open", p.string()));
     const auto bytes = static_cast<std::size_t>(f.tellg());
     if (bytes != n * sizeof(float)) {
-      throw std::runtime_error(fmt::format("{}: {} bytes, expected {} ({} x {} float32)", p.string(), bytes,
-                                           n * sizeof(float), s.shapes[l].in, s.shapes[l].out));
+      throw std::runtime_error(fmt::format("{}: {} bytes, expected {} ({} x {} float32)",
+                                           p.string(), bytes, n * sizeof(float), s.shapes[l].in,
+                                           s.shapes[l].out));
     }
     f.seekg(0);
     std::vector<float> h(n);

@@ -2,9 +2,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
 #include <stdexcept>
 #include <system_error>
-#include <map>
 
 #include <fmt/format.h>
 
@@ -31,7 +31,8 @@ json distribution_summary(const std::vector<std::uint32_t>& v) {
     return j;
   }
   std::vector<std::uint32_t> s(v);
-  const std::size_t k = std::min(s.size() - 1, static_cast<std::size_t>(0.99 * static_cast<double>(s.size())));
+  const std::size_t k =
+      std::min(s.size() - 1, static_cast<std::size_t>(0.99 * static_cast<double>(s.size())));
   std::nth_element(s.begin(), s.begin() + static_cast<std::ptrdiff_t>(k), s.end());
   const double p99 = s[k];
   double sum = 0;
@@ -65,13 +66,17 @@ json run_train(const LoadedConfig& loaded, const std::filesystem::path& out, Pro
   for (const char* f : {"summary.json", "accuracy.csv", "energy.csv", "writes_per_device.csv"}) {
     std::error_code ec;
     std::filesystem::remove(out / f, ec);
-    if (ec) throw std::runtime_error(fmt::format("{}: cannot remove the earlier run's file: {}", (out / f).string(), ec.message()));
+    if (ec)
+      throw std::runtime_error(fmt::format("{}: cannot remove the earlier run's file: {}",
+                                           (out / f).string(), ec.message()));
   }
   // An output folder we cannot write to is an error now, not after the training.
   write_file_atomic(out / ".memplast-write-check", "");
   std::filesystem::remove(out / ".memplast-write-check");
   // Stop cleanly at the next batch boundary after SIGINT / SIGTERM (cli/stop.hpp).
-  const fw::Trainer::BoundaryFn boundary = [](const fw::TrainPosition&) { return stop_requested(); };
+  const fw::Trainer::BoundaryFn boundary = [](const fw::TrainPosition&) {
+    return stop_requested();
+  };
   const auto names = fw::task_list(cfg.train);
   std::vector<data::TaskData> tasks;
   for (const auto& n : names) tasks.push_back(data::load_task(cfg.sim.data_dir, n));
@@ -110,8 +115,9 @@ json run_train(const LoadedConfig& loaded, const std::filesystem::path& out, Pro
     stored = acc->memory_stored_bits();
   } else {
     // Hardware mode: the SystemC system (models/system), firmware through the HAL.
-    auto hw = system::run_hardware_training(cfg, std::move(tasks), names,
-                                            [&](const fw::ProgressInfo& p) { progress.update(p); }, boundary);
+    auto hw = system::run_hardware_training(
+        cfg, std::move(tasks), names, [&](const fw::ProgressInfo& p) { progress.update(p); },
+        boundary);
     res = std::move(hw.train);
     state.hidden = std::move(hw.hidden);
     state.batch_norms = std::move(hw.batch_norms);
@@ -122,7 +128,8 @@ json run_train(const LoadedConfig& loaded, const std::filesystem::path& out, Pro
     stored = hw.memory_stored_bits;
   }
   progress.finish();
-  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
+  const double wall =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
 
   // ---- accuracy.csv ----
   std::string acc_csv = "trained_task,epoch,evaluated_task,accuracy,simulated_time_s,wall_time_s\n";

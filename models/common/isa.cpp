@@ -28,8 +28,8 @@ bool cpu_supports(Isa isa) {
   const bool kLzcnt = __builtin_cpu_supports("lzcnt");
 #endif
   const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-                    __builtin_cpu_supports("bmi") && __builtin_cpu_supports("bmi2") &&
-                    kLzcnt && __builtin_cpu_supports("popcnt");
+                    __builtin_cpu_supports("bmi") && __builtin_cpu_supports("bmi2") && kLzcnt &&
+                    __builtin_cpu_supports("popcnt");
   if (isa == Isa::avx2) return avx2;
   return avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
          __builtin_cpu_supports("avx512cd") && __builtin_cpu_supports("avx512bw") &&
@@ -63,12 +63,12 @@ Isa select_isa(const char* env_var) {
   } else if (s == "avx512") {
     isa = Isa::avx512;
   } else {
-    throw std::runtime_error(
-        fmt::format("{}={}: unknown instruction-set path (expected generic, avx2, avx512 or auto)", name, s));
+    throw std::runtime_error(fmt::format(
+        "{}={}: unknown instruction-set path (expected generic, avx2, avx512 or auto)", name, s));
   }
   if (!cpu_supports(isa)) {
-    throw std::runtime_error(fmt::format("{}={}: this CPU does not support that path (best: {})", name, s,
-                                         isa_name(best_isa())));
+    throw std::runtime_error(fmt::format("{}={}: this CPU does not support that path (best: {})",
+                                         name, s, isa_name(best_isa())));
   }
   return isa;
 }

@@ -34,7 +34,9 @@ class Logger {
  public:
   explicit Logger(std::string module) : module_(std::move(module)) { refresh(); }
   void refresh() { level_ = level_for(module_); }
-  [[nodiscard]] bool enabled(Level l) const { return static_cast<int>(l) >= static_cast<int>(level_); }
+  [[nodiscard]] bool enabled(Level l) const {
+    return static_cast<int>(l) >= static_cast<int>(level_);
+  }
   [[nodiscard]] const std::string& module() const { return module_; }
 
   template <typename... Args>
@@ -42,15 +44,25 @@ class Logger {
     if (enabled(l)) emit(l, module_, fmt::format(f, std::forward<Args>(args)...));
   }
   template <typename... Args>
-  void trace(fmt::format_string<Args...> f, Args&&... a) const { log(Level::trace, f, std::forward<Args>(a)...); }
+  void trace(fmt::format_string<Args...> f, Args&&... a) const {
+    log(Level::trace, f, std::forward<Args>(a)...);
+  }
   template <typename... Args>
-  void debug(fmt::format_string<Args...> f, Args&&... a) const { log(Level::debug, f, std::forward<Args>(a)...); }
+  void debug(fmt::format_string<Args...> f, Args&&... a) const {
+    log(Level::debug, f, std::forward<Args>(a)...);
+  }
   template <typename... Args>
-  void info(fmt::format_string<Args...> f, Args&&... a) const { log(Level::info, f, std::forward<Args>(a)...); }
+  void info(fmt::format_string<Args...> f, Args&&... a) const {
+    log(Level::info, f, std::forward<Args>(a)...);
+  }
   template <typename... Args>
-  void warn(fmt::format_string<Args...> f, Args&&... a) const { log(Level::warn, f, std::forward<Args>(a)...); }
+  void warn(fmt::format_string<Args...> f, Args&&... a) const {
+    log(Level::warn, f, std::forward<Args>(a)...);
+  }
   template <typename... Args>
-  void error(fmt::format_string<Args...> f, Args&&... a) const { log(Level::error, f, std::forward<Args>(a)...); }
+  void error(fmt::format_string<Args...> f, Args&&... a) const {
+    log(Level::error, f, std::forward<Args>(a)...);
+  }
 
  private:
   std::string module_;
@@ -60,9 +72,9 @@ class Logger {
 }  // namespace memplast::log
 
 // Argument expressions are not evaluated when the level is off.
-#define MP_LOG(logger, lvl, ...)                                 \
-  do {                                                           \
-    if ((logger).enabled(::memplast::log::Level::lvl)) {         \
-      (logger).log(::memplast::log::Level::lvl, __VA_ARGS__);    \
-    }                                                            \
+#define MP_LOG(logger, lvl, ...)                              \
+  do {                                                        \
+    if ((logger).enabled(::memplast::log::Level::lvl)) {      \
+      (logger).log(::memplast::log::Level::lvl, __VA_ARGS__); \
+    }                                                         \
   } while (0)

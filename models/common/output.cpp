@@ -20,7 +20,8 @@ AtomicFile::AtomicFile(std::filesystem::path path) : path_(std::move(path)) {
   }
   out_.open(tmp_, std::ios::binary | std::ios::trunc);
   if (!out_) {
-    throw std::runtime_error(fmt::format("{}: cannot open for writing: {}", tmp_.string(), std::strerror(errno)));
+    throw std::runtime_error(
+        fmt::format("{}: cannot open for writing: {}", tmp_.string(), std::strerror(errno)));
   }
   errno = 0;
 }
@@ -48,8 +49,8 @@ void AtomicFile::commit() {
   std::error_code ec;
   std::filesystem::rename(tmp_, path_, ec);
   if (ec) {
-    throw std::runtime_error(
-        fmt::format("{}: cannot rename temporary file into place: {}", path_.string(), ec.message()));
+    throw std::runtime_error(fmt::format("{}: cannot rename temporary file into place: {}",
+                                         path_.string(), ec.message()));
   }
   committed_ = true;
 }

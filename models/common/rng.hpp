@@ -104,7 +104,9 @@ class Rng {
   double normal(double mean, double sigma) { return mean + sigma * normal(); }
 
   // Log-normal with the given median and sigma of the underlying normal.
-  double lognormal(double median, double sigma_ln) { return median * std::exp(sigma_ln * normal()); }
+  double lognormal(double median, double sigma_ln) {
+    return median * std::exp(sigma_ln * normal());
+  }
 
   bool bernoulli(double p) { return uniform() < p; }
 

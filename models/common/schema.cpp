@@ -35,15 +35,14 @@ std::size_t edit_distance(const std::string& a, const std::string& b) {
   for (std::size_t i = 1; i <= a.size(); ++i) {
     cur[0] = i;
     for (std::size_t j = 1; j <= b.size(); ++j) {
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      cur[j] =
+          std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
     }
     std::swap(prev, cur);
   }
   return prev[b.size()];
 }
-std::string json_kind(const json& v) {
-  return std::string(v.type_name());
-}
+std::string json_kind(const json& v) { return std::string(v.type_name()); }
 // A value as JSON text for an error message; bytes that are not UTF-8 print as U+FFFD
 // instead of throwing (the message must never be the thing that fails).
 std::string json_text(const json& v) {
@@ -80,8 +79,13 @@ void Schema::insert(KeyInfo info, Entry entry) {
 void Schema::add(const std::string& key, double* target, double lo, double hi, std::string unit,
                  std::string doc, std::string source) {
   const double def = *target;
-  KeyInfo info{key, Type::Real, std::move(unit), std::move(doc), std::move(source),
-                fmt_real(def), fmt::format("[{}, {}]", fmt_real(lo), fmt_real(hi))};
+  KeyInfo info{key,
+               Type::Real,
+               std::move(unit),
+               std::move(doc),
+               std::move(source),
+               fmt_real(def),
+               fmt::format("[{}, {}]", fmt_real(lo), fmt_real(hi))};
   Entry e;
   e.set = [key, target, lo, hi](const json& v, const std::string& where) {
     const double x = as_real(v, key, where);
@@ -99,8 +103,13 @@ void Schema::add(const std::string& key, double* target, double lo, double hi, s
 void Schema::add(const std::string& key, std::int64_t* target, std::int64_t lo, std::int64_t hi,
                  std::string unit, std::string doc, std::string source) {
   const std::int64_t def = *target;
-  KeyInfo info{key, Type::Int, std::move(unit), std::move(doc), std::move(source),
-               std::to_string(def), fmt::format("[{}, {}]", lo, hi)};
+  KeyInfo info{key,
+               Type::Int,
+               std::move(unit),
+               std::move(doc),
+               std::move(source),
+               std::to_string(def),
+               fmt::format("[{}, {}]", lo, hi)};
   Entry e;
   e.set = [key, target, lo, hi](const json& v, const std::string& where) {
     if (!v.is_number_integer()) {
@@ -140,7 +149,12 @@ void Schema::add(const std::string& key, std::string* target, std::vector<std::s
   const std::string def = *target;
   std::string range;
   for (const auto& c : choices) range += (range.empty() ? "" : ", ") + c;
-  KeyInfo info{key, Type::String, "", std::move(doc), "", def.empty() ? "\"\"" : def,
+  KeyInfo info{key,
+               Type::String,
+               "",
+               std::move(doc),
+               "",
+               def.empty() ? "\"\"" : def,
                range.empty() ? "any" : range};
   Entry e;
   e.set = [key, target, choices, range](const json& v, const std::string& where) {
@@ -167,9 +181,14 @@ void Schema::add(const std::string& key, std::vector<double>* target, double lo,
   std::string dtext = "[";
   for (std::size_t i = 0; i < def.size(); ++i) dtext += (i ? ", " : "") + fmt_real(def[i]);
   dtext += "]";
-  KeyInfo info{key, Type::RealList, std::move(unit), std::move(doc), std::move(source), dtext,
-               fmt::format("{}..{} values in [{}, {}]", min_size, max_size, fmt_real(lo),
-                           fmt_real(hi))};
+  KeyInfo info{
+      key,
+      Type::RealList,
+      std::move(unit),
+      std::move(doc),
+      std::move(source),
+      dtext,
+      fmt::format("{}..{} values in [{}, {}]", min_size, max_size, fmt_real(lo), fmt_real(hi))};
   Entry e;
   e.set = [key, target, lo, hi, min_size, max_size](const json& v, const std::string& where) {
     if (!v.is_array()) {
@@ -184,8 +203,8 @@ void Schema::add(const std::string& key, std::vector<double>* target, double lo,
     for (const auto& x : v) {
       const double d = as_real(x, key, where);
       if (!std::isfinite(d) || d < lo || d > hi) {
-        throw ConfigError(fmt::format("{}: key '{}' has value {} out of range [{}, {}]", where,
-                                      key, fmt_real(d), fmt_real(lo), fmt_real(hi)));
+        throw ConfigError(fmt::format("{}: key '{}' has value {} out of range [{}, {}]", where, key,
+                                      fmt_real(d), fmt_real(lo), fmt_real(hi)));
       }
       out.push_back(d);
     }
@@ -218,8 +237,8 @@ void Schema::set_key(const std::string& key, const json& value, const std::strin
         hint = fmt::format(" (did you mean '{}'?)", k.key);
       }
     }
-    throw ConfigError(fmt::format("{}: unknown key '{}'{}; `memplast config` lists every key",
-                                  where, key, hint));
+    throw ConfigError(
+        fmt::format("{}: unknown key '{}'{}; `memplast config` lists every key", where, key, hint));
   }
   entries_[it->second].set(value, where);
 }
@@ -262,8 +281,8 @@ void Schema::apply_override(const std::string& assignment) {
         fmt::format("--set '{}': expected key=value (for example tile.rows=64)", assignment));
   }
   if (!valid_utf8(assignment)) {
-    throw ConfigError(fmt::format("--set '{}': not valid UTF-8 text",
-                                  json_text(json(assignment)).substr(1)));
+    throw ConfigError(
+        fmt::format("--set '{}': not valid UTF-8 text", json_text(json(assignment)).substr(1)));
   }
   const std::string key = assignment.substr(0, eq);
   const std::string text = assignment.substr(eq + 1);

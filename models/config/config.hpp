@@ -12,14 +12,14 @@
 
 #include "common/schema.hpp"
 // -- subsystem parameter headers (one line each) --
-#include "device/device.hpp"
-#include "pv/pv_algo.hpp"
-#include "fw/train_params.hpp"
-#include "meta/meta_core.hpp"
-#include "tile/tile_params.hpp"
 #include "bus/bus_params.hpp"
 #include "bus/host_params.hpp"
+#include "device/device.hpp"
+#include "fw/train_params.hpp"
+#include "meta/meta_core.hpp"
 #include "pv/characterize_params.hpp"
+#include "pv/pv_algo.hpp"
+#include "tile/tile_params.hpp"
 #include "trace/trace_params.hpp"
 // @@PARAM_INCLUDES@@
 

@@ -97,16 +97,16 @@ class DeviceArray {
   std::size_t n_{0};
   double inv_log_sat_{0};  // 1 / log(1 + t_sat / t0)
   // Structure of arrays, one entry per cell.
-  std::vector<float> g_prog_;      // programmed conductance, uS
-  std::vector<float> relax_;       // full relaxation offset, uS
-  std::vector<double> t_write_;    // time of the last write, s
-  std::vector<float> gain_;        // d2d SET gain (relative, mean 1)
-  std::vector<float> dvth_;        // d2d transistor V_th offset, V
-  std::vector<float> dvreset_;     // d2d RESET threshold offset, V
+  std::vector<float> g_prog_;    // programmed conductance, uS
+  std::vector<float> relax_;     // full relaxation offset, uS
+  std::vector<double> t_write_;  // time of the last write, s
+  std::vector<float> gain_;      // d2d SET gain (relative, mean 1)
+  std::vector<float> dvth_;      // d2d transistor V_th offset, V
+  std::vector<float> dvreset_;   // d2d RESET threshold offset, V
   std::vector<std::uint32_t> pulses_;
   std::vector<std::uint32_t> budget_;
   std::vector<Stuck> stuck_;
-  std::vector<Rng> rng_;           // per-cell stream: pulses, relaxation, reads, wear
+  std::vector<Rng> rng_;  // per-cell stream: pulses, relaxation, reads, wear
 };
 
 }  // namespace memplast::device

@@ -61,8 +61,7 @@ void bind_params(cfg::Schema& s, DeviceParams& p) {
         "Sigma of the per-cell select-transistor V_th offset (device-to-device)",
         "assumption: typical 130 nm V_th mismatch for W = 650 nm");
   s.add("device.d2d_vreset_sigma_V", &p.d2d_vreset_sigma_V, 0.0, 1.0, "V",
-        "Sigma of the per-cell RESET threshold offset (device-to-device)",
-        "assumption");
+        "Sigma of the per-cell RESET threshold offset (device-to-device)", "assumption");
   // read noise
   s.add("device.read_sigma_abs_uS", &p.read_sigma_abs_uS, 0.0, 100.0, "uS",
         "Read noise: state-independent part of the sigma of one read",
@@ -97,8 +96,7 @@ void bind_params(cfg::Schema& s, DeviceParams& p) {
   s.add("device.endurance_median", &p.endurance_median, 1.0, 4e9, "pulses",
         "Median per-cell endurance budget (SET + RESET pulses) of the log-normal distribution",
         "calibration.md: 1e5..1e6 cycles for multi-level use (geometric middle)");
-  s.add("device.endurance_sigma_ln", &p.endurance_sigma_ln, 0.0, 10.0, "",
-        "Sigma of ln(budget)",
+  s.add("device.endurance_sigma_ln", &p.endurance_sigma_ln, 0.0, 10.0, "", "Sigma of ln(budget)",
         "assumption: 1e5..1e6 as the +-2 sigma interval, ln(10)/4");
   s.add("device.stuck_lrs_prob", &p.stuck_lrs_prob, 0.0, 1.0, "",
         "Probability that a worn-out or injected stuck cell sticks at LRS (else HRS)",
@@ -124,7 +122,8 @@ void bind_params(cfg::Schema& s, DeviceParams& p) {
           "the fit range");
     }
     if (!(p.relax_t0_s < p.relax_tsat_s)) {
-      throw cfg::ConfigError("keys 'device.relax_t0_s' and 'device.relax_tsat_s': t0 must be < t_sat");
+      throw cfg::ConfigError(
+          "keys 'device.relax_t0_s' and 'device.relax_tsat_s': t0 must be < t_sat");
     }
   });
 }

@@ -24,9 +24,9 @@ struct DeviceParams {
   double sigma_fit_hi_uS{225.0};
   double c2c_scale{1.0};
   // Device-to-device spread (drawn once per cell)
-  double d2d_gain_sigma{0.05};     // relative sigma of k_g (per-cell gain)
-  double d2d_vth_sigma_V{0.02};    // sigma of the per-cell transistor V_th offset
-  double d2d_vreset_sigma_V{0.05}; // sigma of the per-cell RESET threshold offset
+  double d2d_gain_sigma{0.05};      // relative sigma of k_g (per-cell gain)
+  double d2d_vth_sigma_V{0.02};     // sigma of the per-cell transistor V_th offset
+  double d2d_vreset_sigma_V{0.05};  // sigma of the per-cell RESET threshold offset
   // Read noise
   double read_sigma_abs_uS{0.3};
   double read_sigma_frac{0.01};

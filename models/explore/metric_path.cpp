@@ -56,7 +56,8 @@ MetricPath MetricPath::parse(const std::string& text) {
       const auto eq = inner.find('=');
       long long idx = 0;
       if (eq == std::string::npos) {
-        if (!parse_integer(inner, &idx)) fail(text, open + 1, "expected an integer index or member=value");
+        if (!parse_integer(inner, &idx))
+          fail(text, open + 1, "expected an integer index or member=value");
         p.steps.emplace_back(Index{idx});
       } else {
         const std::string member = inner.substr(0, eq);
@@ -84,7 +85,8 @@ std::optional<double> MetricPath::resolve(const nlohmann::json& doc, std::string
   for (const auto& step : steps) {
     if (const auto* m = std::get_if<Member>(&step)) {
       if (!node->is_object() || !node->contains(m->name)) {
-        return miss(fmt::format("no member '{}' in {}", m->name, where.empty() ? "the document" : where));
+        return miss(
+            fmt::format("no member '{}' in {}", m->name, where.empty() ? "the document" : where));
       }
       node = &(*node)[m->name];
       where += (where.empty() ? "" : ".") + m->name;

@@ -2,12 +2,12 @@
 
 #include <cmath>
 #include <deque>
-#include <set>
 #include <fstream>
+#include <set>
 #include <sstream>
 
-#include <boost/math/distributions/students_t.hpp>
 #include <fmt/format.h>
+#include <boost/math/distributions/students_t.hpp>
 
 #include "common/output.hpp"
 
@@ -36,8 +36,11 @@ bool run_complete(const fs::path& dir, json* summary) {
 }
 
 void write_exit_record(const fs::path& dir, const ExitRecord& r) {
-  const json j{{"exit_status", r.exit_status}, {"error", r.error}, {"wall_s", r.wall_s},
-               {"backend", r.backend}, {"job", r.job}};
+  const json j{{"exit_status", r.exit_status},
+               {"error", r.error},
+               {"wall_s", r.wall_s},
+               {"backend", r.backend},
+               {"job", r.job}};
   write_file_atomic(dir / "sweep_exit.json", j.dump(2) + "\n");
 }
 
@@ -223,23 +226,26 @@ Aggregate aggregate(const SweepSpec& spec, const fs::path& out) {
   }
   if (spec.has_pareto) {
     const auto front = pareto_front(pareto_xy, spec.pareto.x_maximize, spec.pareto.y_maximize);
-    for (std::size_t i = 0; i < points.size(); ++i) points[i]["pareto"] = static_cast<bool>(front[i]);
+    for (std::size_t i = 0; i < points.size(); ++i)
+      points[i]["pareto"] = static_cast<bool>(front[i]);
   }
   agg.metric_errors.assign(metric_errors.begin(), metric_errors.end());
 
   json metrics = json::array();
   for (const auto& m : spec.metrics) metrics.push_back({{"name", m.name}, {"path", m.path.text}});
-  agg.json = {{"spec", spec.source},
-              {"base", spec.base.empty() ? "(defaults)" : spec.base},
-              {"set", spec.set},
-              {"varied_keys", spec.varied_keys},
-              {"seeds", spec.seeds},
-              {"metrics", metrics},
-              {"runs", {{"complete", agg.complete}, {"failed", agg.failed}, {"missing", agg.missing}}},
-              {"statistics", "mean, sample standard deviation and 95 % confidence interval "
-                             "(Student's t, n-1 degrees of freedom) over the complete seeds"},
-              {"points", points},
-              {"failures", failures}};
+  agg.json = {
+      {"spec", spec.source},
+      {"base", spec.base.empty() ? "(defaults)" : spec.base},
+      {"set", spec.set},
+      {"varied_keys", spec.varied_keys},
+      {"seeds", spec.seeds},
+      {"metrics", metrics},
+      {"runs", {{"complete", agg.complete}, {"failed", agg.failed}, {"missing", agg.missing}}},
+      {"statistics",
+       "mean, sample standard deviation and 95 % confidence interval "
+       "(Student's t, n-1 degrees of freedom) over the complete seeds"},
+      {"points", points},
+      {"failures", failures}};
   if (spec.has_pareto) {
     agg.json["pareto"] = {{"x", spec.pareto.x},
                           {"x_goal", spec.pareto.x_maximize ? "max" : "min"},
@@ -253,7 +259,8 @@ Aggregate aggregate(const SweepSpec& spec, const fs::path& out) {
   csv << ",runs_complete,runs_failed,runs_missing";
   for (const auto& m : spec.metrics) {
     const auto n = csv_field(m.name);
-    csv << "," << n << "_n," << n << "_mean," << n << "_std," << n << "_ci95_lo," << n << "_ci95_hi";
+    csv << "," << n << "_n," << n << "_mean," << n << "_std," << n << "_ci95_lo," << n
+        << "_ci95_hi";
   }
   if (spec.has_pareto) csv << ",pareto";
   csv << "\n";
@@ -262,8 +269,9 @@ Aggregate aggregate(const SweepSpec& spec, const fs::path& out) {
     const auto& jp = points[i];
     csv << csv_field(p.name);
     for (const auto& [k, v] : p.params) csv << "," << csv_value(v);
-    csv << "," << jp["runs"]["complete"].get<std::size_t>() << "," << jp["runs"]["failed"].get<std::size_t>()
-        << "," << jp["runs"]["missing"].get<std::size_t>();
+    csv << "," << jp["runs"]["complete"].get<std::size_t>() << ","
+        << jp["runs"]["failed"].get<std::size_t>() << ","
+        << jp["runs"]["missing"].get<std::size_t>();
     for (const auto& m : spec.metrics) {
       const auto& jm = jp["metrics"][m.name];
       csv << "," << jm["n"].get<std::size_t>();

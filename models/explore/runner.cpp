@@ -31,7 +31,6 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-
 std::string hms(double s) {
   if (!(s >= 0) || s > 1e7) return "?";
   const auto t = static_cast<long>(s + 0.5);
@@ -59,10 +58,11 @@ pid_t spawn_train(const fs::path& bin, const fs::path& dir) {
     dup2(fd, STDERR_FILENO);
     const int devnull = open("/dev/null", O_RDONLY);
     if (devnull >= 0) dup2(devnull, STDIN_FILENO);
-    std::array<const char*, 9> argv{b.c_str(), "train", "--config", cfg.c_str(), "--out",
-                                    out.c_str(), "--progress", "none", nullptr};
+    std::array<const char*, 9> argv{b.c_str(),   "train",      "--config", cfg.c_str(), "--out",
+                                    out.c_str(), "--progress", "none",     nullptr};
     execv(b.c_str(), const_cast<char* const*>(argv.data()));
-    std::fprintf(stderr, "memplast sweep: cannot execute %s: %s\n", b.c_str(), std::strerror(errno));
+    std::fprintf(stderr, "memplast sweep: cannot execute %s: %s\n", b.c_str(),
+                 std::strerror(errno));
     _exit(127);
   }
   return pid;
@@ -103,7 +103,8 @@ std::string check_metrics(const SweepSpec& spec, const fs::path& dir) {
   for (const auto& m : spec.metrics) {
     std::string why;
     if (!m.path.resolve(summary, &why)) {
-      return fmt::format("{}: metric '{}': {} (in {})", spec.source, m.name, why, (dir / "summary.json").string());
+      return fmt::format("{}: metric '{}': {} (in {})", spec.source, m.name, why,
+                         (dir / "summary.json").string());
     }
   }
   return "";
@@ -127,13 +128,15 @@ class ProgressLine {
     std::string eta = "?";
     if (done_ > 0) {
       const double per = wall_sum_ / static_cast<double>(done_);
-      eta = hms(per * static_cast<double>(left) / static_cast<double>(std::min<std::size_t>(slots_, std::max<std::size_t>(left, 1))));
+      eta = hms(per * static_cast<double>(left) /
+                static_cast<double>(std::min<std::size_t>(slots_, std::max<std::size_t>(left, 1))));
     }
     const std::size_t points_todo = open_runs_.size();
-    std::cerr << fmt::format("sweep: runs {}/{} done, {} running, {} failed; points {}/{} done; elapsed {}, "
-                             "time left ~{}{}\n",
-                             done_ - failed_, total_, running, failed_, points_done_, points_todo, hms(elapsed),
-                             eta, extra);
+    std::cerr << fmt::format(
+        "sweep: runs {}/{} done, {} running, {} failed; points {}/{} done; elapsed {}, "
+        "time left ~{}{}\n",
+        done_ - failed_, total_, running, failed_, points_done_, points_todo, hms(elapsed), eta,
+        extra);
   }
   bool due() {
     const auto now = Clock::now();
@@ -175,7 +178,8 @@ std::string shell_quote(const std::string& s) {
 
 }  // namespace
 
-std::vector<RunTask> prepare_runs(const SweepSpec& spec, const std::vector<std::vector<json>>& configs,
+std::vector<RunTask> prepare_runs(const SweepSpec& spec,
+                                  const std::vector<std::vector<json>>& configs,
                                   const fs::path& out, std::size_t* already_complete) {
   std::vector<RunTask> tasks;
   std::size_t complete = 0;
@@ -193,7 +197,8 @@ std::vector<RunTask> prepare_runs(const SweepSpec& spec, const std::vector<std::
         if (d.is_relative()) cfg["data"]["dir"] = fs::absolute(d).lexically_normal().string();
       }
       write_file_atomic(dir / "config.json", cfg.dump(2) + "\n");
-      json point{{"point", spec.points[p].name}, {"seed", spec.seeds[s]}, {"params", json::object()}};
+      json point{
+          {"point", spec.points[p].name}, {"seed", spec.seeds[s]}, {"params", json::object()}};
       for (const auto& [k, v] : spec.points[p].params) point["params"][k] = v;
       write_file_atomic(dir / "point.json", point.dump(2) + "\n");
       tasks.push_back(RunTask{p, spec.seeds[s], dir});
@@ -203,7 +208,8 @@ std::vector<RunTask> prepare_runs(const SweepSpec& spec, const std::vector<std::
   return tasks;
 }
 
-int run_task_blocking(const fs::path& bin, const fs::path& dir, const std::string& backend, const std::string& job) {
+int run_task_blocking(const fs::path& bin, const fs::path& dir, const std::string& backend,
+                      const std::string& job) {
   const auto t0 = Clock::now();
   const pid_t pid = spawn_train(bin, dir);
   int st = 0;
@@ -215,7 +221,8 @@ int run_task_blocking(const fs::path& bin, const fs::path& dir, const std::strin
   return status;
 }
 
-RunnerResult run_local(const SweepSpec& spec, const std::vector<RunTask>& tasks, const RunnerOptions& opt) {
+RunnerResult run_local(const SweepSpec& spec, const std::vector<RunTask>& tasks,
+                       const RunnerOptions& opt) {
   RunnerResult res;
   const StopScope stop_scope;
   ProgressLine progress(spec, tasks, opt.jobs);
@@ -277,13 +284,15 @@ RunnerResult run_local(const SweepSpec& spec, const std::vector<RunTask>& tasks,
   return res;
 }
 
-RunnerResult run_slurm(const SweepSpec& spec, const std::vector<RunTask>& tasks, const RunnerOptions& opt) {
+RunnerResult run_slurm(const SweepSpec& spec, const std::vector<RunTask>& tasks,
+                       const RunnerOptions& opt) {
   RunnerResult res;
   if (tasks.empty()) return res;
   std::string ignored;
   if (capture("command -v sbatch squeue scancel >/dev/null 2>&1", &ignored) != 0) {
-    throw std::runtime_error("slurm backend: sbatch/squeue/scancel not found on PATH (scripts/slurm_local sets up a "
-                             "single-node cluster on this machine)");
+    throw std::runtime_error(
+        "slurm backend: sbatch/squeue/scancel not found on PATH (scripts/slurm_local sets up a "
+        "single-node cluster on this machine)");
   }
   const fs::path sdir = opt.out / "slurm";
   fs::create_directories(sdir);
@@ -310,21 +319,25 @@ RunnerResult run_slurm(const SweepSpec& spec, const std::vector<RunTask>& tasks,
   sb += fmt::format("#SBATCH --time={}\n", opt.slurm.time);
   sb += fmt::format("#SBATCH --cpus-per-task={}\n", std::max(1, opt.slurm.cpus_per_task));
   if (!opt.slurm.mem.empty()) sb += fmt::format("#SBATCH --mem={}\n", opt.slurm.mem);
-  if (!opt.slurm.partition.empty()) sb += fmt::format("#SBATCH --partition={}\n", opt.slurm.partition);
+  if (!opt.slurm.partition.empty())
+    sb += fmt::format("#SBATCH --partition={}\n", opt.slurm.partition);
   sb += "# One array task per run: the run folder is line TASK+1 of the task list.\n";
-  sb += fmt::format("run=$(sed -n \"$((SLURM_ARRAY_TASK_ID + 1))p\" {})\n", shell_quote(list.string()));
-  sb += fmt::format("exec {} sweep-task --job \"${{SLURM_ARRAY_JOB_ID}}_${{SLURM_ARRAY_TASK_ID}}\" \"$run\"\n",
-                    shell_quote(opt.bin.string()));
+  sb += fmt::format("run=$(sed -n \"$((SLURM_ARRAY_TASK_ID + 1))p\" {})\n",
+                    shell_quote(list.string()));
+  sb += fmt::format(
+      "exec {} sweep-task --job \"${{SLURM_ARRAY_JOB_ID}}_${{SLURM_ARRAY_TASK_ID}}\" \"$run\"\n",
+      shell_quote(opt.bin.string()));
   write_file_atomic(script, sb);
   fs::permissions(script, fs::perms::owner_exec, fs::perm_options::add);
 
   std::string out;
   if (capture(fmt::format("sbatch --parsable {} 2>&1", shell_quote(script.string())), &out) != 0) {
-    throw std::runtime_error(fmt::format("slurm backend: sbatch {} failed: {}", script.string(), out));
+    throw std::runtime_error(
+        fmt::format("slurm backend: sbatch {} failed: {}", script.string(), out));
   }
   const std::string job = out.substr(0, out.find_first_of(";\n"));
-  std::cerr << fmt::format("sweep: submitted Slurm job array {} ({} tasks, script {})\n", job, tasks.size(),
-                           script.string());
+  std::cerr << fmt::format("sweep: submitted Slurm job array {} ({} tasks, script {})\n", job,
+                           tasks.size(), script.string());
 
   const StopScope stop_scope;
   ProgressLine progress(spec, tasks, static_cast<int>(tasks.size()));
@@ -353,8 +366,8 @@ RunnerResult run_slurm(const SweepSpec& spec, const std::vector<RunTask>& tasks,
       const bool ok = rec->exit_status == 0;
       if (!ok) {
         std::cerr << fmt::format("sweep: run {} failed (exit status {}, task {}_{}); see {}\n",
-                                 fs::relative(tasks[i].dir, opt.out).string(), rec->exit_status, job, i,
-                                 (tasks[i].dir / "train.log").string());
+                                 fs::relative(tasks[i].dir, opt.out).string(), rec->exit_status,
+                                 job, i, (tasks[i].dir / "train.log").string());
       } else if (res.metric_error.empty()) {
         res.metric_error = check_metrics(spec, tasks[i].dir);
         if (!res.metric_error.empty()) {
@@ -389,7 +402,8 @@ RunnerResult run_slurm(const SweepSpec& spec, const std::vector<RunTask>& tasks,
           r.exit_status = 255;
           r.backend = "slurm";
           r.job = fmt::format("{}_{}", job, i);
-          r.error = fmt::format("Slurm task ended without an exit record; see {}/{}_{}.out", sdir.string(), job, i);
+          r.error = fmt::format("Slurm task ended without an exit record; see {}/{}_{}.out",
+                                sdir.string(), job, i);
           write_exit_record(tasks[i].dir, r);
           std::cerr << "sweep: " << r.error << "\n";
           collect(i, false, 0.0);

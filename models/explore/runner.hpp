@@ -36,11 +36,14 @@ struct RunnerResult {
 
 // Write RUN/config.json (the resolved configuration, data.dir made absolute) for every
 // run that is not complete, and return those runs. Complete runs are left untouched.
-std::vector<RunTask> prepare_runs(const SweepSpec& spec, const std::vector<std::vector<nlohmann::json>>& configs,
+std::vector<RunTask> prepare_runs(const SweepSpec& spec,
+                                  const std::vector<std::vector<nlohmann::json>>& configs,
                                   const std::filesystem::path& out, std::size_t* already_complete);
 
-RunnerResult run_local(const SweepSpec& spec, const std::vector<RunTask>& tasks, const RunnerOptions& opt);
-RunnerResult run_slurm(const SweepSpec& spec, const std::vector<RunTask>& tasks, const RunnerOptions& opt);
+RunnerResult run_local(const SweepSpec& spec, const std::vector<RunTask>& tasks,
+                       const RunnerOptions& opt);
+RunnerResult run_slurm(const SweepSpec& spec, const std::vector<RunTask>& tasks,
+                       const RunnerOptions& opt);
 
 // One run in this process's child, waited for, its exit record written (the Slurm
 // array task's body: `memplast sweep-task RUN`). Returns the run's exit status.

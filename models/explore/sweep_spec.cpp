@@ -34,7 +34,8 @@ class Parser {
     throw cfg::ConfigError(fmt::format("{}: {}: {}", origin_, where, msg));
   }
 
-  void only(const json& obj, const std::string& where, std::initializer_list<const char*> allowed) const {
+  void only(const json& obj, const std::string& where,
+            std::initializer_list<const char*> allowed) const {
     if (!obj.is_object()) fail(where, fmt::format("expected an object, got {}", obj.type_name()));
     for (auto it = obj.begin(); it != obj.end(); ++it) {
       if (it.key() == "$comment") continue;
@@ -125,7 +126,8 @@ class Parser {
           n = vals.size();
           out.resize(n);
         } else if (vals.size() != n) {
-          fail(w, fmt::format("'{}' has {} values but the first zipped key has {}", key, vals.size(), n));
+          fail(w, fmt::format("'{}' has {} values but the first zipped key has {}", key,
+                              vals.size(), n));
         }
         for (std::size_t k = 0; k < n; ++k) out[k].emplace_back(key, vals[k]);
       }
@@ -134,7 +136,8 @@ class Parser {
       const auto& r = ax["random"];
       const std::string rw = where + ".random";
       only(r, rw, {"count", "seed", "params"});
-      if (!r.contains("count") || !r["count"].is_number_integer() || r["count"].get<std::int64_t>() < 1 ||
+      if (!r.contains("count") || !r["count"].is_number_integer() ||
+          r["count"].get<std::int64_t>() < 1 ||
           r["count"].get<std::int64_t>() > static_cast<std::int64_t>(kMaxPoints)) {
         fail(rw + ".count", "expected an integer in [1, 100000]");
       }
@@ -154,8 +157,10 @@ class Parser {
         only(p, pw, {"key", "min", "max", "scale", "integer", "choices"});
         check_key(string_field(p, "key", pw), pw + ".key");
         if (p.contains("choices")) {
-          if (!p["choices"].is_array() || p["choices"].empty()) fail(pw + ".choices", "expected a non-empty list");
-          if (p.contains("min") || p.contains("max")) fail(pw, "give either 'choices' or 'min'/'max'");
+          if (!p["choices"].is_array() || p["choices"].empty())
+            fail(pw + ".choices", "expected a non-empty list");
+          if (p.contains("min") || p.contains("max"))
+            fail(pw, "give either 'choices' or 'min'/'max'");
           continue;
         }
         const double lo = number_field(p, "min", pw);
@@ -166,7 +171,8 @@ class Parser {
           if (sc != "linear" && sc != "log") fail(pw + ".scale", "expected \"linear\" or \"log\"");
           if (sc == "log" && lo <= 0.0) fail(pw, "a log scale needs min > 0");
         }
-        if (p.contains("integer") && !p.at("integer").is_boolean()) fail(pw + ".integer", "expected true or false");
+        if (p.contains("integer") && !p.at("integer").is_boolean())
+          fail(pw + ".integer", "expected true or false");
       }
       for (std::size_t k = 0; k < count; ++k) {
         for (const auto& p : r["params"]) {
@@ -179,10 +185,12 @@ class Parser {
           const double hi = p["max"].get<double>();
           const bool log_scale = p.contains("scale") && p["scale"] == "log";
           const bool integer = p.value("integer", false);
-          double v = log_scale ? std::exp(rng.uniform(std::log(lo), std::log(hi))) : rng.uniform(lo, hi);
+          double v =
+              log_scale ? std::exp(rng.uniform(std::log(lo), std::log(hi))) : rng.uniform(lo, hi);
           if (integer) {
-            const auto iv = std::clamp<std::int64_t>(std::llround(v), static_cast<std::int64_t>(std::ceil(lo)),
-                                                     static_cast<std::int64_t>(std::floor(hi)));
+            const auto iv =
+                std::clamp<std::int64_t>(std::llround(v), static_cast<std::int64_t>(std::ceil(lo)),
+                                         static_cast<std::int64_t>(std::floor(hi)));
             out[k].emplace_back(key, iv);
           } else {
             out[k].emplace_back(key, std::stod(fmt::format("{:.6g}", v)));
@@ -215,13 +223,16 @@ std::string format_value(const json& v) {
 std::string sanitise(const std::string& s) {
   std::string out;
   for (char c : s) {
-    const bool ok = std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '.' || c == '+' || c == '-';
+    const bool ok =
+        std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '.' || c == '+' || c == '-';
     out += ok ? c : '_';
   }
   return out;
 }
 
-std::string hash_hex(const std::string& s) { return fmt::format("{:012x}", name_hash(s) & 0xFFFFFFFFFFFFULL); }
+std::string hash_hex(const std::string& s) {
+  return fmt::format("{:012x}", name_hash(s) & 0xFFFFFFFFFFFFULL);
+}
 
 }  // namespace
 
@@ -253,7 +264,8 @@ SweepSpec parse_spec(const json& doc, const std::string& origin, const std::stri
     std::filesystem::path b = doc["base"].get<std::string>();
     if (b.is_relative()) b = std::filesystem::path(dir) / b;
     spec.base = b.lexically_normal().string();
-    if (!std::filesystem::exists(spec.base)) ps.fail("base", fmt::format("no such file: {}", spec.base));
+    if (!std::filesystem::exists(spec.base))
+      ps.fail("base", fmt::format("no such file: {}", spec.base));
   }
 
   std::set<std::string> fixed;
@@ -276,7 +288,8 @@ SweepSpec parse_spec(const json& doc, const std::string& origin, const std::stri
       auto ax = ps.axis(doc["vary"][i], where);
       for (const auto& [k, v] : ax.front()) {
         if (!seen.insert(k).second) ps.fail(where, fmt::format("key '{}' is varied twice", k));
-        if (fixed.count(k) != 0) ps.fail(where, fmt::format("key '{}' is both in \"set\" and varied", k));
+        if (fixed.count(k) != 0)
+          ps.fail(where, fmt::format("key '{}' is both in \"set\" and varied", k));
         spec.varied_keys.push_back(k);
       }
       axes.push_back(std::move(ax));
@@ -284,7 +297,8 @@ SweepSpec parse_spec(const json& doc, const std::string& origin, const std::stri
   }
   double total = 1;
   for (const auto& ax : axes) total *= static_cast<double>(ax.size());
-  if (total > static_cast<double>(kMaxPoints)) ps.fail("vary", fmt::format("{} points (limit 100000)", total));
+  if (total > static_cast<double>(kMaxPoints))
+    ps.fail("vary", fmt::format("{} points (limit 100000)", total));
   std::vector<Assignment> grid{Assignment{}};
   for (const auto& ax : axes) {
     std::vector<Assignment> next;
@@ -312,7 +326,8 @@ SweepSpec parse_spec(const json& doc, const std::string& origin, const std::stri
   {
     std::set<std::string> names;
     for (const auto& p : spec.points) {
-      if (!names.insert(p.name).second) ps.fail("vary", fmt::format("two points have the same values ({})", p.name));
+      if (!names.insert(p.name).second)
+        ps.fail("vary", fmt::format("two points have the same values ({})", p.name));
     }
   }
 
@@ -321,21 +336,25 @@ SweepSpec parse_spec(const json& doc, const std::string& origin, const std::stri
   } else if (doc["seeds"].is_array()) {
     std::set<std::int64_t> uniq;
     for (const auto& s : doc["seeds"]) {
-      if (!s.is_number_integer()) ps.fail("seeds", "expected a list of integers or {\"count\": n, \"first\": s}");
-      if (!uniq.insert(s.get<std::int64_t>()).second) ps.fail("seeds", fmt::format("seed {} listed twice", s.dump()));
+      if (!s.is_number_integer())
+        ps.fail("seeds", "expected a list of integers or {\"count\": n, \"first\": s}");
+      if (!uniq.insert(s.get<std::int64_t>()).second)
+        ps.fail("seeds", fmt::format("seed {} listed twice", s.dump()));
       spec.seeds.push_back(s.get<std::int64_t>());
     }
     if (spec.seeds.empty()) ps.fail("seeds", "empty list");
   } else if (doc["seeds"].is_object()) {
     ps.only(doc["seeds"], "seeds", {"count", "first"});
     const auto& s = doc["seeds"];
-    if (!s.contains("count") || !s["count"].is_number_integer() || s["count"].get<std::int64_t>() < 1 ||
-        s["count"].get<std::int64_t>() > 1000) {
+    if (!s.contains("count") || !s["count"].is_number_integer() ||
+        s["count"].get<std::int64_t>() < 1 || s["count"].get<std::int64_t>() > 1000) {
       ps.fail("seeds.count", "expected an integer in [1, 1000]");
     }
-    if (s.contains("first") && !s["first"].is_number_integer()) ps.fail("seeds.first", "expected an integer");
+    if (s.contains("first") && !s["first"].is_number_integer())
+      ps.fail("seeds.first", "expected an integer");
     const std::int64_t first = s.value("first", std::int64_t{1});
-    for (std::int64_t i = 0; i < s["count"].get<std::int64_t>(); ++i) spec.seeds.push_back(first + i);
+    for (std::int64_t i = 0; i < s["count"].get<std::int64_t>(); ++i)
+      spec.seeds.push_back(first + i);
   } else {
     ps.fail("seeds", "expected a list of integers or {\"count\": n, \"first\": s}");
   }
@@ -345,7 +364,8 @@ SweepSpec parse_spec(const json& doc, const std::string& origin, const std::stri
   auto add_metric = [&](const std::string& name, const json& path, const std::string& where) {
     if (!path.is_string()) ps.fail(where, "expected a summary.json path (a string)");
     if (name.empty()) ps.fail(where, "empty metric name");
-    if (!metric_names.insert(name).second) ps.fail(where, fmt::format("metric '{}' listed twice", name));
+    if (!metric_names.insert(name).second)
+      ps.fail(where, fmt::format("metric '{}' listed twice", name));
     try {
       spec.metrics.push_back(Metric{name, MetricPath::parse(path.get<std::string>())});
     } catch (const std::invalid_argument& e) {
@@ -373,12 +393,14 @@ SweepSpec parse_spec(const json& doc, const std::string& origin, const std::stri
     spec.pareto.x = ps.string_field(p, "x", "pareto");
     spec.pareto.y = ps.string_field(p, "y", "pareto");
     for (const auto* m : {&spec.pareto.x, &spec.pareto.y}) {
-      if (metric_names.count(*m) == 0) ps.fail("pareto", fmt::format("'{}' is not one of the metrics", *m));
+      if (metric_names.count(*m) == 0)
+        ps.fail("pareto", fmt::format("'{}' is not one of the metrics", *m));
     }
     auto goal = [&](const char* f, bool def) {
       if (!p.contains(f)) return def;
       const auto g = ps.string_field(p, f, "pareto");
-      if (g != "min" && g != "max") ps.fail(std::string("pareto.") + f, "expected \"min\" or \"max\"");
+      if (g != "min" && g != "max")
+        ps.fail(std::string("pareto.") + f, "expected \"min\" or \"max\"");
       return g == "max";
     };
     spec.pareto.x_maximize = goal("x_goal", false);
@@ -394,7 +416,8 @@ SweepSpec parse_spec(const json& doc, const std::string& origin, const std::stri
     for (auto [f, target] : {std::pair{"cpus_per_task", &spec.slurm.cpus_per_task},
                              std::pair{"max_parallel", &spec.slurm.max_parallel}}) {
       if (!s.contains(f)) continue;
-      if (!s[f].is_number_integer() || s[f].get<int>() < 0) ps.fail(std::string("slurm.") + f, "expected an integer >= 0");
+      if (!s[f].is_number_integer() || s[f].get<int>() < 0)
+        ps.fail(std::string("slurm.") + f, "expected an integer >= 0");
       *target = s[f].get<int>();
     }
   }
@@ -428,7 +451,8 @@ std::vector<std::vector<json>> validate_points(const SweepSpec& spec) {
       try {
         out.back().push_back(load_config(spec.base, run_overrides(spec, p, seed)).resolved);
       } catch (const cfg::ConfigError& e) {
-        throw cfg::ConfigError(fmt::format("{}: point {} (seed {}): {}", spec.source, p.name, seed, e.what()));
+        throw cfg::ConfigError(
+            fmt::format("{}: point {} (seed {}): {}", spec.source, p.name, seed, e.what()));
       }
     }
   }

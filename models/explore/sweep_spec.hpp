@@ -32,7 +32,7 @@ struct SlurmSpec {
   std::string partition;  // empty: the cluster's default partition
   std::string time{"00:30:00"};
   int cpus_per_task{1};
-  std::string mem;  // e.g. "2G"; empty: the cluster's default
+  std::string mem;      // e.g. "2G"; empty: the cluster's default
   int max_parallel{0};  // array throttle (%N); 0: no limit
 };
 
@@ -43,9 +43,9 @@ struct Point {
 };
 
 struct SweepSpec {
-  std::string source;  // the spec file
-  std::string base;    // base configuration file (resolved path; empty: defaults)
-  std::vector<std::string> set;  // fixed overrides "key=json" applied to every point
+  std::string source;                    // the spec file
+  std::string base;                      // base configuration file (resolved path; empty: defaults)
+  std::vector<std::string> set;          // fixed overrides "key=json" applied to every point
   std::vector<std::string> varied_keys;  // every key the vary axes set, in order
   std::vector<Point> points;
   std::vector<std::int64_t> seeds;

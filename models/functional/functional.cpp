@@ -28,7 +28,8 @@ struct FunctionalAccelerator::Layer {
   std::vector<std::int8_t> level;  // level currently programmed in the devices
 };
 
-FunctionalAccelerator::FunctionalAccelerator(const Config& cfg, std::array<fw::LayerShape, 2> shapes)
+FunctionalAccelerator::FunctionalAccelerator(const Config& cfg,
+                                             std::array<fw::LayerShape, 2> shapes)
     : cfg_(cfg), ledger_(std::make_unique<EnergyLedger>()) {
   for (std::size_t p = 0; p < tile::kPhases; ++p) {
     e_tile_[p] = ledger_->entry("tile", tile::phase_name(static_cast<tile::Phase>(p)));
@@ -40,7 +41,8 @@ FunctionalAccelerator::FunctionalAccelerator(const Config& cfg, std::array<fw::L
     L.shape = shapes[l];
     const std::size_t n = shapes[l].in * shapes[l].out;
     L.meta = meta::make_engine(cfg.meta, n);
-    meta::init_layer(*L.meta, static_cast<std::uint64_t>(cfg.sim.seed), l, cfg.train.init_half_range);
+    meta::init_layer(*L.meta, static_cast<std::uint64_t>(cfg.sim.seed), l,
+                     cfg.train.init_half_range);
     L.w.resize(static_cast<Eigen::Index>(shapes[l].in), static_cast<Eigen::Index>(shapes[l].out));
     meta::level_values(*L.meta, L.w.data());
     if (cfg.train.device_effects) {
@@ -114,7 +116,8 @@ void FunctionalAccelerator::transpose(int layer, const float* d, int batch, floa
   auto& L = layers_[static_cast<std::size_t>(layer)];
   if (L.grid) {
     // The DAC range is [-1, 1]: scale the errors, run signed transpose MVMs, scale back.
-    const float mx = fw::scale_to_dac_range(d, static_cast<std::size_t>(batch) * L.shape.out, scratch_);
+    const float mx =
+        fw::scale_to_dac_range(d, static_cast<std::size_t>(batch) * L.shape.out, scratch_);
     charge(L.grid->transpose_batch(scratch_.data(), batch, y, t_, true));
     fw::scale_back(y, static_cast<std::size_t>(batch) * L.shape.in, mx);
     mvm_vectors_ += static_cast<std::uint64_t>(batch);
@@ -160,9 +163,12 @@ void FunctionalAccelerator::new_task() {
 
 void FunctionalAccelerator::host_compute(std::uint64_t macs, std::uint64_t ops) {
   const auto& h = cfg_.host;
-  t_ += (static_cast<double>(macs) / h.macs_per_cycle + static_cast<double>(ops) / h.ops_per_cycle) /
-        (h.f_clk_MHz * 1e6);
-  ledger_->charge(e_host_, (static_cast<double>(macs) * h.e_mac_pJ + static_cast<double>(ops) * h.e_op_pJ) * 1e-12, 1);
+  t_ +=
+      (static_cast<double>(macs) / h.macs_per_cycle + static_cast<double>(ops) / h.ops_per_cycle) /
+      (h.f_clk_MHz * 1e6);
+  ledger_->charge(
+      e_host_,
+      (static_cast<double>(macs) * h.e_mac_pJ + static_cast<double>(ops) * h.e_op_pJ) * 1e-12, 1);
 }
 
 fw::AccelStats FunctionalAccelerator::stats() const {

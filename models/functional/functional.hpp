@@ -9,9 +9,9 @@
 #include <memory>
 #include <vector>
 
+#include "common/energy.hpp"
 #include "config/config.hpp"
 #include "fw/accelerator.hpp"
-#include "common/energy.hpp"
 #include "meta/meta_core.hpp"
 #include "tile/tile_core.hpp"
 

@@ -53,7 +53,8 @@ MetaLut::MetaLut(const MetaParams& p) : frac_(static_cast<int>(p.lut_frac_bits))
   const double h = p.lut_range / static_cast<double>(n);
   seg_shift_ = kXFrac + static_cast<int>(std::lround(std::log2(h)));
   if (seg_shift_ < 0 || std::ldexp(1.0, seg_shift_ - kXFrac) != h) {
-    throw std::invalid_argument("meta.lut_range / meta.lut_entries must be a power of two >= 2^-16");
+    throw std::invalid_argument(
+        "meta.lut_range / meta.lut_entries must be a power of two >= 2^-16");
   }
   x_max_ = static_cast<std::uint64_t>(n) << static_cast<unsigned>(seg_shift_);
   table_.resize(n + 2);
@@ -71,7 +72,8 @@ MetaLut::MetaLut(const MetaParams& p) : frac_(static_cast<int>(p.lut_frac_bits))
 }
 
 double MetaLut::eval(double x) const {
-  const auto x_fx = static_cast<std::uint64_t>(std::llround(std::max(0.0, x) * std::ldexp(1.0, kXFrac)));
+  const auto x_fx =
+      static_cast<std::uint64_t>(std::llround(std::max(0.0, x) * std::ldexp(1.0, kXFrac)));
   return std::ldexp(static_cast<double>(eval_fx(x_fx)), -frac_);
 }
 

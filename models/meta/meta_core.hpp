@@ -67,9 +67,10 @@ class MetaLut {
     const auto a = static_cast<std::int64_t>(table_[k]);
     const auto b = static_cast<std::int64_t>(table_[k + 1]);
     const std::int64_t half = seg_shift_ > 0 ? (std::int64_t{1} << (seg_shift_ - 1)) : 0;
-    return static_cast<std::uint32_t>(a + (((b - a) * static_cast<std::int64_t>(r) + half) >> seg_shift_));
+    return static_cast<std::uint32_t>(
+        a + (((b - a) * static_cast<std::int64_t>(r) + half) >> seg_shift_));
   }
-  [[nodiscard]] double eval(double x) const;                       // via eval_fx
+  [[nodiscard]] double eval(double x) const;  // via eval_fx
   [[nodiscard]] int frac_bits() const { return frac_; }
   // Proven bound on |eval(x) - (1 - tanh^2 x)| for every x >= 0 (docs/meta.md).
   [[nodiscard]] double error_bound() const { return bound_; }
@@ -77,7 +78,7 @@ class MetaLut {
  private:
   std::vector<std::uint32_t> table_;
   int frac_;
-  int seg_shift_;   // log2 of the segment width in x LSBs (segments are powers of two)
+  int seg_shift_;  // log2 of the segment width in x LSBs (segments are powers of two)
   std::uint64_t x_max_;
   double bound_;
 };

@@ -42,6 +42,8 @@ double sram_accesses_new_task(const MetaParams& p, std::uint64_t n) {
   return accesses(n, p.optimizer == "adam" ? p.m_bits + 6 + p.v_sig_bits : p.m_bits);
 }
 
-double sram_accesses_clear_acc(const MetaParams& p, std::uint64_t n) { return accesses(n, p.grad_bits); }
+double sram_accesses_clear_acc(const MetaParams& p, std::uint64_t n) {
+  return accesses(n, p.grad_bits);
+}
 
 }  // namespace memplast::meta

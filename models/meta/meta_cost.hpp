@@ -25,8 +25,8 @@ std::uint64_t ready_cycle(const MetaParams& p, std::uint64_t i);
 std::int64_t optimizer_state_bits(const MetaParams& p);
 // 64-bit SRAM accesses of one operation over n weights (fractional: n * bits / 64).
 double sram_accesses_accumulate(const MetaParams& p, std::uint64_t n);  // accumulator read + write
-double sram_accesses_step(const MetaParams& p, std::uint64_t n);        // hidden, state, accumulator
-double sram_accesses_new_task(const MetaParams& p, std::uint64_t n);    // optimizer state cleared
-double sram_accesses_clear_acc(const MetaParams& p, std::uint64_t n);   // accumulator cleared
+double sram_accesses_step(const MetaParams& p, std::uint64_t n);       // hidden, state, accumulator
+double sram_accesses_new_task(const MetaParams& p, std::uint64_t n);   // optimizer state cleared
+double sram_accesses_clear_acc(const MetaParams& p, std::uint64_t n);  // accumulator cleared
 
 }  // namespace memplast::meta

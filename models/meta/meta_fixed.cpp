@@ -14,9 +14,17 @@ namespace memplast::meta {
 namespace detail {
 
 FixedEngine::FixedEngine(const MetaParams& p, std::size_t n)
-    : p_(p), q_(Quantizer::from(p)), lut_(p), n_(n), h_(n, 0), acc_(n, 0), m_(n, 0), v_(n, 0),
+    : p_(p),
+      q_(Quantizer::from(p)),
+      lut_(p),
+      n_(n),
+      h_(n, 0),
+      acc_(n, 0),
+      m_(n, 0),
+      v_(n, 0),
       lev_(n, 0) {
-  if (n > std::numeric_limits<std::uint32_t>::max()) throw std::invalid_argument("meta: too many weights");
+  if (n > std::numeric_limits<std::uint32_t>::max())
+    throw std::invalid_argument("meta: too many weights");
   fh_ = static_cast<int>(p.hidden_frac_bits);
   fg_ = static_cast<int>(p.grad_frac_bits);
   fv_ = 2 * fg_;
@@ -33,7 +41,8 @@ FixedEngine::FixedEngine(const MetaParams& p, std::size_t n)
   meta_on_ = p.m_star > 0.0;
   // Integer thresholds ceil(T 2^Fh): for every grid value h, h >= T_int <=> h >= T,
   // so the fixed quantizer equals the exact one on the grid.
-  for (double t : q_.thresholds) thr_.push_back(static_cast<std::int64_t>(std::ceil(std::ldexp(t, fh_))));
+  for (double t : q_.thresholds)
+    thr_.push_back(static_cast<std::int64_t>(std::ceil(std::ldexp(t, fh_))));
   // x = m* d / I in Q.16 from a distance d in hidden LSBs: x_fx = d * k >> s.
   for (std::size_t k = 0; k < thr_.size(); ++k) {
     const double I = q_.values[k + 1] - q_.values[k];
@@ -109,7 +118,8 @@ void FixedEngine::step(std::vector<LevelChange>& changes) {
   // Per-step scalar: alpha_t = lr sqrt(1-b2^t)/(1-b1^t) (computed once per step).
   const double td = static_cast<double>(t_);
   const double alpha =
-      adam_ ? p_.lr * std::sqrt(1.0 - std::pow(p_.beta2, td)) / (1.0 - std::pow(p_.beta1, td)) : p_.lr;
+      adam_ ? p_.lr * std::sqrt(1.0 - std::pow(p_.beta2, td)) / (1.0 - std::pow(p_.beta1, td))
+            : p_.lr;
   c.ka = make_const(alpha, 31);  // shift >= 31: adam_shift >= 1
   // Adam: delta = alpha * (m * R >> kR) * 2^(Fh - Fg + Fv/2 - p/2) with Fv/2 = Fg.
   c.adam_shift = c.ka.shift - fh_;
@@ -121,15 +131,23 @@ void FixedEngine::step(std::vector<LevelChange>& changes) {
   c.sgd_shift = c.ka.shift + fg_ - fh_;
   const bool meta = meta_on_;
   if (adam_) {
-    if (!meta) run<'B', true, false>(c, changes);
-    else if (option_ == 'A') run<'A', true, true>(c, changes);
-    else if (option_ == 'B') run<'B', true, true>(c, changes);
-    else run<'C', true, true>(c, changes);
+    if (!meta)
+      run<'B', true, false>(c, changes);
+    else if (option_ == 'A')
+      run<'A', true, true>(c, changes);
+    else if (option_ == 'B')
+      run<'B', true, true>(c, changes);
+    else
+      run<'C', true, true>(c, changes);
   } else {
-    if (!meta) run<'B', false, false>(c, changes);
-    else if (option_ == 'A') run<'A', false, true>(c, changes);
-    else if (option_ == 'B') run<'B', false, true>(c, changes);
-    else run<'C', false, true>(c, changes);
+    if (!meta)
+      run<'B', false, false>(c, changes);
+    else if (option_ == 'A')
+      run<'A', false, true>(c, changes);
+    else if (option_ == 'B')
+      run<'B', false, true>(c, changes);
+    else
+      run<'C', false, true>(c, changes);
   }
 }
 

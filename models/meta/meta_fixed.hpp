@@ -17,7 +17,8 @@
 #if defined(__x86_64__) && defined(__GNUC__)
 #define MEMPLAST_META_TARGET_AVX2 __attribute__((target("avx2,fma,bmi,bmi2,lzcnt,popcnt")))
 #define MEMPLAST_META_TARGET_AVX512 \
-  __attribute__((target("avx512f,avx512dq,avx512cd,avx512bw,avx512vl,avx2,fma,bmi,bmi2,lzcnt,popcnt")))
+  __attribute__((                   \
+      target("avx512f,avx512dq,avx512cd,avx512bw,avx512vl,avx2,fma,bmi,bmi2,lzcnt,popcnt")))
 #else
 #define MEMPLAST_META_TARGET_AVX2
 #define MEMPLAST_META_TARGET_AVX512
@@ -60,7 +61,8 @@ class FixedEngine final : public MetaEngine {
     return static_cast<float>(std::ldexp(static_cast<double>(h_[i]), -fh_));
   }
   void set_hidden(std::size_t i, double w) override {
-    const std::int64_t x = sat(std::llround(std::clamp(std::ldexp(w, fh_), -4e18, 4e18)), h_min_, h_max_);
+    const std::int64_t x =
+        sat(std::llround(std::clamp(std::ldexp(w, fh_), -4e18, 4e18)), h_min_, h_max_);
     h_[i] = static_cast<std::int32_t>(x);
     int l = 0;
     for (auto t : thr_) l += (x >= t) ? 1 : 0;
@@ -111,14 +113,16 @@ class FixedEngine final : public MetaEngine {
   template <char Opt, bool Adam, bool Meta>
   __attribute__((noinline)) void run_generic(const StepConst& c, std::vector<LevelChange>& changes);
   template <char Opt, bool Adam, bool Meta>
-  __attribute__((noinline)) MEMPLAST_META_TARGET_AVX2 void run_avx2(const StepConst& c,
-                                                                      std::vector<LevelChange>& changes);
+  __attribute__((noinline)) MEMPLAST_META_TARGET_AVX2 void run_avx2(
+      const StepConst& c, std::vector<LevelChange>& changes);
   template <char Opt, bool Adam, bool Meta>
-  __attribute__((noinline)) MEMPLAST_META_TARGET_AVX512 void run_avx512(const StepConst& c,
-                                                                          std::vector<LevelChange>& changes);
+  __attribute__((noinline)) MEMPLAST_META_TARGET_AVX512 void run_avx512(
+      const StepConst& c, std::vector<LevelChange>& changes);
   __attribute__((noinline)) void accumulate_generic(const float* grad, std::size_t n);
-  __attribute__((noinline)) MEMPLAST_META_TARGET_AVX2 void accumulate_avx2(const float* grad, std::size_t n);
-  __attribute__((noinline)) MEMPLAST_META_TARGET_AVX512 void accumulate_avx512(const float* grad, std::size_t n);
+  __attribute__((noinline)) MEMPLAST_META_TARGET_AVX2 void accumulate_avx2(const float* grad,
+                                                                           std::size_t n);
+  __attribute__((noinline)) MEMPLAST_META_TARGET_AVX512 void accumulate_avx512(const float* grad,
+                                                                               std::size_t n);
   void accumulate_body(const float* grad, std::size_t n);
 
   // Largest per-lane shift of the step is c.adam_shift + (e >> 1) with e <= 63 (the leading
@@ -131,9 +135,9 @@ class FixedEngine final : public MetaEngine {
   void run_body(const StepConst& c, std::vector<LevelChange>& changes);
 
   static constexpr std::size_t kBlock = 512;
-  static constexpr int kQ = 28;        // Q0.28 optimizer constants
+  static constexpr int kQ = 28;                                // Q0.28 optimizer constants
   static constexpr std::int64_t kFar = std::int64_t{1} << 32;  // distance cap (sentinels)
-  static constexpr int kR = 16;  // Q0.16 1/sqrt table
+  static constexpr int kR = 16;                                // Q0.16 1/sqrt table
   MetaParams p_;
   Quantizer q_;
   MetaLut lut_;
@@ -150,8 +154,8 @@ class FixedEngine final : public MetaEngine {
   FxConst kglob_;
   FxConst wd_;
   std::vector<std::int32_t> rsq_;
-  std::vector<std::int64_t> rsq64_;    // rsq_ widened (int64 vector lanes)
-  std::vector<std::int64_t> kq_pad_;   // kthr_pad_ split into q and shift (vector lanes)
+  std::vector<std::int64_t> rsq64_;   // rsq_ widened (int64 vector lanes)
+  std::vector<std::int64_t> kq_pad_;  // kthr_pad_ split into q and shift (vector lanes)
   std::vector<std::int64_t> ks_pad_;
   std::vector<std::int64_t> lut_tab_;  // MetaLut's table (read back via eval_fx), padded
   int lut_seg_{0};                     // MetaLut's segment shift

@@ -11,8 +11,8 @@
 
 namespace memplast::meta::detail {
 
-__attribute__((always_inline)) inline void FixedEngine::accumulate_body(const float* __restrict grad,
-                                                                        std::size_t n) {
+__attribute__((always_inline)) inline void FixedEngine::accumulate_body(
+    const float* __restrict grad, std::size_t n) {
   const float scale = std::ldexp(1.0F, fg_);
   const std::int64_t lo = g_min_;
   const std::int64_t hi = g_max_;
@@ -27,8 +27,8 @@ __attribute__((always_inline)) inline void FixedEngine::accumulate_body(const fl
 }
 
 template <char Opt, bool Adam, bool Meta>
-__attribute__((always_inline)) inline void FixedEngine::run_body(const StepConst& c,
-                                                                 std::vector<LevelChange>& changes) {
+__attribute__((always_inline)) inline void FixedEngine::run_body(
+    const StepConst& c, std::vector<LevelChange>& changes) {
   const std::size_t L1 = thr_.size();
   const std::int64_t* __restrict thr = thr_.data();
   const std::int64_t thr0 = thr[0];
@@ -86,14 +86,17 @@ __attribute__((always_inline)) inline void FixedEngine::run_body(const StepConst
     if (mean_one) {
       for (std::size_t i = 0; i < nb; ++i) {
         const std::int64_t g = acc[i];
-        const std::int64_t wdt = (static_cast<std::int64_t>(hv[i]) * wdq + (std::int64_t{1} << (wds - 1))) >> wds;
+        const std::int64_t wdt =
+            (static_cast<std::int64_t>(hv[i]) * wdq + (std::int64_t{1} << (wds - 1))) >> wds;
         gb[i] = sat(g + wdt, g_min, g_max);
         acc[i] = 0;
       }
     } else {
       for (std::size_t i = 0; i < nb; ++i) {
-        const std::int64_t g = (static_cast<std::int64_t>(acc[i]) * rc + (std::int64_t{1} << 31)) >> 32;
-        const std::int64_t wdt = (static_cast<std::int64_t>(hv[i]) * wdq + (std::int64_t{1} << (wds - 1))) >> wds;
+        const std::int64_t g =
+            (static_cast<std::int64_t>(acc[i]) * rc + (std::int64_t{1} << 31)) >> 32;
+        const std::int64_t wdt =
+            (static_cast<std::int64_t>(hv[i]) * wdq + (std::int64_t{1} << (wds - 1))) >> wds;
         gb[i] = sat(g + wdt, g_min, g_max);
         acc[i] = 0;
       }
@@ -104,7 +107,8 @@ __attribute__((always_inline)) inline void FixedEngine::run_body(const StepConst
         const std::int64_t g = gb[i];
         const std::int64_t m0 = mv[i];
         // c1 <= 2^28, |g - m0| < 2^32.
-        const std::int64_t m = sat(m0 + ((c1 * (g - m0) + (std::int64_t{1} << (kQ - 1))) >> kQ), m_min, m_max);
+        const std::int64_t m =
+            sat(m0 + ((c1 * (g - m0) + (std::int64_t{1} << (kQ - 1))) >> kQ), m_min, m_max);
         mv[i] = static_cast<std::int32_t>(m);
         gb[i] = m;
         // v0 + round(c2 (g^2 - v0) / 2^kQ) without the reference's 128-bit product.
@@ -140,7 +144,8 @@ __attribute__((always_inline)) inline void FixedEngine::run_body(const StepConst
       // 1/sqrt(v + eps^2): normalise (leading one e), table on parity and rk bits.
       for (std::size_t i = 0; i < nb; ++i) {
         const std::int64_t vx = vb[i];  // >= 1
-        const std::int64_t e = 63 - static_cast<std::int64_t>(__builtin_clzll(static_cast<std::uint64_t>(vx) | 1U));
+        const std::int64_t e =
+            63 - static_cast<std::int64_t>(__builtin_clzll(static_cast<std::uint64_t>(vx) | 1U));
         const std::int64_t sh = e - rk;
         const std::int64_t f = sh >= 0 ? (vx >> sh) : (vx << (-sh));  // vx > 0: >> as unsigned
         const std::int64_t idx = ((e & 1) << rk) | (f & rmask);
@@ -234,11 +239,13 @@ void FixedEngine::run_generic(const StepConst& c, std::vector<LevelChange>& chan
   run_body<Opt, Adam, Meta>(c, changes);
 }
 template <char Opt, bool Adam, bool Meta>
-MEMPLAST_META_TARGET_AVX2 void FixedEngine::run_avx2(const StepConst& c, std::vector<LevelChange>& changes) {
+MEMPLAST_META_TARGET_AVX2 void FixedEngine::run_avx2(const StepConst& c,
+                                                     std::vector<LevelChange>& changes) {
   run_body<Opt, Adam, Meta>(c, changes);
 }
 template <char Opt, bool Adam, bool Meta>
-MEMPLAST_META_TARGET_AVX512 void FixedEngine::run_avx512(const StepConst& c, std::vector<LevelChange>& changes) {
+MEMPLAST_META_TARGET_AVX512 void FixedEngine::run_avx512(const StepConst& c,
+                                                         std::vector<LevelChange>& changes) {
   run_body<Opt, Adam, Meta>(c, changes);
 }
 void FixedEngine::accumulate_generic(const float* grad, std::size_t n) { accumulate_body(grad, n); }
@@ -250,10 +257,13 @@ MEMPLAST_META_TARGET_AVX512 void FixedEngine::accumulate_avx512(const float* gra
 }
 
 // The specialisations step() dispatches to.
-#define MEMPLAST_META_INSTANTIATE(OPT, ADAM, META)                                                   \
-  template void FixedEngine::run_generic<OPT, ADAM, META>(const StepConst&, std::vector<LevelChange>&); \
-  template void FixedEngine::run_avx2<OPT, ADAM, META>(const StepConst&, std::vector<LevelChange>&);    \
-  template void FixedEngine::run_avx512<OPT, ADAM, META>(const StepConst&, std::vector<LevelChange>&);
+#define MEMPLAST_META_INSTANTIATE(OPT, ADAM, META)                                    \
+  template void FixedEngine::run_generic<OPT, ADAM, META>(const StepConst&,           \
+                                                          std::vector<LevelChange>&); \
+  template void FixedEngine::run_avx2<OPT, ADAM, META>(const StepConst&,              \
+                                                       std::vector<LevelChange>&);    \
+  template void FixedEngine::run_avx512<OPT, ADAM, META>(const StepConst&,            \
+                                                         std::vector<LevelChange>&);
 MEMPLAST_META_INSTANTIATE('B', true, false)
 MEMPLAST_META_INSTANTIATE('A', true, true)
 MEMPLAST_META_INSTANTIATE('B', true, true)

@@ -64,8 +64,8 @@ void attenuate_ac(const float* __restrict hb, float* __restrict db, const float*
     const float h = hb[i];
     const float d = db[i];
     const bool up = d > 0.0F;
-    const float dup = nxt[i] - h;  // to the threshold above
-    const float ddn = h - prv[i];  // to the threshold below
+    const float dup = nxt[i] - h;      // to the threshold above
+    const float ddn = h - prv[i];      // to the threshold below
     const float da = up ? dup : ddn;   // ahead
     const float dbh = up ? ddn : dup;  // behind
     const float kn = knx[i];
@@ -80,9 +80,16 @@ void attenuate_ac(const float* __restrict hb, float* __restrict db, const float*
 class FloatEngine final : public MetaEngine {
  public:
   FloatEngine(const MetaParams& p, std::size_t n)
-      : p_(p), q_(Quantizer::from(p)), n_(n), h_(n, 0.0F), acc_(n, 0.0F), m_(n, 0.0F), v_(n, 0.0F),
+      : p_(p),
+        q_(Quantizer::from(p)),
+        n_(n),
+        h_(n, 0.0F),
+        acc_(n, 0.0F),
+        m_(n, 0.0F),
+        v_(n, 0.0F),
         lev_(n, 0) {
-    if (n > std::numeric_limits<std::uint32_t>::max()) throw std::invalid_argument("meta: too many weights");
+    if (n > std::numeric_limits<std::uint32_t>::max())
+      throw std::invalid_argument("meta: too many weights");
     for (double t : q_.thresholds) thr_.push_back(static_cast<float>(t));
     for (std::size_t k = 0; k < thr_.size(); ++k) {
       kthr_.push_back(static_cast<float>(p.m_star / (q_.values[k + 1] - q_.values[k])));
@@ -114,17 +121,25 @@ class FloatEngine final : public MetaEngine {
     const float inv = div > 0 ? 1.0F / static_cast<float>(div) : 0.0F;
     count_ = 0;
     if (!meta_on_) {
-      if (adam_) run<'B', true, false>(inv, changes);
-      else run<'B', false, false>(inv, changes);
+      if (adam_)
+        run<'B', true, false>(inv, changes);
+      else
+        run<'B', false, false>(inv, changes);
     } else if (option_ == 'A') {
-      if (adam_) run<'A', true, true>(inv, changes);
-      else run<'A', false, true>(inv, changes);
+      if (adam_)
+        run<'A', true, true>(inv, changes);
+      else
+        run<'A', false, true>(inv, changes);
     } else if (option_ == 'B') {
-      if (adam_) run<'B', true, true>(inv, changes);
-      else run<'B', false, true>(inv, changes);
+      if (adam_)
+        run<'B', true, true>(inv, changes);
+      else
+        run<'B', false, true>(inv, changes);
     } else {
-      if (adam_) run<'C', true, true>(inv, changes);
-      else run<'C', false, true>(inv, changes);
+      if (adam_)
+        run<'C', true, true>(inv, changes);
+      else
+        run<'C', false, true>(inv, changes);
     }
   }
 
@@ -220,7 +235,8 @@ class FloatEngine final : public MetaEngine {
       }
       for (std::size_t k = 0; k < L1; ++k) {
         const float t = thr_[k];
-        for (std::size_t i = 0; i < nb; ++i) lb[i] = static_cast<std::int8_t>(lb[i] + (hv[i] >= t ? 1 : 0));
+        for (std::size_t i = 0; i < nb; ++i)
+          lb[i] = static_cast<std::int8_t>(lb[i] + (hv[i] >= t ? 1 : 0));
       }
       // 4. level changes.
       commit_levels(lev_.data() + base, lb, nb, base, changes);

@@ -6,7 +6,8 @@
 
 namespace memplast::meta {
 
-void init_layer(MetaEngine& engine, std::uint64_t global_seed, std::size_t layer, double half_range) {
+void init_layer(MetaEngine& engine, std::uint64_t global_seed, std::size_t layer,
+                double half_range) {
   Rng rng(global_seed, "meta.init.layer" + std::to_string(layer));
   engine.init_uniform(rng, half_range);
 }

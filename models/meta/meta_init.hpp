@@ -14,7 +14,8 @@
 namespace memplast::meta {
 
 // Initialise `engine` (layer `layer`'s weights) from the layer's stream.
-void init_layer(MetaEngine& engine, std::uint64_t global_seed, std::size_t layer, double half_range);
+void init_layer(MetaEngine& engine, std::uint64_t global_seed, std::size_t layer,
+                double half_range);
 
 // w[i] = the value of weight i's current level, i < engine.size().
 void level_values(const MetaEngine& engine, float* w);

@@ -48,8 +48,7 @@ void bind_params(cfg::Schema& s, MetaParams& p) {
         "Optimizer of the hidden weights; its state is reset at each task boundary");
   s.add("meta.lr", &p.lr, 0.0, 1.0, "", "Learning rate", "Laborieux et al. 2021 [L]");
   s.add("meta.beta1", &p.beta1, 0.0, 0.999999, "", "Adam beta1", "Laborieux et al. 2021 [L]");
-  s.add("meta.beta2", &p.beta2, 0.0, 0.999999, "", "Adam beta2",
-        "Laborieux et al. 2021 [L]");
+  s.add("meta.beta2", &p.beta2, 0.0, 0.999999, "", "Adam beta2", "Laborieux et al. 2021 [L]");
   s.add("meta.eps", &p.eps, 0.0, 1.0, "",
         "Adam epsilon (fixed point: at least sqrt of one LSB of v, see docs/meta.md)",
         "Laborieux et al. 2021 [L]");
@@ -75,8 +74,7 @@ void bind_params(cfg::Schema& s, MetaParams& p) {
         "<= 2^-(b+2)",
         asm_hw);
   // meta_unit timing and energy.
-  s.add("meta.lanes", &p.lanes, 1, 1024, "weights/cycle", "Weights updated per cycle",
-        asm_hw);
+  s.add("meta.lanes", &p.lanes, 1, 1024, "weights/cycle", "Weights updated per cycle", asm_hw);
   s.add("meta.sram_ports", &p.sram_ports, 1, 2, "",
         "SRAM ports of the state memories: 2 (1R1W) gives one lane group per cycle, 1 gives "
         "two cycles (read, then write)",
@@ -96,9 +94,9 @@ void bind_params(cfg::Schema& s, MetaParams& p) {
   s.add_check([&p] {
     if (!p.level_values.empty()) {
       if (static_cast<std::int64_t>(p.level_values.size()) != p.levels) {
-        throw cfg::ConfigError(fmt::format(
-            "key 'meta.level_values': {} values given but 'meta.levels' is {}",
-            p.level_values.size(), p.levels));
+        throw cfg::ConfigError(
+            fmt::format("key 'meta.level_values': {} values given but 'meta.levels' is {}",
+                        p.level_values.size(), p.levels));
       }
       for (std::size_t i = 1; i < p.level_values.size(); ++i) {
         if (!(p.level_values[i] > p.level_values[i - 1])) {
@@ -127,8 +125,9 @@ void bind_params(cfg::Schema& s, MetaParams& p) {
           h));
     }
     if (p.m_bits < p.grad_bits) {
-      throw cfg::ConfigError("keys 'meta.m_bits'/'meta.grad_bits': m must be at least as wide as "
-                             "a gradient");
+      throw cfg::ConfigError(
+          "keys 'meta.m_bits'/'meta.grad_bits': m must be at least as wide as "
+          "a gradient");
     }
   });
 }

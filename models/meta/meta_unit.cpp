@@ -27,8 +27,9 @@ MetaUnit::MetaUnit(const sc_core::sc_module_name& name, const MetaParams& p, std
       grad_raw_(n_weights, 0U),
       grad_(n_weights, 0.0F) {
   if (n_weights * 4 > R::GRAD_SIZE) {
-    throw cfg::ConfigError(fmt::format("{}: {} weights exceed the {}-byte GRAD window of the register map",
-                                       this->name(), n_weights, R::GRAD_SIZE));
+    throw cfg::ConfigError(
+        fmt::format("{}: {} weights exceed the {}-byte GRAD window of the register map",
+                    this->name(), n_weights, R::GRAD_SIZE));
   }
   Rng rng(global_seed, std::string(this->name()) + ".init");
   engine_->init_uniform(rng, init_half_range);
@@ -38,7 +39,8 @@ MetaUnit::MetaUnit(const sc_core::sc_module_name& name, const MetaParams& p, std
     e_sram_ = ledger_->entry(this->name(), "sram");
   }
   registers().set(R::N_WEIGHTS, static_cast<std::uint32_t>(n_weights));
-  registers().on_write(R::CMD, [this](std::uint32_t v, std::uint32_t) { on_cmd(v, access_time()); });
+  registers().on_write(R::CMD,
+                       [this](std::uint32_t v, std::uint32_t) { on_cmd(v, access_time()); });
   registers().on_read(R::STATUS, [this](std::uint32_t) {
     std::uint32_t s = registers().get(R::STATUS) & R::STATUS_ERROR_MASK;
     if (busy_at(access_time())) s |= R::STATUS_BUSY_MASK;
@@ -79,7 +81,8 @@ void MetaUnit::on_cmd(std::uint32_t value, const sc_core::sc_time& at) {
   const std::uint32_t op = regs::get_field(value, R::CMD_OP_MASK, R::CMD_OP_SHIFT);
   if (busy_at(at)) return reject("started while busy");
   if (op < R::CMD_OP_ACCUMULATE || op > R::CMD_OP_CLEAR_ACC) return reject("bad OP");
-  if (registers().get(R::N_WEIGHTS) != n_) return reject("N_WEIGHTS differs from the unit's weight count");
+  if (registers().get(R::N_WEIGHTS) != n_)
+    return reject("N_WEIGHTS differs from the unit's weight count");
   if (op == R::CMD_OP_STEP && registers().get(R::BATCH) == 0) return reject("BATCH is 0");
   registers().clear_bits(R::STATUS, R::STATUS_ERROR_MASK);
   op_ = op;
@@ -88,8 +91,9 @@ void MetaUnit::on_cmd(std::uint32_t value, const sc_core::sc_time& at) {
   const std::uint64_t n = n_;
   // STEP may stall on the sink: its end is known only when it finishes.
   end_known_ = op != R::CMD_OP_STEP;
-  const std::uint64_t cyc =
-      (op == R::CMD_OP_NEW_TASK || op == R::CMD_OP_CLEAR_ACC) ? sweep_cycles(p_, n) : op_cycles(p_, n);
+  const std::uint64_t cyc = (op == R::CMD_OP_NEW_TASK || op == R::CMD_OP_CLEAR_ACC)
+                                ? sweep_cycles(p_, n)
+                                : op_cycles(p_, n);
   op_end_ = at + clk_ * static_cast<double>(cyc);
   start_ev_.notify(at - sc_core::sc_time_stamp());
 }
@@ -99,15 +103,18 @@ void MetaUnit::worker() {
     wait(start_ev_);
     const std::uint64_t n = n_;
     const auto charge_sram = [&](double acc) {
-      ledger_->charge(e_sram_, p_.e_sram_access_pJ * 1e-12 * acc, static_cast<std::uint64_t>(std::ceil(acc)));
+      ledger_->charge(e_sram_, p_.e_sram_access_pJ * 1e-12 * acc,
+                      static_cast<std::uint64_t>(std::ceil(acc)));
     };
     stalled_ = false;
     if (op_ == R::CMD_OP_ACCUMULATE) {
-      const bool fixed = regs::get_field(registers().get(R::CONFIG), R::CONFIG_GRAD_FMT_MASK, R::CONFIG_GRAD_FMT_SHIFT) ==
-                         R::CONFIG_GRAD_FMT_FIXED_S15_16;
+      const bool fixed =
+          regs::get_field(registers().get(R::CONFIG), R::CONFIG_GRAD_FMT_MASK,
+                          R::CONFIG_GRAD_FMT_SHIFT) == R::CONFIG_GRAD_FMT_FIXED_S15_16;
       for (std::size_t i = 0; i < n_; ++i) {
         if (fixed) {
-          grad_[i] = static_cast<float>(static_cast<std::int32_t>(grad_raw_[i])) * (1.0F / 65536.0F);
+          grad_[i] =
+              static_cast<float>(static_cast<std::int32_t>(grad_raw_[i])) * (1.0F / 65536.0F);
         } else {
           std::memcpy(&grad_[i], &grad_raw_[i], 4);
         }
@@ -130,7 +137,8 @@ void MetaUnit::worker() {
       // freezes the pipeline (STATUS.STALLED) until it has room.
       sc_core::sc_time stall = sc_core::SC_ZERO_TIME;
       for (const auto& c : changes_) {
-        const sc_core::sc_time ready = op_start_ + clk_ * static_cast<double>(ready_cycle(p_, c.index)) + stall;
+        const sc_core::sc_time ready =
+            op_start_ + clk_ * static_cast<double>(ready_cycle(p_, c.index)) + stall;
         if (ready > sc_core::sc_time_stamp()) wait(ready - sc_core::sc_time_stamp());
         if (sink_ != nullptr) {
           while (!sink_->try_push({c.index, c.level})) {
@@ -168,10 +176,12 @@ void MetaUnit::worker() {
 
 void MetaUnit::finish() {
   const auto cycles = static_cast<std::uint64_t>(std::llround((op_end_ - op_start_) / clk_));
-  registers().set(R::CYCLES_LAST, static_cast<std::uint32_t>(std::min<std::uint64_t>(cycles, 0xFFFFFFFFU)));
+  registers().set(R::CYCLES_LAST,
+                  static_cast<std::uint32_t>(std::min<std::uint64_t>(cycles, 0xFFFFFFFFU)));
   running_ = false;
   registers().set_bits(R::IRQ_STATUS, R::IRQ_STATUS_DONE_MASK);
-  MP_LOG(log_, debug, "op {} done: {} cycles, {} changes", op_, cycles, op_ == R::CMD_OP_STEP ? changes_.size() : 0U);
+  MP_LOG(log_, debug, "op {} done: {} cycles, {} changes", op_, cycles,
+         op_ == R::CMD_OP_STEP ? changes_.size() : 0U);
   update_irq();
   done_ev_.notify(sc_core::SC_ZERO_TIME);
 }
@@ -199,7 +209,8 @@ tlm::tlm_response_status MetaUnit::window(const bus::WindowAccess& a) {
   const double scale = std::ldexp(1.0, static_cast<int>(p_.hidden_frac_bits));
   for (std::uint64_t k = 0; k < count; ++k) {
     const std::size_t i = first + k;
-    const std::int32_t v = hidden ? static_cast<std::int32_t>(std::llround(static_cast<double>(engine_->hidden(i)) * scale))
+    const std::int32_t v = hidden ? static_cast<std::int32_t>(std::llround(
+                                        static_cast<double>(engine_->hidden(i)) * scale))
                                   : static_cast<std::int32_t>(engine_->levels()[i]);
     std::memcpy(data + 4 * k, &v, 4);
   }

@@ -6,8 +6,8 @@
 //
 // Timing (loosely timed): a successful register/window access at t = sc_time_stamp() +
 // delay adds one unit clock per 32-bit word to delay and never waits (bus::Target owns
-// the socket, the register bank, the window dispatch and the protocol checks). A CMD write at t starts the
-// operation at t (the worker thread is notified with that delay). An operation over n
+// the socket, the register bank, the window dispatch and the protocol checks). A CMD write at t
+// starts the operation at t (the worker thread is notified with that delay). An operation over n
 // weights takes pipeline_depth + ceil(n / lanes) * P cycles (P = 2 with one SRAM port,
 // 1 with two), plus, for STEP, the time stalled on a full sink. The level-change command
 // of weight i leaves the pipeline at start + (pipeline_depth + (floor(i / lanes) + 1) * P)
@@ -24,9 +24,9 @@
 #include "bus/target.hpp"
 #include "common/energy.hpp"
 #include "common/log.hpp"
-#include "sim/irq.hpp"
 #include "meta/meta_core.hpp"
 #include "meta/meta_cost.hpp"  // op_cycles, ready_cycle: the unit's cycle model
+#include "sim/irq.hpp"
 
 namespace memplast::meta {
 
@@ -97,8 +97,8 @@ class MetaUnit : public bus::Target {
   EnergyLedger::Id e_acc_{0}, e_update_{0}, e_sram_{0};
 
   std::uint32_t op_{0};
-  bool running_{false};      // accepted and not finished (in simulated time)
-  bool end_known_{false};    // op_end_ is final (no stall possible)
+  bool running_{false};    // accepted and not finished (in simulated time)
+  bool end_known_{false};  // op_end_ is final (no stall possible)
   bool stalled_{false};
   bool irq_level_{false};
   sc_core::sc_time op_start_{sc_core::SC_ZERO_TIME};

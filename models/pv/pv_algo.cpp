@@ -11,9 +11,9 @@ PvBand band_for(double g_target_uS, double level_spacing_uS, const PvParams& p, 
   double frac = p.band_frac;
   if (!p.band_frac_per_level.empty()) {
     if (level < 0 || static_cast<std::size_t>(level) >= p.band_frac_per_level.size()) {
-      throw std::out_of_range(fmt::format(
-          "pv.band_frac_per_level has {} entries, level {} has none",
-          p.band_frac_per_level.size(), level));
+      throw std::out_of_range(
+          fmt::format("pv.band_frac_per_level has {} entries, level {} has none",
+                      p.band_frac_per_level.size(), level));
     }
     frac = p.band_frac_per_level[static_cast<std::size_t>(level)];
   }

@@ -74,8 +74,8 @@ class PvFsm {
   double v_set_start_{0};
   double v_set_{0};
   double v_reset_{0};
-  double last_set_V_{-1};    // voltage of the last SET pulse (-1: none yet)
-  double last_reset_V_{-1};  // amplitude of the last RESET pulse (-1: none yet)
+  double last_set_V_{-1};     // voltage of the last SET pulse (-1: none yet)
+  double last_reset_V_{-1};   // amplitude of the last RESET pulse (-1: none yet)
   Kind last_{Kind::done_ok};  // last pulse kind (done_ok = none yet)
   bool done_{false};
   PvResult r_{};

@@ -21,8 +21,8 @@ std::uint32_t sat_add(std::uint32_t a, std::uint64_t b) {
 }
 }  // namespace
 
-PvCtrl::PvCtrl(const sc_core::sc_module_name& name, const PvParams& p, std::vector<tile::TileModule*> tiles,
-               EnergyLedger* ledger)
+PvCtrl::PvCtrl(const sc_core::sc_module_name& name, const PvParams& p,
+               std::vector<tile::TileModule*> tiles, EnergyLedger* ledger)
     : bus::Target(name, r::kRegisters, r::kWindows, sc_core::SC_ZERO_TIME),
       p_(p),
       tiles_(std::move(tiles)),
@@ -31,9 +31,11 @@ PvCtrl::PvCtrl(const sc_core::sc_module_name& name, const PvParams& p, std::vect
       t_verify_(sim::ns(p.t_verify_ns)),
       t_set_(sim::ns(p.t_set_ns)),
       t_reset_(sim::ns(p.t_reset_ns)) {
-  if (tiles_.empty()) throw std::invalid_argument(fmt::format("{}: no tiles to program", this->name()));
+  if (tiles_.empty())
+    throw std::invalid_argument(fmt::format("{}: no tiles to program", this->name()));
   for (std::size_t i = 0; i < tiles_.size(); ++i) {
-    if (tiles_[i] == nullptr) throw std::invalid_argument(fmt::format("{}: tile {} is null", this->name(), i));
+    if (tiles_[i] == nullptr)
+      throw std::invalid_argument(fmt::format("{}: tile {} is null", this->name(), i));
     const auto& core = tiles_[i]->core();
     const auto n = static_cast<std::size_t>(core.rows()) * static_cast<std::size_t>(core.cols());
     writes_.emplace_back(2 * n, 0U);
@@ -72,8 +74,10 @@ PvCtrl::PvCtrl(const sc_core::sc_module_name& name, const PvParams& p, std::vect
 std::string PvCtrl::check_command(const PvCommand& c) const {
   if (c.tile >= tiles_.size()) return fmt::format("tile {} (of {})", c.tile, tiles_.size());
   const auto& core = tiles_[c.tile]->core();
-  if (c.row >= static_cast<std::uint32_t>(core.rows())) return fmt::format("row {} (of {})", c.row, core.rows());
-  if (c.col >= static_cast<std::uint32_t>(core.cols())) return fmt::format("col {} (of {})", c.col, core.cols());
+  if (c.row >= static_cast<std::uint32_t>(core.rows()))
+    return fmt::format("row {} (of {})", c.row, core.rows());
+  if (c.col >= static_cast<std::uint32_t>(core.cols()))
+    return fmt::format("col {} (of {})", c.col, core.cols());
   if (c.level >= static_cast<std::uint32_t>(core.levels())) {
     return fmt::format("level {} (of {})", c.level, core.levels());
   }
@@ -81,7 +85,8 @@ std::string PvCtrl::check_command(const PvCommand& c) const {
 }
 
 PvCommand PvCtrl::registered_command() const {
-  return {bank().get(r::CMD_TILE), bank().get(r::CMD_ROW), bank().get(r::CMD_COL), bank().get(r::CMD_LEVEL)};
+  return {bank().get(r::CMD_TILE), bank().get(r::CMD_ROW), bank().get(r::CMD_COL),
+          bank().get(r::CMD_LEVEL)};
 }
 
 bool PvCtrl::full() const { return queue_.size() >= static_cast<std::size_t>(p_.queue_depth); }
@@ -91,8 +96,8 @@ bool PvCtrl::push(const PvCommand& c, const sc_core::sc_time& arrival, bool coun
     if (count_drop) {
       ++stats_.dropped;
       registers().set(r::CNT_DROPPED, sat_add(registers().get(r::CNT_DROPPED), 1));
-      MP_LOG(log_, debug, "queue full ({}): dropped tile {} row {} col {} level {}", queue_.size(), c.tile,
-             c.row, c.col, c.level);
+      MP_LOG(log_, debug, "queue full ({}): dropped tile {} row {} col {} level {}", queue_.size(),
+             c.tile, c.row, c.col, c.level);
       raise(r::IRQ_STATUS_OVERFLOW_MASK);
     }
     return false;
@@ -106,13 +111,15 @@ bool PvCtrl::push(const PvCommand& c, const sc_core::sc_time& arrival, bool coun
 
 bool PvCtrl::try_push(const PvCommand& c) {
   const auto err = check_command(c);
-  if (!err.empty()) throw std::invalid_argument(fmt::format("{}: command out of range: {}", name(), err));
+  if (!err.empty())
+    throw std::invalid_argument(fmt::format("{}: command out of range: {}", name(), err));
   return push(c, sc_core::sc_time_stamp(), true);
 }
 
 bool PvCtrl::offer(const PvCommand& c) {
   const auto err = check_command(c);
-  if (!err.empty()) throw std::invalid_argument(fmt::format("{}: command out of range: {}", name(), err));
+  if (!err.empty())
+    throw std::invalid_argument(fmt::format("{}: command out of range: {}", name(), err));
   return push(c, sc_core::sc_time_stamp(), false);
 }
 
@@ -145,7 +152,8 @@ void PvCtrl::update_irq() {
 }
 
 void PvCtrl::clear_counters() {
-  for (auto reg : {r::CNT_PROGRAMMED, r::CNT_FAILED, r::CNT_PULSES, r::CNT_DROPPED, r::CNT_DEVICE_WRITES}) {
+  for (auto reg :
+       {r::CNT_PROGRAMMED, r::CNT_FAILED, r::CNT_PULSES, r::CNT_DROPPED, r::CNT_DEVICE_WRITES}) {
     registers().set(reg, 0);
   }
   registers().clear_bits(r::STATUS, r::STATUS_FAIL_MASK);
@@ -160,7 +168,8 @@ sc_core::sc_time PvCtrl::occupy(tile::TileModule& t, const sc_core::sc_time& dur
   return end;
 }
 
-PvResult PvCtrl::program_device(const PvCommand& c, tile::Side side, double target_uS, const PvBand& band) {
+PvResult PvCtrl::program_device(const PvCommand& c, tile::Side side, double target_uS,
+                                const PvBand& band) {
   auto& tm = *tiles_[c.tile];
   auto& core = tm.core();
   auto& dev = core.array(side);
@@ -201,13 +210,14 @@ PvResult PvCtrl::program_device(const PvCommand& c, tile::Side side, double targ
   stats_.n_reset += static_cast<std::uint64_t>(res.n_reset);
   stats_.n_verify += static_cast<std::uint64_t>(res.n_verify);
   stats_.energy_j += res.energy_j;
-  registers().set(r::CNT_PULSES, sat_add(registers().get(r::CNT_PULSES), static_cast<std::uint64_t>(res.n_set + res.n_reset)));
+  registers().set(r::CNT_PULSES, sat_add(registers().get(r::CNT_PULSES),
+                                         static_cast<std::uint64_t>(res.n_set + res.n_reset)));
   registers().set(r::CNT_DEVICE_WRITES, sat_add(registers().get(r::CNT_DEVICE_WRITES), 1));
   auto& w = writes_[c.tile][2 * cell + (side == tile::Side::pos ? 0U : 1U)];
   if (w < std::numeric_limits<std::uint32_t>::max()) ++w;
-  MP_LOG(log_, debug, "tile {} row {} col {} {} -> {:.2f} uS: {} after {} pulses, g {:.2f}", c.tile, row, col,
-         side == tile::Side::pos ? "pos" : "neg", target_uS, res.success ? "ok" : "FAIL", res.iterations,
-         res.g_final_uS);
+  MP_LOG(log_, debug, "tile {} row {} col {} {} -> {:.2f} uS: {} after {} pulses, g {:.2f}", c.tile,
+         row, col, side == tile::Side::pos ? "pos" : "neg", target_uS, res.success ? "ok" : "FAIL",
+         res.iterations, res.g_final_uS);
   if (record_cb_) record_cb_(rec);
   return res;
 }
@@ -235,7 +245,8 @@ void PvCtrl::execute(const PvCommand& c) {
     registers().set(r::LAST_FAIL_COL, c.col);
     registers().set(r::LAST_FAIL_LEVEL, c.level);
     registers().set_bits(r::STATUS, r::STATUS_FAIL_MASK);
-    MP_LOG(log_, info, "program-and-verify failed: tile {} row {} col {} level {}", c.tile, c.row, c.col, c.level);
+    MP_LOG(log_, info, "program-and-verify failed: tile {} row {} col {} level {}", c.tile, c.row,
+           c.col, c.level);
     raise(r::IRQ_STATUS_FAIL_MASK);
   }
 }

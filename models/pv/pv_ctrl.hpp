@@ -34,8 +34,8 @@
 #include "bus/target.hpp"
 #include "common/energy.hpp"
 #include "common/log.hpp"
-#include "sim/irq.hpp"
 #include "pv/pv_algo.hpp"
+#include "sim/irq.hpp"
 #include "tile/tile_sc.hpp"
 
 namespace memplast::pv {
@@ -43,7 +43,7 @@ namespace memplast::pv {
 struct PvCommand {
   std::uint32_t tile{0};
   std::uint32_t row{0};
-  std::uint32_t col{0};   // weight column
+  std::uint32_t col{0};    // weight column
   std::uint32_t level{0};  // weight level 0 .. tile.levels-1
 };
 
@@ -59,16 +59,16 @@ struct PvDeviceRecord {
 };
 
 struct PvCtrlStats {
-  std::uint64_t commands{0};        // commands completed (programmed or failed)
-  std::uint64_t programmed{0};      // commands with every device inside its band
-  std::uint64_t failed{0};          // commands with at least one device at the limit
-  std::uint64_t device_writes{0};   // P&V loops run (devices programmed)
+  std::uint64_t commands{0};       // commands completed (programmed or failed)
+  std::uint64_t programmed{0};     // commands with every device inside its band
+  std::uint64_t failed{0};         // commands with at least one device at the limit
+  std::uint64_t device_writes{0};  // P&V loops run (devices programmed)
   std::uint64_t device_failures{0};
   std::uint64_t n_set{0};
   std::uint64_t n_reset{0};
   std::uint64_t n_verify{0};
-  std::uint64_t dropped{0};         // pushes refused because the queue was full
-  std::uint64_t max_queue{0};       // highest queue occupancy seen
+  std::uint64_t dropped{0};                           // pushes refused because the queue was full
+  std::uint64_t max_queue{0};                         // highest queue occupancy seen
   sc_core::sc_time busy{sc_core::SC_ZERO_TIME};       // time spent on commands
   sc_core::sc_time tile_wait{sc_core::SC_ZERO_TIME};  // of which waiting for a busy tile
   double energy_j{0};
@@ -80,8 +80,8 @@ class PvCtrl : public bus::Target {
   SC_HAS_PROCESS(PvCtrl);
   // `tiles[i]` is tile index i of the commands; the modules and `ledger` (may be null)
   // must outlive the controller.
-  PvCtrl(const sc_core::sc_module_name& name, const PvParams& p, std::vector<tile::TileModule*> tiles,
-         EnergyLedger* ledger);
+  PvCtrl(const sc_core::sc_module_name& name, const PvParams& p,
+         std::vector<tile::TileModule*> tiles, EnergyLedger* ledger);
 
   // Direct interface for on-chip producers. Throws std::invalid_argument for a command
   // out of range (naming the field); returns false, counts a drop and raises
@@ -102,7 +102,9 @@ class PvCtrl : public bus::Target {
   sim::IrqOut irq_out{"irq_out"};
   [[nodiscard]] bool irq() const { return irq_level_; }
   // Called after every device's P&V loop (tests, characterization, traces).
-  void set_record_callback(std::function<void(const PvDeviceRecord&)> cb) { record_cb_ = std::move(cb); }
+  void set_record_callback(std::function<void(const PvDeviceRecord&)> cb) {
+    record_cb_ = std::move(cb);
+  }
 
   [[nodiscard]] const PvCtrlStats& stats() const { return stats_; }
   // P&V loops run per device of tile t: entry 2*i (pos) and 2*i+1 (neg or the
@@ -121,7 +123,8 @@ class PvCtrl : public bus::Target {
   void run();
   void execute(const PvCommand& c);
   // Program one device; returns its result.
-  PvResult program_device(const PvCommand& c, tile::Side side, double target_uS, const PvBand& band);
+  PvResult program_device(const PvCommand& c, tile::Side side, double target_uS,
+                          const PvBand& band);
   // Reserve the tile for `dur` and wait until the reservation ends; returns the end.
   sc_core::sc_time occupy(tile::TileModule& t, const sc_core::sc_time& dur);
   [[nodiscard]] std::string check_command(const PvCommand& c) const;

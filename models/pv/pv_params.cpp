@@ -46,8 +46,7 @@ void bind_params(cfg::Schema& s, PvParams& p) {
         "Half-width of the tolerance band of every level, as a fraction of the spacing "
         "between adjacent levels (0.5 = bands touch)",
         "assumption: half of the gap between levels is margin for relaxation and read noise");
-  s.add("pv.band_frac_per_level", &p.band_frac_per_level, 0.0, 0.5, 0, 64,
-        "of level spacing",
+  s.add("pv.band_frac_per_level", &p.band_frac_per_level, 0.0, 0.5, 0, 64, "of level spacing",
         "Per-level band half-widths (index = level); empty = pv.band_frac for every level",
         "assumption: empty by default");
   s.add("pv.t_set_ns", &p.t_set_ns, 0.0, 1e6, "ns", "Width of one SET pulse",
@@ -57,11 +56,9 @@ void bind_params(cfg::Schema& s, PvParams& p) {
   s.add("pv.t_verify_ns", &p.t_verify_ns, 0.0, 1e6, "ns",
         "Time of one verify read (word-line activation, settling, sensing)",
         "assumption: 10 ns cell read (calibration.md) plus settling and a SAR conversion");
-  s.add("pv.e_set_pJ", &p.e_set_pJ, 0.0, 1e6, "pJ",
-        "Energy of one SET pulse, V I t",
+  s.add("pv.e_set_pJ", &p.e_set_pJ, 0.0, 1e6, "pJ", "Energy of one SET pulse, V I t",
         "calibration.md: 1 V x 100 uA x 100 ns = 10 pJ (derived)");
-  s.add("pv.e_reset_pJ", &p.e_reset_pJ, 0.0, 1e6, "pJ",
-        "Energy of one RESET pulse, V I t",
+  s.add("pv.e_reset_pJ", &p.e_reset_pJ, 0.0, 1e6, "pJ", "Energy of one RESET pulse, V I t",
         "derived as calibration.md: 2 V x 100 uA x 100 ns = 20 pJ (assumption: 100 uA mean "
         "reset current)");
   s.add("pv.e_verify_pJ", &p.e_verify_pJ, 0.0, 1e6, "pJ",

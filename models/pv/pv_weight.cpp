@@ -4,9 +4,11 @@
 
 namespace memplast::pv {
 
-WeightWrite plan_weight_write(const tile::TileCore& core, int old_level, int level, const PvParams& p) {
+WeightWrite plan_weight_write(const tile::TileCore& core, int old_level, int level,
+                              const PvParams& p) {
   const auto tgt = core.target_conductances(level);
-  const auto old_tgt = old_level >= 0 ? core.target_conductances(old_level) : std::make_pair(-1.0, -1.0);
+  const auto old_tgt =
+      old_level >= 0 ? core.target_conductances(old_level) : std::make_pair(-1.0, -1.0);
   // Band spacing: the conductance step between adjacent weight levels.
   const double spacing = core.weight_unit_uS() * 2.0 / static_cast<double>(core.levels() - 1);
   const tile::Side sides[2] = {tile::Side::pos, tile::Side::neg};
@@ -16,7 +18,8 @@ WeightWrite plan_weight_write(const tile::TileCore& core, int old_level, int lev
   WeightWrite w;
   for (int s = 0; s < n_sides; ++s) {
     if (targets[s] == olds[s]) continue;  // this device keeps its conductance
-    w.devices[static_cast<std::size_t>(w.count++)] = {sides[s], targets[s], band_for(targets[s], spacing, p, level)};
+    w.devices[static_cast<std::size_t>(w.count++)] = {sides[s], targets[s],
+                                                      band_for(targets[s], spacing, p, level)};
   }
   return w;
 }

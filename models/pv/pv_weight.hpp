@@ -27,6 +27,7 @@ struct WeightWrite {
 // The device writes taking a weight of `core` from `old_level` (-1: never programmed)
 // to `level`: the pos device, and the neg device with the differential mapping (the
 // reference column is fixed and never written).
-WeightWrite plan_weight_write(const tile::TileCore& core, int old_level, int level, const PvParams& p);
+WeightWrite plan_weight_write(const tile::TileCore& core, int old_level, int level,
+                              const PvParams& p);
 
 }  // namespace memplast::pv

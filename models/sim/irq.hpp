@@ -9,7 +9,8 @@
 
 namespace memplast::sim {
 
-using IrqOut = sc_core::sc_port<sc_core::sc_signal_inout_if<bool>, 1, sc_core::SC_ZERO_OR_MORE_BOUND>;
+using IrqOut =
+    sc_core::sc_port<sc_core::sc_signal_inout_if<bool>, 1, sc_core::SC_ZERO_OR_MORE_BOUND>;
 using IrqIn = sc_core::sc_port<sc_core::sc_signal_in_if<bool>, 1, sc_core::SC_ZERO_OR_MORE_BOUND>;
 // The line between them. A block's level is (IRQ_STATUS & IRQ_ENABLE) != 0 of its
 // registers, written by whichever process changed them (the block's own process, or the

@@ -31,11 +31,11 @@ void handler(const sc_core::sc_report& rep, const sc_core::sc_actions& actions) 
     memplast::log::emit(lvl, module, fmt::format("{}{}", rep.get_msg(), where));
   }
   // Keep SystemC's control actions (throw on error, abort on fatal, stop).
-  sc_core::sc_actions control = actions & (sc_core::SC_THROW | sc_core::SC_ABORT |
-                                           sc_core::SC_STOP | sc_core::SC_INTERRUPT);
+  sc_core::sc_actions control =
+      actions & (sc_core::SC_THROW | sc_core::SC_ABORT | sc_core::SC_STOP | sc_core::SC_INTERRUPT);
   if (control != 0) {
-    sc_core::sc_report_handler::default_handler(
-        rep, control & ~(sc_core::SC_DISPLAY | sc_core::SC_LOG));
+    sc_core::sc_report_handler::default_handler(rep,
+                                                control & ~(sc_core::SC_DISPLAY | sc_core::SC_LOG));
   }
 }
 

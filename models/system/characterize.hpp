@@ -31,10 +31,10 @@ struct CharacterizeRun {
   std::int64_t weights{0};                  // weights programmed
   std::vector<CharacterizeSample> samples;  // one per programmed device, in loop order
   pv::PvCtrlStats pv_stats;
-  double energy_pv_J{0};                          // pv_ctrl's energy, all phases
+  double energy_pv_J{0};                             // pv_ctrl's energy, all phases
   std::map<std::string, double> energy_pv_by_phase;  // joules
-  double t_programming_s{0};  // simulated time when pv_ctrl went idle
-  double t_end_s{0};          // simulated time at the end (after the relaxation read-back)
+  double t_programming_s{0};                         // simulated time when pv_ctrl went idle
+  double t_end_s{0};  // simulated time at the end (after the relaxation read-back)
 };
 
 // Weights the run programs: characterize.cells, or the whole tile when it is 0. Throws

@@ -12,10 +12,12 @@ namespace memplast::system {
 
 DirectUpdatePath::DirectUpdatePath(const Config& cfg, std::array<fw::LayerShape, 2> shapes,
                                    std::array<std::vector<tile::TileModule*>, 2> tiles,
-                                   std::array<tile::Placement, 2> placement, hal::Hal& hal, EnergyLedger& ledger)
+                                   std::array<tile::Placement, 2> placement, hal::Hal& hal,
+                                   EnergyLedger& ledger)
     : cfg_(cfg), hal_(hal), ledger_(ledger) {
   if (cfg.train.device_effects) {
-    throw std::logic_error("DirectUpdatePath is the ideal-device path; train.device_effects is set");
+    throw std::logic_error(
+        "DirectUpdatePath is the ideal-device path; train.device_effects is set");
   }
   e_update_ = ledger_.entry("meta_unit", "update");
   e_acc_ = ledger_.entry("meta_unit", "accumulate");
@@ -25,7 +27,8 @@ DirectUpdatePath::DirectUpdatePath(const Config& cfg, std::array<fw::LayerShape,
     const std::size_t n = shapes[l].in * shapes[l].out;
     // Same streams and order as FunctionalAccelerator: identical initial hidden weights.
     L.meta = meta::make_fixed(cfg.meta, n);
-    meta::init_layer(*L.meta, static_cast<std::uint64_t>(cfg.sim.seed), l, cfg.train.init_half_range);
+    meta::init_layer(*L.meta, static_cast<std::uint64_t>(cfg.sim.seed), l,
+                     cfg.train.init_half_range);
     L.w.resize(n);
     meta::level_values(*L.meta, L.w.data());
     L.writes.assign(n, 0);

@@ -18,7 +18,9 @@ class MetaPvSink : public meta::ProgramSink {
  public:
   MetaPvSink(pv::PvCtrl& pv, std::array<tile::Placement, 2> placement);
   bool try_push(const meta::ProgramCommand& cmd) override;
-  [[nodiscard]] const sc_core::sc_event& space_available() const override { return pv_.space_event(); }
+  [[nodiscard]] const sc_core::sc_event& space_available() const override {
+    return pv_.space_event();
+  }
   // (tile, row, col) of flat weight index i.
   [[nodiscard]] pv::PvCommand locate(std::uint32_t index, std::uint32_t level) const;
 

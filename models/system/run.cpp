@@ -7,8 +7,8 @@
 
 #include <systemc>
 
-#include "sim/sc_support.hpp"
 #include "meta/meta_core.hpp"
+#include "sim/sc_support.hpp"
 #include "sw/drivers/hal_accelerator.hpp"
 #include "sw/drivers/meta_pv_update.hpp"
 #include "system/direct_update.hpp"
@@ -17,7 +17,8 @@
 namespace memplast::system {
 
 HardwareRunResult run_hardware_training(const Config& cfg, std::vector<data::TaskData> tasks,
-                                        std::vector<std::string> names, const fw::Trainer::ProgressFn& progress,
+                                        std::vector<std::string> names,
+                                        const fw::Trainer::ProgressFn& progress,
                                         const fw::Trainer::BoundaryFn& boundary) {
   HardwareRunResult res;
   const auto shapes = fw::Trainer::shapes(cfg.train);
@@ -48,12 +49,16 @@ HardwareRunResult run_hardware_training(const Config& cfg, std::vector<data::Tas
       update = metapv.get();
     } else {
       direct = std::make_unique<DirectUpdatePath>(
-          cfg, shapes, std::array<std::vector<tile::TileModule*>, 2>{sys_ptr->layer_tiles(0), sys_ptr->layer_tiles(1)},
-          std::array<tile::Placement, 2>{sys_ptr->placement(0), sys_ptr->placement(1)}, hal, sys_ptr->ledger());
+          cfg, shapes,
+          std::array<std::vector<tile::TileModule*>, 2>{sys_ptr->layer_tiles(0),
+                                                        sys_ptr->layer_tiles(1)},
+          std::array<tile::Placement, 2>{sys_ptr->placement(0), sys_ptr->placement(1)}, hal,
+          sys_ptr->ledger());
       update = direct.get();
     }
     drivers::HalAccelerator acc(hal, shapes, *update, kIrqLine);
-    fw::Trainer trainer(cfg.train, acc, static_cast<std::uint64_t>(cfg.sim.seed), std::move(tasks), names);
+    fw::Trainer trainer(cfg.train, acc, static_cast<std::uint64_t>(cfg.sim.seed), std::move(tasks),
+                        names);
     trainer.set_boundary(boundary);
     res.train = trainer.run(progress);
     res.batch_norms = trainer.batch_norms();
@@ -67,12 +72,15 @@ HardwareRunResult run_hardware_training(const Config& cfg, std::vector<data::Tas
   sim::install_report_handler(false);
   System sys(cfg, shapes, firmware, true);
   sys_ptr = &sys;
-  for (int k = 0; k < static_cast<int>(cfg.meta.levels); ++k) layout.level_values.push_back(sys.meta_unit().engine().level_value(k));
+  for (int k = 0; k < static_cast<int>(cfg.meta.levels); ++k)
+    layout.level_values.push_back(sys.meta_unit().engine().level_value(k));
   sc_core::sc_start();
   if (sys.host().error()) std::rethrow_exception(sys.host().error());
   if (!sys.host().finished()) {
-    throw std::runtime_error("hardware run: the simulation ended before the firmware finished (blocked on "
-                             "interrupt mask " + std::to_string(sys.host().waiting_on()) + ")");
+    throw std::runtime_error(
+        "hardware run: the simulation ended before the firmware finished (blocked on "
+        "interrupt mask " +
+        std::to_string(sys.host().waiting_on()) + ")");
   }
   res.simulated_time_s = sc_core::sc_time_stamp().to_seconds();
   {
@@ -90,7 +98,10 @@ HardwareRunResult run_hardware_training(const Config& cfg, std::vector<data::Tas
   auto& ledger = sys.ledger();
   const auto e_host = ledger.entry("host", "compute");
   ledger.charge(e_host,
-                (static_cast<double>(macs) * cfg.host.e_mac_pJ + static_cast<double>(ops) * cfg.host.e_op_pJ) * 1e-12, 1);
+                (static_cast<double>(macs) * cfg.host.e_mac_pJ +
+                 static_cast<double>(ops) * cfg.host.e_op_pJ) *
+                    1e-12,
+                1);
   auto& s = res.stats;
   s.writes_per_device = hw_update ? sys.writes_per_weight_device() : direct->writes_per_device();
   s.pulses_per_device = sys.pulses_per_device();
@@ -100,7 +111,8 @@ HardwareRunResult run_hardware_training(const Config& cfg, std::vector<data::Tas
   // Components by block: the tile modules ("layer0_t3", ...) are summed as "tile".
   std::map<std::string, double> by;
   for (const auto& e : ledger.entries()) {
-    const bool is_tile = e.component.rfind("layer", 0) == 0 && e.component.find("_t") != std::string::npos;
+    const bool is_tile =
+        e.component.rfind("layer", 0) == 0 && e.component.find("_t") != std::string::npos;
     by[is_tile ? "tile" : e.component] += e.joules;
   }
   s.energy_by_component = by;

@@ -29,7 +29,8 @@ struct HardwareRunResult {
 };
 
 HardwareRunResult run_hardware_training(const Config& cfg, std::vector<data::TaskData> tasks,
-                                        std::vector<std::string> names, const fw::Trainer::ProgressFn& progress,
+                                        std::vector<std::string> names,
+                                        const fw::Trainer::ProgressFn& progress,
                                         const fw::Trainer::BoundaryFn& boundary = {});
 
 }  // namespace memplast::system

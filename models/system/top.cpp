@@ -12,20 +12,22 @@
 
 namespace memplast::system {
 
-System::System(const Config& cfg, std::array<fw::LayerShape, 2> shapes, bus::Host::Firmware firmware,
-               bool stop_when_done)
+System::System(const Config& cfg, std::array<fw::LayerShape, 2> shapes,
+               bus::Host::Firmware firmware, bool stop_when_done)
     : ledger_(std::make_unique<EnergyLedger>()) {
   const int R = static_cast<int>(cfg.tile.rows);
   const int C = static_cast<int>(cfg.tile.cols);
   std::size_t total = 0;
   for (std::size_t l = 0; l < 2; ++l) {
-    placement_[l] = tile::make_placement(static_cast<int>(shapes[l].in), static_cast<int>(shapes[l].out), R, C);
+    placement_[l] =
+        tile::make_placement(static_cast<int>(shapes[l].in), static_cast<int>(shapes[l].out), R, C);
     total += placement_[l].blocks.size();
   }
   if (total > regs::tile::kInstances) {
-    throw cfg::ConfigError(fmt::format(
-        "keys 'train.hidden', 'tile.rows', 'tile.cols': the network needs {} tiles, the address map has {}", total,
-        regs::tile::kInstances));
+    throw cfg::ConfigError(
+        fmt::format("keys 'train.hidden', 'tile.rows', 'tile.cols': the network needs {} tiles, "
+                    "the address map has {}",
+                    total, regs::tile::kInstances));
   }
   host_ = std::make_unique<bus::Host>("host", cfg.host, std::move(firmware), stop_when_done);
   router_ = std::make_unique<bus::Router>("bus", cfg.bus);
@@ -45,8 +47,8 @@ System::System(const Config& cfg, std::array<fw::LayerShape, 2> shapes, bus::Hos
   for (std::size_t l = 0; l < 2; ++l) {
     for (std::size_t k = 0; k < placement_[l].blocks.size(); ++k) {
       const auto index = static_cast<unsigned>(tiles_.size());
-      auto t = std::make_unique<tile::TileModule>(fmt::format("layer{}_t{}", l, k).c_str(), cfg.tile, cfg.device, seed,
-                                                  ledger_.get());
+      auto t = std::make_unique<tile::TileModule>(fmt::format("layer{}_t{}", l, k).c_str(),
+                                                  cfg.tile, cfg.device, seed, ledger_.get());
       irq_line(t->irq_out, sysctl_->tile_irq[index]);
       wiring_.socket(router_->initiator_socket, t->socket);
       router_->map(target++, regs::tile::kBlock, index);
@@ -57,15 +59,16 @@ System::System(const Config& cfg, std::array<fw::LayerShape, 2> shapes, bus::Hos
   std::vector<tile::TileModule*> all;
   for (auto& t : tiles_) all.push_back(t.get());
   pv_ = std::make_unique<pv::PvCtrl>("pv_ctrl", cfg.pv, all, ledger_.get());
-  for (auto* t : all) wiring_.call(pv_->name(), t->name(), "PvCtrl programs and verifies the tile's device arrays");
+  for (auto* t : all)
+    wiring_.call(pv_->name(), t->name(), "PvCtrl programs and verifies the tile's device arrays");
   irq_line(pv_->irq_out, sysctl_->pv_irq);
   wiring_.socket(router_->initiator_socket, pv_->socket);
   router_->map(target++, regs::pv_ctrl::kBlock, 0);
   sink_ = std::make_unique<MetaPvSink>(*pv_, placement_);
   const std::size_t n0 = shapes[0].in * shapes[0].out;
   const std::size_t n1 = shapes[1].in * shapes[1].out;
-  meta_ = std::make_unique<meta::MetaUnit>("meta_unit", cfg.meta, n0 + n1, seed, cfg.train.init_half_range,
-                                           ledger_.get(), sink_.get());
+  meta_ = std::make_unique<meta::MetaUnit>("meta_unit", cfg.meta, n0 + n1, seed,
+                                           cfg.train.init_half_range, ledger_.get(), sink_.get());
   wiring_.call(meta_->name(), pv_->name(), "MetaPvSink offers level changes to the queue");
   irq_line(meta_->irq_out, sysctl_->meta_irq);
   wiring_.socket(router_->initiator_socket, meta_->socket);

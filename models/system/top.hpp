@@ -59,7 +59,9 @@ class System {
   // pv_ctrl's P&V loops per device, as FunctionalAccelerator reports them: per layer,
   // per weight (row-major), the pos then the neg device.
   [[nodiscard]] std::vector<std::uint32_t> writes_per_weight_device() const;
-  [[nodiscard]] const tile::Placement& placement(int layer) const { return placement_[static_cast<std::size_t>(layer)]; }
+  [[nodiscard]] const tile::Placement& placement(int layer) const {
+    return placement_[static_cast<std::size_t>(layer)];
+  }
   // Layer l's tiles in placement order.
   [[nodiscard]] const std::vector<tile::TileModule*>& layer_tiles(int layer) const {
     return layer_tiles_[static_cast<std::size_t>(layer)];

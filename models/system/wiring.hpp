@@ -37,7 +37,9 @@ class Wiring {
     add(out.name(), in.name(), "signal");
   }
   // Record a connection that is a C++ call from block `from` into block `to`.
-  void call(const std::string& from, const std::string& to, const std::string& what) { add(from, to, "call: " + what); }
+  void call(const std::string& from, const std::string& to, const std::string& what) {
+    add(from, to, "call: " + what);
+  }
 
   [[nodiscard]] const std::vector<Connection>& connections() const { return list_; }
   // One line per connection (Connection::str), in the order the top made them.

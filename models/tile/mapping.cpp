@@ -8,10 +8,11 @@
 namespace memplast::tile {
 
 std::string Placement::to_string() const {
-  std::string s = fmt::format("layer {} x {} on {} x {} tiles\n", layer_rows, layer_cols, row_blocks, col_blocks);
+  std::string s = fmt::format("layer {} x {} on {} x {} tiles\n", layer_rows, layer_cols,
+                              row_blocks, col_blocks);
   for (const auto& b : blocks) {
-    s += fmt::format("tile {}: block ({}, {}) rows [{}, {}) cols [{}, {})\n", b.tile, b.row_block, b.col_block,
-                     b.row0, b.row0 + b.n_rows, b.col0, b.col0 + b.n_cols);
+    s += fmt::format("tile {}: block ({}, {}) rows [{}, {}) cols [{}, {})\n", b.tile, b.row_block,
+                     b.col_block, b.row0, b.row0 + b.n_rows, b.col0, b.col0 + b.n_cols);
   }
   return s;
 }
@@ -42,22 +43,26 @@ Placement make_placement(int layer_rows, int layer_cols, int R, int C) {
 
 WeightLocation Placement::locate(int row, int col) const {
   if (row < 0 || row >= layer_rows || col < 0 || col >= layer_cols) {
-    throw std::out_of_range(fmt::format("weight ({}, {}) outside layer {} x {}", row, col, layer_rows, layer_cols));
+    throw std::out_of_range(
+        fmt::format("weight ({}, {}) outside layer {} x {}", row, col, layer_rows, layer_cols));
   }
   const int rb = row / tile_rows;
   const int cb = col / tile_cols;
   return {rb * col_blocks + cb, row - rb * tile_rows, col - cb * tile_cols};
 }
 
-TileGrid::TileGrid(int layer_rows, int layer_cols, const TileParams& p, const device::DeviceParams& dp,
-                   std::uint64_t global_seed, const std::string& name)
+TileGrid::TileGrid(int layer_rows, int layer_cols, const TileParams& p,
+                   const device::DeviceParams& dp, std::uint64_t global_seed,
+                   const std::string& name)
     : R_(static_cast<int>(p.rows)), C_(static_cast<int>(p.cols)) {
   if (layer_rows <= 0 || layer_cols <= 0) {
-    throw std::invalid_argument(fmt::format("{}: layer shape {} x {} must be positive", name, layer_rows, layer_cols));
+    throw std::invalid_argument(
+        fmt::format("{}: layer shape {} x {} must be positive", name, layer_rows, layer_cols));
   }
   placement_ = make_placement(layer_rows, layer_cols, R_, C_);
   for (const auto& b : placement_.blocks) {
-    tiles_.push_back(std::make_unique<TileCore>(p, dp, global_seed, fmt::format("{}_t{}", name, b.tile)));
+    tiles_.push_back(
+        std::make_unique<TileCore>(p, dp, global_seed, fmt::format("{}_t{}", name, b.tile)));
   }
 }
 
@@ -69,16 +74,20 @@ void TileGrid::program_ideal(int row, int col, int level, double t_s) {
 }
 
 void TileGrid::program_ideal_all(const std::vector<int>& levels, double t_s) {
-  const auto n = static_cast<std::size_t>(placement_.layer_rows) * static_cast<std::size_t>(placement_.layer_cols);
+  const auto n = static_cast<std::size_t>(placement_.layer_rows) *
+                 static_cast<std::size_t>(placement_.layer_cols);
   if (levels.size() != n) {
-    throw std::invalid_argument(fmt::format("program_ideal_all: {} levels for a {} x {} layer", levels.size(),
-                                            placement_.layer_rows, placement_.layer_cols));
+    throw std::invalid_argument(fmt::format("program_ideal_all: {} levels for a {} x {} layer",
+                                            levels.size(), placement_.layer_rows,
+                                            placement_.layer_cols));
   }
   for (int r = 0; r < placement_.layer_rows; ++r) {
     for (int c = 0; c < placement_.layer_cols; ++c) {
-      program_ideal(r, c, levels[static_cast<std::size_t>(r) * static_cast<std::size_t>(placement_.layer_cols) +
-                                 static_cast<std::size_t>(c)],
-                    t_s);
+      program_ideal(
+          r, c,
+          levels[static_cast<std::size_t>(r) * static_cast<std::size_t>(placement_.layer_cols) +
+                 static_cast<std::size_t>(c)],
+          t_s);
     }
   }
 }
@@ -91,7 +100,8 @@ void merge_parallel(OpCost& total, const OpCost& c) {
 }
 }  // namespace
 
-OpCost TileGrid::forward_batch(const float* X, int batch, float* Y, double t_s, bool signed_inputs) {
+OpCost TileGrid::forward_batch(const float* X, int batch, float* Y, double t_s,
+                               bool signed_inputs) {
   const int in = placement_.layer_rows;
   const int out = placement_.layer_cols;
   std::fill(Y, Y + static_cast<std::size_t>(out) * static_cast<std::size_t>(batch), 0.0F);
@@ -102,12 +112,13 @@ OpCost TileGrid::forward_batch(const float* X, int batch, float* Y, double t_s, 
     const int r0 = rb * R_;
     const int nr = std::min(R_, in - r0);
     for (int v = 0; v < batch; ++v) {  // slice (zero-padded) of every vector
-      std::copy_n(X + static_cast<std::size_t>(v) * in + r0, nr, xbuf_.data() + static_cast<std::size_t>(v) * R_);
+      std::copy_n(X + static_cast<std::size_t>(v) * in + r0, nr,
+                  xbuf_.data() + static_cast<std::size_t>(v) * R_);
     }
     for (int cb = 0; cb < placement_.col_blocks; ++cb) {
       const auto& b = placement_.blocks[static_cast<std::size_t>(rb * placement_.col_blocks + cb)];
-      merge_parallel(total, tiles_[static_cast<std::size_t>(b.tile)]->forward_batch(xbuf_.data(), batch, ybuf_.data(), t_s,
-                                                                                    signed_inputs));
+      merge_parallel(total, tiles_[static_cast<std::size_t>(b.tile)]->forward_batch(
+                                xbuf_.data(), batch, ybuf_.data(), t_s, signed_inputs));
       for (int v = 0; v < batch; ++v) {
         float* y = Y + static_cast<std::size_t>(v) * out + b.col0;
         const float* p = ybuf_.data() + static_cast<std::size_t>(v) * C_;
@@ -118,7 +129,8 @@ OpCost TileGrid::forward_batch(const float* X, int batch, float* Y, double t_s, 
   return total;
 }
 
-OpCost TileGrid::transpose_batch(const float* X, int batch, float* Y, double t_s, bool signed_inputs) {
+OpCost TileGrid::transpose_batch(const float* X, int batch, float* Y, double t_s,
+                                 bool signed_inputs) {
   const int in = placement_.layer_cols;
   const int out = placement_.layer_rows;
   std::fill(Y, Y + static_cast<std::size_t>(out) * static_cast<std::size_t>(batch), 0.0F);
@@ -129,12 +141,13 @@ OpCost TileGrid::transpose_batch(const float* X, int batch, float* Y, double t_s
     const int c0 = cb * C_;
     const int nc = std::min(C_, in - c0);
     for (int v = 0; v < batch; ++v) {
-      std::copy_n(X + static_cast<std::size_t>(v) * in + c0, nc, xbuf_.data() + static_cast<std::size_t>(v) * C_);
+      std::copy_n(X + static_cast<std::size_t>(v) * in + c0, nc,
+                  xbuf_.data() + static_cast<std::size_t>(v) * C_);
     }
     for (int rb = 0; rb < placement_.row_blocks; ++rb) {
       const auto& b = placement_.blocks[static_cast<std::size_t>(rb * placement_.col_blocks + cb)];
-      merge_parallel(total, tiles_[static_cast<std::size_t>(b.tile)]->transpose_batch(xbuf_.data(), batch, ybuf_.data(),
-                                                                                      t_s, signed_inputs));
+      merge_parallel(total, tiles_[static_cast<std::size_t>(b.tile)]->transpose_batch(
+                                xbuf_.data(), batch, ybuf_.data(), t_s, signed_inputs));
       for (int v = 0; v < batch; ++v) {
         float* y = Y + static_cast<std::size_t>(v) * out + b.row0;
         const float* p = ybuf_.data() + static_cast<std::size_t>(v) * R_;

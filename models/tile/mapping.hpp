@@ -21,12 +21,12 @@ struct WeightLocation {
 
 struct Placement {
   struct Block {
-    int tile{0};        // index into TileGrid::tile()
+    int tile{0};  // index into TileGrid::tile()
     int row_block{0};
     int col_block{0};
-    int row0{0};        // first layer row held
-    int col0{0};        // first layer column held
-    int n_rows{0};      // rows of the layer in this tile (<= R)
+    int row0{0};    // first layer row held
+    int col0{0};    // first layer column held
+    int n_rows{0};  // rows of the layer in this tile (<= R)
     int n_cols{0};
   };
   int layer_rows{0};
@@ -70,7 +70,8 @@ class TileGrid {
   // The cost sums energies; latency assumes tiles work in parallel and the layer
   // latency is that of the slowest tile (the digital accumulation is not timed).
   OpCost forward_batch(const float* X, int batch, float* Y, double t_s, bool signed_inputs = false);
-  OpCost transpose_batch(const float* X, int batch, float* Y, double t_s, bool signed_inputs = true);
+  OpCost transpose_batch(const float* X, int batch, float* Y, double t_s,
+                         bool signed_inputs = true);
 
  private:
   Placement placement_;

@@ -16,8 +16,8 @@ namespace memplast::tile {
 class ZigguratNormal {
  public:
   static constexpr int kLayers = 128;
-  static constexpr double kR = 3.442619855899;          // start of the tail
-  static constexpr double kV = 9.91256303526217e-3;     // area of each layer
+  static constexpr double kR = 3.442619855899;       // start of the tail
+  static constexpr double kV = 9.91256303526217e-3;  // area of each layer
 
   static const ZigguratNormal& table() {
     static const ZigguratNormal t;
@@ -36,7 +36,10 @@ class ZigguratNormal {
         const auto h = static_cast<std::uint32_t>(bits >> (32U * static_cast<unsigned>(half)));
         const auto i = static_cast<std::size_t>(h & 0x7FU);
         const float u = static_cast<float>(h >> 8U) * 0x1.0p-23F - 1.0F;
-        out[j++] = std::abs(u) < rf_[i] ? u * xf_[i] : static_cast<float>(outside(rng, static_cast<int>(i), static_cast<double>(u)));
+        out[j++] =
+            std::abs(u) < rf_[i]
+                ? u * xf_[i]
+                : static_cast<float>(outside(rng, static_cast<int>(i), static_cast<double>(u)));
       }
     }
   }
@@ -88,7 +91,9 @@ class ZigguratNormal {
     const double f1 = std::exp(-0.5 * (xi1 * xi1 - x * x));  // f(x_i+1) / f(x) > 1
     return f1 + open_uniform(rng) * (f0 - f1) < 1.0;
   }
-  static double open_uniform(Rng& rng) { return (static_cast<double>(rng.next() >> 11U) + 0.5) * 0x1.0p-53; }
+  static double open_uniform(Rng& rng) {
+    return (static_cast<double>(rng.next() >> 11U) + 0.5) * 0x1.0p-53;
+  }
   static double tail(Rng& rng, bool negative) {
     double x = 0;
     double y = 0;

@@ -88,7 +88,8 @@ TileCore::TileCore(const TileParams& p, const device::DeviceParams& dp, std::uin
     for (int c = 0; c < cols_; ++c) program_ideal(r, c, zero_level, 0.0);
   }
   if (ref_) {
-    for (int r = 0; r < rows_; ++r) ref_->force(static_cast<std::size_t>(r), 0.5 * (p_.g_on_uS + p_.g_off_uS), 0.0);
+    for (int r = 0; r < rows_; ++r)
+      ref_->force(static_cast<std::size_t>(r), 0.5 * (p_.g_on_uS + p_.g_off_uS), 0.0);
   }
   refresh(0.0);
 }
@@ -117,13 +118,17 @@ std::pair<double, double> TileCore::target_conductances(int level) const {
 
 device::DeviceArray& TileCore::array(Side s) {
   device::DeviceArray* a = s == Side::pos ? pos_.get() : s == Side::neg ? neg_.get() : ref_.get();
-  if (a == nullptr) throw std::invalid_argument(fmt::format("{}: no such device array in this mapping", name_));
+  if (a == nullptr)
+    throw std::invalid_argument(fmt::format("{}: no such device array in this mapping", name_));
   return *a;
 }
 
 const device::DeviceArray& TileCore::array(Side s) const {
-  const device::DeviceArray* a = s == Side::pos ? pos_.get() : s == Side::neg ? neg_.get() : ref_.get();
-  if (a == nullptr) throw std::invalid_argument(fmt::format("{}: no such device array in this mapping", name_));
+  const device::DeviceArray* a = s == Side::pos   ? pos_.get()
+                                 : s == Side::neg ? neg_.get()
+                                                  : ref_.get();
+  if (a == nullptr)
+    throw std::invalid_argument(fmt::format("{}: no such device array in this mapping", name_));
   return *a;
 }
 
@@ -139,7 +144,8 @@ void TileCore::invalidate_all() { cache_valid_ = false; }
 
 void TileCore::program_ideal(int row, int col, int level, double t_s) {
   if (row < 0 || row >= rows_ || col < 0 || col >= cols_) {
-    throw std::out_of_range(fmt::format("{}: weight ({}, {}) outside {} x {}", name_, row, col, rows_, cols_));
+    throw std::out_of_range(
+        fmt::format("{}: weight ({}, {}) outside {} x {}", name_, row, col, rows_, cols_));
   }
   const auto [gp, gn] = target_conductances(level);
   const std::size_t i = cell_index(row, col);
@@ -158,14 +164,20 @@ void TileCore::program_ideal_all(const int* levels_rc, double t_s) {
 OpCost TileCore::pulse_set(int row, int col, Side s, double v_gate_V, double t_s) {
   const std::size_t i = s == Side::ref ? static_cast<std::size_t>(row) : cell_index(row, col);
   array(s).set_pulse(i, v_gate_V, t_s);
-  if (s == Side::ref) ref_dirty_ = true; else mark_written(row, col);
+  if (s == Side::ref)
+    ref_dirty_ = true;
+  else
+    mark_written(row, col);
   return pulse_cost();
 }
 
 OpCost TileCore::pulse_reset(int row, int col, Side s, double v_reset_V, double t_s) {
   const std::size_t i = s == Side::ref ? static_cast<std::size_t>(row) : cell_index(row, col);
   array(s).reset_pulse(i, v_reset_V, t_s);
-  if (s == Side::ref) ref_dirty_ = true; else mark_written(row, col);
+  if (s == Side::ref)
+    ref_dirty_ = true;
+  else
+    mark_written(row, col);
   return pulse_cost();
 }
 
@@ -198,8 +210,8 @@ void TileCore::refresh_cell(std::size_t i, double t_s) {
 
 void TileCore::refresh(double t_s) {
   const std::size_t n = static_cast<std::size_t>(rows_) * static_cast<std::size_t>(cols_);
-  const bool stale = !cache_valid_ || std::abs(t_s - t_cache_) > p_.relax_refresh_s ||
-                     dirty_.size() > n / 8;
+  const bool stale =
+      !cache_valid_ || std::abs(t_s - t_cache_) > p_.relax_refresh_s || dirty_.size() > n / 8;
   if (stale) {
     const double unit = weight_unit_uS();
     const double inv = 1.0 / unit;
@@ -215,7 +227,8 @@ void TileCore::refresh(double t_s) {
         const auto c = static_cast<Eigen::Index>(i % static_cast<std::size_t>(cols_));
         const double sp = pos_->read_sigma(gp[i]);
         const double sn = neg_->read_sigma(gn[i]);
-        w_(r, c) = static_cast<float>((static_cast<double>(gp[i]) - static_cast<double>(gn[i])) * inv);
+        w_(r, c) =
+            static_cast<float>((static_cast<double>(gp[i]) - static_cast<double>(gn[i])) * inv);
         s2_(r, c) = static_cast<float>((sp * sp + sn * sn) * inv2);
         gsum += static_cast<double>(gp[i]) + static_cast<double>(gn[i]);
       }
@@ -250,7 +263,8 @@ void TileCore::refresh(double t_s) {
       g_sum_uS_ = static_cast<double>(w_.cwiseAbs().sum()) * unit +
                   2.0 * p_.g_off_uS * static_cast<double>(n);
     } else {
-      g_sum_uS_ = static_cast<double>(w_.sum()) * unit + 0.5 * (p_.g_on_uS + p_.g_off_uS) * static_cast<double>(n);
+      g_sum_uS_ = static_cast<double>(w_.sum()) * unit +
+                  0.5 * (p_.g_on_uS + p_.g_off_uS) * static_cast<double>(n);
     }
   }
   if (ref_ && ref_dirty_) {
@@ -278,7 +292,9 @@ const TileCore::RowMatrix& TileCore::noise_variance(double t_s) {
 
 // --- ADC calibration ------------------------------------------------------------------------
 
-double TileCore::adc_full_scale(Direction dir) const { return adc_fs_[dir == Direction::forward ? 0 : 1]; }
+double TileCore::adc_full_scale(Direction dir) const {
+  return adc_fs_[dir == Direction::forward ? 0 : 1];
+}
 
 double TileCore::adc_step(Direction dir) const {
   return adc_full_scale(dir) / std::ldexp(1.0, static_cast<int>(p_.adc_bits) - 1);
@@ -318,8 +334,10 @@ OpCost TileCore::mvm_cost(Direction dir, int batch, Encoding enc, bool signed_in
   const double t_conv = (static_cast<double>(p_.adc_bits) + 2.0) / (p_.f_adc_MHz * 1e6);
   const double t_read = (p_.t_dac_ns + p_.t_settle_ns) * 1e-9 + series * t_conv;
   c.latency_s = reads * t_read;
-  const double dac_bits_per_conv = enc == Encoding::amplitude ? static_cast<double>(p_.dac_bits) : 1.0;
-  c.energy_J[static_cast<std::size_t>(Phase::dac)] = reads * n_in * p_.e_dac_fJ_per_bit * dac_bits_per_conv * 1e-15;
+  const double dac_bits_per_conv =
+      enc == Encoding::amplitude ? static_cast<double>(p_.dac_bits) : 1.0;
+  c.energy_J[static_cast<std::size_t>(Phase::dac)] =
+      reads * n_in * p_.e_dac_fJ_per_bit * dac_bits_per_conv * 1e-15;
   c.energy_J[static_cast<std::size_t>(Phase::row)] = reads * n_in * p_.e_row_pJ * 1e-12;
   // Worst case: every driven line at full V_read for t_settle (docs/tile.md).
   c.energy_J[static_cast<std::size_t>(Phase::array)] =
@@ -381,7 +399,8 @@ OpCost TileCore::mvm_batch(Direction dir, const float* X, int batch, float* Y, d
   // Drive matrix D (n_in x K): column k = (v*phases + ph)*pulses + b.
   xin_.resize(n_in, K);
   for (int v = 0; v < batch; ++v) {
-    const Eigen::Map<const Eigen::ArrayXf> x(X + static_cast<std::size_t>(v) * static_cast<std::size_t>(n_in), n_in);
+    const Eigen::Map<const Eigen::ArrayXf> x(
+        X + static_cast<std::size_t>(v) * static_cast<std::size_t>(n_in), n_in);
     for (int ph = 0; ph < phases; ++ph) {
       const float sgn = ph == 0 ? 1.0F : -1.0F;
       const int k0 = (v * phases + ph) * pulses;
@@ -389,12 +408,14 @@ OpCost TileCore::mvm_batch(Direction dir, const float* X, int batch, float* Y, d
       if (ideal) {
         xin_.col(k0).array() = (x * sgn).max(0.0F).min(1.0F);
       } else if (pulses == 1) {  // amplitude: round to the nearest of 2^dac_bits levels
-        xin_.col(k0).array() = (((x * sgn).max(0.0F).min(1.0F) * dac_maxf + kRound) - kRound) * inv_dac;
+        xin_.col(k0).array() =
+            (((x * sgn).max(0.0F).min(1.0F) * dac_maxf + kRound) - kRound) * inv_dac;
       } else {  // bit-serial: one 0/1 plane per bit
         for (int i = 0; i < n_in; ++i) {
           const float xv = std::min(std::max(x(i) * sgn, 0.0F), 1.0F);
           const auto q = static_cast<std::uint32_t>((xv * dac_maxf + kRound) - kRound);
-          for (int b = 0; b < pulses; ++b) xin_(i, k0 + b) = static_cast<float>((q >> static_cast<unsigned>(b)) & 1U);
+          for (int b = 0; b < pulses; ++b)
+            xin_(i, k0 + b) = static_cast<float>((q >> static_cast<unsigned>(b)) & 1U);
         }
       }
     }
@@ -440,7 +461,8 @@ OpCost TileCore::mvm_batch(Direction dir, const float* X, int batch, float* Y, d
   const ZigguratNormal& gauss = ZigguratNormal::table();
   const auto step = static_cast<float>(adc_step(dir));
   const float inv_step = 1.0F / step;
-  const auto code_max = static_cast<float>(std::ldexp(1.0, static_cast<int>(p_.adc_bits) - 1) - 1.0);
+  const auto code_max =
+      static_cast<float>(std::ldexp(1.0, static_cast<int>(p_.adc_bits) - 1) - 1.0);
   const float code_min = -code_max - 1.0F;
   codes_.resize(ideal ? 0 : static_cast<std::size_t>(K) * static_cast<std::size_t>(n_out));
   noise_buf_.resize(static_cast<std::size_t>(n_out));
@@ -464,7 +486,8 @@ OpCost TileCore::mvm_batch(Direction dir, const float* X, int batch, float* Y, d
       // One normal draw per output per read, scaled by the aggregate sigma.
       const float* s2 = var_.data() + static_cast<std::size_t>(k) * static_cast<std::size_t>(n_out);
       gauss.fill(noise_rng_, nz, n_out);
-      for (int j = 0; j < n_out; ++j) nz[j] = a[j] - ref_term + std::sqrt(std::max(s2[j], 0.0F)) * nz[j];
+      for (int j = 0; j < n_out; ++j)
+        nz[j] = a[j] - ref_term + std::sqrt(std::max(s2[j], 0.0F)) * nz[j];
     } else {
       for (int j = 0; j < n_out; ++j) nz[j] = a[j] - ref_term;
     }
@@ -474,7 +497,8 @@ OpCost TileCore::mvm_batch(Direction dir, const float* X, int batch, float* Y, d
       // Round to nearest (ties to even, via the 1.5 * 2^23 trick, exact for |code| < 2^22),
       // then clip to the code range. Plain loops: this file is built with -O3 so they
       // vectorize.
-      std::int32_t* code = codes_.data() + static_cast<std::size_t>(k) * static_cast<std::size_t>(n_out);
+      std::int32_t* code =
+          codes_.data() + static_cast<std::size_t>(k) * static_cast<std::size_t>(n_out);
       const float ws = weight * step;
       for (int j = 0; j < n_out; ++j) {
         const float r = (nz[j] * inv_step + kRound) - kRound;

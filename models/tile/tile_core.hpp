@@ -80,7 +80,8 @@ class TileCore {
 
   // --- device access (program-and-verify) -----------------------------------------
   [[nodiscard]] std::size_t cell_index(int row, int col) const {
-    return static_cast<std::size_t>(row) * static_cast<std::size_t>(cols_) + static_cast<std::size_t>(col);
+    return static_cast<std::size_t>(row) * static_cast<std::size_t>(cols_) +
+           static_cast<std::size_t>(col);
   }
   // The arrays themselves. Whoever writes a cell through them directly must call
   // mark_written(row, col) so the cached weight matrix sees the change; the
@@ -98,12 +99,14 @@ class TileCore {
   // Y = W^T X (forward) or W X (transpose) for `batch` vectors at simulated time t_s.
   // Inputs in [0, 1] (clipped); with signed_inputs, in [-1, 1] evaluated in two phases
   // (positive part, then negative part, subtracted digitally). Returns the cost.
-  OpCost mvm_batch(Direction dir, const float* X, int batch, float* Y, double t_s,
-                   Encoding enc, bool signed_inputs);
-  OpCost forward_batch(const float* X, int batch, float* Y, double t_s, bool signed_inputs = false) {
+  OpCost mvm_batch(Direction dir, const float* X, int batch, float* Y, double t_s, Encoding enc,
+                   bool signed_inputs);
+  OpCost forward_batch(const float* X, int batch, float* Y, double t_s,
+                       bool signed_inputs = false) {
     return mvm_batch(Direction::forward, X, batch, Y, t_s, encoding_, signed_inputs);
   }
-  OpCost transpose_batch(const float* X, int batch, float* Y, double t_s, bool signed_inputs = true) {
+  OpCost transpose_batch(const float* X, int batch, float* Y, double t_s,
+                         bool signed_inputs = true) {
     return mvm_batch(Direction::transpose, X, batch, Y, t_s, encoding_, signed_inputs);
   }
   // Latency and energy of an MVM of `batch` vectors without running it.
@@ -150,8 +153,8 @@ class TileCore {
   memplast::Rng noise_rng_;
   Isa gemm_isa_{Isa::generic};  // build of the MVM products (MEMPLAST_TILE_ISA, tile_gemm.hpp)
 
-  RowMatrix w_;       // weight units
-  RowMatrix s2_;      // weight units^2
+  RowMatrix w_;             // weight units
+  RowMatrix s2_;            // weight units^2
   Eigen::VectorXf w_ref_;   // reference column (weight units, relative to g_ref), R
   Eigen::VectorXf s2_ref_;  // its variance
   double t_cache_{0};

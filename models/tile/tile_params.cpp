@@ -21,7 +21,8 @@ void bind_params(cfg::Schema& s, TileParams& p) {
         "assumption: HRS of HfO2 1T1R, a few uS (Leti family); keep inside device range");
   s.add("tile.g_on_uS", &p.g_on_uS, 0.0, 1000.0, "uS",
         "Conductance target of a device carrying a full-scale weight (|w| = 1)",
-        "assumption: LRS inside the 50..225 uS P&V fit range (calibration.md) and below device.g_max_uS");
+        "assumption: LRS inside the 50..225 uS P&V fit range (calibration.md) and below "
+        "device.g_max_uS");
   s.add("tile.v_read_V", &p.v_read_V, 0.01, 1.0, "V", "Read voltage of a full-scale input",
         "calibration.md: read 0.1..0.3 V");
   s.add("tile.encoding", &p.encoding, {"amplitude", "bit_serial"},
@@ -33,10 +34,12 @@ void bind_params(cfg::Schema& s, TileParams& p) {
         "assumption: 8 b SAR (calibration.md gives 4..8 b figures)");
   s.add("tile.cols_per_adc", &p.cols_per_adc, 1, 4096, "",
         "Columns (rows, in transpose) sharing one ADC through a mux; their conversions run in "
-        "series", "assumption: 8:1 mux, common in RRAM CIM macros");
+        "series",
+        "assumption: 8:1 mux, common in RRAM CIM macros");
   s.add("tile.adc_range_fraction", &p.adc_range_fraction, 1e-4, 1.0, "",
         "ADC full scale as a fraction of the largest possible output (all inputs 1, all "
-        "weights +1)", "assumption: typical outputs use a small part of the worst case");
+        "weights +1)",
+        "assumption: typical outputs use a small part of the worst case");
   s.add("tile.ideal_converters", &p.ideal_converters,
         "Bypass DAC and ADC quantization and clipping (ideal periphery; costs still charged)");
   s.add("tile.read_noise", &p.read_noise,
@@ -53,7 +56,8 @@ void bind_params(cfg::Schema& s, TileParams& p) {
         "calibration.md: pulses 100 ns..1 us");
   s.add("tile.relax_refresh_s", &p.relax_refresh_s, 0.0, 1e9, "s",
         "The cached conductance matrix is recomputed (relaxation) when simulated time moved "
-        "more than this since the last full refresh", "assumption: relaxation acts over hours");
+        "more than this since the last full refresh",
+        "assumption: relaxation acts over hours");
   s.add("tile.f_clk_MHz", &p.f_clk_MHz, 1.0, 1e4, "MHz",
         "Register interface clock of the SystemC tile (one cycle per register access)",
         "assumption");
@@ -66,8 +70,8 @@ void bind_params(cfg::Schema& s, TileParams& p) {
   s.add("tile.e_dac_fJ_per_bit", &p.e_dac_fJ_per_bit, 0.0, 1e6, "fJ",
         "DAC energy per conversion per bit (amplitude: x dac_bits; bit-serial: x 1 per pulse)",
         "calibration.md: 1 b DAC 4 fJ at 32 nm, x4 for 130 nm (assumption)");
-  s.add("tile.e_row_pJ", &p.e_row_pJ, 0.0, 1e3, "pJ", "Word-line (line) driver energy per activation",
-        "calibration.md: 0.2..0.9 pJ");
+  s.add("tile.e_row_pJ", &p.e_row_pJ, 0.0, 1e3, "pJ",
+        "Word-line (line) driver energy per activation", "calibration.md: 0.2..0.9 pJ");
   s.add("tile.e_digital_pJ", &p.e_digital_pJ, 0.0, 1e3, "pJ",
         "Digital shift-and-add / rescale of one output per conversion",
         "calibration.md: int32 add 0.1 pJ at 45 nm, x5 for 130 nm");
@@ -75,8 +79,9 @@ void bind_params(cfg::Schema& s, TileParams& p) {
         "calibration.md: about V I t = 1 V x 100 uA x 100 ns");
   s.add_check([&p] {
     if (p.g_on_uS <= p.g_off_uS) {
-      throw cfg::ConfigError(fmt::format("keys 'tile.g_on_uS' ({}) and 'tile.g_off_uS' ({}): g_on must exceed g_off",
-                                         p.g_on_uS, p.g_off_uS));
+      throw cfg::ConfigError(
+          fmt::format("keys 'tile.g_on_uS' ({}) and 'tile.g_off_uS' ({}): g_on must exceed g_off",
+                      p.g_on_uS, p.g_off_uS));
     }
   });
 }

@@ -22,24 +22,24 @@ struct TileParams {
   std::string encoding{"amplitude"};  // "amplitude" | "bit_serial"
   std::int64_t dac_bits{8};
   std::int64_t adc_bits{8};
-  std::int64_t cols_per_adc{8};      // columns (or rows, transpose) sharing one ADC
-  double adc_range_fraction{0.25};   // ADC full scale / max possible column signal
-  bool ideal_converters{false};      // bypass DAC and ADC quantization
-  bool read_noise{true};             // aggregate read noise on every output
+  std::int64_t cols_per_adc{8};     // columns (or rows, transpose) sharing one ADC
+  double adc_range_fraction{0.25};  // ADC full scale / max possible column signal
+  bool ideal_converters{false};     // bypass DAC and ADC quantization
+  bool read_noise{true};            // aggregate read noise on every output
   // Timing.
   double t_dac_ns{1.0};
   double t_settle_ns{10.0};
   double f_adc_MHz{200.0};
   double t_pulse_ns{100.0};
-  double relax_refresh_s{1.0};  // cached conductances refreshed when time moved more
-  double f_clk_MHz{100.0};      // register/bus interface clock of the SystemC shell
+  double relax_refresh_s{1.0};       // cached conductances refreshed when time moved more
+  double f_clk_MHz{100.0};           // register/bus interface clock of the SystemC shell
   std::int64_t buffer_vectors{100};  // input/output buffer depth (vectors) of the shell
   // Energy.
-  double adc_fom_fJ{50.0};       // Walden FoM, fJ per conversion step
+  double adc_fom_fJ{50.0};  // Walden FoM, fJ per conversion step
   double e_dac_fJ_per_bit{16.0};
   double e_row_pJ{0.5};
-  double e_digital_pJ{0.5};       // one shift-and-add / accumulate of one output
-  double e_pulse_pJ{10.0};        // one SET or RESET pulse (cell + driver)
+  double e_digital_pJ{0.5};  // one shift-and-add / accumulate of one output
+  double e_pulse_pJ{10.0};   // one SET or RESET pulse (cell + driver)
 };
 
 void bind_params(cfg::Schema& s, TileParams& p);

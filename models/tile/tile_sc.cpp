@@ -16,8 +16,9 @@ using memplast::regs::get_field;
 using memplast::regs::set_field;
 }  // namespace
 
-TileModule::TileModule(const sc_core::sc_module_name& name, const TileParams& p, const device::DeviceParams& dp,
-                       std::uint64_t global_seed, EnergyLedger* ledger)
+TileModule::TileModule(const sc_core::sc_module_name& name, const TileParams& p,
+                       const device::DeviceParams& dp, std::uint64_t global_seed,
+                       EnergyLedger* ledger)
     : bus::Target(name, regs::kRegisters, regs::kWindows, sim::cycles(1, p.f_clk_MHz)),
       p_(p),
       core_(p, dp, global_seed, this->name()),
@@ -28,15 +29,18 @@ TileModule::TileModule(const sc_core::sc_module_name& name, const TileParams& p,
   const std::size_t per_vector = static_cast<std::size_t>(std::max(p.rows, p.cols));
   const std::size_t n = per_vector * static_cast<std::size_t>(p.buffer_vectors);
   if (n * sizeof(float) > regs::INPUT_SIZE || n * sizeof(float) > regs::OUTPUT_SIZE) {
-    throw cfg::ConfigError(fmt::format(
-        "{}: keys 'tile.rows'/'tile.cols' x 'tile.buffer_vectors' need {} bytes of buffer, more than the "
-        "{}-byte INPUT window of the register map", this->name(), n * sizeof(float), regs::INPUT_SIZE));
+    throw cfg::ConfigError(
+        fmt::format("{}: keys 'tile.rows'/'tile.cols' x 'tile.buffer_vectors' need {} bytes of "
+                    "buffer, more than the "
+                    "{}-byte INPUT window of the register map",
+                    this->name(), n * sizeof(float), regs::INPUT_SIZE));
   }
   buf_vectors_ = static_cast<std::uint32_t>(p.buffer_vectors);
   in_buf_.assign(n, 0.0F);
   out_buf_.assign(n, 0.0F);
   if (ledger_ != nullptr) {
-    for (std::size_t i = 0; i < kPhases; ++i) energy_ids_[i] = ledger_->entry(this->name(), phase_name(static_cast<Phase>(i)));
+    for (std::size_t i = 0; i < kPhases; ++i)
+      energy_ids_[i] = ledger_->entry(this->name(), phase_name(static_cast<Phase>(i)));
   }
   registers().set(regs::ROWS, static_cast<std::uint32_t>(p.rows));
   registers().set(regs::COLS, static_cast<std::uint32_t>(p.cols));
@@ -45,8 +49,9 @@ TileModule::TileModule(const sc_core::sc_module_name& name, const TileParams& p,
   registers().set(regs::COLS_PER_ADC, static_cast<std::uint32_t>(p.cols_per_adc));
   registers().set(regs::BUF_VECTORS, buf_vectors_);
   if (core_.encoding() == Encoding::bit_serial) {
-    registers().set(regs::CONFIG, set_field(registers().get(regs::CONFIG), regs::CONFIG_ENCODING_MASK, regs::CONFIG_ENCODING_SHIFT,
-                                      regs::CONFIG_ENCODING_BIT_SERIAL));
+    registers().set(regs::CONFIG,
+                    set_field(registers().get(regs::CONFIG), regs::CONFIG_ENCODING_MASK,
+                              regs::CONFIG_ENCODING_SHIFT, regs::CONFIG_ENCODING_BIT_SERIAL));
   }
   registers().on_write(regs::CMD, [this](std::uint32_t v, std::uint32_t) {
     if (!on_cmd(v, access_time())) fail(tlm::TLM_COMMAND_ERROR_RESPONSE);  // unknown CMD.OP
@@ -67,7 +72,8 @@ TileModule::TileModule(const sc_core::sc_module_name& name, const TileParams& p,
   dont_initialize();
 }
 
-sc_core::sc_time TileModule::acquire(const sc_core::sc_time& now, const sc_core::sc_time& duration) {
+sc_core::sc_time TileModule::acquire(const sc_core::sc_time& now,
+                                     const sc_core::sc_time& duration) {
   const sc_core::sc_time start = std::max(now, busy_until_);
   busy_until_ = start + duration;
   return start;
@@ -103,7 +109,8 @@ void TileModule::finish_start(const OpCost& cost, const sc_core::sc_time& start)
   op_start_ = start;
   op_end_ = start + lat;
   started_ = true;
-  registers().set(regs::LAST_LATENCY_NS, static_cast<std::uint32_t>(std::lround(lat.to_seconds() * 1e9)));
+  registers().set(regs::LAST_LATENCY_NS,
+                  static_cast<std::uint32_t>(std::lround(lat.to_seconds() * 1e9)));
   registers().set(regs::CYCLES_LAST, static_cast<std::uint32_t>(std::ceil(lat / clk_ - 1e-9)));
   if (ledger_ != nullptr) {
     for (std::size_t i = 0; i < kPhases; ++i) {
@@ -130,20 +137,25 @@ bool TileModule::on_cmd(std::uint32_t value, const sc_core::sc_time& at) {
   }
   if (op == regs::CMD_OP_MVM_FWD || op == regs::CMD_OP_MVM_TRANSPOSE) {
     const std::uint32_t cfg = registers().get(regs::CONFIG);
-    const std::uint32_t enc_v = get_field(cfg, regs::CONFIG_ENCODING_MASK, regs::CONFIG_ENCODING_SHIFT);
-    const std::uint32_t n = get_field(cfg, regs::CONFIG_N_VECTORS_MASK, regs::CONFIG_N_VECTORS_SHIFT);
+    const std::uint32_t enc_v =
+        get_field(cfg, regs::CONFIG_ENCODING_MASK, regs::CONFIG_ENCODING_SHIFT);
+    const std::uint32_t n =
+        get_field(cfg, regs::CONFIG_N_VECTORS_MASK, regs::CONFIG_N_VECTORS_SHIFT);
     if (n == 0 || n > buf_vectors_ || enc_v > regs::CONFIG_ENCODING_BIT_SERIAL) {
-      reject(regs::STATUS_ERR_CODE_BAD_CONFIG, "CONFIG: N_VECTORS outside 1..BUF_VECTORS or unknown ENCODING");
+      reject(regs::STATUS_ERR_CODE_BAD_CONFIG,
+             "CONFIG: N_VECTORS outside 1..BUF_VECTORS or unknown ENCODING");
       return true;
     }
     const Direction dir = op == regs::CMD_OP_MVM_FWD ? Direction::forward : Direction::transpose;
-    const Encoding enc = enc_v == regs::CONFIG_ENCODING_BIT_SERIAL ? Encoding::bit_serial : Encoding::amplitude;
+    const Encoding enc =
+        enc_v == regs::CONFIG_ENCODING_BIT_SERIAL ? Encoding::bit_serial : Encoding::amplitude;
     const bool sgn = (cfg & regs::CONFIG_SIGNED_MASK) != 0;
     // The cost does not depend on the data: reserve the tile first, then compute at
     // the start time (relaxation is evaluated there).
     const OpCost cost = core_.mvm_cost(dir, static_cast<int>(n), enc, sgn);
     const sc_core::sc_time start = acquire(at, sc_core::sc_time(cost.latency_s, sc_core::SC_SEC));
-    core_.mvm_batch(dir, in_buf_.data(), static_cast<int>(n), out_buf_.data(), start.to_seconds(), enc, sgn);
+    core_.mvm_batch(dir, in_buf_.data(), static_cast<int>(n), out_buf_.data(), start.to_seconds(),
+                    enc, sgn);
     finish_start(cost, start);
     return true;
   }
@@ -176,13 +188,15 @@ bool TileModule::on_cmd(std::uint32_t value, const sc_core::sc_time& at) {
     const OpCost cost = core_.verify_cost();
     const sc_core::sc_time start = acquire(at, sc_core::sc_time(cost.latency_s, sc_core::SC_SEC));
     const double g = core_.verify_read(r, c, side, start.to_seconds());
-    registers().set(regs::VERIFY_G_NSIEMENS, static_cast<std::uint32_t>(std::lround(std::max(0.0, g) * 1000.0)));
+    registers().set(regs::VERIFY_G_NSIEMENS,
+                    static_cast<std::uint32_t>(std::lround(std::max(0.0, g) * 1000.0)));
     finish_start(cost, start);
     return true;
   }
   OpCost cost = core_.pulse_cost();
   const std::uint32_t width_ns = registers().get(regs::PROG_WIDTH_NS);
-  if (width_ns != 0) {  // the width sets time and pulse energy; the device outcome does not depend on it
+  if (width_ns !=
+      0) {  // the width sets time and pulse energy; the device outcome does not depend on it
     const double scale = width_ns / p_.t_pulse_ns;
     cost.latency_s = width_ns * 1e-9;
     cost.energy_J[static_cast<std::size_t>(Phase::pulse)] *= scale;
@@ -200,12 +214,13 @@ bool TileModule::on_cmd(std::uint32_t value, const sc_core::sc_time& at) {
 
 tlm::tlm_response_status TileModule::window(const bus::WindowAccess& a) {
   auto& buf = a.window.offset == regs::INPUT_OFFSET ? in_buf_ : out_buf_;
-  if (a.offset + a.len > buf.size() * sizeof(float)) return tlm::TLM_ADDRESS_ERROR_RESPONSE;  // beyond BUF_VECTORS
+  if (a.offset + a.len > buf.size() * sizeof(float))
+    return tlm::TLM_ADDRESS_ERROR_RESPONSE;  // beyond BUF_VECTORS
   // The input is being consumed and the output filled while an operation runs: both
   // windows refuse access until it ends.
   if (!a.debug && busy_at(a.at)) {
-    MP_LOG(log_, warn, "window {} access at {} while busy until {}", a.window.name, a.at.to_string(),
-           op_end_.to_string());
+    MP_LOG(log_, warn, "window {} access at {} while busy until {}", a.window.name,
+           a.at.to_string(), op_end_.to_string());
     return tlm::TLM_GENERIC_ERROR_RESPONSE;
   }
   auto* bytes = reinterpret_cast<unsigned char*>(buf.data());

@@ -6,8 +6,8 @@
 //
 // Timing (loosely timed): an access arriving at t = sc_time_stamp() + delay is
 // handled at t; a successful access adds one tile-clock cycle (tile.f_clk_MHz) per
-// 32-bit word to delay and never waits (bus::Target). A command starts at max(t, end of any reservation made
-// with acquire()) and ends after the core's latency; STATUS, the windows and new
+// 32-bit word to delay and never waits (bus::Target). A command starts at max(t, end of any
+// reservation made with acquire()) and ends after the core's latency; STATUS, the windows and new
 // commands are judged against that end. See docs/tile.md.
 #pragma once
 
@@ -32,8 +32,8 @@ class TileModule : public bus::Target {
  public:
   SC_HAS_PROCESS(TileModule);
   // `ledger` may be null (no energy accounting); it must outlive the module.
-  TileModule(const sc_core::sc_module_name& name, const TileParams& p, const device::DeviceParams& dp,
-             std::uint64_t global_seed, EnergyLedger* ledger);
+  TileModule(const sc_core::sc_module_name& name, const TileParams& p,
+             const device::DeviceParams& dp, std::uint64_t global_seed, EnergyLedger* ledger);
 
   TileCore& core() { return core_; }
 

@@ -35,7 +35,9 @@ std::vector<BlockPattern> parse_block_patterns(const std::string& list) {
 }
 
 Selection::Selection(const TraceParams& p)
-    : p_(p), blocks_(parse_block_patterns(p.blocks)), t0_(us_to_ps(p.window_start_us)),
+    : p_(p),
+      blocks_(parse_block_patterns(p.blocks)),
+      t0_(us_to_ps(p.window_start_us)),
       t1_(p.window_end_us > 0.0 ? us_to_ps(p.window_end_us) : 0) {}
 
 bool Selection::block(std::string_view name) const {
@@ -52,7 +54,8 @@ bool Selection::in_range(std::int64_t v, std::int64_t first, std::int64_t last) 
 }
 
 bool Selection::context(const Context& c) const {
-  return in_range(c.task, p_.task_first, p_.task_last) && in_range(c.epoch, p_.epoch_first, p_.epoch_last) &&
+  return in_range(c.task, p_.task_first, p_.task_last) &&
+         in_range(c.epoch, p_.epoch_first, p_.epoch_last) &&
          in_range(c.batch, p_.batch_first, p_.batch_last);
 }
 

@@ -42,8 +42,7 @@ void bind_params(cfg::Schema& s, TraceParams& p) {
         "bus event (1: one event per burst)");
   s.add("trace.counter_interval_us", &p.counter_interval_us, 1e-3, 1e9, "us",
         "Bin width of the power and bus-utilisation counter tracks");
-  s.add("trace.max_buffered_events", &p.max_buffered_events, 1024, std::int64_t{1} << 32,
-        "events",
+  s.add("trace.max_buffered_events", &p.max_buffered_events, 1024, std::int64_t{1} << 32, "events",
         "Bound of the writer's reorder buffer (events are written in time order once simulated "
         "time passes them; the buffer bounds memory)");
   s.add_check([&p] {
@@ -54,8 +53,10 @@ void bind_params(cfg::Schema& s, TraceParams& p) {
     }
     const auto range = [](const char* what, std::int64_t a, std::int64_t b) {
       if (a >= 0 && b >= 0 && b < a) {
-        throw cfg::ConfigError(fmt::format("keys 'trace.{0}_first' = {1} and 'trace.{0}_last' = {2}: "
-                                           "the range is empty", what, a, b));
+        throw cfg::ConfigError(
+            fmt::format("keys 'trace.{0}_first' = {1} and 'trace.{0}_last' = {2}: "
+                        "the range is empty",
+                        what, a, b));
       }
     };
     range("task", p.task_first, p.task_last);

@@ -81,10 +81,14 @@ Args& Args::add(std::string_view k, std::string_view v) {
 }
 
 TraceWriter::TraceWriter(std::filesystem::path path, std::size_t max_buffered)
-    : path_(std::move(path)), file_(std::make_unique<AtomicFile>(path_)), max_buffered_(max_buffered) {
-  if (max_buffered_ == 0) throw std::invalid_argument("trace writer: max_buffered must be at least 1");
+    : path_(std::move(path)),
+      file_(std::make_unique<AtomicFile>(path_)),
+      max_buffered_(max_buffered) {
+  if (max_buffered_ == 0)
+    throw std::invalid_argument("trace writer: max_buffered must be at least 1");
   file_->stream() << "{\"traceEvents\":[";
-  if (!file_->stream()) throw std::runtime_error(fmt::format("{}: cannot write the trace", path_.string()));
+  if (!file_->stream())
+    throw std::runtime_error(fmt::format("{}: cannot write the trace", path_.string()));
 }
 
 TraceWriter::~TraceWriter() {
@@ -95,15 +99,18 @@ TraceWriter::~TraceWriter() {
   }
 }
 
-TrackId TraceWriter::add_track(const std::string& process, const std::string& thread, int sort_index) {
+TrackId TraceWriter::add_track(const std::string& process, const std::string& thread,
+                               int sort_index) {
   auto pit = pids_.find(process);
   if (pit == pids_.end()) {
     const int pid = static_cast<int>(pids_.size()) + 1;
     pit = pids_.emplace(process, pid).first;
-    write_now(fmt::format(R"({{"name":"process_name","ph":"M","ts":0,"pid":{},"tid":0,"args":{{"name":"{}"}}}})",
-                          pid, json_escape(process)));
-    write_now(fmt::format(R"({{"name":"process_sort_index","ph":"M","ts":0,"pid":{},"tid":0,"args":{{"sort_index":{}}}}})",
-                          pid, sort_index));
+    write_now(fmt::format(
+        R"({{"name":"process_name","ph":"M","ts":0,"pid":{},"tid":0,"args":{{"name":"{}"}}}})", pid,
+        json_escape(process)));
+    write_now(fmt::format(
+        R"({{"name":"process_sort_index","ph":"M","ts":0,"pid":{},"tid":0,"args":{{"sort_index":{}}}}})",
+        pid, sort_index));
   }
   const int pid = pit->second;
   auto key = std::make_pair(pid, thread);
@@ -111,22 +118,26 @@ TrackId TraceWriter::add_track(const std::string& process, const std::string& th
   if (tit == tids_.end()) {
     const int tid = ++next_tid_[pid];
     tit = tids_.emplace(key, tid).first;
-    write_now(fmt::format(R"({{"name":"thread_name","ph":"M","ts":0,"pid":{},"tid":{},"args":{{"name":"{}"}}}})",
-                          pid, tid, json_escape(thread)));
-    write_now(fmt::format(R"({{"name":"thread_sort_index","ph":"M","ts":0,"pid":{},"tid":{},"args":{{"sort_index":{}}}}})",
-                          pid, tid, tid));
+    write_now(fmt::format(
+        R"({{"name":"thread_name","ph":"M","ts":0,"pid":{},"tid":{},"args":{{"name":"{}"}}}})", pid,
+        tid, json_escape(thread)));
+    write_now(fmt::format(
+        R"({{"name":"thread_sort_index","ph":"M","ts":0,"pid":{},"tid":{},"args":{{"sort_index":{}}}}})",
+        pid, tid, tid));
   }
   return TrackId{pid, tit->second};
 }
 
-std::string TraceWriter::head(TrackId t, char ph, std::string_view name, std::string_view cat, Ps ts) const {
-  std::string s = fmt::format(R"({{"name":"{}","ph":"{}","ts":{},"pid":{},"tid":{})", json_escape(name), ph,
-                              ps_to_us_text(ts), t.pid, t.tid);
+std::string TraceWriter::head(TrackId t, char ph, std::string_view name, std::string_view cat,
+                              Ps ts) const {
+  std::string s = fmt::format(R"({{"name":"{}","ph":"{}","ts":{},"pid":{},"tid":{})",
+                              json_escape(name), ph, ps_to_us_text(ts), t.pid, t.tid);
   if (!cat.empty()) s += fmt::format(R"(,"cat":"{}")", json_escape(cat));
   return s;
 }
 
-void TraceWriter::complete(TrackId t, std::string_view name, std::string_view cat, Ps ts, Ps dur, const Args& args) {
+void TraceWriter::complete(TrackId t, std::string_view name, std::string_view cat, Ps ts, Ps dur,
+                           const Args& args) {
   std::string s = head(t, 'X', name, cat, ts);
   s += ",\"dur\":" + ps_to_us_text(dur);
   if (!args.empty()) s += ",\"args\":" + args.json();
@@ -134,7 +145,8 @@ void TraceWriter::complete(TrackId t, std::string_view name, std::string_view ca
   push(ts, std::move(s));
 }
 
-void TraceWriter::begin(TrackId t, std::string_view name, std::string_view cat, Ps ts, const Args& args) {
+void TraceWriter::begin(TrackId t, std::string_view name, std::string_view cat, Ps ts,
+                        const Args& args) {
   std::string s = head(t, 'B', name, cat, ts);
   if (!args.empty()) s += ",\"args\":" + args.json();
   s += '}';
@@ -142,7 +154,8 @@ void TraceWriter::begin(TrackId t, std::string_view name, std::string_view cat, 
 }
 
 void TraceWriter::end(TrackId t, Ps ts, const Args& args) {
-  std::string s = fmt::format(R"({{"ph":"E","ts":{},"pid":{},"tid":{})", ps_to_us_text(ts), t.pid, t.tid);
+  std::string s =
+      fmt::format(R"({{"ph":"E","ts":{},"pid":{},"tid":{})", ps_to_us_text(ts), t.pid, t.tid);
   if (!args.empty()) s += ",\"args\":" + args.json();
   s += '}';
   push(ts, std::move(s));
@@ -154,7 +167,8 @@ void TraceWriter::counter(TrackId t, std::string_view name, Ps ts, const Args& v
   push(ts, std::move(s));
 }
 
-void TraceWriter::instant(TrackId t, std::string_view name, std::string_view cat, Ps ts, const Args& args) {
+void TraceWriter::instant(TrackId t, std::string_view name, std::string_view cat, Ps ts,
+                          const Args& args) {
   std::string s = head(t, 'i', name, cat, ts);
   s += R"(,"s":"t")";
   if (!args.empty()) s += ",\"args\":" + args.json();
@@ -163,14 +177,16 @@ void TraceWriter::instant(TrackId t, std::string_view name, std::string_view cat
 }
 
 void TraceWriter::write_now(const std::string& text) {
-  if (finished_) throw std::logic_error(fmt::format("{}: trace event after finish()", path_.string()));
+  if (finished_)
+    throw std::logic_error(fmt::format("{}: trace event after finish()", path_.string()));
   auto& out = file_->stream();
   out << (written_ == 0 ? "\n" : ",\n") << text;
   ++written_;
 }
 
 void TraceWriter::push(Ps ts, std::string text) {
-  if (finished_) throw std::logic_error(fmt::format("{}: trace event after finish()", path_.string()));
+  if (finished_)
+    throw std::logic_error(fmt::format("{}: trace event after finish()", path_.string()));
   if (any_written_ && ts < written_upto_) {
     ++late_;
     write_now(text);
@@ -205,9 +221,10 @@ void TraceWriter::finish(const std::string& status) {
   }
   finished_ = true;
   auto& out = file_->stream();
-  out << "\n],\n\"displayTimeUnit\":\"ns\",\n\"otherData\":{\"generator\":\"memplast\",\"time_unit\":\"simulated us\","
-      << "\"status\":\"" << json_escape(status) << "\",\"events\":" << written_ << ",\"late_events\":" << late_
-      << ",\"max_buffered_events\":" << max_seen_;
+  out << "\n],\n\"displayTimeUnit\":\"ns\",\n\"otherData\":{\"generator\":\"memplast\",\"time_"
+         "unit\":\"simulated us\","
+      << "\"status\":\"" << json_escape(status) << "\",\"events\":" << written_
+      << ",\"late_events\":" << late_ << ",\"max_buffered_events\":" << max_seen_;
   for (const auto& [k, v] : other_) out << ",\"" << json_escape(k) << "\":" << v;
   out << "}}\n";
   file_->commit();

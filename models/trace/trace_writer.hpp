@@ -75,12 +75,14 @@ class TraceWriter {
   // sort_index orders processes in the UI (lower first).
   TrackId add_track(const std::string& process, const std::string& thread, int sort_index = 0);
 
-  void complete(TrackId t, std::string_view name, std::string_view cat, Ps ts, Ps dur, const Args& args = {});
+  void complete(TrackId t, std::string_view name, std::string_view cat, Ps ts, Ps dur,
+                const Args& args = {});
   void begin(TrackId t, std::string_view name, std::string_view cat, Ps ts, const Args& args = {});
   void end(TrackId t, Ps ts, const Args& args = {});
   // A counter sample: each arg is one series of the counter `name` of t's process.
   void counter(TrackId t, std::string_view name, Ps ts, const Args& values);
-  void instant(TrackId t, std::string_view name, std::string_view cat, Ps ts, const Args& args = {});
+  void instant(TrackId t, std::string_view name, std::string_view cat, Ps ts,
+               const Args& args = {});
 
   // No event with ts < watermark will be handed in any more: write those buffered.
   void advance(Ps watermark);
@@ -94,7 +96,9 @@ class TraceWriter {
   [[nodiscard]] std::size_t max_buffered_seen() const { return max_seen_; }
   [[nodiscard]] const std::filesystem::path& path() const { return path_; }
   // Extra otherData members (JSON text of the value), written by finish().
-  void set_other(const std::string& key, const std::string& json_value) { other_[key] = json_value; }
+  void set_other(const std::string& key, const std::string& json_value) {
+    other_[key] = json_value;
+  }
 
  private:
   struct Pending {

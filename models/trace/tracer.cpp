@@ -110,17 +110,20 @@ void Tracer::set_context(const Context& c) {
   ctx_on_ = sel_.context(c);
 }
 
-void Tracer::complete(const Track& t, std::string_view name, std::string_view cat, Ps ts, Ps dur, const Args& args) {
+void Tracer::complete(const Track& t, std::string_view name, std::string_view cat, Ps ts, Ps dur,
+                      const Args& args) {
   if (!on(t) || !sel_.window(ts, dur)) return;
   w_->complete(t.id, name, cat, ts, dur, args);
 }
 
-void Tracer::instant(const Track& t, std::string_view name, std::string_view cat, Ps ts, const Args& args) {
+void Tracer::instant(const Track& t, std::string_view name, std::string_view cat, Ps ts,
+                     const Args& args) {
   if (!on(t) || !sel_.window(ts, 0)) return;
   w_->instant(t.id, name, cat, ts, args);
 }
 
-void Tracer::begin(const Track& t, std::string_view name, std::string_view cat, Ps ts, const Args& args) {
+void Tracer::begin(const Track& t, std::string_view name, std::string_view cat, Ps ts,
+                   const Args& args) {
   if (!t.selected) return;
   const bool keep = ctx_on_ && (sel_.window_end() == 0 || ts < sel_.window_end());
   auto key = std::make_pair(t.id.pid, t.id.tid);
@@ -136,7 +139,9 @@ void Tracer::end(const Track& t, Ps ts, const Args& args) {
   if (!t.selected) return;
   auto key = std::make_pair(t.id.pid, t.id.tid);
   auto& stack = open_[key];
-  if (stack.empty()) throw std::logic_error(fmt::format("trace: end() without begin() on track {}/{}", t.id.pid, t.id.tid));
+  if (stack.empty())
+    throw std::logic_error(
+        fmt::format("trace: end() without begin() on track {}/{}", t.id.pid, t.id.tid));
   const bool written = stack.back();
   stack.pop_back();
   if (written) {
@@ -151,8 +156,8 @@ void Tracer::energy(const std::string& component, Ps start, Ps dur, double joule
   if (!power_.add(component, start, dur, joules)) ++late_amounts_;
 }
 
-void Tracer::bus_burst(const Track& bus, const std::string& initiator, const std::string& target, bool write,
-                       std::uint64_t bytes, Ps start, Ps dur, Ps wait) {
+void Tracer::bus_burst(const Track& bus, const std::string& initiator, const std::string& target,
+                       bool write, std::uint64_t bytes, Ps start, Ps dur, Ps wait) {
   if (!ctx_on_) return;
   if (!util_.add("bus", start, dur, static_cast<double>(dur))) ++late_amounts_;
   if (!on(bus) || !sel_.window(start, dur)) return;
@@ -173,9 +178,13 @@ void Tracer::bus_burst(const Track& bus, const std::string& initiator, const std
 void Tracer::flush_bus() {
   if (!bus_) return;
   Args a;
-  a.add("initiator", bus_->initiator).add("target", bus_->target).add("bytes", bus_->bytes).add("bursts", bus_->bursts);
+  a.add("initiator", bus_->initiator)
+      .add("target", bus_->target)
+      .add("bytes", bus_->bytes)
+      .add("bursts", bus_->bursts);
   a.add("wait_us", static_cast<double>(bus_->wait) * 1e-6);
-  w_->complete(bus_->track, bus_->write ? "write" : "read", "bus", bus_->start, bus_->end - bus_->start, a);
+  w_->complete(bus_->track, bus_->write ? "write" : "read", "bus", bus_->start,
+               bus_->end - bus_->start, a);
   bus_.reset();
 }
 

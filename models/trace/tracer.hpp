@@ -31,7 +31,8 @@ namespace memplast::trace {
 // amounts spread over [start, start + dur) in proportion to the overlap.
 class BinnedCounter {
  public:
-  BinnedCounter(std::string name, Ps width, double scale) : name_(std::move(name)), width_(width), scale_(scale) {}
+  BinnedCounter(std::string name, Ps width, double scale)
+      : name_(std::move(name)), width_(width), scale_(scale) {}
   // Returns false (and adds nothing) if the amount falls in a bin already written.
   bool add(const std::string& series, Ps start, Ps dur, double amount);
   // Write every bin that ends at or before `watermark`, and the drop to zero after the
@@ -75,18 +76,21 @@ class Tracer {
   // Will an event on t be kept (block and context; the window is checked per event)?
   [[nodiscard]] bool on(const Track& t) const { return t.selected && ctx_on_; }
 
-  void complete(const Track& t, std::string_view name, std::string_view cat, Ps ts, Ps dur, const Args& args = {});
-  void instant(const Track& t, std::string_view name, std::string_view cat, Ps ts, const Args& args = {});
+  void complete(const Track& t, std::string_view name, std::string_view cat, Ps ts, Ps dur,
+                const Args& args = {});
+  void instant(const Track& t, std::string_view name, std::string_view cat, Ps ts,
+               const Args& args = {});
   // Nested phases (B/E), matched per track.
-  void begin(const Track& t, std::string_view name, std::string_view cat, Ps ts, const Args& args = {});
+  void begin(const Track& t, std::string_view name, std::string_view cat, Ps ts,
+             const Args& args = {});
   void end(const Track& t, Ps ts, const Args& args = {});
 
   // Energy of `component` spent over [start, start + dur): the power counter.
   void energy(const std::string& component, Ps start, Ps dur, double joules);
   // One bus burst (or the aggregate of trace.bus_aggregate bursts): a bus event, and
   // the utilisation counter.
-  void bus_burst(const Track& bus, const std::string& initiator, const std::string& target, bool write,
-                 std::uint64_t bytes, Ps start, Ps dur, Ps wait);
+  void bus_burst(const Track& bus, const std::string& initiator, const std::string& target,
+                 bool write, std::uint64_t bytes, Ps start, Ps dur, Ps wait);
   // A sampled counter (e.g. queue depth): written when the value changes.
   void sample(std::string_view counter, Ps ts, double value);
 

@@ -10,8 +10,8 @@
 
 namespace memplast::drivers {
 
-HalAccelerator::HalAccelerator(hal::Hal& hal, std::array<fw::LayerShape, 2> shapes, UpdatePath& update,
-                               unsigned irq_line)
+HalAccelerator::HalAccelerator(hal::Hal& hal, std::array<fw::LayerShape, 2> shapes,
+                               UpdatePath& update, unsigned irq_line)
     : hal_(hal), update_(update), irq_line_(irq_line) {
   if (hal_.read32(MP_SYSCTL_BASE + MP_SYSCTL_ID) != MP_SYSCTL_ID_RESET) {
     throw std::runtime_error("sysctl.ID does not read \"MPLS\": not a memplast system");
@@ -32,20 +32,23 @@ HalAccelerator::HalAccelerator(hal::Hal& hal, std::array<fw::LayerShape, 2> shap
     next += static_cast<unsigned>(L.row_blocks * L.col_blocks);
   }
   if (next > present || next > 64) {
-    throw std::runtime_error("the network needs " + std::to_string(next) + " tiles of " + std::to_string(R_) +
-                             " x " + std::to_string(C_) + ", sysctl.N_TILES = " + std::to_string(present));
+    throw std::runtime_error("the network needs " + std::to_string(next) + " tiles of " +
+                             std::to_string(R_) + " x " + std::to_string(C_) +
+                             ", sysctl.N_TILES = " + std::to_string(present));
   }
   tiles_.reserve(next);
   for (unsigned i = 0; i < next; ++i) {
     tiles_.emplace_back(hal_, i);
-    if (tiles_.back().rows() != R_ || tiles_.back().cols() != C_ || tiles_.back().buf_vectors() != buf_) {
+    if (tiles_.back().rows() != R_ || tiles_.back().cols() != C_ ||
+        tiles_.back().buf_vectors() != buf_) {
       throw std::runtime_error("tile" + std::to_string(i) + ": geometry differs from tile0's");
     }
     tiles_.back().clear_irq(MP_TILE_IRQ_STATUS_DONE_MASK | MP_TILE_IRQ_STATUS_ERROR_MASK);
     tiles_.back().enable_irq(MP_TILE_IRQ_ENABLE_DONE_MASK | MP_TILE_IRQ_ENABLE_ERROR_MASK);
   }
-  hal_.write32(MP_SYSCTL_BASE + MP_SYSCTL_IRQ_ENABLE,
-               MP_SYSCTL_IRQ_ENABLE_TILE_MASK | MP_SYSCTL_IRQ_ENABLE_PV_MASK | MP_SYSCTL_IRQ_ENABLE_META_MASK);
+  hal_.write32(MP_SYSCTL_BASE + MP_SYSCTL_IRQ_ENABLE, MP_SYSCTL_IRQ_ENABLE_TILE_MASK |
+                                                          MP_SYSCTL_IRQ_ENABLE_PV_MASK |
+                                                          MP_SYSCTL_IRQ_ENABLE_META_MASK);
   update_.init();
 }
 
@@ -60,9 +63,11 @@ unsigned HalAccelerator::tile_of(int layer, int rb, int cb) const {
 void HalAccelerator::wait_tiles(std::uint64_t pending) {
   while (pending != 0) {
     std::uint64_t lines = 0;
-    if ((pending & 0xFFFFFFFFULL) != 0) lines |= hal_.read32(MP_SYSCTL_BASE + MP_SYSCTL_TILE_IRQ_LO);
+    if ((pending & 0xFFFFFFFFULL) != 0)
+      lines |= hal_.read32(MP_SYSCTL_BASE + MP_SYSCTL_TILE_IRQ_LO);
     if ((pending >> 32U) != 0) {
-      lines |= static_cast<std::uint64_t>(hal_.read32(MP_SYSCTL_BASE + MP_SYSCTL_TILE_IRQ_HI)) << 32U;
+      lines |= static_cast<std::uint64_t>(hal_.read32(MP_SYSCTL_BASE + MP_SYSCTL_TILE_IRQ_HI))
+               << 32U;
     }
     const std::uint64_t fired = lines & pending;
     if (fired == 0) {
@@ -96,7 +101,8 @@ void HalAccelerator::mvm_chunk(const LayerMap& L, bool transpose, const float* x
     const std::size_t i0 = static_cast<std::size_t>(db) * drive;
     const std::size_t ni = std::min(drive, in_dim - i0);
     std::fill(xbuf_.begin(), xbuf_.end(), 0.0F);
-    for (std::size_t v = 0; v < nv; ++v) std::copy_n(x + v * in_dim + i0, ni, xbuf_.data() + v * drive);
+    for (std::size_t v = 0; v < nv; ++v)
+      std::copy_n(x + v * in_dim + i0, ni, xbuf_.data() + v * drive);
     for (int ob = 0; ob < other_blocks; ++ob) {
       const unsigned t = transpose ? tile_index(L, ob, db) : tile_index(L, db, ob);
       auto& tile = tiles_[t];
@@ -126,7 +132,8 @@ void HalAccelerator::forward(int layer, const float* x, int batch, float* y) {
   const auto& L = layers_[static_cast<std::size_t>(layer)];
   for (int s = 0; s < batch; s += static_cast<int>(buf_)) {
     const int n = std::min(static_cast<int>(buf_), batch - s);
-    mvm_chunk(L, false, x + static_cast<std::size_t>(s) * L.shape.in, n, y + static_cast<std::size_t>(s) * L.shape.out);
+    mvm_chunk(L, false, x + static_cast<std::size_t>(s) * L.shape.in, n,
+              y + static_cast<std::size_t>(s) * L.shape.out);
   }
   mvm_vectors_ += static_cast<std::uint64_t>(batch);
 }
@@ -134,7 +141,8 @@ void HalAccelerator::forward(int layer, const float* x, int batch, float* y) {
 void HalAccelerator::transpose(int layer, const float* d, int batch, float* y) {
   const auto& L = layers_[static_cast<std::size_t>(layer)];
   // The DAC range is [-1, 1]: scale the errors, run signed transpose MVMs, scale back.
-  const float mx = fw::scale_to_dac_range(d, static_cast<std::size_t>(batch) * L.shape.out, scaled_);
+  const float mx =
+      fw::scale_to_dac_range(d, static_cast<std::size_t>(batch) * L.shape.out, scaled_);
   for (int s = 0; s < batch; s += static_cast<int>(buf_)) {
     const int k = std::min(static_cast<int>(buf_), batch - s);
     mvm_chunk(L, true, scaled_.data() + static_cast<std::size_t>(s) * L.shape.out, k,

@@ -28,7 +28,8 @@ class HalAccelerator : public fw::Accelerator {
  public:
   // `irq_line`: the host interrupt line sysctl drives. Programs the sysctl and tile
   // interrupt enables, checks sysctl.N_TILES covers both layers, then calls update.init().
-  HalAccelerator(hal::Hal& hal, std::array<fw::LayerShape, 2> shapes, UpdatePath& update, unsigned irq_line = 0);
+  HalAccelerator(hal::Hal& hal, std::array<fw::LayerShape, 2> shapes, UpdatePath& update,
+                 unsigned irq_line = 0);
 
   void forward(int layer, const float* x, int batch, float* y) override;
   void transpose(int layer, const float* d, int batch, float* y) override;
@@ -41,9 +42,15 @@ class HalAccelerator : public fw::Accelerator {
   // Firmware-side statistics only (level changes, MVM vectors); the system top adds the
   // hardware's (energy, writes, pulses).
   [[nodiscard]] fw::AccelStats stats() const override;
-  [[nodiscard]] std::uint64_t memory_hidden_bits() const override { return update_.memory_hidden_bits(); }
-  [[nodiscard]] std::uint64_t memory_optimizer_bits() const override { return update_.memory_optimizer_bits(); }
-  [[nodiscard]] std::uint64_t memory_stored_bits() const override { return update_.memory_stored_bits(); }
+  [[nodiscard]] std::uint64_t memory_hidden_bits() const override {
+    return update_.memory_hidden_bits();
+  }
+  [[nodiscard]] std::uint64_t memory_optimizer_bits() const override {
+    return update_.memory_optimizer_bits();
+  }
+  [[nodiscard]] std::uint64_t memory_stored_bits() const override {
+    return update_.memory_stored_bits();
+  }
 
   [[nodiscard]] std::uint64_t host_macs() const { return macs_; }
   [[nodiscard]] std::uint64_t host_ops() const { return ops_; }

@@ -9,7 +9,8 @@ namespace memplast::drivers {
 
 MetaDriver::MetaDriver(hal::Hal& hal) : hal_(hal), base_(MP_META_UNIT_ADDR(0)) {
   hal_.write32(base_ + MP_META_UNIT_CONFIG, MP_META_UNIT_CONFIG_GRAD_FMT_FLOAT32);
-  hal_.write32(base_ + MP_META_UNIT_IRQ_ENABLE, MP_META_UNIT_IRQ_ENABLE_DONE_MASK | MP_META_UNIT_IRQ_ENABLE_ERROR_MASK);
+  hal_.write32(base_ + MP_META_UNIT_IRQ_ENABLE,
+               MP_META_UNIT_IRQ_ENABLE_DONE_MASK | MP_META_UNIT_IRQ_ENABLE_ERROR_MASK);
 }
 
 void MetaDriver::write_grad(std::size_t first, const float* g, std::size_t n) {
@@ -26,7 +27,8 @@ void MetaDriver::run(std::uint32_t op, std::size_t n_weights, unsigned irq_line)
     hal_.write32(base_ + MP_META_UNIT_N_WEIGHTS, n);
     n_weights_ = n;
   }
-  hal_.write32(base_ + MP_META_UNIT_CMD, (op << MP_META_UNIT_CMD_OP_SHIFT) & MP_META_UNIT_CMD_OP_MASK);
+  hal_.write32(base_ + MP_META_UNIT_CMD,
+               (op << MP_META_UNIT_CMD_OP_SHIFT) & MP_META_UNIT_CMD_OP_MASK);
   for (;;) {
     const std::uint32_t irq = hal_.read32(base_ + MP_META_UNIT_IRQ_STATUS);
     if ((irq & MP_META_UNIT_IRQ_STATUS_ERROR_MASK) != 0) {
@@ -42,7 +44,9 @@ void MetaDriver::run(std::uint32_t op, std::size_t n_weights, unsigned irq_line)
   }
 }
 
-std::uint32_t MetaDriver::changes_count() { return hal_.read32(base_ + MP_META_UNIT_CHANGES_COUNT); }
+std::uint32_t MetaDriver::changes_count() {
+  return hal_.read32(base_ + MP_META_UNIT_CHANGES_COUNT);
+}
 std::uint32_t MetaDriver::cycles_last() { return hal_.read32(base_ + MP_META_UNIT_CYCLES_LAST); }
 
 }  // namespace memplast::drivers

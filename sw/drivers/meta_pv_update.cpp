@@ -48,8 +48,8 @@ void MetaPvUpdatePath::read_weights(int layer, float* w) {
   for (std::size_t i = 0; i < n; ++i) {
     const auto k = static_cast<std::size_t>(levels_[i]);
     if (k >= L_.level_values.size()) {
-      throw std::runtime_error("meta_unit LEVELS[" + std::to_string(first(layer) + i) + "] = " +
-                               std::to_string(levels_[i]) + " is not a level index");
+      throw std::runtime_error("meta_unit LEVELS[" + std::to_string(first(layer) + i) +
+                               "] = " + std::to_string(levels_[i]) + " is not a level index");
     }
     w[i] = L_.level_values[k];
   }
@@ -62,7 +62,8 @@ void MetaPvUpdatePath::accumulate(int layer, const float* grad) {
 
 std::size_t MetaPvUpdatePath::update() {
   if (!grad_written_[0] || !grad_written_[1]) {
-    throw std::logic_error("MetaPvUpdatePath::update: both layers' gradients must be written each step");
+    throw std::logic_error(
+        "MetaPvUpdatePath::update: both layers' gradients must be written each step");
   }
   grad_written_ = {false, false};
   const std::size_t n = count(0) + count(1);
@@ -73,6 +74,8 @@ std::size_t MetaPvUpdatePath::update() {
   return changes;
 }
 
-void MetaPvUpdatePath::new_task() { meta_.run(MP_META_UNIT_CMD_OP_NEW_TASK, count(0) + count(1), irq_line_); }
+void MetaPvUpdatePath::new_task() {
+  meta_.run(MP_META_UNIT_CMD_OP_NEW_TASK, count(0) + count(1), irq_line_);
+}
 
 }  // namespace memplast::drivers

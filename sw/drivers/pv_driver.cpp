@@ -16,7 +16,8 @@ void PvDriver::push(std::uint32_t tile, std::uint32_t row, std::uint32_t col, st
                     unsigned irq_line) {
   // Wait for room: the EMPTY interrupt is the only "room" event the block offers, so a
   // full queue is drained before more commands are pushed.
-  if ((hal_.read32(base_ + MP_PV_CTRL_STATUS) & MP_PV_CTRL_STATUS_QUEUE_FULL_MASK) != 0) wait_idle(irq_line);
+  if ((hal_.read32(base_ + MP_PV_CTRL_STATUS) & MP_PV_CTRL_STATUS_QUEUE_FULL_MASK) != 0)
+    wait_idle(irq_line);
   hal_.write32(base_ + MP_PV_CTRL_CMD_TILE, tile);
   hal_.write32(base_ + MP_PV_CTRL_CMD_ROW, row);
   hal_.write32(base_ + MP_PV_CTRL_CMD_COL, col);
@@ -37,10 +38,12 @@ void PvDriver::wait_idle(unsigned irq_line) {
 }
 
 PvCounters PvDriver::counters() {
-  return {hal_.read32(base_ + MP_PV_CTRL_CNT_PROGRAMMED), hal_.read32(base_ + MP_PV_CTRL_CNT_FAILED),
-          hal_.read32(base_ + MP_PV_CTRL_CNT_PULSES)};
+  return {hal_.read32(base_ + MP_PV_CTRL_CNT_PROGRAMMED),
+          hal_.read32(base_ + MP_PV_CTRL_CNT_FAILED), hal_.read32(base_ + MP_PV_CTRL_CNT_PULSES)};
 }
 
-void PvDriver::clear_counters() { hal_.write32(base_ + MP_PV_CTRL_CTRL, MP_PV_CTRL_CTRL_CLEAR_MASK); }
+void PvDriver::clear_counters() {
+  hal_.write32(base_ + MP_PV_CTRL_CTRL, MP_PV_CTRL_CTRL_CLEAR_MASK);
+}
 
 }  // namespace memplast::drivers

@@ -21,7 +21,8 @@ class PvDriver {
   explicit PvDriver(hal::Hal& hal);
   [[nodiscard]] std::uint32_t queue_depth() const { return depth_; }
   // Push one command; if the queue is full, waits for room (interrupt line `irq_line`).
-  void push(std::uint32_t tile, std::uint32_t row, std::uint32_t col, std::uint32_t level, unsigned irq_line);
+  void push(std::uint32_t tile, std::uint32_t row, std::uint32_t col, std::uint32_t level,
+            unsigned irq_line);
   // Block until the queue is empty and the controller idle.
   void wait_idle(unsigned irq_line);
   [[nodiscard]] PvCounters counters();

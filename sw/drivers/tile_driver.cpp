@@ -20,7 +20,8 @@ TileDriver::TileDriver(hal::Hal& hal, unsigned index)
 
 void TileDriver::configure(unsigned n_vectors, bool signed_inputs) {
   std::uint32_t v = config_ & ~(MP_TILE_CONFIG_N_VECTORS_MASK | MP_TILE_CONFIG_SIGNED_MASK);
-  v |= (static_cast<std::uint32_t>(n_vectors) << MP_TILE_CONFIG_N_VECTORS_SHIFT) & MP_TILE_CONFIG_N_VECTORS_MASK;
+  v |= (static_cast<std::uint32_t>(n_vectors) << MP_TILE_CONFIG_N_VECTORS_SHIFT) &
+       MP_TILE_CONFIG_N_VECTORS_MASK;
   if (signed_inputs) v |= MP_TILE_CONFIG_SIGNED_MASK;
   if (v == config_) return;
   hal_.write32(base_ + MP_TILE_CONFIG, v);

@@ -36,8 +36,7 @@ void bind_params(cfg::Schema& s, TrainParams& p) {
         "Batch-norm affine parameters and running statistics kept per task and restored when "
         "testing that task (as in Laborieux et al. 2021); false shares them across tasks");
   s.add("train.bn_eps", &p.bn_eps, 1e-12, 1, "", "Batch-norm epsilon");
-  s.add("train.bn_momentum", &p.bn_momentum, 0, 1, "",
-        "Batch-norm running-statistics momentum");
+  s.add("train.bn_momentum", &p.bn_momentum, 0, 1, "", "Batch-norm running-statistics momentum");
   s.add("train.bn_lr", &p.bn_lr, 0, 1, "",
         "Adam learning rate of the batch-norm affine parameters (digital, float)");
   s.add("train.backward", &p.backward, {"digital", "tiles"},
@@ -59,8 +58,8 @@ void bind_params(cfg::Schema& s, TrainParams& p) {
     if (tasks.empty()) throw cfg::ConfigError("key 'train.tasks': no task given");
     for (const auto& t : tasks) {
       if (t != "mnist" && t != "fashion_mnist") {
-        throw cfg::ConfigError(fmt::format(
-            "key 'train.tasks': unknown task '{}' (expected mnist, fashion_mnist)", t));
+        throw cfg::ConfigError(
+            fmt::format("key 'train.tasks': unknown task '{}' (expected mnist, fashion_mnist)", t));
       }
     }
     for (double e : p.epochs) {

@@ -80,8 +80,9 @@ void bn_backward(const BatchNorm& bn, float* dy, const float* xhat, const float*
     for (std::size_t j = 0; j < n; ++j) {
       // dxhat = dy * gamma; dx = istd/b * (b*dxhat - sum(dxhat) - xhat*sum(dxhat*xhat))
       const float g = bn.gamma[j];
-      dy[i * n + j] = istd[j] * inv_b * g *
-                      (static_cast<float>(b) * dy[i * n + j] - dbeta[j] - xhat[i * n + j] * dgamma[j]);
+      dy[i * n + j] =
+          istd[j] * inv_b * g *
+          (static_cast<float>(b) * dy[i * n + j] - dbeta[j] - xhat[i * n + j] * dgamma[j]);
     }
   }
 }
@@ -231,8 +232,8 @@ void Trainer::update(std::array<BatchNorm, 2>& bn, std::size_t b) {
   }
 
   // Host work of this batch: the digital products and the element-wise passes.
-  const std::uint64_t macs = static_cast<std::uint64_t>(b) *
-                             (kInputs * H + 2 * H * kClasses);  // dW1, dW2, dh1
+  const std::uint64_t macs =
+      static_cast<std::uint64_t>(b) * (kInputs * H + 2 * H * kClasses);  // dW1, dW2, dh1
   const std::uint64_t ops = static_cast<std::uint64_t>(b) * (12 * H + 30 * kClasses);
   acc_.host_compute(macs, ops);
 }
@@ -281,7 +282,8 @@ TrainResult Trainer::run(const ProgressFn& progress) {
   std::vector<std::size_t> n_train(tasks_.size());
   for (std::size_t t = 0; t < tasks_.size(); ++t) {
     n_train[t] = tasks_[t].train.count;
-    if (p_.train_samples > 0) n_train[t] = std::min<std::size_t>(n_train[t], static_cast<std::size_t>(p_.train_samples));
+    if (p_.train_samples > 0)
+      n_train[t] = std::min<std::size_t>(n_train[t], static_cast<std::size_t>(p_.train_samples));
     const auto e = static_cast<std::size_t>(p_.epochs[std::min(t, p_.epochs.size() - 1)]);
     batches_total += e * ((n_train[t] + B - 1) / B);
   }
@@ -300,8 +302,9 @@ TrainResult Trainer::run(const ProgressFn& progress) {
       return rec;
     };
     for (int e = 0; e < epochs; ++e) {
-      const auto order = data::epoch_order(n_train[t], derive_seed(seed_, "train.shuffle." + names_[t]),
-                                           static_cast<std::uint32_t>(e));
+      const auto order =
+          data::epoch_order(n_train[t], derive_seed(seed_, "train.shuffle." + names_[t]),
+                            static_cast<std::uint32_t>(e));
       double correct = 0;
       std::size_t seen = 0;
       for (std::size_t bi = 0; bi < nb; ++bi) {

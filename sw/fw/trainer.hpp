@@ -17,8 +17,8 @@
 namespace memplast::fw {
 
 struct AccuracyRecord {
-  std::string trained_task;  // the task being trained when this was measured
-  int epoch{0};              // 1-based epoch within that task
+  std::string trained_task;                // the task being trained when this was measured
+  int epoch{0};                            // 1-based epoch within that task
   std::map<std::string, double> accuracy;  // every task seen so far -> fraction correct
   double simulated_time_s{0};
   double wall_time_s{0};
@@ -68,8 +68,14 @@ struct BatchNorm {
   std::vector<float> mg, vg, mb, vb;
   std::uint64_t steps{0};
   explicit BatchNorm(std::size_t n = 0)
-      : gamma(n, 1.0F), beta(n, 0.0F), mean(n, 0.0F), var(n, 1.0F), mg(n, 0.0F), vg(n, 0.0F),
-        mb(n, 0.0F), vb(n, 0.0F) {}
+      : gamma(n, 1.0F),
+        beta(n, 0.0F),
+        mean(n, 0.0F),
+        var(n, 1.0F),
+        mg(n, 0.0F),
+        vg(n, 0.0F),
+        mb(n, 0.0F),
+        vb(n, 0.0F) {}
 };
 
 class Trainer {

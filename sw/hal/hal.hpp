@@ -50,8 +50,8 @@ inline std::string hex_address(std::uint64_t addr) {
 class HalError : public std::runtime_error {
  public:
   HalError(const std::string& op, std::uint64_t addr, std::size_t bytes, Response r)
-      : std::runtime_error("HAL " + op + " at " + hex_address(addr) + " (" +
-                           std::to_string(bytes) + " bytes): " + response_name(r)),
+      : std::runtime_error("HAL " + op + " at " + hex_address(addr) + " (" + std::to_string(bytes) +
+                           " bytes): " + response_name(r)),
         op_(op),
         addr_(addr),
         bytes_(bytes),

@@ -8,8 +8,8 @@
 // (2 per multiply-accumulate) gives the achieved GFLOP/s. Arguments: H, B.
 #include <cstdint>
 
-#include <Eigen/Core>
 #include <benchmark/benchmark.h>
+#include <Eigen/Core>
 
 #include "common/rng.hpp"
 
@@ -21,7 +21,8 @@ constexpr Eigen::Index kOut = 10;
 
 Mat random_matrix(Eigen::Index r, Eigen::Index c, memplast::Rng& rng) {
   Mat m(r, c);
-  for (Eigen::Index i = 0; i < m.size(); ++i) m.data()[i] = static_cast<float>(rng.uniform(-1.0, 1.0));
+  for (Eigen::Index i = 0; i < m.size(); ++i)
+    m.data()[i] = static_cast<float>(rng.uniform(-1.0, 1.0));
   return m;
 }
 

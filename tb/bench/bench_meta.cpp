@@ -25,7 +25,8 @@ void run(benchmark::State& state, bool fixed, const char* option) {
     e->step(ch);
     benchmark::DoNotOptimize(ch.data());
   }
-  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()) * static_cast<std::int64_t>(n));
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()) *
+                          static_cast<std::int64_t>(n));
 }
 
 }  // namespace

@@ -3,14 +3,14 @@
 // target is <= 3 for a batch of 100 (issue 3).
 #include <algorithm>
 #include <chrono>
-#include <functional>
 #include <cstdio>
 #include <ctime>
+#include <functional>
 #include <utility>
 #include <vector>
 
-#include <Eigen/Core>
 #include <benchmark/benchmark.h>
+#include <Eigen/Core>
 
 #include "tile/tile_core.hpp"
 
@@ -80,7 +80,8 @@ double cpu_now() {
   return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
 }
 
-std::pair<double, double> min_times(const std::function<void()>& a, const std::function<void()>& b, int reps) {
+std::pair<double, double> min_times(const std::function<void()>& a, const std::function<void()>& b,
+                                    int reps) {
   double ta = 1e30;
   double tb = 1e30;
   for (int r = 0; r < 21; ++r) {
@@ -106,10 +107,13 @@ int main(int argc, char** argv) {
     Eigen::Map<const Eigen::MatrixXf> X(f.X.data(), kN, batch);
     Eigen::Map<Eigen::MatrixXf> Y(f.Y.data(), kN, batch);
     const int reps = batch == 1 ? 2000 : 20;
-    const auto [noisy, ideal] = min_times([&] { f.tile.forward_batch(f.X.data(), batch, f.Y.data(), 0.0); },
-                                          [&] { Y.noalias() = f.W.transpose() * X; }, reps);
-    std::printf("tile MVM 128x128 batch %d (thread CPU, min of 21): noisy %.2f us, ideal %.2f us, ratio %.2f\n", batch, noisy * 1e6,
-                ideal * 1e6, noisy / ideal);
+    const auto [noisy, ideal] =
+        min_times([&] { f.tile.forward_batch(f.X.data(), batch, f.Y.data(), 0.0); },
+                  [&] { Y.noalias() = f.W.transpose() * X; }, reps);
+    std::printf(
+        "tile MVM 128x128 batch %d (thread CPU, min of 21): noisy %.2f us, ideal %.2f us, ratio "
+        "%.2f\n",
+        batch, noisy * 1e6, ideal * 1e6, noisy / ideal);
   }
   return 0;
 }

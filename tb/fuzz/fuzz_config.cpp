@@ -24,7 +24,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::istringstream rest(in.substr(sep + 4));
     for (std::string line; std::getline(rest, line);) sets.push_back(line);
   }
-  static const std::string path = "/tmp/memplast_fuzz_config." + std::to_string(::getpid()) + ".json";
+  static const std::string path =
+      "/tmp/memplast_fuzz_config." + std::to_string(::getpid()) + ".json";
   {
     std::ofstream f(path, std::ios::binary | std::ios::trunc);
     f << doc;

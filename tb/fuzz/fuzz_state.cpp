@@ -23,8 +23,7 @@ void put(const std::filesystem::path& p, const std::string& s) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string in(reinterpret_cast<const char*>(data), size);
-  static const std::filesystem::path dir =
-      "/tmp/memplast_fuzz_state." + std::to_string(::getpid());
+  static const std::filesystem::path dir = "/tmp/memplast_fuzz_state." + std::to_string(::getpid());
   std::filesystem::create_directories(dir);
   std::string parts[3];
   std::size_t start = 0;

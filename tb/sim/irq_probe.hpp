@@ -20,7 +20,8 @@ inline void settle() {
 
 struct IrqProbe : sc_core::sc_module {
   SC_HAS_PROCESS(IrqProbe);
-  IrqProbe(const sc_core::sc_module_name& n, memplast::sim::IrqOut& out, std::function<void(bool)> cb)
+  IrqProbe(const sc_core::sc_module_name& n, memplast::sim::IrqOut& out,
+           std::function<void(bool)> cb)
       : sc_module(n), line("line"), on_change(std::move(cb)) {
     out.bind(line);
     in.bind(line);

@@ -8,9 +8,9 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <tlm_utils/simple_initiator_socket.h>
 #include <systemc>
 #include <tlm>
-#include <tlm_utils/simple_initiator_socket.h>
 
 #include "bus/gen/regs.hpp"
 #include "meta/meta_unit.hpp"

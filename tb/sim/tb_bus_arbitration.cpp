@@ -6,16 +6,16 @@
 #include <vector>
 
 #include <gtest/gtest.h>
-#include <systemc>
-#include <tlm>
 #include <tlm_utils/simple_initiator_socket.h>
 #include <tlm_utils/simple_target_socket.h>
+#include <systemc>
+#include <tlm>
 
 #include "bus/router.hpp"
 
 namespace {
-using sc_core::sc_time;
 using sc_core::SC_NS;
+using sc_core::sc_time;
 
 struct Sink : sc_core::sc_module {
   tlm_utils::simple_target_socket<Sink> socket;

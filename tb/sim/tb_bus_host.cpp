@@ -15,9 +15,9 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <tlm_utils/simple_target_socket.h>
 #include <systemc>
 #include <tlm>
-#include <tlm_utils/simple_target_socket.h>
 
 #include "bus/gen/regs.hpp"
 #include "bus/host.hpp"
@@ -31,8 +31,8 @@ namespace {
 using memplast::hal::Hal;
 using memplast::hal::HalError;
 using memplast::hal::Response;
-using sc_core::sc_time;
 using sc_core::SC_NS;
+using sc_core::sc_time;
 
 // A memory with a fixed access latency. The last word is a doorbell: writing v != 0
 // raises `irq` v ns after the write; writing 0 lowers it at once.
@@ -124,7 +124,7 @@ struct ErrCase {
   const char* what;
   Response got;
   Response want;
-  double dt_ns;       // time the failed access took
+  double dt_ns;  // time the failed access took
   double want_dt_ns;
 };
 
@@ -199,8 +199,9 @@ TEST(BusHost, LatencyArbitrationErrorsAndIrqFromFirmware) {
       errors.push_back({what, got, want, hal.now_ns() - t, want_dt});
     };
     std::vector<std::uint8_t> big(512);
-    err("unmapped read32", Response::address_error, t_err,
-        [&] { (void)hal.read32(0x70000000); }, &unmapped_addr);
+    err(
+        "unmapped read32", Response::address_error, t_err, [&] { (void)hal.read32(0x70000000); },
+        &unmapped_addr);
     err("unmapped pv_ctrl (not in this system)", Response::address_error, t_err,
         [&] { (void)hal.read32(memplast::regs::pv_ctrl::kBase); });
     err("misaligned read32", Response::address_error, t_err, [&] { (void)hal.read32(kMem0 + 2); });

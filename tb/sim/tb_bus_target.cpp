@@ -156,9 +156,10 @@ struct Tb : sc_core::sc_module {
     EXPECT_EQ(added, word * 16.0);
 
     // Registers: unmapped, misaligned, size, access rules.
-    EXPECT_EQ(go(TLM_READ_COMMAND, 0x14, &v, 4), tlm::TLM_ADDRESS_ERROR_RESPONSE);   // past the registers
-    EXPECT_EQ(go(TLM_READ_COMMAND, 0x80, &v, 4), tlm::TLM_ADDRESS_ERROR_RESPONSE);   // hole
-    EXPECT_EQ(go(TLM_READ_COMMAND, 0x1000, &v, 4), tlm::TLM_ADDRESS_ERROR_RESPONSE); // beyond all
+    EXPECT_EQ(go(TLM_READ_COMMAND, 0x14, &v, 4),
+              tlm::TLM_ADDRESS_ERROR_RESPONSE);  // past the registers
+    EXPECT_EQ(go(TLM_READ_COMMAND, 0x80, &v, 4), tlm::TLM_ADDRESS_ERROR_RESPONSE);    // hole
+    EXPECT_EQ(go(TLM_READ_COMMAND, 0x1000, &v, 4), tlm::TLM_ADDRESS_ERROR_RESPONSE);  // beyond all
     EXPECT_EQ(go(TLM_READ_COMMAND, kCtrl + 2, &v, 4), tlm::TLM_ADDRESS_ERROR_RESPONSE);
     std::uint16_t h = 0;
     EXPECT_EQ(go(TLM_READ_COMMAND, kCtrl, &h, 2), tlm::TLM_BURST_ERROR_RESPONSE);
@@ -203,13 +204,17 @@ struct Tb : sc_core::sc_module {
     EXPECT_EQ(dut.win_at, sc_time_stamp() + ns(5));
     EXPECT_EQ(dut.mem[8], 10U);
     EXPECT_EQ(dut.mem[11], 13U);
-    EXPECT_EQ(go(TLM_WRITE_COMMAND, kMem + 0x38, buf, 16), tlm::TLM_ADDRESS_ERROR_RESPONSE);  // past the end
-    EXPECT_EQ(go(TLM_WRITE_COMMAND, kMem + 2, buf, 16), tlm::TLM_ADDRESS_ERROR_RESPONSE);     // misaligned
-    EXPECT_EQ(go(TLM_WRITE_COMMAND, kMem, buf, 6), tlm::TLM_BURST_ERROR_RESPONSE);            // not whole words
-    EXPECT_EQ(go(TLM_WRITE_COMMAND, kRom, buf, 4), tlm::TLM_COMMAND_ERROR_RESPONSE);          // RO window
+    EXPECT_EQ(go(TLM_WRITE_COMMAND, kMem + 0x38, buf, 16),
+              tlm::TLM_ADDRESS_ERROR_RESPONSE);  // past the end
+    EXPECT_EQ(go(TLM_WRITE_COMMAND, kMem + 2, buf, 16),
+              tlm::TLM_ADDRESS_ERROR_RESPONSE);  // misaligned
+    EXPECT_EQ(go(TLM_WRITE_COMMAND, kMem, buf, 6),
+              tlm::TLM_BURST_ERROR_RESPONSE);  // not whole words
+    EXPECT_EQ(go(TLM_WRITE_COMMAND, kRom, buf, 4), tlm::TLM_COMMAND_ERROR_RESPONSE);  // RO window
     EXPECT_EQ(go(TLM_READ_COMMAND, kRom + 4, buf, 8), tlm::TLM_OK_RESPONSE);
     EXPECT_EQ(buf[0], 0xABABABABU);
-    EXPECT_EQ(go(TLM_READ_COMMAND, kOrphan, buf, 4), tlm::TLM_ADDRESS_ERROR_RESPONSE);        // no handler
+    EXPECT_EQ(go(TLM_READ_COMMAND, kOrphan, buf, 4),
+              tlm::TLM_ADDRESS_ERROR_RESPONSE);  // no handler
     EXPECT_EQ(added, zero);
 
     // Debug: same checks, no hooks, no write checks, no time; returns the bytes moved.

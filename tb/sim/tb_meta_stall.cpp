@@ -57,7 +57,8 @@ struct Tester : sc_core::sc_module {
     ref->step(expect);
     ASSERT_GT(expect.size(), 20U);
 
-    ASSERT_EQ(m.access(true, R::GRAD_OFFSET, g.data(), static_cast<unsigned>(kN * 4)), tlm::TLM_OK_RESPONSE);
+    ASSERT_EQ(m.access(true, R::GRAD_OFFSET, g.data(), static_cast<unsigned>(kN * 4)),
+              tlm::TLM_OK_RESPONSE);
     m.write32(R::CMD, R::CMD_OP_ACCUMULATE);
     sc_core::wait(unit.done_event());
     t_start = sc_core::sc_time_stamp();
@@ -138,7 +139,8 @@ TEST(MetaUnit, StallsWhileTheSinkIsFull) {
     }
   };
   for (const auto& c : t.expect) {
-    sc_core::sc_time ready = t.t_start + clk * static_cast<double>(mm::ready_cycle(p, c.index)) + stall;
+    sc_core::sc_time ready =
+        t.t_start + clk * static_cast<double>(mm::ready_cycle(p, c.index)) + stall;
     drain_to(ready);
     sc_core::sc_time at = ready;
     for (int guard = 0; pushes.size() - popped >= kCap; ++guard) {  // full: wait for the next pop

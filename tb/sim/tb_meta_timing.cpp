@@ -33,7 +33,11 @@ struct Tester : sc_core::sc_module {
   SC_HAS_PROCESS(Tester);
   Tester(const sc_core::sc_module_name& n, std::vector<mm::MetaUnit*> u, std::vector<TestSink*> s,
          std::vector<Case> c, std::vector<mm::MetaParams> p)
-      : sc_module(n), units(std::move(u)), sinks(std::move(s)), cases(std::move(c)), params(std::move(p)) {
+      : sc_module(n),
+        units(std::move(u)),
+        sinks(std::move(s)),
+        cases(std::move(c)),
+        params(std::move(p)) {
     for (std::size_t k = 0; k < units.size(); ++k) {
       sockets.push_back(std::make_unique<tlm_utils::simple_initiator_socket<sc_core::sc_module>>(
           ("init" + std::to_string(k)).c_str()));
@@ -61,8 +65,10 @@ struct Tester : sc_core::sc_module {
       ASSERT_GT(expect.size(), 50U) << "the test needs level changes";
 
       const sc_core::sc_time t_w = sc_core::sc_time_stamp();
-      ASSERT_EQ(m.access(true, R::GRAD_OFFSET, g.data(), static_cast<unsigned>(kN * 4)), tlm::TLM_OK_RESPONSE);
-      EXPECT_EQ(sc_core::sc_time_stamp(), t_w + clk * static_cast<double>(kN));  // one clock per word
+      ASSERT_EQ(m.access(true, R::GRAD_OFFSET, g.data(), static_cast<unsigned>(kN * 4)),
+                tlm::TLM_OK_RESPONSE);
+      EXPECT_EQ(sc_core::sc_time_stamp(),
+                t_w + clk * static_cast<double>(kN));  // one clock per word
       m.write32(R::IRQ_ENABLE, R::IRQ_ENABLE_DONE_MASK);
 
       // ACCUMULATE.
@@ -83,7 +89,8 @@ struct Tester : sc_core::sc_module {
       m.write32(R::CMD, R::CMD_OP_STEP);
       sc_core::wait(u.done_event());
       const sc_core::sc_time t_end = sc_core::sc_time_stamp();
-      EXPECT_EQ(t_end, t_s + clk * static_cast<double>(cases[k].expect_cycles)) << "lanes " << cases[k].lanes;
+      EXPECT_EQ(t_end, t_s + clk * static_cast<double>(cases[k].expect_cycles))
+          << "lanes " << cases[k].lanes;
       EXPECT_EQ(u.stall_time(), sc_core::SC_ZERO_TIME);
       EXPECT_EQ(m.read32(R::CYCLES_LAST), cases[k].expect_cycles);
       EXPECT_EQ(m.read32(R::CHANGES_COUNT), expect.size());
@@ -100,10 +107,13 @@ struct Tester : sc_core::sc_module {
       // Hidden weights and levels read back through the windows equal the reference.
       std::vector<std::int32_t> hw(kN);
       std::vector<std::int32_t> lw(kN);
-      ASSERT_EQ(m.access(false, R::HIDDEN_OFFSET, hw.data(), static_cast<unsigned>(kN * 4)), tlm::TLM_OK_RESPONSE);
-      ASSERT_EQ(m.access(false, R::LEVELS_OFFSET, lw.data(), static_cast<unsigned>(kN * 4)), tlm::TLM_OK_RESPONSE);
+      ASSERT_EQ(m.access(false, R::HIDDEN_OFFSET, hw.data(), static_cast<unsigned>(kN * 4)),
+                tlm::TLM_OK_RESPONSE);
+      ASSERT_EQ(m.access(false, R::LEVELS_OFFSET, lw.data(), static_cast<unsigned>(kN * 4)),
+                tlm::TLM_OK_RESPONSE);
       for (std::size_t i = 0; i < kN; ++i) {
-        EXPECT_EQ(hw[i], static_cast<std::int32_t>(std::lround(std::ldexp(static_cast<double>(ref->hidden(i)), 13))));
+        EXPECT_EQ(hw[i], static_cast<std::int32_t>(
+                             std::lround(std::ldexp(static_cast<double>(ref->hidden(i)), 13))));
         EXPECT_EQ(lw[i], ref->levels()[i]);
       }
       m.write32(R::IRQ_STATUS, R::IRQ_STATUS_DONE_MASK);
@@ -136,8 +146,8 @@ TEST(MetaUnit, BatchTimestampsFor1And16Lanes) {
     params.push_back(p);
     sinks.push_back(std::make_unique<TestSink>(("sink" + std::to_string(k)).c_str(), 1U << 30U,
                                                sc_core::SC_ZERO_TIME, sc_core::SC_ZERO_TIME));
-    units.push_back(std::make_unique<mm::MetaUnit>(("meta" + std::to_string(k)).c_str(), p, kN, kSeed, kInit,
-                                                   nullptr, sinks.back().get()));
+    units.push_back(std::make_unique<mm::MetaUnit>(("meta" + std::to_string(k)).c_str(), p, kN,
+                                                   kSeed, kInit, nullptr, sinks.back().get()));
   }
   Tester t("tester", {units[0].get(), units[1].get(), units[2].get()},
            {sinks[0].get(), sinks[1].get(), sinks[2].get()}, cases, params);

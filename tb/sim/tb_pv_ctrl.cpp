@@ -15,9 +15,9 @@
 
 #include <vector>
 
-#include "irq_probe.hpp"
 #include "bus/gen/regs.hpp"
 #include "common/energy.hpp"
+#include "irq_probe.hpp"
 #include "pv/pv_ctrl.hpp"
 #include "sim/sc_support.hpp"
 #include "tile/tile_sc.hpp"
@@ -52,20 +52,21 @@ mt::TileParams tile_params(int n) {
 }
 
 sc_time loop_time(const mp::PvParams& p, const mp::PvResult& res) {
-  return ns(p.t_verify_ns) * res.n_verify + ns(p.t_set_ns) * res.n_set + ns(p.t_reset_ns) * res.n_reset;
+  return ns(p.t_verify_ns) * res.n_verify + ns(p.t_set_ns) * res.n_set +
+         ns(p.t_reset_ns) * res.n_reset;
 }
 
 struct Tb : sc_core::sc_module {
   SC_HAS_PROCESS(Tb);
-  Tb(const sc_core::sc_module_name& n, const mp::PvParams& pp, mt::TileModule& t0, mt::TileModule& t1,
-     mp::PvCtrl& pv)
+  Tb(const sc_core::sc_module_name& n, const mp::PvParams& pp, mt::TileModule& t0,
+     mt::TileModule& t1, mp::PvCtrl& pv)
       : sc_module(n), ipv("ipv"), it0("it0"), it1("it1"), p(pp), tile0(t0), tile1(t1), ctrl(pv) {
     ipv.socket.bind(pv.socket);
     it0.socket.bind(t0.socket);
     it1.socket.bind(t1.socket);
     pv.set_record_callback([this](const mp::PvDeviceRecord& rec) { records.push_back(rec); });
-    probe = std::make_unique<tb::IrqProbe>("probe", pv.irq_out,
-                                           [this](bool level) { irq.emplace_back(sc_time_stamp(), level); });
+    probe = std::make_unique<tb::IrqProbe>(
+        "probe", pv.irq_out, [this](bool level) { irq.emplace_back(sc_time_stamp(), level); });
     SC_THREAD(run);
   }
 
@@ -112,7 +113,8 @@ struct Tb : sc_core::sc_module {
       }
     }
     wait_idle();
-    ASSERT_EQ(records.size(), static_cast<std::size_t>(2 * n0 * n0));  // fresh weights: both devices
+    ASSERT_EQ(records.size(),
+              static_cast<std::size_t>(2 * n0 * n0));  // fresh weights: both devices
     int max_iter = 0;
     for (const auto& rec : records) {
       EXPECT_TRUE(rec.result.success) << "row " << rec.cmd.row << " col " << rec.cmd.col;
@@ -122,7 +124,8 @@ struct Tb : sc_core::sc_module {
       // The device's noiseless conductance right after its loop: within the band
       // widened by 5 read-noise sigmas (the final verify read is inside the band).
       const auto& dev = tile0.core().array(rec.side);
-      const std::size_t cell = tile0.core().cell_index(static_cast<int>(rec.cmd.row), static_cast<int>(rec.cmd.col));
+      const std::size_t cell =
+          tile0.core().cell_index(static_cast<int>(rec.cmd.row), static_cast<int>(rec.cmd.col));
       const double g = dev.conductance(cell, rec.end.to_seconds());
       const double tol = 5.0 * dev.read_sigma(g);
       EXPECT_GE(g, rec.band.lo_uS - tol);
@@ -140,8 +143,9 @@ struct Tb : sc_core::sc_module {
     // Reprogramming a weight to its level again programs nothing; to another level
     // programs only the devices whose target changed.
     records.clear();
-    ASSERT_TRUE(ctrl.try_push({0, 0, 0, 0}));                            // level 0 again
-    ASSERT_TRUE(ctrl.try_push({0, 0, 1, static_cast<std::uint32_t>(L - 1)}));  // 1 -> L-1: both change
+    ASSERT_TRUE(ctrl.try_push({0, 0, 0, 0}));  // level 0 again
+    ASSERT_TRUE(
+        ctrl.try_push({0, 0, 1, static_cast<std::uint32_t>(L - 1)}));  // 1 -> L-1: both change
     ASSERT_TRUE(ctrl.try_push({0, 0, 2, static_cast<std::uint32_t>(L - 2)}));  // 2 -> 3: G+ only
     wait_idle();
     ASSERT_EQ(records.size(), 3U);
@@ -209,8 +213,10 @@ struct Tb : sc_core::sc_module {
     irq.clear();
     ipv.write32(r::CTRL, r::CTRL_CLEAR_MASK);
     ipv.write32(r::IRQ_ENABLE, r::IRQ_ENABLE_FAIL_MASK);
-    tile1.core().array(mt::Side::pos).make_stuck(tile1.core().cell_index(3, 3), memplast::device::Stuck::at_hrs,
-                                                 sc_time_stamp().to_seconds());
+    tile1.core()
+        .array(mt::Side::pos)
+        .make_stuck(tile1.core().cell_index(3, 3), memplast::device::Stuck::at_hrs,
+                    sc_time_stamp().to_seconds());
     d = sc_core::SC_ZERO_TIME;
     EXPECT_EQ(push_reg({1, 3, 3, 4}, d), tlm::TLM_OK_RESPONSE);  // G+ must reach g_on: cannot
     EXPECT_EQ(push_reg({1, 3, 2, 4}, d), tlm::TLM_OK_RESPONSE);  // healthy neighbour
@@ -268,7 +274,7 @@ struct Tb : sc_core::sc_module {
     EXPECT_EQ(irq[0].first, sc_time_stamp());
     // Out-of-range command: refused with a command error, nothing queued.
     const std::size_t before = ctrl.queued();
-    EXPECT_EQ(push_reg({7, 0, 0, 0}, d), tlm::TLM_COMMAND_ERROR_RESPONSE);  // tile 7 of 2
+    EXPECT_EQ(push_reg({7, 0, 0, 0}, d), tlm::TLM_COMMAND_ERROR_RESPONSE);   // tile 7 of 2
     EXPECT_EQ(push_reg({1, 0, 99, 0}, d), tlm::TLM_COMMAND_ERROR_RESPONSE);  // col 99 of 4
     EXPECT_EQ(push_reg({1, 0, 0, 5}, d), tlm::TLM_COMMAND_ERROR_RESPONSE);   // level 5 of 5
     EXPECT_EQ(ctrl.queued(), before);

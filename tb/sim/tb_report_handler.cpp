@@ -9,9 +9,7 @@
 namespace {
 struct Ticker : sc_core::sc_module {
   SC_HAS_PROCESS(Ticker);
-  explicit Ticker(const sc_core::sc_module_name& n) : sc_module(n), log_(name()) {
-    SC_THREAD(run);
-  }
+  explicit Ticker(const sc_core::sc_module_name& n) : sc_module(n), log_(name()) { SC_THREAD(run); }
   void run() {
     for (int i = 0; i < 3; ++i) {
       wait(memplast::sim::cycles(10, 100.0));  // 10 cycles at 100 MHz = 100 ns

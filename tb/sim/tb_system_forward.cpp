@@ -28,8 +28,8 @@
 #include "fw/trainer.hpp"
 #include "sim/sc_support.hpp"
 #include "sw/drivers/hal_accelerator.hpp"
-#include "sw/include/memplast_regs.h"
 #include "sw/drivers/meta_pv_update.hpp"
+#include "sw/include/memplast_regs.h"
 #include "system/top.hpp"
 
 namespace {
@@ -71,7 +71,8 @@ TEST(SystemForward, MvmEquivalenceTimingAndErrors) {
   for (auto& v : h) v = static_cast<float>(rng.uniform());
   for (auto& v : d) v = static_cast<float>(2.0 * rng.uniform() - 1.0);
 
-  std::vector<float> y0_ref(kBatch * 32), y1_ref(kBatch * 10), t0_ref(static_cast<std::size_t>(kBatch) * 784);
+  std::vector<float> y0_ref(kBatch * 32), y1_ref(kBatch * 10),
+      t0_ref(static_cast<std::size_t>(kBatch) * 784);
   ref.forward(0, x.data(), kBatch, y0_ref.data());
   ref.forward(1, h.data(), kBatch, y1_ref.data());
   ref.transpose(0, d.data(), kBatch, t0_ref.data());
@@ -98,7 +99,8 @@ TEST(SystemForward, MvmEquivalenceTimingAndErrors) {
   bool ran = false;
   auto firmware = [&](memplast::hal::Hal& hal) {
     memplast::drivers::MetaPvUpdatePath up(hal, layout, memplast::system::kIrqLine);
-    memplast::drivers::HalAccelerator acc(hal, shapes, up, memplast::system::kIrqLine);  // init: P&V of all
+    memplast::drivers::HalAccelerator acc(hal, shapes, up,
+                                          memplast::system::kIrqLine);  // init: P&V of all
     EXPECT_EQ(acc.tiles_used(), 27U);
     acc.forward(0, x.data(), kBatch, y0.data());
     acc.forward(1, h.data(), kBatch, y1.data());
@@ -125,13 +127,15 @@ TEST(SystemForward, MvmEquivalenceTimingAndErrors) {
     const sc_core::sc_time t_cmd = bus.transfer_time(4);
     const sc_core::sc_time start = sc_core::sc_time(t_start_ns, sc_core::SC_NS) + t_in + t_cmd;
     EXPECT_EQ(tile.op_start(), start);
-    const double lat_s = tile.core()
-                             .mvm_cost(memplast::tile::Direction::forward, 1, tile.core().encoding(), false)
-                             .latency_s;
+    const double lat_s =
+        tile.core()
+            .mvm_cost(memplast::tile::Direction::forward, 1, tile.core().encoding(), false)
+            .latency_s;
     EXPECT_EQ(tile.op_end(), start + sc_core::sc_time(lat_s, sc_core::SC_SEC));
     // After the interrupt (at op_end): sysctl TILE_IRQ_LO, tile IRQ_STATUS read and W1C
     // write, then the 16-float output (64 bytes).
-    const sc_core::sc_time t_after = bus.transfer_time(4) + (bus.transfer_time(4) + clk_tile) * 2.0 +
+    const sc_core::sc_time t_after = bus.transfer_time(4) +
+                                     (bus.transfer_time(4) + clk_tile) * 2.0 +
                                      bus.transfer_time(64) + clk_tile * 16.0;
     EXPECT_EQ(sc_core::sc_time(t_end_ns, sc_core::SC_NS), tile.op_end() + t_after);
     EXPECT_GT(t_end_ns - t_start_ns, lat_s * 1e9);
@@ -154,7 +158,8 @@ TEST(SystemForward, MvmEquivalenceTimingAndErrors) {
   };
   memplast::system::System top(cfg, shapes, firmware, true);
   sys = &top;
-  for (int k = 0; k < 3; ++k) layout.level_values.push_back(top.meta_unit().engine().level_value(k));
+  for (int k = 0; k < 3; ++k)
+    layout.level_values.push_back(top.meta_unit().engine().level_value(k));
   sc_core::sc_start();
   ASSERT_TRUE(top.host().finished());
   if (top.host().error()) {

@@ -68,13 +68,15 @@ TEST(SystemWiring, MatchesTheHandWrittenList) {
   cfg.train.hidden = 128;
   const auto shapes = memplast::fw::Trainer::shapes(cfg.train);
   bool ran = false;
-  memplast::system::System sys(cfg, shapes, [&ran](memplast::hal::Hal&) { ran = true; }, true);
+  memplast::system::System sys(
+      cfg, shapes, [&ran](memplast::hal::Hal&) { ran = true; }, true);
 
   const auto actual = sys.wiring().lines();
   const auto expected = documented_wiring();
   ASSERT_FALSE(expected.empty());
   for (std::size_t i = 0; i < std::max(actual.size(), expected.size()); ++i) {
-    EXPECT_EQ(i < actual.size() ? actual[i] : "(none)", i < expected.size() ? expected[i] : "(none)")
+    EXPECT_EQ(i < actual.size() ? actual[i] : "(none)",
+              i < expected.size() ? expected[i] : "(none)")
         << "wiring line " << i + 1 << " (left: elaborated, right: docs/system.md)";
   }
 
@@ -102,7 +104,8 @@ TEST(SystemWiring, MatchesTheHandWrittenList) {
     }
     if (auto* t = dynamic_cast<memplast::bus::Target*>(o)) {
       ++targets;
-      EXPECT_EQ(tlm_targets.count(t->socket.name()), 1U) << t->socket.name() << " is not in a (tlm) line";
+      EXPECT_EQ(tlm_targets.count(t->socket.name()), 1U)
+          << t->socket.name() << " is not in a (tlm) line";
     }
   }
   EXPECT_EQ(irq_ports, 2 * 11);  // 8 tiles, pv_ctrl, meta_unit, sysctl: both ends each

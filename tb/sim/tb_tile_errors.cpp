@@ -46,7 +46,8 @@ struct Tb : sc_core::sc_module {
     EXPECT_EQ(ini.read32(rg::DAC_BITS), 8U);
     EXPECT_EQ(ini.read32(rg::COLS_PER_ADC), 8U);
     EXPECT_EQ(ini.read32(rg::BUF_VECTORS), 100U);
-    EXPECT_EQ(ini.read32(rg::CONFIG), 1U << rg::CONFIG_N_VECTORS_SHIFT);  // reset: 1 vector, amplitude
+    EXPECT_EQ(ini.read32(rg::CONFIG),
+              1U << rg::CONFIG_N_VECTORS_SHIFT);  // reset: 1 vector, amplitude
     // Unmapped: a hole in the register page, past the registers, past the tile's span.
     EXPECT_EQ(ini.read32(0x38, v), tlm::TLM_ADDRESS_ERROR_RESPONSE);
     EXPECT_EQ(ini.read32(0x1000, v), tlm::TLM_ADDRESS_ERROR_RESPONSE);
@@ -58,7 +59,8 @@ struct Tb : sc_core::sc_module {
     std::uint64_t w = 0;
     EXPECT_EQ(ini.access(TLM_READ_COMMAND, rg::STATUS, &w, 8, d), tlm::TLM_BURST_ERROR_RESPONSE);
     unsigned char be[4] = {0xFF, 0xFF, 0, 0};
-    EXPECT_EQ(ini.access(TLM_WRITE_COMMAND, rg::CONFIG, &v, 4, d, be), tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE);
+    EXPECT_EQ(ini.access(TLM_WRITE_COMMAND, rg::CONFIG, &v, 4, d, be),
+              tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE);
     EXPECT_EQ(d, sc_core::SC_ZERO_TIME);  // refused accesses cost nothing
     // Read-only / write-only.
     EXPECT_EQ(ini.write32(rg::ROWS, 64), tlm::TLM_COMMAND_ERROR_RESPONSE);
@@ -77,7 +79,8 @@ struct Tb : sc_core::sc_module {
     EXPECT_EQ(ini.read32(rg::STATUS), 0U);
     EXPECT_EQ(ini.read32(rg::IRQ_STATUS), 0U);
     // Bad configuration at command time: N_VECTORS 0, N_VECTORS > BUF_VECTORS, ENCODING 2.
-    for (const std::uint32_t c : {0U, 101U << rg::CONFIG_N_VECTORS_SHIFT, (1U << rg::CONFIG_N_VECTORS_SHIFT) | 2U}) {
+    for (const std::uint32_t c :
+         {0U, 101U << rg::CONFIG_N_VECTORS_SHIFT, (1U << rg::CONFIG_N_VECTORS_SHIFT) | 2U}) {
       EXPECT_EQ(ini.write32(rg::CONFIG, c), tlm::TLM_OK_RESPONSE);
       EXPECT_EQ(ini.write32(rg::CMD, rg::CMD_OP_MVM_FWD), tlm::TLM_OK_RESPONSE);
       EXPECT_EQ(err_code(), rg::STATUS_ERR_CODE_BAD_CONFIG) << c;
@@ -100,8 +103,10 @@ struct Tb : sc_core::sc_module {
     EXPECT_EQ(ini.write_block(rg::INPUT_OFFSET + 51200 - 64, blk), tlm::TLM_OK_RESPONSE);
     EXPECT_EQ(ini.write_block(rg::INPUT_OFFSET + 51200 - 60, blk), tlm::TLM_ADDRESS_ERROR_RESPONSE);
     EXPECT_EQ(ini.write_block(rg::INPUT_OFFSET + 2, blk), tlm::TLM_ADDRESS_ERROR_RESPONSE);
-    EXPECT_EQ(ini.access(TLM_WRITE_COMMAND, rg::INPUT_OFFSET, &h, 2, d), tlm::TLM_BURST_ERROR_RESPONSE);
-    EXPECT_EQ(ini.write_block(rg::OUTPUT_OFFSET, blk), tlm::TLM_COMMAND_ERROR_RESPONSE);  // output is read-only
+    EXPECT_EQ(ini.access(TLM_WRITE_COMMAND, rg::INPUT_OFFSET, &h, 2, d),
+              tlm::TLM_BURST_ERROR_RESPONSE);
+    EXPECT_EQ(ini.write_block(rg::OUTPUT_OFFSET, blk),
+              tlm::TLM_COMMAND_ERROR_RESPONSE);  // output is read-only
     // While busy: buffers refused; afterwards fine.
     EXPECT_EQ(ini.write32(rg::CMD, rg::CMD_OP_MVM_FWD), tlm::TLM_OK_RESPONSE);
     EXPECT_EQ(ini.write_block(rg::INPUT_OFFSET, blk), tlm::TLM_GENERIC_ERROR_RESPONSE);

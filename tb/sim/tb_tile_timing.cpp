@@ -6,8 +6,8 @@
 #include <gtest/gtest.h>
 #include <systemc>
 
-#include "irq_probe.hpp"
 #include "common/energy.hpp"
+#include "irq_probe.hpp"
 #include "sim/sc_support.hpp"
 #include "tile/tile_regs.hpp"
 #include "tile/tile_sc.hpp"
@@ -28,7 +28,8 @@ constexpr double kRead8 = 411.0;  // 8 columns per ADC
 const sc_time kClk = ns(10);      // register clock 100 MHz
 
 constexpr std::uint32_t cfg(std::uint32_t n, std::uint32_t enc, bool sgn) {
-  return (n << rg::CONFIG_N_VECTORS_SHIFT) | (enc << rg::CONFIG_ENCODING_SHIFT) | (sgn ? rg::CONFIG_SIGNED_MASK : 0U);
+  return (n << rg::CONFIG_N_VECTORS_SHIFT) | (enc << rg::CONFIG_ENCODING_SHIFT) |
+         (sgn ? rg::CONFIG_SIGNED_MASK : 0U);
 }
 
 struct Tb : sc_core::sc_module {
@@ -57,7 +58,8 @@ struct Tb : sc_core::sc_module {
     EXPECT_TRUE(tile_a.irq());
     EXPECT_EQ(ia.read32(rg::STATUS), rg::STATUS_DONE_MASK);
     EXPECT_EQ(ia.read32(rg::IRQ_STATUS), rg::IRQ_STATUS_DONE_MASK);
-    EXPECT_EQ(ia.write32(rg::IRQ_STATUS, rg::IRQ_STATUS_DONE_MASK), tlm::TLM_OK_RESPONSE);  // W1C lowers the line
+    EXPECT_EQ(ia.write32(rg::IRQ_STATUS, rg::IRQ_STATUS_DONE_MASK),
+              tlm::TLM_OK_RESPONSE);  // W1C lowers the line
     EXPECT_FALSE(tile_a.irq());
     EXPECT_EQ(ia.read32(rg::LAST_LATENCY_NS), 61U);
     EXPECT_EQ(ia.read32(rg::CYCLES_LAST), 7U);  // ceil(61 ns / 10 ns)
@@ -77,7 +79,8 @@ struct Tb : sc_core::sc_module {
     EXPECT_EQ(ib.write32(rg::CONFIG, cfg(2, 0, false)), tlm::TLM_OK_RESPONSE);
     t_cmd = sc_time_stamp();
     EXPECT_EQ(ib.write32(rg::CMD, rg::CMD_OP_MVM_FWD), tlm::TLM_OK_RESPONSE);
-    EXPECT_EQ(ib.write32(rg::CMD, rg::CMD_OP_MVM_TRANSPOSE), tlm::TLM_OK_RESPONSE);  // rejected in STATUS
+    EXPECT_EQ(ib.write32(rg::CMD, rg::CMD_OP_MVM_TRANSPOSE),
+              tlm::TLM_OK_RESPONSE);  // rejected in STATUS
     EXPECT_EQ(ib.read32(rg::STATUS), rg::STATUS_BUSY_MASK | rg::STATUS_ERROR_MASK |
                                          (rg::STATUS_ERR_CODE_BUSY << rg::STATUS_ERR_CODE_SHIFT));
     EXPECT_EQ(ib.read32(rg::IRQ_STATUS) & rg::IRQ_STATUS_ERROR_MASK, rg::IRQ_STATUS_ERROR_MASK);
@@ -94,7 +97,8 @@ struct Tb : sc_core::sc_module {
     wait(tile_b.done_event());
     EXPECT_EQ(sc_time_stamp(), t_cmd + ns(4 * kRead8));
     // Bit-serial, unsigned, 1 vector: 8 pulses.
-    EXPECT_EQ(ib.write32(rg::CONFIG, cfg(1, rg::CONFIG_ENCODING_BIT_SERIAL, false)), tlm::TLM_OK_RESPONSE);
+    EXPECT_EQ(ib.write32(rg::CONFIG, cfg(1, rg::CONFIG_ENCODING_BIT_SERIAL, false)),
+              tlm::TLM_OK_RESPONSE);
     t_cmd = sc_time_stamp();
     EXPECT_EQ(ib.write32(rg::CMD, rg::CMD_OP_MVM_FWD), tlm::TLM_OK_RESPONSE);
     wait(tile_b.done_event());
@@ -195,8 +199,14 @@ TEST(TileTiming, MvmTimestampsAdcSharingAndBackToBack) {
   std::uint64_t n1 = 0;
   for (const auto& e : ledger.entries()) {
     if (e.phase != "adc") continue;
-    if (e.component == "tile0") { adc0 = e.joules; n0 = e.count; }
-    if (e.component == "tile1") { adc1 = e.joules; n1 = e.count; }
+    if (e.component == "tile0") {
+      adc0 = e.joules;
+      n0 = e.count;
+    }
+    if (e.component == "tile1") {
+      adc1 = e.joules;
+      n1 = e.count;
+    }
   }
   EXPECT_EQ(n0, 3U);
   EXPECT_EQ(n1, 5U);

@@ -5,9 +5,9 @@
 #include <cstring>
 #include <vector>
 
+#include <tlm_utils/simple_initiator_socket.h>
 #include <systemc>
 #include <tlm>
-#include <tlm_utils/simple_initiator_socket.h>
 
 namespace tile_tb {
 
@@ -16,8 +16,9 @@ struct Initiator : sc_core::sc_module {
   explicit Initiator(const sc_core::sc_module_name& n) : sc_module(n), socket("socket") {}
 
   // One transaction with annotated delay `delay` (not waited for here).
-  tlm::tlm_response_status access(tlm::tlm_command cmd, std::uint64_t addr, void* data, unsigned len,
-                                  sc_core::sc_time& delay, unsigned char* byte_enable = nullptr) {
+  tlm::tlm_response_status access(tlm::tlm_command cmd, std::uint64_t addr, void* data,
+                                  unsigned len, sc_core::sc_time& delay,
+                                  unsigned char* byte_enable = nullptr) {
     tlm::tlm_generic_payload gp;
     gp.set_command(cmd);
     gp.set_address(addr);
@@ -51,13 +52,15 @@ struct Initiator : sc_core::sc_module {
   tlm::tlm_response_status write_block(std::uint64_t addr, const std::vector<float>& v) {
     sc_core::sc_time d = sc_core::SC_ZERO_TIME;
     std::vector<float> copy(v);
-    const auto st = access(tlm::TLM_WRITE_COMMAND, addr, copy.data(), static_cast<unsigned>(v.size() * 4), d);
+    const auto st =
+        access(tlm::TLM_WRITE_COMMAND, addr, copy.data(), static_cast<unsigned>(v.size() * 4), d);
     wait(d);
     return st;
   }
   tlm::tlm_response_status read_block(std::uint64_t addr, std::vector<float>& v) {
     sc_core::sc_time d = sc_core::SC_ZERO_TIME;
-    const auto st = access(tlm::TLM_READ_COMMAND, addr, v.data(), static_cast<unsigned>(v.size() * 4), d);
+    const auto st =
+        access(tlm::TLM_READ_COMMAND, addr, v.data(), static_cast<unsigned>(v.size() * 4), d);
     wait(d);
     return st;
   }

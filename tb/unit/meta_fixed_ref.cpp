@@ -17,14 +17,15 @@ namespace memplast::meta::ref {
 
 namespace {
 
-
 // Rounding right shift (round half up); negative s shifts left.
 inline std::int64_t rshr(std::int64_t x, int s) {
   if (s <= 0) return x * (std::int64_t{1} << (-s));
   return (x + (std::int64_t{1} << (s - 1))) >> s;
 }
 // The same for s >= 1 (every shift of the datapath; checked at construction).
-inline std::int64_t rshr_pos(std::int64_t x, int s) { return (x + (std::int64_t{1} << (s - 1))) >> s; }
+inline std::int64_t rshr_pos(std::int64_t x, int s) {
+  return (x + (std::int64_t{1} << (s - 1))) >> s;
+}
 
 inline std::int64_t sat(std::int64_t x, std::int64_t lo, std::int64_t hi) {
   return x < lo ? lo : (x > hi ? hi : x);
@@ -55,7 +56,6 @@ FxConst make_const(double c, int max_bits) {
   return k;
 }
 
-
 void check_n(std::size_t n_engine, std::size_t n) {
   if (n != n_engine) {
     throw std::invalid_argument(
@@ -63,13 +63,20 @@ void check_n(std::size_t n_engine, std::size_t n) {
   }
 }
 
-
 class FixedEngineRef final : public MetaEngine {
  public:
   FixedEngineRef(const MetaParams& p, std::size_t n)
-      : p_(p), q_(Quantizer::from(p)), lut_(p), n_(n), h_(n, 0), acc_(n, 0), m_(n, 0), v_(n, 0),
+      : p_(p),
+        q_(Quantizer::from(p)),
+        lut_(p),
+        n_(n),
+        h_(n, 0),
+        acc_(n, 0),
+        m_(n, 0),
+        v_(n, 0),
         lev_(n, 0) {
-    if (n > std::numeric_limits<std::uint32_t>::max()) throw std::invalid_argument("meta: too many weights");
+    if (n > std::numeric_limits<std::uint32_t>::max())
+      throw std::invalid_argument("meta: too many weights");
     fh_ = static_cast<int>(p.hidden_frac_bits);
     fg_ = static_cast<int>(p.grad_frac_bits);
     fv_ = 2 * fg_;
@@ -86,7 +93,8 @@ class FixedEngineRef final : public MetaEngine {
     meta_on_ = p.m_star > 0.0;
     // Integer thresholds ceil(T 2^Fh): for every grid value h, h >= T_int <=> h >= T,
     // so the fixed quantizer equals the exact one on the grid.
-    for (double t : q_.thresholds) thr_.push_back(static_cast<std::int64_t>(std::ceil(std::ldexp(t, fh_))));
+    for (double t : q_.thresholds)
+      thr_.push_back(static_cast<std::int64_t>(std::ceil(std::ldexp(t, fh_))));
     // x = m* d / I in Q.16 from a distance d in hidden LSBs: x_fx = d * k >> s.
     for (std::size_t k = 0; k < thr_.size(); ++k) {
       const double I = q_.values[k + 1] - q_.values[k];
@@ -153,7 +161,8 @@ class FixedEngineRef final : public MetaEngine {
     // Per-step scalar: alpha_t = lr sqrt(1-b2^t)/(1-b1^t) (computed once per step).
     const double td = static_cast<double>(t_);
     const double alpha =
-        adam_ ? p_.lr * std::sqrt(1.0 - std::pow(p_.beta2, td)) / (1.0 - std::pow(p_.beta1, td)) : p_.lr;
+        adam_ ? p_.lr * std::sqrt(1.0 - std::pow(p_.beta2, td)) / (1.0 - std::pow(p_.beta1, td))
+              : p_.lr;
     c.ka = make_const(alpha, 31);  // shift >= 31: adam_shift >= 1
     // Adam: delta = alpha * (m * R >> kR) * 2^(Fh - Fg + Fv/2 - p/2) with Fv/2 = Fg.
     c.adam_shift = c.ka.shift - fh_;
@@ -165,15 +174,23 @@ class FixedEngineRef final : public MetaEngine {
     c.sgd_shift = c.ka.shift + fg_ - fh_;
     const bool meta = meta_on_;
     if (adam_) {
-      if (!meta) run<'B', true, false>(c, changes);
-      else if (option_ == 'A') run<'A', true, true>(c, changes);
-      else if (option_ == 'B') run<'B', true, true>(c, changes);
-      else run<'C', true, true>(c, changes);
+      if (!meta)
+        run<'B', true, false>(c, changes);
+      else if (option_ == 'A')
+        run<'A', true, true>(c, changes);
+      else if (option_ == 'B')
+        run<'B', true, true>(c, changes);
+      else
+        run<'C', true, true>(c, changes);
     } else {
-      if (!meta) run<'B', false, false>(c, changes);
-      else if (option_ == 'A') run<'A', false, true>(c, changes);
-      else if (option_ == 'B') run<'B', false, true>(c, changes);
-      else run<'C', false, true>(c, changes);
+      if (!meta)
+        run<'B', false, false>(c, changes);
+      else if (option_ == 'A')
+        run<'A', false, true>(c, changes);
+      else if (option_ == 'B')
+        run<'B', false, true>(c, changes);
+      else
+        run<'C', false, true>(c, changes);
     }
   }
 
@@ -195,7 +212,8 @@ class FixedEngineRef final : public MetaEngine {
     return static_cast<float>(std::ldexp(static_cast<double>(h_[i]), -fh_));
   }
   void set_hidden(std::size_t i, double w) override {
-    const std::int64_t x = sat(std::llround(std::clamp(std::ldexp(w, fh_), -4e18, 4e18)), h_min_, h_max_);
+    const std::int64_t x =
+        sat(std::llround(std::clamp(std::ldexp(w, fh_), -4e18, 4e18)), h_min_, h_max_);
     h_[i] = static_cast<std::int32_t>(x);
     int l = 0;
     for (auto t : thr_) l += (x >= t) ? 1 : 0;
@@ -230,7 +248,8 @@ class FixedEngineRef final : public MetaEngine {
     const int carry = static_cast<int>(mant >> vs_);
     mant >>= carry;
     sh += carry;
-    return (static_cast<std::uint32_t>(sh) << static_cast<unsigned>(vs_)) | static_cast<std::uint32_t>(mant);
+    return (static_cast<std::uint32_t>(sh) << static_cast<unsigned>(vs_)) |
+           static_cast<std::uint32_t>(mant);
   }
 
   // The per-weight datapath, specialised per option/optimizer (no per-weight dispatch),
@@ -275,7 +294,8 @@ class FixedEngineRef final : public MetaEngine {
         for (std::size_t i = 0; i < nb; ++i) gb[i] = acc[i];
       } else {
         for (std::size_t i = 0; i < nb; ++i) {
-          gb[i] = static_cast<std::int64_t>((static_cast<__int128_t>(acc[i]) * c.rc + (std::int64_t{1} << 31)) >> 32);
+          gb[i] = static_cast<std::int64_t>(
+              (static_cast<__int128_t>(acc[i]) * c.rc + (std::int64_t{1} << 31)) >> 32);
         }
       }
       for (std::size_t i = 0; i < nb; ++i) {
@@ -304,8 +324,10 @@ class FixedEngineRef final : public MetaEngine {
           const std::uint64_t vx = vb[i];
           const int e = 63 - __builtin_clzll(vx);
           const int sh = e - rk;
-          const std::uint64_t f = sh >= 0 ? (vx >> static_cast<unsigned>(sh)) : (vx << static_cast<unsigned>(-sh));
-          const std::size_t idx = (static_cast<std::size_t>(e & 1) << rk) | static_cast<std::size_t>(f & rmask);
+          const std::uint64_t f =
+              sh >= 0 ? (vx >> static_cast<unsigned>(sh)) : (vx << static_cast<unsigned>(-sh));
+          const std::size_t idx =
+              (static_cast<std::size_t>(e & 1) << rk) | static_cast<std::size_t>(f & rmask);
           const std::int64_t t = rshr_pos(gb[i] * rsq[idx], kR);
           db[i] = -rshr_pos(t * c.ka.q, c.adam_shift + (e >> 1));
         }
@@ -350,7 +372,8 @@ class FixedEngineRef final : public MetaEngine {
         }
         for (std::size_t i = 0; i < nb; ++i) {
           const std::int64_t d = db[i];
-          const std::int64_t dat = rshr_pos(d * static_cast<std::int64_t>(lut_.eval_fx(xb[i])), lut_frac);
+          const std::int64_t dat =
+              rshr_pos(d * static_cast<std::int64_t>(lut_.eval_fx(xb[i])), lut_frac);
           db[i] = ab[i] ? dat : d;
         }
       }
@@ -391,9 +414,9 @@ class FixedEngineRef final : public MetaEngine {
   }
 
   static constexpr std::size_t kBlock = 512;
-  static constexpr int kQ = 28;        // Q0.28 optimizer constants
+  static constexpr int kQ = 28;                                // Q0.28 optimizer constants
   static constexpr std::int64_t kFar = std::int64_t{1} << 32;  // distance cap (sentinels)
-  static constexpr int kR = 16;  // Q0.16 1/sqrt table
+  static constexpr int kR = 16;                                // Q0.16 1/sqrt table
   MetaParams p_;
   Quantizer q_;
   MetaLut lut_;

@@ -86,7 +86,8 @@ TEST(Device, IdealDeviceIsNominalAndNoiseless) {
   for (std::size_t i = 0; i < a.size(); ++i) EXPECT_FLOAT_EQ(a.conductance(i, 0), p.g_min_uS);
   const double v = 1.1;
   a.set_pulse(3, v, 1e-6);
-  const double expect = p.g_min_uS + p.k_g_uS_per_uA * p.k_tr_uA_per_V2 * (v - p.vth_V) * (v - p.vth_V);
+  const double expect =
+      p.g_min_uS + p.k_g_uS_per_uA * p.k_tr_uA_per_V2 * (v - p.vth_V) * (v - p.vth_V);
   EXPECT_NEAR(a.conductance(3, 1.0), expect, 1e-4);
   EXPECT_NEAR(a.g_set_nominal(v), expect, 1e-9);
   EXPECT_NEAR(a.gate_for(expect), v, 1e-9);
@@ -226,8 +227,9 @@ TEST(Device, RelaxationVersusTime) {
   std::vector<float> all(kN);
   double prev_sd = -1;
   for (double dt : {0.0, 1e-7, p.relax_t0_s, 1.0, 100.0, p.relax_tsat_s, 10 * p.relax_tsat_s}) {
-    const double prof =
-        dt <= 0 ? 0.0 : std::min(1.0, std::log1p(dt / p.relax_t0_s) / std::log1p(p.relax_tsat_s / p.relax_t0_s));
+    const double prof = dt <= 0 ? 0.0
+                                : std::min(1.0, std::log1p(dt / p.relax_t0_s) /
+                                                    std::log1p(p.relax_tsat_s / p.relax_t0_s));
     EXPECT_NEAR(a.relax_profile(dt), prof, 1e-12);
     a.conductances(t_w + dt, all.data());
     std::vector<double> d(kN);
@@ -295,7 +297,8 @@ TEST(Device, EnduranceBudgetDistribution) {
   std::vector<double> lb(kN);
   for (std::size_t i = 0; i < kN; ++i) lb[i] = std::log(static_cast<double>(a.budget(i)));
   const Stats s = stats(lb);
-  EXPECT_NEAR(s.mean, std::log(p.endurance_median), kZ * p.endurance_sigma_ln / std::sqrt(kN) + 1e-5);
+  EXPECT_NEAR(s.mean, std::log(p.endurance_median),
+              kZ * p.endurance_sigma_ln / std::sqrt(kN) + 1e-5);
   EXPECT_NEAR(s.sd, p.endurance_sigma_ln, kZ * p.endurance_sigma_ln / std::sqrt(2.0 * (kN - 1)));
 }
 

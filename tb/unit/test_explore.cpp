@@ -43,10 +43,14 @@ TEST(MetricPath, ParsesAndResolves) {
       {"task": "mnist", "accuracy": {"mnist": 0.9}},
       {"task": "fashion_mnist", "accuracy": {"mnist": 0.7, "fashion_mnist": 0.8}}]},
       "energy_j": {"total": 2.5e-3}, "ok": true, "name": "x"})");
-  EXPECT_DOUBLE_EQ(*ex::MetricPath::parse("accuracy.after_task[-1].accuracy.mnist").resolve(doc), 0.7);
-  EXPECT_DOUBLE_EQ(*ex::MetricPath::parse("accuracy.after_task[0].accuracy.mnist").resolve(doc), 0.9);
-  EXPECT_DOUBLE_EQ(*ex::MetricPath::parse("accuracy.after_task[task=fashion_mnist].accuracy.fashion_mnist").resolve(doc),
-                   0.8);
+  EXPECT_DOUBLE_EQ(*ex::MetricPath::parse("accuracy.after_task[-1].accuracy.mnist").resolve(doc),
+                   0.7);
+  EXPECT_DOUBLE_EQ(*ex::MetricPath::parse("accuracy.after_task[0].accuracy.mnist").resolve(doc),
+                   0.9);
+  EXPECT_DOUBLE_EQ(
+      *ex::MetricPath::parse("accuracy.after_task[task=fashion_mnist].accuracy.fashion_mnist")
+           .resolve(doc),
+      0.8);
   EXPECT_DOUBLE_EQ(*ex::MetricPath::parse("energy_j.total").resolve(doc), 2.5e-3);
   EXPECT_DOUBLE_EQ(*ex::MetricPath::parse("ok").resolve(doc), 1.0);
   std::string why;
@@ -67,7 +71,8 @@ TEST(MetricPath, MalformedPathsAreErrors) {
     ex::MetricPath::parse("accuracy..mnist");
     FAIL();
   } catch (const std::invalid_argument& e) {
-    EXPECT_NE(std::string(e.what()).find("'accuracy..mnist' at character 10"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("'accuracy..mnist' at character 10"), std::string::npos)
+        << e.what();
   }
 }
 
@@ -91,7 +96,8 @@ TEST(SweepSpec, GridOfListsAndRangesFirstAxisSlowest) {
 
 TEST(SweepSpec, RealRangeHasNoRoundingDrift) {
   auto doc = base_doc();
-  doc["vary"] = json::parse(R"([{"key": "device.c2c_scale", "range": {"from": 0.1, "to": 0.5, "step": 0.1}}])");
+  doc["vary"] = json::parse(
+      R"([{"key": "device.c2c_scale", "range": {"from": 0.1, "to": 0.5, "step": 0.1}}])");
   const auto s = spec_of(doc);
   ASSERT_EQ(s.points.size(), 5U);
   EXPECT_EQ(s.points[2].params[0].second.get<double>(), 0.3);
@@ -112,7 +118,8 @@ TEST(SweepSpec, ZipPairsValuesAndChecksLengths) {
 
   doc["vary"][0]["zip"][1]["range"]["to"] = 9;
   const auto err = error_of(doc);
-  EXPECT_NE(err.find("vary[0].zip[1]: 'tile.levels' has 4 values but the first zipped key has 3"), std::string::npos)
+  EXPECT_NE(err.find("vary[0].zip[1]: 'tile.levels' has 4 values but the first zipped key has 3"),
+            std::string::npos)
       << err;
 }
 
@@ -143,7 +150,8 @@ TEST(SweepSpec, RandomSamplesAreSeededAndInBounds) {
   doc["vary"][0]["random"]["seed"] = 6;
   const auto c = spec_of(doc);
   bool differs = false;
-  for (std::size_t i = 0; i < a.points.size(); ++i) differs = differs || a.points[i].params != c.points[i].params;
+  for (std::size_t i = 0; i < a.points.size(); ++i)
+    differs = differs || a.points[i].params != c.points[i].params;
   EXPECT_TRUE(differs);
   doc["vary"][0]["random"].erase("seed");
   EXPECT_NE(error_of(doc).find("vary[0].random.seed"), std::string::npos);
@@ -165,7 +173,8 @@ TEST(SweepSpec, ValidationErrorsNameTheField) {
        "vary[0].key: unknown configuration key 'meta.mstar'"},
       {"unknown key in set", with("set", json::parse(R"({"train.hiden": 3})")),
        "set: unknown configuration key 'train.hiden'"},
-      {"seed varied", with("vary", json::parse(R"([{"key": "sim.seed", "values": [1]}])")), "use \"seeds\""},
+      {"seed varied", with("vary", json::parse(R"([{"key": "sim.seed", "values": [1]}])")),
+       "use \"seeds\""},
       {"top-level typo", with("seed", 3), "top level: unknown field 'seed'"},
       {"malformed metric", with("metrics", json::parse(R"({"acc": "accuracy..x"})")),
        "metrics.acc: malformed metric path 'accuracy..x'"},
@@ -175,7 +184,8 @@ TEST(SweepSpec, ValidationErrorsNameTheField) {
        "vary[0]: unknown field 'value'"},
       {"empty values", with("vary", json::parse(R"([{"key": "meta.m_star", "values": []}])")),
        "vary[0].values: expected a non-empty list"},
-      {"bad range", with("vary", json::parse(R"([{"key": "meta.m_star", "range": {"from": 3, "to": 1}}])")),
+      {"bad range",
+       with("vary", json::parse(R"([{"key": "meta.m_star", "range": {"from": 3, "to": 1}}])")),
        "vary[0].range: step 1 does not lead from 3 to 1"},
       {"varied twice", with("vary", json::parse(R"([{"key": "meta.m_star", "values": [1]},
                                                      {"key": "meta.m_star", "values": [2]}])")),
@@ -214,7 +224,8 @@ TEST(SweepSpec, ValidatePointsLoadsEveryConfiguration) {
 
 TEST(SweepSpec, PointNamesAreSanitisedAndBounded) {
   using P = std::vector<std::pair<std::string, json>>;
-  EXPECT_EQ(ex::point_name(P{{"train.tasks", "mnist,fashion/x"}}, {"train.tasks"}), "tasks-mnist_fashion_x");
+  EXPECT_EQ(ex::point_name(P{{"train.tasks", "mnist,fashion/x"}}, {"train.tasks"}),
+            "tasks-mnist_fashion_x");
   EXPECT_EQ(ex::point_name(P{{"train.epochs", json{2, 3}}}, {"train.epochs"}), "epochs-2x3");
   EXPECT_EQ(ex::point_name(P{}, {}), "base");
   const std::string longv(300, 'a');
@@ -244,8 +255,8 @@ TEST(Stats, MeanStdAndStudentT) {
 TEST(Pareto, NonDominatedPoints) {
   using XY = std::optional<std::pair<double, double>>;
   // x = energy (minimise), y = accuracy (maximise)
-  const std::vector<XY> pts{XY{{1.0, 0.5}}, XY{{2.0, 0.9}}, XY{{2.0, 0.8}}, XY{{3.0, 0.9}}, std::nullopt,
-                            XY{{0.5, 0.4}}, XY{{1.0, 0.5}}};
+  const std::vector<XY> pts{XY{{1.0, 0.5}}, XY{{2.0, 0.9}}, XY{{2.0, 0.8}}, XY{{3.0, 0.9}},
+                            std::nullopt,   XY{{0.5, 0.4}}, XY{{1.0, 0.5}}};
   const auto f = ex::pareto_front(pts, false, true);
   EXPECT_EQ(f, (std::vector<bool>{true, true, false, false, false, true, true}));
   const auto g = ex::pareto_front(pts, true, true);  // maximise both
@@ -255,12 +266,14 @@ TEST(Pareto, NonDominatedPoints) {
 TEST(Aggregate, CountsCompleteFailedMissingAndFlagsBadMetrics) {
   const fs::path out = fs::temp_directory_path() / ("test_explore_" + std::to_string(::getpid()));
   fs::remove_all(out);
-  auto doc = json::parse(R"({"metrics": {"acc": "accuracy.after_task[-1].accuracy.mnist", "e": "energy_j.total"},
+  auto doc = json::parse(
+      R"({"metrics": {"acc": "accuracy.after_task[-1].accuracy.mnist", "e": "energy_j.total"},
                              "vary": [{"key": "meta.m_star", "values": [0, 1]}], "seeds": [1, 2, 3],
                              "pareto": {"x": "e", "y": "acc"}})");
   const auto s = spec_of(doc);
   auto summary = [](double acc, double e) {
-    return json{{"accuracy", {{"after_task", {{{"accuracy", {{"mnist", acc}}}}}}}}, {"energy_j", {{"total", e}}}};
+    return json{{"accuracy", {{"after_task", {{{"accuracy", {{"mnist", acc}}}}}}}},
+                {"energy_j", {{"total", e}}}};
   };
   auto put = [&](std::size_t p, std::int64_t seed, const json& j) {
     const auto d = ex::run_dir(out, s.points[p], seed);
@@ -290,13 +303,15 @@ TEST(Aggregate, CountsCompleteFailedMissingAndFlagsBadMetrics) {
   const auto& p0 = a.json["points"][0];
   EXPECT_NEAR(p0["metrics"]["acc"]["mean"].get<double>(), 0.6, 1e-12);
   EXPECT_NEAR(p0["metrics"]["acc"]["std"].get<double>(), 0.1, 1e-12);
-  EXPECT_NEAR(p0["metrics"]["acc"]["ci95_hi"].get<double>(), 0.6 + 4.302653 * 0.1 / std::sqrt(3.0), 1e-6);
+  EXPECT_NEAR(p0["metrics"]["acc"]["ci95_hi"].get<double>(), 0.6 + 4.302653 * 0.1 / std::sqrt(3.0),
+              1e-6);
   EXPECT_TRUE(p0["pareto"].get<bool>());
   EXPECT_TRUE(a.json["points"][1]["pareto"].get<bool>());  // more energy, more accuracy
   ASSERT_EQ(a.json["failures"].size(), 1U);
   EXPECT_EQ(a.json["failures"][0]["exit_status"], 3);
   EXPECT_EQ(a.json["failures"][0]["error"], "memplast: error: boom");
-  EXPECT_NE(a.csv.find("point,meta.m_star,runs_complete,runs_failed,runs_missing,acc_n,acc_mean"), std::string::npos)
+  EXPECT_NE(a.csv.find("point,meta.m_star,runs_complete,runs_failed,runs_missing,acc_n,acc_mean"),
+            std::string::npos)
       << a.csv;
   EXPECT_NE(a.csv.find("\nm_star-1,1,1,1,1,1,0.9,0,0.9,0.9,"), std::string::npos) << a.csv;
 

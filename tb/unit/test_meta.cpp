@@ -8,9 +8,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <string>
 #include <memory>
 #include <set>
+#include <string>
 #include <vector>
 
 #include "common/isa.hpp"
@@ -58,7 +58,9 @@ double one_step(mm::MetaEngine& e, double w0, float g) {
   return static_cast<double>(e.hidden(0)) - before;
 }
 
-double lsb(const mm::MetaParams& p) { return std::ldexp(1.0, -static_cast<int>(p.hidden_frac_bits)); }
+double lsb(const mm::MetaParams& p) {
+  return std::ldexp(1.0, -static_cast<int>(p.hidden_frac_bits));
+}
 
 }  // namespace
 
@@ -126,7 +128,8 @@ TEST(MetaLut, FloatReferenceFunctionIsAccurate) {
   double worst = 0;
   for (int k = 0; k <= 400000; ++k) {
     const float x = 40.0F * static_cast<float>(k) / 400000.0F;
-    worst = std::max(worst, std::fabs(static_cast<double>(mm::meta_f_float(x)) - mm::meta_f(static_cast<double>(x))));
+    worst = std::max(worst, std::fabs(static_cast<double>(mm::meta_f_float(x)) -
+                                      mm::meta_f(static_cast<double>(x))));
   }
   EXPECT_LT(worst, 1e-6);
   EXPECT_EQ(mm::meta_f_float(0.0F), 1.0F);
@@ -142,8 +145,10 @@ TEST(MetaAttenuation, OptionAAtLevelCentre) {
     auto fl = mm::make_float(p, 1);
     const double tol = mm::MetaLut(p).error_bound() + 1.0 * lsb(p) / g;  // + rounding of the step
     for (float sg : {1.0F, -1.0F}) {
-      const double mfx = one_step(*fx, 0.0, sg * static_cast<float>(g)) / (-static_cast<double>(sg) * g);
-      const double mfl = one_step(*fl, 0.0, sg * static_cast<float>(g)) / (-static_cast<double>(sg) * g);
+      const double mfx =
+          one_step(*fx, 0.0, sg * static_cast<float>(g)) / (-static_cast<double>(sg) * g);
+      const double mfl =
+          one_step(*fl, 0.0, sg * static_cast<float>(g)) / (-static_cast<double>(sg) * g);
       EXPECT_NEAR(mfx, expect, tol) << m_star;
       EXPECT_NEAR(mfl, expect, 1e-5) << m_star;
     }
@@ -486,10 +491,12 @@ TEST(MetaFixed, MatchesFloatReferenceWithinTheStatedBound) {
     std::vector<mm::LevelChange> cfx;
     std::vector<mm::LevelChange> cfl;
     const double lr = p.lr;
-    const double e_rsqrt = std::ldexp(1.0, -static_cast<int>(p.rsqrt_lut_bits) - 2) + std::ldexp(1.0, -16);
+    const double e_rsqrt =
+        std::ldexp(1.0, -static_cast<int>(p.rsqrt_lut_bits) - 2) + std::ldexp(1.0, -16);
     const double e_v = std::ldexp(1.0, -static_cast<int>(p.v_sig_bits)) / (1.0 - p.beta2) / 2.0;
     const double e_f = mm::MetaLut(p).error_bound();
-    const double dmax = lr * (1 - p.beta1) / std::sqrt(1 - p.beta2) / std::sqrt(1 - p.beta1 * p.beta1 / p.beta2);
+    const double dmax =
+        lr * (1 - p.beta1) / std::sqrt(1 - p.beta2) / std::sqrt(1 - p.beta1 * p.beta1 / p.beta2);
     const double bound = lsb(p) + dmax * (e_rsqrt + e_v + e_f + 1e-4);
     double worst = 0;
     double sum = 0;
@@ -507,7 +514,8 @@ TEST(MetaFixed, MatchesFloatReferenceWithinTheStatedBound) {
       fx->step(cfx);
       fl->step(cfl);
       for (std::size_t i = 0; i < n; ++i) {
-        const double err = std::fabs(static_cast<double>(fx->hidden(i)) - static_cast<double>(fl->hidden(i)));
+        const double err =
+            std::fabs(static_cast<double>(fx->hidden(i)) - static_cast<double>(fl->hidden(i)));
         worst = std::max(worst, err);
         sum += err;
         level_mismatch += fx->levels()[i] != fl->levels()[i] ? 1U : 0U;
@@ -515,9 +523,10 @@ TEST(MetaFixed, MatchesFloatReferenceWithinTheStatedBound) {
     }
     const double mean = sum / (static_cast<double>(n) * steps);
     RecordProperty(std::string("max_err_") + opt, std::to_string(worst));
-    std::printf("option %s: %zu updates, max |dW_fx - dW_fl| = %.3g (%.2f LSB), mean %.3g, bound %.3g, "
-                "level mismatches %zu\n",
-                opt, n * steps, worst, worst / lsb(p), mean, bound, level_mismatch);
+    std::printf(
+        "option %s: %zu updates, max |dW_fx - dW_fl| = %.3g (%.2f LSB), mean %.3g, bound %.3g, "
+        "level mismatches %zu\n",
+        opt, n * steps, worst, worst / lsb(p), mean, bound, level_mismatch);
     EXPECT_LE(worst, bound) << opt;
     EXPECT_LT(mean, 0.5 * lsb(p)) << opt;
     // A level can differ only where the float weight lands within `bound` of a threshold.
@@ -589,7 +598,8 @@ TEST(MetaFixed, OptimisedEngineIsBitIdenticalToTheReference) {
     p.lr = c.lr;
     p.levels = c.levels;
     if (c.levels == 5) p.level_values = {-1.0, -0.6, 0.1, 0.5, 1.0};
-    const std::string tag = std::string(c.opt) + "/" + c.optimizer + "/m*=" + std::to_string(c.m_star) +
+    const std::string tag = std::string(c.opt) + "/" + c.optimizer +
+                            "/m*=" + std::to_string(c.m_star) +
                             "/mu=" + std::to_string(c.momentum) + "/L=" + std::to_string(c.levels) +
                             "/lr=" + std::to_string(c.lr);
     auto fast = mm::make_fixed(p, n);
@@ -633,10 +643,14 @@ TEST(MetaFixed, OptimisedEngineIsBitIdenticalToTheReference) {
         for (std::size_t i = 0; i < n; ++i) {
           const double u = rng.uniform();
           double mag = std::pow(10.0, rng.uniform(-12.0, 1.0));  // tiny .. large
-          if (u < 0.005) mag = HUGE_VAL;  // +-inf: clamped by accumulate()
-          else if (u < 0.02) mag = 0.0;
-          else if (u < 0.03) mag = 1e6;    // saturates the gradient format
-          else if (u < 0.05) mag = 31.9;   // near the format's limit (sums saturate)
+          if (u < 0.005)
+            mag = HUGE_VAL;  // +-inf: clamped by accumulate()
+          else if (u < 0.02)
+            mag = 0.0;
+          else if (u < 0.03)
+            mag = 1e6;  // saturates the gradient format
+          else if (u < 0.05)
+            mag = 31.9;  // near the format's limit (sums saturate)
           g[i] = static_cast<float>(rng.uniform() < 0.5 ? -mag : mag);
         }
         fast->accumulate(g.data(), n);
@@ -657,8 +671,8 @@ TEST(MetaFixed, OptimisedEngineIsBitIdenticalToTheReference) {
       for (std::size_t i = 0; i < n; ++i) {
         const float hf = fast->hidden(i);
         const float hr = ref->hidden(i);
-        ASSERT_EQ(0, std::memcmp(&hf, &hr, sizeof hf)) << tag << " step " << s << " weight " << i << ": "
-                                                       << hf << " vs " << hr;
+        ASSERT_EQ(0, std::memcmp(&hf, &hr, sizeof hf))
+            << tag << " step " << s << " weight " << i << ": " << hf << " vs " << hr;
       }
     }
   }

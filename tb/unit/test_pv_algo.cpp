@@ -233,7 +233,8 @@ TEST(PvAlgo, NarrowerBandNeedsMoreIterations) {
     std::vector<double> it(kN);
     for (std::size_t i = 0; i < kN; ++i) {
       const double g = level_g(4);
-      const auto r = memplast::pv::program_verify(a, i, g, memplast::pv::band_for(g, kSpacing, pp), pp, 0);
+      const auto r =
+          memplast::pv::program_verify(a, i, g, memplast::pv::band_for(g, kSpacing, pp), pp, 0);
       EXPECT_TRUE(r.success);
       it[i] = r.iterations;
     }
@@ -265,7 +266,8 @@ TEST(PvAlgo, TimeAndEnergyAccounting) {
   int total_reset = 0;
   for (std::size_t i = 0; i < a.size(); ++i) {
     const double g = level_g(static_cast<int>(i % kLevels));
-    const auto r = memplast::pv::program_verify(a, i, g, memplast::pv::band_for(g, kSpacing, pp), pp, 0);
+    const auto r =
+        memplast::pv::program_verify(a, i, g, memplast::pv::band_for(g, kSpacing, pp), pp, 0);
     EXPECT_EQ(r.n_set + r.n_reset, r.iterations);
     EXPECT_EQ(r.n_verify, r.iterations + 1);
     EXPECT_EQ(a.pulses(i), static_cast<std::uint32_t>(r.iterations));

@@ -121,12 +121,12 @@ TEST(GeneratedMap, CHeaderAgreesWithCppHeader) {
   // Field helpers with a multi-bit field.
   const auto cfg = regs::set_field(regs::tile::CONFIG_RESET, regs::tile::CONFIG_N_VECTORS_MASK,
                                    regs::tile::CONFIG_N_VECTORS_SHIFT, 100);
-  EXPECT_EQ(regs::get_field(cfg, regs::tile::CONFIG_N_VECTORS_MASK,
-                            regs::tile::CONFIG_N_VECTORS_SHIFT),
-            100U);
-  EXPECT_EQ(regs::get_field(cfg, regs::tile::CONFIG_ENCODING_MASK,
-                            regs::tile::CONFIG_ENCODING_SHIFT),
-            regs::tile::CONFIG_ENCODING_AMPLITUDE);
+  EXPECT_EQ(
+      regs::get_field(cfg, regs::tile::CONFIG_N_VECTORS_MASK, regs::tile::CONFIG_N_VECTORS_SHIFT),
+      100U);
+  EXPECT_EQ(
+      regs::get_field(cfg, regs::tile::CONFIG_ENCODING_MASK, regs::tile::CONFIG_ENCODING_SHIFT),
+      regs::tile::CONFIG_ENCODING_AMPLITUDE);
 }
 
 TEST(RegisterBank, ResetValuesAndModelSide) {
@@ -221,8 +221,8 @@ TEST(RegisterBank, FieldMasksW1CAndHooks) {
 }
 
 TEST(RegisterBank, DuplicateOrMisalignedTableIsRejected) {
-  const std::array<regs::RegInfo, 2> dup{{{"A", 0x0, regs::Access::RW, 0, ~0U},
-                                          {"B", 0x0, regs::Access::RW, 0, ~0U}}};
+  const std::array<regs::RegInfo, 2> dup{
+      {{"A", 0x0, regs::Access::RW, 0, ~0U}, {"B", 0x0, regs::Access::RW, 0, ~0U}}};
   EXPECT_THROW(RegisterBank("x", dup), std::invalid_argument);
   const std::array<regs::RegInfo, 1> mis{{{"A", 0x2, regs::Access::RW, 0, ~0U}}};
   EXPECT_THROW(RegisterBank("x", mis), std::invalid_argument);
@@ -269,8 +269,8 @@ std::string gen_regs() { return "python3 " + (source_dir() / "scripts" / "gen_re
 std::filesystem::path copy_outputs(const std::string& name) {
   const auto root = std::filesystem::temp_directory_path() / ("memplast_regs_" + name);
   std::filesystem::remove_all(root);
-  for (const char* rel : {"models/bus/gen/regs.hpp", "sw/include/memplast_regs.h",
-                          "docs/registers.md"}) {
+  for (const char* rel :
+       {"models/bus/gen/regs.hpp", "sw/include/memplast_regs.h", "docs/registers.md"}) {
     std::filesystem::create_directories((root / rel).parent_path());
     std::filesystem::copy_file(source_dir() / rel, root / rel);
   }
@@ -305,8 +305,8 @@ TEST(Generator, BadSpecIsAnErrorNamingTheRegister) {
   const auto root = copy_outputs("bad");
   const auto spec_path = root / "bad.json";
   std::ofstream(spec_path) << spec;
-  const auto [rc, out] = run(gen_regs() + " --check --spec " + spec_path.string() + " --root " +
-                             root.string());
+  const auto [rc, out] =
+      run(gen_regs() + " --check --spec " + spec_path.string() + " --root " + root.string());
   EXPECT_EQ(rc, 2) << out;
   EXPECT_NE(out.find("pv_ctrl"), std::string::npos) << out;
   EXPECT_NE(out.find("CMD_ROW"), std::string::npos) << out;

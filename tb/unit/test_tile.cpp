@@ -7,11 +7,11 @@
 
 #include <gtest/gtest.h>
 
+#include "common/isa.hpp"
 #include "tile/mapping.hpp"
 #include "tile/normal.hpp"
 #include "tile/tile_core.hpp"
 #include "tile/tile_gemm.hpp"
-#include "common/isa.hpp"
 
 namespace mt = memplast::tile;
 namespace md = memplast::device;
@@ -40,8 +40,8 @@ std::vector<float> random_inputs(int n, std::uint64_t seed, float lo = 0.0F) {
 // Exact forward reference from the devices themselves: y_j = sum_i x_i w_ij with
 // w_ij = (G+ - G-)/unit (differential) or (G - G_ref,i)/unit (reference column), and the
 // predicted variance sum_i x_i^2 (sigma+^2 + sigma-^2 [or sigma_ref,i^2]) / unit^2.
-void exact_forward(const mt::TileCore& t, const std::vector<float>& x, double t_s, std::vector<double>& y,
-                   std::vector<double>& var, double* shared_var = nullptr) {
+void exact_forward(const mt::TileCore& t, const std::vector<float>& x, double t_s,
+                   std::vector<double>& y, std::vector<double>& var, double* shared_var = nullptr) {
   const int R = t.rows();
   const int C = t.cols();
   const double unit = t.weight_unit_uS();
@@ -74,7 +74,8 @@ void exact_forward(const mt::TileCore& t, const std::vector<float>& x, double t_
       var[static_cast<std::size_t>(c)] += xi * xi * s2 / (unit * unit);
     }
     if (t.mapping() == mt::Mapping::reference_column) {
-      for (int c = 0; c < C; ++c) var[static_cast<std::size_t>(c)] += xi * xi * s_sub2 / (unit * unit);
+      for (int c = 0; c < C; ++c)
+        var[static_cast<std::size_t>(c)] += xi * xi * s_sub2 / (unit * unit);
       if (shared_var != nullptr) *shared_var += xi * xi * s_sub2 / (unit * unit);
     }
   }
@@ -148,7 +149,9 @@ TEST_P(TileNoise, ErrorMeanAndSpreadMatchPredictedVariance) {
   double sum_rho2 = 0;
   for (int j = 0; j < C; ++j) {
     for (int l = 0; l < C; ++l) {
-      const double rho = j == l ? 1.0 : shared / std::sqrt(var[static_cast<std::size_t>(j)] * var[static_cast<std::size_t>(l)]);
+      const double rho = j == l ? 1.0
+                                : shared / std::sqrt(var[static_cast<std::size_t>(j)] *
+                                                     var[static_cast<std::size_t>(l)]);
       sum_rho += rho;
       sum_rho2 += rho * rho;
     }
@@ -156,7 +159,8 @@ TEST_P(TileNoise, ErrorMeanAndSpreadMatchPredictedVariance) {
 
   const int N = 20000;
   std::vector<float> X(static_cast<std::size_t>(R) * N);
-  for (int v = 0; v < N; ++v) std::copy(x.begin(), x.end(), X.begin() + static_cast<std::ptrdiff_t>(v) * R);
+  for (int v = 0; v < N; ++v)
+    std::copy(x.begin(), x.end(), X.begin() + static_cast<std::ptrdiff_t>(v) * R);
   std::vector<float> Y(static_cast<std::size_t>(C) * N);
   t.forward_batch(X.data(), N, Y.data(), 0.0);
 
@@ -166,7 +170,8 @@ TEST_P(TileNoise, ErrorMeanAndSpreadMatchPredictedVariance) {
   for (int v = 0; v < N; ++v) {
     for (int c = 0; c < C; ++c) {
       const auto j = static_cast<std::size_t>(c);
-      const double z = (static_cast<double>(Y[static_cast<std::size_t>(v) * C + j]) - y_ref[j]) / std::sqrt(var[j]);
+      const double z = (static_cast<double>(Y[static_cast<std::size_t>(v) * C + j]) - y_ref[j]) /
+                       std::sqrt(var[j]);
       sum += z;
       sum2 += z * z;
       col2[j] += z * z;
@@ -177,9 +182,11 @@ TEST_P(TileNoise, ErrorMeanAndSpreadMatchPredictedVariance) {
   const double v2 = sum2 / M - mean * mean;
   const double NC2 = static_cast<double>(N) * C * C;
   EXPECT_LT(std::abs(mean), 5.0 * std::sqrt(sum_rho / NC2)) << "mean of standardized error";
-  EXPECT_LT(std::abs(v2 - 1.0), 5.0 * std::sqrt(2.0 * sum_rho2 / NC2)) << "variance of standardized error";
+  EXPECT_LT(std::abs(v2 - 1.0), 5.0 * std::sqrt(2.0 * sum_rho2 / NC2))
+      << "variance of standardized error";
   for (int c = 0; c < C; ++c) {
-    EXPECT_LT(std::abs(col2[static_cast<std::size_t>(c)] / N - 1.0), 5.5 * std::sqrt(2.0 / N)) << "column " << c;
+    EXPECT_LT(std::abs(col2[static_cast<std::size_t>(c)] / N - 1.0), 5.5 * std::sqrt(2.0 / N))
+        << "column " << c;
   }
   if (t.mapping() == mt::Mapping::reference_column) {
     // The reference column's noise is one draw per vector shared by every column: the
@@ -203,7 +210,8 @@ TEST_P(TileNoise, ErrorMeanAndSpreadMatchPredictedVariance) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Mappings, TileNoise, ::testing::Values("differential", "reference_column"));
+INSTANTIATE_TEST_SUITE_P(Mappings, TileNoise,
+                         ::testing::Values("differential", "reference_column"));
 
 TEST(TileMvm, NoiselessForwardAndTransposeMatchExactReference) {
   for (const char* m : {"differential", "reference_column"}) {
@@ -220,7 +228,8 @@ TEST(TileMvm, NoiselessForwardAndTransposeMatchExactReference) {
     exact_forward(t, x, 0.0, y_ref, var);
     std::vector<float> y(static_cast<std::size_t>(C));
     t.forward_batch(x.data(), 1, y.data(), 0.0);
-    for (int c = 0; c < C; ++c) EXPECT_NEAR(y[static_cast<std::size_t>(c)], y_ref[static_cast<std::size_t>(c)], 1e-4) << m;
+    for (int c = 0; c < C; ++c)
+      EXPECT_NEAR(y[static_cast<std::size_t>(c)], y_ref[static_cast<std::size_t>(c)], 1e-4) << m;
 
     // Transpose (signed inputs, two phases): y_r = sum_c w_rc x_c with the level values.
     const auto xt = random_inputs(C, 8, -1.0F);
@@ -228,7 +237,9 @@ TEST(TileMvm, NoiselessForwardAndTransposeMatchExactReference) {
     t.transpose_batch(xt.data(), 1, yt.data(), 0.0, true);
     for (int r = 0; r < R; ++r) {
       double e = 0;
-      for (int c = 0; c < C; ++c) e += t.level_value(lv[t.cell_index(r, c)]) * static_cast<double>(xt[static_cast<std::size_t>(c)]);
+      for (int c = 0; c < C; ++c)
+        e += t.level_value(lv[t.cell_index(r, c)]) *
+             static_cast<double>(xt[static_cast<std::size_t>(c)]);
       EXPECT_NEAR(yt[static_cast<std::size_t>(r)], e, 1e-4) << m << " row " << r;
     }
   }
@@ -258,16 +269,18 @@ TEST(TileAdc, QuantizationStepAndClipping) {
     for (int c = 0; c < C; ++c) {
       const double exact = (c - 64) * xin;
       const double code = std::clamp(std::floor(exact / 0.25 + 0.5), -128.0, 127.0);
-      EXPECT_EQ(codes[static_cast<std::size_t>(c)], static_cast<int>(code)) << "column " << c << " x " << xin;
+      EXPECT_EQ(codes[static_cast<std::size_t>(c)], static_cast<int>(code))
+          << "column " << c << " x " << xin;
       EXPECT_FLOAT_EQ(y[static_cast<std::size_t>(c)], static_cast<float>(code * 0.25));
       if (std::abs(exact) < 31.75) {
-        EXPECT_LE(std::abs(static_cast<double>(y[static_cast<std::size_t>(c)]) - exact), 0.125 + 1e-6);
+        EXPECT_LE(std::abs(static_cast<double>(y[static_cast<std::size_t>(c)]) - exact),
+                  0.125 + 1e-6);
       }
     }
     if (xin == 1.0) {
-      EXPECT_EQ(codes[0], -128);               // clipped low: exact -64
-      EXPECT_FLOAT_EQ(y[C - 1], 31.75F);       // clipped high: exact 63
-      EXPECT_EQ(codes[64 + 31], 124);          // 31 -> not clipped
+      EXPECT_EQ(codes[0], -128);          // clipped low: exact -64
+      EXPECT_FLOAT_EQ(y[C - 1], 31.75F);  // clipped high: exact 63
+      EXPECT_EQ(codes[64 + 31], 124);     // 31 -> not clipped
     }
   }
   // Recalibration from the programmed weights: largest column sum of |w| is 64.
@@ -301,8 +314,11 @@ TEST(TileEncoding, BitSerialAndAmplitudeAgreeWithoutNoise) {
     for (int c = 0; c < C; ++c) {
       double exact = 0;  // with DAC-quantized inputs
       for (int r = 0; r < R; ++r) {
-        const double q = std::nearbyint(std::abs(static_cast<double>(x[static_cast<std::size_t>(r)])) * 255.0) / 255.0;
-        exact += (x[static_cast<std::size_t>(r)] < 0 ? -q : q) * t.level_value(lv[t.cell_index(r, c)]);
+        const double q =
+            std::nearbyint(std::abs(static_cast<double>(x[static_cast<std::size_t>(r)])) * 255.0) /
+            255.0;
+        exact +=
+            (x[static_cast<std::size_t>(r)] < 0 ? -q : q) * t.level_value(lv[t.cell_index(r, c)]);
       }
       const auto j = static_cast<std::size_t>(c);
       EXPECT_LE(std::abs(static_cast<double>(ya[j]) - exact), phases * step / 2 + 1e-4) << c;
@@ -341,7 +357,8 @@ TEST(TileMvm, EachVectorOfABatchGetsItsOwnNoiseDraw) {
   std::vector<float> Y(static_cast<std::size_t>(t.cols()) * 2);
   t.forward_batch(X.data(), 2, Y.data(), 0.0);
   int differ = 0;
-  for (int c = 0; c < t.cols(); ++c) differ += Y[static_cast<std::size_t>(c)] != Y[static_cast<std::size_t>(c + t.cols())] ? 1 : 0;
+  for (int c = 0; c < t.cols(); ++c)
+    differ += Y[static_cast<std::size_t>(c)] != Y[static_cast<std::size_t>(c + t.cols())] ? 1 : 0;
   EXPECT_EQ(differ, t.cols());
 }
 
@@ -351,13 +368,16 @@ TEST(TileCost, LatencyAndEnergyFormulas) {
   mt::TileParams p;
   p.cols_per_adc = 1;
   mt::TileCore t1(p, device_params(), 1, "tile0");
-  EXPECT_NEAR(t1.mvm_cost(mt::Direction::forward, 1, mt::Encoding::amplitude, false).latency_s, 61e-9, 1e-15);
+  EXPECT_NEAR(t1.mvm_cost(mt::Direction::forward, 1, mt::Encoding::amplitude, false).latency_s,
+              61e-9, 1e-15);
   p.cols_per_adc = 8;
   mt::TileCore t8(p, device_params(), 1, "tile1");
   const auto c1 = t8.mvm_cost(mt::Direction::forward, 1, mt::Encoding::amplitude, false);
   EXPECT_NEAR(c1.latency_s, 411e-9, 1e-15);
-  EXPECT_NEAR(t8.mvm_cost(mt::Direction::forward, 100, mt::Encoding::amplitude, false).latency_s, 100 * 411e-9, 1e-12);
-  EXPECT_NEAR(t8.mvm_cost(mt::Direction::forward, 1, mt::Encoding::bit_serial, true).latency_s, 16 * 411e-9, 1e-14);
+  EXPECT_NEAR(t8.mvm_cost(mt::Direction::forward, 100, mt::Encoding::amplitude, false).latency_s,
+              100 * 411e-9, 1e-12);
+  EXPECT_NEAR(t8.mvm_cost(mt::Direction::forward, 1, mt::Encoding::bit_serial, true).latency_s,
+              16 * 411e-9, 1e-14);
   EXPECT_EQ(c1.conversions, 128U);
   EXPECT_NEAR(c1.energy_J[static_cast<std::size_t>(mt::Phase::adc)], 128 * 50e-15 * 256, 1e-18);
   EXPECT_NEAR(c1.energy_J[static_cast<std::size_t>(mt::Phase::row)], 128 * 0.5e-12, 1e-20);
@@ -368,7 +388,8 @@ TEST(TileCost, LatencyAndEnergyFormulas) {
   // ADC energy scales as 2^bits.
   p.adc_bits = 4;
   mt::TileCore t4(p, device_params(), 1, "tile2");
-  EXPECT_NEAR(t4.mvm_cost(mt::Direction::forward, 1, mt::Encoding::amplitude, false).energy_J[static_cast<std::size_t>(mt::Phase::adc)],
+  EXPECT_NEAR(t4.mvm_cost(mt::Direction::forward, 1, mt::Encoding::amplitude, false)
+                  .energy_J[static_cast<std::size_t>(mt::Phase::adc)],
               128 * 50e-15 * 16, 1e-18);
   EXPECT_NEAR(t4.verify_cost().latency_s, 11e-9 + 6 / 200e6, 1e-15);
   EXPECT_NEAR(t4.pulse_cost().latency_s, 100e-9, 1e-15);
@@ -390,7 +411,8 @@ TEST(TileCache, PulsesAndRelaxationReachTheWeightMatrix) {
   EXPECT_EQ(t.full_refreshes(), n0);  // one dirty cell: incremental update
   (void)t.weights(100.0);             // more than relax_refresh_s later: full refresh
   EXPECT_EQ(t.full_refreshes(), n0 + 1);
-  EXPECT_NEAR(t.weights(100.0)(3, 4), (pos.conductance(i, 100.0) - neg.conductance(i, 100.0)) / t.weight_unit_uS(), 1e-5);
+  EXPECT_NEAR(t.weights(100.0)(3, 4),
+              (pos.conductance(i, 100.0) - neg.conductance(i, 100.0)) / t.weight_unit_uS(), 1e-5);
 }
 
 TEST(TileGrid, Maps784x1024OntoTilesAndMatchesFloatProduct) {
@@ -408,7 +430,9 @@ TEST(TileGrid, Maps784x1024OntoTilesAndMatchesFloatProduct) {
   const auto& last = g.placement().blocks.back();
   EXPECT_EQ(last.n_rows, 784 - 768);
   EXPECT_EQ(last.n_cols, 128);
-  EXPECT_NE(g.placement().to_string().find("tile 55: block (6, 7) rows [768, 784) cols [896, 1024)"), std::string::npos);
+  EXPECT_NE(
+      g.placement().to_string().find("tile 55: block (6, 7) rows [768, 784) cols [896, 1024)"),
+      std::string::npos);
 
   const auto lv = random_levels(rows * cols, 3, 51);
   g.program_ideal_all(lv, 0.0);
@@ -421,9 +445,11 @@ TEST(TileGrid, Maps784x1024OntoTilesAndMatchesFloatProduct) {
       double e = 0;
       for (int r = 0; r < rows; ++r) {
         e += (lv[static_cast<std::size_t>(r) * cols + static_cast<std::size_t>(c)] - 1) *
-             static_cast<double>(X[static_cast<std::size_t>(v) * rows + static_cast<std::size_t>(r)]);
+             static_cast<double>(
+                 X[static_cast<std::size_t>(v) * rows + static_cast<std::size_t>(r)]);
       }
-      ASSERT_NEAR(Y[static_cast<std::size_t>(v) * cols + static_cast<std::size_t>(c)], e, 1e-3) << v << "," << c;
+      ASSERT_NEAR(Y[static_cast<std::size_t>(v) * cols + static_cast<std::size_t>(c)], e, 1e-3)
+          << v << "," << c;
     }
   }
   const auto Xt = random_inputs(cols * batch, 53, -1.0F);
@@ -434,9 +460,11 @@ TEST(TileGrid, Maps784x1024OntoTilesAndMatchesFloatProduct) {
       double e = 0;
       for (int c = 0; c < cols; ++c) {
         e += (lv[static_cast<std::size_t>(r) * cols + static_cast<std::size_t>(c)] - 1) *
-             static_cast<double>(Xt[static_cast<std::size_t>(v) * cols + static_cast<std::size_t>(c)]);
+             static_cast<double>(
+                 Xt[static_cast<std::size_t>(v) * cols + static_cast<std::size_t>(c)]);
       }
-      ASSERT_NEAR(Yt[static_cast<std::size_t>(v) * rows + static_cast<std::size_t>(r)], e, 1e-3) << v << "," << r;
+      ASSERT_NEAR(Yt[static_cast<std::size_t>(v) * rows + static_cast<std::size_t>(r)], e, 1e-3)
+          << v << "," << r;
     }
   }
 }
@@ -510,7 +538,8 @@ TEST(TileGemm, SimdProductsMatchDoubleReference) {
             double ref = 0.0;
             double mag = 0.0;
             for (int i = 0; i < n_in; ++i) {
-              const double av = tr ? a[static_cast<std::size_t>(o * ar + i)] : a[static_cast<std::size_t>(i * ar + o)];
+              const double av = tr ? a[static_cast<std::size_t>(o * ar + i)]
+                                   : a[static_cast<std::size_t>(i * ar + o)];
               double bv = b[static_cast<std::size_t>(j * n_in + i)];
               if (sq) bv *= bv;
               ref += av * bv;
@@ -518,7 +547,8 @@ TEST(TileGemm, SimdProductsMatchDoubleReference) {
             }
             // float accumulation of n_in terms: |error| <= n_in * 2^-24 * sum |terms| (loose).
             EXPECT_NEAR(c[static_cast<std::size_t>(j * n_out + o)], ref, n_in * 6e-8 * mag + 1e-7)
-                << memplast::isa_name(path.isa) << " tr=" << tr << " sq=" << sq << " (" << o << "," << j << ")";
+                << memplast::isa_name(path.isa) << " tr=" << tr << " sq=" << sq << " (" << o << ","
+                << j << ")";
           }
         }
       }

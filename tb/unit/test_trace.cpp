@@ -29,8 +29,8 @@ namespace {
 
 fs::path temp_dir() {
   const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  auto d = fs::temp_directory_path() / fs::path(std::string("memplast_test_trace_") + info->test_suite_name() + "_" +
-                                                info->name());
+  auto d = fs::temp_directory_path() / fs::path(std::string("memplast_test_trace_") +
+                                                info->test_suite_name() + "_" + info->name());
   fs::remove_all(d);
   fs::create_directories(d);
   return d;
@@ -210,9 +210,9 @@ TEST(TraceSelection, Window) {
   p.window_start_us = 10;
   p.window_end_us = 20;
   Selection s(p);
-  EXPECT_FALSE(s.window(0, 5'000'000));           // ends before
-  EXPECT_FALSE(s.window(0, 10'000'000));          // ends exactly at the start
-  EXPECT_TRUE(s.window(9'000'000, 2'000'000));    // overlaps the start
+  EXPECT_FALSE(s.window(0, 5'000'000));         // ends before
+  EXPECT_FALSE(s.window(0, 10'000'000));        // ends exactly at the start
+  EXPECT_TRUE(s.window(9'000'000, 2'000'000));  // overlaps the start
   EXPECT_TRUE(s.window(15'000'000, 0));
   EXPECT_TRUE(s.window(19'000'000, 5'000'000));   // overlaps the end
   EXPECT_FALSE(s.window(20'000'000, 1'000'000));  // starts at the end
@@ -271,8 +271,11 @@ TEST(Tracer, BeginEndMatchedAcrossSelectionChanges) {
   }
   const auto ev = non_meta(load(path));
   std::vector<std::string> seq;
-  for (const auto& e : ev) seq.push_back(e["ph"].get<std::string>() + (e.contains("name") ? e["name"].get<std::string>() : ""));
-  EXPECT_EQ(seq, (std::vector<std::string>{"Btask", "Bbatch", "Bforward", "E", "E", "Bleft_open", "E", "E"}));
+  for (const auto& e : ev)
+    seq.push_back(e["ph"].get<std::string>() +
+                  (e.contains("name") ? e["name"].get<std::string>() : ""));
+  EXPECT_EQ(seq, (std::vector<std::string>{"Btask", "Bbatch", "Bforward", "E", "E", "Bleft_open",
+                                           "E", "E"}));
   EXPECT_EQ(ev.back()["ts"].get<double>(), 500e-6);  // closed at the last time seen
 }
 
@@ -284,12 +287,12 @@ TEST(Tracer, PowerCounterIntegratesToTheEnergy) {
   double total = 0;
   {
     Tracer t(p, path);
-    t.energy("tile", 500'000, 2'000'000, 3e-6);   // 0.5 .. 2.5 us
-    t.energy("pv_ctrl", 1'000'000, 0, 1e-6);      // instantaneous, bin 1
-    t.advance(1'000'000);                          // bin 0 final
-    t.energy("tile", 5'200'000, 100'000, 1e-7);    // bin 5
+    t.energy("tile", 500'000, 2'000'000, 3e-6);  // 0.5 .. 2.5 us
+    t.energy("pv_ctrl", 1'000'000, 0, 1e-6);     // instantaneous, bin 1
+    t.advance(1'000'000);                        // bin 0 final
+    t.energy("tile", 5'200'000, 100'000, 1e-7);  // bin 5
     EXPECT_EQ(t.late_counter_amounts(), 0U);
-    t.energy("tile", 200'000, 1, 1.0);             // falls in a written bin: refused
+    t.energy("tile", 200'000, 1, 1.0);  // falls in a written bin: refused
     EXPECT_EQ(t.late_counter_amounts(), 1U);
     t.advance(10'000'000);
     t.finish();
@@ -307,7 +310,8 @@ TEST(Tracer, PowerCounterIntegratesToTheEnergy) {
     if (prev_ts >= 0) {
       for (const auto& [s, w] : level) energy += w * (ts - prev_ts) * 1e-6;
     }
-    for (auto it = e["args"].begin(); it != e["args"].end(); ++it) level[it.key()] = it.value().get<double>();
+    for (auto it = e["args"].begin(); it != e["args"].end(); ++it)
+      level[it.key()] = it.value().get<double>();
     prev_ts = ts;
   }
   for (const auto& [s, w] : level) EXPECT_EQ(w, 0.0) << s << " does not drop to zero";
