@@ -334,14 +334,19 @@ std::map<long, TaskState> scontrol_tasks(const std::string& job) {
 }
 
 // The job id a previous `memplast sweep` of this folder submitted, if it is still queued
-// or running: its tasks write into the same run folders.
+// or running: its tasks write into the same run folders. A task in COMPLETING has ended
+// (Slurm is cleaning up after it).
 void refuse_if_previous_job_active(const fs::path& sdir) {
   std::ifstream in(sdir / "job");
   std::string prev;
   if (!(in >> prev) || prev.find_first_not_of("0123456789") != std::string::npos) return;
   std::string out;
-  if (capture(fmt::format("squeue -h -r -j {} -o %i 2>/dev/null", prev), &out) == 0 &&
-      !out.empty()) {
+  if (capture(fmt::format("squeue -h -r -j {} -o %T 2>/dev/null", prev), &out) != 0) return;
+  std::istringstream states(out);
+  std::string state;
+  bool active = false;
+  while (states >> state) active = active || state != "COMPLETING";
+  if (active) {
     throw std::runtime_error(fmt::format(
         "slurm backend: job {} of an earlier sweep of this folder is still queued or running "
         "({}/job); wait for it to end or `scancel {}`, then rerun",

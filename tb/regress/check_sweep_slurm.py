@@ -29,6 +29,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 
 SKIP = 77
 TINY = {"train.mode": "functional", "train.hidden": 32, "train.train_samples": 200,
@@ -104,13 +105,21 @@ def check_run(run_dir, m_star):
 
 
 def scontrol_states(job):
-    res = subprocess.run(["scontrol", "-o", "show", "job", job], capture_output=True, text=True)
-    assert res.returncode == 0, res.stderr
-    states = {}
-    for line in res.stdout.splitlines():
-        f = dict(kv.split("=", 1) for kv in line.split() if "=" in kv)
-        states[int(f["ArrayTaskId"])] = f["JobState"]
-    return states
+    """Final JobState of each array task. The sweep ends when every run's exit record is
+    there; Slurm may still be finishing the last task, so wait for it (up to 60 s)."""
+    deadline = time.time() + 60
+    while True:
+        res = subprocess.run(["scontrol", "-o", "show", "job", job], capture_output=True,
+                             text=True)
+        assert res.returncode == 0, res.stderr
+        states = {}
+        for line in res.stdout.splitlines():
+            f = dict(kv.split("=", 1) for kv in line.split() if "=" in kv)
+            states[int(f["ArrayTaskId"])] = f["JobState"]
+        if time.time() > deadline or not any(
+                s in ("PENDING", "RUNNING", "COMPLETING", "CONFIGURING") for s in states.values()):
+            return states
+        time.sleep(0.5)
 
 
 def main():
