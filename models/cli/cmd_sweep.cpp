@@ -59,6 +59,10 @@ void add_sweep_command(CLI::App& app) {
     double poll_s{2.0};
     std::string partition;
     std::string time;
+    int cpus_per_task{0};
+    std::string mem;
+    int max_parallel{-1};
+    int chunk{0};
   };
   auto st = std::make_shared<State>();
   auto* sub = app.add_subcommand(
@@ -80,7 +84,18 @@ void add_sweep_command(CLI::App& app) {
       ->capture_default_str();
   sub->add_option("--partition", st->partition,
                   "slurm: partition (overrides the spec's slurm.partition)");
-  sub->add_option("--time", st->time, "slurm: time limit per task (overrides slurm.time)");
+  sub->add_option("--time", st->time,
+                  "slurm: time limit per array task, e.g. 00:30:00 (overrides slurm.time)");
+  sub->add_option("--cpus-per-task", st->cpus_per_task,
+                  "slurm: CPUs per array task (overrides slurm.cpus_per_task)")
+      ->check(CLI::Range(1, 4096));
+  sub->add_option("--mem", st->mem, "slurm: memory per array task, e.g. 2G (overrides slurm.mem)");
+  sub->add_option("--max-parallel", st->max_parallel,
+                  "slurm: array tasks running at once, 0: no limit (overrides slurm.max_parallel)")
+      ->check(CLI::Range(0, 1000000));
+  sub->add_option("--chunk", st->chunk,
+                  "slurm: runs per array task, run one after the other (overrides slurm.chunk)")
+      ->check(CLI::Range(1, 1000000));
   sub->add_flag("--report", st->report_only,
                 "only aggregate the runs already in --out; run nothing");
   sub->add_flag("--dry-run", st->dry_run, "validate and list the points; run nothing");
@@ -118,6 +133,10 @@ void add_sweep_command(CLI::App& app) {
     opt.slurm = spec.slurm;
     if (!st->partition.empty()) opt.slurm.partition = st->partition;
     if (!st->time.empty()) opt.slurm.time = st->time;
+    if (st->cpus_per_task > 0) opt.slurm.cpus_per_task = st->cpus_per_task;
+    if (!st->mem.empty()) opt.slurm.mem = st->mem;
+    if (st->max_parallel >= 0) opt.slurm.max_parallel = st->max_parallel;
+    if (st->chunk > 0) opt.slurm.chunk = st->chunk;
     std::cerr << fmt::format(
         "sweep: {} points x {} seeds = {} runs; {} already complete, {} to run ({} backend{})\n",
         spec.points.size(), spec.seeds.size(), spec.points.size() * spec.seeds.size(), complete,

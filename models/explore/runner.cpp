@@ -9,7 +9,9 @@
 #include <array>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <set>
@@ -284,18 +286,93 @@ RunnerResult run_local(const SweepSpec& spec, const std::vector<RunTask>& tasks,
   return res;
 }
 
+namespace {
+
+// Final state of one array task from `scontrol -o show job JOB` (finished jobs stay
+// visible for MinJobAge seconds; sacct would need slurmdbd).
+struct TaskState {
+  std::string state;    // e.g. COMPLETED, FAILED, TIMEOUT, CANCELLED, NODE_FAIL
+  std::string reason;   // e.g. NonZeroExitCode
+  int exit_status{-1};  // ExitCode "code:signal" as 128 + signal or code; -1 unknown
+};
+
+std::map<long, TaskState> scontrol_tasks(const std::string& job) {
+  std::map<long, TaskState> tasks;
+  std::string out;
+  if (capture(fmt::format("scontrol -o show job {} 2>/dev/null", job), &out) != 0) return tasks;
+  std::istringstream lines(out);
+  std::string line;
+  while (std::getline(lines, line)) {
+    std::istringstream fields(line);
+    std::string f;
+    long id = -1;
+    TaskState t;
+    while (fields >> f) {
+      const auto eq = f.find('=');
+      if (eq == std::string::npos) continue;
+      const std::string key = f.substr(0, eq);
+      const std::string val = f.substr(eq + 1);
+      if (key == "ArrayTaskId") {
+        id = std::strtol(val.c_str(), nullptr, 10);
+        if (val.find_first_not_of("0123456789") != std::string::npos) id = -1;  // a range
+      } else if (key == "JobState") {
+        t.state = val;
+      } else if (key == "Reason") {
+        t.reason = val;
+      } else if (key == "ExitCode") {
+        const auto colon = val.find(':');
+        if (colon != std::string::npos) {
+          const int code = std::atoi(val.substr(0, colon).c_str());
+          const int sig = std::atoi(val.substr(colon + 1).c_str());
+          t.exit_status = sig != 0 ? 128 + sig : code;
+        }
+      }
+    }
+    if (id >= 0) tasks[id] = t;
+  }
+  return tasks;
+}
+
+// The job id a previous `memplast sweep` of this folder submitted, if it is still queued
+// or running: its tasks write into the same run folders. A task in COMPLETING has ended
+// (Slurm is cleaning up after it).
+void refuse_if_previous_job_active(const fs::path& sdir) {
+  std::ifstream in(sdir / "job");
+  std::string prev;
+  if (!(in >> prev) || prev.find_first_not_of("0123456789") != std::string::npos) return;
+  std::string out;
+  if (capture(fmt::format("squeue -h -r -j {} -o %T 2>/dev/null", prev), &out) != 0) return;
+  std::istringstream states(out);
+  std::string state;
+  bool active = false;
+  while (states >> state) active = active || state != "COMPLETING";
+  if (active) {
+    throw std::runtime_error(fmt::format(
+        "slurm backend: job {} of an earlier sweep of this folder is still queued or running "
+        "({}/job); wait for it to end or `scancel {}`, then rerun",
+        prev, sdir.string(), prev));
+  }
+}
+
+}  // namespace
+
 RunnerResult run_slurm(const SweepSpec& spec, const std::vector<RunTask>& tasks,
                        const RunnerOptions& opt) {
   RunnerResult res;
   if (tasks.empty()) return res;
   std::string ignored;
-  if (capture("command -v sbatch squeue scancel >/dev/null 2>&1", &ignored) != 0) {
+  if (capture("command -v sbatch && command -v squeue && command -v scancel && command -v "
+              "scontrol",
+              &ignored) != 0) {
     throw std::runtime_error(
-        "slurm backend: sbatch/squeue/scancel not found on PATH (scripts/slurm_local sets up a "
-        "single-node cluster on this machine)");
+        "slurm backend: sbatch/squeue/scancel/scontrol not found on PATH (scripts/slurm_local "
+        "start sets up a single-node cluster on this machine)");
   }
   const fs::path sdir = opt.out / "slurm";
   fs::create_directories(sdir);
+  refuse_if_previous_job_active(sdir);
+  const std::size_t chunk = static_cast<std::size_t>(std::max(1, opt.slurm.chunk));
+  const std::size_t n_array = (tasks.size() + chunk - 1) / chunk;
   const auto stamp = std::chrono::duration_cast<std::chrono::milliseconds>(
                          std::chrono::system_clock::now().time_since_epoch())
                          .count();
@@ -309,7 +386,7 @@ RunnerResult run_slurm(const SweepSpec& spec, const std::vector<RunTask>& tasks,
     }
     write_file_atomic(list, lines);
   }
-  std::string array = fmt::format("0-{}", tasks.size() - 1);
+  std::string array = fmt::format("0-{}", n_array - 1);
   if (opt.slurm.max_parallel > 0) array += fmt::format("%{}", opt.slurm.max_parallel);
   std::string sb = "#!/bin/bash\n";
   sb += "#SBATCH --job-name=memplast-sweep\n";
@@ -321,12 +398,20 @@ RunnerResult run_slurm(const SweepSpec& spec, const std::vector<RunTask>& tasks,
   if (!opt.slurm.mem.empty()) sb += fmt::format("#SBATCH --mem={}\n", opt.slurm.mem);
   if (!opt.slurm.partition.empty())
     sb += fmt::format("#SBATCH --partition={}\n", opt.slurm.partition);
-  sb += "# One array task per run: the run folder is line TASK+1 of the task list.\n";
-  sb += fmt::format("run=$(sed -n \"$((SLURM_ARRAY_TASK_ID + 1))p\" {})\n",
-                    shell_quote(list.string()));
   sb += fmt::format(
-      "exec {} sweep-task --job \"${{SLURM_ARRAY_JOB_ID}}_${{SLURM_ARRAY_TASK_ID}}\" \"$run\"\n",
+      "# Array task T runs lines T*{0}+1 .. T*{0}+{0} of the task list (one run folder a line),\n"
+      "# one after the other; each run writes its own exit record (sweep_exit.json).\n",
+      chunk);
+  sb += fmt::format("first=$((SLURM_ARRAY_TASK_ID * {} + 1))\n", chunk);
+  sb += fmt::format("last=$((first + {}))\n", chunk - 1);
+  sb += "rc=0\n";
+  sb += "while IFS= read -r run; do\n";
+  sb += fmt::format(
+      "  {} sweep-task --job \"${{SLURM_ARRAY_JOB_ID}}_${{SLURM_ARRAY_TASK_ID}}\" \"$run\" "
+      "</dev/null || rc=$?\n",
       shell_quote(opt.bin.string()));
+  sb += fmt::format("done < <(sed -n \"${{first}},${{last}}p\" {})\n", shell_quote(list.string()));
+  sb += "exit $rc\n";
   write_file_atomic(script, sb);
   fs::permissions(script, fs::perms::owner_exec, fs::perm_options::add);
 
@@ -336,11 +421,13 @@ RunnerResult run_slurm(const SweepSpec& spec, const std::vector<RunTask>& tasks,
         fmt::format("slurm backend: sbatch {} failed: {}", script.string(), out));
   }
   const std::string job = out.substr(0, out.find_first_of(";\n"));
-  std::cerr << fmt::format("sweep: submitted Slurm job array {} ({} tasks, script {})\n", job,
-                           tasks.size(), script.string());
+  write_file_atomic(sdir / "job", job + "\n");
+  std::cerr << fmt::format(
+      "sweep: submitted Slurm job array {} ({} tasks of up to {} run(s), script {})\n", job,
+      n_array, chunk, script.string());
 
   const StopScope stop_scope;
-  ProgressLine progress(spec, tasks, static_cast<int>(tasks.size()));
+  ProgressLine progress(spec, tasks, static_cast<int>(n_array));
   std::set<std::size_t> open;
   for (std::size_t i = 0; i < tasks.size(); ++i) open.insert(i);
   auto collect = [&](std::size_t i, bool ok, double wall) {
@@ -349,7 +436,9 @@ RunnerResult run_slurm(const SweepSpec& spec, const std::vector<RunTask>& tasks,
     if (!ok) ++res.failed;
     progress.finished(tasks[i], ok, wall);
   };
+  const auto task_id = [&](std::size_t i) { return fmt::format("{}_{}", job, i / chunk); };
   int gone_polls = 0;
+  progress.print(0, fmt::format(" (job {}: {} queued)", job, n_array).c_str());
   while (!open.empty()) {
     if (stop_requested()) {
       res.interrupted = true;
@@ -365,9 +454,9 @@ RunnerResult run_slurm(const SweepSpec& spec, const std::vector<RunTask>& tasks,
       if (!rec) continue;
       const bool ok = rec->exit_status == 0;
       if (!ok) {
-        std::cerr << fmt::format("sweep: run {} failed (exit status {}, task {}_{}); see {}\n",
+        std::cerr << fmt::format("sweep: run {} failed (exit status {}, task {}); see {}\n",
                                  fs::relative(tasks[i].dir, opt.out).string(), rec->exit_status,
-                                 job, i, (tasks[i].dir / "train.log").string());
+                                 task_id(i), (tasks[i].dir / "train.log").string());
       } else if (res.metric_error.empty()) {
         res.metric_error = check_metrics(spec, tasks[i].dir);
         if (!res.metric_error.empty()) {
@@ -380,8 +469,8 @@ RunnerResult run_slurm(const SweepSpec& spec, const std::vector<RunTask>& tasks,
       changed = true;
     }
     if (open.empty()) break;
-    // Tasks still known to Slurm (pending or running).
-    const int rc = capture(fmt::format("squeue -h -j {} -o '%i %T' 2>&1", job), &out);
+    // Array tasks still known to Slurm (pending or running), one line each (-r).
+    const int rc = capture(fmt::format("squeue -h -r -j {} -o '%i %T' 2>&1", job), &out);
     std::size_t queued = 0;
     std::size_t running = 0;
     std::istringstream ls(out);
@@ -394,18 +483,29 @@ RunnerResult run_slurm(const SweepSpec& spec, const std::vector<RunTask>& tasks,
     if (rc != 0 && out.find("Invalid job id") == std::string::npos) {
       std::cerr << "sweep: squeue failed (" << out << "); retrying\n";
     } else if (queued == 0) {
-      // The array has left the queue; give the file system a moment, then any task
-      // without an exit record failed before it could write one.
+      // The array has left the queue; give the file system a moment, then any run
+      // without an exit record failed before it could write one: its task was killed
+      // (time limit, scancel, node failure) or never started. scontrol says which.
       if (++gone_polls >= 3) {
+        const auto states = scontrol_tasks(job);
         for (const auto i : std::set<std::size_t>(open)) {
           ExitRecord r;
           r.exit_status = 255;
           r.backend = "slurm";
-          r.job = fmt::format("{}_{}", job, i);
-          r.error = fmt::format("Slurm task ended without an exit record; see {}/{}_{}.out",
-                                sdir.string(), job, i);
+          r.job = task_id(i);
+          std::string why = "state unknown to scontrol";
+          const auto st = states.find(static_cast<long>(i / chunk));
+          if (st != states.end()) {
+            why = fmt::format("Slurm state {}, reason {}", st->second.state, st->second.reason);
+            if (st->second.exit_status > 0) r.exit_status = st->second.exit_status;
+          }
+          r.error = fmt::format(
+              "Slurm task {} ended without an exit record for this run ({}); "
+              "see {}/{}.out",
+              r.job, why, sdir.string(), r.job);
           write_exit_record(tasks[i].dir, r);
-          std::cerr << "sweep: " << r.error << "\n";
+          std::cerr << "sweep: run " << fs::relative(tasks[i].dir, opt.out).string() << ": "
+                    << r.error << "\n";
           collect(i, false, 0.0);
         }
         break;

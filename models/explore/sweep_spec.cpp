@@ -409,17 +409,19 @@ SweepSpec parse_spec(const json& doc, const std::string& origin, const std::stri
 
   if (doc.contains("slurm")) {
     const auto& s = doc["slurm"];
-    ps.only(s, "slurm", {"partition", "time", "cpus_per_task", "mem", "max_parallel"});
+    ps.only(s, "slurm", {"partition", "time", "cpus_per_task", "mem", "max_parallel", "chunk"});
     if (s.contains("partition")) spec.slurm.partition = ps.string_field(s, "partition", "slurm");
     if (s.contains("time")) spec.slurm.time = ps.string_field(s, "time", "slurm");
     if (s.contains("mem")) spec.slurm.mem = ps.string_field(s, "mem", "slurm");
     for (auto [f, target] : {std::pair{"cpus_per_task", &spec.slurm.cpus_per_task},
-                             std::pair{"max_parallel", &spec.slurm.max_parallel}}) {
+                             std::pair{"max_parallel", &spec.slurm.max_parallel},
+                             std::pair{"chunk", &spec.slurm.chunk}}) {
       if (!s.contains(f)) continue;
       if (!s[f].is_number_integer() || s[f].get<int>() < 0)
         ps.fail(std::string("slurm.") + f, "expected an integer >= 0");
       *target = s[f].get<int>();
     }
+    if (spec.slurm.chunk < 1) ps.fail("slurm.chunk", "expected an integer >= 1");
   }
   return spec;
 }

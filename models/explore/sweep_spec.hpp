@@ -34,6 +34,7 @@ struct SlurmSpec {
   int cpus_per_task{1};
   std::string mem;      // e.g. "2G"; empty: the cluster's default
   int max_parallel{0};  // array throttle (%N); 0: no limit
+  int chunk{1};         // runs per array task, run one after the other
 };
 
 // One design point: the varied keys with their values, in spec order.

@@ -194,12 +194,36 @@ TEST(SweepSpec, ValidationErrorsNameTheField) {
        "pareto: 'energy' is not one of the metrics"},
       {"seeds", with("seeds", json::parse(R"([1, 1])")), "seeds: seed 1 listed twice"},
       {"base", with("base", "no-such-file.json"), "base: no such file"},
+      {"slurm typo", with("slurm", json::parse(R"({"partion": "debug"})")),
+       "slurm: unknown field 'partion'"},
+      {"slurm chunk", with("slurm", json::parse(R"({"chunk": 0})")),
+       "slurm.chunk: expected an integer >= 1"},
+      {"slurm cpus", with("slurm", json::parse(R"({"cpus_per_task": -1})")),
+       "slurm.cpus_per_task: expected an integer >= 0"},
   };
   for (const auto& c : cases) {
     const auto err = error_of(c.doc);
     EXPECT_NE(err.find(c.expect), std::string::npos) << c.what << ": " << err;
     EXPECT_EQ(err.rfind("spec.json: ", 0), 0U) << c.what << ": " << err;
   }
+}
+
+TEST(SweepSpec, SlurmSettings) {
+  const auto defaults = spec_of(base_doc());
+  EXPECT_EQ(defaults.slurm.partition, "");
+  EXPECT_EQ(defaults.slurm.time, "00:30:00");
+  EXPECT_EQ(defaults.slurm.cpus_per_task, 1);
+  EXPECT_EQ(defaults.slurm.chunk, 1);
+  auto d = base_doc();
+  d["slurm"] = json::parse(R"({"partition": "gpu", "time": "01:00:00", "cpus_per_task": 4,
+                               "mem": "2G", "max_parallel": 8, "chunk": 3})");
+  const auto s = spec_of(d).slurm;
+  EXPECT_EQ(s.partition, "gpu");
+  EXPECT_EQ(s.time, "01:00:00");
+  EXPECT_EQ(s.cpus_per_task, 4);
+  EXPECT_EQ(s.mem, "2G");
+  EXPECT_EQ(s.max_parallel, 8);
+  EXPECT_EQ(s.chunk, 3);
 }
 
 TEST(SweepSpec, ValidatePointsLoadsEveryConfiguration) {
