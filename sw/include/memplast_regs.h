@@ -14,7 +14,7 @@
 #define MP_SYSCTL_SIZE 0x00001000u
 #define MP_SYSCTL_STRIDE 0x00001000u
 #define MP_SYSCTL_INSTANCES 1u
-#define MP_SYSCTL_ADDR(i) (MP_SYSCTL_BASE + (unsigned)(i)*MP_SYSCTL_STRIDE)
+#define MP_SYSCTL_ADDR(i) (MP_SYSCTL_BASE + (unsigned)(i) * MP_SYSCTL_STRIDE)
 /* ID (RO): Identification, ASCII "MPLS". */
 #define MP_SYSCTL_ID 0x000u
 #define MP_SYSCTL_ID_RESET 0x4D504C53u
@@ -25,16 +25,13 @@
 #define MP_SYSCTL_VERSION_MAJOR_MASK 0xFFFF0000u
 #define MP_SYSCTL_VERSION_MINOR_SHIFT 0u
 #define MP_SYSCTL_VERSION_MINOR_MASK 0x0000FFFFu
-/* SIM_TIME_LO (RO): Simulated time in ns, low 32 bits. Reading it latches SIM_TIME_HI so that LO
- * then HI form one 64-bit value. */
+/* SIM_TIME_LO (RO): Simulated time in ns, low 32 bits. Reading it latches SIM_TIME_HI so that LO then HI form one 64-bit value. */
 #define MP_SYSCTL_SIM_TIME_LO 0x008u
 #define MP_SYSCTL_SIM_TIME_LO_RESET 0x00000000u
-/* SIM_TIME_HI (RO): Simulated time in ns, high 32 bits, as latched by the last read of SIM_TIME_LO.
- */
+/* SIM_TIME_HI (RO): Simulated time in ns, high 32 bits, as latched by the last read of SIM_TIME_LO. */
 #define MP_SYSCTL_SIM_TIME_HI 0x00Cu
 #define MP_SYSCTL_SIM_TIME_HI_RESET 0x00000000u
-/* IRQ_STATUS (RO): Aggregate of the blocks' interrupt outputs (each block's IRQ_STATUS & IRQ_ENABLE
- * != 0). Clear at the source. */
+/* IRQ_STATUS (RO): Aggregate of the blocks' interrupt outputs (each block's IRQ_STATUS & IRQ_ENABLE != 0). Clear at the source. */
 #define MP_SYSCTL_IRQ_STATUS 0x010u
 #define MP_SYSCTL_IRQ_STATUS_RESET 0x00000000u
 #define MP_SYSCTL_IRQ_STATUS_TILE_SHIFT 0u
@@ -65,31 +62,25 @@
 #define MP_SYSCTL_TILE_IRQ_HI 0x024u
 #define MP_SYSCTL_TILE_IRQ_HI_RESET 0x00000000u
 
-/* ---- pv_ctrl: Program-and-verify controller: a queue of (tile, row, col, level) commands run by
- * the incremental-step P&V loop. */
+/* ---- pv_ctrl: Program-and-verify controller: a queue of (tile, row, col, level) commands run by the incremental-step P&V loop. */
 #define MP_PV_CTRL_BASE 0x00010000u
 #define MP_PV_CTRL_SIZE 0x00001000u
 #define MP_PV_CTRL_STRIDE 0x00001000u
 #define MP_PV_CTRL_INSTANCES 1u
-#define MP_PV_CTRL_ADDR(i) (MP_PV_CTRL_BASE + (unsigned)(i)*MP_PV_CTRL_STRIDE)
+#define MP_PV_CTRL_ADDR(i) (MP_PV_CTRL_BASE + (unsigned)(i) * MP_PV_CTRL_STRIDE)
 /* CMD_TILE (RW): Tile index of the next command. */
 #define MP_PV_CTRL_CMD_TILE 0x000u
 #define MP_PV_CTRL_CMD_TILE_RESET 0x00000000u
 /* CMD_ROW (RW): Row of the next command. */
 #define MP_PV_CTRL_CMD_ROW 0x004u
 #define MP_PV_CTRL_CMD_ROW_RESET 0x00000000u
-/* CMD_COL (RW): Weight column of the next command (a weight is the device pair G+/G- of a
- * differential tile, or one device and the shared reference column). */
+/* CMD_COL (RW): Weight column of the next command (a weight is the device pair G+/G- of a differential tile, or one device and the shared reference column). */
 #define MP_PV_CTRL_CMD_COL 0x008u
 #define MP_PV_CTRL_CMD_COL_RESET 0x00000000u
-/* CMD_LEVEL (RW): Target weight level of the next command (0 .. tile.levels-1); each device of the
- * weight whose target conductance changed is programmed. */
+/* CMD_LEVEL (RW): Target weight level of the next command (0 .. tile.levels-1); each device of the weight whose target conductance changed is programmed. */
 #define MP_PV_CTRL_CMD_LEVEL 0x00Cu
 #define MP_PV_CTRL_CMD_LEVEL_RESET 0x00000000u
-/* CMD_PUSH (WO): Any write pushes (CMD_TILE, CMD_ROW, CMD_COL, CMD_LEVEL) onto the queue. A push
- * while the queue is full is dropped, counted in CNT_DROPPED and sets IRQ_STATUS.OVERFLOW (firmware
- * checks STATUS.QUEUE_FULL or QUEUE_COUNT first); a command whose tile, row, column or level is out
- * of range gets TLM_COMMAND_ERROR_RESPONSE and is not queued. */
+/* CMD_PUSH (WO): Any write pushes (CMD_TILE, CMD_ROW, CMD_COL, CMD_LEVEL) onto the queue. A push while the queue is full is dropped, counted in CNT_DROPPED and sets IRQ_STATUS.OVERFLOW (firmware checks STATUS.QUEUE_FULL or QUEUE_COUNT first); a command whose tile, row, column or level is out of range gets TLM_COMMAND_ERROR_RESPONSE and is not queued. */
 #define MP_PV_CTRL_CMD_PUSH 0x010u
 #define MP_PV_CTRL_CMD_PUSH_RESET 0x00000000u
 /* STATUS (RO): Controller state. */
@@ -115,8 +106,7 @@
 /* CNT_FAILED (RO): Commands that hit the iteration limit since the last CTRL.CLEAR. */
 #define MP_PV_CTRL_CNT_FAILED 0x024u
 #define MP_PV_CTRL_CNT_FAILED_RESET 0x00000000u
-/* CNT_PULSES (RO): SET plus RESET pulses applied since the last CTRL.CLEAR (saturates at
- * 0xFFFFFFFF). */
+/* CNT_PULSES (RO): SET plus RESET pulses applied since the last CTRL.CLEAR (saturates at 0xFFFFFFFF). */
 #define MP_PV_CTRL_CNT_PULSES 0x028u
 #define MP_PV_CTRL_CNT_PULSES_RESET 0x00000000u
 /* IRQ_STATUS (W1C): Interrupt causes; write 1 to clear. */
@@ -157,18 +147,16 @@
 /* LAST_FAIL_LEVEL (RO): Target level of the most recent failed command. */
 #define MP_PV_CTRL_LAST_FAIL_LEVEL 0x04Cu
 #define MP_PV_CTRL_LAST_FAIL_LEVEL_RESET 0x00000000u
-/* CNT_DEVICE_WRITES (RO): Devices programmed (one P&V loop each; a command programs 0..2 devices)
- * since the last CTRL.CLEAR. */
+/* CNT_DEVICE_WRITES (RO): Devices programmed (one P&V loop each; a command programs 0..2 devices) since the last CTRL.CLEAR. */
 #define MP_PV_CTRL_CNT_DEVICE_WRITES 0x050u
 #define MP_PV_CTRL_CNT_DEVICE_WRITES_RESET 0x00000000u
 
-/* ---- tile: One crossbar tile (R x C 1T1R array, row DACs, column ADCs). Instance i is at base + i
- * * stride; only the configured number of tiles is mapped (sysctl.N_TILES). */
+/* ---- tile: One crossbar tile (R x C 1T1R array, row DACs, column ADCs). Instance i is at base + i * stride; only the configured number of tiles is mapped (sysctl.N_TILES). */
 #define MP_TILE_BASE 0x10000000u
 #define MP_TILE_SIZE 0x00100000u
 #define MP_TILE_STRIDE 0x00100000u
 #define MP_TILE_INSTANCES 64u
-#define MP_TILE_ADDR(i) (MP_TILE_BASE + (unsigned)(i)*MP_TILE_STRIDE)
+#define MP_TILE_ADDR(i) (MP_TILE_BASE + (unsigned)(i) * MP_TILE_STRIDE)
 /* CMD (WO): Start an operation; STATUS.BUSY until IRQ_STATUS.DONE. One operation at a time. */
 #define MP_TILE_CMD 0x000u
 #define MP_TILE_CMD_RESET 0x00000000u
@@ -239,8 +227,7 @@
 /* COLS_PER_ADC (RO): Columns sharing one ADC through a mux (configuration). */
 #define MP_TILE_COLS_PER_ADC 0x028u
 #define MP_TILE_COLS_PER_ADC_RESET 0x00000000u
-/* BUF_VECTORS (RO): Vectors the INPUT/OUTPUT windows hold for this array size (upper bound of
- * CONFIG.N_VECTORS). */
+/* BUF_VECTORS (RO): Vectors the INPUT/OUTPUT windows hold for this array size (upper bound of CONFIG.N_VECTORS). */
 #define MP_TILE_BUF_VECTORS 0x02Cu
 #define MP_TILE_BUF_VECTORS_RESET 0x00000000u
 /* LAST_LATENCY_NS (RO): Duration of the last operation in ns (rounded). */
@@ -255,36 +242,28 @@
 /* PROG_COL (RW): Physical column of the cell for VERIFY_READ, SET_PULSE, RESET_PULSE. */
 #define MP_TILE_PROG_COL 0x044u
 #define MP_TILE_PROG_COL_RESET 0x00000000u
-/* PROG_VOLTAGE_MV (RW): SET: gate voltage (sets the compliance current); RESET: source-line
- * amplitude; in mV. */
+/* PROG_VOLTAGE_MV (RW): SET: gate voltage (sets the compliance current); RESET: source-line amplitude; in mV. */
 #define MP_TILE_PROG_VOLTAGE_MV 0x048u
 #define MP_TILE_PROG_VOLTAGE_MV_RESET 0x00000000u
 /* PROG_WIDTH_NS (RW): Pulse width in ns; 0 selects the configured default. */
 #define MP_TILE_PROG_WIDTH_NS 0x04Cu
 #define MP_TILE_PROG_WIDTH_NS_RESET 0x00000000u
-/* VERIFY_G_NSIEMENS (RO): Result of the last VERIFY_READ: cell conductance in nS (read noise
- * included). */
+/* VERIFY_G_NSIEMENS (RO): Result of the last VERIFY_READ: cell conductance in nS (read noise included). */
 #define MP_TILE_VERIFY_G_NSIEMENS 0x050u
 #define MP_TILE_VERIFY_G_NSIEMENS_RESET 0x00000000u
-/* window INPUT (RW, float32: input value in the DAC's range, quantized by the DAC (DAC_BITS)):
- * Input vectors: element i of vector v at byte (v * n + i) * 4, n = ROWS for MVM_FWD, COLS for
- * MVM_TRANSPOSE. */
+/* window INPUT (RW, float32: input value in the DAC's range, quantized by the DAC (DAC_BITS)): Input vectors: element i of vector v at byte (v * n + i) * 4, n = ROWS for MVM_FWD, COLS for MVM_TRANSPOSE. */
 #define MP_TILE_INPUT_OFFSET 0x00010000u
 #define MP_TILE_INPUT_SIZE 0x00070000u
-/* window OUTPUT (RO, float32: ADC output (quantized to ADC_BITS), in units of the quantized weight
- * values): Output vectors: element j of vector v at byte (v * m + j) * 4, m = COLS for MVM_FWD,
- * ROWS for MVM_TRANSPOSE. */
+/* window OUTPUT (RO, float32: ADC output (quantized to ADC_BITS), in units of the quantized weight values): Output vectors: element j of vector v at byte (v * m + j) * 4, m = COLS for MVM_FWD, ROWS for MVM_TRANSPOSE. */
 #define MP_TILE_OUTPUT_OFFSET 0x00080000u
 #define MP_TILE_OUTPUT_SIZE 0x00070000u
 
-/* ---- meta_unit: Digital metaplasticity unit: hidden weights in fixed point, gradient
- * accumulation, optimizer, metaplastic update, level-change detection feeding pv_ctrl. Weights are
- * indexed 0 .. N_WEIGHTS-1 in one flat space; window element i belongs to weight i. */
+/* ---- meta_unit: Digital metaplasticity unit: hidden weights in fixed point, gradient accumulation, optimizer, metaplastic update, level-change detection feeding pv_ctrl. Weights are indexed 0 .. N_WEIGHTS-1 in one flat space; window element i belongs to weight i. */
 #define MP_META_UNIT_BASE 0x20000000u
 #define MP_META_UNIT_SIZE 0x10000000u
 #define MP_META_UNIT_STRIDE 0x10000000u
 #define MP_META_UNIT_INSTANCES 1u
-#define MP_META_UNIT_ADDR(i) (MP_META_UNIT_BASE + (unsigned)(i)*MP_META_UNIT_STRIDE)
+#define MP_META_UNIT_ADDR(i) (MP_META_UNIT_BASE + (unsigned)(i) * MP_META_UNIT_STRIDE)
 /* CMD (WO): Start an operation; STATUS.BUSY until IRQ_STATUS.DONE. */
 #define MP_META_UNIT_CMD 0x000u
 #define MP_META_UNIT_CMD_RESET 0x00000000u
@@ -317,15 +296,13 @@
 #define MP_META_UNIT_IRQ_ENABLE_DONE_MASK 0x00000001u
 #define MP_META_UNIT_IRQ_ENABLE_ERROR_SHIFT 1u
 #define MP_META_UNIT_IRQ_ENABLE_ERROR_MASK 0x00000002u
-/* N_WEIGHTS (RW): Number of weights the next operation covers (elements 0 .. N_WEIGHTS-1 of the
- * windows). */
+/* N_WEIGHTS (RW): Number of weights the next operation covers (elements 0 .. N_WEIGHTS-1 of the windows). */
 #define MP_META_UNIT_N_WEIGHTS 0x010u
 #define MP_META_UNIT_N_WEIGHTS_RESET 0x00000000u
 /* BATCH (RW): Batch size: STEP divides the accumulated gradient by BATCH. */
 #define MP_META_UNIT_BATCH 0x014u
 #define MP_META_UNIT_BATCH_RESET 0x00000001u
-/* CHANGES_COUNT (RO): Weights whose quantized level changed in the last STEP (each one pushed to
- * pv_ctrl). */
+/* CHANGES_COUNT (RO): Weights whose quantized level changed in the last STEP (each one pushed to pv_ctrl). */
 #define MP_META_UNIT_CHANGES_COUNT 0x018u
 #define MP_META_UNIT_CHANGES_COUNT_RESET 0x00000000u
 /* CONFIG (RW): Data formats. */
@@ -341,16 +318,13 @@
 /* CYCLES_LAST (RO): Cycles of the unit clock taken by the last operation. */
 #define MP_META_UNIT_CYCLES_LAST 0x024u
 #define MP_META_UNIT_CYCLES_LAST_RESET 0x00000000u
-/* window GRAD (WO, float32 or s15.16 fixed (CONFIG.GRAD_FMT), 4 bytes): Per-weight gradient of the
- * current sample/mini-batch; ACCUMULATE adds elements 0..N_WEIGHTS-1 to the accumulator. */
+/* window GRAD (WO, float32 or s15.16 fixed (CONFIG.GRAD_FMT), 4 bytes): Per-weight gradient of the current sample/mini-batch; ACCUMULATE adds elements 0..N_WEIGHTS-1 to the accumulator. */
 #define MP_META_UNIT_GRAD_OFFSET 0x01000000u
 #define MP_META_UNIT_GRAD_SIZE 0x04000000u
-/* window HIDDEN (RO, int32: hidden weight in the unit's fixed-point format, sign-extended): Hidden
- * (high-precision) weights. */
+/* window HIDDEN (RO, int32: hidden weight in the unit's fixed-point format, sign-extended): Hidden (high-precision) weights. */
 #define MP_META_UNIT_HIDDEN_OFFSET 0x05000000u
 #define MP_META_UNIT_HIDDEN_SIZE 0x04000000u
-/* window LEVELS (RO, int32: signed quantized level of each weight): Quantized level of each weight,
- * as last sent to pv_ctrl. */
+/* window LEVELS (RO, int32: signed quantized level of each weight): Quantized level of each weight, as last sent to pv_ctrl. */
 #define MP_META_UNIT_LEVELS_OFFSET 0x09000000u
 #define MP_META_UNIT_LEVELS_SIZE 0x04000000u
 
