@@ -29,6 +29,7 @@ find_package(nlohmann_json 3.9 REQUIRED)
 find_package(CLI11 REQUIRED)
 find_package(Eigen3 3.3 REQUIRED NO_MODULE)
 find_package(ZLIB REQUIRED)
+# Boost: header-only, for Boost.Histogram (models/common/histogram.hpp).
 find_package(Boost 1.71 REQUIRED)
 if(MEMPLAST_TESTS_ENABLED)
   find_package(GTest REQUIRED)

@@ -8,13 +8,13 @@
 #include <cstdio>
 #include <vector>
 
+#include <tlm_utils/simple_initiator_socket.h>
 #include <memplast/common/version.hpp>
 #include <memplast/sim/sc_support.hpp>
 #include <memplast/tile/tile_regs.hpp>
 #include <memplast/tile/tile_sc.hpp>
 #include <systemc>
 #include <tlm>
-#include <tlm_utils/simple_initiator_socket.h>
 
 namespace mt = memplast::tile;
 namespace rg = memplast::tile::regs;
@@ -45,7 +45,8 @@ struct Driver : sc_core::sc_module {
     sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
     socket->b_transport(gp, delay);
     wait(delay);
-    return check(gp.is_response_ok(), "TLM response at 0x%llx", static_cast<unsigned long long>(addr));
+    return check(gp.is_response_ok(), "TLM response at 0x%llx",
+                 static_cast<unsigned long long>(addr));
   }
   void write32(std::uint32_t addr, std::uint32_t v) { access(tlm::TLM_WRITE_COMMAND, addr, &v, 4); }
   std::uint32_t read32(std::uint32_t addr) {
@@ -109,7 +110,8 @@ struct Driver : sc_core::sc_module {
     std::printf("\n");
     for (int j = 0; j < kCols; ++j) {
       if (j == kCol) {
-        check(y[j] > 0.3F && y[j] < 0.8F, "y[%d] = %f, expected about 0.5", j, static_cast<double>(y[j]));
+        check(y[j] > 0.3F && y[j] < 0.8F, "y[%d] = %f, expected about 0.5", j,
+              static_cast<double>(y[j]));
       } else {
         check(std::fabs(y[j]) < 0.1F, "y[%d] = %f, expected about 0", j, static_cast<double>(y[j]));
       }
