@@ -41,6 +41,21 @@ foreach(f ${cmake_files})
   endforeach()
 endforeach()
 
+# Every quoted include in an installed header resolves inside include/memplast/ (the
+# consumer below compiles only the headers the tile needs).
+file(GLOB_RECURSE headers ${prefix}/include/memplast/*.hpp ${prefix}/include/memplast/*.h)
+list(LENGTH headers n_headers)
+foreach(h ${headers})
+  file(STRINGS ${h} includes REGEX "^#include \"")
+  foreach(line ${includes})
+    string(REGEX REPLACE "^#include \"([^\"]+)\".*" "\\1" inc "${line}")
+    if(NOT EXISTS ${prefix}/include/memplast/${inc})
+      message(FATAL_ERROR "${h} includes \"${inc}\", which is not installed")
+    endif()
+  endforeach()
+endforeach()
+message(STATUS "${n_headers} installed headers, every quoted include installed")
+
 set(launcher)
 if(LAUNCHER)
   set(launcher -DCMAKE_CXX_COMPILER_LAUNCHER=${LAUNCHER})
