@@ -24,6 +24,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/cli.hpp"
+#include "common/histogram.hpp"
 #include "common/output.hpp"
 #include "system/characterize.hpp"
 
@@ -86,7 +87,7 @@ std::filesystem::path find_script() {
 // the totals and the per-device CSV.
 struct Aggregate {
   std::map<std::pair<double, double>, LevelStats> levels;
-  std::map<int, std::uint64_t> hist;
+  std::vector<std::uint32_t> iterations;  // per device, for the histogram
   std::uint64_t failures{0}, fail_healthy{0}, stuck{0};
   Moments iters;
   std::string dev_csv;
@@ -120,7 +121,7 @@ Aggregate aggregate(const std::vector<system::CharacterizeSample>& samples) {
     a.failures += r.result.success ? 0 : 1;
     a.fail_healthy += (!r.result.success && !s.stuck) ? 1 : 0;
     a.stuck += s.stuck ? 1 : 0;
-    ++a.hist[r.result.iterations];
+    a.iterations.push_back(static_cast<std::uint32_t>(r.result.iterations));
     a.iters.add(r.result.iterations);
     dev_csv << fmt::format(
         "{},{},{},{},{:.6g},{:.6g},{:.6g},{},{},{},{},{},{},{:.6g},{:.6g},{:.6g},{:.6g}\n",
@@ -197,7 +198,7 @@ LevelReport level_report(const std::map<std::pair<double, double>, LevelStats>& 
 }
 
 nlohmann::json summary_json(const LoadedConfig& loaded, const system::CharacterizeRun& run,
-                            const Aggregate& a, const LevelReport& rep,
+                            const Aggregate& a, const LevelReport& rep, const CountHistogram& hist,
                             const nlohmann::json& hist_json) {
   const Config& cfg = *loaded.config;
   const auto& st = run.pv_stats;
@@ -218,9 +219,7 @@ nlohmann::json summary_json(const LoadedConfig& loaded, const system::Characteri
   js["failures_on_healthy_cells"] = a.fail_healthy;
   js["stuck_devices"] = a.stuck;
   js["pulses"] = {{"set", st.n_set}, {"reset", st.n_reset}, {"verify", st.n_verify}};
-  js["iterations"] = {{"mean", a.iters.mean},
-                      {"max", a.hist.empty() ? 0 : a.hist.rbegin()->first},
-                      {"histogram", hist_json}};
+  js["iterations"] = {{"mean", a.iters.mean}, {"max", max_value(hist)}, {"histogram", hist_json}};
   js["time_s"] = {{"programming", run.t_programming_s},
                   {"relaxation", cfg.characterize.relax_s},
                   {"total", run.t_end_s}};
@@ -245,11 +244,13 @@ nlohmann::json run_characterize(const LoadedConfig& loaded, const std::filesyste
   std::ostringstream it_csv;
   it_csv << "iterations,devices\n";
   nlohmann::json jh = nlohmann::json::object();
-  for (const auto& kv : a.hist) {
-    it_csv << kv.first << "," << kv.second << "\n";
-    jh[std::to_string(kv.first)] = kv.second;
+  const CountHistogram hist = count_histogram(a.iterations);
+  for (auto&& b : boost::histogram::indexed(hist)) {
+    if (*b == 0) continue;
+    it_csv << b.bin() << "," << *b << "\n";
+    jh[std::to_string(b.bin())] = *b;
   }
-  auto js = summary_json(loaded, run, a, rep, jh);
+  auto js = summary_json(loaded, run, a, rep, hist, jh);
   js["wall_time_s"] = wall;
 
   write_file_atomic(out / "characterize.csv", a.dev_csv);

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <map>
 #include <stdexcept>
 #include <system_error>
 
@@ -10,6 +9,7 @@
 
 #include "cli/state.hpp"
 #include "cli/stop.hpp"
+#include "common/histogram.hpp"
 #include "common/isa.hpp"
 #include "common/output.hpp"
 #include "common/version.hpp"
@@ -30,30 +30,24 @@ json distribution_summary(const std::vector<std::uint32_t>& v) {
     j["mean"] = 0.0;
     return j;
   }
-  std::vector<std::uint32_t> s(v);
+  const CountHistogram h = count_histogram(v);
   const std::size_t k =
-      std::min(s.size() - 1, static_cast<std::size_t>(0.99 * static_cast<double>(s.size())));
-  std::nth_element(s.begin(), s.begin() + static_cast<std::ptrdiff_t>(k), s.end());
-  const double p99 = s[k];
-  double sum = 0;
-  std::uint32_t mx = 0;
-  for (auto x : v) {
-    sum += x;
-    mx = std::max(mx, x);
-  }
-  j["max"] = static_cast<double>(mx);
-  j["p99"] = p99;
-  j["mean"] = sum / static_cast<double>(v.size());
+      std::min(v.size() - 1, static_cast<std::size_t>(0.99 * static_cast<double>(v.size())));
+  j["max"] = static_cast<double>(max_value(h));
+  j["p99"] = static_cast<double>(nth_smallest(h, k));
+  // Exact: the sum is an integer below 2^53.
+  j["mean"] = static_cast<double>(value_sum(h)) / static_cast<double>(v.size());
   j["devices"] = v.size();
   return j;
 }
 
 namespace {
 std::string histogram_csv(const std::vector<std::uint32_t>& v) {
-  std::map<std::uint32_t, std::uint64_t> h;
-  for (auto x : v) ++h[x];
   std::string out = "writes,devices\n";
-  for (const auto& [w, n] : h) out += fmt::format("{},{}\n", w, n);
+  if (v.empty()) return out;
+  const CountHistogram h = count_histogram(v);
+  for (auto&& b : boost::histogram::indexed(h))
+    if (*b > 0) out += fmt::format("{},{}\n", b.bin(), *b);
   return out;
 }
 }  // namespace

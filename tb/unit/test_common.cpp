@@ -1,5 +1,6 @@
 // Unit tests of the common layer: seeded streams, logging facade, atomic output,
-// energy ledger.
+// energy ledger, count histogram.
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -8,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "common/energy.hpp"
+#include "common/histogram.hpp"
 #include "common/log.hpp"
 #include "common/output.hpp"
 #include "common/rng.hpp"
@@ -129,4 +131,33 @@ TEST(Energy, LedgerSumsAndGroups) {
   const auto cls = l.by_component(true);
   EXPECT_DOUBLE_EQ(cls.at("tile"), 3e-12);
   EXPECT_NE(l.csv().find("tile1,mvm,2.000000000e-12,2"), std::string::npos);
+}
+
+// The histogram's summaries against the sorted values: total, sum, max and every
+// order statistic, on seeded random counts with repeats and gaps.
+TEST(CountHistogram, OrderStatisticsMatchSortedValues) {
+  Rng rng(7, "test.histogram");
+  std::vector<std::uint32_t> v(1000);
+  for (auto& x : v) x = static_cast<std::uint32_t>(rng.below(50) * rng.below(3));
+  const CountHistogram h = count_histogram(v);
+  std::vector<std::uint32_t> s(v);
+  std::sort(s.begin(), s.end());
+  EXPECT_EQ(total(h), v.size());
+  std::uint64_t sum = 0;
+  for (auto x : v) sum += x;
+  EXPECT_EQ(value_sum(h), sum);
+  EXPECT_EQ(max_value(h), static_cast<std::int64_t>(s.back()));
+  for (std::size_t k = 0; k < s.size(); ++k)
+    ASSERT_EQ(nth_smallest(h, k), static_cast<std::int64_t>(s[k])) << "k " << k;
+  EXPECT_THROW(nth_smallest(h, s.size()), std::out_of_range);
+}
+
+TEST(CountHistogram, EmptyAndSingleValue) {
+  const CountHistogram e = count_histogram({});
+  EXPECT_EQ(total(e), 0U);
+  EXPECT_EQ(max_value(e), 0);
+  const CountHistogram one = count_histogram({0, 0, 0});
+  EXPECT_EQ(total(one), 3U);
+  EXPECT_EQ(max_value(one), 0);
+  EXPECT_EQ(nth_smallest(one, 2), 0);
 }
