@@ -34,6 +34,5 @@ void add_train_command(CLI::App& app);
 void add_characterize_command(CLI::App& app);
 void add_infer_command(CLI::App& app);
 void add_sweep_command(CLI::App& app);
-// @@CLI_DECLS@@
 
 }  // namespace memplast::cli

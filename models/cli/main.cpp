@@ -23,7 +23,6 @@ int main(int argc, char** argv) {
   memplast::cli::add_characterize_command(app);
   memplast::cli::add_infer_command(app);
   memplast::cli::add_sweep_command(app);
-  // @@CLI_REGISTER@@
   try {
     app.parse(argc, argv);
   } catch (const CLI::RuntimeError& e) {

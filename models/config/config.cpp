@@ -65,7 +65,6 @@ cfg::Schema make_schema(Config& c) {
   bus::bind_params(s, c.bus);
   pv::bind_params(s, c.characterize);
   trace::bind_params(s, c.trace);
-  // @@PARAM_BINDINGS@@
   return s;
 }
 

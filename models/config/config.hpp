@@ -21,7 +21,6 @@
 #include "pv/pv_algo.hpp"
 #include "tile/tile_params.hpp"
 #include "trace/trace_params.hpp"
-// @@PARAM_INCLUDES@@
 
 namespace memplast {
 
@@ -44,7 +43,6 @@ struct Config {
   bus::BusParams bus;
   pv::CharacterizeParams characterize;
   trace::TraceParams trace;
-  // @@PARAM_MEMBERS@@
 };
 
 // The schema bound to `c`: every key, default, range and doc.
