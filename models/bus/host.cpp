@@ -163,6 +163,23 @@ void Host::advance(std::uint64_t cycles) {
   charge(sim::cycles(static_cast<double>(cycles), p_.f_clk_MHz));
 }
 
+void Host::trace_phase(bool begin, const char* phase, const trace::Context& ctx) {
+  if (!probe_.on()) return;
+  auto& tr = probe_.tracer();
+  const auto at = sim::to_ps(qk_.get_current_time());
+  tr.advance(sim::to_ps(sc_core::sc_time_stamp()));
+  if (begin) {
+    tr.set_context(ctx);
+    trace::Args a;
+    if (ctx.task >= 0) a.add("task", ctx.task);
+    if (ctx.epoch >= 0) a.add("epoch", ctx.epoch);
+    if (ctx.batch >= 0) a.add("batch", ctx.batch);
+    tr.begin(probe_.track(), phase, "fw", at, a);
+  } else {
+    tr.end(probe_.track(), at);
+  }
+}
+
 double Host::now_ns() {
   // Integer ticks over ticks per ns: exact for whole nanoseconds (unlike to_seconds()).
   return static_cast<double>(qk_.get_current_time().value()) /

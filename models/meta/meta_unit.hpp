@@ -76,6 +76,8 @@ class MetaUnit : public bus::Target {
 
  private:
   void worker();
+  // The trace event name of a CMD.OP (traces/README.md).
+  static const char* op_name(std::uint32_t op);
   void on_cmd(std::uint32_t value, const sc_core::sc_time& at);
   void reject(const char* why);
   void finish();
@@ -104,6 +106,7 @@ class MetaUnit : public bus::Target {
   sc_core::sc_time op_start_{sc_core::SC_ZERO_TIME};
   sc_core::sc_time op_end_{sc_core::SC_ZERO_TIME};
   sc_core::sc_time stall_total_{sc_core::SC_ZERO_TIME};
+  sc_core::sc_time stall_last_{sc_core::SC_ZERO_TIME};  // of the last STEP
   std::uint64_t commands_sent_{0};
   sc_core::sc_event start_ev_;
   sc_core::sc_event done_ev_;

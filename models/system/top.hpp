@@ -13,6 +13,8 @@
 // weights.
 // Interrupts are sc_signal<bool> lines: every tile's, pv_ctrl's and meta_unit's irq_out
 // -> sysctl (tile_irq[i], pv_irq, meta_irq); sysctl's irq_out -> host irq_in[kIrqLine].
+// Tracing: with a tracer, every block gets its track (groups host, bus, meta_unit,
+// pv_ctrl, tiles, in that order in the UI); see traces/README.md.
 // Bus targets in order: sysctl, tiles, pv_ctrl, meta_unit. Every binding (and every
 // remaining direct call between blocks) is recorded in wiring() as it is made.
 #pragma once
@@ -33,6 +35,7 @@
 #include "system/wiring.hpp"
 #include "tile/mapping.hpp"
 #include "tile/tile_sc.hpp"
+#include "trace/tracer.hpp"
 
 namespace memplast::system {
 
@@ -41,8 +44,11 @@ inline constexpr unsigned kIrqLine = 0;
 class System {
  public:
   // stop_when_done: the host calls sc_stop() when the firmware returns.
+  // tracer: the run's trace (trace.enable), or null; attached to every block (one track
+  // per block instance: host, bus, meta_unit, pv_ctrl, each tile). It must outlive the
+  // simulation.
   System(const Config& cfg, std::array<fw::LayerShape, 2> shapes, bus::Host::Firmware firmware,
-         bool stop_when_done = true);
+         bool stop_when_done = true, trace::Tracer* tracer = nullptr);
   ~System();
   System(const System&) = delete;
   System& operator=(const System&) = delete;

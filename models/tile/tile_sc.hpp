@@ -58,7 +58,9 @@ class TileModule : public bus::Target {
   // Handles a CMD write at time `at`; returns false for an unknown OP (TLM error).
   bool on_cmd(std::uint32_t value, const sc_core::sc_time& at);
   void reject(std::uint32_t err_code, const char* why);
-  void finish_start(const OpCost& cost, const sc_core::sc_time& at);
+  // `op`: the trace event's name (traces/README.md); `vectors`: input vectors of an MVM.
+  void finish_start(const OpCost& cost, const sc_core::sc_time& at, const char* op,
+                    std::uint32_t vectors = 0);
   // Handler of the INPUT and OUTPUT windows.
   tlm::tlm_response_status window(const bus::WindowAccess& a);
   [[nodiscard]] bool busy_at(const sc_core::sc_time& at) const { return started_ && at < op_end_; }
