@@ -63,8 +63,8 @@ json run_train(const LoadedConfig& loaded, const std::filesystem::path& out, Pro
   const auto wall0 = std::chrono::steady_clock::now();
   // An earlier run's results must not pose as this run's: summary.json (the mark of a
   // finished run) goes first, then the files it describes.
-  for (const char* f :
-       {"summary.json", "accuracy.csv", "energy.csv", "writes_per_device.csv", "trace.json"}) {
+  for (const char* f : {"summary.json", "accuracy.csv", "energy.csv", "writes_per_device.csv",
+                        "trace.json", "waves.vcd"}) {
     std::error_code ec;
     std::filesystem::remove(out / f, ec);
     if (ec)

@@ -135,6 +135,7 @@ void MetaUnit::worker() {
       tr.begin(probe().track(), op_name(op_), "meta", sim::to_ps(op_start_), a);
     }
     stalled_ = false;
+    busy_sig_.write(true);
     if (op_ == R::CMD_OP_ACCUMULATE) {
       const bool fixed =
           regs::get_field(registers().get(R::CONFIG), R::CONFIG_GRAD_FMT_MASK,
@@ -173,11 +174,13 @@ void MetaUnit::worker() {
         if (sink_ != nullptr) {
           while (!sink_->try_push({c.index, c.level})) {
             stalled_ = true;
+            stalled_sig_.write(true);
             const sc_core::sc_time t0 = sc_core::sc_time_stamp();
             wait(sink_->space_available());
             stall += sc_core::sc_time_stamp() - t0;
           }
           stalled_ = false;
+          stalled_sig_.write(false);
         }
         ++commands_sent_;
       }
@@ -214,6 +217,7 @@ void MetaUnit::worker() {
       tr.advance(now);
       tr.end(probe().track(), now, a);
     }
+    busy_sig_.write(false);
     finish();
   }
 }

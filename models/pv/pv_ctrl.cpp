@@ -136,6 +136,7 @@ void PvCtrl::update_status() {
   if (queue_.empty()) s |= r::STATUS_QUEUE_EMPTY_MASK;
   registers().set(r::STATUS, s);
   registers().set(r::QUEUE_COUNT, static_cast<std::uint32_t>(queue_.size()));
+  depth_sig_.write(static_cast<std::uint32_t>(queue_.size()));
 }
 
 void PvCtrl::raise(std::uint32_t irq_bits) {
@@ -310,6 +311,7 @@ void PvCtrl::run() {
     if (e.arrival > sc_core::sc_time_stamp()) wait(e.arrival - sc_core::sc_time_stamp());
     queue_.pop_front();
     busy_ = true;
+    busy_sig_.write(true);
     update_status();
     space_ev_.notify(sc_core::SC_ZERO_TIME);
     const sc_core::sc_time t0 = sc_core::sc_time_stamp();
@@ -317,6 +319,7 @@ void PvCtrl::run() {
     execute(e.cmd);
     stats_.busy += sc_core::sc_time_stamp() - t0;
     busy_ = false;
+    busy_sig_.write(false);
     update_status();
     if (queue_.empty()) {
       idle_ev_.notify(sc_core::SC_ZERO_TIME);

@@ -89,6 +89,7 @@ HardwareRunResult run_hardware_training(const Config& cfg, std::vector<data::Tas
   sim::install_report_handler(false);
   System sys(cfg, shapes, firmware, true, tracer.get());
   sys_ptr = &sys;
+  if (cfg.trace.vcd && !out_dir.empty()) sys.open_vcd((out_dir / "waves").string());
   for (int k = 0; k < static_cast<int>(cfg.meta.levels); ++k)
     layout.level_values.push_back(sys.meta_unit().engine().level_value(k));
   sc_core::sc_start();

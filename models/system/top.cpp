@@ -118,7 +118,21 @@ std::vector<std::uint32_t> System::writes_per_weight_device() const {
   return v;
 }
 
-System::~System() = default;
+void System::open_vcd(const std::string& file) {
+  if (vcd_ != nullptr) throw std::logic_error("System::open_vcd: already open");
+  vcd_ = sc_core::sc_create_vcd_trace_file(file.c_str());
+  vcd_->set_time_unit(1, sc_core::SC_PS);
+  for (const auto& line : irq_lines_) sc_core::sc_trace(vcd_, *line, line->name());
+  for (const auto& t : tiles_) sc_core::sc_trace(vcd_, t->busy_signal(), t->busy_signal().name());
+  sc_core::sc_trace(vcd_, pv_->busy_signal(), pv_->busy_signal().name());
+  sc_core::sc_trace(vcd_, pv_->queue_depth_signal(), pv_->queue_depth_signal().name());
+  sc_core::sc_trace(vcd_, meta_->busy_signal(), meta_->busy_signal().name());
+  sc_core::sc_trace(vcd_, meta_->stalled_signal(), meta_->stalled_signal().name());
+}
+
+System::~System() {
+  if (vcd_ != nullptr) sc_core::sc_close_vcd_trace_file(vcd_);
+}
 
 std::vector<std::uint32_t> System::pulses_per_device() const {
   std::vector<std::uint32_t> v;

@@ -21,6 +21,7 @@
 
 #include <array>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "bus/host.hpp"
@@ -50,6 +51,11 @@ class System {
   System(const Config& cfg, std::array<fw::LayerShape, 2> shapes, bus::Host::Firmware firmware,
          bool stop_when_done = true, trace::Tracer* tracer = nullptr);
   ~System();
+  // waves.vcd (trace.vcd): SystemC's own VCD writer (sc_trace) on the signals the blocks
+  // drive: every interrupt line, each tile's busy flag, pv_ctrl's busy flag and queue
+  // depth, meta_unit's busy and stalled flags. `file` without ".vcd" (SystemC adds it);
+  // call before sc_start. The file is closed when the System is destroyed.
+  void open_vcd(const std::string& file);
   System(const System&) = delete;
   System& operator=(const System&) = delete;
 
@@ -90,6 +96,7 @@ class System {
   std::unique_ptr<pv::PvCtrl> pv_;
   std::unique_ptr<MetaPvSink> sink_;
   std::unique_ptr<meta::MetaUnit> meta_;
+  sc_core::sc_trace_file* vcd_{nullptr};
 };
 
 }  // namespace memplast::system

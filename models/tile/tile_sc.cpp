@@ -70,7 +70,12 @@ TileModule::TileModule(const sc_core::sc_module_name& name, const TileParams& p,
   SC_METHOD(on_done);
   sensitive << done_q_.default_event();
   dont_initialize();
+  SC_METHOD(drive_busy);
+  sensitive << busy_q_.default_event();
+  dont_initialize();
 }
+
+void TileModule::drive_busy() { busy_sig_.write(busy_at(sc_core::sc_time_stamp())); }
 
 sc_core::sc_time TileModule::acquire(const sc_core::sc_time& now,
                                      const sc_core::sc_time& duration) {
@@ -119,6 +124,8 @@ void TileModule::finish_start(const OpCost& cost, const sc_core::sc_time& start,
     }
   }
   done_q_.notify(op_end_ - sc_core::sc_time_stamp());
+  busy_q_.notify(start - sc_core::sc_time_stamp());
+  busy_q_.notify(op_end_ - sc_core::sc_time_stamp());
   MP_LOG(log_, debug, "start {} end {}", start.to_string(), op_end_.to_string());
   if (probe().on()) {
     auto& tr = probe().tracer();
