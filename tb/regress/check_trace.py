@@ -18,6 +18,9 @@ parser and checks:
 * counter events present: power_W, pv_queue_depth, bus_utilisation; power_W series
   are components of energy.csv.
 
+With trace.enable = false (the default configuration's setting) the same run writes no
+trace.json, and removes one an earlier run left in the folder.
+
 It also proves it can fail: each of a list of deliberate corruptions of the trace
 (a dur of 0, a lost E, an unknown name, a time going backwards, a missing tile track, no
 counters) must be rejected by the same checks.
@@ -212,6 +215,16 @@ def main():
         trace = json.load(open(path))
         with open(os.path.join(out, "energy.csv")) as f:
             components = sorted({row["component"] for row in csv.DictReader(f)})
+        if cmd:
+            # Tracing off: no trace.json, and the earlier run's is gone.
+            off = cmd + ["--set", "trace.enable=false"]
+            r = subprocess.run(off, cwd=src, capture_output=True, text=True)
+            if r.returncode != 0 or os.path.exists(path):
+                print(r.stdout + r.stderr, file=sys.stderr)
+                print("check_trace: FAIL: with trace.enable=false the run %s"
+                      % ("failed" if r.returncode else "left a trace.json"), file=sys.stderr)
+                sys.exit(1)
+            print("trace.enable=false: no trace.json (the earlier one removed)")
     tiles = [c for c in components if re.match(r"^layer\d+_t\d+$", c)]
     try:
         counts = check(trace, schema, components, tiles)
