@@ -86,6 +86,8 @@ class Host : public sc_core::sc_module, public hal::Hal {
   void transfer(tlm::tlm_command cmd, const char* op, std::uint64_t addr, std::uint8_t* data,
                 std::size_t bytes);
   void charge(const sc_core::sc_time& t);
+  // The power counter of the trace: `joules` of host compute over [local time, + t).
+  void trace_energy(const sc_core::sc_time& t, double joules);
 
   HostParams p_;
   Firmware firmware_;
