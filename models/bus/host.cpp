@@ -152,15 +152,44 @@ void Host::charge(const sc_core::sc_time& t) {
 }
 
 void Host::charge_compute(std::uint64_t ops) {
-  charge(sim::cycles(static_cast<double>(ops) / p_.ops_per_cycle, p_.f_clk_MHz));
+  const auto t = sim::cycles(static_cast<double>(ops) / p_.ops_per_cycle, p_.f_clk_MHz);
+  if (probe_.on()) trace_energy(t, static_cast<double>(ops) * p_.e_op_pJ * 1e-12);
+  charge(t);
 }
 
 void Host::charge_macs(std::uint64_t macs) {
-  charge(sim::cycles(static_cast<double>(macs) / p_.macs_per_cycle, p_.f_clk_MHz));
+  const auto t = sim::cycles(static_cast<double>(macs) / p_.macs_per_cycle, p_.f_clk_MHz);
+  if (probe_.on()) trace_energy(t, static_cast<double>(macs) * p_.e_mac_pJ * 1e-12);
+  charge(t);
+}
+
+void Host::trace_energy(const sc_core::sc_time& t, double joules) {
+  // The ledger's host,compute entry is charged once at the end of the run from the same
+  // operation counts and energies; the trace spreads each charge over its compute time.
+  auto& tr = probe_.tracer();
+  tr.advance(sim::to_ps(sc_core::sc_time_stamp()));
+  tr.energy(basename(), sim::to_ps(qk_.get_current_time()), sim::to_ps(t), joules);
 }
 
 void Host::advance(std::uint64_t cycles) {
   charge(sim::cycles(static_cast<double>(cycles), p_.f_clk_MHz));
+}
+
+void Host::trace_phase(bool begin, const char* phase, const trace::Context& ctx) {
+  if (!probe_.on()) return;
+  auto& tr = probe_.tracer();
+  const auto at = sim::to_ps(qk_.get_current_time());
+  tr.advance(sim::to_ps(sc_core::sc_time_stamp()));
+  if (begin) {
+    tr.set_context(ctx);
+    trace::Args a;
+    if (ctx.task >= 0) a.add("task", ctx.task);
+    if (ctx.epoch >= 0) a.add("epoch", ctx.epoch);
+    if (ctx.batch >= 0) a.add("batch", ctx.batch);
+    tr.begin(probe_.track(), phase, "fw", at, a);
+  } else {
+    tr.end(probe_.track(), at);
+  }
 }
 
 double Host::now_ns() {

@@ -25,6 +25,7 @@
 #include "common/log.hpp"
 #include "sim/irq.hpp"
 #include "sw/hal/hal.hpp"
+#include "trace/probe.hpp"
 
 namespace memplast::bus {
 
@@ -54,6 +55,15 @@ class Host : public sc_core::sc_module, public hal::Hal {
   // Host time charged to compute (charge_compute + advance).
   [[nodiscard]] sc_core::sc_time compute_time() const { return compute_time_; }
 
+  // Tracing (trace/probe.hpp): the firmware phases go to the track "host" in `group`.
+  void attach_tracer(trace::Tracer* t, const std::string& group, int sort_index = 0) {
+    probe_.attach(t, group, basename(), sort_index);
+  }
+  // A firmware phase begins or ends at the host's local time (no synchronization, no
+  // simulated time spent). A begin sets the tracer's training context to `ctx`. No-op
+  // when no tracer is attached.
+  void trace_phase(bool begin, const char* phase, const trace::Context& ctx);
+
   // hal::Hal
   std::uint32_t read32(std::uint64_t addr) override;
   void write32(std::uint64_t addr, std::uint32_t value) override;
@@ -76,6 +86,8 @@ class Host : public sc_core::sc_module, public hal::Hal {
   void transfer(tlm::tlm_command cmd, const char* op, std::uint64_t addr, std::uint8_t* data,
                 std::size_t bytes);
   void charge(const sc_core::sc_time& t);
+  // The power counter of the trace: `joules` of host compute over [local time, + t).
+  void trace_energy(const sc_core::sc_time& t, double joules);
 
   HostParams p_;
   Firmware firmware_;
@@ -90,6 +102,7 @@ class Host : public sc_core::sc_module, public hal::Hal {
   sc_core::sc_time finish_time_{sc_core::SC_ZERO_TIME};
   sc_core::sc_time compute_time_{sc_core::SC_ZERO_TIME};
   log::Logger log_;
+  trace::Probe probe_;
 };
 
 }  // namespace memplast::bus

@@ -148,6 +148,15 @@ void Router::b_transport(int id, tlm::tlm_generic_payload& p, sc_core::sc_time& 
     return;
   }
   st.bytes += p.get_data_length();
+  if (probe_.on()) {
+    auto& tr = probe_.tracer();
+    tr.advance(sim::to_ps(sc_core::sc_time_stamp()));
+    const auto i = static_cast<std::size_t>(id);
+    tr.bus_burst(probe_.track(),
+                 i < initiator_names_.size() ? initiator_names_[i] : fmt::format("initiator{}", id),
+                 r->name, p.is_write(), p.get_data_length(), sim::to_ps(start),
+                 sim::to_ps(occupancy), sim::to_ps(start - request));
+  }
   const std::uint64_t global = p.get_address();
   p.set_address(global - r->base);
   initiator_socket[r->target]->b_transport(p, delay);

@@ -33,6 +33,7 @@
 #include "bus/bus_params.hpp"
 #include "bus/gen/regs.hpp"
 #include "common/log.hpp"
+#include "trace/probe.hpp"
 
 namespace memplast::bus {
 
@@ -71,6 +72,14 @@ class Router : public sc_core::sc_module {
   [[nodiscard]] const Region* decode(std::uint64_t addr) const;
   [[nodiscard]] const InitiatorStats& stats(std::size_t initiator) const;
   [[nodiscard]] std::size_t initiators() const { return stats_.size(); }
+  // Tracing (trace/probe.hpp): one event per burst (transaction), or per
+  // trace.bus_aggregate bursts, on the track named after the module, and the bus
+  // utilisation counter. `initiators` names the initiators by socket index ("host").
+  void attach_tracer(trace::Tracer* t, const std::string& group,
+                     std::vector<std::string> initiators, int sort_index = 0) {
+    probe_.attach(t, group, basename(), sort_index);
+    initiator_names_ = std::move(initiators);
+  }
   // Bus time of a transaction of `bytes` (address phase plus beats), no waiting.
   [[nodiscard]] sc_core::sc_time transfer_time(std::uint64_t bytes) const;
 
@@ -97,6 +106,8 @@ class Router : public sc_core::sc_module {
   std::vector<Slot> calendar_;  // reservations, sorted by start, none ending before now
   std::vector<InitiatorStats> stats_;
   log::Logger log_;
+  trace::Probe probe_;
+  std::vector<std::string> initiator_names_;
 };
 
 }  // namespace memplast::bus

@@ -33,6 +33,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <string>
 #include <vector>
 
 #include <tlm_utils/simple_target_socket.h>
@@ -40,6 +41,7 @@
 #include <tlm>
 
 #include "bus/reg_bank.hpp"
+#include "trace/probe.hpp"
 
 namespace memplast::bus {
 
@@ -73,6 +75,12 @@ class Target : public sc_core::sc_module {
   [[nodiscard]] tlm::tlm_response_status check(const tlm::tlm_generic_payload& p,
                                                bool debug = false) const;
 
+  // Tracing (trace/probe.hpp): the block's events go to the track named after the
+  // module (basename) in `group`; null detaches. Done by the system top at elaboration.
+  void attach_tracer(trace::Tracer* t, const std::string& group, int sort_index = 0) {
+    probe_.attach(t, group, basename(), sort_index);
+  }
+
  protected:
   // `word_time`: the time one 32-bit word of a successful access adds to the delay
   // (zero for a target whose access time the bus transfer covers).
@@ -94,8 +102,10 @@ class Target : public sc_core::sc_module {
   // Called from a register hook: the access completes with `status` instead of OK
   // (the register keeps the value written; no time is added).
   void fail(tlm::tlm_response_status status) { failed_ = status; }
+  [[nodiscard]] const trace::Probe& probe() const { return probe_; }
 
  private:
+  trace::Probe probe_;
   struct Window {
     regs::WindowInfo info;
     WindowHandler handler;

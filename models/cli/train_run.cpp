@@ -57,7 +57,8 @@ json run_train(const LoadedConfig& loaded, const std::filesystem::path& out, Pro
   const auto wall0 = std::chrono::steady_clock::now();
   // An earlier run's results must not pose as this run's: summary.json (the mark of a
   // finished run) goes first, then the files it describes.
-  for (const char* f : {"summary.json", "accuracy.csv", "energy.csv", "writes_per_device.csv"}) {
+  for (const char* f : {"summary.json", "accuracy.csv", "energy.csv", "writes_per_device.csv",
+                        "trace.json", "waves.vcd"}) {
     std::error_code ec;
     std::filesystem::remove(out / f, ec);
     if (ec)
@@ -111,7 +112,7 @@ json run_train(const LoadedConfig& loaded, const std::filesystem::path& out, Pro
     // Hardware mode: the SystemC system (models/system), firmware through the HAL.
     auto hw = system::run_hardware_training(
         cfg, std::move(tasks), names, [&](const fw::ProgressInfo& p) { progress.update(p); },
-        boundary);
+        boundary, out);
     res = std::move(hw.train);
     state.hidden = std::move(hw.hidden);
     state.batch_norms = std::move(hw.batch_norms);

@@ -54,6 +54,15 @@ MetaUnit::MetaUnit(const sc_core::sc_module_name& name, const MetaParams& p, std
   SC_THREAD(worker);
 }
 
+const char* MetaUnit::op_name(std::uint32_t op) {
+  switch (op) {
+    case R::CMD_OP_ACCUMULATE: return "accumulate";
+    case R::CMD_OP_STEP: return "step";
+    case R::CMD_OP_NEW_TASK: return "new_task";
+    default: return "clear_acc";
+  }
+}
+
 bool MetaUnit::irq() const { return (bank().get(R::IRQ_STATUS) & bank().get(R::IRQ_ENABLE)) != 0; }
 
 void MetaUnit::update_irq() {
@@ -102,11 +111,31 @@ void MetaUnit::worker() {
   for (;;) {
     wait(start_ev_);
     const std::uint64_t n = n_;
-    const auto charge_sram = [&](double acc) {
-      ledger_->charge(e_sram_, p_.e_sram_access_pJ * 1e-12 * acc,
-                      static_cast<std::uint64_t>(std::ceil(acc)));
+    double joules = 0;  // this operation's energy, for the trace's power counter
+    const auto charge = [&](EnergyLedger::Id id, double j, std::uint64_t count) {
+      ledger_->charge(id, j, count);
+      joules += j;
     };
+    const auto charge_sram = [&](double acc) {
+      charge(e_sram_, p_.e_sram_access_pJ * 1e-12 * acc,
+             static_cast<std::uint64_t>(std::ceil(acc)));
+    };
+    // The operation's energy spread over its nominal (stall-free) duration.
+    const auto trace_energy = [&] {
+      if (probe().on() && joules > 0) {
+        probe().tracer().energy(name(), sim::to_ps(op_start_), sim::to_ps(op_end_ - op_start_),
+                                joules);
+      }
+    };
+    if (probe().on()) {
+      auto& tr = probe().tracer();
+      tr.advance(sim::to_ps(sc_core::sc_time_stamp()));
+      trace::Args a;
+      a.add("weights", n);
+      tr.begin(probe().track(), op_name(op_), "meta", sim::to_ps(op_start_), a);
+    }
     stalled_ = false;
+    busy_sig_.write(true);
     if (op_ == R::CMD_OP_ACCUMULATE) {
       const bool fixed =
           regs::get_field(registers().get(R::CONFIG), R::CONFIG_GRAD_FMT_MASK,
@@ -121,18 +150,20 @@ void MetaUnit::worker() {
       }
       engine_->accumulate(grad_.data(), n_);
       if (ledger_ != nullptr) {
-        ledger_->charge(e_acc_, p_.e_accumulate_pJ * 1e-12 * static_cast<double>(n), n);
+        charge(e_acc_, p_.e_accumulate_pJ * 1e-12 * static_cast<double>(n), n);
         charge_sram(sram_accesses_accumulate(p_, n));
       }
+      trace_energy();
       wait(op_end_ - sc_core::sc_time_stamp());
     } else if (op_ == R::CMD_OP_STEP) {
       engine_->set_batch_divisor(registers().get(R::BATCH));
       changes_.clear();
       engine_->step(changes_);
       if (ledger_ != nullptr) {
-        ledger_->charge(e_update_, p_.e_update_pJ * 1e-12 * static_cast<double>(n), n);
+        charge(e_update_, p_.e_update_pJ * 1e-12 * static_cast<double>(n), n);
         charge_sram(sram_accesses_step(p_, n));
       }
+      trace_energy();
       // Push the changes in index order as they leave the pipeline; a full sink
       // freezes the pipeline (STATUS.STALLED) until it has room.
       sc_core::sc_time stall = sc_core::SC_ZERO_TIME;
@@ -143,15 +174,18 @@ void MetaUnit::worker() {
         if (sink_ != nullptr) {
           while (!sink_->try_push({c.index, c.level})) {
             stalled_ = true;
+            stalled_sig_.write(true);
             const sc_core::sc_time t0 = sc_core::sc_time_stamp();
             wait(sink_->space_available());
             stall += sc_core::sc_time_stamp() - t0;
           }
           stalled_ = false;
+          stalled_sig_.write(false);
         }
         ++commands_sent_;
       }
       stall_total_ += stall;
+      stall_last_ = stall;
       op_end_ = op_start_ + clk_ * static_cast<double>(op_cycles(p_, n)) + stall;
       end_known_ = true;
       registers().set(R::CHANGES_COUNT, static_cast<std::uint32_t>(changes_.size()));
@@ -162,14 +196,28 @@ void MetaUnit::worker() {
       if (ledger_ != nullptr) {
         charge_sram(sram_accesses_new_task(p_, n));
       }
+      trace_energy();
       wait(op_end_ - sc_core::sc_time_stamp());
     } else {  // CLEAR_ACC
       engine_->clear_accumulator();
       if (ledger_ != nullptr) {
         charge_sram(sram_accesses_clear_acc(p_, n));
       }
+      trace_energy();
       wait(op_end_ - sc_core::sc_time_stamp());
     }
+    if (probe().on()) {
+      trace::Args a;
+      if (op_ == R::CMD_OP_STEP) {
+        a.add("level_changes", changes_.size())
+            .add("stall_cycles", static_cast<std::uint64_t>(std::llround(stall_last_ / clk_)));
+      }
+      auto& tr = probe().tracer();
+      const auto now = sim::to_ps(sc_core::sc_time_stamp());
+      tr.advance(now);
+      tr.end(probe().track(), now, a);
+    }
+    busy_sig_.write(false);
     finish();
   }
 }

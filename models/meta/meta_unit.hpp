@@ -67,6 +67,10 @@ class MetaUnit : public bus::Target {
   const sc_core::sc_event& done_event() const { return done_ev_; }
   sim::IrqOut irq_out{"irq_out"};
   [[nodiscard]] bool irq() const;
+  // Busy (an operation runs) and STATUS.STALLED (STEP waiting on a full sink) as
+  // signals (waves.vcd), driven by the worker.
+  [[nodiscard]] const sc_core::sc_signal<bool>& busy_signal() const { return busy_sig_; }
+  [[nodiscard]] const sc_core::sc_signal<bool>& stalled_signal() const { return stalled_sig_; }
 
   // Statistics of the unit.
   [[nodiscard]] std::uint64_t commands_sent() const { return commands_sent_; }
@@ -76,6 +80,8 @@ class MetaUnit : public bus::Target {
 
  private:
   void worker();
+  // The trace event name of a CMD.OP (traces/README.md).
+  static const char* op_name(std::uint32_t op);
   void on_cmd(std::uint32_t value, const sc_core::sc_time& at);
   void reject(const char* why);
   void finish();
@@ -104,7 +110,10 @@ class MetaUnit : public bus::Target {
   sc_core::sc_time op_start_{sc_core::SC_ZERO_TIME};
   sc_core::sc_time op_end_{sc_core::SC_ZERO_TIME};
   sc_core::sc_time stall_total_{sc_core::SC_ZERO_TIME};
+  sc_core::sc_time stall_last_{sc_core::SC_ZERO_TIME};  // of the last STEP
   std::uint64_t commands_sent_{0};
+  sc_core::sc_signal<bool> busy_sig_{"busy"};
+  sc_core::sc_signal<bool> stalled_sig_{"stalled"};
   sc_core::sc_event start_ev_;
   sc_core::sc_event done_ev_;
 };

@@ -105,6 +105,7 @@ bool PvCtrl::push(const PvCommand& c, const sc_core::sc_time& arrival, bool coun
   queue_.push_back({c, arrival});
   stats_.max_queue = std::max<std::uint64_t>(stats_.max_queue, queue_.size());
   update_status();
+  if (probe().on()) trace_queue(std::max(arrival, sc_core::sc_time_stamp()));
   push_ev_.notify(sc_core::SC_ZERO_TIME);
   return true;
 }
@@ -135,6 +136,7 @@ void PvCtrl::update_status() {
   if (queue_.empty()) s |= r::STATUS_QUEUE_EMPTY_MASK;
   registers().set(r::STATUS, s);
   registers().set(r::QUEUE_COUNT, static_cast<std::uint32_t>(queue_.size()));
+  depth_sig_.write(static_cast<std::uint32_t>(queue_.size()));
 }
 
 void PvCtrl::raise(std::uint32_t irq_bits) {
@@ -159,10 +161,38 @@ void PvCtrl::clear_counters() {
   registers().clear_bits(r::STATUS, r::STATUS_FAIL_MASK);
 }
 
-sc_core::sc_time PvCtrl::occupy(tile::TileModule& t, const sc_core::sc_time& dur) {
+void PvCtrl::trace_queue(const sc_core::sc_time& at) {
+  probe().tracer().sample("pv_queue_depth", sim::to_ps(at), static_cast<double>(queue_.size()));
+}
+
+void PvCtrl::trace_command_start(const sc_core::sc_time& t0) {
+  trace_queue(t0);
+  if (in_batch_) return;
+  in_batch_ = true;
+  batch0_ = stats_;
+  probe().tracer().begin(probe().track(), "pv_batch", "pv", sim::to_ps(t0));
+}
+
+void PvCtrl::trace_batch_end() {
+  in_batch_ = false;
+  trace::Args a;
+  a.add("commands", stats_.commands - batch0_.commands)
+      .add("devices", stats_.device_writes - batch0_.device_writes)
+      .add("pulses", stats_.pulses() - batch0_.pulses())
+      .add("verifies", stats_.n_verify - batch0_.n_verify)
+      .add("failed", stats_.failed - batch0_.failed);
+  probe().tracer().end(probe().track(), sim::to_ps(sc_core::sc_time_stamp()), a);
+}
+
+sc_core::sc_time PvCtrl::occupy(tile::TileModule& t, const sc_core::sc_time& dur, double joules) {
   const sc_core::sc_time now = sc_core::sc_time_stamp();
   const sc_core::sc_time start = t.acquire(now, dur);
   stats_.tile_wait += start - now;
+  if (probe().on()) {
+    auto& tr = probe().tracer();
+    tr.advance(sim::to_ps(now));
+    tr.energy(name(), sim::to_ps(start), sim::to_ps(dur), joules);
+  }
   const sc_core::sc_time end = start + dur;
   wait(end - now);
   return end;
@@ -184,16 +214,16 @@ PvResult PvCtrl::program_device(const PvCommand& c, tile::Side side, double targ
   rec.start = sc_core::sc_time_stamp();
   PvFsm fsm(p_, band, dev.gate_for(target_uS));
   for (;;) {
-    const sc_core::sc_time tv = occupy(tm, t_verify_);
+    const sc_core::sc_time tv = occupy(tm, t_verify_, 1e-12 * p_.e_verify_pJ);
     if (ledger_ != nullptr) ledger_->charge(e_verify_, 1e-12 * p_.e_verify_pJ, 1);
     const PvFsm::Action a = fsm.on_verify(dev.read(cell, tv.to_seconds()));
     if (a.kind == PvFsm::Kind::set) {
-      const sc_core::sc_time tp = occupy(tm, t_set_);
+      const sc_core::sc_time tp = occupy(tm, t_set_, 1e-12 * p_.e_set_pJ);
       dev.set_pulse(cell, a.voltage_V, tp.to_seconds());
       core.mark_written(row, col);
       if (ledger_ != nullptr) ledger_->charge(e_set_, 1e-12 * p_.e_set_pJ, 1);
     } else if (a.kind == PvFsm::Kind::reset) {
-      const sc_core::sc_time tp = occupy(tm, t_reset_);
+      const sc_core::sc_time tp = occupy(tm, t_reset_, 1e-12 * p_.e_reset_pJ);
       dev.reset_pulse(cell, a.voltage_V, tp.to_seconds());
       core.mark_written(row, col);
       if (ledger_ != nullptr) ledger_->charge(e_reset_, 1e-12 * p_.e_reset_pJ, 1);
@@ -227,10 +257,33 @@ void PvCtrl::execute(const PvCommand& c) {
   const int level = static_cast<int>(c.level);
   const std::size_t idx = core.cell_index(static_cast<int>(c.row), static_cast<int>(c.col));
   const auto plan = plan_weight_write(core, levels_[c.tile][idx], level, p_);
+  const PvCtrlStats before = stats_;
+  if (probe().on()) {
+    trace::Args a;
+    a.add("tile", c.tile).add("row", c.row).add("col", c.col).add("level", c.level);
+    probe().tracer().begin(probe().track(), "pv_command", "pv",
+                           sim::to_ps(sc_core::sc_time_stamp()), a);
+  }
   bool ok = true;
+  int iterations = 0;
   for (int k = 0; k < plan.count; ++k) {
     const auto& d = plan.devices[static_cast<std::size_t>(k)];
-    ok = program_device(c, d.side, d.target_uS, d.band).success && ok;
+    const PvResult res = program_device(c, d.side, d.target_uS, d.band);
+    iterations += res.iterations;
+    ok = res.success && ok;
+  }
+  if (probe().on()) {
+    trace::Args a;
+    a.add("devices", plan.count)
+        .add("iterations", iterations)
+        .add("verifies", stats_.n_verify - before.n_verify)
+        .add("set_pulses", stats_.n_set - before.n_set)
+        .add("reset_pulses", stats_.n_reset - before.n_reset)
+        .add("pass", ok);
+    auto& tr = probe().tracer();
+    const auto now = sim::to_ps(sc_core::sc_time_stamp());
+    tr.advance(now);
+    tr.end(probe().track(), now, a);
   }
   levels_[c.tile][idx] = static_cast<std::int8_t>(level);
   ++stats_.commands;
@@ -258,16 +311,20 @@ void PvCtrl::run() {
     if (e.arrival > sc_core::sc_time_stamp()) wait(e.arrival - sc_core::sc_time_stamp());
     queue_.pop_front();
     busy_ = true;
+    busy_sig_.write(true);
     update_status();
     space_ev_.notify(sc_core::SC_ZERO_TIME);
     const sc_core::sc_time t0 = sc_core::sc_time_stamp();
+    if (probe().on()) trace_command_start(t0);
     execute(e.cmd);
     stats_.busy += sc_core::sc_time_stamp() - t0;
     busy_ = false;
+    busy_sig_.write(false);
     update_status();
     if (queue_.empty()) {
       idle_ev_.notify(sc_core::SC_ZERO_TIME);
       raise(r::IRQ_STATUS_EMPTY_MASK);
+      if (probe().on()) trace_batch_end();
     }
   }
 }

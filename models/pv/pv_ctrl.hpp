@@ -101,6 +101,13 @@ class PvCtrl : public bus::Target {
   // Interrupt output (level), driven from the process that changes it.
   sim::IrqOut irq_out{"irq_out"};
   [[nodiscard]] bool irq() const { return irq_level_; }
+  // STATUS.BUSY and QUEUE_COUNT as signals (waves.vcd): busy while a command runs, the
+  // queue's occupancy after every push and pop.
+  [[nodiscard]] const sc_core::sc_signal<bool>& busy_signal() const { return busy_sig_; }
+  [[nodiscard]] const sc_core::sc_signal<std::uint32_t, sc_core::SC_UNCHECKED_WRITERS>&
+  queue_depth_signal() const {
+    return depth_sig_;
+  }
   // Called after every device's P&V loop (tests, characterization, traces).
   void set_record_callback(std::function<void(const PvDeviceRecord&)> cb) {
     record_cb_ = std::move(cb);
@@ -126,7 +133,13 @@ class PvCtrl : public bus::Target {
   PvResult program_device(const PvCommand& c, tile::Side side, double target_uS,
                           const PvBand& band);
   // Reserve the tile for `dur` and wait until the reservation ends; returns the end.
-  sc_core::sc_time occupy(tile::TileModule& t, const sc_core::sc_time& dur);
+  // `joules`: the event's energy, for the power counter of the trace.
+  sc_core::sc_time occupy(tile::TileModule& t, const sc_core::sc_time& dur, double joules);
+  // Trace hooks (no-ops unless a tracer is attached): queue depth counter.
+  void trace_queue(const sc_core::sc_time& at);
+  // pv_batch: the busy period from the first command after idle to the queue's drain.
+  void trace_command_start(const sc_core::sc_time& t0);
+  void trace_batch_end();
   [[nodiscard]] std::string check_command(const PvCommand& c) const;
   // The command in CMD_TILE, CMD_ROW, CMD_COL, CMD_LEVEL.
   [[nodiscard]] PvCommand registered_command() const;
@@ -154,6 +167,11 @@ class PvCtrl : public bus::Target {
   sc_core::sc_event idle_ev_;
   std::function<void(const PvDeviceRecord&)> record_cb_;
   bool irq_level_{false};
+  sc_core::sc_signal<bool> busy_sig_{"busy"};
+  // Pushed from the producers' processes (host, meta_unit), popped by the worker.
+  sc_core::sc_signal<std::uint32_t, sc_core::SC_UNCHECKED_WRITERS> depth_sig_{"queue_depth"};
+  bool in_batch_{false};
+  PvCtrlStats batch0_;  // stats at the start of the current busy period (trace pv_batch)
 
   PvCtrlStats stats_;
   std::vector<std::vector<std::uint32_t>> writes_;

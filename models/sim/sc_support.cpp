@@ -1,6 +1,7 @@
 #include "sim/sc_support.hpp"
 
 #include <atomic>
+#include <cmath>
 
 #include <fmt/format.h>
 
@@ -63,6 +64,13 @@ std::string now_text() {
   if (ps < 1e6) return fmt::format("{:.3f} ns", ps / 1e3);
   if (ps < 1e9) return fmt::format("{:.6f} us", ps / 1e6);
   return fmt::format("{:.9f} ms", ps / 1e9);
+}
+
+std::uint64_t to_ps(const sc_core::sc_time& t) {
+  static const double res_ps = sc_core::sc_get_time_resolution().to_seconds() * 1e12;
+  static const auto whole = static_cast<std::uint64_t>(std::llround(res_ps));
+  if (whole >= 1 && static_cast<double>(whole) == res_ps) return t.value() * whole;
+  return static_cast<std::uint64_t>(std::llround(static_cast<double>(t.value()) * res_ps));
 }
 
 }  // namespace memplast::sim

@@ -25,5 +25,8 @@ inline sc_core::sc_time ps(double v) { return sc_core::sc_time(v, sc_core::SC_PS
 inline sc_core::sc_time cycles(double n, double f_MHz) {
   return sc_core::sc_time(n * 1e6 / f_MHz, sc_core::SC_PS);
 }
+// A time as integer picoseconds (the traces' unit): exact when the kernel's time
+// resolution is a whole number of picoseconds (the default, 1 ps), rounded otherwise.
+std::uint64_t to_ps(const sc_core::sc_time& t);
 
 }  // namespace memplast::sim

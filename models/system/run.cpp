@@ -19,8 +19,14 @@ namespace memplast::system {
 HardwareRunResult run_hardware_training(const Config& cfg, std::vector<data::TaskData> tasks,
                                         std::vector<std::string> names,
                                         const fw::Trainer::ProgressFn& progress,
-                                        const fw::Trainer::BoundaryFn& boundary) {
+                                        const fw::Trainer::BoundaryFn& boundary,
+                                        const std::filesystem::path& out_dir) {
   HardwareRunResult res;
+  // The trace (trace.enable): made before the System, so it outlives the modules that
+  // hold it; finished after the simulation (an exception leaves it "aborted").
+  std::unique_ptr<trace::Tracer> tracer;
+  if (cfg.trace.enable && !out_dir.empty())
+    tracer = std::make_unique<trace::Tracer>(cfg.trace, out_dir / "trace.json");
   const auto shapes = fw::Trainer::shapes(cfg.train);
   // With device effects the weights are updated by meta_unit and programmed by pv_ctrl,
   // driven by the firmware (MetaPvUpdatePath). With ideal devices
@@ -43,6 +49,11 @@ HardwareRunResult run_hardware_training(const Config& cfg, std::vector<data::Tas
   std::uint64_t ops = 0;
   System* sys_ptr = nullptr;
   auto firmware = [&](hal::Hal& hal) {
+    // Phase "init": the drivers' set-up (the initial weight programming) before the
+    // trainer's first task; traced only without task/epoch/batch ranges.
+    trace::Context setup;
+    setup.setup = true;
+    sys_ptr->host().trace_phase(true, "init", setup);
     drivers::UpdatePath* update = nullptr;
     if (hw_update) {
       metapv = std::make_unique<drivers::MetaPvUpdatePath>(hal, layout, kIrqLine);
@@ -60,6 +71,12 @@ HardwareRunResult run_hardware_training(const Config& cfg, std::vector<data::Tas
     fw::Trainer trainer(cfg.train, acc, static_cast<std::uint64_t>(cfg.sim.seed), std::move(tasks),
                         names);
     trainer.set_boundary(boundary);
+    sys_ptr->host().trace_phase(false, "init", setup);
+    if (tracer) {
+      trainer.set_phase_hook([&](const fw::PhaseMark& m) {
+        sys_ptr->host().trace_phase(m.begin, m.name, trace::Context{m.task, m.epoch, m.batch});
+      });
+    }
     res.train = trainer.run(progress);
     res.batch_norms = trainer.batch_norms();
     res.stats = acc.stats();
@@ -70,8 +87,9 @@ HardwareRunResult run_hardware_training(const Config& cfg, std::vector<data::Tas
     ops = acc.host_ops();
   };
   sim::install_report_handler(false);
-  System sys(cfg, shapes, firmware, true);
+  System sys(cfg, shapes, firmware, true, tracer.get());
   sys_ptr = &sys;
+  if (cfg.trace.vcd && !out_dir.empty()) sys.open_vcd((out_dir / "waves").string());
   for (int k = 0; k < static_cast<int>(cfg.meta.levels); ++k)
     layout.level_values.push_back(sys.meta_unit().engine().level_value(k));
   sc_core::sc_start();
@@ -83,6 +101,10 @@ HardwareRunResult run_hardware_training(const Config& cfg, std::vector<data::Tas
         std::to_string(sys.host().waiting_on()) + ")");
   }
   res.simulated_time_s = sc_core::sc_time_stamp().to_seconds();
+  if (tracer) {
+    tracer->advance(sim::to_ps(sc_core::sc_time_stamp()));
+    tracer->finish(res.train.interrupted ? "interrupted" : "complete");
+  }
   {
     // Debug read of meta_unit's hidden-weight SRAM (flat: layer 0 then layer 1).
     const auto& eng = sys.meta_unit().engine();

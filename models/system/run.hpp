@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -28,9 +29,12 @@ struct HardwareRunResult {
   std::vector<std::array<fw::BatchNorm, 2>> batch_norms;
 };
 
+// out_dir: the run folder; with trace.enable the run writes out_dir/trace.json there,
+// with trace.vcd out_dir/waves.vcd (nothing is traced when out_dir is empty).
 HardwareRunResult run_hardware_training(const Config& cfg, std::vector<data::TaskData> tasks,
                                         std::vector<std::string> names,
                                         const fw::Trainer::ProgressFn& progress,
-                                        const fw::Trainer::BoundaryFn& boundary = {});
+                                        const fw::Trainer::BoundaryFn& boundary = {},
+                                        const std::filesystem::path& out_dir = {});
 
 }  // namespace memplast::system

@@ -13,7 +13,7 @@
 namespace memplast::system {
 
 System::System(const Config& cfg, std::array<fw::LayerShape, 2> shapes,
-               bus::Host::Firmware firmware, bool stop_when_done)
+               bus::Host::Firmware firmware, bool stop_when_done, trace::Tracer* tracer)
     : ledger_(std::make_unique<EnergyLedger>()) {
   const int R = static_cast<int>(cfg.tile.rows);
   const int C = static_cast<int>(cfg.tile.cols);
@@ -73,6 +73,13 @@ System::System(const Config& cfg, std::array<fw::LayerShape, 2> shapes,
   irq_line(meta_->irq_out, sysctl_->meta_irq);
   wiring_.socket(router_->initiator_socket, meta_->socket);
   router_->map(target++, regs::meta_unit::kBlock, 0);
+  if (tracer != nullptr) {
+    host_->attach_tracer(tracer, "host", 0);
+    router_->attach_tracer(tracer, "bus", {host_->basename()}, 1);
+    meta_->attach_tracer(tracer, "meta_unit", 2);
+    pv_->attach_tracer(tracer, "pv_ctrl", 3);
+    for (auto& t : tiles_) t->attach_tracer(tracer, "tiles", 4);
+  }
   // Preload the hidden weights from the functional mode's streams (an SRAM image).
   wiring_.call("system", meta_->name(), "hidden weights preloaded into the engine");
   auto& eng = meta_->engine();
@@ -111,7 +118,21 @@ std::vector<std::uint32_t> System::writes_per_weight_device() const {
   return v;
 }
 
-System::~System() = default;
+void System::open_vcd(const std::string& file) {
+  if (vcd_ != nullptr) throw std::logic_error("System::open_vcd: already open");
+  vcd_ = sc_core::sc_create_vcd_trace_file(file.c_str());
+  vcd_->set_time_unit(1, sc_core::SC_PS);
+  for (const auto& line : irq_lines_) sc_core::sc_trace(vcd_, *line, line->name());
+  for (const auto& t : tiles_) sc_core::sc_trace(vcd_, t->busy_signal(), t->busy_signal().name());
+  sc_core::sc_trace(vcd_, pv_->busy_signal(), pv_->busy_signal().name());
+  sc_core::sc_trace(vcd_, pv_->queue_depth_signal(), pv_->queue_depth_signal().name());
+  sc_core::sc_trace(vcd_, meta_->busy_signal(), meta_->busy_signal().name());
+  sc_core::sc_trace(vcd_, meta_->stalled_signal(), meta_->stalled_signal().name());
+}
+
+System::~System() {
+  if (vcd_ != nullptr) sc_core::sc_close_vcd_trace_file(vcd_);
+}
 
 std::vector<std::uint32_t> System::pulses_per_device() const {
   std::vector<std::uint32_t> v;

@@ -13,12 +13,15 @@
 // weights.
 // Interrupts are sc_signal<bool> lines: every tile's, pv_ctrl's and meta_unit's irq_out
 // -> sysctl (tile_irq[i], pv_irq, meta_irq); sysctl's irq_out -> host irq_in[kIrqLine].
+// Tracing: with a tracer, every block gets its track (groups host, bus, meta_unit,
+// pv_ctrl, tiles, in that order in the UI); see traces/README.md.
 // Bus targets in order: sysctl, tiles, pv_ctrl, meta_unit. Every binding (and every
 // remaining direct call between blocks) is recorded in wiring() as it is made.
 #pragma once
 
 #include <array>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "bus/host.hpp"
@@ -33,6 +36,7 @@
 #include "system/wiring.hpp"
 #include "tile/mapping.hpp"
 #include "tile/tile_sc.hpp"
+#include "trace/tracer.hpp"
 
 namespace memplast::system {
 
@@ -41,9 +45,17 @@ inline constexpr unsigned kIrqLine = 0;
 class System {
  public:
   // stop_when_done: the host calls sc_stop() when the firmware returns.
+  // tracer: the run's trace (trace.enable), or null; attached to every block (one track
+  // per block instance: host, bus, meta_unit, pv_ctrl, each tile). It must outlive the
+  // simulation.
   System(const Config& cfg, std::array<fw::LayerShape, 2> shapes, bus::Host::Firmware firmware,
-         bool stop_when_done = true);
+         bool stop_when_done = true, trace::Tracer* tracer = nullptr);
   ~System();
+  // waves.vcd (trace.vcd): SystemC's own VCD writer (sc_trace) on the signals the blocks
+  // drive: every interrupt line, each tile's busy flag, pv_ctrl's busy flag and queue
+  // depth, meta_unit's busy and stalled flags. `file` without ".vcd" (SystemC adds it);
+  // call before sc_start. The file is closed when the System is destroyed.
+  void open_vcd(const std::string& file);
   System(const System&) = delete;
   System& operator=(const System&) = delete;
 
@@ -84,6 +96,7 @@ class System {
   std::unique_ptr<pv::PvCtrl> pv_;
   std::unique_ptr<MetaPvSink> sink_;
   std::unique_ptr<meta::MetaUnit> meta_;
+  sc_core::sc_trace_file* vcd_{nullptr};
 };
 
 }  // namespace memplast::system

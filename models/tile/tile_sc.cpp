@@ -70,7 +70,12 @@ TileModule::TileModule(const sc_core::sc_module_name& name, const TileParams& p,
   SC_METHOD(on_done);
   sensitive << done_q_.default_event();
   dont_initialize();
+  SC_METHOD(drive_busy);
+  sensitive << busy_q_.default_event();
+  dont_initialize();
 }
+
+void TileModule::drive_busy() { busy_sig_.write(busy_at(sc_core::sc_time_stamp())); }
 
 sc_core::sc_time TileModule::acquire(const sc_core::sc_time& now,
                                      const sc_core::sc_time& duration) {
@@ -104,7 +109,8 @@ void TileModule::reject(std::uint32_t err_code, const char* why) {
   update_irq();
 }
 
-void TileModule::finish_start(const OpCost& cost, const sc_core::sc_time& start) {
+void TileModule::finish_start(const OpCost& cost, const sc_core::sc_time& start, const char* op,
+                              std::uint32_t vectors) {
   const sc_core::sc_time lat(cost.latency_s, sc_core::SC_SEC);
   op_start_ = start;
   op_end_ = start + lat;
@@ -118,7 +124,23 @@ void TileModule::finish_start(const OpCost& cost, const sc_core::sc_time& start)
     }
   }
   done_q_.notify(op_end_ - sc_core::sc_time_stamp());
+  busy_q_.notify(start - sc_core::sc_time_stamp());
+  busy_q_.notify(op_end_ - sc_core::sc_time_stamp());
   MP_LOG(log_, debug, "start {} end {}", start.to_string(), op_end_.to_string());
+  if (probe().on()) {
+    auto& tr = probe().tracer();
+    const auto t0 = sim::to_ps(start);
+    const auto dur = sim::to_ps(lat);
+    tr.advance(sim::to_ps(sc_core::sc_time_stamp()));
+    tr.energy(name(), t0, dur, cost.energy_total_J());
+    if (probe().events()) {
+      trace::Args a;
+      a.add("rows", core_.rows()).add("cols", core_.cols());
+      if (vectors != 0) a.add("vectors", vectors);
+      a.add("adc_conversions", cost.conversions).add("energy_pJ", cost.energy_total_J() * 1e12);
+      tr.complete(probe().track(), op, "tile", t0, dur, a);
+    }
+  }
 }
 
 bool TileModule::on_cmd(std::uint32_t value, const sc_core::sc_time& at) {
@@ -156,7 +178,7 @@ bool TileModule::on_cmd(std::uint32_t value, const sc_core::sc_time& at) {
     const sc_core::sc_time start = acquire(at, sc_core::sc_time(cost.latency_s, sc_core::SC_SEC));
     core_.mvm_batch(dir, in_buf_.data(), static_cast<int>(n), out_buf_.data(), start.to_seconds(),
                     enc, sgn);
-    finish_start(cost, start);
+    finish_start(cost, start, dir == Direction::forward ? "mvm_fwd" : "mvm_transpose", n);
     return true;
   }
   // Single-cell operations: PROG_COL < C addresses G+ (or the only device), C..2C-1 the
@@ -190,7 +212,7 @@ bool TileModule::on_cmd(std::uint32_t value, const sc_core::sc_time& at) {
     const double g = core_.verify_read(r, c, side, start.to_seconds());
     registers().set(regs::VERIFY_G_NSIEMENS,
                     static_cast<std::uint32_t>(std::lround(std::max(0.0, g) * 1000.0)));
-    finish_start(cost, start);
+    finish_start(cost, start, "verify_read");
     return true;
   }
   OpCost cost = core_.pulse_cost();
@@ -208,7 +230,7 @@ bool TileModule::on_cmd(std::uint32_t value, const sc_core::sc_time& at) {
   } else {
     core_.pulse_reset(r, c, side, v, start.to_seconds());
   }
-  finish_start(cost, start);
+  finish_start(cost, start, op == regs::CMD_OP_SET_PULSE ? "set_pulse" : "reset_pulse");
   return true;
 }
 

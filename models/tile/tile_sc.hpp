@@ -51,14 +51,20 @@ class TileModule : public bus::Target {
   // Interrupt output: driven with (IRQ_STATUS & IRQ_ENABLE) != 0 on every change.
   sim::IrqOut irq_out{"irq_out"};
   [[nodiscard]] bool irq() const { return irq_level_; }
+  // STATUS.BUSY as a signal: high from the start to the end of every register-started
+  // operation (MVM, verify read, pulse), driven at those instants (waves.vcd).
+  [[nodiscard]] const sc_core::sc_signal<bool>& busy_signal() const { return busy_sig_; }
 
  private:
   void on_done();
+  void drive_busy();
   void update_irq();
   // Handles a CMD write at time `at`; returns false for an unknown OP (TLM error).
   bool on_cmd(std::uint32_t value, const sc_core::sc_time& at);
   void reject(std::uint32_t err_code, const char* why);
-  void finish_start(const OpCost& cost, const sc_core::sc_time& at);
+  // `op`: the trace event's name (traces/README.md); `vectors`: input vectors of an MVM.
+  void finish_start(const OpCost& cost, const sc_core::sc_time& at, const char* op,
+                    std::uint32_t vectors = 0);
   // Handler of the INPUT and OUTPUT windows.
   tlm::tlm_response_status window(const bus::WindowAccess& a);
   [[nodiscard]] bool busy_at(const sc_core::sc_time& at) const { return started_ && at < op_end_; }
@@ -80,6 +86,8 @@ class TileModule : public bus::Target {
   sc_core::sc_time op_end_{sc_core::SC_ZERO_TIME};
   sc_core::sc_event_queue done_q_;  // one entry per operation end (several may be pending)
   sc_core::sc_event done_ev_;
+  sc_core::sc_signal<bool> busy_sig_{"busy"};
+  sc_core::sc_event_queue busy_q_{"busy_q"};  // an operation's start and end
 };
 
 }  // namespace memplast::tile

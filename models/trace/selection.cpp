@@ -54,6 +54,10 @@ bool Selection::in_range(std::int64_t v, std::int64_t first, std::int64_t last) 
 }
 
 bool Selection::context(const Context& c) const {
+  if (c.setup) {
+    return p_.task_first < 0 && p_.task_last < 0 && p_.epoch_first < 0 && p_.epoch_last < 0 &&
+           p_.batch_first < 0 && p_.batch_last < 0;
+  }
   return in_range(c.task, p_.task_first, p_.task_last) &&
          in_range(c.epoch, p_.epoch_first, p_.epoch_last) &&
          in_range(c.batch, p_.batch_first, p_.batch_last);

@@ -23,6 +23,9 @@ struct Context {
   std::int64_t task{-1};
   std::int64_t epoch{-1};
   std::int64_t batch{-1};
+  // The firmware's initialisation before its first task (initial weight programming):
+  // selected only when no task, epoch or batch range is set (all six bounds -1).
+  bool setup{false};
 };
 
 struct BlockPattern {

@@ -11,8 +11,9 @@ void bind_params(cfg::Schema& s, TraceParams& p) {
         "Write trace.json (Chrome/Perfetto trace events, docs/traces.md) into the run folder; "
         "hardware mode only");
   s.add("trace.vcd", &p.vcd,
-        "Write waves.vcd (busy flags, interrupt lines, queue depth) into the run folder; hardware "
-        "mode only, selected by the same window and ranges as the trace");
+        "Write waves.vcd (busy flags, interrupt lines, pv_ctrl queue depth; SystemC's sc_trace) "
+        "into the run folder; hardware mode only, the whole run (the trace.* selection does not "
+        "apply to it)");
   s.add("trace.window_start_us", &p.window_start_us, 0.0, 1e15, "us",
         "Start of the simulated-time window traced; events ending before it are left out");
   s.add("trace.window_end_us", &p.window_end_us, 0.0, 1e15, "us",

@@ -123,10 +123,18 @@ double Trainer::train_batch(std::size_t t, const std::uint32_t* idx, std::size_t
   data::gather_float(ds, idx, b, x_.data());
   data::gather_labels(ds, idx, b, labels_.data());
   auto& bn = bn_for(t);
+  mark(true, "forward");
   forward_train(bn, b);
+  mark(false, "forward");
+  mark(true, "loss");
   const std::size_t correct = softmax_xent(b);
+  mark(false, "loss");
+  mark(true, "backward");
   backward(bn, b);
+  mark(false, "backward");
+  mark(true, "update");
   update(bn, b);
+  mark(false, "update");
   return static_cast<double>(correct);
 }
 
@@ -289,16 +297,23 @@ TrainResult Trainer::run(const ProgressFn& progress) {
   }
   std::size_t batches_done = 0;
   for (std::size_t t = 0; t < tasks_.size(); ++t) {
-    if (t > 0) acc_.new_task();
     const int epochs = static_cast<int>(p_.epochs[std::min(t, p_.epochs.size() - 1)]);
     const std::size_t nb = (n_train[t] + B - 1) / B;
+    pos_ = PhaseMark{};
+    pos_.task = static_cast<std::int64_t>(t);
+    mark(true, "task");
+    if (t > 0) acc_.new_task();
     auto evaluate_seen = [&](int epoch) {
+      pos_.batch = static_cast<std::int64_t>(nb);
+      mark(true, "evaluation");
       AccuracyRecord rec;
       rec.trained_task = names_[t];
       rec.epoch = epoch;
       for (std::size_t s = 0; s <= t; ++s) rec.accuracy[names_[s]] = evaluate(s);
       rec.simulated_time_s = acc_.now_s();
       rec.wall_time_s = seconds_since(t0);
+      mark(false, "evaluation");
+      pos_.batch = -1;
       return rec;
     };
     for (int e = 0; e < epochs; ++e) {
@@ -307,6 +322,8 @@ TrainResult Trainer::run(const ProgressFn& progress) {
                             static_cast<std::uint32_t>(e));
       double correct = 0;
       std::size_t seen = 0;
+      pos_.epoch = e;
+      mark(true, "epoch");
       for (std::size_t bi = 0; bi < nb; ++bi) {
         if (boundary_) {
           const TrainPosition pos{t, e, bi, batches_done, batches_total, correct, seen};
@@ -320,7 +337,11 @@ TrainResult Trainer::run(const ProgressFn& progress) {
         }
         const std::size_t first = bi * B;
         const std::size_t b = std::min(B, n_train[t] - first);
+        pos_.batch = static_cast<std::int64_t>(bi);
+        mark(true, "batch");
         correct += train_batch(t, order.data() + first, b);
+        mark(false, "batch");
+        pos_.batch = -1;
         seen += b;
         ++batches_done;
         if (progress) {
@@ -331,9 +352,12 @@ TrainResult Trainer::run(const ProgressFn& progress) {
       }
       res.samples_trained += seen;
       if (p_.eval_every_epoch || e + 1 == epochs) res.per_epoch.push_back(evaluate_seen(e + 1));
+      mark(false, "epoch");
+      pos_.epoch = -1;
     }
     if (epochs == 0) res.per_epoch.push_back(evaluate_seen(0));
     res.after_task.push_back(res.per_epoch.back());
+    mark(false, "task");
   }
   res.train_wall_s = seconds_since(t0);
   return res;

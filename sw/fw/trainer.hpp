@@ -78,6 +78,20 @@ struct BatchNorm {
         vb(n, 0.0F) {}
 };
 
+// A firmware phase marker (on a real core, a write to a debug trace port): the begin
+// or end of a phase of the training loop, with the position in it (-1 where a field
+// does not apply). Names (traces/README.md): "task", "epoch", "batch", "forward",
+// "loss", "backward", "update", "evaluation". Phases nest: task > epoch > batch >
+// forward | loss | backward | update, and task > epoch > evaluation. The evaluation after
+// an epoch has batch = the epoch's batch count (the batch after its last).
+struct PhaseMark {
+  bool begin{true};
+  const char* name{""};
+  std::int64_t task{-1};
+  std::int64_t epoch{-1};
+  std::int64_t batch{-1};
+};
+
 class Trainer {
  public:
   using ProgressFn = std::function<void(const ProgressInfo&)>;
@@ -95,6 +109,9 @@ class Trainer {
   [[nodiscard]] const std::vector<std::array<BatchNorm, 2>>& batch_norms() const { return bn_; }
   void set_batch_norms(std::vector<std::array<BatchNorm, 2>> bn) { bn_ = std::move(bn); }
   void set_boundary(BoundaryFn f) { boundary_ = std::move(f); }
+  using PhaseFn = std::function<void(const PhaseMark&)>;
+  // Called at the begin and end of every phase (tracing); unset, a phase costs one test.
+  void set_phase_hook(PhaseFn f) { phase_ = std::move(f); }
 
  private:
   // One mini-batch of task t (samples idx[0..n)): forward_train, softmax_xent,
@@ -121,6 +138,16 @@ class Trainer {
   std::size_t hidden_;
   std::vector<std::array<BatchNorm, 2>> bn_;
   BoundaryFn boundary_;
+  PhaseFn phase_;
+  PhaseMark pos_;  // the position the markers report
+  void mark(bool begin, const char* name) {
+    if (phase_) {
+      PhaseMark m = pos_;
+      m.begin = begin;
+      m.name = name;
+      phase_(m);
+    }
+  }
   // scratch, reused across batches
   std::vector<float> x_, z1_, h1_, z2_, w2_;
   std::vector<float> dz2_, dh1_, dz1_, dw1_, dw2_, xhat1_, xhat2_, istd1_, istd2_;

@@ -40,9 +40,9 @@ ALLOW = {
                        "pv.t_set_ns / pv.t_reset_ns) until issue 10 routes programming through "
                        "the tile",
     "tile.e_pulse_pJ": "as tile.t_pulse_ns (pv_ctrl charges pv.e_set_pJ / pv.e_reset_pJ)",
-    "trace.*": "the tracer (models/trace) is not yet called by the models: no trace is written "
-               "whatever the keys say; remove this entry when it is wired in (then trace.enable "
-               "changes the files written, the selection keys need trace.enable = true as context)",
+    "trace.*": "trace outputs only (trace.json, waves.vcd; results never change, "
+               "scripts/refactor_check): regress_trace and regress_vcd check what they write; "
+               "this test does not yet run them (hardware mode, trace.enable = true as context)",
     "bus.max_burst_bytes": "a limit only: the bus refuses longer transactions, so a run either "
                            "gives the same outputs or fails (tb_bus_host tests the refusal)",
 }

@@ -205,6 +205,19 @@ TEST(TraceSelection, ContextRanges) {
   EXPECT_FALSE(s.context(Context{2, -1, -1}));
 }
 
+TEST(TraceSelection, SetupOnlyWithoutRanges) {
+  Context setup;
+  setup.setup = true;
+  EXPECT_TRUE(Selection(TraceParams{}).context(setup));
+  TraceParams p;
+  p.batch_last = 0;  // any range bound leaves the initialisation out
+  EXPECT_FALSE(Selection(p).context(setup));
+  EXPECT_TRUE(Selection(p).context(Context{0, 0, 0}));
+  p = TraceParams{};
+  p.task_first = 0;
+  EXPECT_FALSE(Selection(p).context(setup));
+}
+
 TEST(TraceSelection, Window) {
   TraceParams p;
   p.window_start_us = 10;

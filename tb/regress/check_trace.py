@@ -1,0 +1,254 @@
+#!/usr/bin/env python3
+"""Regression (issue 12): the trace.json of a quick hardware run.
+
+Runs `memplast train` on configs/quick.json (made smaller: fewer samples; the trace
+selection is the quick config's own, one batch), loads <out>/trace.json with a JSON
+parser and checks:
+
+* the trace-event fields Perfetto / chrome://tracing need: every event has ph, ts, pid,
+  tid (and name, except E); ph is one of M X B E C i; ts and dur are numbers; X events
+  have dur > 0;
+* B and E matched per track (a stack per pid/tid, E not before its B, none left open);
+* every name is in traces/schema.json (the one schema of event and phase names), the
+  track's names for duration events, the counter names for C events;
+* timestamps non-decreasing per track in file order; otherData.status "complete" and
+  no late events;
+* one track per block instance: host, bus, meta_unit, pv_ctrl and one per tile (every
+  tile component of energy.csv), each with at least one event;
+* counter events present: power_W, pv_queue_depth, bus_utilisation; power_W series
+  are components of energy.csv.
+
+With trace.enable = false (the default configuration's setting) the same run writes no
+trace.json, and removes one an earlier run left in the folder.
+
+It also proves it can fail: each of a list of deliberate corruptions of the trace
+(a dur of 0, a lost E, an unknown name, a time going backwards, a missing tile track, no
+counters) must be rejected by the same checks.
+
+usage: check_trace.py MEMPLAST_BIN SOURCE_DIR [--keep DIR]
+       check_trace.py --run-dir RUN_DIR SOURCE_DIR   (check an existing run's trace)
+Prints the trace's size and event counts per track.
+"""
+import copy
+import csv
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+
+class TraceError(Exception):
+    pass
+
+
+def need(cond, msg):
+    if not cond:
+        raise TraceError(msg)
+
+
+def check(trace, schema, components, tiles):
+    """Raise TraceError on the first violation; return per-track event counts."""
+    need(isinstance(trace, dict) and isinstance(trace.get("traceEvents"), list),
+         "no traceEvents array")
+    other = trace.get("otherData", {})
+    need(other.get("status") == "complete", "otherData.status is %r" % other.get("status"))
+    need(other.get("late_events", 0) == 0, "late_events = %r" % other.get("late_events"))
+    dur_names = {}  # track name -> allowed names
+    tile_re = re.compile(r"^layer\d+_t\d+$")
+    for track, spec in schema["tracks"].items():
+        dur_names[track] = set(spec["names"])
+    counter_names = set(schema["counters"]["names"])
+    meta_names = set(schema["metadata"])
+
+    thread_name = {}
+    process_name = {}
+    stacks = {}
+    last_ts = {}
+    counts = {}
+    counters_seen = set()
+    power_series = set()
+    for i, ev in enumerate(trace["traceEvents"]):
+        where = "event %d (%s)" % (i, json.dumps(ev)[:160])
+        need(isinstance(ev, dict), where + ": not an object")
+        for f in ("ph", "ts", "pid", "tid"):
+            need(f in ev, where + ": no '%s'" % f)
+        ph = ev["ph"]
+        need(ph in ("M", "X", "B", "E", "C", "i"), where + ": unknown ph")
+        need(isinstance(ev["ts"], (int, float)) and ev["ts"] >= 0, where + ": bad ts")
+        need(isinstance(ev["pid"], int) and isinstance(ev["tid"], int), where + ": bad pid/tid")
+        if ph != "E":
+            need(isinstance(ev.get("name"), str) and ev["name"], where + ": no name")
+        key = (ev["pid"], ev["tid"])
+        if ph == "M":
+            need(ev["name"] in meta_names, where + ": unknown metadata name")
+            if ev["name"] == "thread_name":
+                thread_name[key] = ev["args"]["name"]
+            if ev["name"] == "process_name":
+                process_name[ev["pid"]] = ev["args"]["name"]
+            continue
+        need(ev["ts"] >= last_ts.get(key, 0), where + ": ts before the track's previous event")
+        last_ts[key] = ev["ts"]
+        if ph == "C":
+            need(ev["name"] in counter_names, where + ": unknown counter")
+            need(isinstance(ev.get("args"), dict) and ev["args"], where + ": counter without values")
+            for s, v in ev["args"].items():
+                need(isinstance(v, (int, float)), where + ": counter value not a number")
+                if ev["name"] == "power_W":
+                    power_series.add(s)
+            counters_seen.add(ev["name"])
+            continue
+        need(key in thread_name, where + ": track without thread_name metadata")
+        track = thread_name[key]
+        schema_track = "layer<l>_t<k>" if tile_re.match(track) else track
+        need(schema_track in dur_names, where + ": track %r not in the schema" % track)
+        counts[track] = counts.get(track, 0) + 1
+        if ph == "X":
+            need(isinstance(ev.get("dur"), (int, float)) and ev["dur"] > 0, where + ": X without dur > 0")
+            need(ev["name"] in dur_names[schema_track], where + ": name not in the schema")
+        elif ph == "B":
+            need(ev["name"] in dur_names[schema_track], where + ": name not in the schema")
+            stacks.setdefault(key, []).append(ev["ts"])
+        elif ph == "E":
+            st = stacks.get(key, [])
+            need(st, where + ": E without B")
+            b = st.pop()
+            need(ev["ts"] >= b, where + ": E before its B")
+        else:  # instant
+            need(ev["name"] in dur_names[schema_track], where + ": name not in the schema")
+    for key, st in stacks.items():
+        need(not st, "track %r: %d B without E" % (thread_name.get(key), len(st)))
+    expected = {"host", "bus", "meta_unit", "pv_ctrl"} | set(tiles)
+    counters_track = schema["counters"]["group"]
+    names = [n for n in thread_name.values() if n != counters_track]
+    need(len(names) == len(set(names)), "a block has more than one track: %r" % sorted(names))
+    missing = expected - set(names)
+    need(not missing, "no track for %r" % sorted(missing))
+    extra = set(names) - expected
+    need(not extra, "tracks of unknown blocks %r" % sorted(extra))
+    empty = [t for t in expected if counts.get(t, 0) == 0]
+    need(not empty, "tracks without events: %r" % sorted(empty))
+    for c in ("power_W", "pv_queue_depth", "bus_utilisation"):
+        need(c in counters_seen, "no %s counter events" % c)
+    unknown = power_series - set(components)
+    need(not unknown, "power_W series %r are not energy.csv components" % sorted(unknown))
+    return counts
+
+
+def corruptions(trace):
+    """(label, corrupted trace) pairs that check() must reject."""
+    evs = trace["traceEvents"]
+
+    def first(pred):
+        return next(i for i, e in enumerate(evs) if pred(e))
+
+    out = []
+    t = copy.deepcopy(trace)
+    t["traceEvents"][first(lambda e: e["ph"] == "X")]["dur"] = 0
+    out.append(("X with dur 0", t))
+    t = copy.deepcopy(trace)
+    del t["traceEvents"][first(lambda e: e["ph"] == "E")]
+    out.append(("an E removed", t))
+    t = copy.deepcopy(trace)
+    t["traceEvents"][first(lambda e: e["ph"] == "B")]["name"] = "not_a_phase"
+    out.append(("unknown phase name", t))
+    t = copy.deepcopy(trace)
+    i = first(lambda e: e["ph"] == "X")
+    key = (evs[i]["pid"], evs[i]["tid"])
+    j = next(k for k in range(i + 1, len(evs))
+             if (evs[k]["pid"], evs[k]["tid"]) == key and evs[k]["ts"] > evs[i]["ts"])
+    t["traceEvents"][j]["ts"] = evs[i]["ts"] - 1e-3 if evs[i]["ts"] > 0 else 0
+    t["traceEvents"][i]["ts"] = evs[j]["ts"]
+    out.append(("time going backwards on a track", t))
+    t = copy.deepcopy(trace)
+    tile = first(lambda e: e["ph"] == "M" and e["name"] == "thread_name"
+                 and e["args"]["name"].startswith("layer"))
+    k = (evs[tile]["pid"], evs[tile]["tid"])
+    t["traceEvents"] = [e for e in evs if (e["pid"], e["tid"]) != k]
+    out.append(("a tile's track missing", t))
+    t = copy.deepcopy(trace)
+    t["traceEvents"] = [e for e in evs if e["ph"] != "C"]
+    out.append(("no counters", t))
+    t = copy.deepcopy(trace)
+    del t["traceEvents"][first(lambda e: e["ph"] == "X")]["pid"]
+    out.append(("an event without pid", t))
+    return out
+
+
+def main():
+    if len(sys.argv) < 3:
+        print(__doc__, file=sys.stderr)
+        sys.exit(2)
+    run_dir = None
+    if sys.argv[1] == "--run-dir":
+        if len(sys.argv) < 4:
+            print(__doc__, file=sys.stderr)
+            sys.exit(2)
+        run_dir, src = sys.argv[2], sys.argv[3]
+    else:
+        binary, src = sys.argv[1], sys.argv[2]
+    keep = sys.argv[sys.argv.index("--keep") + 1] if "--keep" in sys.argv else None
+    schema = json.load(open(os.path.join(src, "traces/schema.json")))
+    readme = open(os.path.join(src, "traces/README.md")).read()
+    listed = [n for spec in schema["tracks"].values() for n in spec["names"]]
+    listed += schema["counters"]["names"] + list(schema["tracks"])
+    for n in listed:
+        if "`%s`" % n not in readme:
+            print("check_trace: FAIL: traces/README.md does not document `%s`" % n, file=sys.stderr)
+            sys.exit(1)
+    with tempfile.TemporaryDirectory() as tmp:
+        out = run_dir or keep or os.path.join(tmp, "run")
+        cmd = None if run_dir else [binary, "train", "--config", os.path.join(src, "configs/quick.json"),
+               "--mode", "hardware", "--progress", "none", "--out", out,
+               "--set", "train.train_samples=400", "--set", "train.test_samples=200"]
+        r = subprocess.run(cmd, cwd=src, capture_output=True, text=True) if cmd else None
+        if r is not None and r.returncode != 0:
+            print(r.stdout + r.stderr, file=sys.stderr)
+            print("check_trace: FAIL: run failed: " + " ".join(cmd), file=sys.stderr)
+            sys.exit(1)
+        path = os.path.join(out, "trace.json")
+        if not os.path.exists(path):
+            print("check_trace: FAIL: the quick run left no trace.json", file=sys.stderr)
+            sys.exit(1)
+        size = os.path.getsize(path)
+        trace = json.load(open(path))
+        with open(os.path.join(out, "energy.csv")) as f:
+            components = sorted({row["component"] for row in csv.DictReader(f)})
+        if cmd:
+            # Tracing off: no trace.json, and the earlier run's is gone.
+            off = cmd + ["--set", "trace.enable=false"]
+            r = subprocess.run(off, cwd=src, capture_output=True, text=True)
+            if r.returncode != 0 or os.path.exists(path):
+                print(r.stdout + r.stderr, file=sys.stderr)
+                print("check_trace: FAIL: with trace.enable=false the run %s"
+                      % ("failed" if r.returncode else "left a trace.json"), file=sys.stderr)
+                sys.exit(1)
+            print("trace.enable=false: no trace.json (the earlier one removed)")
+    tiles = [c for c in components if re.match(r"^layer\d+_t\d+$", c)]
+    try:
+        counts = check(trace, schema, components, tiles)
+    except TraceError as e:
+        print("check_trace: FAIL: " + str(e), file=sys.stderr)
+        sys.exit(1)
+    print("trace.json: %d bytes, %d events, %d tracks (%d tiles)"
+          % (size, len(trace["traceEvents"]), len(counts), len(tiles)))
+    by_ph = {}
+    for e in trace["traceEvents"]:
+        by_ph[e["ph"]] = by_ph.get(e["ph"], 0) + 1
+    print("events by ph: " + ", ".join("%s %d" % kv for kv in sorted(by_ph.items())))
+    for t in sorted(counts):
+        print("  %-12s %d" % (t, counts[t]))
+    for label, bad in corruptions(trace):
+        try:
+            check(bad, schema, components, tiles)
+        except TraceError as e:
+            print("  rejected as it must be: %s (%s)" % (label, str(e)[:100]))
+            continue
+        print("check_trace: FAIL: the checks accepted a corrupted trace: " + label, file=sys.stderr)
+        sys.exit(1)
+    print("check_trace: OK")
+
+
+if __name__ == "__main__":
+    main()
