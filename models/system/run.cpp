@@ -11,24 +11,14 @@
 #include "sim/sc_support.hpp"
 #include "sw/drivers/hal_accelerator.hpp"
 #include "sw/drivers/meta_pv_update.hpp"
-#include "system/direct_update.hpp"
 #include "system/top.hpp"
 
 namespace memplast::system {
 
-HardwareRunResult run_hardware_training(const Config& cfg, std::vector<data::TaskData> tasks,
-                                        std::vector<std::string> names,
-                                        const fw::Trainer::ProgressFn& progress,
-                                        const fw::Trainer::BoundaryFn& boundary) {
-  HardwareRunResult res;
-  const auto shapes = fw::Trainer::shapes(cfg.train);
-  // With device effects the weights are updated by meta_unit and programmed by pv_ctrl,
-  // driven by the firmware (MetaPvUpdatePath). With ideal devices
-  // (train.device_effects = false) levels are forced exactly into the tiles by
-  // DirectUpdatePath (no P&V loop exists for an ideal device).
-  const bool hw_update = cfg.train.device_effects;
-  std::unique_ptr<DirectUpdatePath> direct;
-  std::unique_ptr<drivers::MetaPvUpdatePath> metapv;
+namespace {
+
+// The firmware's view of the update path: geometry, level table, memory report.
+drivers::MetaPvLayout make_layout(const Config& cfg, const std::array<fw::LayerShape, 2>& shapes) {
   drivers::MetaPvLayout layout;
   layout.shapes = shapes;
   layout.tile_rows = static_cast<unsigned>(cfg.tile.rows);
@@ -39,24 +29,65 @@ HardwareRunResult run_hardware_training(const Config& cfg, std::vector<data::Tas
     layout.optimizer_bits += mb.optimizer;
     layout.stored_bits += mb.stored;
   }
+  return layout;
+}
+
+void set_level_values(System& sys, const Config& cfg, drivers::MetaPvLayout& layout) {
+  for (int k = 0; k < static_cast<int>(cfg.meta.levels); ++k)
+    layout.level_values.push_back(sys.meta_unit().engine().level_value(k));
+}
+
+// sc_start until the firmware returns; rethrows its error, throws if it never finished.
+void simulate(System& sys) {
+  sc_core::sc_start();
+  if (sys.host().error()) std::rethrow_exception(sys.host().error());
+  if (!sys.host().finished()) {
+    throw std::runtime_error(
+        "hardware run: the simulation ended before the firmware finished (blocked on "
+        "interrupt mask " +
+        std::to_string(sys.host().waiting_on()) + ")");
+  }
+}
+
+void charge_host(System& sys, const Config& cfg, std::uint64_t macs, std::uint64_t ops) {
+  auto& ledger = sys.ledger();
+  const auto e_host = ledger.entry("host", "compute");
+  ledger.charge(e_host,
+                (static_cast<double>(macs) * cfg.host.e_mac_pJ +
+                 static_cast<double>(ops) * cfg.host.e_op_pJ) *
+                    1e-12,
+                1);
+}
+
+// Components by block: the tile modules ("layer0_t3", ...) are summed as "tile".
+std::map<std::string, double> energy_by_block(const EnergyLedger& ledger) {
+  std::map<std::string, double> by;
+  for (const auto& e : ledger.entries()) {
+    const bool is_tile =
+        e.component.rfind("layer", 0) == 0 && e.component.find("_t") != std::string::npos;
+    by[is_tile ? "tile" : e.component] += e.joules;
+  }
+  return by;
+}
+
+}  // namespace
+
+HardwareRunResult run_hardware_training(const Config& cfg, std::vector<data::TaskData> tasks,
+                                        std::vector<std::string> names,
+                                        const fw::Trainer::ProgressFn& progress,
+                                        const fw::Trainer::BoundaryFn& boundary) {
+  HardwareRunResult res;
+  const auto shapes = fw::Trainer::shapes(cfg.train);
+  // The weights are updated by meta_unit and programmed by pv_ctrl, driven by the
+  // firmware (MetaPvUpdatePath), with or without device effects: with ideal devices
+  // (train.device_effects = false, device.ideal in the top) program-and-verify lands
+  // each device in one pulse.
+  auto layout = make_layout(cfg, shapes);
   std::uint64_t macs = 0;
   std::uint64_t ops = 0;
-  System* sys_ptr = nullptr;
   auto firmware = [&](hal::Hal& hal) {
-    drivers::UpdatePath* update = nullptr;
-    if (hw_update) {
-      metapv = std::make_unique<drivers::MetaPvUpdatePath>(hal, layout, kIrqLine);
-      update = metapv.get();
-    } else {
-      direct = std::make_unique<DirectUpdatePath>(
-          cfg, shapes,
-          std::array<std::vector<tile::TileModule*>, 2>{sys_ptr->layer_tiles(0),
-                                                        sys_ptr->layer_tiles(1)},
-          std::array<tile::Placement, 2>{sys_ptr->placement(0), sys_ptr->placement(1)}, hal,
-          sys_ptr->ledger());
-      update = direct.get();
-    }
-    drivers::HalAccelerator acc(hal, shapes, *update, kIrqLine);
+    drivers::MetaPvUpdatePath metapv(hal, layout, kIrqLine);
+    drivers::HalAccelerator acc(hal, shapes, metapv, kIrqLine);
     fw::Trainer trainer(cfg.train, acc, static_cast<std::uint64_t>(cfg.sim.seed), std::move(tasks),
                         names);
     trainer.set_boundary(boundary);
@@ -71,17 +102,8 @@ HardwareRunResult run_hardware_training(const Config& cfg, std::vector<data::Tas
   };
   sim::install_report_handler(false);
   System sys(cfg, shapes, firmware, true);
-  sys_ptr = &sys;
-  for (int k = 0; k < static_cast<int>(cfg.meta.levels); ++k)
-    layout.level_values.push_back(sys.meta_unit().engine().level_value(k));
-  sc_core::sc_start();
-  if (sys.host().error()) std::rethrow_exception(sys.host().error());
-  if (!sys.host().finished()) {
-    throw std::runtime_error(
-        "hardware run: the simulation ended before the firmware finished (blocked on "
-        "interrupt mask " +
-        std::to_string(sys.host().waiting_on()) + ")");
-  }
+  set_level_values(sys, cfg, layout);
+  simulate(sys);
   res.simulated_time_s = sc_core::sc_time_stamp().to_seconds();
   {
     // Debug read of meta_unit's hidden-weight SRAM (flat: layer 0 then layer 1).
@@ -95,28 +117,15 @@ HardwareRunResult run_hardware_training(const Config& cfg, std::vector<data::Tas
     }
   }
 
-  auto& ledger = sys.ledger();
-  const auto e_host = ledger.entry("host", "compute");
-  ledger.charge(e_host,
-                (static_cast<double>(macs) * cfg.host.e_mac_pJ +
-                 static_cast<double>(ops) * cfg.host.e_op_pJ) *
-                    1e-12,
-                1);
+  charge_host(sys, cfg, macs, ops);
   auto& s = res.stats;
-  s.writes_per_device = hw_update ? sys.writes_per_weight_device() : direct->writes_per_device();
+  s.writes_per_device = sys.writes_per_weight_device();
   s.pulses_per_device = sys.pulses_per_device();
   s.pv_failures = sys.pv_ctrl().stats().device_failures;
   s.endurance_budget_median = cfg.device.endurance_median;
-  s.energy_total = ledger.total();
-  // Components by block: the tile modules ("layer0_t3", ...) are summed as "tile".
-  std::map<std::string, double> by;
-  for (const auto& e : ledger.entries()) {
-    const bool is_tile =
-        e.component.rfind("layer", 0) == 0 && e.component.find("_t") != std::string::npos;
-    by[is_tile ? "tile" : e.component] += e.joules;
-  }
-  s.energy_by_component = by;
-  s.energy_csv = ledger.csv();
+  s.energy_total = sys.ledger().total();
+  s.energy_by_component = energy_by_block(sys.ledger());
+  s.energy_csv = sys.ledger().csv();
   return res;
 }
 
