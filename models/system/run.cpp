@@ -23,6 +23,7 @@ drivers::MetaPvLayout make_layout(const Config& cfg, const std::array<fw::LayerS
   layout.shapes = shapes;
   layout.tile_rows = static_cast<unsigned>(cfg.tile.rows);
   layout.tile_cols = static_cast<unsigned>(cfg.tile.cols);
+  layout.hidden_frac_bits = static_cast<unsigned>(cfg.meta.hidden_frac_bits);
   for (const auto& s : shapes) {
     const auto mb = meta::memory_bits(cfg.meta, s.in * s.out);
     layout.hidden_bits += mb.hidden;
@@ -126,6 +127,48 @@ HardwareRunResult run_hardware_training(const Config& cfg, std::vector<data::Tas
   s.energy_total = sys.ledger().total();
   s.energy_by_component = energy_by_block(sys.ledger());
   s.energy_csv = sys.ledger().csv();
+  return res;
+}
+
+HardwareInferResult run_hardware_inference(const Config& cfg,
+                                           const std::vector<std::vector<float>>& hidden,
+                                           std::vector<std::array<fw::BatchNorm, 2>> batch_norms,
+                                           std::vector<data::TaskData> tasks,
+                                           std::vector<std::string> names,
+                                           const std::vector<std::size_t>& evaluate) {
+  HardwareInferResult res;
+  const auto shapes = fw::Trainer::shapes(cfg.train);
+  auto layout = make_layout(cfg, shapes);
+  if (hidden.size() != 2) {
+    throw std::invalid_argument("hardware inference: " + std::to_string(hidden.size()) +
+                                " layers of hidden weights, the network has 2");
+  }
+  layout.hidden = {hidden[0], hidden[1]};
+  std::uint64_t macs = 0;
+  std::uint64_t ops = 0;
+  auto firmware = [&](hal::Hal& hal) {
+    // HalAccelerator's constructor runs the update path's init(): the hidden weights
+    // go into meta_unit's HIDDEN window, the levels come back from LEVELS and pv_ctrl
+    // programs every device.
+    drivers::MetaPvUpdatePath metapv(hal, layout, kIrqLine);
+    drivers::HalAccelerator acc(hal, shapes, metapv, kIrqLine);
+    res.programmed_s = hal.now_ns() * 1e-9;
+    fw::Trainer trainer(cfg.train, acc, static_cast<std::uint64_t>(cfg.sim.seed), std::move(tasks),
+                        names);
+    trainer.set_batch_norms(std::move(batch_norms));
+    for (const auto t : evaluate) res.accuracy.emplace_back(t, trainer.evaluate(t));
+    macs = acc.host_macs();
+    ops = acc.host_ops();
+  };
+  sim::install_report_handler(false);
+  System sys(cfg, shapes, firmware, true);
+  set_level_values(sys, cfg, layout);
+  simulate(sys);
+  res.simulated_time_s = sc_core::sc_time_stamp().to_seconds();
+  charge_host(sys, cfg, macs, ops);
+  res.energy_total = sys.ledger().total();
+  res.energy_by_component = energy_by_block(sys.ledger());
+  res.pv_stats = sys.pv_ctrl().stats();
   return res;
 }
 
