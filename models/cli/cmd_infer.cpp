@@ -1,6 +1,11 @@
 // `memplast infer`: evaluate a trained state (written by `memplast train` into
 // <out>/state/) on the test sets, with that run's configuration plus --set overrides
 // (e.g. other device parameters or another seed for a robustness study).
+// --mode hardware (default): the SystemC top; the firmware writes the hidden weights
+// into meta_unit's HIDDEN window, pv_ctrl programs every device from LEVELS, and the
+// test sets run forward through the tiles over the bus (system::run_hardware_inference).
+// --mode functional: the same cores and devices as plain C++ without timing.
+#include <algorithm>
 #include <chrono>
 #include <iostream>
 #include <memory>
@@ -14,6 +19,7 @@
 #include "data/dataset.hpp"
 #include "functional/functional.hpp"
 #include "fw/trainer.hpp"
+#include "system/run.hpp"
 
 namespace memplast::cli {
 
@@ -23,6 +29,7 @@ void add_infer_command(CLI::App& app) {
     std::vector<std::string> overrides;
     std::vector<std::string> tasks;
     std::string out_dir{"out/infer"};
+    std::string mode{"hardware"};
   };
   auto st = std::make_shared<State>();
   auto* sub = app.add_subcommand(
@@ -35,12 +42,15 @@ void add_infer_command(CLI::App& app) {
       ->allow_extra_args(false);
   sub->add_option("--task", st->tasks, "Evaluate only these tasks (default: every trained task)");
   sub->add_option("--out,-o", st->out_dir, "Output folder")->capture_default_str();
+  sub->add_option("--mode", st->mode,
+                  "hardware: program and evaluate on the SystemC model through the firmware; "
+                  "functional: the plain C++ model without timing")
+      ->check(CLI::IsMember({"hardware", "functional"}))
+      ->capture_default_str();
   sub->callback([st] {
     const auto state = load_state(st->state_dir);
     auto overrides = st->overrides;
-    // Inference runs the functional model: the same cores, devices and noise without
-    // SystemC timing.
-    overrides.push_back("train.mode=functional");
+    overrides.push_back("train.mode=" + st->mode);
     const auto loaded =
         load_config_json(state.config, st->state_dir + "/state.json (config)", overrides);
     const Config& cfg = *loaded.config;
@@ -55,30 +65,48 @@ void add_infer_command(CLI::App& app) {
           fmt::format("{}: the state's layer shapes do not match the configuration (train.hidden)",
                       st->state_dir));
     }
+    std::vector<std::size_t> selected;
+    for (std::size_t t = 0; t < names.size(); ++t) {
+      if (st->tasks.empty() ||
+          std::find(st->tasks.begin(), st->tasks.end(), names[t]) != st->tasks.end()) {
+        selected.push_back(t);
+      }
+    }
+    if (selected.empty())
+      throw std::runtime_error("--task: none of the given tasks is in the state");
     const auto t0 = std::chrono::steady_clock::now();
-    functional::FunctionalAccelerator acc(cfg, shapes);
-    for (int l = 0; l < 2; ++l)
-      acc.load_hidden(l, state.hidden[static_cast<std::size_t>(l)].data());
-    fw::Trainer trainer(cfg.train, acc, static_cast<std::uint64_t>(cfg.sim.seed), std::move(tasks),
-                        names);
-    trainer.set_batch_norms(state.batch_norms);
     nlohmann::json result;
     result["state"] = st->state_dir;
+    result["mode"] = st->mode;
     result["config"] = loaded.resolved;
+    std::vector<std::pair<std::size_t, double>> accuracy;
+    if (st->mode == "hardware") {
+      auto hw = system::run_hardware_inference(cfg, state.hidden, state.batch_norms,
+                                               std::move(tasks), names, selected);
+      accuracy = hw.accuracy;
+      result["simulated_time_s"] = hw.simulated_time_s;
+      result["programming_time_s"] = hw.programmed_s;
+      result["energy_j"]["total"] = hw.energy_total;
+      for (const auto& [k, v] : hw.energy_by_component) result["energy_j"]["by_component"][k] = v;
+      result["pv_ctrl"] = {{"device_writes", hw.pv_stats.device_writes},
+                           {"pulses", hw.pv_stats.pulses()},
+                           {"verifies", hw.pv_stats.n_verify},
+                           {"failures", hw.pv_stats.device_failures}};
+    } else {
+      functional::FunctionalAccelerator acc(cfg, shapes);
+      for (int l = 0; l < 2; ++l)
+        acc.load_hidden(l, state.hidden[static_cast<std::size_t>(l)].data());
+      fw::Trainer trainer(cfg.train, acc, static_cast<std::uint64_t>(cfg.sim.seed),
+                          std::move(tasks), names);
+      trainer.set_batch_norms(state.batch_norms);
+      for (const auto t : selected) accuracy.emplace_back(t, trainer.evaluate(t));
+    }
     std::uint64_t samples = 0;
-    for (std::size_t t = 0; t < names.size(); ++t) {
-      if (!st->tasks.empty() &&
-          std::find(st->tasks.begin(), st->tasks.end(), names[t]) == st->tasks.end()) {
-        continue;
-      }
-      const double a = trainer.evaluate(t);
+    for (const auto& [t, a] : accuracy) {
       result["accuracy"][names[t]] = a;
       std::cout << fmt::format("{}: {:.2f} %\n", names[t], 100 * a);
       samples +=
           cfg.train.test_samples > 0 ? static_cast<std::uint64_t>(cfg.train.test_samples) : 10000;
-    }
-    if (!result.contains("accuracy")) {
-      throw std::runtime_error("--task: none of the given tasks is in the state");
     }
     const double wall =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -128,9 +128,11 @@ void Schema::add(const std::string& key, std::int64_t* target, std::int64_t lo, 
   insert(std::move(info), std::move(e));
 }
 
-void Schema::add(const std::string& key, bool* target, std::string doc) {
+void Schema::add(const std::string& key, bool* target, std::string doc, std::string source) {
   const bool def = *target;
-  KeyInfo info{key, Type::Bool, "", std::move(doc), "", def ? "true" : "false", "true, false"};
+  KeyInfo info{
+      key,          Type::Bool, "", std::move(doc), std::move(source), def ? "true" : "false",
+      "true, false"};
   Entry e;
   e.set = [key, target](const json& v, const std::string& where) {
     if (!v.is_boolean()) {

@@ -44,7 +44,7 @@ class Schema {
   // Integer key in [lo, hi].
   void add(const std::string& key, std::int64_t* target, std::int64_t lo, std::int64_t hi,
            std::string unit, std::string doc, std::string source = {});
-  void add(const std::string& key, bool* target, std::string doc);
+  void add(const std::string& key, bool* target, std::string doc, std::string source = {});
   // String key; if choices is non-empty the value must be one of them.
   void add(const std::string& key, std::string* target, std::vector<std::string> choices,
            std::string doc);

@@ -15,7 +15,7 @@ float stuck_value(const DeviceParams& p, Stuck k) {
 }  // namespace
 
 DeviceArray::DeviceArray(const DeviceParams& p, std::size_t n_cells, std::uint64_t seed)
-    : p_(p),
+    : p_(p.ideal ? ideal_params(p) : p),
       n_(n_cells),
       inv_log_sat_(1.0 / std::log1p(p.relax_tsat_s / p.relax_t0_s)),
       g_prog_(n_cells, static_cast<float>(p.g_min_uS)),
@@ -38,13 +38,13 @@ DeviceArray::DeviceArray(const DeviceParams& p, std::size_t n_cells, std::uint64
     const double zb = d2d.normal();
     const double u_stuck = d2d.uniform();
     const double u_kind = d2d.uniform();
-    gain_[i] = static_cast<float>(std::max(0.0, 1.0 + p.d2d_gain_sigma * zg));
-    dvth_[i] = static_cast<float>(p.d2d_vth_sigma_V * zv);
-    dvreset_[i] = static_cast<float>(p.d2d_vreset_sigma_V * zr);
-    const double b = p.endurance_median * std::exp(p.endurance_sigma_ln * zb);
+    gain_[i] = static_cast<float>(std::max(0.0, 1.0 + p_.d2d_gain_sigma * zg));
+    dvth_[i] = static_cast<float>(p_.d2d_vth_sigma_V * zv);
+    dvreset_[i] = static_cast<float>(p_.d2d_vreset_sigma_V * zr);
+    const double b = p_.endurance_median * std::exp(p_.endurance_sigma_ln * zb);
     budget_[i] = static_cast<std::uint32_t>(std::clamp(std::round(b), 1.0, 4.0e9));
-    if (u_stuck < p.stuck_rate) {
-      stuck_[i] = u_kind < p.stuck_lrs_prob ? Stuck::at_lrs : Stuck::at_hrs;
+    if (u_stuck < p_.stuck_rate) {
+      stuck_[i] = u_kind < p_.stuck_lrs_prob ? Stuck::at_lrs : Stuck::at_hrs;
       g_prog_[i] = stuck_value(p, stuck_[i]);
     }
     rng_.emplace_back(derive_seed(seed, "cell", i));
@@ -67,6 +67,14 @@ double DeviceArray::gate_for(double g_uS) const {
   const double dg = std::clamp(g_uS, p_.g_min_uS, p_.g_max_uS) - p_.g_min_uS;
   if (p_.k_g_uS_per_uA <= 0 || p_.k_tr_uA_per_V2 <= 0) return p_.vth_V;
   return p_.vth_V + std::sqrt(dg / (p_.k_g_uS_per_uA * p_.k_tr_uA_per_V2));
+}
+
+double DeviceArray::reset_for(double g_from_uS, double g_to_uS) const {
+  const double from = g_from_uS - p_.g_min_uS;
+  const double to = g_to_uS - p_.g_min_uS;
+  if (to >= from) return p_.v_reset_th_V;
+  if (to <= 0) return std::numeric_limits<double>::infinity();
+  return p_.v_reset_th_V + p_.v_reset_scale_V * std::log(from / to);
 }
 
 double DeviceArray::prog_sigma(double g_uS) const {

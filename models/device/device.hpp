@@ -34,7 +34,8 @@ enum class Stuck : std::uint8_t { none = 0, at_lrs = 1, at_hrs = 2 };
 class DeviceArray {
  public:
   // `seed` is already derived for this array (e.g. derive_seed(global, "tile0.pos")).
-  // All cells start at g_min (HRS), written at t = 0, not relaxing.
+  // All cells start at g_min (HRS), written at t = 0, not relaxing. With p.ideal the
+  // array uses ideal_params(p) (same random streams, every spread zero).
   DeviceArray(const DeviceParams& p, std::size_t n_cells, std::uint64_t seed);
 
   [[nodiscard]] std::size_t size() const;
@@ -73,6 +74,10 @@ class DeviceArray {
   [[nodiscard]] double compliance_uA(double v_gate_V) const;
   [[nodiscard]] double g_set_nominal(double v_gate_V) const;
   [[nodiscard]] double gate_for(double g_uS) const;
+  // Nominal RESET amplitude that takes a cell from g_from to g_to (the inverse of the
+  // RESET law without d2d offset); v_reset_th when g_to >= g_from; +infinity when g_to
+  // is at or below g_min (the law approaches g_min only asymptotically).
+  [[nodiscard]] double reset_for(double g_from_uS, double g_to_uS) const;
   // Standard deviation of one programming pulse's outcome at conductance g, uS.
   [[nodiscard]] double prog_sigma(double g_uS) const;
   // Relaxation time profile in [0, 1] for dt seconds since the last write.

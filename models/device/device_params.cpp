@@ -5,6 +5,27 @@
 
 namespace memplast::device {
 
+DeviceParams ideal_params(DeviceParams p) {
+  p.sigma_slope = 0;
+  p.sigma_offset_uS = 0;
+  p.c2c_scale = 0;
+  p.d2d_gain_sigma = 0;
+  p.d2d_vth_sigma_V = 0;
+  p.d2d_vreset_sigma_V = 0;
+  p.read_sigma_abs_uS = 0;
+  p.read_sigma_frac = 0;
+  p.relax_scale = 0;
+  p.relax_mean_frac = 0;
+  p.relax_sigma_frac = 0;
+  p.nl_a2_per_V = 0;
+  p.nl_a3_per_V2 = 0;
+  p.endurance_median = 4e9;
+  p.endurance_sigma_ln = 0;
+  p.stuck_rate = 0;
+  p.ideal = true;
+  return p;
+}
+
 void bind_params(cfg::Schema& s, DeviceParams& p) {
   // Conductance range
   s.add("device.g_min_uS", &p.g_min_uS, 0.0, 1e4, "uS",
@@ -104,6 +125,12 @@ void bind_params(cfg::Schema& s, DeviceParams& p) {
   s.add("device.stuck_rate", &p.stuck_rate, 0.0, 1.0, "",
         "Fraction of cells stuck from the start (drawn per cell at construction)",
         "assumption: healthy array by default");
+  s.add("device.ideal", &p.ideal,
+        "true: ideal devices (no device-to-device or cycle-to-cycle spread, no read noise, no "
+        "relaxation, linear I-V, no stuck cells or wear-out; the nominal SET/RESET laws "
+        "remain), so program-and-verify lands a device in its band with one calibrated pulse. "
+        "The hardware mode sets it when train.device_effects is false",
+        "modelling switch: the software baseline's devices on the hardware path");
   s.add_check([&p] {
     if (!(p.g_min_uS < p.g_max_uS)) {
       throw cfg::ConfigError(fmt::format(

@@ -44,8 +44,17 @@ struct DeviceParams {
   double endurance_sigma_ln{0.576};
   double stuck_lrs_prob{0.5};  // probability a worn-out / injected cell sticks at LRS
   double stuck_rate{0.0};      // fraction of cells stuck at construction
+  // Ideal device: every spread, noise, relaxation, nonlinearity and wear-out above is
+  // ignored (ideal_params); the nominal SET/RESET laws remain.
+  bool ideal{false};
 };
 
 void bind_params(cfg::Schema& s, DeviceParams& p);
+
+// `p` with its non-idealities removed, as a DeviceArray uses it when p.ideal is set:
+// no device-to-device or cycle-to-cycle spread, no read noise, no relaxation, a linear
+// I-V law, no stuck cells and no wear-out (the endurance budget is the largest the
+// model holds, 4e9 pulses, for every cell).
+DeviceParams ideal_params(DeviceParams p);
 
 }  // namespace memplast::device

@@ -1,7 +1,6 @@
 // The metaplasticity unit's cost model (docs/meta.md), plain C++: cycles per operation
-// and SRAM traffic, read by the SystemC shell (meta_unit) and by the hardware mode's
-// ideal-device update path (system::DirectUpdatePath), as the tile's cost model lives
-// in its core. With P = 2 cycles per lane group with one SRAM port, 1 with two:
+// and SRAM traffic, read by the SystemC shell (meta_unit), as the tile's cost model
+// lives in its core. With P = 2 cycles per lane group with one SRAM port, 1 with two:
 //   ACCUMULATE, STEP: pipeline_depth + ceil(n / lanes) * P cycles (op_cycles)
 //   NEW_TASK, CLEAR_ACC: ceil(n / lanes) cycles (sweep_cycles)
 //   weight i leaves the STEP pipeline at pipeline_depth + (floor(i / lanes) + 1) * P.

@@ -1,8 +1,7 @@
 // The network's initial hidden weights, written once for every mode: layer l's hidden
 // weights are U(-half_range, half_range) from the random stream "meta.init.layer<l>" of
-// the global seed (train.init_half_range, sim.seed). The functional backend, the
-// hardware mode's ideal-device update path and the SystemC top's meta_unit preload all
-// start from these weights.
+// the global seed (train.init_half_range, sim.seed). The functional backend and the
+// SystemC top's meta_unit preload both start from these weights.
 #pragma once
 
 #include <cstddef>

@@ -252,9 +252,19 @@ tlm::tlm_response_status MetaUnit::window(const bus::WindowAccess& a) {
     }
     return tlm::TLM_OK_RESPONSE;
   }
-  if (a.write) return tlm::TLM_COMMAND_ERROR_RESPONSE;  // HIDDEN and LEVELS are RO
   const bool hidden = a.window.offset == R::HIDDEN_OFFSET;
   const double scale = std::ldexp(1.0, static_cast<int>(p_.hidden_frac_bits));
+  if (a.write) {
+    if (!hidden) return tlm::TLM_COMMAND_ERROR_RESPONSE;  // LEVELS is RO
+    // Load hidden weights (a trained state): each sets its LEVELS entry too; no level
+    // change is reported and nothing goes to pv_ctrl.
+    for (std::uint64_t k = 0; k < count; ++k) {
+      std::int32_t v = 0;
+      std::memcpy(&v, data + 4 * k, 4);
+      engine_->set_hidden(first + k, static_cast<double>(v) / scale);
+    }
+    return tlm::TLM_OK_RESPONSE;
+  }
   for (std::uint64_t k = 0; k < count; ++k) {
     const std::size_t i = first + k;
     const std::int32_t v = hidden ? static_cast<std::int32_t>(std::llround(

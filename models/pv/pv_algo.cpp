@@ -21,7 +21,9 @@ PvBand band_for(double g_target_uS, double level_spacing_uS, const PvParams& p, 
   return {g_target_uS - hw, g_target_uS + hw};
 }
 
-PvFsm::PvFsm(const PvParams& p, PvBand band, double v_gate_for_target_V) : p_(p), band_(band) {
+PvFsm::PvFsm(const PvParams& p, PvBand band, double v_gate_for_target_V,
+             const device::DeviceArray* ideal)
+    : p_(p), band_(band), ideal_(ideal) {
   v_set_start_ = p.set_start == "target"
                      ? std::clamp(v_gate_for_target_V - p.v_gate_backoff_V, 0.0, p.v_gate_max_V)
                      : p.v_gate_start_V;
@@ -46,6 +48,20 @@ PvFsm::Action PvFsm::on_verify(double g_read_uS) {
     return {r_.success ? Kind::done_ok : Kind::done_fail, 0.0};
   }
   ++r_.iterations;
+  if (ideal_ != nullptr && r_.iterations == 1) {
+    // Ideal device: one calibrated pulse to the band's centre.
+    const double target = 0.5 * (band_.lo_uS + band_.hi_uS);
+    if (g_read_uS < band_.lo_uS) {
+      last_set_V_ = std::min(p_.v_gate_max_V, ideal_->gate_for(target));
+      ++r_.n_set;
+      last_ = Kind::set;
+      return {Kind::set, last_set_V_};
+    }
+    last_reset_V_ = std::min(p_.v_reset_max_V, ideal_->reset_for(g_read_uS, target));
+    ++r_.n_reset;
+    last_ = Kind::reset;
+    return {Kind::reset, last_reset_V_};
+  }
   const auto back = static_cast<double>(p_.reversal_backoff_steps);
   if (g_read_uS < band_.lo_uS) {
     if (last_ == Kind::reset && last_set_V_ >= 0) {
@@ -81,7 +97,7 @@ double pv_energy_j(const PvParams& p, int n_set, int n_reset, int n_verify) {
 
 PvResult program_verify(device::DeviceArray& dev, std::size_t cell, double g_target_uS,
                         const PvBand& band, const PvParams& p, double t_start_s) {
-  PvFsm fsm(p, band, dev.gate_for(g_target_uS));
+  PvFsm fsm(p, band, dev.gate_for(g_target_uS), ideal_or_null(dev));
   double t = t_start_s;
   for (;;) {
     t += 1e-9 * p.t_verify_ns;  // the read is sampled at the end of the verify

@@ -12,6 +12,11 @@
 //   max_iterations pulses (failure). An iteration = one pulse; every iteration is
 //   preceded by a verify, and a final verify closes the loop, so
 //   n_verify = iterations + 1.
+// On an ideal device (device.ideal) the controller's calibration is exact, so the first
+// pulse is calibrated instead of ramped: a SET at gate_for(target) (no backoff), a
+// RESET at reset_for(read, target) capped at v_reset_max_V; the cell then lands in its
+// band (n_set + n_reset = 1, n_verify = 2: the verify that found it off target and the
+// closing one). A later pulse, if any, follows the ramps above.
 // The step-wise form (PvFsm) is what a timed controller (pv_ctrl) drives: it issues the
 // verify read itself and feeds the result to on_verify(), which returns the next action.
 // Equations, parameters and sources: docs/pv.md.
@@ -59,7 +64,10 @@ class PvFsm {
 
   // `v_gate_for_target` is the controller's calibrated gate voltage for the target
   // (DeviceArray::gate_for); used when set_start == "target".
-  PvFsm(const PvParams& p, PvBand band, double v_gate_for_target_V);
+  // `ideal`: the device's nominal laws (gate_for / reset_for) when it is an ideal
+  // device, null otherwise; it must outlive the FSM.
+  PvFsm(const PvParams& p, PvBand band, double v_gate_for_target_V,
+        const device::DeviceArray* ideal = nullptr);
 
   // Feed one verify read; returns the next pulse, or done. The caller applies the
   // pulse, then verifies again and calls on_verify once more.
@@ -71,6 +79,7 @@ class PvFsm {
  private:
   const PvParams& p_;
   PvBand band_;
+  const device::DeviceArray* ideal_{nullptr};
   double v_set_start_{0};
   double v_set_{0};
   double v_reset_{0};
@@ -80,6 +89,11 @@ class PvFsm {
   bool done_{false};
   PvResult r_{};
 };
+
+// The ideal-device argument of PvFsm for `dev`: &dev when dev.params().ideal, else null.
+inline const device::DeviceArray* ideal_or_null(const device::DeviceArray& dev) {
+  return dev.params().ideal ? &dev : nullptr;
+}
 
 // Run the whole loop on cell `cell` of `dev`, starting at simulated time t_start_s;
 // pulses and verifies happen at their simulated times (each event advances time by its

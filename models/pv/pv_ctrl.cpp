@@ -212,7 +212,7 @@ PvResult PvCtrl::program_device(const PvCommand& c, tile::Side side, double targ
   rec.target_uS = target_uS;
   rec.band = band;
   rec.start = sc_core::sc_time_stamp();
-  PvFsm fsm(p_, band, dev.gate_for(target_uS));
+  PvFsm fsm(p_, band, dev.gate_for(target_uS), ideal_or_null(dev));
   for (;;) {
     const sc_core::sc_time tv = occupy(tm, t_verify_, 1e-12 * p_.e_verify_pJ);
     if (ledger_ != nullptr) ledger_->charge(e_verify_, 1e-12 * p_.e_verify_pJ, 1);

@@ -11,10 +11,67 @@
 #include "sim/sc_support.hpp"
 #include "sw/drivers/hal_accelerator.hpp"
 #include "sw/drivers/meta_pv_update.hpp"
-#include "system/direct_update.hpp"
 #include "system/top.hpp"
 
 namespace memplast::system {
+
+namespace {
+
+// The firmware's view of the update path: geometry, level table, memory report.
+drivers::MetaPvLayout make_layout(const Config& cfg, const std::array<fw::LayerShape, 2>& shapes) {
+  drivers::MetaPvLayout layout;
+  layout.shapes = shapes;
+  layout.tile_rows = static_cast<unsigned>(cfg.tile.rows);
+  layout.tile_cols = static_cast<unsigned>(cfg.tile.cols);
+  layout.hidden_frac_bits = static_cast<unsigned>(cfg.meta.hidden_frac_bits);
+  for (const auto& s : shapes) {
+    const auto mb = meta::memory_bits(cfg.meta, s.in * s.out);
+    layout.hidden_bits += mb.hidden;
+    layout.optimizer_bits += mb.optimizer;
+    layout.stored_bits += mb.stored;
+  }
+  return layout;
+}
+
+void set_level_values(System& sys, const Config& cfg, drivers::MetaPvLayout& layout) {
+  for (int k = 0; k < static_cast<int>(cfg.meta.levels); ++k)
+    layout.level_values.push_back(sys.meta_unit().engine().level_value(k));
+}
+
+// sc_start until the firmware returns; rethrows its error, throws if it never finished.
+void simulate(System& sys) {
+  sc_core::sc_start();
+  if (sys.host().error()) std::rethrow_exception(sys.host().error());
+  if (!sys.host().finished()) {
+    throw std::runtime_error(
+        "hardware run: the simulation ended before the firmware finished (blocked on "
+        "interrupt mask " +
+        std::to_string(sys.host().waiting_on()) + ")");
+  }
+}
+
+void charge_host(System& sys, const Config& cfg, std::uint64_t macs, std::uint64_t ops) {
+  auto& ledger = sys.ledger();
+  const auto e_host = ledger.entry("host", "compute");
+  ledger.charge(e_host,
+                (static_cast<double>(macs) * cfg.host.e_mac_pJ +
+                 static_cast<double>(ops) * cfg.host.e_op_pJ) *
+                    1e-12,
+                1);
+}
+
+// Components by block: the tile modules ("layer0_t3", ...) are summed as "tile".
+std::map<std::string, double> energy_by_block(const EnergyLedger& ledger) {
+  std::map<std::string, double> by;
+  for (const auto& e : ledger.entries()) {
+    const bool is_tile =
+        e.component.rfind("layer", 0) == 0 && e.component.find("_t") != std::string::npos;
+    by[is_tile ? "tile" : e.component] += e.joules;
+  }
+  return by;
+}
+
+}  // namespace
 
 HardwareRunResult run_hardware_training(const Config& cfg, std::vector<data::TaskData> tasks,
                                         std::vector<std::string> names,
@@ -28,46 +85,22 @@ HardwareRunResult run_hardware_training(const Config& cfg, std::vector<data::Tas
   if (cfg.trace.enable && !out_dir.empty())
     tracer = std::make_unique<trace::Tracer>(cfg.trace, out_dir / "trace.json");
   const auto shapes = fw::Trainer::shapes(cfg.train);
-  // With device effects the weights are updated by meta_unit and programmed by pv_ctrl,
-  // driven by the firmware (MetaPvUpdatePath). With ideal devices
-  // (train.device_effects = false) levels are forced exactly into the tiles by
-  // DirectUpdatePath (no P&V loop exists for an ideal device).
-  const bool hw_update = cfg.train.device_effects;
-  std::unique_ptr<DirectUpdatePath> direct;
-  std::unique_ptr<drivers::MetaPvUpdatePath> metapv;
-  drivers::MetaPvLayout layout;
-  layout.shapes = shapes;
-  layout.tile_rows = static_cast<unsigned>(cfg.tile.rows);
-  layout.tile_cols = static_cast<unsigned>(cfg.tile.cols);
-  for (const auto& s : shapes) {
-    const auto mb = meta::memory_bits(cfg.meta, s.in * s.out);
-    layout.hidden_bits += mb.hidden;
-    layout.optimizer_bits += mb.optimizer;
-    layout.stored_bits += mb.stored;
-  }
+  // The weights are updated by meta_unit and programmed by pv_ctrl, driven by the
+  // firmware (MetaPvUpdatePath), with or without device effects: with ideal devices
+  // (train.device_effects = false, device.ideal in the top) program-and-verify lands
+  // each device in one pulse.
+  auto layout = make_layout(cfg, shapes);
   std::uint64_t macs = 0;
   std::uint64_t ops = 0;
-  System* sys_ptr = nullptr;
+  System* sys_ptr = nullptr;  // set once the System is elaborated, before the firmware runs
   auto firmware = [&](hal::Hal& hal) {
     // Phase "init": the drivers' set-up (the initial weight programming) before the
     // trainer's first task; traced only without task/epoch/batch ranges.
     trace::Context setup;
     setup.setup = true;
     sys_ptr->host().trace_phase(true, "init", setup);
-    drivers::UpdatePath* update = nullptr;
-    if (hw_update) {
-      metapv = std::make_unique<drivers::MetaPvUpdatePath>(hal, layout, kIrqLine);
-      update = metapv.get();
-    } else {
-      direct = std::make_unique<DirectUpdatePath>(
-          cfg, shapes,
-          std::array<std::vector<tile::TileModule*>, 2>{sys_ptr->layer_tiles(0),
-                                                        sys_ptr->layer_tiles(1)},
-          std::array<tile::Placement, 2>{sys_ptr->placement(0), sys_ptr->placement(1)}, hal,
-          sys_ptr->ledger());
-      update = direct.get();
-    }
-    drivers::HalAccelerator acc(hal, shapes, *update, kIrqLine);
+    drivers::MetaPvUpdatePath metapv(hal, layout, kIrqLine);
+    drivers::HalAccelerator acc(hal, shapes, metapv, kIrqLine);
     fw::Trainer trainer(cfg.train, acc, static_cast<std::uint64_t>(cfg.sim.seed), std::move(tasks),
                         names);
     trainer.set_boundary(boundary);
@@ -90,16 +123,8 @@ HardwareRunResult run_hardware_training(const Config& cfg, std::vector<data::Tas
   System sys(cfg, shapes, firmware, true, tracer.get());
   sys_ptr = &sys;
   if (cfg.trace.vcd && !out_dir.empty()) sys.open_vcd((out_dir / "waves").string());
-  for (int k = 0; k < static_cast<int>(cfg.meta.levels); ++k)
-    layout.level_values.push_back(sys.meta_unit().engine().level_value(k));
-  sc_core::sc_start();
-  if (sys.host().error()) std::rethrow_exception(sys.host().error());
-  if (!sys.host().finished()) {
-    throw std::runtime_error(
-        "hardware run: the simulation ended before the firmware finished (blocked on "
-        "interrupt mask " +
-        std::to_string(sys.host().waiting_on()) + ")");
-  }
+  set_level_values(sys, cfg, layout);
+  simulate(sys);
   res.simulated_time_s = sc_core::sc_time_stamp().to_seconds();
   if (tracer) {
     tracer->advance(sim::to_ps(sc_core::sc_time_stamp()));
@@ -117,28 +142,57 @@ HardwareRunResult run_hardware_training(const Config& cfg, std::vector<data::Tas
     }
   }
 
-  auto& ledger = sys.ledger();
-  const auto e_host = ledger.entry("host", "compute");
-  ledger.charge(e_host,
-                (static_cast<double>(macs) * cfg.host.e_mac_pJ +
-                 static_cast<double>(ops) * cfg.host.e_op_pJ) *
-                    1e-12,
-                1);
+  charge_host(sys, cfg, macs, ops);
   auto& s = res.stats;
-  s.writes_per_device = hw_update ? sys.writes_per_weight_device() : direct->writes_per_device();
+  s.writes_per_device = sys.writes_per_weight_device();
   s.pulses_per_device = sys.pulses_per_device();
   s.pv_failures = sys.pv_ctrl().stats().device_failures;
   s.endurance_budget_median = cfg.device.endurance_median;
-  s.energy_total = ledger.total();
-  // Components by block: the tile modules ("layer0_t3", ...) are summed as "tile".
-  std::map<std::string, double> by;
-  for (const auto& e : ledger.entries()) {
-    const bool is_tile =
-        e.component.rfind("layer", 0) == 0 && e.component.find("_t") != std::string::npos;
-    by[is_tile ? "tile" : e.component] += e.joules;
+  s.energy_total = sys.ledger().total();
+  s.energy_by_component = energy_by_block(sys.ledger());
+  s.energy_csv = sys.ledger().csv();
+  return res;
+}
+
+HardwareInferResult run_hardware_inference(const Config& cfg,
+                                           const std::vector<std::vector<float>>& hidden,
+                                           std::vector<std::array<fw::BatchNorm, 2>> batch_norms,
+                                           std::vector<data::TaskData> tasks,
+                                           std::vector<std::string> names,
+                                           const std::vector<std::size_t>& evaluate) {
+  HardwareInferResult res;
+  const auto shapes = fw::Trainer::shapes(cfg.train);
+  auto layout = make_layout(cfg, shapes);
+  if (hidden.size() != 2) {
+    throw std::invalid_argument("hardware inference: " + std::to_string(hidden.size()) +
+                                " layers of hidden weights, the network has 2");
   }
-  s.energy_by_component = by;
-  s.energy_csv = ledger.csv();
+  layout.hidden = {hidden[0], hidden[1]};
+  std::uint64_t macs = 0;
+  std::uint64_t ops = 0;
+  auto firmware = [&](hal::Hal& hal) {
+    // HalAccelerator's constructor runs the update path's init(): the hidden weights
+    // go into meta_unit's HIDDEN window, the levels come back from LEVELS and pv_ctrl
+    // programs every device.
+    drivers::MetaPvUpdatePath metapv(hal, layout, kIrqLine);
+    drivers::HalAccelerator acc(hal, shapes, metapv, kIrqLine);
+    res.programmed_s = hal.now_ns() * 1e-9;
+    fw::Trainer trainer(cfg.train, acc, static_cast<std::uint64_t>(cfg.sim.seed), std::move(tasks),
+                        names);
+    trainer.set_batch_norms(std::move(batch_norms));
+    for (const auto t : evaluate) res.accuracy.emplace_back(t, trainer.evaluate(t));
+    macs = acc.host_macs();
+    ops = acc.host_ops();
+  };
+  sim::install_report_handler(false);
+  System sys(cfg, shapes, firmware, true);
+  set_level_values(sys, cfg, layout);
+  simulate(sys);
+  res.simulated_time_s = sc_core::sc_time_stamp().to_seconds();
+  charge_host(sys, cfg, macs, ops);
+  res.energy_total = sys.ledger().total();
+  res.energy_by_component = energy_by_block(sys.ledger());
+  res.pv_stats = sys.pv_ctrl().stats();
   return res;
 }
 

@@ -1,18 +1,22 @@
-// The hardware-mode training run: elaborates the System, runs the training firmware
-// (fw::Trainer over drivers::HalAccelerator) on the host, sc_start once, and collects
-// the statistics. One call per process (SystemC elaborates once).
+// The hardware-mode runs: elaborate the System, run the firmware (fw::Trainer over
+// drivers::HalAccelerator) on the host, sc_start once, and collect the statistics.
+// Training, and inference on a trained state. One call per process (SystemC
+// elaborates once).
 #pragma once
 
 #include <array>
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "config/config.hpp"
 #include "data/dataset.hpp"
 #include "fw/accelerator.hpp"
 #include "fw/trainer.hpp"
+#include "pv/pv_ctrl.hpp"
 
 namespace memplast::system {
 
@@ -31,10 +35,31 @@ struct HardwareRunResult {
 
 // out_dir: the run folder; with trace.enable the run writes out_dir/trace.json there,
 // with trace.vcd out_dir/waves.vcd (nothing is traced when out_dir is empty).
+struct HardwareInferResult {
+  std::vector<std::pair<std::size_t, double>> accuracy;  // (task index, test accuracy)
+  double programmed_s{0};      // simulated time when every device was programmed
+  double simulated_time_s{0};  // at the end
+  double energy_total{0};      // joules, programming and evaluation
+  std::map<std::string, double> energy_by_component;
+  pv::PvCtrlStats pv_stats;
+};
+
 HardwareRunResult run_hardware_training(const Config& cfg, std::vector<data::TaskData> tasks,
                                         std::vector<std::string> names,
                                         const fw::Trainer::ProgressFn& progress,
                                         const fw::Trainer::BoundaryFn& boundary = {},
                                         const std::filesystem::path& out_dir = {});
+
+// `memplast infer` on the hardware model: elaborates the System, and the firmware
+// loads `hidden` (per layer, in x out) into meta_unit's HIDDEN window, programs every
+// device from the LEVELS window through pv_ctrl (MetaPvUpdatePath::init), then
+// evaluates the test sets of the tasks in `evaluate` (indices into `tasks`) on the
+// tiles with each task's batch norms. One call per process.
+HardwareInferResult run_hardware_inference(const Config& cfg,
+                                           const std::vector<std::vector<float>>& hidden,
+                                           std::vector<std::array<fw::BatchNorm, 2>> batch_norms,
+                                           std::vector<data::TaskData> tasks,
+                                           std::vector<std::string> names,
+                                           const std::vector<std::size_t>& evaluate);
 
 }  // namespace memplast::system

@@ -44,11 +44,15 @@ System::System(const Config& cfg, std::array<fw::LayerShape, 2> shapes,
   wiring_.socket(router_->initiator_socket, sysctl_->socket);
   router_->map(target++, regs::sysctl::kBlock, 0);
   const auto seed = static_cast<std::uint64_t>(cfg.sim.seed);
+  // train.device_effects = false: ideal devices (device.ideal), programmed by the same
+  // meta_unit -> pv_ctrl path; program-and-verify then takes one pulse per device.
+  device::DeviceParams dev = cfg.device;
+  if (!cfg.train.device_effects) dev.ideal = true;
   for (std::size_t l = 0; l < 2; ++l) {
     for (std::size_t k = 0; k < placement_[l].blocks.size(); ++k) {
       const auto index = static_cast<unsigned>(tiles_.size());
       auto t = std::make_unique<tile::TileModule>(fmt::format("layer{}_t{}", l, k).c_str(),
-                                                  cfg.tile, cfg.device, seed, ledger_.get());
+                                                  cfg.tile, dev, seed, ledger_.get());
       irq_line(t->irq_out, sysctl_->tile_irq[index]);
       wiring_.socket(router_->initiator_socket, t->socket);
       router_->map(target++, regs::tile::kBlock, index);

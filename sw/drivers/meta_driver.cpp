@@ -1,7 +1,9 @@
 #include "sw/drivers/meta_driver.hpp"
 
+#include <cmath>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "sw/include/memplast_regs.h"
 
@@ -15,6 +17,21 @@ MetaDriver::MetaDriver(hal::Hal& hal) : hal_(hal), base_(MP_META_UNIT_ADDR(0)) {
 
 void MetaDriver::write_grad(std::size_t first, const float* g, std::size_t n) {
   hal_.write_block(base_ + MP_META_UNIT_GRAD_OFFSET + first * 4, g, n * 4);
+}
+
+void MetaDriver::write_hidden(std::size_t first, const float* h, std::size_t n,
+                              unsigned frac_bits) {
+  std::vector<std::int32_t> raw(n);
+  const double scale = std::ldexp(1.0, static_cast<int>(frac_bits));
+  for (std::size_t i = 0; i < n; ++i) {
+    const double v = std::round(static_cast<double>(h[i]) * scale);
+    if (!(v >= -2147483648.0 && v <= 2147483647.0)) {
+      throw std::range_error("meta_unit HIDDEN[" + std::to_string(first + i) + "]: hidden weight " +
+                             std::to_string(h[i]) + " does not fit the int32 fixed point");
+    }
+    raw[i] = static_cast<std::int32_t>(v);
+  }
+  hal_.write_block(base_ + MP_META_UNIT_HIDDEN_OFFSET + first * 4, raw.data(), n * 4);
 }
 
 void MetaDriver::read_levels(std::size_t first, std::int32_t* lv, std::size_t n) {

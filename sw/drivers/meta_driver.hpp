@@ -18,6 +18,10 @@ class MetaDriver {
 
   // Float32 gradient of weights [first, first + n) into the GRAD window.
   void write_grad(std::size_t first, const float* g, std::size_t n);
+  // Hidden weights [first, first + n) into the HIDDEN window, converted to the unit's
+  // fixed point with `frac_bits` fraction bits (meta.hidden_frac_bits); the unit sets
+  // each weight's level from it. Throws std::range_error for a value outside int32.
+  void write_hidden(std::size_t first, const float* h, std::size_t n, unsigned frac_bits);
   // Signed levels of weights [first, first + n) from the LEVELS window.
   void read_levels(std::size_t first, std::int32_t* lv, std::size_t n);
   // Run CMD.OP over weights 0 .. n_weights-1 and block until IRQ_STATUS.DONE (waits on

@@ -25,6 +25,15 @@ void MetaPvUpdatePath::init() {
   for (int l = 0; l < 2; ++l) {
     const auto& s = L_.shapes[static_cast<std::size_t>(l)];
     const std::size_t n = count(l);
+    const auto& h = L_.hidden[static_cast<std::size_t>(l)];
+    if (!h.empty()) {
+      if (h.size() != n) {
+        throw std::invalid_argument("MetaPvUpdatePath: layer " + std::to_string(l) + " has " +
+                                    std::to_string(n) + " weights, the hidden weights given " +
+                                    std::to_string(h.size()));
+      }
+      meta_.write_hidden(first(l), h.data(), n, L_.hidden_frac_bits);
+    }
     levels_.resize(n);
     meta_.read_levels(first(l), levels_.data(), n);
     const auto R = L_.tile_rows;

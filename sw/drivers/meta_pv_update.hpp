@@ -1,8 +1,10 @@
 // MetaPvUpdatePath: the weight-update flow through the meta_unit and pv_ctrl drivers
 // (the target flow of the hardware mode). The two layers share the unit's flat weight
 // space: layer 0's weights are elements [0, n0), layer 1's [n0, n0 + n1), row-major.
-//   init        : read the LEVELS window and push one P&V command per weight to pv_ctrl
-//                 (the initial write of every device), wait until pv_ctrl is idle;
+//   init        : with layout.hidden given (a trained state, memplast infer), write it
+//                 into the HIDDEN window first (which sets LEVELS); read the LEVELS window
+//                 and push one P&V command per weight to pv_ctrl (the initial write of
+//                 every device), wait until pv_ctrl is idle;
 //   accumulate  : the layer's gradient into its part of the GRAD window (block write);
 //   update      : CMD ACCUMULATE then STEP over all weights (BATCH stays 1: one
 //                 accumulate of the batch-mean gradient per step, as the functional
@@ -31,6 +33,10 @@ struct MetaPvLayout {
   unsigned tile_rows{0};
   unsigned tile_cols{0};
   std::vector<float> level_values;  // value of level index k (the quantizer's table)
+  // Hidden weights to load before the initial programming (in x out per layer), or
+  // empty: keep the unit's. Written in fixed point with hidden_frac_bits fraction bits.
+  std::array<std::vector<float>, 2> hidden{};
+  unsigned hidden_frac_bits{0};
   // Storage the unit holds, for the memory report (computed from the configuration).
   std::uint64_t hidden_bits{0};
   std::uint64_t optimizer_bits{0};

@@ -1,10 +1,8 @@
 // How HalAccelerator gets its weights updated: the gradient hand-off, the metaplastic
-// step and the programming of changed levels. Two implementations:
-//  * MetaPvUpdatePath (meta_pv_update.hpp): the meta_unit and pv_ctrl drivers, through
-//    the HAL (the hardware flow, used whenever train.device_effects is set);
-//  * system::DirectUpdatePath (models/system/direct_update.hpp): for ideal devices
-//    (train.device_effects = false), the functional mode's MetaEngine called from the
-//    host thread, levels forced exactly into the SystemC tiles' cores.
+// step and the programming of changed levels. The implementation is MetaPvUpdatePath
+// (meta_pv_update.hpp): the meta_unit and pv_ctrl drivers, through the HAL, with or
+// without device effects (ideal devices are programmed by the same path, one pulse per
+// device). The interface is the seam a different update flow would plug into.
 #pragma once
 
 #include <cstddef>

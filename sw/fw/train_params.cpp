@@ -46,8 +46,10 @@ void bind_params(cfg::Schema& s, TrainParams& p) {
         "hardware: firmware drives the SystemC model through the bus; functional: the same "
         "network, rule and device effects as plain C++ without timing (--mode overrides)");
   s.add("train.device_effects", &p.device_effects,
-        "false: ideal devices and periphery (the software baseline): weights are exactly the "
-        "quantized levels, no noise, no ADC, no program-and-verify");
+        "false: ideal devices. Functional mode: the software baseline, weights are exactly the "
+        "quantized levels (no tiles, noise, ADC or program-and-verify). Hardware mode: "
+        "device.ideal tiles on the same meta_unit -> pv_ctrl path, one pulse per programmed "
+        "device; DAC/ADC as configured");
   s.add("train.init_half_range", &p.init_half_range, 0, 16, "",
         "Hidden weights initialised uniform in +-this (weight units: the levels span [-1, 1])",
         "paper-notes.md (+-0.6)");

@@ -321,10 +321,10 @@
 /* window GRAD (WO, float32 or s15.16 fixed (CONFIG.GRAD_FMT), 4 bytes): Per-weight gradient of the current sample/mini-batch; ACCUMULATE adds elements 0..N_WEIGHTS-1 to the accumulator. */
 #define MP_META_UNIT_GRAD_OFFSET 0x01000000u
 #define MP_META_UNIT_GRAD_SIZE 0x04000000u
-/* window HIDDEN (RO, int32: hidden weight in the unit's fixed-point format, sign-extended): Hidden (high-precision) weights. */
+/* window HIDDEN (RW, int32: hidden weight in the unit's fixed-point format, sign-extended): Hidden (high-precision) weights. A write sets the hidden weight (rounded and saturated to the unit's format) and its LEVELS entry; nothing is sent to pv_ctrl: firmware that loads a trained state programs the tiles from LEVELS. */
 #define MP_META_UNIT_HIDDEN_OFFSET 0x05000000u
 #define MP_META_UNIT_HIDDEN_SIZE 0x04000000u
-/* window LEVELS (RO, int32: signed quantized level of each weight): Quantized level of each weight, as last sent to pv_ctrl. */
+/* window LEVELS (RO, int32: signed quantized level of each weight): Quantized level of each weight, as last sent to pv_ctrl by STEP, or as a HIDDEN write set it. */
 #define MP_META_UNIT_LEVELS_OFFSET 0x09000000u
 #define MP_META_UNIT_LEVELS_SIZE 0x04000000u
 

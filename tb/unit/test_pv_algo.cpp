@@ -3,6 +3,7 @@
 // energy accounting.
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 #include <vector>
 
@@ -278,4 +279,45 @@ TEST(PvAlgo, TimeAndEnergyAccounting) {
     total_reset += r.n_reset;
   }
   EXPECT_GT(total_reset, 0);
+}
+
+// device.ideal: every level change lands in its band with one calibrated pulse (SET
+// at gate_for(target), RESET at reset_for(read, target)) and two verifies, up and down
+// the level grid; the result is the target itself except for a RESET to g_min, which
+// the RESET law only approaches (the amplitude saturates at v_reset_max_V).
+TEST(PvAlgo, IdealDeviceOnePulsePerWrite) {
+  DeviceParams dp = dev_defaults();
+  dp.ideal = true;
+  const PvParams p = pv_defaults();
+  constexpr std::size_t kCells = 16;
+  DeviceArray dev(dp, kCells, 7);
+  const std::vector<int> walk{8, 0, 5, 2, 7, 1, 4, 3, 6, 0};
+  double t = 0;
+  for (std::size_t c = 0; c < kCells; ++c) {
+    int prev = -1;
+    for (std::size_t k = 0; k < walk.size(); ++k) {
+      const int lv = walk[(k + c) % walk.size()];
+      const double g = level_g(lv);
+      const auto band = memplast::pv::band_for(g, kSpacing, p);
+      const auto r = memplast::pv::program_verify(dev, c, g, band, p, t);
+      t += r.duration_s;
+      ASSERT_TRUE(r.success) << "cell " << c << " level " << lv;
+      const int expected_pulses = lv == prev ? 0 : 1;
+      EXPECT_EQ(r.n_set + r.n_reset, expected_pulses) << "cell " << c << " level " << lv;
+      EXPECT_EQ(r.n_verify, 1 + expected_pulses);
+      EXPECT_NEAR(r.g_final_uS, g, 1e-3) << "cell " << c << " level " << lv;
+      EXPECT_EQ(dev.read(c, t + 1.0), dev.conductance(c, t + 1.0));  // no noise, no drift
+      prev = lv;
+    }
+  }
+  // Down to g_min: one RESET at v_reset_max_V, inside a band of a quarter of 97.5 uS
+  // (the default ternary tile's level spacing) but not at g_min itself.
+  const double g_min = dp.g_min_uS;
+  const auto band = memplast::pv::band_for(g_min, 97.5, p);
+  const auto r = memplast::pv::program_verify(dev, 0, g_min, band, p, t);
+  EXPECT_TRUE(r.success);
+  EXPECT_EQ(r.n_reset, 1);
+  EXPECT_EQ(r.n_set, 0);
+  EXPECT_GT(r.g_final_uS, g_min);
+  EXPECT_EQ(dev.reset_for(level_g(0), g_min), std::numeric_limits<double>::infinity());
 }

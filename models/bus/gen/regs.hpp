@@ -509,11 +509,11 @@ inline constexpr std::uint32_t CYCLES_LAST_RESET = 0x00000000;
 inline constexpr std::uint32_t GRAD_OFFSET = 0x01000000;
 inline constexpr std::uint32_t GRAD_SIZE = 0x04000000;
 
-// window HIDDEN (RO, int32: hidden weight in the unit's fixed-point format, sign-extended): Hidden (high-precision) weights.
+// window HIDDEN (RW, int32: hidden weight in the unit's fixed-point format, sign-extended): Hidden (high-precision) weights. A write sets the hidden weight (rounded and saturated to the unit's format) and its LEVELS entry; nothing is sent to pv_ctrl: firmware that loads a trained state programs the tiles from LEVELS.
 inline constexpr std::uint32_t HIDDEN_OFFSET = 0x05000000;
 inline constexpr std::uint32_t HIDDEN_SIZE = 0x04000000;
 
-// window LEVELS (RO, int32: signed quantized level of each weight): Quantized level of each weight, as last sent to pv_ctrl.
+// window LEVELS (RO, int32: signed quantized level of each weight): Quantized level of each weight, as last sent to pv_ctrl by STEP, or as a HIDDEN write set it.
 inline constexpr std::uint32_t LEVELS_OFFSET = 0x09000000;
 inline constexpr std::uint32_t LEVELS_SIZE = 0x04000000;
 
@@ -531,7 +531,7 @@ inline constexpr std::array<RegInfo, 10> kRegisters{{
 }};
 inline constexpr std::array<WindowInfo, 3> kWindows{{
     {"GRAD", 0x01000000, 0x04000000, Access::WO, "float32 or s15.16 fixed (CONFIG.GRAD_FMT), 4 bytes"},
-    {"HIDDEN", 0x05000000, 0x04000000, Access::RO, "int32: hidden weight in the unit's fixed-point format, sign-extended"},
+    {"HIDDEN", 0x05000000, 0x04000000, Access::RW, "int32: hidden weight in the unit's fixed-point format, sign-extended"},
     {"LEVELS", 0x09000000, 0x04000000, Access::RO, "int32: signed quantized level of each weight"},
 }};
 }  // namespace meta_unit
