@@ -69,7 +69,7 @@ TrainedState load_state(const std::filesystem::path& dir) {
   json j;
   try {
     j = json::parse(file);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {
     throw std::runtime_error(fmt::format("{}: malformed JSON: {}", jp.string(), e.what()));
   }
   if (!j.is_object() || !j.contains("format") || !j["format"].is_number_integer() ||

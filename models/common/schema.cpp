@@ -270,7 +270,7 @@ void Schema::apply_file(const std::string& path) {
   json doc;
   try {
     doc = json::parse(in, nullptr, true, /*ignore_comments=*/true);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {
     throw ConfigError(fmt::format("{}: malformed JSON: {}", path, e.what()));
   }
   apply_json(doc, path);
@@ -291,7 +291,7 @@ void Schema::apply_override(const std::string& assignment) {
   json value;
   try {
     value = json::parse(text);
-  } catch (const json::parse_error&) {
+  } catch (const json::exception&) {
     value = text;  // bare words are strings
   }
   set_key(key, value, "--set " + key);

@@ -38,7 +38,7 @@ void apply_file_with_base(cfg::Schema& s, const std::filesystem::path& path, int
   nlohmann::json doc;
   try {
     doc = nlohmann::json::parse(in, nullptr, true, /*ignore_comments=*/true);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {
     throw cfg::ConfigError(fmt::format("{}: malformed JSON: {}", path.string(), e.what()));
   }
   if (doc.is_object() && doc.contains("$base")) {

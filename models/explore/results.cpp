@@ -26,7 +26,7 @@ bool run_complete(const fs::path& dir, json* summary) {
   json doc;
   try {
     doc = json::parse(in);
-  } catch (const json::parse_error&) {
+  } catch (const json::exception&) {
     return false;
   }
   if (!doc.is_object()) return false;

@@ -432,7 +432,7 @@ SweepSpec load_spec(const std::string& path) {
   json doc;
   try {
     doc = json::parse(in, nullptr, true, /*ignore_comments=*/true);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {
     throw cfg::ConfigError(fmt::format("{}: malformed JSON: {}", path, e.what()));
   }
   return parse_spec(doc, path, std::filesystem::path(path).parent_path().string());

@@ -104,6 +104,16 @@ TEST(Config, NonUtf8OverrideIsAClearError) {
   EXPECT_NE(msg2.find("meta.option"), std::string::npos) << msg2;
 }
 
+// Found by fuzz_state in CI: a number beyond double's range is not a JSON parse_error
+// but nlohmann's out_of_range (406), which escaped the loaders' handlers.
+TEST(Config, NumberOverflowIsAClearError) {
+  const auto p = write_tmp("overflow.json", R"({"sim": {"seed": 1e99999}})");
+  const auto msg = error_of([&] { load_config(p.string(), {}); });
+  EXPECT_NE(msg.find(p.string()), std::string::npos) << msg;
+  const auto msg2 = error_of([&] { load_config("", {"sim.seed=1e99999"}); });
+  EXPECT_NE(msg2.find("sim.seed"), std::string::npos) << msg2;
+}
+
 TEST(Config, OverrideWinsOverFile) {
   const auto p = write_tmp("seed.json", R"({"sim": {"seed": 3}})");
   EXPECT_EQ(load_config(p.string(), {}).config->sim.seed, 3);
