@@ -52,6 +52,15 @@ double one_step(mm::MetaEngine& e, double w0, float g) {
   return static_cast<double>(e.hidden(0)) - before;
 }
 
+// Steps two engines run side by side, each into its change list (cleared first).
+void step_both(mm::MetaEngine& a, std::vector<mm::LevelChange>& ca, mm::MetaEngine& b,
+               std::vector<mm::LevelChange>& cb) {
+  ca.clear();
+  cb.clear();
+  a.step(ca);
+  b.step(cb);
+}
+
 double lsb(const mm::MetaParams& p) {
   return std::ldexp(1.0, -static_cast<int>(p.hidden_frac_bits));
 }
@@ -498,10 +507,7 @@ TEST(MetaFixed, MatchesFloatReferenceWithinTheStatedBound) {
       }
       fx->accumulate(g.data(), n);
       fl->accumulate(g.data(), n);
-      cfx.clear();
-      cfl.clear();
-      fx->step(cfx);
-      fl->step(cfl);
+      step_both(*fx, cfx, *fl, cfl);
       for (std::size_t i = 0; i < n; ++i) {
         const double err =
             std::fabs(static_cast<double>(fx->hidden(i)) - static_cast<double>(fl->hidden(i)));
@@ -645,10 +651,7 @@ TEST(MetaFixed, OptimisedEngineIsBitIdenticalToTheReference) {
         fast->accumulate(g.data(), n);
         ref->accumulate(g.data(), n);
       }
-      cf.clear();
-      cr.clear();
-      fast->step(cf);
-      ref->step(cr);
+      step_both(*fast, cf, *ref, cr);
       updates += n;
       changes_seen += cr.size();
       ASSERT_EQ(cf.size(), cr.size()) << tag << " step " << s;
