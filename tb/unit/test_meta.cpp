@@ -52,6 +52,16 @@ double one_step(mm::MetaEngine& e, double w0, float g) {
   return static_cast<double>(e.hidden(0)) - before;
 }
 
+// One weight at 0 under plain SGD with lr 0.1, no metaplasticity: the fixed engine
+// (which = 0) or the float one (which = 1).
+std::unique_ptr<mm::MetaEngine> sgd_unit_engine(int which) {
+  auto p = sgd_params("B", 0.0);
+  p.lr = 0.1;
+  auto e = which == 0 ? mm::make_fixed(p, 1) : mm::make_float(p, 1);
+  e->set_hidden(0, 0.0);
+  return e;
+}
+
 // Steps two engines run side by side, each into its change list (cleared first).
 void step_both(mm::MetaEngine& a, std::vector<mm::LevelChange>& ca, mm::MetaEngine& b,
                std::vector<mm::LevelChange>& cb) {
@@ -359,10 +369,7 @@ TEST(MetaFixed, SaturatesNeverWraps) {
 
 TEST(MetaEngine, AccumulateUsesTheMeanOfTheCalls) {
   for (int which = 0; which < 2; ++which) {
-    auto p = sgd_params("B", 0.0);
-    p.lr = 0.1;
-    auto e = which == 0 ? mm::make_fixed(p, 1) : mm::make_float(p, 1);
-    e->set_hidden(0, 0.0);
+    auto e = sgd_unit_engine(which);
     std::vector<mm::LevelChange> ch;
     for (float g : {1.0F, 2.0F, 6.0F}) e->accumulate(&g, 1);  // mean 3
     e->step(ch);
@@ -374,10 +381,7 @@ TEST(MetaEngine, AccumulateUsesTheMeanOfTheCalls) {
 
 TEST(MetaEngine, BatchDivisorAndClear) {
   for (int which = 0; which < 2; ++which) {
-    auto p = sgd_params("B", 0.0);
-    p.lr = 0.1;
-    auto e = which == 0 ? mm::make_fixed(p, 1) : mm::make_float(p, 1);
-    e->set_hidden(0, 0.0);
+    auto e = sgd_unit_engine(which);
     std::vector<mm::LevelChange> ch;
     float g = 5.0F;
     e->accumulate(&g, 1);
