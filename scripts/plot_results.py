@@ -30,6 +30,20 @@ def save(fig, out):
     os.replace(tmp, out)
 
 
+def new_axes():
+    return plt.subplots(figsize=(5.5, 3.5))
+
+
+def finish(fig, ax, out, xlabel, ylabel, legend=True):
+    """Label the axes, draw the grid (and the legend), save to out."""
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3)
+    if legend:
+        ax.legend()
+    save(fig, out)
+
+
 def mstar(out, runs):
     pts = []
     for r in runs:
@@ -38,19 +52,15 @@ def mstar(out, runs):
         last = s["accuracy"]["after_task"][-1]["accuracy"]
         pts.append((m, last.get("mnist", 0), last.get("fashion_mnist", 0)))
     pts.sort()
-    fig, ax = plt.subplots(figsize=(5.5, 3.5))
+    fig, ax = new_axes()
     ax.plot([p[0] for p in pts], [100 * p[1] for p in pts], "o-", label="MNIST (task 1)")
     ax.plot([p[0] for p in pts], [100 * p[2] for p in pts], "s-", label="Fashion-MNIST (task 2)")
-    ax.set_xlabel("m*")
-    ax.set_ylabel("test accuracy after task 2 (%)")
-    ax.grid(alpha=0.3)
-    ax.legend()
-    save(fig, out)
+    finish(fig, ax, out, "m*", "test accuracy after task 2 (%)")
 
 
 def curves(out, run):
     rows = list(csv.DictReader(open(os.path.join(run, "accuracy.csv"))))
-    fig, ax = plt.subplots(figsize=(5.5, 3.5))
+    fig, ax = new_axes()
     tasks = []
     for r in rows:
         if r["evaluated_task"] not in tasks:
@@ -67,22 +77,15 @@ def curves(out, run):
                 xs.append(order.index((r["trained_task"], int(r["epoch"]))) + 1)
                 ys.append(100 * float(r["accuracy"]))
         ax.plot(xs, ys, "o-", ms=3, label=t)
-    ax.set_xlabel("epoch (all tasks)")
-    ax.set_ylabel("test accuracy (%)")
-    ax.grid(alpha=0.3)
-    ax.legend()
-    save(fig, out)
+    finish(fig, ax, out, "epoch (all tasks)", "test accuracy (%)")
 
 
 def writes(out, run):
     rows = list(csv.DictReader(open(os.path.join(run, "writes_per_device.csv"))))
-    fig, ax = plt.subplots(figsize=(5.5, 3.5))
+    fig, ax = new_axes()
     ax.bar([int(r["writes"]) for r in rows], [int(r["devices"]) for r in rows], width=0.8)
     ax.set_yscale("log")
-    ax.set_xlabel("program-and-verify writes per device")
-    ax.set_ylabel("devices")
-    ax.grid(alpha=0.3)
-    save(fig, out)
+    finish(fig, ax, out, "program-and-verify writes per device", "devices", legend=False)
 
 
 if __name__ == "__main__":

@@ -16,12 +16,13 @@ void bind_params(cfg::Schema& s, BusParams& p) {
   s.add("bus.max_burst_bytes", &p.max_burst_bytes, 4, 1 << 20, "B",
         "Longest transaction the bus accepts; longer ones get TLM_BURST_ERROR_RESPONSE",
         "assumption: 4 KiB, the AXI burst boundary");
-  s.add_check([&p] {
-    if (p.max_burst_bytes % 4 != 0) {
-      throw cfg::ConfigError(
-          fmt::format("key 'bus.max_burst_bytes' = {} must be a multiple of 4", p.max_burst_bytes));
-    }
-  });
+  s.add_check([&p] { require_whole_words("bus.max_burst_bytes", p.max_burst_bytes); });
+}
+
+void require_whole_words(const char* key, std::int64_t bytes) {
+  if (bytes % 4 != 0) {
+    throw cfg::ConfigError(fmt::format("key '{}' = {} must be a multiple of 4", key, bytes));
+  }
 }
 
 }  // namespace memplast::bus

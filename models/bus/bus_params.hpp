@@ -17,4 +17,7 @@ struct BusParams {
 
 void bind_params(cfg::Schema& s, BusParams& p);
 
+// Throws a ConfigError naming `key` unless `bytes` is a multiple of 4 (whole 32-bit words).
+void require_whole_words(const char* key, std::int64_t bytes);
+
 }  // namespace memplast::bus

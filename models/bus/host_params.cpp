@@ -1,6 +1,6 @@
 #include "bus/host_params.hpp"
 
-#include <fmt/format.h>
+#include "bus/bus_params.hpp"
 
 namespace memplast::bus {
 
@@ -26,12 +26,7 @@ void bind_params(cfg::Schema& s, HostParams& p) {
   s.add("host.burst_bytes", &p.burst_bytes, 4, 1 << 24, "B",
         "The HAL splits write_block/read_block into bus transactions of at most this many bytes",
         "assumption: 64-beat bursts of the 32-bit bus");
-  s.add_check([&p] {
-    if (p.burst_bytes % 4 != 0) {
-      throw cfg::ConfigError(
-          fmt::format("key 'host.burst_bytes' = {} must be a multiple of 4", p.burst_bytes));
-    }
-  });
+  s.add_check([&p] { require_whole_words("host.burst_bytes", p.burst_bytes); });
 }
 
 }  // namespace memplast::bus

@@ -104,13 +104,18 @@ void DeviceArray::after_pulse(std::size_t i, double g_new, double t_s) {
   t_write_[i] = t_s;
 }
 
-void DeviceArray::set_pulse(std::size_t i, double v_gate_V, double t_s) {
+bool DeviceArray::pulse_lands(std::size_t i, double t_s) {
   ++pulses_[i];
-  if (stuck_[i] != Stuck::none) return;
+  if (stuck_[i] != Stuck::none) return false;
   if (pulses_[i] > budget_[i]) {
     wear_out(i, t_s);
-    return;
+    return false;
   }
+  return true;
+}
+
+void DeviceArray::set_pulse(std::size_t i, double v_gate_V, double t_s) {
+  if (!pulse_lands(i, t_s)) return;
   const double ov = std::max(0.0, v_gate_V - p_.vth_V - static_cast<double>(dvth_[i]));
   const double icc = p_.k_tr_uA_per_V2 * ov * ov;
   const double g_target =
@@ -124,12 +129,7 @@ void DeviceArray::set_pulse(std::size_t i, double v_gate_V, double t_s) {
 }
 
 void DeviceArray::reset_pulse(std::size_t i, double v_reset_V, double t_s) {
-  ++pulses_[i];
-  if (stuck_[i] != Stuck::none) return;
-  if (pulses_[i] > budget_[i]) {
-    wear_out(i, t_s);
-    return;
-  }
+  if (!pulse_lands(i, t_s)) return;
   const double ov = std::max(0.0, v_reset_V - p_.v_reset_th_V - static_cast<double>(dvreset_[i]));
   const double g_old = g_prog_[i];
   const double g_target = p_.g_min_uS + (std::max(g_old, p_.g_min_uS) - p_.g_min_uS) *

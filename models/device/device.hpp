@@ -97,6 +97,9 @@ class DeviceArray {
  private:
   void after_pulse(std::size_t i, double g_new, double t_s);
   void wear_out(std::size_t i, double t_s);
+  // Counts a pulse on device i; false if it has no effect on the state: the device is
+  // stuck, or this pulse exceeds its endurance budget (and wears it out).
+  bool pulse_lands(std::size_t i, double t_s);
 
   DeviceParams p_;
   std::size_t n_{0};

@@ -13,18 +13,7 @@
 namespace memplast::meta {
 namespace detail {
 
-FixedEngine::FixedEngine(const MetaParams& p, std::size_t n)
-    : p_(p),
-      q_(Quantizer::from(p)),
-      lut_(p),
-      n_(n),
-      h_(n, 0),
-      acc_(n, 0),
-      m_(n, 0),
-      v_(n, 0),
-      lev_(n, 0) {
-  if (n > std::numeric_limits<std::uint32_t>::max())
-    throw std::invalid_argument("meta: too many weights");
+FixedEngine::FixedEngine(const MetaParams& p, std::size_t n) : EngineBase(p, n), lut_(p) {
   fh_ = static_cast<int>(p.hidden_frac_bits);
   fg_ = static_cast<int>(p.grad_frac_bits);
   fv_ = 2 * fg_;
@@ -36,9 +25,6 @@ FixedEngine::FixedEngine(const MetaParams& p, std::size_t n)
   g_min_ = -g_max_ - 1;
   m_max_ = (std::int64_t{1} << (p.m_bits - 1)) - 1;
   m_min_ = -m_max_ - 1;
-  adam_ = p.optimizer == "adam";
-  option_ = p.option.empty() ? 'B' : p.option[0];
-  meta_on_ = p.m_star > 0.0;
   // Integer thresholds ceil(T 2^Fh): for every grid value h, h >= T_int <=> h >= T,
   // so the fixed quantizer equals the exact one on the grid.
   for (double t : q_.thresholds)
@@ -109,12 +95,10 @@ void FixedEngine::accumulate(const float* grad, std::size_t n) {
 }
 
 void FixedEngine::step(std::vector<LevelChange>& changes) {
-  ++t_;
   StepConst c;
   // Batch mean: acc * (1/count) with 1/count in Q0.32 (exact for count = 1).
-  const std::uint64_t div = divisor_ > 0 ? divisor_ : count_;
+  const std::uint64_t div = begin_step();
   c.rc = div > 0 ? std::llround(std::ldexp(1.0 / static_cast<double>(div), 32)) : 0;
-  count_ = 0;
   // Per-step scalar: alpha_t = lr sqrt(1-b2^t)/(1-b1^t) (computed once per step).
   const double td = static_cast<double>(t_);
   const double alpha =
@@ -129,26 +113,7 @@ void FixedEngine::step(std::vector<LevelChange>& changes) {
       1, std::llround(std::ldexp(p_.eps * p_.eps * (1.0 - std::pow(p_.beta2, td)), fv_)));
   // SGD: delta = lr * buf * 2^(Fh - Fg).
   c.sgd_shift = c.ka.shift + fg_ - fh_;
-  const bool meta = meta_on_;
-  if (adam_) {
-    if (!meta)
-      run<'B', true, false>(c, changes);
-    else if (option_ == 'A')
-      run<'A', true, true>(c, changes);
-    else if (option_ == 'B')
-      run<'B', true, true>(c, changes);
-    else
-      run<'C', true, true>(c, changes);
-  } else {
-    if (!meta)
-      run<'B', false, false>(c, changes);
-    else if (option_ == 'A')
-      run<'A', false, true>(c, changes);
-    else if (option_ == 'B')
-      run<'B', false, true>(c, changes);
-    else
-      run<'C', false, true>(c, changes);
-  }
+  dispatch(c, changes);
 }
 
 }  // namespace detail

@@ -26,37 +26,14 @@
 
 namespace memplast::meta::detail {
 
-class FixedEngine final : public MetaEngine {
+class FixedEngine final : public EngineBase<FixedEngine, std::int32_t, std::uint32_t> {
  public:
   FixedEngine(const MetaParams& p, std::size_t n);
-
-  std::size_t size() const override { return n_; }
-
-  void init_uniform(Rng& rng, double a) override {
-    for (std::size_t i = 0; i < n_; ++i) set_hidden(i, rng.uniform(-a, a));
-    new_task();
-    std::fill(acc_.begin(), acc_.end(), 0);
-    count_ = 0;
-  }
 
   void accumulate(const float* grad, std::size_t n) override;
 
   void step(std::vector<LevelChange>& changes) override;
 
-  void new_task() override {
-    std::fill(m_.begin(), m_.end(), 0);
-    std::fill(v_.begin(), v_.end(), 0);
-    t_ = 0;
-  }
-  void clear_accumulator() override {
-    std::fill(acc_.begin(), acc_.end(), 0);
-    count_ = 0;
-  }
-  void set_batch_divisor(std::uint32_t d) override { divisor_ = d; }
-  const std::int8_t* levels() const override { return lev_.data(); }
-  float level_value(int level) const override {
-    return static_cast<float>(q_.values.at(static_cast<std::size_t>(level)));
-  }
   float hidden(std::size_t i) const override {
     return static_cast<float>(std::ldexp(static_cast<double>(h_[i]), -fh_));
   }
@@ -69,11 +46,10 @@ class FixedEngine final : public MetaEngine {
     lev_[i] = static_cast<std::int8_t>(l);
   }
   MemoryBits memory_bits() const override { return meta::memory_bits(p_, n_); }
-  std::uint64_t steps_in_task() const override { return t_; }
-  const MetaParams& params() const override { return p_; }
-  const Quantizer& quantizer() const override { return q_; }
 
  private:
+  friend class EngineBase<FixedEngine, std::int32_t, std::uint32_t>;  // dispatch() runs run()
+
   struct StepConst {
     std::int64_t rc{0};
     FxConst ka;
@@ -138,15 +114,8 @@ class FixedEngine final : public MetaEngine {
   static constexpr int kQ = 28;                                // Q0.28 optimizer constants
   static constexpr std::int64_t kFar = std::int64_t{1} << 32;  // distance cap (sentinels)
   static constexpr int kR = 16;                                // Q0.16 1/sqrt table
-  MetaParams p_;
-  Quantizer q_;
+  // (v_ holds the second moment's storage-float codes.)
   MetaLut lut_;
-  std::size_t n_;
-  std::vector<std::int32_t> h_;
-  std::vector<std::int32_t> acc_;
-  std::vector<std::int32_t> m_;
-  std::vector<std::uint32_t> v_;  // storage-float codes
-  std::vector<std::int8_t> lev_;
   std::vector<std::int64_t> thr_;
   std::vector<std::int64_t> thr_pad_;
   std::vector<FxConst> kthr_pad_;
@@ -166,12 +135,6 @@ class FixedEngine final : public MetaEngine {
   std::uint32_t vmask_{};
   std::int64_t h_min_{}, h_max_{}, g_min_{}, g_max_{}, m_min_{}, m_max_{};
   std::int64_t c1_{}, c2_{}, mu_{};
-  bool adam_{true};
-  char option_{'B'};
-  bool meta_on_{true};
-  std::uint64_t count_{0};
-  std::uint64_t divisor_{0};
-  std::uint64_t t_{0};
 };
 
 }  // namespace memplast::meta::detail

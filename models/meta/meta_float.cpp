@@ -77,38 +77,18 @@ void attenuate_ac(const float* __restrict hb, float* __restrict db, const float*
   }
 }
 
-class FloatEngine final : public MetaEngine {
+class FloatEngine final : public detail::EngineBase<FloatEngine, float, float> {
  public:
-  FloatEngine(const MetaParams& p, std::size_t n)
-      : p_(p),
-        q_(Quantizer::from(p)),
-        n_(n),
-        h_(n, 0.0F),
-        acc_(n, 0.0F),
-        m_(n, 0.0F),
-        v_(n, 0.0F),
-        lev_(n, 0) {
-    if (n > std::numeric_limits<std::uint32_t>::max())
-      throw std::invalid_argument("meta: too many weights");
+  FloatEngine(const MetaParams& p, std::size_t n) : EngineBase(p, n) {
     for (double t : q_.thresholds) thr_.push_back(static_cast<float>(t));
     for (std::size_t k = 0; k < thr_.size(); ++k) {
       kthr_.push_back(static_cast<float>(p.m_star / (q_.values[k + 1] - q_.values[k])));
     }
     kglob_ = static_cast<float>(p.m_star / q_.mean_interval);
     for (float k : kthr_) uniform_ = uniform_ && k == kthr_[0];
-    adam_ = p.optimizer == "adam";
-    option_ = p.option.empty() ? 'B' : p.option[0];
-    meta_on_ = p.m_star > 0.0;
     for (std::size_t i = 0; i < n_; ++i) lev_[i] = static_cast<std::int8_t>(level_of(0.0F));
   }
 
-  std::size_t size() const override { return n_; }
-  void init_uniform(Rng& rng, double a) override {
-    for (std::size_t i = 0; i < n_; ++i) set_hidden(i, rng.uniform(-a, a));
-    new_task();
-    std::fill(acc_.begin(), acc_.end(), 0.0F);
-    count_ = 0;
-  }
   void accumulate(const float* grad, std::size_t n) override {
     check_n(n_, n);
     float* acc = acc_.data();
@@ -116,31 +96,9 @@ class FloatEngine final : public MetaEngine {
     ++count_;
   }
   void step(std::vector<LevelChange>& changes) override {
-    ++t_;
-    const std::uint64_t div = divisor_ > 0 ? divisor_ : count_;
+    const std::uint64_t div = begin_step();
     const float inv = div > 0 ? 1.0F / static_cast<float>(div) : 0.0F;
-    count_ = 0;
-    if (!meta_on_) {
-      if (adam_)
-        run<'B', true, false>(inv, changes);
-      else
-        run<'B', false, false>(inv, changes);
-    } else if (option_ == 'A') {
-      if (adam_)
-        run<'A', true, true>(inv, changes);
-      else
-        run<'A', false, true>(inv, changes);
-    } else if (option_ == 'B') {
-      if (adam_)
-        run<'B', true, true>(inv, changes);
-      else
-        run<'B', false, true>(inv, changes);
-    } else {
-      if (adam_)
-        run<'C', true, true>(inv, changes);
-      else
-        run<'C', false, true>(inv, changes);
-    }
+    dispatch(inv, changes);
   }
 
   // Processed in blocks of kBlock weights, each pass a simple loop over the block that
@@ -244,20 +202,6 @@ class FloatEngine final : public MetaEngine {
   }
   static constexpr std::size_t kBlock = 512;
 
-  void new_task() override {
-    std::fill(m_.begin(), m_.end(), 0.0F);
-    std::fill(v_.begin(), v_.end(), 0.0F);
-    t_ = 0;
-  }
-  void clear_accumulator() override {
-    std::fill(acc_.begin(), acc_.end(), 0.0F);
-    count_ = 0;
-  }
-  void set_batch_divisor(std::uint32_t d) override { divisor_ = d; }
-  const std::int8_t* levels() const override { return lev_.data(); }
-  float level_value(int level) const override {
-    return static_cast<float>(q_.values.at(static_cast<std::size_t>(level)));
-  }
   float hidden(std::size_t i) const override { return h_[i]; }
   void set_hidden(std::size_t i, double w) override {
     h_[i] = static_cast<float>(w);
@@ -273,9 +217,6 @@ class FloatEngine final : public MetaEngine {
     b.stored = meta::memory_bits(p_, n_).stored;
     return b;
   }
-  std::uint64_t steps_in_task() const override { return t_; }
-  const MetaParams& params() const override { return p_; }
-  const Quantizer& quantizer() const override { return q_; }
 
  private:
   int level_of(float w) const {
@@ -283,20 +224,9 @@ class FloatEngine final : public MetaEngine {
     for (float t : thr_) l += (w >= t) ? 1 : 0;
     return l;
   }
-  MetaParams p_;
-  Quantizer q_;
-  std::size_t n_;
-  std::vector<float> h_, acc_, m_, v_;
-  std::vector<std::int8_t> lev_;
   std::vector<float> thr_, kthr_;
   float kglob_{1.0F};
   bool uniform_{true};  // every interval has the same width
-  bool adam_{true};
-  char option_{'B'};
-  bool meta_on_{true};
-  std::uint64_t count_{0};
-  std::uint64_t divisor_{0};
-  std::uint64_t t_{0};
 };
 
 }  // namespace

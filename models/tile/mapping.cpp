@@ -102,56 +102,49 @@ void merge_parallel(OpCost& total, const OpCost& c) {
 
 OpCost TileGrid::forward_batch(const float* X, int batch, float* Y, double t_s,
                                bool signed_inputs) {
-  const int in = placement_.layer_rows;
-  const int out = placement_.layer_cols;
-  std::fill(Y, Y + static_cast<std::size_t>(out) * static_cast<std::size_t>(batch), 0.0F);
-  xbuf_.assign(static_cast<std::size_t>(R_) * static_cast<std::size_t>(batch), 0.0F);
-  ybuf_.resize(static_cast<std::size_t>(C_) * static_cast<std::size_t>(batch));
-  OpCost total;
-  for (int rb = 0; rb < placement_.row_blocks; ++rb) {
-    const int r0 = rb * R_;
-    const int nr = std::min(R_, in - r0);
-    for (int v = 0; v < batch; ++v) {  // slice (zero-padded) of every vector
-      std::copy_n(X + static_cast<std::size_t>(v) * in + r0, nr,
-                  xbuf_.data() + static_cast<std::size_t>(v) * R_);
-    }
-    for (int cb = 0; cb < placement_.col_blocks; ++cb) {
-      const auto& b = placement_.blocks[static_cast<std::size_t>(rb * placement_.col_blocks + cb)];
-      merge_parallel(total, tiles_[static_cast<std::size_t>(b.tile)]->forward_batch(
-                                xbuf_.data(), batch, ybuf_.data(), t_s, signed_inputs));
-      for (int v = 0; v < batch; ++v) {
-        float* y = Y + static_cast<std::size_t>(v) * out + b.col0;
-        const float* p = ybuf_.data() + static_cast<std::size_t>(v) * C_;
-        for (int j = 0; j < b.n_cols; ++j) y[j] += p[j];
-      }
-    }
-  }
-  return total;
+  return grid_product(X, batch, Y, t_s, signed_inputs, false);
 }
 
 OpCost TileGrid::transpose_batch(const float* X, int batch, float* Y, double t_s,
                                  bool signed_inputs) {
-  const int in = placement_.layer_cols;
-  const int out = placement_.layer_rows;
-  std::fill(Y, Y + static_cast<std::size_t>(out) * static_cast<std::size_t>(batch), 0.0F);
-  xbuf_.assign(static_cast<std::size_t>(C_) * static_cast<std::size_t>(batch), 0.0F);
-  ybuf_.resize(static_cast<std::size_t>(R_) * static_cast<std::size_t>(batch));
+  return grid_product(X, batch, Y, t_s, signed_inputs, true);
+}
+
+OpCost TileGrid::grid_product(const float* X, int batch, float* Y, double t_s, bool signed_inputs,
+                              bool transposed) {
+  const int in = transposed ? placement_.layer_cols : placement_.layer_rows;
+  const int out = transposed ? placement_.layer_rows : placement_.layer_cols;
+  const int in_tile = transposed ? C_ : R_;
+  const int out_tile = transposed ? R_ : C_;
+  const int in_blocks = transposed ? placement_.col_blocks : placement_.row_blocks;
+  const int out_blocks = transposed ? placement_.row_blocks : placement_.col_blocks;
+  const auto nb = static_cast<std::size_t>(batch);
+  std::fill(Y, Y + static_cast<std::size_t>(out) * nb, 0.0F);
+  xbuf_.assign(static_cast<std::size_t>(in_tile) * nb, 0.0F);
+  ybuf_.resize(static_cast<std::size_t>(out_tile) * nb);
   OpCost total;
-  for (int cb = 0; cb < placement_.col_blocks; ++cb) {
-    const int c0 = cb * C_;
-    const int nc = std::min(C_, in - c0);
-    for (int v = 0; v < batch; ++v) {
-      std::copy_n(X + static_cast<std::size_t>(v) * in + c0, nc,
-                  xbuf_.data() + static_cast<std::size_t>(v) * C_);
+  for (int ib = 0; ib < in_blocks; ++ib) {
+    const int i0 = ib * in_tile;
+    const int ni = std::min(in_tile, in - i0);
+    for (int v = 0; v < batch; ++v) {  // slice (zero-padded) of every vector
+      std::copy_n(X + static_cast<std::size_t>(v) * in + i0, ni,
+                  xbuf_.data() + static_cast<std::size_t>(v) * in_tile);
     }
-    for (int rb = 0; rb < placement_.row_blocks; ++rb) {
+    for (int ob = 0; ob < out_blocks; ++ob) {
+      const int rb = transposed ? ob : ib;
+      const int cb = transposed ? ib : ob;
       const auto& b = placement_.blocks[static_cast<std::size_t>(rb * placement_.col_blocks + cb)];
-      merge_parallel(total, tiles_[static_cast<std::size_t>(b.tile)]->transpose_batch(
-                                xbuf_.data(), batch, ybuf_.data(), t_s, signed_inputs));
+      TileCore& tile = *tiles_[static_cast<std::size_t>(b.tile)];
+      merge_parallel(
+          total, transposed
+                     ? tile.transpose_batch(xbuf_.data(), batch, ybuf_.data(), t_s, signed_inputs)
+                     : tile.forward_batch(xbuf_.data(), batch, ybuf_.data(), t_s, signed_inputs));
+      const int o0 = transposed ? b.row0 : b.col0;
+      const int no = transposed ? b.n_rows : b.n_cols;
       for (int v = 0; v < batch; ++v) {
-        float* y = Y + static_cast<std::size_t>(v) * out + b.row0;
-        const float* p = ybuf_.data() + static_cast<std::size_t>(v) * R_;
-        for (int i = 0; i < b.n_rows; ++i) y[i] += p[i];
+        float* y = Y + static_cast<std::size_t>(v) * out + o0;
+        const float* p = ybuf_.data() + static_cast<std::size_t>(v) * out_tile;
+        for (int j = 0; j < no; ++j) y[j] += p[j];
       }
     }
   }

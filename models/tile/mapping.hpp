@@ -74,6 +74,12 @@ class TileGrid {
                          bool signed_inputs = true);
 
  private:
+  // Both products: the input vectors are cut into tile-sized slices along the input axis
+  // (rows forward, columns transposed); each block's partial output adds into Y at the
+  // block's offset along the output axis.
+  OpCost grid_product(const float* X, int batch, float* Y, double t_s, bool signed_inputs,
+                      bool transposed);
+
   Placement placement_;
   std::vector<std::unique_ptr<TileCore>> tiles_;
   int R_;

@@ -52,7 +52,9 @@ void set_counters(benchmark::State& st, Eigen::Index h, Eigen::Index b, bool tra
                                            benchmark::Counter::kIsRate);
 }
 
-void BM_LimitTrain(benchmark::State& st) {
+// The forward products, and with Train the backward ones too.
+template <bool Train>
+void run_limit(benchmark::State& st) {
   const auto h = static_cast<Eigen::Index>(st.range(0));
   const auto b = static_cast<Eigen::Index>(st.range(1));
   Net n(h, b);
@@ -60,29 +62,21 @@ void BM_LimitTrain(benchmark::State& st) {
     n.Z1.noalias() = n.X * n.W1;
     // The hidden activation is taken as Z1 itself (its cost is not GEMM work).
     n.Z2.noalias() = n.Z1 * n.W2;
-    n.dW2.noalias() = n.Z1.transpose() * n.dZ2;
-    n.dH1.noalias() = n.dZ2 * n.W2.transpose();
-    n.dW1.noalias() = n.X.transpose() * n.dZ1;
+    if constexpr (Train) {
+      n.dW2.noalias() = n.Z1.transpose() * n.dZ2;
+      n.dH1.noalias() = n.dZ2 * n.W2.transpose();
+      n.dW1.noalias() = n.X.transpose() * n.dZ1;
+      benchmark::DoNotOptimize(n.dW1.data());
+      benchmark::DoNotOptimize(n.dH1.data());
+    }
     benchmark::DoNotOptimize(n.Z2.data());
-    benchmark::DoNotOptimize(n.dW1.data());
-    benchmark::DoNotOptimize(n.dH1.data());
     benchmark::ClobberMemory();
   }
-  set_counters(st, h, b, true);
+  set_counters(st, h, b, Train);
 }
 
-void BM_LimitInfer(benchmark::State& st) {
-  const auto h = static_cast<Eigen::Index>(st.range(0));
-  const auto b = static_cast<Eigen::Index>(st.range(1));
-  Net n(h, b);
-  for (auto _ : st) {
-    n.Z1.noalias() = n.X * n.W1;
-    n.Z2.noalias() = n.Z1 * n.W2;
-    benchmark::DoNotOptimize(n.Z2.data());
-    benchmark::ClobberMemory();
-  }
-  set_counters(st, h, b, false);
-}
+void BM_LimitTrain(benchmark::State& st) { run_limit<true>(st); }
+void BM_LimitInfer(benchmark::State& st) { run_limit<false>(st); }
 
 }  // namespace
 

@@ -18,12 +18,9 @@ import subprocess
 import sys
 import tempfile
 
+from regress_util import fail
+
 WALL_KEYS = ("wall_time_s", "train_wall_time_s", "samples_per_second")
-
-
-def fail(msg):
-    print("check_determinism: FAIL: " + msg, file=sys.stderr)
-    sys.exit(1)
 
 
 def run(binary, src, out, extra):

@@ -32,18 +32,11 @@ import subprocess
 import sys
 import tempfile
 
-
-def fail(msg):
-    print("check_ideal_hardware: FAIL: " + msg, file=sys.stderr)
-    sys.exit(1)
+from regress_util import fail, quick_train_cmd
 
 
 def run(binary, src, out, *extra):
-    cmd = [binary, "train", "--config", os.path.join(src, "configs/quick.json"), "--mode",
-           "hardware", "--progress", "none", "--out", out, "--set",
-           "train.device_effects=false"]
-    for e in extra:
-        cmd += ["--set", e]
+    cmd = quick_train_cmd(binary, src, out, "hardware", ("train.device_effects=false",) + extra)
     subprocess.run(cmd, check=True, cwd=src, stdout=subprocess.DEVNULL)
     summary = json.load(open(os.path.join(out, "summary.json")))
     counts = {}

@@ -27,17 +27,11 @@ import subprocess
 import sys
 import tempfile
 
-
-def fail(msg):
-    print("check_infer: FAIL: " + msg, file=sys.stderr)
-    sys.exit(1)
+from regress_util import fail, quick_train_cmd
 
 
 def train(binary, src, out, *sets):
-    cmd = [binary, "train", "--config", os.path.join(src, "configs/quick.json"), "--mode",
-           "hardware", "--progress", "none", "--out", out]
-    for s in sets:
-        cmd += ["--set", s]
+    cmd = quick_train_cmd(binary, src, out, "hardware", sets)
     subprocess.run(cmd, check=True, cwd=src, stdout=subprocess.DEVNULL)
     summary = json.load(open(os.path.join(out, "summary.json")))
     return summary["accuracy"]["after_task"][-1]["accuracy"]

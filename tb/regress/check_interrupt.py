@@ -19,12 +19,9 @@ import sys
 import tempfile
 import time
 
+from regress_util import fail, quick_train_cmd
+
 EXIT_INTERRUPTED = 3
-
-
-def fail(msg):
-    print("check_interrupt: FAIL: " + msg, file=sys.stderr)
-    sys.exit(1)
 
 
 def stale(out):
@@ -35,8 +32,7 @@ def stale(out):
 
 def start(binary, src, out, mode, extra=()):
     return subprocess.Popen(
-        [binary, "train", "--config", os.path.join(src, "configs/quick.json"), "--mode", mode,
-         "--progress", "lines", "--out", out, *extra],
+        quick_train_cmd(binary, src, out, mode, progress="lines") + list(extra),
         cwd=src, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
@@ -77,28 +73,29 @@ def check_interrupted(out, rc, err, sig_name):
     return s
 
 
+def interrupt_once(binary, src, out, mode, min_percent, sig, sig_name):
+    """A run in `mode` stopped by `sig` once it reports min_percent progress; checks it
+    and returns its summary."""
+    stale(out)
+    p = start(binary, src, out, mode)
+    wait_for_progress(p, min_percent)
+    p.send_signal(sig)
+    _, err = p.communicate(timeout=600)
+    return check_interrupted(out, p.returncode, err, sig_name)
+
+
 def main():
     binary, src = sys.argv[1], sys.argv[2]
     with tempfile.TemporaryDirectory() as tmp:
         # SIGINT, hardware mode, mid-epoch (10 % of the quick run is inside epoch 1).
-        out = os.path.join(tmp, "hw")
-        stale(out)
-        p = start(binary, src, out, "hardware")
-        wait_for_progress(p, 10)
-        p.send_signal(signal.SIGINT)
-        _, err = p.communicate(timeout=600)
-        s = check_interrupted(out, p.returncode, err, "SIGINT")
+        s = interrupt_once(binary, src, os.path.join(tmp, "hw"), "hardware", 10, signal.SIGINT,
+                           "SIGINT")
         if s["stopped"]["batches_done_in_epoch"] == 0:
             fail("expected a stop inside an epoch")
 
         # SIGTERM, functional mode.
-        out = os.path.join(tmp, "fn")
-        stale(out)
-        p = start(binary, src, out, "functional")
-        wait_for_progress(p, 30)
-        p.send_signal(signal.SIGTERM)
-        _, err = p.communicate(timeout=600)
-        check_interrupted(out, p.returncode, err, "SIGTERM")
+        interrupt_once(binary, src, os.path.join(tmp, "fn"), "functional", 30, signal.SIGTERM,
+                       "SIGTERM")
 
         # Two signals: stop at once. The second is sent as soon as the handler has
         # acknowledged the first (its message on stderr); should the run have finished

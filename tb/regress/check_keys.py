@@ -26,6 +26,8 @@ import subprocess
 import sys
 import tempfile
 
+from regress_util import fail
+
 # Keys whose effect the run's outputs do not show, each with its reason. The same
 # list, with the same reasons, is in docs/configuration.md; keep them in step.
 ALLOW = {
@@ -84,11 +86,6 @@ CHARACTERIZE_BASE = ["characterize.cells=256"]
 N_TRAIN, N_TEST = 200, 100
 SUMMARY_DROP = {"config", "config_source", "wall_time_s", "train_wall_time_s",
                 "samples_per_second", "isa", "status"}
-
-
-def fail(msg):
-    print("check_keys: FAIL: " + msg, file=sys.stderr)
-    sys.exit(1)
 
 
 def read_any(path):

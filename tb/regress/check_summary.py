@@ -12,10 +12,7 @@ import subprocess
 import sys
 import tempfile
 
-
-def fail(msg):
-    print("check_summary: FAIL: " + msg, file=sys.stderr)
-    sys.exit(1)
+from regress_util import fail
 
 
 def number(d, path):

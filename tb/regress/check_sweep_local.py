@@ -19,9 +19,8 @@ import sys
 import tempfile
 import time
 
-TINY = {"train.mode": "functional", "train.hidden": 32, "train.train_samples": 200,
-        "train.test_samples": 100, "train.epochs": [1, 1]}
-METRICS = {"acc": "accuracy.after_task[-1].accuracy.mnist", "energy": "energy_j.total"}
+from regress_util import METRICS, TINY, sweep_summaries
+
 
 
 def write_spec(path, base, vary, seeds=1, set_=None):
@@ -29,15 +28,6 @@ def write_spec(path, base, vary, seeds=1, set_=None):
             "seeds": {"count": seeds}, "metrics": METRICS}
     with open(path, "w") as f:
         json.dump(spec, f)
-
-
-def summaries(out):
-    found = {}
-    for root, _dirs, files in os.walk(os.path.join(out, "points")):
-        if "summary.json" in files:
-            st = os.stat(os.path.join(root, "summary.json"))
-            found[os.path.relpath(root, out)] = (st.st_ino, st.st_mtime_ns)
-    return found
 
 
 def main():
@@ -53,7 +43,7 @@ def main():
     cmd = [binary, "sweep", spec, "--out", out, "--jobs", "1"]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     deadline = time.time() + 300
-    while len(summaries(out)) < 2:
+    while len(sweep_summaries(out)) < 2:
         if proc.poll() is not None:
             sys.exit(f"sweep ended before it could be killed:\n{proc.stdout.read().decode()}")
         if time.time() > deadline:
@@ -63,7 +53,7 @@ def main():
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     time.sleep(1.0)  # the run in flight gets SIGTERM from the kernel (parent died)
-    before = summaries(out)
+    before = sweep_summaries(out)
     assert 2 <= len(before) < 4, f"killed too late: {sorted(before)}"
     print(f"killed after {len(before)} complete runs: {sorted(before)}")
     res = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
@@ -71,7 +61,7 @@ def main():
     assert res.returncode == 0, log
     expect = f"{len(before)} already complete, {4 - len(before)} to run"
     assert expect in log, f"expected '{expect}' in:\n{log}"
-    after = summaries(out)
+    after = sweep_summaries(out)
     assert len(after) == 4, sorted(after)
     for run, ident in before.items():
         assert after[run] == ident, f"{run}/summary.json was rewritten on rerun"

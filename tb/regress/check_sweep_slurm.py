@@ -31,10 +31,9 @@ import sys
 import tempfile
 import time
 
+from regress_util import METRICS, TINY, sweep_summaries
+
 SKIP = 77
-TINY = {"train.mode": "functional", "train.hidden": 32, "train.train_samples": 200,
-        "train.test_samples": 100, "train.epochs": [1, 1]}
-METRICS = {"acc": "accuracy.after_task[-1].accuracy.mnist", "energy": "energy_j.total"}
 SEED = 7
 
 
@@ -57,15 +56,6 @@ def run(cmd, timeout=600):
     print(f"$ {' '.join(cmd)}  -> exit {res.returncode}")
     print(res.stdout + res.stderr)
     return res
-
-
-def summaries(out):
-    found = {}
-    for root, _dirs, files in os.walk(os.path.join(out, "points")):
-        if "summary.json" in files:
-            st = os.stat(os.path.join(root, "summary.json"))
-            found[os.path.relpath(root, out)] = (st.st_ino, st.st_mtime_ns)
-    return found
 
 
 def check_results(out, expect_points):
@@ -185,7 +175,7 @@ def test(binary, src):
     print(f"sweep: ok: job {job}, scontrol {states}, failure: exit status {rec['exit_status']}")
 
     # 2. resume: one complete run lost, the failed one rerun; two runs in one array task
-    before = summaries(out)
+    before = sweep_summaries(out)
     assert len(before) == 2, before
     lost = os.path.join("points", points[1], f"seed-{SEED}")
     kept = os.path.join("points", points[0], f"seed-{SEED}")
@@ -197,7 +187,7 @@ def test(binary, src):
     m = re.search(r"submitted Slurm job array (\d+) \(1 tasks of up to 2 run", log)
     assert m and m.group(1) != job, "no new job array of one task submitted"
     job2 = m.group(1)
-    after = summaries(out)
+    after = sweep_summaries(out)
     assert after[kept] == before[kept], f"{kept}/summary.json was rewritten on resume"
     assert lost in after, f"{lost} was not rerun"
     assert check_run(os.path.join(out, lost), 2) == f"{job2}_0"

@@ -38,6 +38,8 @@ import subprocess
 import sys
 import tempfile
 
+from regress_util import expect_rejected, fail, quick_train_cmd, run_or_fail
+
 
 class TraceError(Exception):
     pass
@@ -195,22 +197,16 @@ def main():
     listed += schema["counters"]["names"] + list(schema["tracks"])
     for n in listed:
         if "`%s`" % n not in readme:
-            print("check_trace: FAIL: traces/README.md does not document `%s`" % n, file=sys.stderr)
-            sys.exit(1)
+            fail("traces/README.md does not document `%s`" % n)
     with tempfile.TemporaryDirectory() as tmp:
         out = run_dir or keep or os.path.join(tmp, "run")
-        cmd = None if run_dir else [binary, "train", "--config", os.path.join(src, "configs/quick.json"),
-               "--mode", "hardware", "--progress", "none", "--out", out,
-               "--set", "train.train_samples=400", "--set", "train.test_samples=200"]
-        r = subprocess.run(cmd, cwd=src, capture_output=True, text=True) if cmd else None
-        if r is not None and r.returncode != 0:
-            print(r.stdout + r.stderr, file=sys.stderr)
-            print("check_trace: FAIL: run failed: " + " ".join(cmd), file=sys.stderr)
-            sys.exit(1)
+        cmd = None if run_dir else quick_train_cmd(
+            binary, src, out, "hardware", ("train.train_samples=400", "train.test_samples=200"))
+        if cmd:
+            run_or_fail(cmd, src)
         path = os.path.join(out, "trace.json")
         if not os.path.exists(path):
-            print("check_trace: FAIL: the quick run left no trace.json", file=sys.stderr)
-            sys.exit(1)
+            fail("the quick run left no trace.json")
         size = os.path.getsize(path)
         trace = json.load(open(path))
         with open(os.path.join(out, "energy.csv")) as f:
@@ -221,16 +217,14 @@ def main():
             r = subprocess.run(off, cwd=src, capture_output=True, text=True)
             if r.returncode != 0 or os.path.exists(path):
                 print(r.stdout + r.stderr, file=sys.stderr)
-                print("check_trace: FAIL: with trace.enable=false the run %s"
-                      % ("failed" if r.returncode else "left a trace.json"), file=sys.stderr)
-                sys.exit(1)
+                fail("with trace.enable=false the run %s"
+                     % ("failed" if r.returncode else "left a trace.json"))
             print("trace.enable=false: no trace.json (the earlier one removed)")
     tiles = [c for c in components if re.match(r"^layer\d+_t\d+$", c)]
     try:
         counts = check(trace, schema, components, tiles)
     except TraceError as e:
-        print("check_trace: FAIL: " + str(e), file=sys.stderr)
-        sys.exit(1)
+        fail(str(e))
     print("trace.json: %d bytes, %d events, %d tracks (%d tiles)"
           % (size, len(trace["traceEvents"]), len(counts), len(tiles)))
     by_ph = {}
@@ -239,14 +233,8 @@ def main():
     print("events by ph: " + ", ".join("%s %d" % kv for kv in sorted(by_ph.items())))
     for t in sorted(counts):
         print("  %-12s %d" % (t, counts[t]))
-    for label, bad in corruptions(trace):
-        try:
-            check(bad, schema, components, tiles)
-        except TraceError as e:
-            print("  rejected as it must be: %s (%s)" % (label, str(e)[:100]))
-            continue
-        print("check_trace: FAIL: the checks accepted a corrupted trace: " + label, file=sys.stderr)
-        sys.exit(1)
+    expect_rejected("trace", corruptions(trace),
+                    lambda bad: check(bad, schema, components, tiles), TraceError)
     print("check_trace: OK")
 
 

@@ -14,6 +14,7 @@
 
 #include "bus/gen/regs.hpp"
 #include "meta/meta_unit.hpp"
+#include "tlm_payload.hpp"
 
 namespace meta_tb {
 
@@ -81,12 +82,7 @@ class Master {
   explicit Master(tlm_utils::simple_initiator_socket<sc_core::sc_module>& s) : socket_(s) {}
   tlm::tlm_response_status access(bool write, std::uint64_t addr, void* data, unsigned len) {
     tlm::tlm_generic_payload gp;
-    gp.set_command(write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND);
-    gp.set_address(addr);
-    gp.set_data_ptr(static_cast<unsigned char*>(data));
-    gp.set_data_length(len);
-    gp.set_streaming_width(len);
-    gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+    tb::set_payload(gp, write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND, addr, data, len);
     sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
     socket_->b_transport(gp, delay);
     sc_core::wait(delay);

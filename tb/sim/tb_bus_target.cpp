@@ -21,6 +21,7 @@
 #include "bus/target.hpp"
 #include "sim/sc_support.hpp"
 #include "tile_tb_util.hpp"
+#include "tlm_payload.hpp"
 
 namespace mb = memplast::bus;
 namespace mr = memplast::regs;
@@ -100,14 +101,7 @@ struct Tb : sc_core::sc_module {
   tlm::tlm_response_status go(tlm::tlm_command cmd, std::uint64_t addr, void* data, unsigned len,
                               unsigned char* be = nullptr, unsigned sw = 0) {
     tlm::tlm_generic_payload gp;
-    gp.set_command(cmd);
-    gp.set_address(addr);
-    gp.set_data_ptr(static_cast<unsigned char*>(data));
-    gp.set_data_length(len);
-    gp.set_streaming_width(sw == 0 ? len : sw);
-    gp.set_byte_enable_ptr(be);
-    gp.set_byte_enable_length(be != nullptr ? len : 0);
-    gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+    tb::set_payload(gp, cmd, addr, data, len, be, sw);
     added = ns(5);  // a non-zero starting delay: the target must add to it, not reset it
     ini.socket->b_transport(gp, added);
     added -= ns(5);
@@ -117,12 +111,7 @@ struct Tb : sc_core::sc_module {
   unsigned dbg(tlm::tlm_command cmd, std::uint64_t addr, void* data, unsigned len,
                tlm::tlm_response_status& st) {
     tlm::tlm_generic_payload gp;
-    gp.set_command(cmd);
-    gp.set_address(addr);
-    gp.set_data_ptr(static_cast<unsigned char*>(data));
-    gp.set_data_length(len);
-    gp.set_streaming_width(len);
-    gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+    tb::set_payload(gp, cmd, addr, data, len);
     const unsigned n = ini.socket->transport_dbg(gp);
     st = gp.get_response_status();
     return n;

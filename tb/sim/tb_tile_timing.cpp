@@ -125,20 +125,19 @@ struct Tb : sc_core::sc_module {
     wait(tile_a.done_event());
     EXPECT_EQ(sc_time_stamp(), t_cmd + ns(61));
     EXPECT_NEAR(static_cast<double>(ia.read32(rg::VERIFY_G_NSIEMENS)), 5000.0, 6 * 350.0);
-    // SET pulse: default width 100 ns, then an explicit 250 ns.
+    // SET pulse: default width 100 ns, then a RESET pulse of an explicit 250 ns.
     EXPECT_EQ(ia.write32(rg::PROG_COL, 4), tlm::TLM_OK_RESPONSE);
     EXPECT_EQ(ia.write32(rg::PROG_VOLTAGE_MV, 1200), tlm::TLM_OK_RESPONSE);
-    t_cmd = sc_time_stamp();
-    EXPECT_EQ(ia.write32(rg::CMD, rg::CMD_OP_SET_PULSE), tlm::TLM_OK_RESPONSE);
-    wait(tile_a.done_event());
-    EXPECT_EQ(sc_time_stamp(), t_cmd + ns(100));
-    EXPECT_EQ(tile_a.core().array(mt::Side::pos).pulses(tile_a.core().cell_index(3, 4)), 1U);
+    const auto pulse = [&](std::uint32_t op, double width_ns, std::uint32_t pulses) {
+      const sc_time t0 = sc_time_stamp();
+      EXPECT_EQ(ia.write32(rg::CMD, op), tlm::TLM_OK_RESPONSE);
+      wait(tile_a.done_event());
+      EXPECT_EQ(sc_time_stamp(), t0 + ns(width_ns));
+      EXPECT_EQ(tile_a.core().array(mt::Side::pos).pulses(tile_a.core().cell_index(3, 4)), pulses);
+    };
+    pulse(rg::CMD_OP_SET_PULSE, 100, 1U);
     EXPECT_EQ(ia.write32(rg::PROG_WIDTH_NS, 250), tlm::TLM_OK_RESPONSE);
-    t_cmd = sc_time_stamp();
-    EXPECT_EQ(ia.write32(rg::CMD, rg::CMD_OP_RESET_PULSE), tlm::TLM_OK_RESPONSE);
-    wait(tile_a.done_event());
-    EXPECT_EQ(sc_time_stamp(), t_cmd + ns(250));
-    EXPECT_EQ(tile_a.core().array(mt::Side::pos).pulses(tile_a.core().cell_index(3, 4)), 2U);
+    pulse(rg::CMD_OP_RESET_PULSE, 250, 2U);
 
     // --- temporal decoupling: command issued with an annotated delay -----------------
     EXPECT_EQ(ia.write32(rg::IRQ_STATUS, rg::IRQ_STATUS_DONE_MASK), tlm::TLM_OK_RESPONSE);

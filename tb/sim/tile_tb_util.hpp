@@ -9,6 +9,8 @@
 #include <systemc>
 #include <tlm>
 
+#include "tlm_payload.hpp"
+
 namespace tile_tb {
 
 struct Initiator : sc_core::sc_module {
@@ -20,14 +22,7 @@ struct Initiator : sc_core::sc_module {
                                   unsigned len, sc_core::sc_time& delay,
                                   unsigned char* byte_enable = nullptr) {
     tlm::tlm_generic_payload gp;
-    gp.set_command(cmd);
-    gp.set_address(addr);
-    gp.set_data_ptr(static_cast<unsigned char*>(data));
-    gp.set_data_length(len);
-    gp.set_streaming_width(len);
-    gp.set_byte_enable_ptr(byte_enable);
-    gp.set_byte_enable_length(byte_enable != nullptr ? len : 0);
-    gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+    tb::set_payload(gp, cmd, addr, data, len, byte_enable);
     socket->b_transport(gp, delay);
     return gp.get_response_status();
   }
@@ -66,12 +61,7 @@ struct Initiator : sc_core::sc_module {
   }
   unsigned debug(tlm::tlm_command cmd, std::uint64_t addr, void* data, unsigned len) {
     tlm::tlm_generic_payload gp;
-    gp.set_command(cmd);
-    gp.set_address(addr);
-    gp.set_data_ptr(static_cast<unsigned char*>(data));
-    gp.set_data_length(len);
-    gp.set_streaming_width(len);
-    gp.set_byte_enable_ptr(nullptr);
+    tb::set_payload(gp, cmd, addr, data, len);
     return socket->transport_dbg(gp);
   }
 };

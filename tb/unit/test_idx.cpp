@@ -326,15 +326,11 @@ TEST(EpochOrder, RoughlyUniform) {
 }
 
 TEST(Dataset, GatherFloatAndLabels) {
-  memplast::data::Dataset ds;
-  ds.name = "synthetic";
-  ds.count = 4;
-  ds.rows = 2;
-  ds.cols = 3;
+  // name, count, rows, cols, pixels, labels
+  memplast::data::Dataset ds{"synthetic", 4, 2, 3, {}, {3, 1, 4, 1}};
   for (std::size_t i = 0; i < 24; ++i) ds.pixels.push_back(static_cast<std::uint8_t>(i * 11));
   ds.pixels[0] = 0;
   ds.pixels[23] = 255;
-  ds.labels = {3, 1, 4, 1};
   const std::uint32_t idx[] = {3, 0, 3};
   std::vector<float> out(3 * 6, -1.0F);
   memplast::data::gather_float(ds, idx, 3, out.data());
@@ -357,13 +353,7 @@ TEST(Dataset, GatherFloatAndLabels) {
 }
 
 TEST(Dataset, SplitIsFirstNAndRest) {
-  memplast::data::Dataset ds;
-  ds.name = "d";
-  ds.count = 5;
-  ds.rows = 1;
-  ds.cols = 2;
-  ds.pixels = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9};
-  ds.labels = {0, 1, 2, 3, 4};
+  memplast::data::Dataset ds{"d", 5, 1, 2, {0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, {0, 1, 2, 3, 4}};
   const auto [first, rest] = memplast::data::split(ds, 2);
   EXPECT_EQ(first.count, 2U);
   EXPECT_EQ(rest.count, 3U);

@@ -11,6 +11,7 @@
 
 #include "common/schema.hpp"
 #include "device/device.hpp"
+#include "params_util.hpp"
 #include "pv/pv_algo.hpp"
 
 using memplast::device::DeviceArray;
@@ -23,22 +24,8 @@ using memplast::pv::PvParams;
 namespace {
 constexpr double kZ = 5.0;
 
-DeviceParams dev_defaults() {
-  DeviceParams p;
-  memplast::cfg::Schema s;
-  memplast::device::bind_params(s, p);
-  s.reset_defaults();
-  s.validate();
-  return p;
-}
-PvParams pv_defaults() {
-  PvParams p;
-  memplast::cfg::Schema s;
-  memplast::pv::bind_params(s, p);
-  s.reset_defaults();
-  s.validate();
-  return p;
-}
+DeviceParams dev_defaults() { return memplast::test::validated_defaults<DeviceParams>(); }
+PvParams pv_defaults() { return memplast::test::validated_defaults<PvParams>(); }
 
 // The characterization's level grid: 9 uniform levels on 40..200 uS (spacing 20 uS).
 constexpr int kLevels = 9;
@@ -59,13 +46,8 @@ TEST(PvAlgo, DefaultsValidateAndKeysHaveSources) {
       EXPECT_FALSE(k.source.empty()) << k.key;
     }
   }
-  s.apply_override("pv.v_gate_start_V=1.7");
-  try {
-    s.validate();
-    FAIL() << "no error for start > max";
-  } catch (const memplast::cfg::ConfigError& e) {
-    EXPECT_NE(std::string(e.what()).find("pv.v_gate_start_V"), std::string::npos);
-  }
+  s.apply_override("pv.v_gate_start_V=1.7");  // start > max
+  memplast::test::expect_error_names(s, "pv.v_gate_start_V");
 }
 
 TEST(PvAlgo, BandForLevel) {

@@ -88,6 +88,28 @@ mt::TileParams ideal_params() {
   return p;
 }
 
+// Y (batch x n_out, row-major per vector) against the exact product with ternary levels
+// lv (rows x cols, level - 1 = weight): forward Y = X W, transposed Y = X W^T.
+void expect_ternary_product(const std::vector<int>& lv, int rows, int cols, int batch,
+                            const std::vector<float>& X, const std::vector<float>& Y,
+                            bool transposed) {
+  const int n_in = transposed ? cols : rows;
+  const int n_out = transposed ? rows : cols;
+  for (int v = 0; v < batch; ++v) {
+    for (int o = 0; o < n_out; ++o) {
+      double e = 0;
+      for (int i = 0; i < n_in; ++i) {
+        const int r = transposed ? o : i;
+        const int c = transposed ? i : o;
+        e += (lv[static_cast<std::size_t>(r) * cols + static_cast<std::size_t>(c)] - 1) *
+             static_cast<double>(
+                 X[static_cast<std::size_t>(v) * n_in + static_cast<std::size_t>(i)]);
+      }
+      ASSERT_NEAR(Y[static_cast<std::size_t>(v) * n_out + static_cast<std::size_t>(o)], e, 1e-3)
+          << (transposed ? "transposed " : "forward ") << v << "," << o;
+    }
+  }
+}
 }  // namespace
 
 TEST(TileLevels, TargetsFollowTheDocumentedMapping) {
@@ -440,33 +462,11 @@ TEST(TileGrid, Maps784x1024OntoTilesAndMatchesFloatProduct) {
   const auto X = random_inputs(rows * batch, 52);
   std::vector<float> Y(static_cast<std::size_t>(cols) * batch);
   g.forward_batch(X.data(), batch, Y.data(), 0.0);
-  for (int v = 0; v < batch; ++v) {
-    for (int c = 0; c < cols; ++c) {
-      double e = 0;
-      for (int r = 0; r < rows; ++r) {
-        e += (lv[static_cast<std::size_t>(r) * cols + static_cast<std::size_t>(c)] - 1) *
-             static_cast<double>(
-                 X[static_cast<std::size_t>(v) * rows + static_cast<std::size_t>(r)]);
-      }
-      ASSERT_NEAR(Y[static_cast<std::size_t>(v) * cols + static_cast<std::size_t>(c)], e, 1e-3)
-          << v << "," << c;
-    }
-  }
+  expect_ternary_product(lv, rows, cols, batch, X, Y, false);
   const auto Xt = random_inputs(cols * batch, 53, -1.0F);
   std::vector<float> Yt(static_cast<std::size_t>(rows) * batch);
   g.transpose_batch(Xt.data(), batch, Yt.data(), 0.0);
-  for (int v = 0; v < batch; ++v) {
-    for (int r = 0; r < rows; ++r) {
-      double e = 0;
-      for (int c = 0; c < cols; ++c) {
-        e += (lv[static_cast<std::size_t>(r) * cols + static_cast<std::size_t>(c)] - 1) *
-             static_cast<double>(
-                 Xt[static_cast<std::size_t>(v) * cols + static_cast<std::size_t>(c)]);
-      }
-      ASSERT_NEAR(Yt[static_cast<std::size_t>(v) * rows + static_cast<std::size_t>(r)], e, 1e-3)
-          << v << "," << r;
-    }
-  }
+  expect_ternary_product(lv, rows, cols, batch, Xt, Yt, true);
 }
 
 // The ziggurat normal (fast float path and full path): N = 1e6 draws. Bounds (5 sd):
