@@ -154,12 +154,18 @@ void Host::charge(const sc_core::sc_time& t) {
 void Host::charge_compute(std::uint64_t ops) {
   const auto t = sim::cycles(static_cast<double>(ops) / p_.ops_per_cycle, p_.f_clk_MHz);
   if (probe_.on()) trace_energy(t, static_cast<double>(ops) * p_.e_op_pJ * 1e-12);
+  if (ledger_ != nullptr)
+    ledger_->charge_rows(e_op_, static_cast<double>(ops) * p_.e_op_pJ * 1e-12, ops, t.to_seconds());
   charge(t);
 }
 
 void Host::charge_macs(std::uint64_t macs) {
   const auto t = sim::cycles(static_cast<double>(macs) / p_.macs_per_cycle, p_.f_clk_MHz);
   if (probe_.on()) trace_energy(t, static_cast<double>(macs) * p_.e_mac_pJ * 1e-12);
+  if (ledger_ != nullptr) {
+    ledger_->charge_rows(e_mac_, static_cast<double>(macs) * p_.e_mac_pJ * 1e-12, macs,
+                         t.to_seconds());
+  }
   charge(t);
 }
 
@@ -173,6 +179,25 @@ void Host::trace_energy(const sc_core::sc_time& t, double joules) {
 
 void Host::advance(std::uint64_t cycles) {
   charge(sim::cycles(static_cast<double>(cycles), p_.f_clk_MHz));
+}
+
+void Host::set_ledger(EnergyLedger* ledger) {
+  ledger_ = ledger;
+  if (ledger_ == nullptr) return;
+  e_mac_ = ledger_->row_entry(basename(), "mac");
+  e_op_ = ledger_->row_entry(basename(), "op");
+}
+
+void Host::mark_phase(bool begin, const char* phase, const trace::Context& ctx) {
+  if (ledger_ != nullptr) {
+    const double t = qk_.get_current_time().to_seconds();
+    if (begin) {
+      ledger_->begin_phase(phase, t);
+    } else {
+      ledger_->end_phase(t);
+    }
+  }
+  trace_phase(begin, phase, ctx);
 }
 
 void Host::trace_phase(bool begin, const char* phase, const trace::Context& ctx) {

@@ -22,6 +22,7 @@
 #include <tlm>
 
 #include "bus/host_params.hpp"
+#include "common/energy.hpp"
 #include "common/log.hpp"
 #include "sim/irq.hpp"
 #include "sw/hal/hal.hpp"
@@ -63,6 +64,15 @@ class Host : public sc_core::sc_module, public hal::Hal {
   // simulated time spent). A begin sets the tracer's training context to `ctx`. No-op
   // when no tracer is attached.
   void trace_phase(bool begin, const char* phase, const trace::Context& ctx);
+  // The ledger (may be null) the host charges its compute to, as it computes: rows
+  // ("host", phase, "mac") and ("host", phase, "op") with the energies host.e_mac_pJ /
+  // host.e_op_pJ and the compute time. (The total, "host"/"compute", is charged once at
+  // the end of the run by the caller, from the same counts.) Call before sc_start.
+  void set_ledger(EnergyLedger* ledger);
+  // A firmware phase marker: the ledger's phase begins or ends at the host's local time
+  // (its phase times, and the phase later charges land in), and the trace's host track
+  // gets the event (trace_phase).
+  void mark_phase(bool begin, const char* phase, const trace::Context& ctx);
 
   // hal::Hal
   std::uint32_t read32(std::uint64_t addr) override;
@@ -103,6 +113,9 @@ class Host : public sc_core::sc_module, public hal::Hal {
   sc_core::sc_time compute_time_{sc_core::SC_ZERO_TIME};
   log::Logger log_;
   trace::Probe probe_;
+  EnergyLedger* ledger_{nullptr};
+  EnergyLedger::Id e_mac_{0};
+  EnergyLedger::Id e_op_{0};
 };
 
 }  // namespace memplast::bus

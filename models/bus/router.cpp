@@ -86,6 +86,14 @@ InitiatorStats& Router::stats_for(int id) {
   return stats_[i];
 }
 
+void Router::set_ledger(EnergyLedger* ledger) {
+  ledger_ = ledger;
+  if (ledger_ == nullptr) return;
+  e_read_ = ledger_->row_entry(basename(), "read");
+  e_write_ = ledger_->row_entry(basename(), "write");
+  e_wait_ = ledger_->row_entry(basename(), "arbitration_wait");
+}
+
 sc_core::sc_time Router::transfer_time(std::uint64_t bytes) const {
   const auto w = static_cast<std::uint64_t>(p_.width_bytes);
   const std::uint64_t beats = (bytes + w - 1) / w;
@@ -138,6 +146,10 @@ void Router::b_transport(int id, tlm::tlm_generic_payload& p, sc_core::sc_time& 
   delay += (start - request) + occupancy;
   st.wait += start - request;
   st.busy += occupancy;
+  if (ledger_ != nullptr) {
+    ledger_->charge_rows(p.is_write() ? e_write_ : e_read_, 0.0, 1, occupancy.to_seconds());
+    if (start > request) ledger_->charge_rows(e_wait_, 0.0, 1, (start - request).to_seconds());
+  }
   ++st.transfers;
   if (status != tlm::TLM_OK_RESPONSE) {
     ++st.errors;

@@ -32,6 +32,7 @@
 
 #include "bus/bus_params.hpp"
 #include "bus/gen/regs.hpp"
+#include "common/energy.hpp"
 #include "common/log.hpp"
 #include "trace/probe.hpp"
 
@@ -80,6 +81,11 @@ class Router : public sc_core::sc_module {
     probe_.attach(t, group, basename(), sort_index);
     initiator_names_ = std::move(initiators);
   }
+  // The ledger (may be null) the bus charges its time to: per transaction a row
+  // ("bus", phase, "read" | "write"), count 1, the occupancy in seconds and no energy
+  // (the bus has no energy model yet); and the arbitration wait, when there is one, as
+  // ("bus", phase, "arbitration_wait"): the time lost to bus contention.
+  void set_ledger(EnergyLedger* ledger);
   // Bus time of a transaction of `bytes` (address phase plus beats), no waiting.
   [[nodiscard]] sc_core::sc_time transfer_time(std::uint64_t bytes) const;
 
@@ -108,6 +114,10 @@ class Router : public sc_core::sc_module {
   log::Logger log_;
   trace::Probe probe_;
   std::vector<std::string> initiator_names_;
+  EnergyLedger* ledger_{nullptr};
+  EnergyLedger::Id e_read_{0};
+  EnergyLedger::Id e_write_{0};
+  EnergyLedger::Id e_wait_{0};
 };
 
 }  // namespace memplast::bus

@@ -11,6 +11,7 @@
 #include "cli/stop.hpp"
 #include "common/histogram.hpp"
 #include "common/isa.hpp"
+#include "common/ledger_json.hpp"
 #include "common/output.hpp"
 #include "common/version.hpp"
 #include "data/dataset.hpp"
@@ -86,6 +87,7 @@ json run_train(const LoadedConfig& loaded, const std::filesystem::path& out, Pro
     state.shapes.assign(sh.begin(), sh.end());
   }
   double simulated_s = 0;
+  EnergyLedger ledger;
   std::uint64_t hidden = 0;
   std::uint64_t opt = 0;
   std::uint64_t stored = 0;
@@ -95,7 +97,10 @@ json run_train(const LoadedConfig& loaded, const std::filesystem::path& out, Pro
     fw::Trainer trainer(cfg.train, *acc, static_cast<std::uint64_t>(cfg.sim.seed), std::move(tasks),
                         names);
     trainer.set_boundary(boundary);
+    trainer.set_phase_hook([&](const fw::PhaseMark& m) { acc->mark_phase(m.begin, m.name); });
     res = trainer.run([&](const fw::ProgressInfo& p) { progress.update(p); });
+    acc->close_ledger();
+    ledger = acc->ledger();
     state.batch_norms = trainer.batch_norms();
     for (int l = 0; l < 2; ++l) {
       auto& eng = acc->engine(l);
@@ -117,6 +122,7 @@ json run_train(const LoadedConfig& loaded, const std::filesystem::path& out, Pro
     state.hidden = std::move(hw.hidden);
     state.batch_norms = std::move(hw.batch_norms);
     stats = std::move(hw.stats);
+    ledger = std::move(hw.ledger);
     simulated_s = hw.simulated_time_s;
     hidden = hw.memory_hidden_bits;
     opt = hw.memory_optimizer_bits;
@@ -176,6 +182,14 @@ json run_train(const LoadedConfig& loaded, const std::filesystem::path& out, Pro
       res.train_wall_s > 0 ? static_cast<double>(res.samples_trained) / res.train_wall_s : 0.0;
   summary["energy_j"]["total"] = stats.energy_total;
   summary["energy_j"]["by_component"] = stats.energy_by_component;
+  {
+    // The ledger (energy.csv's rows), the time by phase, the per-sample cost.
+    auto ls = ledger_summary(ledger, res.samples_trained, res.samples_evaluated);
+    summary["samples_evaluated"] = res.samples_evaluated;
+    summary["ledger"] = std::move(ls.ledger);
+    summary["time_s"] = std::move(ls.time);
+    summary["per_sample"] = std::move(ls.per_sample);
+  }
   summary["writes_per_device"] = distribution_summary(stats.writes_per_device);
   summary["pulses_per_device"] = distribution_summary(stats.pulses_per_device);
   summary["level_changes"] = stats.level_changes;
@@ -188,7 +202,7 @@ json run_train(const LoadedConfig& loaded, const std::filesystem::path& out, Pro
 
   write_file_atomic(out / "accuracy.csv", acc_csv);
   write_file_atomic(out / "energy.csv",
-                    stats.energy_csv.empty() ? "component,phase,joules,count\n" : stats.energy_csv);
+                    stats.energy_csv.empty() ? EnergyLedger::kCsvHeader : stats.energy_csv);
   write_file_atomic(out / "writes_per_device.csv", histogram_csv(stats.writes_per_device));
   save_state(out / "state", state);
   // summary.json last: its presence marks a finished run ("status": "complete"), or one

@@ -36,6 +36,13 @@ FunctionalAccelerator::FunctionalAccelerator(const Config& cfg,
   }
   e_pv_ = ledger_->entry("pv_ctrl", "program_verify");
   e_host_ = ledger_->entry("host", "compute");
+  e_pv_verify_ = ledger_->row_entry("pv_ctrl", "verify");
+  e_pv_set_ = ledger_->row_entry("pv_ctrl", "set");
+  e_pv_reset_ = ledger_->row_entry("pv_ctrl", "reset");
+  e_host_mac_ = ledger_->row_entry("host", "mac");
+  e_host_op_ = ledger_->row_entry("host", "op");
+  // The initial programming below is the firmware's "init" phase of the hardware mode.
+  ledger_->begin_phase("init", t_);
   for (std::size_t l = 0; l < shapes.size(); ++l) {
     Layer L;
     L.shape = shapes[l];
@@ -64,6 +71,15 @@ FunctionalAccelerator::FunctionalAccelerator(const Config& cfg,
       for (std::size_t i = 0; i < L.level.size(); ++i) program(L, i, lv[i]);
     }
   }
+  ledger_->end_phase(t_);
+}
+
+void FunctionalAccelerator::mark_phase(bool begin, const char* name) {
+  if (begin) {
+    ledger_->begin_phase(name, t_);
+  } else {
+    ledger_->end_phase(t_);
+  }
 }
 
 void FunctionalAccelerator::program(Layer& L, std::size_t index, int level) {
@@ -82,7 +98,20 @@ void FunctionalAccelerator::program(Layer& L, std::size_t index, int level) {
     pulses_ += static_cast<std::uint64_t>(r.n_set + r.n_reset);
     pv_failures_ += r.success ? 0 : 1;
     t_ += r.duration_s;
-    ledger_->charge(e_pv_, r.energy_j, 1);
+    // The total as one sum per device; the rows per operation, as pv_ctrl charges them.
+    ledger_->charge_total(e_pv_, r.energy_j, 1);
+    const auto& pp = cfg_.pv;
+    ledger_->charge_rows(e_pv_verify_, 1e-12 * r.n_verify * pp.e_verify_pJ,
+                         static_cast<std::uint64_t>(r.n_verify),
+                         1e-9 * r.n_verify * pp.t_verify_ns);
+    if (r.n_set > 0) {
+      ledger_->charge_rows(e_pv_set_, 1e-12 * r.n_set * pp.e_set_pJ,
+                           static_cast<std::uint64_t>(r.n_set), 1e-9 * r.n_set * pp.t_set_ns);
+    }
+    if (r.n_reset > 0) {
+      ledger_->charge_rows(e_pv_reset_, 1e-12 * r.n_reset * pp.e_reset_pJ,
+                           static_cast<std::uint64_t>(r.n_reset), 1e-9 * r.n_reset * pp.t_reset_ns);
+    }
   }
   L.level[index] = static_cast<std::int8_t>(level);
 }
@@ -166,9 +195,17 @@ void FunctionalAccelerator::host_compute(std::uint64_t macs, std::uint64_t ops) 
   t_ +=
       (static_cast<double>(macs) / h.macs_per_cycle + static_cast<double>(ops) / h.ops_per_cycle) /
       (h.f_clk_MHz * 1e6);
-  ledger_->charge(
+  ledger_->charge_total(
       e_host_,
       (static_cast<double>(macs) * h.e_mac_pJ + static_cast<double>(ops) * h.e_op_pJ) * 1e-12, 1);
+  if (macs > 0) {
+    ledger_->charge_rows(e_host_mac_, static_cast<double>(macs) * h.e_mac_pJ * 1e-12, macs,
+                         static_cast<double>(macs) / h.macs_per_cycle / (h.f_clk_MHz * 1e6));
+  }
+  if (ops > 0) {
+    ledger_->charge_rows(e_host_op_, static_cast<double>(ops) * h.e_op_pJ * 1e-12, ops,
+                         static_cast<double>(ops) / h.ops_per_cycle / (h.f_clk_MHz * 1e6));
+  }
 }
 
 fw::AccelStats FunctionalAccelerator::stats() const {

@@ -38,6 +38,13 @@ class FunctionalAccelerator : public fw::Accelerator {
   [[nodiscard]] std::uint64_t memory_stored_bits() const override;
 
   meta::MetaEngine& engine(int layer);
+  // The energy and time ledger: energy.csv's rows and the phase times, on the analytic
+  // clock now_s(). The constructor's initial programming is phase "init".
+  [[nodiscard]] const EnergyLedger& ledger() const { return *ledger_; }
+  // A firmware phase marker (fw::Trainer's phase hook) at now_s().
+  void mark_phase(bool begin, const char* name);
+  // The end of the run: the time since the last marker goes to the current phase.
+  void close_ledger() { ledger_->close(t_); }
   // Restore a trained state: set every hidden weight of `layer` (in x out, row-major)
   // and program every device whose level changed (program-and-verify, as in training).
   void load_hidden(int layer, const float* w);
@@ -51,6 +58,10 @@ class FunctionalAccelerator : public fw::Accelerator {
   std::array<EnergyLedger::Id, tile::kPhases> e_tile_{};
   EnergyLedger::Id e_pv_{0};
   EnergyLedger::Id e_host_{0};
+  // Rows only: the split of the totals e_pv_ and e_host_ by operation (the names the
+  // hardware mode's pv_ctrl and host charge).
+  EnergyLedger::Id e_pv_verify_{0}, e_pv_set_{0}, e_pv_reset_{0};
+  EnergyLedger::Id e_host_mac_{0}, e_host_op_{0};
   double t_{0};
   std::uint64_t pulses_{0};
   std::uint64_t pv_failures_{0};

@@ -112,7 +112,7 @@ CharacterizeRun run_characterization(const Config& cfg) {
   for (const auto& e : ledger.entries()) {
     if (e.component == "pv_ctrl") {
       run.energy_pv_J += e.joules;
-      run.energy_pv_by_phase[e.phase] = e.joules;
+      run.energy_pv_by_phase[e.operation] = e.joules;
     }
   }
   run.t_programming_s = drv.t_prog_end.to_seconds();

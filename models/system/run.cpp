@@ -52,12 +52,14 @@ void simulate(System& sys) {
 
 void charge_host(System& sys, const Config& cfg, std::uint64_t macs, std::uint64_t ops) {
   auto& ledger = sys.ledger();
+  // The total in one sum, as before the rows existed; the rows ("host", phase, "mac" |
+  // "op") were charged by the host as it computed (bus::Host::set_ledger).
   const auto e_host = ledger.entry("host", "compute");
-  ledger.charge(e_host,
-                (static_cast<double>(macs) * cfg.host.e_mac_pJ +
-                 static_cast<double>(ops) * cfg.host.e_op_pJ) *
-                    1e-12,
-                1);
+  ledger.charge_total(e_host,
+                      (static_cast<double>(macs) * cfg.host.e_mac_pJ +
+                       static_cast<double>(ops) * cfg.host.e_op_pJ) *
+                          1e-12,
+                      1);
 }
 
 // Components by block: the tile modules ("layer0_t3", ...) are summed as "tile".
@@ -98,18 +100,18 @@ HardwareRunResult run_hardware_training(const Config& cfg, std::vector<data::Tas
     // trainer's first task; traced only without task/epoch/batch ranges.
     trace::Context setup;
     setup.setup = true;
-    sys_ptr->host().trace_phase(true, "init", setup);
+    sys_ptr->host().mark_phase(true, "init", setup);
     drivers::MetaPvUpdatePath metapv(hal, layout, kIrqLine);
     drivers::HalAccelerator acc(hal, shapes, metapv, kIrqLine);
     fw::Trainer trainer(cfg.train, acc, static_cast<std::uint64_t>(cfg.sim.seed), std::move(tasks),
                         names);
     trainer.set_boundary(boundary);
-    sys_ptr->host().trace_phase(false, "init", setup);
-    if (tracer) {
-      trainer.set_phase_hook([&](const fw::PhaseMark& m) {
-        sys_ptr->host().trace_phase(m.begin, m.name, trace::Context{m.task, m.epoch, m.batch});
-      });
-    }
+    sys_ptr->host().mark_phase(false, "init", setup);
+    // The phase markers go to the ledger (phase times, the phase of each charge) and,
+    // when tracing, to the host's track.
+    trainer.set_phase_hook([&](const fw::PhaseMark& m) {
+      sys_ptr->host().mark_phase(m.begin, m.name, trace::Context{m.task, m.epoch, m.batch});
+    });
     res.train = trainer.run(progress);
     res.batch_norms = trainer.batch_norms();
     res.stats = acc.stats();
@@ -151,6 +153,8 @@ HardwareRunResult run_hardware_training(const Config& cfg, std::vector<data::Tas
   s.energy_total = sys.ledger().total();
   s.energy_by_component = energy_by_block(sys.ledger());
   s.energy_csv = sys.ledger().csv();
+  sys.ledger().close(res.simulated_time_s);
+  res.ledger = sys.ledger();
   return res;
 }
 

@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/energy.hpp"
 #include "config/config.hpp"
 #include "data/dataset.hpp"
 #include "fw/accelerator.hpp"
@@ -31,6 +32,9 @@ struct HardwareRunResult {
   // row-major) read from meta_unit's SRAM after the run, and the per-task batch norms.
   std::vector<std::vector<float>> hidden;
   std::vector<std::array<fw::BatchNorm, 2>> batch_norms;
+  // The run's energy and time ledger (energy.csv's rows, the phase times), closed at
+  // simulated_time_s.
+  EnergyLedger ledger;
 };
 
 // out_dir: the run folder; with trace.enable the run writes out_dir/trace.json there,

@@ -31,6 +31,9 @@ System::System(const Config& cfg, std::array<fw::LayerShape, 2> shapes,
   }
   host_ = std::make_unique<bus::Host>("host", cfg.host, std::move(firmware), stop_when_done);
   router_ = std::make_unique<bus::Router>("bus", cfg.bus);
+  // The time ledger: host compute rows and phase markers, bus transfers and waits.
+  host_->set_ledger(ledger_.get());
+  router_->set_ledger(ledger_.get());
   sysctl_ = std::make_unique<bus::Sysctl>("sysctl", static_cast<std::uint32_t>(total));
   // Interrupt lines: one signal per source, bound as the blocks are made.
   auto irq_line = [this](sim::IrqOut& out, sim::IrqIn& in) {

@@ -230,7 +230,11 @@ void Trainer::update(std::array<BatchNorm, 2>& bn, std::size_t b) {
   // Gradients to the metaplasticity unit, batch norm on the host.
   acc_.accumulate(0, dw1_.data());
   acc_.accumulate(1, dw2_.data());
+  // "programming", nested in "update": meta_unit's step and the program-and-verify of
+  // every changed level, until pv_ctrl is idle.
+  mark(true, "programming");
   acc_.update();
+  mark(false, "programming");
   const auto lr = static_cast<float>(p_.bn_lr);
   for (int l = 0; l < 2; ++l) {
     auto& n = bn[static_cast<std::size_t>(l)];
@@ -276,6 +280,7 @@ double Trainer::evaluate(std::size_t t) {
     }
     acc_.host_compute(0, static_cast<std::uint64_t>(b) * (4 * hidden_ + 20 * kClasses));
   }
+  samples_evaluated_ += n;
   return n == 0 ? 0.0 : static_cast<double>(correct) / static_cast<double>(n);
 }
 
@@ -331,6 +336,7 @@ TrainResult Trainer::run(const ProgressFn& progress) {
             res.interrupted = true;
             res.stopped_at = pos;
             res.samples_trained += seen;
+            res.samples_evaluated = samples_evaluated_;
             res.train_wall_s = seconds_since(t0);
             return res;
           }
@@ -359,6 +365,7 @@ TrainResult Trainer::run(const ProgressFn& progress) {
     res.after_task.push_back(res.per_epoch.back());
     mark(false, "task");
   }
+  res.samples_evaluated = samples_evaluated_;
   res.train_wall_s = seconds_since(t0);
   return res;
 }

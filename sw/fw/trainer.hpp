@@ -81,9 +81,9 @@ struct BatchNorm {
 // A firmware phase marker (on a real core, a write to a debug trace port): the begin
 // or end of a phase of the training loop, with the position in it (-1 where a field
 // does not apply). Names (traces/README.md): "task", "epoch", "batch", "forward",
-// "loss", "backward", "update", "evaluation". Phases nest: task > epoch > batch >
-// forward | loss | backward | update, and task > epoch > evaluation. The evaluation after
-// an epoch has batch = the epoch's batch count (the batch after its last).
+// "loss", "backward", "update", "programming", "evaluation". Phases nest: task > epoch >
+// batch > forward | loss | backward | update > programming, and task > epoch > evaluation. The
+// evaluation after an epoch has batch = the epoch's batch count (the batch after its last).
 struct PhaseMark {
   bool begin{true};
   const char* name{""};
@@ -139,7 +139,8 @@ class Trainer {
   std::vector<std::array<BatchNorm, 2>> bn_;
   BoundaryFn boundary_;
   PhaseFn phase_;
-  PhaseMark pos_;  // the position the markers report
+  PhaseMark pos_;                       // the position the markers report
+  std::uint64_t samples_evaluated_{0};  // test samples run through evaluate()
   void mark(bool begin, const char* name) {
     if (phase_) {
       PhaseMark m = pos_;

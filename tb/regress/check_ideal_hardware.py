@@ -7,7 +7,8 @@ Two hardware runs of configs/quick.json with ideal devices:
   A: train.epochs = [0, 0]: only the initial programming (every device of every weight
      gets one program-and-verify loop) and the evaluation;
   B: the quick training.
-Checked (counts from energy.csv: one ledger charge per pv_ctrl verify/SET/RESET event;
+Checked (counts from energy.csv, summed over the firmware phases: one ledger charge per
+pv_ctrl verify/SET/RESET event;
 loops from writes_per_device.csv: the histogram of P&V loops per weight device):
   * A: loops = 2 x weights; every off-target device takes one pulse, and a weight has at
     most one device off its initial target, so 0 < pulses_A <= weights; verifies = loops
@@ -43,7 +44,7 @@ def run(binary, src, out, *extra):
     energy = {}
     with open(os.path.join(out, "energy.csv")) as f:
         for row in csv.DictReader(f):
-            key = (row["component"], row["phase"])
+            key = (row["component"], row["operation"])  # all phases
             counts[key] = counts.get(key, 0) + int(row["count"])
             energy[row["component"]] = energy.get(row["component"], 0.0) + float(row["joules"])
     loops = 0

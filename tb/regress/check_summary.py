@@ -3,16 +3,187 @@
 and check that summary.json has every key architecture.md lists, with sane ranges, and
 that the other output files exist. Python 3 standard library only.
 
+The energy and time ledger (issue 12 item 3, traces/README.md "energy.csv"):
+* energy.csv has the header component,phase,operation,count,joules,seconds, one row per
+  key, phases and operations from traces/schema.json's "ledger" (which README.md names);
+* its rows sum to summary.json's energy_j.total and ledger.total_j within floating-point
+  rounding, and per component to energy_j.by_component (tiles summed as "tile") and
+  ledger.by_component_j;
+* the exclusive phase times (time_s.by_phase, "other" = outside every phase) sum to
+  simulated_time_s; data movement and contention equal the bus rows;
+* the per-sample table times its sample counts gives the phase totals back.
+The same checks must reject deliberately corrupted copies (a row dropped, a phase time
+changed, a per-sample figure off, an unknown phase), so they can fail.
+
 Usage: check_summary.py MEMPLAST_BIN SOURCE_DIR [--mode hardware] [extra --set args]
 """
+import copy
+import csv
 import json
 import math
 import os
+import re
 import subprocess
 import sys
 import tempfile
 
 from regress_util import fail
+
+
+TILE = re.compile(r"^layer\d+_t\d+$")
+
+
+class LedgerError(Exception):
+    pass
+
+
+def need(cond, msg):
+    if not cond:
+        raise LedgerError(msg)
+
+
+def close(a, b, rel=1e-9):
+    """Equal within floating-point rounding of a sum of a few hundred terms."""
+    return abs(a - b) <= rel * max(abs(a), abs(b)) + 1e-18
+
+
+def check_ledger(s, header, rows, schema, mode):
+    """Raise LedgerError on the first inconsistency between energy.csv and summary.json."""
+    need(header == ["component", "phase", "operation", "count", "joules", "seconds"],
+         "energy.csv header %r" % header)
+    led = schema["ledger"]
+    phases = set(led["phases"])
+    ops = led["operations"]
+    keys = set()
+    for i, r in enumerate(rows):
+        where = "energy.csv row %d %r" % (i + 2, r)
+        key = (r["component"], r["phase"], r["operation"])
+        need(key not in keys, where + ": duplicate key")
+        keys.add(key)
+        comp = "layer<l>_t<k>" if TILE.match(r["component"]) else r["component"]
+        need(comp in ops, where + ": component not in traces/schema.json ledger.operations")
+        need(r["operation"] in ops[comp], where + ": operation not in the schema for " + comp)
+        need(r["phase"] in phases, where + ": phase not in traces/schema.json ledger.phases")
+        need(int(r["count"]) >= 0, where + ": negative count")
+        for f in ("joules", "seconds"):
+            v = float(r[f])
+            need(math.isfinite(v) and v >= 0, where + ": %s = %r" % (f, v))
+    joules = [float(r["joules"]) for r in rows]
+    total = s["energy_j"]["total"]
+    need(close(sum(joules), total),
+         "energy.csv joules sum to %r, energy_j.total is %r" % (sum(joules), total))
+    need(close(s["ledger"]["total_j"], total),
+         "ledger.total_j %r, energy_j.total %r" % (s["ledger"]["total_j"], total))
+    by_cls, by_comp = {}, {}
+    for r in rows:
+        j = float(r["joules"])
+        by_comp[r["component"]] = by_comp.get(r["component"], 0.0) + j
+        cls = "tile" if TILE.match(r["component"]) else r["component"]
+        by_cls[cls] = by_cls.get(cls, 0.0) + j
+    for c, v in s["energy_j"]["by_component"].items():
+        need(close(by_cls.get(c, 0.0), v),
+             "energy.csv rows of %s sum to %r, energy_j.by_component.%s is %r"
+             % (c, by_cls.get(c, 0.0), c, v))
+    for c, v in by_cls.items():
+        need(v == 0.0 or c in s["energy_j"]["by_component"],
+             "energy.csv charges %r J to %s, which energy_j.by_component lacks" % (v, c))
+    need(set(by_comp) == set(s["ledger"]["by_component_j"]),
+         "ledger.by_component_j components %r, energy.csv has %r"
+         % (sorted(s["ledger"]["by_component_j"]), sorted(by_comp)))
+    for c, v in by_comp.items():
+        need(close(s["ledger"]["by_component_j"][c], v),
+             "ledger.by_component_j.%s %r, energy.csv %r" % (c, s["ledger"]["by_component_j"][c], v))
+    by_phase = {}
+    for r in rows:
+        by_phase[r["phase"]] = by_phase.get(r["phase"], 0.0) + float(r["joules"])
+    for p, v in by_phase.items():
+        need(close(s["ledger"]["by_phase_j"].get(p, -1.0), v),
+             "ledger.by_phase_j.%s %r, energy.csv %r" % (p, s["ledger"]["by_phase_j"].get(p), v))
+
+    # Time: the exclusive phase times cover the run.
+    t = s["time_s"]
+    sim = s["simulated_time_s"]
+    need(set(t["by_phase"]) <= phases, "time_s.by_phase phases %r" % sorted(t["by_phase"]))
+    need(all(v >= 0 for v in t["by_phase"].values()), "a negative phase time")
+    need(close(sum(t["by_phase"].values()), sim),
+         "time_s.by_phase sums to %r, simulated_time_s is %r" % (sum(t["by_phase"].values()), sim))
+    need(close(t["phases_sum"], sim), "time_s.phases_sum %r != %r" % (t["phases_sum"], sim))
+    # The functional software baseline (ideal devices) has no tiles and no P&V: its
+    # forward and programming take no simulated time.
+    timed = ["update", "evaluation"]
+    if mode == "hardware" or s["config"]["train"]["device_effects"]:
+        timed += ["forward", "programming"]
+    for p in timed:
+        need(t["by_phase"].get(p, 0) > 0, "time_s.by_phase.%s is not positive" % p)
+    need(t["phase_count"]["forward"] == t["phase_count"]["batch"] == t["phase_count"]["programming"],
+         "phase counts forward/batch/programming differ: %r" % t["phase_count"])
+    bus = sum(float(r["seconds"]) for r in rows
+              if r["component"] == "bus" and r["operation"] in ("read", "write"))
+    wait = sum(float(r["seconds"]) for r in rows
+               if r["component"] == "bus" and r["operation"] == "arbitration_wait")
+    need(close(t["data_movement"]["bus"], bus),
+         "time_s.data_movement.bus %r, energy.csv bus rows %r" % (t["data_movement"]["bus"], bus))
+    need(close(t["contention"]["bus_arbitration"], wait),
+         "time_s.contention.bus_arbitration %r, energy.csv %r" % (t["contention"]["bus_arbitration"], wait))
+    if mode == "hardware":
+        need(0 < bus < sim, "bus time %r outside (0, simulated time %r)" % (bus, sim))
+        host_s = sum(float(r["seconds"]) for r in rows if r["component"] == "host")
+        need(0 < host_s < sim, "host compute time %r outside (0, %r)" % (host_s, sim))
+
+    # Per-sample table: figure x samples = the phase's total.
+    ps = s["per_sample"]
+    tr, inf = ps["training"], ps["inference"]
+    need(tr["samples"] == s["samples_trained"] > 0, "per_sample.training.samples %r" % tr["samples"])
+    need(inf["samples"] == s["samples_evaluated"] > 0,
+         "per_sample.inference.samples %r" % inf["samples"])
+    train_phases = [p for p in tr["energy_j"] if p != "total"]
+    need(set(train_phases) == set(tr["latency_s"]) - {"total"}, "per_sample.training phases differ")
+    for p in train_phases:
+        need(close(tr["energy_j"][p] * tr["samples"], s["ledger"]["by_phase_j"].get(p, 0.0)),
+             "per_sample.training.energy_j.%s x samples != ledger.by_phase_j.%s" % (p, p))
+        need(close(tr["latency_s"][p] * tr["samples"], t["by_phase"].get(p, 0.0)),
+             "per_sample.training.latency_s.%s x samples != time_s.by_phase.%s" % (p, p))
+    need(close(tr["energy_j"]["total"], sum(tr["energy_j"][p] for p in train_phases)),
+         "per_sample.training.energy_j.total is not the sum of its phases")
+    need(close(tr["latency_s"]["total"], sum(tr["latency_s"][p] for p in train_phases)),
+         "per_sample.training.latency_s.total is not the sum of its phases")
+    need(close(inf["energy_j"]["total"] * inf["samples"], s["ledger"]["by_phase_j"]["evaluation"]),
+         "per_sample.inference.energy_j.total x samples != ledger.by_phase_j.evaluation")
+    need(close(inf["latency_s"]["total"] * inf["samples"], t["by_phase"]["evaluation"]),
+         "per_sample.inference.latency_s.total x samples != time_s.by_phase.evaluation")
+    # Everything but init, task/epoch overhead and "other" is in a per-sample figure.
+    covered = tr["energy_j"]["total"] * tr["samples"] + inf["energy_j"]["total"] * inf["samples"]
+    need(covered <= total * (1 + 1e-9), "per-sample energies exceed the total")
+
+
+def ledger_corruptions(s, rows):
+    out = []
+    r = copy.deepcopy(rows)
+    big = max(range(len(r)), key=lambda i: float(r[i]["joules"]))
+    del r[big]
+    out.append(("the largest energy.csv row dropped", s, r))
+    t = copy.deepcopy(s)
+    longest = max(t["time_s"]["by_phase"], key=lambda p: t["time_s"]["by_phase"][p])
+    t["time_s"]["by_phase"][longest] *= 1.001
+    out.append(("time_s.by_phase.%s (the longest) 0.1 %% high" % longest, t, rows))
+    t = copy.deepcopy(s)
+    t["per_sample"]["training"]["latency_s"]["update"] *= 1.001
+    out.append(("per_sample.training.latency_s.update 0.1 % high", t, rows))
+    t = copy.deepcopy(s)
+    t["per_sample"]["inference"]["energy_j"]["total"] *= 0.999
+    out.append(("per_sample.inference.energy_j.total 0.1 % low", t, rows))
+    r = copy.deepcopy(rows)
+    r[0]["phase"] = "warmup"
+    out.append(("a phase not in the schema", s, r))
+    r = copy.deepcopy(rows)
+    r.append(dict(rows[0]))
+    out.append(("a duplicate row key", s, r))
+    t = copy.deepcopy(s)
+    t["energy_j"]["by_component"]["host"] *= 1.000001
+    out.append(("energy_j.by_component.host 1 ppm high", t, rows))
+    return out
+
+
 
 
 def number(d, path):
@@ -48,6 +219,10 @@ def main():
                 fail("missing output file " + f)
         with open(os.path.join(out, "summary.json")) as fh:
             s = json.load(fh)
+        with open(os.path.join(out, "energy.csv")) as fh:
+            rd = csv.DictReader(fh)
+            rows = list(rd)
+            header = rd.fieldnames
 
     # Layout version (docs/system.md) and the program version, from CMake alone.
     if s.get("schema_version") != 1:
@@ -121,6 +296,36 @@ def main():
         fail("memory_bits.hidden = %r, expected %d weights x %d bits" % (hid, n_w, s["config"]["meta"]["hidden_bits"]))
     if not (0 < sto <= hid and tot >= hid + sto):
         fail("memory_bits stored %r total %r inconsistent with hidden %r" % (sto, tot, hid))
+    schema = json.load(open(os.path.join(src, "traces", "schema.json")))
+    readme = open(os.path.join(src, "traces", "README.md")).read()
+    led = schema["ledger"]
+    for n in led["phases"] + list(led["operations"]) + [o for v in led["operations"].values() for o in v]:
+        if "`%s`" % n not in readme:
+            fail("traces/README.md does not document the ledger name `%s`" % n)
+    try:
+        check_ledger(s, header, rows, schema, mode)
+    except LedgerError as e:
+        fail(str(e))
+    for label, bad_s, bad_rows in ledger_corruptions(s, rows):
+        try:
+            check_ledger(bad_s, header, bad_rows, schema, mode)
+        except LedgerError as e:
+            print("  rejected as it must be: %s (%s)" % (label, str(e)[:90]))
+            continue
+        fail("the ledger checks accepted a corrupted copy: " + label)
+    t = s["time_s"]
+    print("ledger: %d rows, %.6g J (energy_j.total %.6g J); simulated %.6g s = phases %s"
+          % (len(rows), sum(float(r["joules"]) for r in rows), e_tot, sim,
+             ", ".join("%s %.4g" % kv for kv in sorted(t["by_phase"].items()) if kv[1] > 0)))
+    print("  data movement: bus %.4g s in %d transfers; contention: bus arbitration %.4g s"
+          % (t["data_movement"]["bus"], t["data_movement"]["bus_transfers"],
+             t["contention"]["bus_arbitration"]))
+    for kind in ("training", "inference"):
+        p = s["per_sample"][kind]
+        print("  per %s sample (%d): %s J, %s s" % (
+            kind, p["samples"], "%.4g" % p["energy_j"]["total"], "%.4g" % p["latency_s"]["total"]))
+        for ph in sorted(k for k in p["energy_j"] if k != "total"):
+            print("    %-12s %.4g J  %.4g s" % (ph, p["energy_j"][ph], p["latency_s"][ph]))
     print("check_summary: OK (%s mode: MNIST %.3f -> %.3f, Fashion %.3f; %.1f s wall, %.4f s simulated, %.3g J)"
           % (mode, after[0]["accuracy"]["mnist"], after[1]["accuracy"]["mnist"],
              after[1]["accuracy"]["fashion_mnist"], wall, sim, e_tot))

@@ -21,6 +21,13 @@ parser and checks:
 With trace.enable = false (the default configuration's setting) the same run writes no
 trace.json, and removes one an earlier run left in the folder.
 
+The summary scripts (traces/summarise busy | critical-path, traces/trace_summary.py)
+run on the same trace: every track has its busy time, within the window, a tile's busy
+time is the sum of its (serial) MVMs, the host is busy over the whole window; the
+critical path of batch 0 is a chain of firmware phases (schema names) whose durations
+sum to the batch's, with no block busier than its segment. On a small hand-made trace
+they must give the numbers worked out by hand (overlaps counted once, nested phases).
+
 It also proves it can fail: each of a list of deliberate corruptions of the trace
 (a dur of 0, a lost E, an unknown name, a time going backwards, a missing tile track, no
 counters) must be rejected by the same checks.
@@ -178,6 +185,101 @@ def corruptions(trace):
     return out
 
 
+def summarise(src, *args):
+    """traces/summarise with --json; returns the parsed output."""
+    cmd = [os.path.join(src, "traces", "summarise")] + list(args) + ["--json"]
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode != 0:
+        raise TraceError("%s exited with %d: %s" % (" ".join(cmd), r.returncode, r.stderr.strip()))
+    return json.loads(r.stdout)
+
+
+def close(a, b, tol=1e-6):
+    return abs(a - b) <= tol * max(1.0, abs(a), abs(b))
+
+
+def check_summaries(src, path, trace, schema):
+    """The summary scripts on a run's trace: consistency with the trace itself."""
+    b = summarise(src, "busy", path)
+    tracks = {t["track"]: t for t in b["tracks"]}
+    need(b["span_us"] > 0, "busy: empty window")
+    for name, t in tracks.items():
+        need(0 <= t["busy_us"] <= b["span_us"] * (1 + 1e-9),
+             "busy: %s busy %r outside [0, window %r]" % (name, t["busy_us"], b["span_us"]))
+    need(close(tracks["host"]["busy_us"], b["span_us"]), "busy: the host is not busy over the window")
+    tile_re = re.compile(r"^layer\d+_t\d+$")
+    names = {}
+    for e in trace["traceEvents"]:
+        if e.get("ph") == "M" and e.get("name") == "thread_name":
+            names[(e["pid"], e["tid"])] = e["args"]["name"]
+    dur = {}
+    for e in trace["traceEvents"]:
+        if e.get("ph") == "X":
+            t = names[(e["pid"], e["tid"])]
+            dur[t] = dur.get(t, 0.0) + e["dur"]
+    tiles = [t for t in tracks if tile_re.match(t)]
+    need(tiles, "busy: no tile track")
+    for t in tiles:
+        need(close(tracks[t]["busy_us"], dur[t]),
+             "busy: %s busy %r, its events last %r (a tile runs one operation at a time)"
+             % (t, tracks[t]["busy_us"], dur[t]))
+    c = summarise(src, "critical-path", path, "--batch", "0")
+    path_phases = [seg["phase"] for seg in c["path"]]
+    host_names = set(schema["tracks"]["host"]["names"])
+    need(set(path_phases) <= host_names, "critical path: phases %r not in the schema" % path_phases)
+    for p in ("forward", "update", "programming"):
+        need(p in path_phases, "critical path of batch 0 has no %s segment: %r" % (p, path_phases))
+    total = sum(seg["dur_us"] for seg in c["path"])
+    need(close(total, c["dur_us"]), "critical path: segments sum to %r, the batch lasts %r"
+         % (total, c["dur_us"]))
+    for seg in c["path"]:
+        for t, v in seg["blocks"].items():
+            need(v["busy_us"] <= seg["dur_us"] * (1 + 1e-9),
+                 "critical path: %s busy %r in a %r segment" % (t, v["busy_us"], seg["dur_us"]))
+        need(seg["uncovered_us"] >= -1e-6, "critical path: negative uncovered time")
+    return b, c
+
+
+def check_summaries_known_answer(src, tmp):
+    """A hand-made trace with the answers worked out by hand."""
+    ev = [
+        {"name": "thread_name", "ph": "M", "ts": 0, "pid": 1, "tid": 1, "args": {"name": "host"}},
+        {"name": "thread_name", "ph": "M", "ts": 0, "pid": 2, "tid": 1, "args": {"name": "layer0_t0"}},
+        {"name": "thread_name", "ph": "M", "ts": 0, "pid": 3, "tid": 1, "args": {"name": "pv_ctrl"}},
+        {"name": "task", "ph": "B", "ts": 0, "pid": 1, "tid": 1, "args": {"task": 0}},
+        {"name": "batch", "ph": "B", "ts": 0, "pid": 1, "tid": 1, "args": {"task": 0, "batch": 0}},
+        {"name": "forward", "ph": "B", "ts": 0, "pid": 1, "tid": 1},
+        {"name": "mvm_fwd", "ph": "X", "ts": 10, "dur": 20, "pid": 2, "tid": 1},
+        {"name": "mvm_fwd", "ph": "X", "ts": 20, "dur": 15, "pid": 2, "tid": 1},
+        {"ph": "E", "ts": 40, "pid": 1, "tid": 1},
+        {"name": "update", "ph": "B", "ts": 40, "pid": 1, "tid": 1},
+        {"name": "programming", "ph": "B", "ts": 60, "pid": 1, "tid": 1},
+        {"name": "pv_batch", "ph": "B", "ts": 60, "pid": 3, "tid": 1},
+        {"ph": "E", "ts": 80, "pid": 3, "tid": 1},
+        {"ph": "E", "ts": 90, "pid": 1, "tid": 1},
+        {"ph": "E", "ts": 100, "pid": 1, "tid": 1},
+        {"ph": "E", "ts": 100, "pid": 1, "tid": 1},
+        {"ph": "E", "ts": 500, "pid": 1, "tid": 1},
+    ]
+    path = os.path.join(tmp, "known.json")
+    with open(path, "w") as f:
+        json.dump({"traceEvents": ev}, f)
+    b = summarise(src, "busy", path)
+    got = {t["track"]: t["busy_us"] for t in b["tracks"]}
+    want = {"host": 100.0, "layer0_t0": 25.0, "pv_ctrl": 20.0}
+    need(close(b["span_us"], 100.0), "known trace: window %r, expected 100 (task outlasts it)"
+         % b["span_us"])
+    need(all(close(got.get(k, -1), v) for k, v in want.items()),
+         "known trace: busy %r, expected %r" % (got, want))
+    c = summarise(src, "critical-path", path)
+    got = [(s["phase"], s["dur_us"], s["busiest"], s["uncovered_us"]) for s in c["path"]]
+    want = [("forward", 40.0, "layer0_t0", 15.0), ("update", 20.0, None, 20.0),
+            ("programming", 30.0, "pv_ctrl", 10.0), ("update", 10.0, None, 10.0)]
+    need(len(got) == len(want) and all(
+        g[0] == w[0] and close(g[1], w[1]) and g[2] == w[2] and close(g[3], w[3])
+        for g, w in zip(got, want)), "known trace: critical path %r, expected %r" % (got, want))
+
+
 def main():
     if len(sys.argv) < 3:
         print(__doc__, file=sys.stderr)
@@ -209,6 +311,13 @@ def main():
             fail("the quick run left no trace.json")
         size = os.path.getsize(path)
         trace = json.load(open(path))
+        try:
+            # The summary scripts read the file: before the tracing-off run removes it.
+            busy, crit = check_summaries(src, path, trace, schema)
+            check_summaries_known_answer(src, tmp)
+        except TraceError as e:
+            print("check_trace: FAIL: " + str(e), file=sys.stderr)
+            sys.exit(1)
         with open(os.path.join(out, "energy.csv")) as f:
             components = sorted({row["component"] for row in csv.DictReader(f)})
         if cmd:
@@ -220,11 +329,11 @@ def main():
                 fail("with trace.enable=false the run %s"
                      % ("failed" if r.returncode else "left a trace.json"))
             print("trace.enable=false: no trace.json (the earlier one removed)")
-    tiles = [c for c in components if re.match(r"^layer\d+_t\d+$", c)]
-    try:
-        counts = check(trace, schema, components, tiles)
-    except TraceError as e:
-        fail(str(e))
+        tiles = [c for c in components if re.match(r"^layer\d+_t\d+$", c)]
+        try:
+            counts = check(trace, schema, components, tiles)
+        except TraceError as e:
+            fail(str(e))
     print("trace.json: %d bytes, %d events, %d tracks (%d tiles)"
           % (size, len(trace["traceEvents"]), len(counts), len(tiles)))
     by_ph = {}
@@ -235,6 +344,12 @@ def main():
         print("  %-12s %d" % (t, counts[t]))
     expect_rejected("trace", corruptions(trace),
                     lambda bad: check(bad, schema, components, tiles), TraceError)
+    print("traces/summarise busy: window %.3f us; %s" % (busy["span_us"], ", ".join(
+        "%s %.3f us" % (t["track"], t["busy_us"]) for t in busy["tracks"]
+        if not re.match(r"^layer\d+_t([1-9]\d*)$", t["track"]))))
+    print("traces/summarise critical-path, batch 0: %.3f us = %s" % (crit["dur_us"], " -> ".join(
+        "%s %.3f (%s)" % (g["phase"], g["dur_us"], g["busiest"] or "host") for g in crit["path"])))
+    print("  summary scripts: hand-made trace gives the hand-worked numbers")
     print("check_trace: OK")
 
 

@@ -1,7 +1,8 @@
 // The router's arbitration calendar with hand-placed local times (no quantum keeper):
 // a transfer requested ahead in local time reserves its slot; an initiator lagging
 // behind still gets an earlier free gap (first fit, no wait), and a request that
-// overlaps a reserved slot starts when that slot ends. Delays are asserted exactly.
+// overlaps a reserved slot starts when that slot ends. Delays are asserted exactly, and
+// the time ledger's bus rows (occupancy, arbitration wait: the contention time) too.
 #include <cstring>
 #include <vector>
 
@@ -12,6 +13,7 @@
 #include <tlm>
 
 #include "bus/router.hpp"
+#include "common/energy.hpp"
 
 namespace {
 using sc_core::SC_NS;
@@ -67,6 +69,8 @@ TEST(BusArbitration, FirstFitCalendar) {
   bp.cycles_per_transfer = 2;
   bp.width_bytes = 4;
   memplast::bus::Router bus("bus", bp);
+  memplast::EnergyLedger ledger;
+  bus.set_ledger(&ledger);
   // a: one write far ahead at local 1000 ns.
   Issuer a("a", {sc_time(1000, SC_NS)}, 0);
   // b (runs after a): at 0 (fits the gap before a's slot), then at 1010 (overlaps
@@ -90,4 +94,19 @@ TEST(BusArbitration, FirstFitCalendar) {
   EXPECT_EQ(bus.stats(1).wait, sc_time(60, SC_NS));
   EXPECT_EQ(bus.stats(1).busy, sc_time(90, SC_NS));
   EXPECT_EQ(bus.stats(1).transfers, 3U);
+
+  // Ledger: rows only (the bus charges no energy, so no totals); 4 writes of 30 ns, and
+  // the 2 transfers that waited, 60 ns in all, as arbitration_wait.
+  EXPECT_TRUE(ledger.entries().empty());
+  const auto rows = ledger.rows();
+  ASSERT_EQ(rows.size(), 2U) << ledger.csv();
+  EXPECT_EQ(rows[0].component, "bus");
+  EXPECT_EQ(rows[0].phase, "other");
+  EXPECT_EQ(rows[0].operation, "write");
+  EXPECT_EQ(rows[0].count, 4U);
+  EXPECT_DOUBLE_EQ(rows[0].seconds, 120e-9);
+  EXPECT_EQ(rows[0].joules, 0.0);
+  EXPECT_EQ(rows[1].operation, "arbitration_wait");
+  EXPECT_EQ(rows[1].count, 2U);
+  EXPECT_DOUBLE_EQ(rows[1].seconds, (bus.stats(0).wait + bus.stats(1).wait).to_seconds());
 }

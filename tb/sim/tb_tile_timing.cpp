@@ -197,7 +197,7 @@ TEST(TileTiming, MvmTimestampsAdcSharingAndBackToBack) {
   std::uint64_t n0 = 0;
   std::uint64_t n1 = 0;
   for (const auto& e : ledger.entries()) {
-    if (e.phase != "adc") continue;
+    if (e.operation != "adc") continue;
     if (e.component == "tile0") {
       adc0 = e.joules;
       n0 = e.count;

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 
 #include <gtest/gtest.h>
@@ -130,7 +131,94 @@ TEST(Energy, LedgerSumsAndGroups) {
   EXPECT_DOUBLE_EQ(l.total(), 7e-12);
   const auto cls = l.by_component(true);
   EXPECT_DOUBLE_EQ(cls.at("tile"), 3e-12);
-  EXPECT_NE(l.csv().find("tile1,mvm,2.000000000e-12,2"), std::string::npos);
+  // No phase marker yet: the rows are in phase "other".
+  EXPECT_NE(l.csv().find("tile1,other,mvm,2,2e-12,0\n"), std::string::npos) << l.csv();
+}
+
+// The rows are keyed by component x firmware phase x operation: a charge lands in the
+// innermost open phase; the totals ignore the phase; rows-only ids and totals-only
+// charges stay out of the other view; the phase times are exclusive and sum to the end.
+TEST(Energy, LedgerRowKeysAndPhaseTimes) {
+  EnergyLedger l;
+  const auto mvm = l.entry("layer0_t0", "adc");
+  const auto bus = l.row_entry("bus", "read");
+  const auto host = l.entry("host", "compute");
+  const auto mac = l.row_entry("host", "mac");
+  EXPECT_EQ(l.row_entry("bus", "read"), bus);
+  EXPECT_EQ(l.entry("layer0_t0", "adc"), mvm);
+  l.charge(mvm, 1e-12, 1, 2e-9);  // phase "other"
+  l.begin_phase("batch", 1.0);
+  l.begin_phase("forward", 1.5);
+  l.charge(mvm, 2e-12, 3, 1e-9);
+  l.charge_rows(bus, 0.0, 4, 8e-9);
+  l.end_phase(2.5);  // back in "batch"
+  l.charge(mvm, 4e-12, 1);
+  l.begin_phase("forward", 3.0);
+  l.charge(mvm, 8e-12, 1);
+  l.charge_rows(mac, 5e-12, 100, 1e-6);
+  l.end_phase(3.25);
+  l.end_phase(4.0);
+  l.charge_total(host, 6e-12, 1);
+  l.close(5.0);
+  EXPECT_THROW(l.end_phase(5.0), std::logic_error);
+  EXPECT_THROW(l.begin_phase("late", 4.0), std::logic_error);  // time going backwards
+
+  // Totals: component x operation only; the rows-only bus and mac are not listed.
+  ASSERT_EQ(l.entries().size(), 2U);
+  EXPECT_EQ(l.entries()[0].operation, "adc");
+  EXPECT_EQ(l.entries()[0].count, 6U);
+  EXPECT_DOUBLE_EQ(l.total(), 21e-12);
+  EXPECT_EQ(l.by_component().count("bus"), 0U);
+
+  const auto rows = l.rows();
+  std::map<std::string, EnergyLedger::Row> by_key;
+  for (const auto& r : rows) {
+    const std::string k = r.component + "," + r.phase + "," + r.operation;
+    EXPECT_EQ(by_key.count(k), 0U) << "duplicate row key " << k;
+    by_key[k] = r;
+  }
+  ASSERT_EQ(by_key.size(), 5U) << l.csv();
+  EXPECT_EQ(by_key.at("layer0_t0,other,adc").count, 1U);
+  EXPECT_DOUBLE_EQ(by_key.at("layer0_t0,other,adc").seconds, 2e-9);
+  EXPECT_EQ(by_key.at("layer0_t0,forward,adc").count, 4U);  // both forward phases
+  EXPECT_DOUBLE_EQ(by_key.at("layer0_t0,forward,adc").joules, 10e-12);
+  EXPECT_DOUBLE_EQ(by_key.at("layer0_t0,batch,adc").joules, 4e-12);
+  EXPECT_EQ(by_key.at("bus,forward,read").count, 4U);
+  EXPECT_DOUBLE_EQ(by_key.at("bus,forward,read").seconds, 8e-9);
+  EXPECT_EQ(by_key.at("host,forward,mac").count, 100U);
+  // The totals-only host charge (6 pJ) has no row, the rows-only mac (5 pJ) no total.
+  double sum = 0;
+  for (const auto& r : rows) sum += r.joules;
+  EXPECT_DOUBLE_EQ(sum, 20e-12);
+  EXPECT_DOUBLE_EQ(sum - 5e-12 + 6e-12, l.total());
+
+  // Exclusive phase times: other [0,1) + [4,5), batch [1,1.5) + [2.5,3) + [3.25,4),
+  // forward [1.5,2.5) + [3,3.25); counts of begins.
+  std::map<std::string, EnergyLedger::PhaseTime> pt;
+  for (const auto& p : l.phase_times()) pt[p.phase] = p;
+  EXPECT_DOUBLE_EQ(pt.at("other").seconds, 2.0);
+  EXPECT_DOUBLE_EQ(pt.at("batch").seconds, 1.75);
+  EXPECT_DOUBLE_EQ(pt.at("forward").seconds, 1.25);
+  EXPECT_EQ(pt.at("forward").count, 2U);
+  EXPECT_EQ(pt.at("batch").count, 1U);
+  EXPECT_EQ(l.phase_times().front().phase, EnergyLedger::kOtherPhase);
+
+  // CSV: header, one line per row, keys first.
+  const auto csv = l.csv();
+  EXPECT_EQ(csv.rfind(EnergyLedger::kCsvHeader, 0), 0U);
+  EXPECT_NE(csv.find("\nbus,forward,read,4,0,8e-09\n"), std::string::npos) << csv;
+
+  // merge adds rows by phase name and the phase times.
+  EnergyLedger m;
+  m.merge(l);
+  m.merge(l);
+  EXPECT_DOUBLE_EQ(m.total(), 2 * l.total());
+  EXPECT_EQ(m.rows().size(), rows.size());
+  for (const auto& p : m.phase_times()) {
+    if (p.phase == "forward") {
+      EXPECT_DOUBLE_EQ(p.seconds, 2.5);
+    }
+  }
 }
 
 // The histogram's summaries against the sorted values: total, sum, max and every
