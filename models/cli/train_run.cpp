@@ -58,7 +58,7 @@ json run_train(const LoadedConfig& loaded, const std::filesystem::path& out, Pro
   // An earlier run's results must not pose as this run's: summary.json (the mark of a
   // finished run) goes first, then the files it describes.
   for (const char* f : {"summary.json", "accuracy.csv", "energy.csv", "writes_per_device.csv",
-                        "trace.json", "waves.vcd"}) {
+                        "trace.json", "waves.vcd", "report.html"}) {
     std::error_code ec;
     std::filesystem::remove(out / f, ec);
     if (ec)
