@@ -22,12 +22,15 @@ void print_report(const report::ReportInfo& r) {
 
 void add_report_command(CLI::App& app) {
   auto dir = std::make_shared<std::string>();
+  auto svg_dir = std::make_shared<std::string>();
   auto* sub = app.add_subcommand(
       "report",
       "Write RUN_DIR/report.html: one self-contained page with the configuration, the headline "
       "numbers and the plots of a train run");
   sub->add_option("RUN_DIR", *dir, "The run folder (memplast train --out)")->required();
-  sub->callback([dir] { print_report(report::write_report(*dir)); });
+  sub->add_option("--svg-dir", *svg_dir,
+                  "Also write each drawn plot as a standalone SVG file <plot id>.svg here");
+  sub->callback([dir, svg_dir] { print_report(report::write_report(*dir, *svg_dir)); });
 }
 
 }  // namespace memplast::cli

@@ -37,6 +37,8 @@ class FunctionalAccelerator : public fw::Accelerator {
   [[nodiscard]] std::uint64_t memory_optimizer_bits() const override;
   [[nodiscard]] std::uint64_t memory_stored_bits() const override;
 
+  // The energy ledger so far (the run samples it for power.csv).
+  [[nodiscard]] const EnergyLedger& ledger() const { return *ledger_; }
   meta::MetaEngine& engine(int layer);
   // Restore a trained state: set every hidden weight of `layer` (in x out, row-major)
   // and program every device whose level changed (program-and-verify, as in training).

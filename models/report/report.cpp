@@ -6,6 +6,7 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <system_error>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -101,9 +102,7 @@ double jnum(const json& j, const char* key, double fallback = std::nan("")) {
 
 // ------------------------------------------------------------------ page pieces
 
-std::string note(const std::string& text) {
-  return "<p class=\"note\">" + escape(text) + "</p>\n";
-}
+std::string note(const std::string& text) { return "<p class=\"note\">" + escape(text) + "</p>\n"; }
 
 struct Section {
   std::string id;
@@ -290,8 +289,8 @@ LatencyTable latency_from_summary(const json& summary) {
   for (const char* key : {"per_sample", "cost_per_sample"}) {
     if (!summary.contains(key) || !summary[key].is_object()) continue;
     const json& tab = summary[key];
-    const json& phases = tab.contains("training") && tab["training"].is_object() ? tab["training"]
-                                                                                 : tab;
+    const json& phases =
+        tab.contains("training") && tab["training"].is_object() ? tab["training"] : tab;
     for (auto it = phases.begin(); it != phases.end(); ++it) {
       const double v = jnum(it.value(), "latency_s");
       if (std::isfinite(v)) t.rows.push_back({it.key(), v});
@@ -337,8 +336,8 @@ Section latency_plot(const fs::path& dir, const json& summary, PlotInfo& info) {
   for (const auto& r : t.rows)
     tab += "<tr><td>" + escape(r.phase) + "</td><td>" + fmt_si(r.seconds_per_sample, "s") +
            "</td></tr>\n";
-  s.html = svg(c) + "<p class=\"caption\">Source: " + escape(t.source) + ".</p>\n" + tab +
-           "</table>\n";
+  s.html =
+      svg(c) + "<p class=\"caption\">Source: " + escape(t.source) + ".</p>\n" + tab + "</table>\n";
   return s;
 }
 
@@ -388,7 +387,7 @@ Section power_plot(const fs::path& dir, PlotInfo& info) {
   return s;
 }
 
-Section writes_plot(const fs::path& dir, const json& summary, PlotInfo& info) {
+Section writes_plot(const fs::path& dir, const json& summary, const json* hj, PlotInfo& info) {
   Section s{"plot-writes", "Writes per device against the endurance budget", ""};
   const auto p = dir / "writes_per_device.csv";
   if (!fs::exists(p)) {
@@ -399,7 +398,7 @@ Section writes_plot(const fs::path& dir, const json& summary, PlotInfo& info) {
   const Csv csv = read_csv(p);
   const auto iw = csv.col(p, "writes");
   const auto id = csv.col(p, "devices");
-  Hist h{"weight devices", {}, {}};
+  Hist h{"devices by writes", {}, {}};
   double max_w = 0;
   for (const auto& r : csv.rows) {
     const double w = number(p, r[iw]);
@@ -413,6 +412,27 @@ Section writes_plot(const fs::path& dir, const json& summary, PlotInfo& info) {
     if (d > 0) ++info.marks;
   }
   if (!h.counts.empty()) h.counts.pop_back();
+  // Pulses per device (histograms.json): the quantity the endurance budget counts.
+  Hist pulses{"devices by pulses", {}, {}};
+  if (hj != nullptr && hj->contains("pulses_per_device")) {
+    const json& pp = (*hj)["pulses_per_device"];
+    if (!pp.contains("values") || !pp.contains("devices") || !pp["values"].is_array() ||
+        !pp["devices"].is_array() || pp["values"].size() != pp["devices"].size())
+      throw ReportError(fmt::format(
+          "{}: pulses_per_device needs arrays 'values' and 'devices' of the same length",
+          (dir / "histograms.json").string()));
+    for (std::size_t i = 0; i < pp["values"].size(); ++i) {
+      const double v = pp["values"][i].get<double>();
+      const double d = pp["devices"][i].get<double>();
+      if (v <= 0) continue;
+      pulses.edges.push_back(v - 0.5 > 0 ? v - 0.5 : v * 0.5);
+      pulses.edges.push_back(v + 0.5);
+      pulses.counts.push_back(d);
+      pulses.counts.push_back(0);
+      if (d > 0) ++info.marks;
+    }
+    if (!pulses.counts.empty()) pulses.counts.pop_back();
+  }
   // Budget: lognormal per cell (device.endurance_median, endurance_sigma_ln), in pulses.
   double median = 0;
   double sigma = 0;
@@ -422,12 +442,13 @@ Section writes_plot(const fs::path& dir, const json& summary, PlotInfo& info) {
   }
   HistogramChart c;
   c.id = s.id;
-  c.title = "Program-and-verify writes per device (log-log) and the endurance budget";
-  c.x.label = "writes per device (log scale)";
+  c.title = "Writes and pulses per device (log-log) and the endurance budget";
+  c.x.label = "writes (program-and-verify) or SET/RESET pulses per device (log scale)";
   c.x.log = true;
   c.y.label = "devices (log scale)";
   c.y.log = true;
   c.hists.push_back(std::move(h));
+  if (!pulses.counts.empty()) c.hists.push_back(std::move(pulses));
   std::string caption;
   if (median > 0) {
     const double p1 = median * std::exp(-2.326 * sigma);
@@ -436,8 +457,14 @@ Section writes_plot(const fs::path& dir, const json& summary, PlotInfo& info) {
     caption = fmt::format(
         "Endurance budget per device: lognormal, median {:.3g} pulses, sigma_ln {:.3g} (1 % of "
         "devices wear out by {:.3g} pulses). Most written device: {:.0f} writes = {:.2g} of the "
-        "median budget (a write is one program-and-verify, of one or more pulses).",
+        "median budget (a write is one program-and-verify, of one or more pulses; the budget "
+        "counts pulses).",
         median, sigma, p1, max_w, max_w / median);
+    if (summary.contains("pulses_per_device")) {
+      const double mp = jnum(summary["pulses_per_device"], "max", 0);
+      caption += fmt::format(" Most pulsed device: {:.0f} pulses = {:.2g} of the median budget.",
+                             mp, mp / median);
+    }
   } else {
     caption = "summary.json's configuration has no device.endurance_median: no budget marked.";
   }
@@ -540,13 +567,12 @@ std::string headline(const json& sm) {
   row("level changes", fmt::format("{:.0f}", jnum(sm, "level_changes")));
   row("program-and-verify failures", fmt::format("{:.0f}", jnum(sm, "pv_failures")));
   if (sm.contains("memory_bits")) {
-    row("memory (bits)", fmt::format("total {:.0f} (hidden {:.0f}, stored {:.0f}, task-specific "
-                                     "{:.0f}; optimizer {:.0f})",
-                                     jnum(sm["memory_bits"], "total"),
-                                     jnum(sm["memory_bits"], "hidden"),
-                                     jnum(sm["memory_bits"], "stored"),
-                                     jnum(sm["memory_bits"], "task_specific"),
-                                     jnum(sm["memory_bits"], "optimizer")));
+    row("memory (bits)",
+        fmt::format("total {:.0f} (hidden {:.0f}, stored {:.0f}, task-specific "
+                    "{:.0f}; optimizer {:.0f})",
+                    jnum(sm["memory_bits"], "total"), jnum(sm["memory_bits"], "hidden"),
+                    jnum(sm["memory_bits"], "stored"), jnum(sm["memory_bits"], "task_specific"),
+                    jnum(sm["memory_bits"], "optimizer")));
   }
   return "<table class=\"headline\">\n" + rows + "</table>\n";
 }
@@ -566,10 +592,14 @@ table{border-collapse:collapse;font-size:13px}th,td{padding:2px 10px;text-align:
 border-bottom:1px solid #eee;vertical-align:top}th{font-weight:600}
 .note{color:#a15c00;background:#fff6e5;padding:6px 10px;border-left:3px solid #a15c00}
 .caption{font-size:13px;color:#444}svg.plot{background:#fff;border:1px solid #ddd}
+#report-status{font-family:monospace;font-size:12px}
+)";
+// The plots' own styles (in the page, and inside each standalone .svg).
+const char* kSvgStyle = R"(svg{font-family:sans-serif;background:#fff}
 svg .title{font-size:14px;font-weight:600}svg .tick{font-size:11px;fill:#333}
 svg .label{font-size:12px}svg .legend{font-size:12px}svg .grid{stroke:#e5e5e5}
 svg .axis{stroke:#333}svg .ref{stroke:#555;stroke-dasharray:5 4}
-svg .reflabel{font-size:11px;fill:#555}#report-status{font-family:monospace;font-size:12px}
+svg .reflabel{font-size:11px;fill:#555}
 )";
 
 // Installed first: records any script error or console.error, then, after load, checks
@@ -612,8 +642,8 @@ const char* kScript = R"(
 std::string render_report(const fs::path& dir, std::vector<PlotInfo>* plots) {
   const auto sp = dir / "summary.json";
   if (!fs::exists(sp)) {
-    throw ReportError(fmt::format("{}: missing (not a finished memplast train run folder?)",
-                                  sp.string()));
+    throw ReportError(
+        fmt::format("{}: missing (not a finished memplast train run folder?)", sp.string()));
   }
   const json sm = read_json(sp);
   if (!sm.is_object() || !sm.contains("status") || !sm.contains("accuracy")) {
@@ -632,18 +662,27 @@ std::string render_report(const fs::path& dir, std::vector<PlotInfo>* plots) {
   sections.push_back(energy_plot(dir, info[1]));
   sections.push_back(latency_plot(dir, sm, info[2]));
   sections.push_back(power_plot(dir, info[3]));
-  sections.push_back(histogram_plot(dir, hj, "conductance", "plot-conductance",
-                                    "Conductance histograms per level",
-                                    "Device conductance at the end of the run, by weight level",
-                                    info[4]));
-  sections.push_back(writes_plot(dir, sm, info[5]));
-  sections.push_back(histogram_plot(dir, hj, "adc_input", "plot-adc", "ADC input histograms per layer",
+  sections.push_back(
+      histogram_plot(dir, hj, "conductance", "plot-conductance", "Conductance histograms per level",
+                     "Device conductance at the end of the run, by weight level", info[4]));
+  sections.push_back(writes_plot(dir, sm, hj, info[5]));
+  sections.push_back(histogram_plot(dir, hj, "adc_input", "plot-adc",
+                                    "ADC input histograms per layer",
                                     "ADC input (signed code before clipping), per layer", info[6]));
-  for (std::size_t i = 0; i < sections.size(); ++i) info[i].id = sections[i].id;
+  for (std::size_t i = 0; i < sections.size(); ++i) {
+    info[i].id = sections[i].id;
+    if (info[i].marks > 0) {
+      const auto a = sections[i].html.find("<svg");
+      const auto b = sections[i].html.find("</svg>");
+      if (a != std::string::npos && b != std::string::npos)
+        info[i].svg = sections[i].html.substr(a, b + 6 - a) + "\n";
+    }
+  }
 
   std::string html = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
   html += "<title>memplast report: " + escape(dir.filename().string()) + "</title>\n";
-  html += std::string("<script>") + kScript + "</script>\n<style>" + kStyle + "</style>\n";
+  html +=
+      std::string("<script>") + kScript + "</script>\n<style>" + kStyle + kSvgStyle + "</style>\n";
   html += "</head>\n<body>\n";
   html += "<h1>memplast run report: " + escape(fs::absolute(dir).lexically_normal().string()) +
           "</h1>\n";
@@ -651,11 +690,13 @@ std::string render_report(const fs::path& dir, std::vector<PlotInfo>* plots) {
                       escape(sm.value("memplast_version", std::string("?"))),
                       escape(sm.value("config_source", std::string("(built-in defaults)"))),
                       sm.contains("seed") ? sm["seed"].dump() : "?");
-  html += "<div id=\"report-status\" data-status=\"pending\">render check: not run (scripts "
-          "disabled?)</div>\n<table id=\"render-check\"></table>\n";
+  html +=
+      "<div id=\"report-status\" data-status=\"pending\">render check: not run (scripts "
+      "disabled?)</div>\n<table id=\"render-check\"></table>\n";
   html += "<h2 id=\"headline\">Headline numbers</h2>\n" + headline(sm);
   html += "<p>Plots:";
-  for (const auto& s : sections) html += " <a href=\"#" + s.id + "-section\">" + s.heading + "</a> &middot;";
+  for (const auto& s : sections)
+    html += " <a href=\"#" + s.id + "-section\">" + s.heading + "</a> &middot;";
   html += " <a href=\"#configuration\">configuration</a></p>\n";
   for (const auto& s : sections) {
     html += "<section id=\"" + s.id + "-section\">\n<h2>" + escape(s.heading) + "</h2>\n" + s.html +
@@ -669,11 +710,26 @@ std::string render_report(const fs::path& dir, std::vector<PlotInfo>* plots) {
   return html;
 }
 
-ReportInfo write_report(const fs::path& dir) {
+ReportInfo write_report(const fs::path& dir, const fs::path& svg_dir) {
   ReportInfo r;
   const std::string html = render_report(dir, &r.plots);
   r.path = dir / "report.html";
   write_file_atomic(r.path, html);
+  if (!svg_dir.empty()) {
+    std::error_code ec;
+    fs::create_directories(svg_dir, ec);
+    if (ec)
+      throw ReportError(
+          fmt::format("{}: cannot create folder: {}", svg_dir.string(), ec.message()));
+    for (const auto& p : r.plots) {
+      if (p.svg.empty()) continue;
+      // Standalone: the page's plot styles inline, so the file renders the same alone.
+      std::string s = p.svg;
+      const auto gt = s.find('>');
+      s.insert(gt + 1, std::string("\n<style>") + kSvgStyle + "</style>");
+      write_file_atomic(svg_dir / (p.id + ".svg"), s);
+    }
+  }
   return r;
 }
 

@@ -35,6 +35,7 @@ struct LatencyTable {
 
 struct PlotInfo {
   std::string id;
+  std::string svg;       // the plot's <svg> element (empty when it is a note)
   std::size_t marks{0};  // 0 with a note when its inputs are missing
   std::string note;      // why it is missing or what it is based on
 };
@@ -48,7 +49,9 @@ struct ReportInfo {
 // summary.json is missing or invalid, or an optional input is malformed).
 std::string render_report(const std::filesystem::path& run_dir, std::vector<PlotInfo>* plots);
 
-// render_report, written atomically to run_dir/report.html.
-ReportInfo write_report(const std::filesystem::path& run_dir);
+// render_report, written atomically to run_dir/report.html; with svg_dir, each drawn plot
+// also as svg_dir/<plot id>.svg (standalone files, e.g. for docs/).
+ReportInfo write_report(const std::filesystem::path& run_dir,
+                        const std::filesystem::path& svg_dir = {});
 
 }  // namespace memplast::report

@@ -106,8 +106,9 @@ struct Frame {
         "<line class=\"axis\" x1=\"{0:.1f}\" y1=\"{1:.1f}\" x2=\"{2:.1f}\" y2=\"{1:.1f}\"/>"
         "<line class=\"axis\" x1=\"{0:.1f}\" y1=\"{1:.1f}\" x2=\"{0:.1f}\" y2=\"{3:.1f}\"/>\n",
         px0, py0, px1, py1);
-    s += fmt::format("<text class=\"label\" x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\">{}</text>\n",
-                     (px0 + px1) / 2, kH - 14, escape(xa.label));
+    s += fmt::format(
+        "<text class=\"label\" x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\">{}</text>\n",
+        (px0 + px1) / 2, kH - 14, escape(xa.label));
     s += fmt::format(
         "<text class=\"label\" transform=\"translate(16,{:.1f}) rotate(-90)\" "
         "text-anchor=\"middle\">{}</text>\n",
@@ -240,8 +241,9 @@ std::string svg(const LineChart& c) {
       ++n;
     }
     if (n == 0) continue;
-    body += fmt::format("<path class=\"{}\" d=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"1.6\"/>\n",
-                        c.points ? "line" : "line mark", path, colour(si));
+    body += fmt::format(
+        "<path class=\"{}\" d=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"1.6\"/>\n",
+        c.points ? "line" : "line mark", path, colour(si));
     if (!c.points) ++marks;
     body += pts;
   }

@@ -51,8 +51,8 @@ struct BarChart {
   std::vector<std::string> categories;
   Axis y;
   std::string x_label;
-  std::vector<std::string> series;            // legend names
-  std::vector<std::vector<double>> values;    // [series][category]
+  std::vector<std::string> series;          // legend names
+  std::vector<std::vector<double>> values;  // [series][category]
 };
 
 // Histogram: bins [edges[i], edges[i+1]) with counts[i]; several histograms overlay.

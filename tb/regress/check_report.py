@@ -9,8 +9,9 @@ functional mode), then for each run folder:
   is SVG's xmlns;
 * the number of data marks each plot must have is computed here, independently, from
   the run's own files (accuracy.csv rows; non-zero component-group x phase sums of
-  energy.csv; writes_per_device.csv rows; power.csv intervals; non-zero bins of
-  histograms.json; non-zero firmware phases on trace.json's host track);
+  energy.csv; writes_per_device.csv rows and histograms.json's pulses per device;
+  power.csv intervals per block; non-zero bins of histograms.json's conductance and ADC
+  input histograms; non-zero firmware phases on trace.json's host track);
 * Debian's chromium opens the page headless (--dump-dom): the page's own script records
   any script error or console.error and, after load, checks every <svg class="plot">
   (non-empty bounding box, marks drawn with a non-empty box); the dumped DOM must say
@@ -40,7 +41,8 @@ import tempfile
 
 SKIP = 77
 # The plots a quick hardware run must draw (each with data marks).
-HW_PLOTS = ["plot-accuracy", "plot-energy", "plot-latency", "plot-writes"]
+HW_PLOTS = ["plot-accuracy", "plot-energy", "plot-latency", "plot-power", "plot-conductance",
+            "plot-writes", "plot-adc"]
 
 
 class Fail(Exception):
@@ -111,6 +113,9 @@ def expected_marks(d):
         exp["plot-power"] = None
     p = os.path.join(d, "histograms.json")
     hist = json.load(open(p)) if os.path.exists(p) else {}
+    if "pulses_per_device" in hist:  # drawn beside the writes
+        pp = hist["pulses_per_device"]
+        exp["plot-writes"] += sum(1 for v, n in zip(pp["values"], pp["devices"]) if v > 0 and n > 0)
     for key, pid in (("conductance", "plot-conductance"), ("adc_input", "plot-adc")):
         if key in hist:
             exp[pid] = sum(1 for h in hist[key]["histograms"] for c in h["counts"] if c > 0)
