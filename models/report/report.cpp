@@ -153,6 +153,7 @@ Section accuracy_plot(const json& summary, PlotInfo& info) {
   c.id = s.id;
   c.title = "Test accuracy after each epoch, every task seen";
   c.x.label = "epoch (counted over the whole run)";
+  c.x.integer = true;
   c.y.label = "test accuracy (%)";
   c.y.min = 0;
   c.y.max = 100;

@@ -95,6 +95,7 @@ struct Frame {
     }
     if (x_ticks) {
       for (double v : nice_ticks(xr.lo, xr.hi, 6, xa.log)) {
+        if (xa.integer && v != std::round(v)) continue;
         const double x = X(v);
         s += fmt::format(
             "<line class=\"axis\" x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\"/>"

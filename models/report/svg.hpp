@@ -15,7 +15,8 @@ namespace memplast::report {
 
 struct Axis {
   std::string label;
-  bool log{false};  // log10 scale (values <= 0 are not drawn)
+  bool log{false};      // log10 scale (values <= 0 are not drawn)
+  bool integer{false};  // linear ticks on whole numbers only (e.g. epochs)
   // Fixed range; when min >= max the range is taken from the data.
   double min{0};
   double max{0};

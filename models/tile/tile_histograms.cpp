@@ -14,17 +14,16 @@ std::vector<ValueHistogram> make_conductance_histograms(const TileParams& params
   return h;
 }
 
-void add_conductance_by_level(const Placement& pl, const TileOf& tile_of,
-                              const std::int8_t* levels, double t_s,
-                              std::vector<ValueHistogram>& by_level) {
+void add_conductance_by_level(const Placement& pl, const TileOf& tile_of, const std::int8_t* levels,
+                              double t_s, std::vector<ValueHistogram>& by_level) {
   for (const auto& b : pl.blocks) {
     const TileCore& t = tile_of(b.tile);
     const bool diff = t.mapping() == Mapping::differential;
     for (int r = 0; r < b.n_rows; ++r) {
       for (int c = 0; c < b.n_cols; ++c) {
-        const std::size_t w = static_cast<std::size_t>(b.row0 + r) *
-                                  static_cast<std::size_t>(pl.layer_cols) +
-                              static_cast<std::size_t>(b.col0 + c);
+        const std::size_t w =
+            static_cast<std::size_t>(b.row0 + r) * static_cast<std::size_t>(pl.layer_cols) +
+            static_cast<std::size_t>(b.col0 + c);
         const int level = levels[w];
         if (level < 0 || static_cast<std::size_t>(level) >= by_level.size()) continue;
         const std::size_t cell = t.cell_index(r, c);
@@ -98,8 +97,8 @@ std::string histograms_json(const std::vector<LayerTiles>& layers, const TilePar
         "The signal at the column ADCs over the code step, before rounding and clipping, "
         "sampled from the first vector of every forward MVM batch ({} values); the code range "
         "is [{:.0f}, {:.0f}]: {:.3g} % of the samples lie beyond it and clip.",
-        total, -code_max - 0.5, code_max - 0.5, 100.0 * static_cast<double>(beyond) /
-                                                   static_cast<double>(total));
+        total, -code_max - 0.5, code_max - 0.5,
+        100.0 * static_cast<double>(beyond) / static_cast<double>(total));
     out["adc_input"] = a;
   }
   return out.dump(1) + "\n";

@@ -24,9 +24,8 @@ std::vector<ValueHistogram> make_conductance_histograms(const TileParams& params
 
 // Adds every weight (row, col) of a layer placed by `pl`, programmed to level
 // levels[row * layer_cols + col] (a negative level: never programmed, skipped).
-void add_conductance_by_level(const Placement& pl, const TileOf& tile_of,
-                              const std::int8_t* levels, double t_s,
-                              std::vector<ValueHistogram>& by_level);
+void add_conductance_by_level(const Placement& pl, const TileOf& tile_of, const std::int8_t* levels,
+                              double t_s, std::vector<ValueHistogram>& by_level);
 
 // Sum of the ADC input histograms (direction dir) of a layer's tiles.
 ValueHistogram layer_adc_input(const Placement& pl, const TileOf& tile_of, Direction dir);
