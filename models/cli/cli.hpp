@@ -11,6 +11,10 @@
 
 #include "config/config.hpp"
 
+namespace memplast::report {
+struct ReportInfo;
+}
+
 namespace memplast::cli {
 
 // Options every subcommand takes.
@@ -34,5 +38,8 @@ void add_train_command(CLI::App& app);
 void add_characterize_command(CLI::App& app);
 void add_infer_command(CLI::App& app);
 void add_sweep_command(CLI::App& app);
+void add_report_command(CLI::App& app);
+// Prints the marks per plot (or why a plot is missing) and the report's path.
+void print_report(const report::ReportInfo& r);
 
 }  // namespace memplast::cli

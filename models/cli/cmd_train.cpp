@@ -1,5 +1,5 @@
 // `memplast train`: sequential task training, writing summary.json, accuracy.csv,
-// energy.csv and writes_per_device.csv into --out.
+// energy.csv and writes_per_device.csv into --out (and, with --report, report.html).
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -14,6 +14,7 @@
 #include "cli/stop.hpp"
 #include "cli/train_run.hpp"
 #include "common/output.hpp"
+#include "report/report.hpp"
 
 namespace memplast::cli {
 
@@ -22,6 +23,7 @@ void add_train_command(CLI::App& app) {
     CommonOptions common;
     std::string mode;
     std::string progress{"auto"};
+    bool report{false};
   };
   auto st = std::make_shared<State>();
   auto* sub = app.add_subcommand(
@@ -35,6 +37,8 @@ void add_train_command(CLI::App& app) {
   sub->add_option("--progress", st->progress, "auto, bar, lines or none")
       ->check(CLI::IsMember({"auto", "bar", "lines", "none"}))
       ->capture_default_str();
+  sub->add_flag("--report", st->report,
+                "At the end, write the run report (OUT/report.html, as memplast report OUT)");
   sub->callback([st] {
     auto overrides = st->common.overrides;
     if (!st->mode.empty()) overrides.push_back("train.mode=" + st->mode);
@@ -71,6 +75,7 @@ void add_train_command(CLI::App& app) {
         summary["samples_per_second"].get<double>(), summary["simulated_time_s"].get<double>(),
         summary["energy_j"]["total"].get<double>());
     std::cout << "results in " << out.string() << "/\n";
+    if (st->report) print_report(report::write_report(out));
   });
 }
 

@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
   memplast::cli::add_characterize_command(app);
   memplast::cli::add_infer_command(app);
   memplast::cli::add_sweep_command(app);
+  memplast::cli::add_report_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::RuntimeError& e) {

@@ -13,6 +13,7 @@
 #include "common/isa.hpp"
 #include "common/ledger_json.hpp"
 #include "common/output.hpp"
+#include "common/power_series.hpp"
 #include "common/version.hpp"
 #include "data/dataset.hpp"
 #include "functional/functional.hpp"
@@ -59,7 +60,7 @@ json run_train(const LoadedConfig& loaded, const std::filesystem::path& out, Pro
   // An earlier run's results must not pose as this run's: summary.json (the mark of a
   // finished run) goes first, then the files it describes.
   for (const char* f : {"summary.json", "accuracy.csv", "energy.csv", "writes_per_device.csv",
-                        "trace.json", "waves.vcd"}) {
+                        "trace.json", "waves.vcd", "report.html", "power.csv", "histograms.json"}) {
     std::error_code ec;
     std::filesystem::remove(out / f, ec);
     if (ec)
@@ -96,9 +97,16 @@ json run_train(const LoadedConfig& loaded, const std::filesystem::path& out, Pro
     auto acc = std::make_unique<functional::FunctionalAccelerator>(cfg, shapes);
     fw::Trainer trainer(cfg.train, *acc, static_cast<std::uint64_t>(cfg.sim.seed), std::move(tasks),
                         names);
-    trainer.set_boundary(boundary);
+    // power.csv: the ledger after the initial programming, at every batch boundary, at the end.
+    PowerSeries power;
+    power.sample(acc->now_s(), acc->ledger());
+    trainer.set_boundary([&](const fw::TrainPosition& p) {
+      power.sample(acc->now_s(), acc->ledger());
+      return boundary(p);
+    });
     trainer.set_phase_hook([&](const fw::PhaseMark& m) { acc->mark_phase(m.begin, m.name); });
     res = trainer.run([&](const fw::ProgressInfo& p) { progress.update(p); });
+    power.sample(acc->now_s(), acc->ledger());
     acc->close_ledger();
     ledger = acc->ledger();
     state.batch_norms = trainer.batch_norms();
@@ -109,6 +117,7 @@ json run_train(const LoadedConfig& loaded, const std::filesystem::path& out, Pro
       state.hidden.push_back(std::move(h));
     }
     stats = acc->stats();
+    stats.power_csv = power.csv();
     simulated_s = acc->now_s();
     hidden = acc->memory_hidden_bits();
     opt = acc->memory_optimizer_bits();
@@ -204,6 +213,24 @@ json run_train(const LoadedConfig& loaded, const std::filesystem::path& out, Pro
   write_file_atomic(out / "energy.csv",
                     stats.energy_csv.empty() ? EnergyLedger::kCsvHeader : stats.energy_csv);
   write_file_atomic(out / "writes_per_device.csv", histogram_csv(stats.writes_per_device));
+  // For the run report (docs/report.md): power.csv, and histograms.json (the device
+  // histograms of the run, plus pulses per device).
+  write_file_atomic(out / "power.csv", stats.power_csv);
+  {
+    json hist = stats.histograms_json.empty() ? json::object() : json::parse(stats.histograms_json);
+    if (!stats.pulses_per_device.empty()) {
+      json values = json::array();
+      json devices = json::array();
+      const CountHistogram ph = count_histogram(stats.pulses_per_device);
+      for (auto&& b : boost::histogram::indexed(ph)) {
+        if (*b == 0) continue;
+        values.push_back(b.bin());
+        devices.push_back(*b);
+      }
+      hist["pulses_per_device"] = {{"values", values}, {"devices", devices}};
+    }
+    write_file_atomic(out / "histograms.json", hist.dump(1) + "\n");
+  }
   save_state(out / "state", state);
   // summary.json last: its presence marks a finished run ("status": "complete"), or one
   // stopped by a signal ("interrupted", with "stopped": where).

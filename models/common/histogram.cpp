@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include <nlohmann/json.hpp>
+
 namespace memplast {
 
 namespace bh = boost::histogram;
@@ -42,6 +44,21 @@ std::int64_t nth_smallest(const CountHistogram& h, std::uint64_t k) {
     if (seen > k) return b.bin();
   }
   throw std::out_of_range("nth_smallest: k is not less than the number of values counted");
+}
+
+ValueHistogram value_histogram(unsigned bins, double lo, double hi) {
+  if (bins == 0 || !(lo < hi)) {
+    throw std::invalid_argument("value_histogram: need bins > 0 and lo < hi");
+  }
+  return bh::make_histogram_with(bh::dense_storage<std::uint64_t>(), ValueAxis(bins, lo, hi));
+}
+
+nlohmann::json histogram_json(const ValueHistogram& h, const std::string& name) {
+  const auto& ax = h.axis();
+  nlohmann::json counts = nlohmann::json::array();
+  for (int i = 0; i < ax.size(); ++i) counts.push_back(h.at(i));
+  return {{"name", name},     {"lo", ax.value(0)},     {"width", ax.value(1) - ax.value(0)},
+          {"counts", counts}, {"underflow", h.at(-1)}, {"overflow", h.at(ax.size())}};
 }
 
 }  // namespace memplast

@@ -5,9 +5,11 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include <boost/histogram.hpp>
+#include <nlohmann/json_fwd.hpp>
 
 namespace memplast {
 
@@ -27,5 +29,16 @@ std::uint64_t value_sum(const CountHistogram& h);
 std::int64_t max_value(const CountHistogram& h);
 // The (k+1)-th smallest value counted, k < total(h) (the value std::nth_element puts at k).
 std::int64_t nth_smallest(const CountHistogram& h, std::uint64_t k);
+
+// A histogram of a continuous value (conductances, ADC inputs): `bins` equal bins over
+// [lo, hi), plus an underflow and an overflow bin, exact 64-bit counts.
+using ValueAxis = boost::histogram::axis::regular<double>;
+using ValueHistogram = boost::histogram::histogram<std::tuple<ValueAxis>,
+                                                   boost::histogram::dense_storage<std::uint64_t>>;
+ValueHistogram value_histogram(unsigned bins, double lo, double hi);
+
+// {"name", "lo", "width", "counts" (the in-range bins), "underflow", "overflow"}: the
+// layout of histograms.json (docs/report.md).
+nlohmann::json histogram_json(const ValueHistogram& h, const std::string& name);
 
 }  // namespace memplast

@@ -8,6 +8,7 @@
 #include "pv/pv_algo.hpp"
 #include "pv/pv_weight.hpp"
 #include "tile/mapping.hpp"
+#include "tile/tile_histograms.hpp"
 
 namespace memplast::functional {
 
@@ -231,6 +232,14 @@ fw::AccelStats FunctionalAccelerator::stats() const {
   s.energy_by_component = ledger_->by_component(false);
   s.energy_csv = ledger_->csv();
   s.endurance_budget_median = cfg_.device.endurance_median;
+  std::vector<tile::LayerTiles> views;
+  for (const auto& L : layers_) {
+    if (!L.grid) continue;
+    tile::TileGrid* g = L.grid.get();
+    views.push_back({&g->placement(), [g](int t) -> const tile::TileCore& { return g->tile(t); },
+                     L.level.data()});
+  }
+  if (!views.empty()) s.histograms_json = tile::histograms_json(views, cfg_.tile, t_);
   return s;
 }
 

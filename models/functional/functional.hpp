@@ -37,6 +37,8 @@ class FunctionalAccelerator : public fw::Accelerator {
   [[nodiscard]] std::uint64_t memory_optimizer_bits() const override;
   [[nodiscard]] std::uint64_t memory_stored_bits() const override;
 
+  // The energy ledger so far (the run samples it for power.csv).
+  [[nodiscard]] const EnergyLedger& ledger() const { return *ledger_; }
   meta::MetaEngine& engine(int layer);
   // The energy and time ledger: energy.csv's rows and the phase times, on the analytic
   // clock now_s(). The constructor's initial programming is phase "init".

@@ -7,11 +7,13 @@
 
 #include <systemc>
 
+#include "common/power_series.hpp"
 #include "meta/meta_core.hpp"
 #include "sim/sc_support.hpp"
 #include "sw/drivers/hal_accelerator.hpp"
 #include "sw/drivers/meta_pv_update.hpp"
 #include "system/top.hpp"
+#include "tile/tile_histograms.hpp"
 
 namespace memplast::system {
 
@@ -50,16 +52,18 @@ void simulate(System& sys) {
   }
 }
 
+double host_energy(const Config& cfg, std::uint64_t macs, std::uint64_t ops) {
+  return (static_cast<double>(macs) * cfg.host.e_mac_pJ +
+          static_cast<double>(ops) * cfg.host.e_op_pJ) *
+         1e-12;
+}
+
 void charge_host(System& sys, const Config& cfg, std::uint64_t macs, std::uint64_t ops) {
   auto& ledger = sys.ledger();
   // The total in one sum, as before the rows existed; the rows ("host", phase, "mac" |
   // "op") were charged by the host as it computed (bus::Host::set_ledger).
   const auto e_host = ledger.entry("host", "compute");
-  ledger.charge_total(e_host,
-                      (static_cast<double>(macs) * cfg.host.e_mac_pJ +
-                       static_cast<double>(ops) * cfg.host.e_op_pJ) *
-                          1e-12,
-                      1);
+  ledger.charge_total(e_host, host_energy(cfg, macs, ops), 1);
 }
 
 // Components by block: the tile modules ("layer0_t3", ...) are summed as "tile".
@@ -95,7 +99,9 @@ HardwareRunResult run_hardware_training(const Config& cfg, std::vector<data::Tas
   std::uint64_t macs = 0;
   std::uint64_t ops = 0;
   System* sys_ptr = nullptr;  // set once the System is elaborated, before the firmware runs
+  PowerSeries power;
   auto firmware = [&](hal::Hal& hal) {
+    power.sample(hal.now_ns() * 1e-9, sys_ptr->ledger());
     // Phase "init": the drivers' set-up (the initial weight programming) before the
     // trainer's first task; traced only without task/epoch/batch ranges.
     trace::Context setup;
@@ -105,7 +111,13 @@ HardwareRunResult run_hardware_training(const Config& cfg, std::vector<data::Tas
     drivers::HalAccelerator acc(hal, shapes, metapv, kIrqLine);
     fw::Trainer trainer(cfg.train, acc, static_cast<std::uint64_t>(cfg.sim.seed), std::move(tasks),
                         names);
-    trainer.set_boundary(boundary);
+    // power.csv: the ledger at every batch boundary (host compute, charged to the ledger
+    // totals only at the end, from the firmware's counts so far).
+    trainer.set_boundary([&](const fw::TrainPosition& p) {
+      power.sample(hal.now_ns() * 1e-9, sys_ptr->ledger(),
+                   host_energy(cfg, acc.host_macs(), acc.host_ops()));
+      return boundary && boundary(p);
+    });
     sys_ptr->host().mark_phase(false, "init", setup);
     // The phase markers go to the ledger (phase times, the phase of each charge) and,
     // when tracing, to the host's track.
@@ -155,6 +167,25 @@ HardwareRunResult run_hardware_training(const Config& cfg, std::vector<data::Tas
   s.energy_csv = sys.ledger().csv();
   sys.ledger().close(res.simulated_time_s);
   res.ledger = sys.ledger();
+  power.sample(res.simulated_time_s, sys.ledger());
+  s.power_csv = power.csv();
+  {
+    // histograms.json: conductance per level and ADC input per layer (tile_histograms.hpp);
+    // the levels are meta_unit's (flat: layer 0 then layer 1, in x out each).
+    std::vector<tile::LayerTiles> views;
+    const std::int8_t* levels = sys.meta_unit().engine().levels();
+    std::size_t base = 0;
+    for (int l = 0; l < 2; ++l) {
+      const auto& tiles = sys.layer_tiles(l);
+      views.push_back({&sys.placement(l),
+                       [&tiles](int t) -> const tile::TileCore& {
+                         return tiles[static_cast<std::size_t>(t)]->core();
+                       },
+                       levels + base});
+      base += shapes[static_cast<std::size_t>(l)].in * shapes[static_cast<std::size_t>(l)].out;
+    }
+    s.histograms_json = tile::histograms_json(views, cfg.tile, res.simulated_time_s);
+  }
   return res;
 }
 

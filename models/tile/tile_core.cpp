@@ -80,6 +80,11 @@ TileCore::TileCore(const TileParams& p, const device::DeviceParams& dp, std::uin
   w_ref_ = Eigen::VectorXf::Zero(rows_);
   s2_ref_ = Eigen::VectorXf::Zero(rows_);
   dirty_flag_.assign(n, 0);
+  {
+    const double half = std::ldexp(1.0, static_cast<int>(p_.adc_bits) - 1);
+    const auto bins = static_cast<unsigned>(std::min(4.0 * half, 1024.0));
+    for (auto& h : adc_in_) h = value_histogram(bins, -2 * half, 2 * half);
+  }
   adc_fs_[0] = p_.adc_range_fraction * rows_;
   adc_fs_[1] = p_.adc_range_fraction * cols_;
   // Defined initial state: every weight at the level nearest 0, every reference at g_ref.
@@ -500,6 +505,10 @@ OpCost TileCore::mvm_batch(Direction dir, const float* X, int batch, float* Y, d
       std::int32_t* code =
           codes_.data() + static_cast<std::size_t>(k) * static_cast<std::size_t>(n_out);
       const float ws = weight * step;
+      if (k < phases * pulses) {  // vector 0: the ADC input histogram's sample
+        auto& h = adc_in_[dir == Direction::forward ? 0 : 1];
+        for (int j = 0; j < n_out; ++j) h(static_cast<double>(nz[j] * inv_step));
+      }
       for (int j = 0; j < n_out; ++j) {
         const float r = (nz[j] * inv_step + kRound) - kRound;
         const float c = std::min(std::max(r, code_min), code_max);

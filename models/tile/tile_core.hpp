@@ -21,6 +21,7 @@
 
 #include <Eigen/Core>
 
+#include "common/histogram.hpp"
 #include "common/isa.hpp"
 #include "device/device.hpp"
 #include "tile/tile_params.hpp"
@@ -118,6 +119,15 @@ class TileCore {
   // per phase, per vector: index ((v*phases + ph)*pulses + b)*n_out + j.
   [[nodiscard]] const std::vector<std::int32_t>& last_codes() const { return codes_; }
 
+  // Histogram of the ADC input in direction dir, in code units (the signal over the
+  // code step, before rounding and clipping to the code range), of the first vector of
+  // every MVM batch since construction (a sample: one vector per batch keeps the cost
+  // off the hot path). Range +-2 x 2^(adc_bits-1) codes; beyond it, the flow bins.
+  // Empty with tile.ideal_converters (no ADC).
+  [[nodiscard]] const ValueHistogram& adc_input_histogram(Direction dir) const {
+    return adc_in_[dir == Direction::forward ? 0 : 1];
+  }
+
   // ADC full scale (weight units) of the outputs in direction dir: the largest
   // possible signal (all inputs 1, all weights +1: R for forward, C for transpose)
   // times tile.adc_range_fraction. Code step: full_scale / 2^(adc_bits-1).
@@ -165,6 +175,7 @@ class TileCore {
   double g_sum_uS_{0};  // sum of all cell conductances (array read energy)
   std::uint64_t full_refreshes_{0};
   std::array<double, 2> adc_fs_{};
+  std::array<ValueHistogram, 2> adc_in_;  // forward, transpose (adc_input_histogram)
 
   // Work buffers.
   Eigen::MatrixXf xin_;

@@ -32,6 +32,10 @@ struct AccelStats {
   double energy_total{0};
   std::string energy_csv;
   std::uint64_t mvm_vectors{0};
+  // For the run report (docs/report.md): histograms.json's device histograms
+  // (tile::histograms_json; empty without device tiles) and power.csv (PowerSeries).
+  std::string histograms_json;
+  std::string power_csv;
 };
 
 class Accelerator {
