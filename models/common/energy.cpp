@@ -1,6 +1,7 @@
 #include "common/energy.hpp"
 
 #include <cctype>
+#include <stdexcept>
 
 #include <fmt/format.h>
 
@@ -54,6 +55,33 @@ void EnergyLedger::clear() {
   for (auto& e : entries_) {
     e.joules = 0;
     e.count = 0;
+  }
+}
+
+void EnergyLedger::state_io(StateIO& io) {
+  io.section("energy_ledger");
+  std::uint64_t n = entries_.size();
+  io.value("entries", n);
+  if (io.reading() && n > (1U << 20))
+    throw std::runtime_error(io.origin() + ": energy ledger: too many entries");
+  for (std::uint64_t i = 0; i < n; ++i) {
+    std::string comp = io.writing() ? entries_[i].component : std::string();
+    std::string phase = io.writing() ? entries_[i].phase : std::string();
+    io.str("component", comp);
+    io.str("phase", phase);
+    double j = io.writing() ? entries_[i].joules : 0.0;
+    std::uint64_t c = io.writing() ? entries_[i].count : 0;
+    io.value("joules", j);
+    io.value("count", c);
+    if (io.reading()) {
+      const Id id = entry(comp, phase);
+      if (id != i) {
+        throw std::runtime_error(io.origin() + ": energy ledger entry " + comp + "/" + phase +
+                                 " is not at its stored position");
+      }
+      entries_[id].joules = j;
+      entries_[id].count = c;
+    }
   }
 }
 

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "common/state_io.hpp"
+
 namespace memplast {
 
 class EnergyLedger {
@@ -34,6 +36,9 @@ class EnergyLedger {
   // CSV: component,phase,joules,count
   [[nodiscard]] std::string csv() const;
   void merge(const EnergyLedger& other);
+  // Checkpoint: every entry in id order (component, phase, joules, count). Reading
+  // registers the entries not yet known in the stored order and sets their sums.
+  void state_io(StateIO& io);
   void clear();
 
  private:

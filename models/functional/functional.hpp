@@ -41,6 +41,10 @@ class FunctionalAccelerator : public fw::Accelerator {
   // Restore a trained state: set every hidden weight of `layer` (in x out, row-major)
   // and program every device whose level changed (program-and-verify, as in training).
   void load_hidden(int layer, const float* w);
+  // Checkpoint (memplast train --resume): the metaplasticity engines, the weights, the
+  // tiles (devices, read-noise streams, caches), the write counts, the energy ledger,
+  // the analytic time and the counters.
+  void state_io(StateIO& io);
 
  private:
   struct Layer;

@@ -72,6 +72,17 @@ class FixedEngine final : public MetaEngine {
   std::uint64_t steps_in_task() const override { return t_; }
   const MetaParams& params() const override { return p_; }
   const Quantizer& quantizer() const override { return q_; }
+  void state_io(StateIO& io) override {
+    io.section("meta_fixed");
+    io.vec("h", h_);
+    io.vec("acc", acc_);
+    io.vec("m", m_);
+    io.vec("v", v_);
+    io.vec("lev", lev_);
+    io.value("count", count_);
+    io.value("divisor", divisor_);
+    io.value("t", t_);
+  }
 
  private:
   struct StepConst {

@@ -77,7 +77,8 @@ HardwareRunResult run_hardware_training(const Config& cfg, std::vector<data::Tas
                                         std::vector<std::string> names,
                                         const fw::Trainer::ProgressFn& progress,
                                         const fw::Trainer::BoundaryFn& boundary,
-                                        const std::filesystem::path& out_dir) {
+                                        const std::filesystem::path& out_dir,
+                                        const Checkpointing& checkpointing) {
   HardwareRunResult res;
   // The trace (trace.enable): made before the System, so it outlives the modules that
   // hold it; finished after the simulation (an exception leaves it "aborted").
@@ -104,6 +105,29 @@ HardwareRunResult run_hardware_training(const Config& cfg, std::vector<data::Tas
     fw::Trainer trainer(cfg.train, acc, static_cast<std::uint64_t>(cfg.sim.seed), std::move(tasks),
                         names);
     trainer.set_boundary(boundary);
+    // The whole run's state: trainer, blocks, drivers (the same order both ways).
+    const auto run_state_io = [&](StateIO& io, const fw::TrainPosition& p) {
+      trainer.state_io(io, p);
+      sys_ptr->state_io(io);
+      auto words = acc.checkpoint_words();
+      std::uint32_t n_weights = metapv.cached_n_weights();
+      io.vec("drivers", words);
+      io.value("meta_n_weights", n_weights);
+      if (io.reading()) {
+        acc.restore_checkpoint_words(words);
+        metapv.set_cached_n_weights(n_weights);
+      }
+    };
+    if (checkpointing.restore != nullptr) {
+      StateIO io = StateIO::reader(*checkpointing.restore, checkpointing.origin);
+      run_state_io(io, {});
+      io.expect_end();
+    }
+    if (checkpointing.boundary) {
+      trainer.set_boundary([&](const fw::TrainPosition& p) {
+        return checkpointing.boundary(p, [&](StateIO& io) { run_state_io(io, p); });
+      });
+    }
     sys_ptr->host().trace_phase(false, "init", setup);
     if (tracer) {
       trainer.set_phase_hook([&](const fw::PhaseMark& m) {
