@@ -71,8 +71,8 @@ Checkpoint read_checkpoint(const std::filesystem::path& dir) {
   const std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   std::size_t pos = 0;
   const auto truncated = [&](const char* what) {
-    return std::runtime_error(fmt::format(
-        "{}: truncated checkpoint ({} bytes; ends inside the {})", name, data.size(), what));
+    return std::runtime_error(fmt::format("{}: truncated checkpoint ({} bytes; ends inside the {})",
+                                          name, data.size(), what));
   };
   if (data.size() < kMagicLen || data.compare(0, kMagicLen, kMagic) != 0)
     throw std::runtime_error(fmt::format("{}: not a memplast checkpoint (bad magic)", name));
@@ -89,8 +89,8 @@ Checkpoint read_checkpoint(const std::filesystem::path& dir) {
   std::memcpy(&format, data.data() + pos, 4);
   pos += 4;
   if (format != kCheckpointFormat) {
-    throw std::runtime_error(fmt::format(
-        "{}: checkpoint format {}, this memplast reads format {}", name, format, kCheckpointFormat));
+    throw std::runtime_error(fmt::format("{}: checkpoint format {}, this memplast reads format {}",
+                                         name, format, kCheckpointFormat));
   }
   const auto hn = get_u64("header length");
   if (hn > data.size() - pos) throw truncated("header");
@@ -106,7 +106,8 @@ Checkpoint read_checkpoint(const std::filesystem::path& dir) {
   pos += sn;
   const auto sum = get_u64("checksum");
   if (pos != data.size())
-    throw std::runtime_error(fmt::format("{}: {} bytes after the checksum", name, data.size() - pos));
+    throw std::runtime_error(
+        fmt::format("{}: {} bytes after the checksum", name, data.size() - pos));
   if (sum != fnv1a(c.state))
     throw std::runtime_error(fmt::format("{}: checksum mismatch: the checkpoint is corrupt", name));
   if (!c.header.is_object() || !c.header.contains("config") || !c.header["config"].is_object() ||

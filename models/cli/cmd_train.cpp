@@ -13,6 +13,7 @@
 
 #include "cli/checkpoint.hpp"
 #include "cli/cli.hpp"
+#include "cli/memory_check.hpp"
 #include "cli/progress.hpp"
 #include "cli/stop.hpp"
 #include "cli/train_run.hpp"
@@ -84,6 +85,8 @@ void add_train_command(CLI::App& app) {
       loaded = load_config(st->common.config_file, overrides);
     }
     configure_logging(*loaded.config);
+    // A run that cannot fit in memory is refused before anything is built.
+    check_train_memory(*loaded.config);
     // A folder that holds an earlier run's results is refused unless --force (which
     // removes them first, in run_train) or --resume.
     if (st->resume.empty() && !st->force) {

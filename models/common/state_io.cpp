@@ -8,9 +8,7 @@
 namespace memplast {
 
 namespace {
-void put(std::string& b, const void* p, std::size_t n) {
-  b.append(static_cast<const char*>(p), n);
-}
+void put(std::string& b, const void* p, std::size_t n) { b.append(static_cast<const char*>(p), n); }
 }  // namespace
 
 void StateIO::fail(const std::string& what) const {

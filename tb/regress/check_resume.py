@@ -14,6 +14,9 @@ run takes about a second.
 * resume, functional mode: the same.
 * resume twice: stopped after 3 batches, resumed and stopped again after 10 (the
   checkpoint is replaced), resumed to the end: the same result.
+* periodic checkpoints: a run with train.checkpoint_every=5 ends complete with the
+  checkpoint of batch 15; `--resume` from it reaches the same summary. A run with
+  train.checkpoint_minutes=0.0001 (6 ms) writes a checkpoint too.
 * refusal: a second run into a folder with results is refused (exit status 1, the
   message names the folder and the file); --force replaces them (no stale file left).
 * corrupt checkpoints: truncated, a flipped byte, a wrong magic, a checkpoint of another
@@ -81,6 +84,13 @@ def compare_runs(a, b, what):
            sa["accuracy"]["after_task"][-1]["accuracy"]))
 
 
+def header(path):
+    with open(path, "rb") as f:
+        data = f.read()
+    n = int.from_bytes(data[18:26], "little")
+    return json.loads(data[26:26 + n])
+
+
 def interrupt(binary, src, out, mode, after):
     run(binary, src, ["--config", "configs/quick.json", *SETS, "--mode", mode, "--out", out],
         {"MEMPLAST_STOP_AFTER_BATCHES": str(after)}, EXIT_INTERRUPTED)
@@ -120,6 +130,22 @@ def main():
                     fail("second stop: %r" % s["stopped"])
                 run(binary, src, ["--resume", twice])
                 compare_runs(full, twice, "hardware resume after 3 and 14 batches")
+
+        # Periodic checkpoints.
+        per = os.path.join(tmp, "periodic")
+        fresh(binary, src, per, "functional", ["--set", "train.checkpoint_every=5"])
+        ref = os.path.join(tmp, "periodic_ref")
+        shutil.copytree(per, ref)
+        hdr = header(os.path.join(per, "checkpoint.bin"))
+        if hdr["position"]["batches_done"] != 15:
+            fail("checkpoint_every=5: last checkpoint at %r" % hdr["position"])
+        run(binary, src, ["--resume", per])
+        compare_runs(ref, per, "functional resume from the periodic checkpoint of batch 15")
+        mins = os.path.join(tmp, "minutes")
+        fresh(binary, src, mins, "functional", ["--set", "train.checkpoint_minutes=0.0001"])
+        if header(os.path.join(mins, "checkpoint.bin"))["position"]["batches_done"] == 0:
+            fail("checkpoint_minutes: no checkpoint after a batch")
+        print("check_resume: train.checkpoint_minutes=0.0001 wrote a checkpoint")
 
         # Refusal: a folder with results.
         full = os.path.join(tmp, "functional_full")
