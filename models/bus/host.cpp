@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "sim/sc_support.hpp"
+#include "sim/state_sc.hpp"
 
 namespace memplast::bus {
 
@@ -221,6 +222,31 @@ double Host::now_ns() {
   // Integer ticks over ticks per ns: exact for whole nanoseconds (unlike to_seconds()).
   return static_cast<double>(qk_.get_current_time().value()) /
          static_cast<double>(sc_core::sc_time(1, sc_core::SC_NS).value());
+}
+
+void Host::state_io(StateIO& io) {
+  io.section("host");
+  sc_core::sc_time global = sc_core::sc_time_stamp();
+  sc_core::sc_time local = qk_.get_local_time();
+  sim::time_io(io, "global_time", global);
+  sim::time_io(io, "local_time", local);
+  sim::time_io(io, "compute_time", compute_time_);
+  std::uint32_t lines = irq_lines_;
+  io.value("irq_lines", lines);
+  if (io.reading()) {
+    qk_.sync();
+    const auto now = sc_core::sc_time_stamp();
+    if (global < now) {
+      throw std::runtime_error(
+          fmt::format("{}: checkpoint time {} is before the end of the resumed run's set-up ({})",
+                      io.origin(), global.to_string(), now.to_string()));
+    }
+    wait(global - now);
+    qk_.reset();
+    qk_.set(local);
+    if (lines != irq_lines_)
+      throw std::runtime_error(io.origin() + ": host interrupt lines differ after the restore");
+  }
 }
 
 }  // namespace memplast::bus

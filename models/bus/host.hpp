@@ -24,6 +24,7 @@
 #include "bus/host_params.hpp"
 #include "common/energy.hpp"
 #include "common/log.hpp"
+#include "common/state_io.hpp"
 #include "sim/irq.hpp"
 #include "sw/hal/hal.hpp"
 #include "trace/probe.hpp"
@@ -55,6 +56,14 @@ class Host : public sc_core::sc_module, public hal::Hal {
   [[nodiscard]] std::uint32_t waiting_on() const { return waiting_mask_; }
   // Host time charged to compute (charge_compute + advance).
   [[nodiscard]] sc_core::sc_time compute_time() const { return compute_time_; }
+  // Checkpoint, called by the firmware's thread at a batch boundary. Writing: the global
+  // time, the thread's local time offset, the compute time, the interrupt lines.
+  // Reading (a resumed run, after its set-up): waits until the stored global time
+  // (nothing is pending then, so nothing else happens meanwhile), re-arms the quantum
+  // from it (as the last wait of the stopped run did: the host thread only resumes in
+  // sync() or wait_irq(), both of which re-arm it) and sets the local offset, so the
+  // simulated time is restored to the picosecond.
+  void state_io(StateIO& io);
 
   // Tracing (trace/probe.hpp): the firmware phases go to the track "host" in `group`.
   void attach_tracer(trace::Tracer* t, const std::string& group, int sort_index = 0) {

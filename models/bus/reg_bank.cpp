@@ -130,4 +130,12 @@ tlm::tlm_response_status check_window(const tlm::tlm_generic_payload& p, const r
   return tlm::TLM_OK_RESPONSE;
 }
 
+void RegisterBank::state_io(StateIO& io) {
+  std::vector<std::uint32_t> v;
+  for (const auto& r : regs_) v.push_back(r.value);
+  io.vec("registers", v);
+  if (io.reading())
+    for (std::size_t i = 0; i < regs_.size(); ++i) regs_[i].value = v[i];
+}
+
 }  // namespace memplast::bus

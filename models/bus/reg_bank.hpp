@@ -28,6 +28,7 @@
 #include <tlm>
 
 #include "bus/gen/regs.hpp"
+#include "common/state_io.hpp"
 
 namespace memplast::bus {
 
@@ -52,6 +53,8 @@ class RegisterBank {
   void clear_bits(std::uint32_t offset, std::uint32_t bits) { set(offset, get(offset) & ~bits); }
   // Every register to its reset value.
   void reset();
+  // Checkpoint: every register's value (no hooks run).
+  void state_io(StateIO& io);
 
   // Bus side: the payload's address is block-local. Sets the response status;
   // returns the bytes transferred (4 or 0).

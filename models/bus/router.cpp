@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "sim/sc_support.hpp"
+#include "sim/state_sc.hpp"
 
 namespace memplast::bus {
 
@@ -200,6 +201,31 @@ bool Router::get_direct_mem_ptr(int /*id*/, tlm::tlm_generic_payload& p, tlm::tl
 
 void Router::invalidate_direct_mem_ptr(int /*id*/, sc_dt::uint64 /*start*/, sc_dt::uint64 /*end*/) {
   // No DMI region was ever handed out, so there is nothing to invalidate upstream.
+}
+
+void Router::state_io(StateIO& io) {
+  io.section("router");
+  std::uint64_t n = calendar_.size();
+  io.value("calendar", n);
+  if (io.reading()) {
+    if (n > (1U << 24)) throw std::runtime_error(io.origin() + ": bus calendar too long");
+    calendar_.assign(n, Slot{});
+  }
+  for (auto& s : calendar_) {
+    sim::time_io(io, "start", s.start);
+    sim::time_io(io, "end", s.end);
+  }
+  std::uint64_t m = stats_.size();
+  io.value("initiators", m);
+  if (io.reading() && m != stats_.size())
+    throw std::runtime_error(io.origin() + ": bus initiator count differs");
+  for (auto& s : stats_) {
+    io.value("transfers", s.transfers);
+    io.value("bytes", s.bytes);
+    io.value("errors", s.errors);
+    sim::time_io(io, "wait", s.wait);
+    sim::time_io(io, "busy", s.busy);
+  }
 }
 
 }  // namespace memplast::bus

@@ -34,6 +34,7 @@
 #include "bus/gen/regs.hpp"
 #include "common/energy.hpp"
 #include "common/log.hpp"
+#include "common/state_io.hpp"
 #include "trace/probe.hpp"
 
 namespace memplast::bus {
@@ -60,6 +61,8 @@ class Router : public sc_core::sc_module {
   tlm_utils::multi_passthrough_initiator_socket<Router> initiator_socket;  // targets bind here
 
   Router(const sc_core::sc_module_name& name, const BusParams& p);
+  // Checkpoint: the reservation calendar and the per-initiator statistics.
+  void state_io(StateIO& io);
 
   // Route [base, base + size) to initiator_socket[target]. Throws std::invalid_argument
   // for a zero size, an overflow or an overlap, naming both regions.

@@ -1,5 +1,7 @@
 #include "bus/sysctl.hpp"
 
+#include <stdexcept>
+
 #include <fmt/format.h>
 
 namespace memplast::bus {
@@ -48,6 +50,14 @@ void Sysctl::update_irq() {
     irq_level_ = level;
     sim::drive(irq_out, level);
   }
+}
+
+void Sysctl::state_io(StateIO& io) {
+  io.section("sysctl");
+  registers_state_io(io);
+  bool lvl = irq_level_;
+  io.value("irq_level", lvl);
+  if (lvl != irq_level_) throw std::runtime_error(io.origin() + ": sysctl interrupt level differs");
 }
 
 }  // namespace memplast::bus

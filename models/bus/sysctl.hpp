@@ -27,6 +27,9 @@ class Sysctl : public Target {
   sim::IrqIn meta_irq{"meta_irq"};
   sim::IrqOut irq_out{"irq_out"};
   [[nodiscard]] bool irq() const { return irq_level_; }
+  // Checkpoint (at a batch boundary): registers; the interrupt level must be the one
+  // the block has now (no interrupt pending across a checkpoint).
+  void state_io(StateIO& io);
 
  private:
   // SC_METHOD on any input change: recompute TILE_IRQ_LO/HI and IRQ_STATUS.

@@ -70,6 +70,8 @@ class Target : public sc_core::sc_module {
   // 0: no limit beyond the windows' and registers' own sizes.
   [[nodiscard]] std::uint32_t max_burst_bytes() const { return max_burst_; }
   void set_max_burst_bytes(std::uint32_t bytes) { max_burst_ = bytes; }
+  // Checkpoint of the register bank (a block's own state_io calls it).
+  void registers_state_io(StateIO& io) { regs_.state_io(io); }
 
   // The status b_transport would give this payload before calling any callback.
   [[nodiscard]] tlm::tlm_response_status check(const tlm::tlm_generic_payload& p,

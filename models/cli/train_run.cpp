@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <stdexcept>
 #include <system_error>
 
@@ -14,6 +15,7 @@
 #include "common/ledger_json.hpp"
 #include "common/output.hpp"
 #include "common/power_series.hpp"
+#include "common/state_io.hpp"
 #include "common/version.hpp"
 #include "data/dataset.hpp"
 #include "functional/functional.hpp"
@@ -54,13 +56,23 @@ std::string histogram_csv(const std::vector<std::uint32_t>& v) {
 }
 }  // namespace
 
-json run_train(const LoadedConfig& loaded, const std::filesystem::path& out, Progress& progress) {
+const std::vector<std::string>& train_result_files() {
+  static const std::vector<std::string> files{"summary.json",          "accuracy.csv", "energy.csv",
+                                              "writes_per_device.csv", "trace.json",   "waves.vcd",
+                                              "state/state.json",      kCheckpointFile,
+                                              "report.html", "power.csv", "histograms.json"};
+  return files;
+}
+
+json run_train(const LoadedConfig& loaded, const std::filesystem::path& out, Progress& progress,
+               const Checkpoint* resume) {
   const Config& cfg = *loaded.config;
   const auto wall0 = std::chrono::steady_clock::now();
   // An earlier run's results must not pose as this run's: summary.json (the mark of a
-  // finished run) goes first, then the files it describes.
-  for (const char* f : {"summary.json", "accuracy.csv", "energy.csv", "writes_per_device.csv",
-                        "trace.json", "waves.vcd", "report.html", "power.csv", "histograms.json"}) {
+  // finished run) goes first, then the files it describes. A resumed run keeps the
+  // checkpoint it continues from (replaced atomically by the next one).
+  for (const auto& f : train_result_files()) {
+    if (resume && f == kCheckpointFile) continue;
     std::error_code ec;
     std::filesystem::remove(out / f, ec);
     if (ec)
@@ -70,11 +82,56 @@ json run_train(const LoadedConfig& loaded, const std::filesystem::path& out, Pro
   // An output folder we cannot write to is an error now, not after the training.
   write_file_atomic(out / ".memplast-write-check", "");
   std::filesystem::remove(out / ".memplast-write-check");
-  // Stop cleanly at the next batch boundary after SIGINT / SIGTERM (cli/stop.hpp).
-  const fw::Trainer::BoundaryFn boundary = [](const fw::TrainPosition&) {
-    return stop_requested();
-  };
   const auto names = fw::task_list(cfg.train);
+  // Stop cleanly at the next batch boundary after SIGINT / SIGTERM (cli/stop.hpp), with
+  // a checkpoint there; periodic checkpoints.
+  std::uint64_t stop_after = 0;  // MEMPLAST_STOP_AFTER_BATCHES (test trigger)
+  if (const char* e = std::getenv("MEMPLAST_STOP_AFTER_BATCHES"); e != nullptr && *e != '\0') {
+    char* end = nullptr;
+    stop_after = std::strtoull(e, &end, 10);
+    if (end == nullptr || *end != '\0' || stop_after == 0)
+      throw std::runtime_error(fmt::format(
+          "MEMPLAST_STOP_AFTER_BATCHES='{}': expected a positive number of batches", e));
+  }
+  bool test_stop = false;
+  bool first_boundary = true;
+  auto last_checkpoint = std::chrono::steady_clock::now();
+  const fw::CheckpointBoundaryFn boundary = [&](const fw::TrainPosition& p,
+                                                const fw::SnapshotFn& snapshot) {
+    // The boundary a resumed run starts at is the checkpoint's own: nothing to write.
+    const bool at_resume = resume != nullptr && first_boundary;
+    first_boundary = false;
+    bool stop = stop_requested();
+    if (!at_resume && stop_after > 0 && p.batches_done == stop_after) {
+      stop = true;
+      test_stop = true;
+    }
+    const auto now = std::chrono::steady_clock::now();
+    const auto every = static_cast<std::uint64_t>(cfg.train.checkpoint_every);
+    const bool periodic =
+        !at_resume && ((every > 0 && p.batches_done > 0 && p.batches_done % every == 0) ||
+                       (cfg.train.checkpoint_minutes > 0 &&
+                        std::chrono::duration<double>(now - last_checkpoint).count() >=
+                            60.0 * cfg.train.checkpoint_minutes));
+    if (stop || periodic) {
+      StateIO io = StateIO::writer();
+      snapshot(io);
+      json header;
+      header["memplast_version"] = kVersion;
+      header["mode"] = cfg.train.mode;
+      header["config"] = loaded.resolved;
+      header["config_source"] =
+          resume ? resume->header.value("config_source", loaded.source) : loaded.source;
+      header["position"] = {{"task", names.at(p.task)},
+                            {"epoch", p.epoch + 1},
+                            {"batches_done_in_epoch", p.batch},
+                            {"batches_done", p.batches_done},
+                            {"batches_total", p.batches_total}};
+      write_checkpoint(out, header, io.buffer());
+      last_checkpoint = now;
+    }
+    return stop;
+  };
   std::vector<data::TaskData> tasks;
   for (const auto& n : names) tasks.push_back(data::load_task(cfg.sim.data_dir, n));
 
@@ -97,12 +154,22 @@ json run_train(const LoadedConfig& loaded, const std::filesystem::path& out, Pro
     auto acc = std::make_unique<functional::FunctionalAccelerator>(cfg, shapes);
     fw::Trainer trainer(cfg.train, *acc, static_cast<std::uint64_t>(cfg.sim.seed), std::move(tasks),
                         names);
-    // power.csv: the ledger after the initial programming, at every batch boundary, at the end.
+    if (resume) {
+      StateIO io = StateIO::reader(resume->state, resume->file.string());
+      trainer.state_io(io, {});
+      acc->state_io(io);
+      io.expect_end();
+    }
+    // power.csv: the ledger after the initial programming (or the resume), at every batch
+    // boundary, at the end.
     PowerSeries power;
     power.sample(acc->now_s(), acc->ledger());
     trainer.set_boundary([&](const fw::TrainPosition& p) {
       power.sample(acc->now_s(), acc->ledger());
-      return boundary(p);
+      return boundary(p, [&](StateIO& io) {
+        trainer.state_io(io, p);
+        acc->state_io(io);
+      });
     });
     trainer.set_phase_hook([&](const fw::PhaseMark& m) { acc->mark_phase(m.begin, m.name); });
     res = trainer.run([&](const fw::ProgressInfo& p) { progress.update(p); });
@@ -125,8 +192,10 @@ json run_train(const LoadedConfig& loaded, const std::filesystem::path& out, Pro
   } else {
     // Hardware mode: the SystemC system (models/system), firmware through the HAL.
     auto hw = system::run_hardware_training(
-        cfg, std::move(tasks), names, [&](const fw::ProgressInfo& p) { progress.update(p); },
-        boundary, out);
+        cfg, std::move(tasks), names, [&](const fw::ProgressInfo& p) { progress.update(p); }, {},
+        out,
+        system::Checkpointing{boundary, resume ? &resume->state : nullptr,
+                              resume ? resume->file.string() : std::string()});
     res = std::move(hw.train);
     state.hidden = std::move(hw.hidden);
     state.batch_norms = std::move(hw.batch_norms);
@@ -156,17 +225,21 @@ json run_train(const LoadedConfig& loaded, const std::filesystem::path& out, Pro
   summary["status"] = res.interrupted ? "interrupted" : "complete";
   if (res.interrupted) {
     const auto& p = res.stopped_at;
-    summary["stopped"] = {{"signal", signal_name(stop_signal())},
-                          {"task", names.at(p.task)},
-                          {"epoch", p.epoch + 1},
-                          {"batches_done_in_epoch", p.batch},
-                          {"batches_done", p.batches_done},
-                          {"batches_total", p.batches_total}};
+    summary["stopped"] = {
+        {"signal", test_stop && stop_signal() == 0 ? std::string("MEMPLAST_STOP_AFTER_BATCHES")
+                                                   : signal_name(stop_signal())},
+        {"checkpoint", kCheckpointFile},
+        {"task", names.at(p.task)},
+        {"epoch", p.epoch + 1},
+        {"batches_done_in_epoch", p.batch},
+        {"batches_done", p.batches_done},
+        {"batches_total", p.batches_total}};
   }
   summary["mode"] = cfg.train.mode;
   summary["seed"] = cfg.sim.seed;
   summary["config"] = loaded.resolved;
-  summary["config_source"] = loaded.source;
+  summary["config_source"] =
+      resume ? resume->header.value("config_source", loaded.source) : loaded.source;
   // The instruction-set path of each run-time dispatched kernel (common/isa.hpp).
   summary["isa"] = {{"meta_fixed", isa_name(select_isa("MEMPLAST_META_ISA"))},
                     {"tile_mvm", isa_name(select_isa("MEMPLAST_TILE_ISA"))}};

@@ -162,4 +162,76 @@ void EnergyLedger::clear() {
   for (auto& c : phase_count_) c = 0;
 }
 
+void EnergyLedger::state_io(StateIO& io) {
+  io.section("energy_ledger");
+  // Phases first (names in index order, their times and counts, the open stack), so the
+  // rows' cells below index the same phases.
+  std::uint64_t np = phases_.size();
+  io.value("phases", np);
+  if (io.reading() && (np == 0 || np > 4096))
+    throw std::runtime_error(io.origin() + ": energy ledger: bad phase count");
+  for (std::uint64_t i = 0; i < np; ++i) {
+    std::string name = io.writing() ? phases_[i] : std::string();
+    io.str("phase", name);
+    if (io.reading() && phase_index(name) != i) {
+      throw std::runtime_error(io.origin() + ": energy ledger phase " + name +
+                               " is not at its stored position");
+    }
+  }
+  io.vec("phase_seconds", phase_seconds_);
+  io.vec("phase_count", phase_count_);
+  std::vector<std::uint64_t> open(open_.begin(), open_.end());
+  io.vec("open", open, false);
+  std::uint64_t cur = phase_;
+  io.value("current", cur);
+  io.value("last_t", last_t_);
+  if (io.reading()) {
+    for (const auto o : open)
+      if (o >= np) throw std::runtime_error(io.origin() + ": energy ledger: bad open phase");
+    if (cur >= np) throw std::runtime_error(io.origin() + ": energy ledger: bad current phase");
+    open_.assign(open.begin(), open.end());
+    phase_ = static_cast<std::size_t>(cur);
+  }
+  // Component x operation keys in id order (registering those not yet known), each with
+  // its total (when it has one) and its per-phase cells.
+  std::uint64_t n = keys_.size();
+  io.value("keys", n);
+  if (io.reading() && n > (1U << 20))
+    throw std::runtime_error(io.origin() + ": energy ledger: too many entries");
+  for (std::uint64_t i = 0; i < n; ++i) {
+    std::string comp = io.writing() ? keys_[i].component : std::string();
+    std::string op = io.writing() ? keys_[i].operation : std::string();
+    bool total = io.writing() && keys_[i].entry >= 0;
+    io.str("component", comp);
+    io.str("operation", op);
+    io.value("total", total);
+    if (io.reading() && key(comp, op, total) != i) {
+      throw std::runtime_error(io.origin() + ": energy ledger entry " + comp + "/" + op +
+                               " is not at its stored position");
+    }
+    auto& k = keys_[i];
+    if (k.entry >= 0) {
+      auto& e = entries_[static_cast<std::size_t>(k.entry)];
+      io.value("joules", e.joules);
+      io.value("count", e.count);
+    }
+    std::vector<double> j, sec;
+    std::vector<std::uint64_t> c;
+    for (const auto& cell : k.cells) {
+      j.push_back(cell.joules);
+      c.push_back(cell.count);
+      sec.push_back(cell.seconds);
+    }
+    io.vec("cell_joules", j, false);
+    io.vec("cell_count", c, false);
+    io.vec("cell_seconds", sec, false);
+    if (io.reading()) {
+      if (c.size() != j.size() || sec.size() != j.size() || j.size() > np)
+        throw std::runtime_error(io.origin() + ": energy ledger: bad cells of " + comp + "/" + op);
+      k.cells.assign(j.size(), Cell{});
+      for (std::size_t q = 0; q < j.size(); ++q) k.cells[q] = Cell{j[q], c[q], sec[q]};
+    }
+  }
+}
+
 }  // namespace memplast

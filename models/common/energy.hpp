@@ -20,6 +20,8 @@
 #include <string>
 #include <vector>
 
+#include "common/state_io.hpp"
+
 namespace memplast {
 
 class EnergyLedger {
@@ -109,6 +111,10 @@ class EnergyLedger {
   static constexpr const char* kCsvHeader = "component,phase,operation,count,joules,seconds\n";
   // Adds other's totals, rows (by phase name) and phase times.
   void merge(const EnergyLedger& other);
+  // Checkpoint: the phases (names, times, counts, open stack), then every component x
+  // operation key in id order with its total and per-phase cells. Reading registers the
+  // keys and phases not yet known in the stored order and sets their sums.
+  void state_io(StateIO& io);
   // Zero every total, row and phase time (ids stay valid; open phases stay open).
   void clear();
 

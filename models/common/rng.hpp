@@ -5,8 +5,10 @@
 // gives the same numbers on every platform and standard library.
 #pragma once
 
+#include <array>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <string_view>
 
 namespace memplast {
@@ -109,6 +111,19 @@ class Rng {
   }
 
   bool bernoulli(double p) { return uniform() < p; }
+
+  // The whole generator state (checkpoints): the 4 words, the spare normal's bits and
+  // whether it is pending.
+  [[nodiscard]] std::array<std::uint64_t, 6> raw_state() const {
+    std::uint64_t sp = 0;
+    std::memcpy(&sp, &spare_, sizeof sp);
+    return {s_[0], s_[1], s_[2], s_[3], sp, has_spare_ ? 1U : 0U};
+  }
+  void set_raw_state(const std::array<std::uint64_t, 6>& r) {
+    for (int i = 0; i < 4; ++i) s_[i] = r[static_cast<std::size_t>(i)];
+    std::memcpy(&spare_, &r[4], sizeof spare_);
+    has_spare_ = r[5] != 0;
+  }
 
  private:
   static constexpr std::uint64_t rotl(std::uint64_t x, int k) {

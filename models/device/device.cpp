@@ -210,4 +210,18 @@ std::size_t DeviceArray::stuck_count() const {
       std::count_if(stuck_.begin(), stuck_.end(), [](Stuck s) { return s != Stuck::none; }));
 }
 
+void DeviceArray::state_io(StateIO& io) {
+  io.section("device");
+  io.vec("g_prog", g_prog_);
+  io.vec("relax", relax_);
+  io.vec("t_write", t_write_);
+  io.vec("gain", gain_);
+  io.vec("dvth", dvth_);
+  io.vec("dvreset", dvreset_);
+  io.vec("pulses", pulses_);
+  io.vec("budget", budget_);
+  io.vec("stuck", stuck_);
+  io.rngs("rng", rng_);
+}
+
 }  // namespace memplast::device

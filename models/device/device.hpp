@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "common/rng.hpp"
+#include "common/state_io.hpp"
 #include "device/device_params.hpp"
 
 namespace memplast::device {
@@ -93,6 +94,9 @@ class DeviceArray {
   [[nodiscard]] double d2d_vth_V(std::size_t i) const;
   // Number of stuck cells.
   [[nodiscard]] std::size_t stuck_count() const;
+  // Checkpoint: every per-cell field (conductances, relaxation offsets and last-write
+  // times, d2d parameters, pulse counts, budgets, stuck flags, random streams).
+  void state_io(StateIO& io);
 
  private:
   void after_pulse(std::size_t i, double g_new, double t_s);

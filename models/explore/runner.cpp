@@ -60,8 +60,9 @@ pid_t spawn_train(const fs::path& bin, const fs::path& dir) {
     dup2(fd, STDERR_FILENO);
     const int devnull = open("/dev/null", O_RDONLY);
     if (devnull >= 0) dup2(devnull, STDIN_FILENO);
-    std::array<const char*, 9> argv{b.c_str(),   "train",      "--config", cfg.c_str(), "--out",
-                                    out.c_str(), "--progress", "none",     nullptr};
+    // --force: the sweep owns its run folders; a rerun replaces a point's earlier results.
+    std::array<const char*, 10> argv{b.c_str(),   "train",      "--config", cfg.c_str(), "--out",
+                                     out.c_str(), "--progress", "none",     "--force",   nullptr};
     execv(b.c_str(), const_cast<char* const*>(argv.data()));
     std::fprintf(stderr, "memplast sweep: cannot execute %s: %s\n", b.c_str(),
                  std::strerror(errno));

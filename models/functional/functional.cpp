@@ -270,4 +270,24 @@ void FunctionalAccelerator::load_hidden(int layer, const float* w) {
   }
 }
 
+void FunctionalAccelerator::state_io(StateIO& io) {
+  io.section("functional");
+  for (auto& L : layers_) {
+    io.section("layer");
+    L.meta->state_io(io);
+    io.array("w", L.w.data(), static_cast<std::uint64_t>(L.w.size()));
+    io.vec("writes", L.writes);
+    io.vec("level", L.level);
+    if (L.grid) {
+      for (int t = 0; t < L.grid->n_tiles(); ++t) L.grid->tile(t).state_io(io);
+    }
+  }
+  ledger_->state_io(io);
+  io.value("t", t_);
+  io.value("pulses", pulses_);
+  io.value("pv_failures", pv_failures_);
+  io.value("mvm_vectors", mvm_vectors_);
+  io.value("level_changes", level_changes_);
+}
+
 }  // namespace memplast::functional

@@ -37,8 +37,6 @@ class FunctionalAccelerator : public fw::Accelerator {
   [[nodiscard]] std::uint64_t memory_optimizer_bits() const override;
   [[nodiscard]] std::uint64_t memory_stored_bits() const override;
 
-  // The energy ledger so far (the run samples it for power.csv).
-  [[nodiscard]] const EnergyLedger& ledger() const { return *ledger_; }
   meta::MetaEngine& engine(int layer);
   // The energy and time ledger: energy.csv's rows and the phase times, on the analytic
   // clock now_s(). The constructor's initial programming is phase "init".
@@ -50,6 +48,10 @@ class FunctionalAccelerator : public fw::Accelerator {
   // Restore a trained state: set every hidden weight of `layer` (in x out, row-major)
   // and program every device whose level changed (program-and-verify, as in training).
   void load_hidden(int layer, const float* w);
+  // Checkpoint (memplast train --resume): the metaplasticity engines, the weights, the
+  // tiles (devices, read-noise streams, caches), the write counts, the energy ledger,
+  // the analytic time and the counters.
+  void state_io(StateIO& io);
 
  private:
   struct Layer;

@@ -156,4 +156,8 @@ std::unique_ptr<MetaEngine> make_engine(const MetaParams& p, std::size_t n) {
   return p.arithmetic == "float" ? make_float(p, n) : make_fixed(p, n);
 }
 
+void MetaEngine::state_io(StateIO& io) {
+  throw std::runtime_error(io.origin() + ": this metaplasticity engine has no checkpoint support");
+}
+
 }  // namespace memplast::meta

@@ -25,6 +25,7 @@
 
 #include "common/rng.hpp"
 #include "common/schema.hpp"
+#include "common/state_io.hpp"
 #include "meta/meta_params.hpp"
 
 namespace memplast::meta {
@@ -119,6 +120,10 @@ class MetaEngine {
   virtual std::uint64_t steps_in_task() const = 0;
   virtual const MetaParams& params() const = 0;
   virtual const Quantizer& quantizer() const = 0;
+  // Checkpoint: every field that changes after construction (hidden weights, levels,
+  // gradient accumulator and count, optimizer state, batch divisor, step count). The
+  // default throws: an engine without it cannot be checkpointed.
+  virtual void state_io(StateIO& io);
 };
 
 std::unique_ptr<MetaEngine> make_fixed(const MetaParams& p, std::size_t n);

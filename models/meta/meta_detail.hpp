@@ -63,6 +63,19 @@ class EngineBase : public MetaEngine {
   std::uint64_t steps_in_task() const override { return t_; }
   const MetaParams& params() const override { return p_; }
   const Quantizer& quantizer() const override { return q_; }
+  // Checkpoint: the per-weight state, the accumulator count, the batch divisor and the
+  // optimizer's step counter (both engines hold the same members).
+  void state_io(StateIO& io) override {
+    io.section("meta_engine");
+    io.vec("h", h_);
+    io.vec("acc", acc_);
+    io.vec("m", m_);
+    io.vec("v", v_);
+    io.vec("lev", lev_);
+    io.value("count", count_);
+    io.value("divisor", divisor_);
+    io.value("t", t_);
+  }
 
  protected:
   EngineBase(const MetaParams& p, std::size_t n)

@@ -3,11 +3,13 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <stdexcept>
 
 #include <fmt/format.h>
 
 #include "bus/gen/regs.hpp"
 #include "sim/sc_support.hpp"
+#include "sim/state_sc.hpp"
 
 namespace memplast::meta {
 
@@ -273,6 +275,27 @@ tlm::tlm_response_status MetaUnit::window(const bus::WindowAccess& a) {
     std::memcpy(data + 4 * k, &v, 4);
   }
   return tlm::TLM_OK_RESPONSE;
+}
+
+void MetaUnit::state_io(StateIO& io) {
+  io.section("meta_unit");
+  registers_state_io(io);
+  engine_->state_io(io);
+  io.vec("grad_raw", grad_raw_);
+  io.vec("grad", grad_);
+  io.value("op", op_);
+  io.value("running", running_);
+  io.value("end_known", end_known_);
+  io.value("stalled", stalled_);
+  sim::time_io(io, "op_start", op_start_);
+  sim::time_io(io, "op_end", op_end_);
+  sim::time_io(io, "stall_total", stall_total_);
+  sim::time_io(io, "stall_last", stall_last_);
+  io.value("commands_sent", commands_sent_);
+  bool lvl = irq_level_;
+  io.value("irq_level", lvl);
+  if (lvl != irq_level_)
+    throw std::runtime_error(io.origin() + ": meta_unit interrupt level differs");
 }
 
 }  // namespace memplast::meta

@@ -60,6 +60,9 @@ class MetaUnit : public bus::Target {
 
   void set_sink(ProgramSink* sink) { sink_ = sink; }
   MetaEngine& engine() { return *engine_; }
+  // Checkpoint (no operation running): registers, the engine (hidden weights, levels,
+  // optimizer state), the GRAD window, the operation and stall timing, the counters.
+  void state_io(StateIO& io);
   [[nodiscard]] std::size_t n_weights() const { return n_; }
 
   // Notified at the end of every operation (DONE); the interrupt output is driven with

@@ -8,6 +8,7 @@
 
 #include "pv/pv_weight.hpp"
 #include "sim/sc_support.hpp"
+#include "sim/state_sc.hpp"
 
 namespace memplast::pv {
 
@@ -327,6 +328,39 @@ void PvCtrl::run() {
       if (probe().on()) trace_batch_end();
     }
   }
+}
+
+namespace {
+void stats_io(StateIO& io, PvCtrlStats& s) {
+  io.value("commands", s.commands);
+  io.value("programmed", s.programmed);
+  io.value("failed", s.failed);
+  io.value("device_writes", s.device_writes);
+  io.value("device_failures", s.device_failures);
+  io.value("n_set", s.n_set);
+  io.value("n_reset", s.n_reset);
+  io.value("n_verify", s.n_verify);
+  io.value("dropped", s.dropped);
+  io.value("max_queue", s.max_queue);
+  sim::time_io(io, "busy", s.busy);
+  sim::time_io(io, "tile_wait", s.tile_wait);
+  io.value("energy_j", s.energy_j);
+}
+}  // namespace
+
+void PvCtrl::state_io(StateIO& io) {
+  io.section("pv_ctrl");
+  if (!idle()) throw std::runtime_error(io.origin() + ": pv_ctrl is not idle at the checkpoint");
+  registers_state_io(io);
+  stats_io(io, stats_);
+  stats_io(io, batch0_);
+  io.value("in_batch", in_batch_);
+  for (auto& w : writes_) io.vec("writes", w);
+  for (auto& l : levels_) io.vec("levels", l);
+  bool lvl = irq_level_;
+  io.value("irq_level", lvl);
+  if (lvl != irq_level_)
+    throw std::runtime_error(io.origin() + ": pv_ctrl interrupt level differs");
 }
 
 }  // namespace memplast::pv

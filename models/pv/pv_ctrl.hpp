@@ -114,6 +114,9 @@ class PvCtrl : public bus::Target {
   }
 
   [[nodiscard]] const PvCtrlStats& stats() const { return stats_; }
+  // Checkpoint (idle: the queue empty): registers, statistics, per-device write counts
+  // and levels, the trace batch state.
+  void state_io(StateIO& io);
   // P&V loops run per device of tile t: entry 2*i (pos) and 2*i+1 (neg or the
   // reference-column mapping's only device unused), i = row * cols + col.
   [[nodiscard]] const std::vector<std::uint32_t>& writes_per_device(std::size_t tile) const {

@@ -83,7 +83,8 @@ HardwareRunResult run_hardware_training(const Config& cfg, std::vector<data::Tas
                                         std::vector<std::string> names,
                                         const fw::Trainer::ProgressFn& progress,
                                         const fw::Trainer::BoundaryFn& boundary,
-                                        const std::filesystem::path& out_dir) {
+                                        const std::filesystem::path& out_dir,
+                                        const Checkpointing& checkpointing) {
   HardwareRunResult res;
   // The trace (trace.enable): made before the System, so it outlives the modules that
   // hold it; finished after the simulation (an exception leaves it "aborted").
@@ -111,14 +112,37 @@ HardwareRunResult run_hardware_training(const Config& cfg, std::vector<data::Tas
     drivers::HalAccelerator acc(hal, shapes, metapv, kIrqLine);
     fw::Trainer trainer(cfg.train, acc, static_cast<std::uint64_t>(cfg.sim.seed), std::move(tasks),
                         names);
+    // The whole run's state: trainer, blocks, drivers (the same order both ways).
+    const auto run_state_io = [&](StateIO& io, const fw::TrainPosition& p) {
+      trainer.state_io(io, p);
+      sys_ptr->state_io(io);
+      auto words = acc.checkpoint_words();
+      std::uint32_t n_weights = metapv.cached_n_weights();
+      io.vec("drivers", words);
+      io.value("meta_n_weights", n_weights);
+      if (io.reading()) {
+        acc.restore_checkpoint_words(words);
+        metapv.set_cached_n_weights(n_weights);
+      }
+    };
+    if (checkpointing.restore != nullptr) {
+      StateIO io = StateIO::reader(*checkpointing.restore, checkpointing.origin);
+      run_state_io(io, {});
+      io.expect_end();
+    }
     // power.csv: the ledger at every batch boundary (host compute, charged to the ledger
-    // totals only at the end, from the firmware's counts so far).
+    // totals only at the end, from the firmware's counts so far); the checkpoint writer
+    // when checkpointing.
     trainer.set_boundary([&](const fw::TrainPosition& p) {
       power.sample(hal.now_ns() * 1e-9, sys_ptr->ledger(),
                    host_energy(cfg, acc.host_macs(), acc.host_ops()));
+      if (checkpointing.boundary)
+        return checkpointing.boundary(p, [&](StateIO& io) { run_state_io(io, p); });
       return boundary && boundary(p);
     });
-    sys_ptr->host().mark_phase(false, "init", setup);
+    // A resumed run's ledger (phases included) is the checkpoint's: its "init" ended
+    // long ago, and the begin above was overwritten by the restore.
+    if (checkpointing.restore == nullptr) sys_ptr->host().mark_phase(false, "init", setup);
     // The phase markers go to the ledger (phase times, the phase of each charge) and,
     // when tracing, to the host's track.
     trainer.set_phase_hook([&](const fw::PhaseMark& m) {

@@ -48,11 +48,23 @@ struct HardwareInferResult {
   pv::PvCtrlStats pv_stats;
 };
 
+// Checkpoints of a hardware run (memplast train --resume): `boundary`, if set, replaces
+// the plain boundary callback and gets a function that writes the whole state (trainer,
+// every block, the drivers' counters); `restore`, if set, holds such a state (StateIO
+// bytes, `origin` names their file): the firmware restores it after its set-up, waiting
+// until the stored simulated time, and the trainer continues from its position.
+struct Checkpointing {
+  fw::CheckpointBoundaryFn boundary;
+  const std::string* restore{nullptr};
+  std::string origin;
+};
+
 HardwareRunResult run_hardware_training(const Config& cfg, std::vector<data::TaskData> tasks,
                                         std::vector<std::string> names,
                                         const fw::Trainer::ProgressFn& progress,
                                         const fw::Trainer::BoundaryFn& boundary = {},
-                                        const std::filesystem::path& out_dir = {});
+                                        const std::filesystem::path& out_dir = {},
+                                        const Checkpointing& checkpointing = {});
 
 // `memplast infer` on the hardware model: elaborates the System, and the firmware
 // loads `hidden` (per layer, in x out) into meta_unit's HIDDEN window, programs every

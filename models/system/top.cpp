@@ -154,4 +154,18 @@ std::vector<std::uint32_t> System::pulses_per_device() const {
   return v;
 }
 
+void System::state_io(StateIO& io) {
+  io.section("system");
+  host_->state_io(io);
+  router_->state_io(io);
+  sysctl_->state_io(io);
+  std::uint64_t n = tiles_.size();
+  io.value("tiles", n);
+  if (n != tiles_.size()) throw std::runtime_error(io.origin() + ": tile count differs");
+  for (auto& t : tiles_) t->state_io(io);
+  pv_->state_io(io);
+  meta_->state_io(io);
+  ledger_->state_io(io);
+}
+
 }  // namespace memplast::system

@@ -82,6 +82,10 @@ class System {
   tile::TileModule& tile(std::size_t i) { return *tiles_.at(i); }
   // SET/RESET pulses per device of every tile (pos array, then neg), tile order.
   [[nodiscard]] std::vector<std::uint32_t> pulses_per_device() const;
+  // Checkpoint of every block, called from the firmware's thread at a batch boundary
+  // (memplast train --resume): the host's time first (reading waits until it), then the
+  // bus, sysctl, the tiles, pv_ctrl, meta_unit and the energy ledger.
+  void state_io(StateIO& io);
 
  private:
   std::unique_ptr<EnergyLedger> ledger_;

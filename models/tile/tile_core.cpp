@@ -520,4 +520,24 @@ OpCost TileCore::mvm_batch(Direction dir, const float* X, int batch, float* Y, d
   return mvm_cost(dir, batch, enc, signed_inputs);
 }
 
+void TileCore::state_io(StateIO& io) {
+  io.section("tile");
+  pos_->state_io(io);
+  if (neg_) neg_->state_io(io);
+  if (ref_) ref_->state_io(io);
+  io.rng("noise_rng", noise_rng_);
+  io.array("w", w_.data(), static_cast<std::uint64_t>(w_.size()));
+  io.array("s2", s2_.data(), static_cast<std::uint64_t>(s2_.size()));
+  io.array("w_ref", w_ref_.data(), static_cast<std::uint64_t>(w_ref_.size()));
+  io.array("s2_ref", s2_ref_.data(), static_cast<std::uint64_t>(s2_ref_.size()));
+  io.value("t_cache", t_cache_);
+  io.value("cache_valid", cache_valid_);
+  io.vec("dirty", dirty_, false);
+  io.vec("dirty_flag", dirty_flag_);
+  io.value("ref_dirty", ref_dirty_);
+  io.value("g_sum_uS", g_sum_uS_);
+  io.value("full_refreshes", full_refreshes_);
+  io.array("adc_fs", adc_fs_.data(), adc_fs_.size());
+}
+
 }  // namespace memplast::tile

@@ -23,6 +23,7 @@
 
 #include "common/histogram.hpp"
 #include "common/isa.hpp"
+#include "common/state_io.hpp"
 #include "device/device.hpp"
 #include "tile/tile_params.hpp"
 
@@ -145,6 +146,9 @@ class TileCore {
   const RowMatrix& noise_variance(double t_s);
   [[nodiscard]] Encoding encoding() const { return encoding_; }
   [[nodiscard]] std::uint64_t full_refreshes() const { return full_refreshes_; }
+  // Checkpoint: the devices, the read-noise stream, the cached weights and their
+  // refresh state, the ADC calibration.
+  void state_io(StateIO& io);
 
  private:
   void refresh(double t_s);

@@ -3,10 +3,12 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <stdexcept>
 
 #include <fmt/format.h>
 
 #include "sim/sc_support.hpp"
+#include "sim/state_sc.hpp"
 #include "tile/tile_regs.hpp"
 
 namespace memplast::tile {
@@ -252,6 +254,23 @@ tlm::tlm_response_status TileModule::window(const bus::WindowAccess& a) {
     std::memcpy(a.data, bytes + a.offset, a.len);
   }
   return tlm::TLM_OK_RESPONSE;
+}
+
+void TileModule::state_io(StateIO& io) {
+  io.section("tile_module");
+  registers_state_io(io);
+  core_.state_io(io);
+  io.vec("in_buf", in_buf_);
+  io.vec("out_buf", out_buf_);
+  io.value("buf_vectors", buf_vectors_);
+  io.value("started", started_);
+  sim::time_io(io, "busy_until", busy_until_);
+  sim::time_io(io, "op_start", op_start_);
+  sim::time_io(io, "op_end", op_end_);
+  bool lvl = irq_level_;
+  io.value("irq_level", lvl);
+  if (lvl != irq_level_)
+    throw std::runtime_error(io.origin() + ": " + std::string(name()) + " interrupt level differs");
 }
 
 }  // namespace memplast::tile

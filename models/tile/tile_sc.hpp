@@ -36,6 +36,9 @@ class TileModule : public bus::Target {
              const device::DeviceParams& dp, std::uint64_t global_seed, EnergyLedger* ledger);
 
   TileCore& core() { return core_; }
+  // Checkpoint (at a batch boundary, no operation pending): registers, the core
+  // (devices, noise stream, caches), the buffers and the operation timing.
+  void state_io(StateIO& io);
 
   // Reserve the tile for `duration` from the first instant at or after `now` when it
   // is free; returns that start time. Program-and-verify uses this so that programming

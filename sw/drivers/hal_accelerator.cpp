@@ -172,4 +172,21 @@ fw::AccelStats HalAccelerator::stats() const {
   return s;
 }
 
+std::vector<std::uint64_t> HalAccelerator::checkpoint_words() const {
+  std::vector<std::uint64_t> w{level_changes_, mvm_vectors_, macs_, ops_};
+  for (const auto& t : tiles_) w.push_back(t.cached_config());
+  return w;
+}
+
+void HalAccelerator::restore_checkpoint_words(const std::vector<std::uint64_t>& w) {
+  if (w.size() != 4 + tiles_.size())
+    throw std::runtime_error("HalAccelerator: checkpoint of another tile count");
+  level_changes_ = w[0];
+  mvm_vectors_ = w[1];
+  macs_ = w[2];
+  ops_ = w[3];
+  for (std::size_t i = 0; i < tiles_.size(); ++i)
+    tiles_[i].set_cached_config(static_cast<std::uint32_t>(w[4 + i]));
+}
+
 }  // namespace memplast::drivers

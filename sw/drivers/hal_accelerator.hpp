@@ -54,6 +54,10 @@ class HalAccelerator : public fw::Accelerator {
 
   [[nodiscard]] std::uint64_t host_macs() const { return macs_; }
   [[nodiscard]] std::uint64_t host_ops() const { return ops_; }
+  // Checkpoints: the driver's counters (level changes, MVM vectors, host MACs and
+  // operations) and each tile driver's cached CONFIG value.
+  [[nodiscard]] std::vector<std::uint64_t> checkpoint_words() const;
+  void restore_checkpoint_words(const std::vector<std::uint64_t>& w);
   [[nodiscard]] unsigned tiles_used() const { return static_cast<unsigned>(tiles_.size()); }
   // Tile index holding row block rb, column block cb of `layer`.
   [[nodiscard]] unsigned tile_of(int layer, int rb, int cb) const;

@@ -15,6 +15,9 @@ namespace memplast::drivers {
 class MetaDriver {
  public:
   explicit MetaDriver(hal::Hal& hal);
+  // The N_WEIGHTS value the driver last wrote (its cache of the register), checkpoints.
+  [[nodiscard]] std::uint32_t cached_n_weights() const { return n_weights_; }
+  void set_cached_n_weights(std::uint32_t n) { n_weights_ = n; }
 
   // Float32 gradient of weights [first, first + n) into the GRAD window.
   void write_grad(std::size_t first, const float* g, std::size_t n);

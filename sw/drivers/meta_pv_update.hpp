@@ -55,6 +55,9 @@ class MetaPvUpdatePath : public UpdatePath {
   [[nodiscard]] std::uint64_t memory_hidden_bits() const override { return L_.hidden_bits; }
   [[nodiscard]] std::uint64_t memory_optimizer_bits() const override { return L_.optimizer_bits; }
   [[nodiscard]] std::uint64_t memory_stored_bits() const override { return L_.stored_bits; }
+  // Checkpoints: the meta_unit driver's cached N_WEIGHTS.
+  [[nodiscard]] std::uint32_t cached_n_weights() const { return meta_.cached_n_weights(); }
+  void set_cached_n_weights(std::uint32_t n) { meta_.set_cached_n_weights(n); }
 
  private:
   [[nodiscard]] std::size_t count(int layer) const;

@@ -23,6 +23,9 @@ class TileDriver {
   // CONFIG.N_VECTORS and CONFIG.SIGNED (the ENCODING field is kept as the hardware
   // came up); written only when the value changes.
   void configure(unsigned n_vectors, bool signed_inputs);
+  // The CONFIG value the driver last wrote (its cache of the register), for checkpoints.
+  [[nodiscard]] std::uint32_t cached_config() const { return config_; }
+  void set_cached_config(std::uint32_t v) { config_ = v; }
   // `n` floats into the INPUT window from element 0 (one block transfer).
   void write_input(const float* x, std::size_t n);
   // CMD.OP (MVM_FWD, MVM_TRANSPOSE, ...).

@@ -55,6 +55,12 @@ void bind_params(cfg::Schema& s, TrainParams& p) {
         "paper-notes.md (+-0.6)");
   s.add("train.eval_every_epoch", &p.eval_every_epoch,
         "Evaluate every task seen so far after every epoch (else after each task only)");
+  s.add("train.checkpoint_every", &p.checkpoint_every, 0, 1000000000, "batches",
+        "Write <out>/checkpoint.bin every this many batches (counted over the whole run; "
+        "memplast train --resume continues from it); 0 = only when stopped by SIGINT/SIGTERM");
+  s.add("train.checkpoint_minutes", &p.checkpoint_minutes, 0, 1e6, "minutes",
+        "Also write the checkpoint at the first batch boundary after this many minutes of "
+        "wall-clock time since the last one; 0 = off");
   s.add_check([&p] {
     const auto tasks = task_list(p);
     if (tasks.empty()) throw cfg::ConfigError("key 'train.tasks': no task given");

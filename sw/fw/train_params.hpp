@@ -26,6 +26,8 @@ struct TrainParams {
   bool device_effects{true};
   double init_half_range{0.6};
   bool eval_every_epoch{true};
+  std::int64_t checkpoint_every{0};  // batches; 0 = no periodic checkpoint
+  double checkpoint_minutes{0};      // wall-clock minutes; 0 = off
 };
 
 void bind_params(cfg::Schema& s, TrainParams& p);

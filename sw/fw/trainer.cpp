@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <stdexcept>
 
 #include <Eigen/Dense>
 
@@ -284,8 +285,87 @@ double Trainer::evaluate(std::size_t t) {
   return n == 0 ? 0.0 : static_cast<double>(correct) / static_cast<double>(n);
 }
 
+namespace {
+void record_io(StateIO& io, AccuracyRecord& r) {
+  io.str("trained_task", r.trained_task);
+  io.value("epoch", r.epoch);
+  std::uint64_t n = r.accuracy.size();
+  io.value("accuracies", n);
+  if (io.reading() && n > 1024) throw std::runtime_error(io.origin() + ": too many accuracies");
+  auto it = r.accuracy.begin();
+  std::map<std::string, double> read;
+  for (std::uint64_t i = 0; i < n; ++i) {
+    std::string k = io.writing() ? it->first : std::string();
+    double v = io.writing() ? it->second : 0.0;
+    io.str("task", k);
+    io.value("accuracy", v);
+    if (io.writing()) {
+      ++it;
+    } else {
+      read[k] = v;
+    }
+  }
+  if (io.reading()) r.accuracy = std::move(read);
+  io.value("simulated_time_s", r.simulated_time_s);
+  io.value("wall_time_s", r.wall_time_s);
+}
+
+void records_io(StateIO& io, const char* name, std::vector<AccuracyRecord>& v) {
+  std::uint64_t n = v.size();
+  io.value(name, n);
+  if (io.reading()) {
+    if (n > (1U << 20)) throw std::runtime_error(io.origin() + ": too many records");
+    v.assign(n, AccuracyRecord{});
+  }
+  for (auto& r : v) record_io(io, r);
+}
+
+void bn_io(StateIO& io, BatchNorm& b) {
+  io.vec("gamma", b.gamma);
+  io.vec("beta", b.beta);
+  io.vec("mean", b.mean);
+  io.vec("var", b.var);
+  io.vec("mg", b.mg);
+  io.vec("vg", b.vg);
+  io.vec("mb", b.mb);
+  io.vec("vb", b.vb);
+  io.value("steps", b.steps);
+}
+}  // namespace
+
+void Trainer::state_io(StateIO& io, TrainPosition pos) {
+  io.section("trainer");
+  TrainResult& res = io.writing() ? *cur_ : resume_res_;
+  io.value("task", pos.task);
+  io.value("epoch", pos.epoch);
+  io.value("batch", pos.batch);
+  io.value("batches_done", pos.batches_done);
+  io.value("batches_total", pos.batches_total);
+  io.value("correct", pos.correct);
+  io.value("seen", pos.seen);
+  records_io(io, "per_epoch", res.per_epoch);
+  records_io(io, "after_task", res.after_task);
+  io.value("samples_trained", res.samples_trained);
+  io.value("samples_evaluated", res.samples_evaluated);
+  for (auto& pair : bn_) {
+    for (auto& b : pair) bn_io(io, b);
+  }
+  if (io.reading()) {
+    if (pos.task >= tasks_.size())
+      throw std::runtime_error(io.origin() + ": task index out of range");
+    resume_ = true;
+    resume_pos_ = pos;
+  }
+}
+
 TrainResult Trainer::run(const ProgressFn& progress) {
   TrainResult res;
+  if (resume_) res = resume_res_;
+  cur_ = &res;
+  // Where a resumed run starts (the start of the run otherwise).
+  const TrainPosition start = resume_ ? resume_pos_ : TrainPosition{};
+  bool resuming = resume_;
+  resume_ = false;
   // Task-specific parameters kept outside the crossbars: gamma, beta, mean, var (fp32).
   res.bn_bits = static_cast<std::uint64_t>(bn_.size()) * 4ULL * 32ULL * (hidden_ + kClasses);
   const auto t0 = std::chrono::steady_clock::now();
@@ -300,14 +380,14 @@ TrainResult Trainer::run(const ProgressFn& progress) {
     const auto e = static_cast<std::size_t>(p_.epochs[std::min(t, p_.epochs.size() - 1)]);
     batches_total += e * ((n_train[t] + B - 1) / B);
   }
-  std::size_t batches_done = 0;
-  for (std::size_t t = 0; t < tasks_.size(); ++t) {
+  std::size_t batches_done = start.batches_done;
+  for (std::size_t t = start.task; t < tasks_.size(); ++t) {
     const int epochs = static_cast<int>(p_.epochs[std::min(t, p_.epochs.size() - 1)]);
     const std::size_t nb = (n_train[t] + B - 1) / B;
     pos_ = PhaseMark{};
     pos_.task = static_cast<std::int64_t>(t);
     mark(true, "task");
-    if (t > 0) acc_.new_task();
+    if (t > 0 && !resuming) acc_.new_task();
     auto evaluate_seen = [&](int epoch) {
       pos_.batch = static_cast<std::int64_t>(nb);
       mark(true, "evaluation");
@@ -321,15 +401,17 @@ TrainResult Trainer::run(const ProgressFn& progress) {
       pos_.batch = -1;
       return rec;
     };
-    for (int e = 0; e < epochs; ++e) {
+    for (int e = resuming ? start.epoch : 0; e < epochs; ++e) {
       const auto order =
           data::epoch_order(n_train[t], derive_seed(seed_, "train.shuffle." + names_[t]),
                             static_cast<std::uint32_t>(e));
-      double correct = 0;
-      std::size_t seen = 0;
+      double correct = resuming ? start.correct : 0;
+      std::size_t seen = resuming ? start.seen : 0;
+      const std::size_t first_batch = resuming ? start.batch : 0;
+      resuming = false;
       pos_.epoch = e;
       mark(true, "epoch");
-      for (std::size_t bi = 0; bi < nb; ++bi) {
+      for (std::size_t bi = first_batch; bi < nb; ++bi) {
         if (boundary_) {
           const TrainPosition pos{t, e, bi, batches_done, batches_total, correct, seen};
           if (boundary_(pos)) {
@@ -338,6 +420,7 @@ TrainResult Trainer::run(const ProgressFn& progress) {
             res.samples_trained += seen;
             res.samples_evaluated = samples_evaluated_;
             res.train_wall_s = seconds_since(t0);
+            cur_ = nullptr;
             return res;
           }
         }
@@ -367,6 +450,7 @@ TrainResult Trainer::run(const ProgressFn& progress) {
   }
   res.samples_evaluated = samples_evaluated_;
   res.train_wall_s = seconds_since(t0);
+  cur_ = nullptr;
   return res;
 }
 

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "common/state_io.hpp"
 #include "data/dataset.hpp"
 #include "fw/accelerator.hpp"
 #include "fw/train_params.hpp"
@@ -92,6 +93,13 @@ struct PhaseMark {
   std::int64_t batch{-1};
 };
 
+// Writes (or reads) the whole state of a run at a batch boundary: the trainer's, then
+// the accelerator's (checkpoints, memplast train --resume).
+using SnapshotFn = std::function<void(StateIO&)>;
+// A batch-boundary callback that can also take a checkpoint: `snapshot` writes the run's
+// whole state at this boundary; returning true stops the run there.
+using CheckpointBoundaryFn = std::function<bool(const TrainPosition&, const SnapshotFn& snapshot)>;
+
 class Trainer {
  public:
   using ProgressFn = std::function<void(const ProgressInfo&)>;
@@ -109,6 +117,13 @@ class Trainer {
   [[nodiscard]] const std::vector<std::array<BatchNorm, 2>>& batch_norms() const { return bn_; }
   void set_batch_norms(std::vector<std::array<BatchNorm, 2>> bn) { bn_ = std::move(bn); }
   void set_boundary(BoundaryFn f) { boundary_ = std::move(f); }
+  // Checkpoints (memplast train --resume). Inside the boundary callback, state_io with a
+  // writer stores the position `pos`, the result so far and the batch norms. Before
+  // run(), state_io with a reader restores them: run() then continues at that position
+  // (the task's new_task() already happened before the checkpoint and is not repeated).
+  void state_io(StateIO& io, TrainPosition pos);
+  // The position restored by state_io (reading).
+  [[nodiscard]] const TrainPosition& resume_position() const { return resume_pos_; }
   using PhaseFn = std::function<void(const PhaseMark&)>;
   // Called at the begin and end of every phase (tracing); unset, a phase costs one test.
   void set_phase_hook(PhaseFn f) { phase_ = std::move(f); }
@@ -138,6 +153,10 @@ class Trainer {
   std::size_t hidden_;
   std::vector<std::array<BatchNorm, 2>> bn_;
   BoundaryFn boundary_;
+  TrainResult* cur_{nullptr};  // the result being built by run()
+  bool resume_{false};
+  TrainPosition resume_pos_;
+  TrainResult resume_res_;
   PhaseFn phase_;
   PhaseMark pos_;                       // the position the markers report
   std::uint64_t samples_evaluated_{0};  // test samples run through evaluate()

@@ -15,7 +15,7 @@ if ! mount -t tmpfs -o size=64k tmpfs "$dir" 2>/dev/null; then
   exit 77
 fi
 echo '{"status": "complete", "stale_marker": true}' >"$dir/summary.json"
-"$bin" train --config "$src/configs/quick.json" --mode functional --progress none --out "$dir" \
+"$bin" train --config "$src/configs/quick.json" --mode functional --progress none --out "$dir" --force \
   >"$dir.stdout" 2>"$dir.stderr"
 rc=$?
 err="$(cat "$dir.stderr")"

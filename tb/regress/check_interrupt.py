@@ -2,11 +2,12 @@
 """Regression (issue 15): a run stopped by a signal.
 
 * SIGINT midway (hardware mode, quick config, mid-epoch): exit status 3, every output
-  written, summary.json "status": "interrupted" with where it stopped; an earlier
-  run's summary.json in the same folder is gone.
+  written, a checkpoint (checkpoint.bin, its header at the same position),
+  summary.json "status": "interrupted" with where it stopped; an earlier run's
+  summary.json in the same folder (run with --force) is gone.
 * SIGTERM (functional mode): the same.
 * Two SIGINTs: the process ends at once, killed by SIGINT, and leaves no summary.json
-  posing as a result (the earlier run's was removed at start).
+  posing as a result (the earlier run's was removed at start by --force).
 * A run to the end: "status": "complete".
 
 usage: check_interrupt.py MEMPLAST_BIN SOURCE_DIR
@@ -32,7 +33,7 @@ def stale(out):
 
 def start(binary, src, out, mode, extra=()):
     return subprocess.Popen(
-        quick_train_cmd(binary, src, out, mode, progress="lines") + list(extra),
+        quick_train_cmd(binary, src, out, mode, progress="lines") + ["--force"] + list(extra),
         cwd=src, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
@@ -63,9 +64,22 @@ def check_interrupted(out, rc, err, sig_name):
         fail("stopped.signal %r" % st["signal"])
     if not 0 < st["batches_done"] < st["batches_total"]:
         fail("stopped at %d of %d batches: not midway" % (st["batches_done"], st["batches_total"]))
-    for f in ("accuracy.csv", "energy.csv", "writes_per_device.csv", "state/state.json"):
+    for f in ("accuracy.csv", "energy.csv", "writes_per_device.csv", "state/state.json",
+              "checkpoint.bin"):
         if not os.path.exists(os.path.join(out, f)):
             fail("interrupted run did not write " + f)
+    if st.get("checkpoint") != "checkpoint.bin":
+        fail("stopped.checkpoint %r" % st.get("checkpoint"))
+    # The checkpoint's header (JSON after the 14-byte magic, the u32 format and the u64
+    # length) is at the summary's position.
+    with open(os.path.join(out, "checkpoint.bin"), "rb") as f:
+        data = f.read()
+    if data[:14] != b"MEMPLAST-CKPT\n":
+        fail("checkpoint.bin: bad magic")
+    n = int.from_bytes(data[18:26], "little")
+    pos = json.loads(data[26:26 + n])["position"]
+    if pos["batches_done"] != st["batches_done"] or pos["task"] != st["task"]:
+        fail("checkpoint position %r differs from the summary's %r" % (pos, st))
     print("check_interrupt: %s: interrupted in %s epoch %d after %d/%d batches (%d in the epoch), "
           "simulated %.6f s" % (sig_name, st["task"], st["epoch"], st["batches_done"],
                                 st["batches_total"], st["batches_done_in_epoch"],

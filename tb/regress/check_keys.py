@@ -45,6 +45,8 @@ ALLOW = {
     "trace.*": "trace outputs only (trace.json, waves.vcd; results never change, "
                "scripts/refactor_check): regress_trace and regress_vcd check what they write; "
                "this test does not yet run them (hardware mode, trace.enable = true as context)",
+    "train.checkpoint_minutes": "a wall-clock trigger of checkpoints: the tiny runs end before "
+                                "the altered value's first boundary; regress_resume checks it",
     "bus.max_burst_bytes": "a limit only: the bus refuses longer transactions, so a run either "
                            "gives the same outputs or fails (tb_bus_host tests the refusal)",
 }

@@ -322,7 +322,7 @@ def main():
             components = sorted({row["component"] for row in csv.DictReader(f)})
         if cmd:
             # Tracing off: no trace.json, and the earlier run's is gone.
-            off = cmd + ["--set", "trace.enable=false"]
+            off = cmd + ["--set", "trace.enable=false", "--force"]
             r = subprocess.run(off, cwd=src, capture_output=True, text=True)
             if r.returncode != 0 or os.path.exists(path):
                 print(r.stdout + r.stderr, file=sys.stderr)

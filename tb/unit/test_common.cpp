@@ -4,8 +4,11 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <set>
+#include <stdexcept>
+#include <string>
 
 #include <gtest/gtest.h>
 
@@ -14,6 +17,7 @@
 #include "common/log.hpp"
 #include "common/output.hpp"
 #include "common/rng.hpp"
+#include "common/state_io.hpp"
 
 using namespace memplast;
 
@@ -248,4 +252,134 @@ TEST(CountHistogram, EmptyAndSingleValue) {
   EXPECT_EQ(total(one), 3U);
   EXPECT_EQ(max_value(one), 0);
   EXPECT_EQ(nth_smallest(one, 2), 0);
+}
+
+// ---- checkpoint serialization (common/state_io.hpp) ----
+
+TEST(StateIO, RoundTripOfEveryKind) {
+  Rng r(7, "x");
+  (void)r.normal();  // a spare normal pending: part of the state
+  std::uint64_t u = 0xDEADBEEFCAFEULL;
+  double d = -1.25e-300;
+  bool b = true;
+  std::vector<float> v{1.5F, -2.0F, 3.25F};
+  std::vector<std::size_t> grow{4, 5};
+  std::string s = "layer0_t3";
+  auto w = StateIO::writer();
+  w.section("head");
+  w.value("u", u);
+  w.value("d", d);
+  w.value("b", b);
+  w.vec("v", v);
+  w.vec("grow", grow, false);
+  w.str("s", s);
+  w.rng("r", r);
+  const Rng r_expect = r;
+
+  std::uint64_t u2 = 0;
+  double d2 = 0;
+  bool b2 = false;
+  std::vector<float> v2(3);
+  std::vector<std::size_t> grow2;
+  std::string s2;
+  Rng r2(1);
+  auto rd = StateIO::reader(w.buffer(), "ckpt");
+  rd.section("head");
+  rd.value("u", u2);
+  rd.value("d", d2);
+  rd.value("b", b2);
+  rd.vec("v", v2);
+  rd.vec("grow", grow2, false);
+  rd.str("s", s2);
+  rd.rng("r", r2);
+  rd.expect_end();
+  EXPECT_EQ(u2, u);
+  EXPECT_EQ(d2, d);
+  EXPECT_EQ(b2, b);
+  EXPECT_EQ(v2, v);
+  EXPECT_EQ(grow2, grow);
+  EXPECT_EQ(s2, s);
+  // The restored stream continues exactly: the pending spare normal first.
+  Rng a = r_expect;
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(r2.normal(), a.normal());
+  EXPECT_EQ(r2.next(), a.next());
+}
+
+TEST(StateIO, MismatchesAreErrorsNamingTheFieldAndOrigin) {
+  auto w = StateIO::writer();
+  std::vector<float> v(4, 1.0F);
+  std::uint32_t x = 3;
+  w.vec("weights", v);
+  w.value("x", x);
+  const auto expect_error = [&](const std::function<void(StateIO&)>& f, const std::string& what) {
+    auto rd = StateIO::reader(w.buffer(), "dir/checkpoint.bin");
+    try {
+      f(rd);
+      FAIL() << "no error for " << what;
+    } catch (const std::runtime_error& e) {
+      const std::string m = e.what();
+      EXPECT_NE(m.find("dir/checkpoint.bin"), std::string::npos) << m;
+      EXPECT_NE(m.find(what), std::string::npos) << m;
+    }
+  };
+  // Another geometry: the size differs.
+  expect_error(
+      [](StateIO& rd) {
+        std::vector<float> g(5);
+        rd.vec("weights", g);
+      },
+      "'weights': 4 elements stored, this configuration has 5");
+  // Another field name or type.
+  expect_error(
+      [](StateIO& rd) {
+        std::vector<float> g(4);
+        rd.vec("hidden", g);
+      },
+      "expected field 'hidden', found 'weights'");
+  expect_error(
+      [](StateIO& rd) {
+        std::vector<double> g(4);
+        rd.vec("weights", g);
+      },
+      "field 'weights': type");
+  // Truncated.
+  {
+    auto rd = StateIO::reader(w.buffer().substr(0, w.buffer().size() - 2), "dir/checkpoint.bin");
+    std::vector<float> g(4);
+    rd.vec("weights", g);
+    std::uint32_t y = 0;
+    EXPECT_THROW(rd.value("x", y), std::runtime_error);
+  }
+  // Bytes left over.
+  {
+    auto rd = StateIO::reader(w.buffer(), "dir/checkpoint.bin");
+    std::vector<float> g(4);
+    rd.vec("weights", g);
+    EXPECT_THROW(rd.expect_end(), std::runtime_error);
+  }
+}
+
+TEST(StateIO, EnergyLedgerRoundTripRegistersMissingEntriesInOrder) {
+  EnergyLedger a;
+  const auto t = a.entry("tile", "adc");
+  const auto h = a.entry("host", "compute");
+  a.charge(t, 1.5e-9, 3);
+  a.charge(h, 0.1 + 0.2, 1);
+  auto w = StateIO::writer();
+  a.state_io(w);
+  EnergyLedger b;
+  b.entry("tile", "adc");  // the host entry is registered later in a run
+  auto rd = StateIO::reader(w.buffer(), "ckpt");
+  b.state_io(rd);
+  rd.expect_end();
+  ASSERT_EQ(b.entries().size(), 2U);
+  EXPECT_EQ(b.entry("host", "compute"), h);
+  EXPECT_EQ(b.entries()[h].joules, 0.1 + 0.2);
+  EXPECT_EQ(b.entries()[t].count, 3U);
+  EXPECT_EQ(b.csv(), a.csv());
+  // A ledger whose first entry is another one cannot take it.
+  EnergyLedger c;
+  c.entry("host", "compute");
+  auto rd2 = StateIO::reader(w.buffer(), "ckpt");
+  EXPECT_THROW(c.state_io(rd2), std::runtime_error);
 }

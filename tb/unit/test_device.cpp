@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <stdexcept>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -370,4 +371,42 @@ TEST(Device, PerCellStreamsIndependentOfOrder) {
   for (std::size_t i = 0; i < 16; ++i) a.set_pulse(i, 1.0, 0);
   for (std::size_t i = 16; i-- > 0;) b.set_pulse(i, 1.0, 0);
   for (std::size_t i = 0; i < 16; ++i) EXPECT_EQ(a.conductance(i, 5.0), b.conductance(i, 5.0));
+}
+
+// Checkpoint (DeviceArray::state_io): an array restored into a fresh one of another seed
+// continues exactly as the original: conductances, relaxation, reads (per-cell streams),
+// pulse counts, wear and stuck flags.
+TEST(Device, StateRoundTripContinuesBitForBit) {
+  DeviceParams p = defaults();
+  p.endurance_median = 30;  // some cells wear out and stick within the test
+  DeviceArray a(p, 64, 11);
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    for (int k = 0; k < static_cast<int>(i % 40); ++k) {
+      a.set_pulse(i, 1.0 + 0.01 * k, 1e-3 * k);
+      a.reset_pulse(i, 1.2, 1e-3 * k + 5e-4);
+    }
+  }
+  a.make_stuck(3, Stuck::at_hrs, 0.1);
+  auto w = memplast::StateIO::writer();
+  a.state_io(w);
+  DeviceArray b(p, 64, 999);
+  auto rd = memplast::StateIO::reader(w.buffer(), "ckpt");
+  b.state_io(rd);
+  rd.expect_end();
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(b.stuck(i), a.stuck(i));
+    EXPECT_EQ(b.pulses(i), a.pulses(i));
+    EXPECT_EQ(b.last_write_s(i), a.last_write_s(i));
+    EXPECT_EQ(b.conductance(i, 2.0), a.conductance(i, 2.0));
+    EXPECT_EQ(b.read(i, 2.5), a.read(i, 2.5));
+    a.set_pulse(i, 1.1, 3.0);
+    b.set_pulse(i, 1.1, 3.0);
+    EXPECT_EQ(b.read(i, 3.5), a.read(i, 3.5));
+  }
+  EXPECT_GT(a.stuck_count(), 1U);
+  EXPECT_EQ(b.stuck_count(), a.stuck_count());
+  // Another cell count is refused.
+  DeviceArray c(p, 32, 11);
+  auto rd2 = memplast::StateIO::reader(w.buffer(), "ckpt");
+  EXPECT_THROW(c.state_io(rd2), std::runtime_error);
 }
