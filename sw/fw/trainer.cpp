@@ -346,7 +346,7 @@ void Trainer::state_io(StateIO& io, TrainPosition pos) {
   records_io(io, "per_epoch", res.per_epoch);
   records_io(io, "after_task", res.after_task);
   io.value("samples_trained", res.samples_trained);
-  io.value("samples_evaluated", res.samples_evaluated);
+  io.value("samples_evaluated", samples_evaluated_);
   for (auto& pair : bn_) {
     for (auto& b : pair) bn_io(io, b);
   }
@@ -386,7 +386,9 @@ TrainResult Trainer::run(const ProgressFn& progress) {
     const std::size_t nb = (n_train[t] + B - 1) / B;
     pos_ = PhaseMark{};
     pos_.task = static_cast<std::int64_t>(t);
-    mark(true, "task");
+    // A resumed run re-enters its task and epoch: their phases are open in the restored
+    // ledger already, so they are not begun again (their ends close them as usual).
+    if (!resuming) mark(true, "task");
     if (t > 0 && !resuming) acc_.new_task();
     auto evaluate_seen = [&](int epoch) {
       pos_.batch = static_cast<std::int64_t>(nb);
@@ -408,9 +410,10 @@ TrainResult Trainer::run(const ProgressFn& progress) {
       double correct = resuming ? start.correct : 0;
       std::size_t seen = resuming ? start.seen : 0;
       const std::size_t first_batch = resuming ? start.batch : 0;
+      const bool resumed_epoch = resuming;
       resuming = false;
       pos_.epoch = e;
-      mark(true, "epoch");
+      if (!resumed_epoch) mark(true, "epoch");
       for (std::size_t bi = first_batch; bi < nb; ++bi) {
         if (boundary_) {
           const TrainPosition pos{t, e, bi, batches_done, batches_total, correct, seen};
