@@ -42,12 +42,12 @@ MemoryEstimate estimate_train_memory(const Config& cfg) {
   for (const auto& s : shapes) {
     weights += s.in * s.out;
     if (!tiles) continue;
-    const auto p = tile::make_placement(static_cast<int>(s.in), static_cast<int>(s.out),
-                                        static_cast<int>(cfg.tile.rows),
-                                        static_cast<int>(cfg.tile.cols));
+    const auto p =
+        tile::make_placement(static_cast<int>(s.in), static_cast<int>(s.out),
+                             static_cast<int>(cfg.tile.rows), static_cast<int>(cfg.tile.cols));
     const auto n_tiles = static_cast<std::uint64_t>(p.blocks.size());
-    const auto rc = static_cast<std::uint64_t>(cfg.tile.rows) *
-                    static_cast<std::uint64_t>(cfg.tile.cols);
+    const auto rc =
+        static_cast<std::uint64_t>(cfg.tile.rows) * static_cast<std::uint64_t>(cfg.tile.cols);
     tile_weights += n_tiles * rc;
     cells += n_tiles * (diff ? 2 * rc : rc + static_cast<std::uint64_t>(cfg.tile.rows));
   }
@@ -64,8 +64,9 @@ MemoryEstimate estimate_train_memory(const Config& cfg) {
   const std::uint64_t data = kMNISTBytes * fw::task_list(cfg.train).size();
   // Checkpoint: the state serialized into one buffer (devices, caches, engine, counters).
   const std::uint64_t checkpoint = devices + caches + meta + counters;
-  e.parts = {{"device arrays", devices}, {"tile caches", caches}, {"metaplasticity state", meta},
-             {"per-weight counters", counters}, {"host gradients", host}, {"datasets", data},
+  e.parts = {{"device arrays", devices},       {"tile caches", caches},
+             {"metaplasticity state", meta},   {"per-weight counters", counters},
+             {"host gradients", host},         {"datasets", data},
              {"checkpoint buffer", checkpoint}};
   return e;
 }

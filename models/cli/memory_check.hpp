@@ -27,7 +27,7 @@ MemoryEstimate estimate_train_memory(const Config& cfg);
 
 struct MemoryLimit {
   std::uint64_t bytes{0};  // 0: no limit found
-  std::string source;      // "MemTotal (/proc/meminfo)", "cgroup memory.max", "RLIMIT_AS (ulimit -v)"
+  std::string source;  // "MemTotal (/proc/meminfo)", "cgroup memory.max", "RLIMIT_AS (ulimit -v)"
 };
 // The smallest of the machine's memory, the cgroup limit and the address-space limit.
 MemoryLimit memory_limit();

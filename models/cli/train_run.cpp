@@ -57,10 +57,10 @@ std::string histogram_csv(const std::vector<std::uint32_t>& v) {
 }  // namespace
 
 const std::vector<std::string>& train_result_files() {
-  static const std::vector<std::string> files{"summary.json",          "accuracy.csv", "energy.csv",
-                                              "writes_per_device.csv", "trace.json",   "waves.vcd",
-                                              "state/state.json",      kCheckpointFile,
-                                              "report.html", "power.csv", "histograms.json"};
+  static const std::vector<std::string> files{
+      "summary.json", "accuracy.csv", "energy.csv",       "writes_per_device.csv",
+      "trace.json",   "waves.vcd",    "state/state.json", kCheckpointFile,
+      "report.html",  "power.csv",    "histograms.json"};
   return files;
 }
 

@@ -290,11 +290,21 @@ LatencyTable latency_from_summary(const json& summary) {
   for (const char* key : {"per_sample", "cost_per_sample"}) {
     if (!summary.contains(key) || !summary[key].is_object()) continue;
     const json& tab = summary[key];
-    const json& phases =
+    const json& training =
         tab.contains("training") && tab["training"].is_object() ? tab["training"] : tab;
-    for (auto it = phases.begin(); it != phases.end(); ++it) {
-      const double v = jnum(it.value(), "latency_s");
-      if (std::isfinite(v)) t.rows.push_back({it.key(), v});
+    if (training.contains("latency_s") && training["latency_s"].is_object()) {
+      // The ledger's table (summary.json per_sample.training.latency_s: phase -> seconds
+      // per trained sample over the whole run, and their "total").
+      for (auto it = training["latency_s"].begin(); it != training["latency_s"].end(); ++it) {
+        if (it.key() == "total" || !it.value().is_number()) continue;
+        const double v = it.value().get<double>();
+        if (std::isfinite(v) && v > 0) t.rows.push_back({it.key(), v});
+      }
+    } else {
+      for (auto it = training.begin(); it != training.end(); ++it) {
+        const double v = jnum(it.value(), "latency_s");
+        if (std::isfinite(v)) t.rows.push_back({it.key(), v});
+      }
     }
     if (!t.rows.empty()) {
       t.source = std::string("summary.json: ") + key;
