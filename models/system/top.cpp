@@ -60,11 +60,9 @@ System::System(const Config& cfg, std::array<fw::LayerShape, 2> shapes,
       tiles_.push_back(std::move(t));
     }
   }
-  std::vector<tile::TileModule*> all;
-  for (auto& t : tiles_) all.push_back(t.get());
-  pv_ = std::make_unique<pv::PvCtrl>("pv_ctrl", cfg.pv, all, ledger_.get());
-  for (auto* t : all)
-    wiring_.call(pv_->name(), t->name(), "PvCtrl programs and verifies the tile's device arrays");
+  pv_ = std::make_unique<pv::PvCtrl>("pv_ctrl", cfg.pv, cfg.tile, dev, tiles_.size());
+  for (std::size_t i = 0; i < tiles_.size(); ++i)
+    wiring_.socket(pv_->tile_socket[i], tiles_[i]->prog_socket);
   irq_line(pv_->irq_out, sysctl_->pv_irq);
   wiring_.socket(router_->initiator_socket, pv_->socket);
   router_->map(target++, regs::pv_ctrl::kBlock, 0);

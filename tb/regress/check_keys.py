@@ -35,11 +35,6 @@ ALLOW = {
     "device.nl_a2_per_V": "I-V nonlinearity: only a device-level function reads it; the tile never "
                           "calls it (until the circuit issue wires it in)",
     "device.nl_a3_per_V2": "I-V nonlinearity: as device.nl_a2_per_V",
-    "tile.t_pulse_ns": "read only by the tile's register-driven SET/RESET command, which neither "
-                       "training nor characterization issues (pv_ctrl times its pulses with "
-                       "pv.t_set_ns / pv.t_reset_ns) until issue 10 routes programming through "
-                       "the tile",
-    "tile.e_pulse_pJ": "as tile.t_pulse_ns (pv_ctrl charges pv.e_set_pJ / pv.e_reset_pJ)",
     "trace.*": "trace outputs only (trace.json, waves.vcd; results never change, "
                "scripts/refactor_check): regress_trace and regress_vcd check what they write; "
                "this test does not yet run them (hardware mode, trace.enable = true as context)",
