@@ -1,6 +1,7 @@
 #include "pv/pv_ctrl.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <limits>
 #include <stdexcept>
 
@@ -41,6 +42,11 @@ PvCtrl::PvCtrl(const sc_core::sc_module_name& name, const PvParams& p, const til
     throw std::invalid_argument(
         fmt::format("{}: {} levels, at most 127 supported", this->name(), tp_.levels));
   }
+  queue_socket.register_b_transport(this, &PvCtrl::queue_transport);
+  on_window(r::CMDQ_OFFSET, [this](const bus::WindowAccess& a) {
+    if (a.debug) return tlm::TLM_COMMAND_ERROR_RESPONSE;  // a debug access pushes nothing
+    return queue_access(a.data, a.len, a.write, a.at);
+  });
   registers().set(r::QUEUE_DEPTH, static_cast<std::uint32_t>(p_.queue_depth));
   update_status();
   // A push is logically at the initiator's local time: the worker sees it from then.
@@ -98,6 +104,43 @@ bool PvCtrl::push(const PvCommand& c, const sc_core::sc_time& arrival, bool coun
   if (probe().on()) trace_queue(std::max(arrival, sc_core::sc_time_stamp()));
   push_ev_.notify(sc_core::SC_ZERO_TIME);
   return true;
+}
+
+tlm::tlm_response_status PvCtrl::queue_access(const unsigned char* data, unsigned len, bool write,
+                                              const sc_core::sc_time& at) {
+  if (!write) return tlm::TLM_COMMAND_ERROR_RESPONSE;
+  if (len != 8) return tlm::TLM_BURST_ERROR_RESPONSE;
+  std::uint32_t w[2] = {0, 0};
+  std::memcpy(w, data, 8);
+  const PvCommand c{w[0] >> 16, w[0] & 0xFFFFU, w[1] & 0xFFFFU, w[1] >> 16};
+  const auto err = check_command(c);
+  if (!err.empty()) {
+    MP_LOG(log_, warn, "queue port: command refused: {} out of range", err);
+    return tlm::TLM_COMMAND_ERROR_RESPONSE;
+  }
+  if (full()) {
+    ++stats_.refused;
+    space_pending_ = true;
+    sim::drive(space_out, false);
+    return tlm::TLM_GENERIC_ERROR_RESPONSE;
+  }
+  push(c, at, /*count_drop=*/false);
+  return tlm::TLM_OK_RESPONSE;
+}
+
+void PvCtrl::queue_transport(tlm::tlm_generic_payload& p, sc_core::sc_time& delay) {
+  tlm::tlm_response_status st = tlm::TLM_OK_RESPONSE;
+  if (p.get_command() != tlm::TLM_WRITE_COMMAND) {
+    st = tlm::TLM_COMMAND_ERROR_RESPONSE;
+  } else if (p.get_address() != 0) {
+    st = tlm::TLM_ADDRESS_ERROR_RESPONSE;
+  } else if (p.get_byte_enable_ptr() != nullptr || p.get_streaming_width() != p.get_data_length()) {
+    st = tlm::TLM_BURST_ERROR_RESPONSE;
+  } else {
+    st =
+        queue_access(p.get_data_ptr(), p.get_data_length(), true, sc_core::sc_time_stamp() + delay);
+  }
+  p.set_response_status(st);
 }
 
 bool PvCtrl::try_push(const PvCommand& c) {
@@ -302,6 +345,10 @@ void PvCtrl::run() {
     busy_sig_.write(true);
     update_status();
     space_ev_.notify(sc_core::SC_ZERO_TIME);
+    if (space_pending_) {
+      space_pending_ = false;
+      sim::drive(space_out, true);
+    }
     const sc_core::sc_time t0 = sc_core::sc_time_stamp();
     if (probe().on()) trace_command_start(t0);
     execute(e.cmd);

@@ -33,6 +33,7 @@
 #include <vector>
 
 #include <tlm_utils/simple_initiator_socket.h>
+#include <tlm_utils/simple_target_socket.h>
 #include <systemc>
 #include <tlm>
 #include "bus/target.hpp"
@@ -72,8 +73,9 @@ struct PvCtrlStats {
   std::uint64_t n_set{0};
   std::uint64_t n_reset{0};
   std::uint64_t n_verify{0};
-  std::uint64_t dropped{0};                      // pushes refused because the queue was full
-  std::uint64_t max_queue{0};                    // highest queue occupancy seen
+  std::uint64_t dropped{0};    // pushes refused because the queue was full
+  std::uint64_t refused{0};    // queue-port commands refused (queue full; the producer retries)
+  std::uint64_t max_queue{0};  // highest queue occupancy seen
   sc_core::sc_time busy{sc_core::SC_ZERO_TIME};  // time spent on commands
   [[nodiscard]] std::uint64_t pulses() const { return n_set + n_reset; }
 };
@@ -85,6 +87,14 @@ class PvCtrl : public bus::Target {
   // tile_socket[i]), devices of parameters `dp` (the calibration).
   PvCtrl(const sc_core::sc_module_name& name, const PvParams& p, const tile::TileParams& tp,
          const device::DeviceParams& dp, std::size_t n_tiles);
+
+  // Command-queue target of the point-to-point link (pv.cmd_path = link; see PvLink).
+  // The same port through the bus is the CMDQ window of the register target. Format and
+  // responses: see the CMDQ window in spec/address_map.json (queue_access).
+  tlm_utils::simple_target_socket_optional<PvCtrl> queue_socket{"queue_socket"};
+  // Space-available line: driven low when the queue refuses a command (queue full), high
+  // when a command next leaves the queue; the producer waits on it.
+  sim::IrqOut space_out{"space_out"};
 
   // One initiator socket per tile, bound to the tile's prog_socket.
   sc_core::sc_vector<tlm_utils::simple_initiator_socket<PvCtrl>> tile_socket;
@@ -135,6 +145,10 @@ class PvCtrl : public bus::Target {
   };
   void run();
   void execute(const PvCommand& c);
+  void queue_transport(tlm::tlm_generic_payload& p, sc_core::sc_time& delay);
+  // A command-queue write of `len` bytes at `at` (link socket or CMDQ window).
+  tlm::tlm_response_status queue_access(const unsigned char* data, unsigned len, bool write,
+                                        const sc_core::sc_time& at);
   // Program one device; returns its result.
   PvResult program_device(const PvCommand& c, tile::Side side, double target_uS,
                           const PvBand& band);
@@ -173,7 +187,8 @@ class PvCtrl : public bus::Target {
   // Pushed from the producers' processes (host, meta_unit), popped by the worker.
   sc_core::sc_signal<std::uint32_t, sc_core::SC_UNCHECKED_WRITERS> depth_sig_{"queue_depth"};
   bool in_batch_{false};
-  PvCtrlStats batch0_;  // stats at the start of the current busy period (trace pv_batch)
+  bool space_pending_{false};  // a queue-port command was refused since the last pop
+  PvCtrlStats batch0_;         // stats at the start of the current busy period (trace pv_batch)
 
   PvCtrlStats stats_;
   std::vector<std::vector<std::uint32_t>> writes_;

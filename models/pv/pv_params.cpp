@@ -64,6 +64,21 @@ void bind_params(cfg::Schema& s, PvParams& p) {
         "Capacity of the pv_ctrl command queue (commands waiting, not counting the one in "
         "progress); a push to a full queue is refused",
         "assumption: one 128-wide row of level changes of a 2-tile layer fits without stalling");
+  s.add("pv.cmd_path", &p.cmd_path, {"link", "bus"},
+        "How meta_unit's level-change commands reach pv_ctrl's queue: `link` = a dedicated "
+        "point-to-point TLM link (pv.link_latency_ns, pv.link_energy_pJ); `bus` = 8-byte "
+        "writes through the system bus to pv_ctrl's CMDQ window (bus.* timing, contending "
+        "with the host; pv.bus_cmd_energy_pJ)");
+  s.add("pv.link_latency_ns", &p.link_latency_ns, 0.0, 1e6, "ns",
+        "Latency of one command over the meta_unit -> pv_ctrl point-to-point link",
+        "assumption: one register stage at 200 MHz");
+  s.add("pv.link_energy_pJ", &p.link_energy_pJ, 0.0, 1e6, "pJ",
+        "Energy of one command (64 bits) over the point-to-point link",
+        "assumption: about 5 fJ per bit on a short on-chip wire");
+  s.add("pv.bus_cmd_energy_pJ", &p.bus_cmd_energy_pJ, 0.0, 1e6, "pJ",
+        "Energy of one command (one 8-byte bus write) when pv.cmd_path = bus, charged by "
+        "meta_unit as the initiator",
+        "assumption: two 32-bit beats on the system bus");
   s.add_check([&p] {
     if (p.v_gate_start_V > p.v_gate_max_V) {
       throw cfg::ConfigError(

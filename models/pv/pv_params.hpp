@@ -33,6 +33,12 @@ struct PvParams {
   // removed and refused by name.
   // Controller (pv_ctrl): command queue capacity.
   std::int64_t queue_depth{64};
+  // meta_unit -> pv_ctrl command path: "link" (dedicated point-to-point link, PvLink)
+  // or "bus" (the system bus, pv_ctrl's CMDQ window), each with its latency and energy.
+  std::string cmd_path{"link"};
+  double link_latency_ns{5.0};
+  double link_energy_pJ{0.3};
+  double bus_cmd_energy_pJ{1.0};
 };
 
 void bind_params(cfg::Schema& s, PvParams& p);

@@ -102,7 +102,8 @@ struct Tb : sc_core::sc_module {
     wait(d);
     // RESET at 3.0 V (code 3000): conductance down.
     d = sc_core::SC_ZERO_TIME;
-    ASSERT_EQ(pulse(1, 2, pc::pulse_word(pc::kOpReset, pc::amp_code(3.0)), d), tlm::TLM_OK_RESPONSE);
+    ASSERT_EQ(pulse(1, 2, pc::pulse_word(pc::kOpReset, pc::amp_code(3.0)), d),
+              tlm::TLM_OK_RESPONSE);
     wait(d);
     const double g2 = pos.conductance(cell, sc_time_stamp().to_seconds());
     EXPECT_LT(g2, g1 - 50.0);
@@ -149,8 +150,7 @@ struct Tb : sc_core::sc_module {
                tlm::TLM_ADDRESS_ERROR_RESPONSE, d, "high address bits");
     expect_err(pulse(3, 3, pc::pulse_word(3, 1000), d), tlm::TLM_COMMAND_ERROR_RESPONSE, d,
                "unknown op");
-    expect_err(pulse(3, 3, pc::pulse_word(0, 1000), d), tlm::TLM_COMMAND_ERROR_RESPONSE, d,
-               "op 0");
+    expect_err(pulse(3, 3, pc::pulse_word(0, 1000), d), tlm::TLM_COMMAND_ERROR_RESPONSE, d, "op 0");
     expect_err(pulse(3, 3, pc::pulse_word(pc::kOpSet, pc::kGateMax + 1), d),
                tlm::TLM_COMMAND_ERROR_RESPONSE, d, "gate code beyond 13 bits");
     expect_err(pulse(3, 3, pc::pulse_word(pc::kOpReset, 1000) | (1U << 20), d),
