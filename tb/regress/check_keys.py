@@ -63,6 +63,7 @@ OVERRIDE = {
     "device.endurance_sigma_ln": ("2.0", ["device.endurance_median=2"]),
     "device.stuck_lrs_prob": ("0.1", ["device.stuck_rate=0.2"]),
     "pv.v_gate_start_V": ("0.9", ["pv.set_start=fixed"]),
+    "pv.bus_cmd_energy_pJ": ("1.5", ["pv.cmd_path=bus"]),  # charged on the bus path only
     "pv.v_gate_max_V": ("0.8", []),
     "pv.v_reset_max_V": ("1.3", []),
     "pv.reversal_backoff_steps": ("10", ["pv.band_frac=0.05"]),
