@@ -38,7 +38,11 @@ mt::TileParams tile_params() {
 struct Tb : sc_core::sc_module {
   SC_HAS_PROCESS(Tb);
   Tb(const sc_core::sc_module_name& n, mp::PvCtrl& c, mp::PvLink& l, mt::TileModule& t)
-      : sc_module(n), via_link("via_link"), via_bus("via_bus"), tile_regs("tile_regs"), ctrl(c),
+      : sc_module(n),
+        via_link("via_link"),
+        via_bus("via_bus"),
+        tile_regs("tile_regs"),
+        ctrl(c),
         link(l) {
     via_link.socket.bind(l.target_socket);
     l.initiator_socket.bind(c.queue_socket);
@@ -110,8 +114,7 @@ struct Tb : sc_core::sc_module {
     std::uint32_t w[2] = {0, 0};
     EXPECT_EQ(via_link.access(tlm::TLM_WRITE_COMMAND, 0, w, 4, d), tlm::TLM_BURST_ERROR_RESPONSE);
     EXPECT_EQ(via_link.access(tlm::TLM_READ_COMMAND, 0, w, 8, d), tlm::TLM_COMMAND_ERROR_RESPONSE);
-    EXPECT_EQ(via_link.access(tlm::TLM_WRITE_COMMAND, 8, w, 8, d),
-              tlm::TLM_ADDRESS_ERROR_RESPONSE);
+    EXPECT_EQ(via_link.access(tlm::TLM_WRITE_COMMAND, 8, w, 8, d), tlm::TLM_ADDRESS_ERROR_RESPONSE);
     EXPECT_EQ(via_bus.access(tlm::TLM_READ_COMMAND, r::CMDQ_OFFSET, w, 8, d),
               tlm::TLM_COMMAND_ERROR_RESPONSE);  // write-only window
     while (!ctrl.idle()) wait(ctrl.idle_event());
