@@ -225,6 +225,8 @@ void Schema::reset_defaults() {
 
 void Schema::set_key(const std::string& key, const json& value, const std::string& where) {
   auto it = index_.find(key);
+  if (const auto rm = removed_.find(key); it == index_.end() && rm != removed_.end())
+    throw ConfigError(fmt::format("{}: key '{}' was removed: {}", where, key, rm->second));
   if (it == index_.end()) {
     // Suggest the closest key (edit distance <= 3), or one with the same last part.
     std::string hint;

@@ -55,6 +55,9 @@ class Schema {
 
   // A cross-key rule, run by validate(); throw ConfigError naming the keys.
   void add_check(std::function<void()> check);
+  // A key that no longer exists: setting it is a ConfigError naming it and saying
+  // `why` (e.g. which key replaces it).
+  void add_removed(const std::string& key, const std::string& why) { removed_[key] = why; }
 
   // Set every key to its default.
   void reset_defaults();
@@ -86,6 +89,7 @@ class Schema {
   std::vector<Entry> entries_;
   std::map<std::string, std::size_t> index_;
   std::vector<std::function<void()>> checks_;
+  std::map<std::string, std::string> removed_;
 };
 
 const char* type_name(Type t);

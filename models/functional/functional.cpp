@@ -91,9 +91,14 @@ void FunctionalAccelerator::program(Layer& L, std::size_t index, int level) {
   auto& tile = L.grid->tile(loc.tile);
   const std::size_t cell = tile.cell_index(loc.row, loc.col);
   const auto plan = pv::plan_weight_write(tile, L.level[index], level, cfg_.pv);
+  // The tile's event costs, as the SystemC tile charges them on its programming port.
+  const tile::OpCost cv = tile.verify_cost();
+  const tile::OpCost cp = tile.pulse_cost();
+  const pv::PvCosts costs{cv.latency_s, cp.latency_s, cv.energy_total_J(), cp.energy_total_J()};
   for (int k = 0; k < plan.count; ++k) {
     const auto& d = plan.devices[static_cast<std::size_t>(k)];
-    const auto r = pv::program_verify(tile.array(d.side), cell, d.target_uS, d.band, cfg_.pv, t_);
+    const auto r =
+        pv::program_verify(tile.array(d.side), cell, d.target_uS, d.band, cfg_.pv, t_, costs);
     tile.mark_written(loc.row, loc.col);
     ++L.writes[2 * index + (d.side == tile::Side::pos ? 0U : 1U)];
     pulses_ += static_cast<std::uint64_t>(r.n_set + r.n_reset);

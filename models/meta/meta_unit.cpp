@@ -16,14 +16,12 @@ namespace memplast::meta {
 namespace R = regs::meta_unit;
 
 MetaUnit::MetaUnit(const sc_core::sc_module_name& name, const MetaParams& p, std::size_t n_weights,
-                   std::uint64_t global_seed, double init_half_range, EnergyLedger* ledger,
-                   ProgramSink* sink)
+                   std::uint64_t global_seed, double init_half_range, EnergyLedger* ledger)
     : bus::Target(name, R::kRegisters, R::kWindows, sim::cycles(1, p.f_clk_MHz)),
       p_(p),
       n_(n_weights),
       engine_(make_engine(p, n_weights)),
       ledger_(ledger),
-      sink_(sink),
       log_(this->name()),
       clk_(sim::cycles(1, p.f_clk_MHz)),
       grad_raw_(n_weights, 0U),
@@ -39,6 +37,7 @@ MetaUnit::MetaUnit(const sc_core::sc_module_name& name, const MetaParams& p, std
     e_acc_ = ledger_->entry(this->name(), "accumulate");
     e_update_ = ledger_->entry(this->name(), "update");
     e_sram_ = ledger_->entry(this->name(), "sram");
+    e_pv_cmd_ = ledger_->entry(this->name(), "pv_cmd");
   }
   registers().set(R::N_WEIGHTS, static_cast<std::uint32_t>(n_weights));
   registers().on_write(R::CMD,
@@ -109,6 +108,48 @@ void MetaUnit::on_cmd(std::uint32_t value, const sc_core::sc_time& at) {
   start_ev_.notify(at - sc_core::sc_time_stamp());
 }
 
+void MetaUnit::set_pv_target(std::uint64_t address, double energy_J) {
+  pv_addr_ = address;
+  pv_cmd_J_ = energy_J;
+}
+
+void MetaUnit::set_cell_map(std::vector<std::uint64_t> map) {
+  if (!map.empty() && map.size() != n_) {
+    throw std::invalid_argument(
+        fmt::format("{}: cell map of {} weights, the unit has {}", name(), map.size(), n_));
+  }
+  cell_map_ = std::move(map);
+}
+
+bool MetaUnit::send(const ProgramCommand& c) {
+  const std::uint64_t cell = cell_map_.empty()
+                                 ? ((std::uint64_t{c.weight} >> 16) << 16) | (c.weight & 0xFFFFU)
+                                 : cell_map_.at(c.weight);
+  const auto tile = static_cast<std::uint32_t>(cell >> 32);
+  const auto row = static_cast<std::uint32_t>((cell >> 16) & 0xFFFFU);
+  const auto col = static_cast<std::uint32_t>(cell & 0xFFFFU);
+  std::uint32_t w[2] = {(tile << 16) | row,
+                        (static_cast<std::uint32_t>(c.level & 0xFFFF) << 16) | col};
+  tlm::tlm_generic_payload gp;
+  gp.set_command(tlm::TLM_WRITE_COMMAND);
+  gp.set_address(pv_addr_);
+  gp.set_data_ptr(reinterpret_cast<unsigned char*>(w));
+  gp.set_data_length(8);
+  gp.set_streaming_width(8);
+  gp.set_byte_enable_ptr(nullptr);
+  gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+  sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
+  pv_socket->b_transport(gp, delay);
+  if (ledger_ != nullptr && pv_cmd_J_ > 0) ledger_->charge(e_pv_cmd_, pv_cmd_J_, 1);
+  if (gp.get_response_status() == tlm::TLM_GENERIC_ERROR_RESPONSE) return false;  // queue full
+  if (!gp.is_response_ok()) {
+    throw std::logic_error(fmt::format("{}: pv_ctrl refused command for weight {} level {}: {}",
+                                       name(), c.weight, c.level, gp.get_response_string()));
+  }
+  if (delay > sc_core::SC_ZERO_TIME) wait(delay);
+  return true;
+}
+
 void MetaUnit::worker() {
   for (;;) {
     wait(start_ev_);
@@ -173,12 +214,15 @@ void MetaUnit::worker() {
         const sc_core::sc_time ready =
             op_start_ + clk_ * static_cast<double>(ready_cycle(p_, c.index)) + stall;
         if (ready > sc_core::sc_time_stamp()) wait(ready - sc_core::sc_time_stamp());
-        if (sink_ != nullptr) {
-          while (!sink_->try_push({c.index, c.level})) {
+        if (pv_socket.size() > 0) {
+          while (!send({c.index, c.level})) {
             stalled_ = true;
             stalled_sig_.write(true);
             const sc_core::sc_time t0 = sc_core::sc_time_stamp();
-            wait(sink_->space_available());
+            // The refusal drove the space line low: let it settle, then wait until
+            // pv_ctrl raises it (a command left the queue).
+            wait(sc_core::SC_ZERO_TIME);
+            while (!sim::level(pv_space_in)) wait(pv_space_in->value_changed_event());
             stall += sc_core::sc_time_stamp() - t0;
           }
           stalled_ = false;
@@ -188,7 +232,8 @@ void MetaUnit::worker() {
       }
       stall_total_ += stall;
       stall_last_ = stall;
-      op_end_ = op_start_ + clk_ * static_cast<double>(op_cycles(p_, n)) + stall;
+      op_end_ = std::max(op_start_ + clk_ * static_cast<double>(op_cycles(p_, n)) + stall,
+                         sc_core::sc_time_stamp());  // the last transfer may end later
       end_known_ = true;
       registers().set(R::CHANGES_COUNT, static_cast<std::uint32_t>(changes_.size()));
       if (op_end_ > sc_core::sc_time_stamp()) wait(op_end_ - sc_core::sc_time_stamp());

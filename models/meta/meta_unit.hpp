@@ -1,7 +1,7 @@
 // SystemC/TLM-2.0 shell of the metaplasticity unit: the registers and windows of
 // spec/address_map.json (block meta_unit), a cycle count set by lanes and SRAM ports,
-// energy per operation, and the level-change commands pushed to a ProgramSink
-// (pv_ctrl or an adapter in front of it), stalling while the sink is full. The
+// energy per operation, and the level-change commands sent to pv_ctrl's command queue
+// over TLM (pv_socket, issue 10 item 1), stalling while the queue is full. The
 // arithmetic is the plain C++ MetaEngine (meta_core.hpp). See docs/meta.md.
 //
 // Timing (loosely timed): a successful register/window access at t = sc_time_stamp() +
@@ -19,6 +19,7 @@
 #include <memory>
 #include <vector>
 
+#include <tlm_utils/simple_initiator_socket.h>
 #include <systemc>
 #include <tlm>
 #include "bus/target.hpp"
@@ -30,21 +31,10 @@
 
 namespace memplast::meta {
 
-// One "program weight `weight` to level `level`" command. The weight index is the
-// unit's flat index; mapping it to (tile, row, column) is the sink's business.
+// One "program weight `weight` to level `level`" command (the unit's flat index).
 struct ProgramCommand {
   std::uint32_t weight{0};
   std::int8_t level{0};
-};
-
-// Where the unit sends its commands (pv_ctrl's queue, or an adapter in front of it).
-class ProgramSink {
- public:
-  virtual ~ProgramSink() = default;
-  // Accept the command at the current simulation time, or return false when full.
-  virtual bool try_push(const ProgramCommand& cmd) = 0;
-  // Notified whenever room appears after the sink was full.
-  virtual const sc_core::sc_event& space_available() const = 0;
 };
 
 class MetaUnit : public bus::Target {
@@ -53,12 +43,26 @@ class MetaUnit : public bus::Target {
   // n_weights: the unit's weight memory (N_WEIGHTS must equal it). The hidden weights
   // are initialised U(-init_half_range, init_half_range) from the stream
   // "<name>.init" of global_seed. `ledger` and `sink` may be null (no energy
-  // accounting; commands are counted but go nowhere) and must outlive the module.
+  // accounting) and must outlive the module.
   MetaUnit(const sc_core::sc_module_name& name, const MetaParams& p, std::size_t n_weights,
-           std::uint64_t global_seed, double init_half_range, EnergyLedger* ledger,
-           ProgramSink* sink);
+           std::uint64_t global_seed, double init_half_range, EnergyLedger* ledger);
 
-  void set_sink(ProgramSink* sink) { sink_ = sink; }
+  // Command port (issue 10 item 1): each level change is one 8-byte TLM write (format of
+  // pv_ctrl's CMDQ window: word 0 = tile << 16 | row, word 1 = level << 16 | col) to
+  // the address set by set_pv_target (0 over the point-to-point link, pv_ctrl's CMDQ
+  // through the bus). OK: sent (the unit waits the returned delay before the next one);
+  // TLM_GENERIC_ERROR_RESPONSE: queue full, the pipeline stalls (STATUS.STALLED) until
+  // pv_space_in goes high, then resends; any other status is a model error
+  // (std::logic_error naming it). Unbound: commands are counted and go nowhere.
+  tlm_utils::simple_initiator_socket_optional<MetaUnit> pv_socket{"pv_socket"};
+  sim::IrqIn pv_space_in{"pv_space_in"};
+  // `energy_J` is charged per command sent to ("<name>", "pv_cmd") (the bus path's
+  // energy; the link charges its own).
+  void set_pv_target(std::uint64_t address, double energy_J);
+  // Cell address of every weight: tile << 32 | row << 16 | col (the layers' placement,
+  // loaded at elaboration like an address table). Without one (a unit tested on its
+  // own) weight i goes to tile 0, row i >> 16, col i & 0xFFFF.
+  void set_cell_map(std::vector<std::uint64_t> map);
   MetaEngine& engine() { return *engine_; }
   // Checkpoint (no operation running): registers, the engine (hidden weights, levels,
   // optimizer state), the GRAD window, the operation and stall timing, the counters.
@@ -97,7 +101,12 @@ class MetaUnit : public bus::Target {
   std::size_t n_;
   std::unique_ptr<MetaEngine> engine_;
   EnergyLedger* ledger_;
-  ProgramSink* sink_;
+  // Send one command; false when pv_ctrl's queue refused it (full).
+  bool send(const ProgramCommand& c);
+  std::uint64_t pv_addr_{0};
+  double pv_cmd_J_{0};
+  EnergyLedger::Id e_pv_cmd_{0};
+  std::vector<std::uint64_t> cell_map_;
   log::Logger log_;
   sc_core::sc_time clk_;
   std::vector<std::uint32_t> grad_raw_;  // the GRAD window (float32 or s15.16 bits)

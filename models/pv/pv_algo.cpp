@@ -21,98 +21,111 @@ PvBand band_for(double g_target_uS, double level_spacing_uS, const PvParams& p, 
   return {g_target_uS - hw, g_target_uS + hw};
 }
 
+namespace {
+namespace pc = tile::prog;
+std::uint32_t back_off(std::int64_t last, std::int64_t steps, std::uint32_t step,
+                       std::uint32_t floor) {
+  const std::int64_t v = last - steps * static_cast<std::int64_t>(step);
+  return v < static_cast<std::int64_t>(floor) ? floor : static_cast<std::uint32_t>(v);
+}
+}  // namespace
+
 PvFsm::PvFsm(const PvParams& p, PvBand band, double v_gate_for_target_V,
              const device::DeviceArray* ideal)
-    : p_(p), band_(band), ideal_(ideal) {
-  v_set_start_ = p.set_start == "target"
-                     ? std::clamp(v_gate_for_target_V - p.v_gate_backoff_V, 0.0, p.v_gate_max_V)
-                     : p.v_gate_start_V;
-  v_set_ = v_set_start_;
-  v_reset_ = p.v_reset_start_V;
+    : p_(p), band_(band), lo_(band.lo_code()), hi_(band.hi_code()), ideal_(ideal) {
+  set_max_ = pc::gate_code(p.v_gate_max_V);
+  set_step_ = pc::gate_code(p.v_gate_step_V);
+  set_start_ =
+      pc::gate_code(p.set_start == "target"
+                        ? std::clamp(v_gate_for_target_V - p.v_gate_backoff_V, 0.0, p.v_gate_max_V)
+                        : p.v_gate_start_V);
+  set_floor_ = std::min(pc::gate_code(p.v_gate_start_V), set_start_);
+  reset_start_ = pc::amp_code(p.v_reset_start_V);
+  reset_step_ = pc::amp_code(p.v_reset_step_V);
+  reset_max_ = pc::amp_code(p.v_reset_max_V);
+  v_set_ = set_start_;
+  v_reset_ = reset_start_;
 }
 
-PvFsm::Action PvFsm::on_verify(double g_read_uS) {
-  if (done_) return {r_.success ? Kind::done_ok : Kind::done_fail, 0.0};
+PvFsm::Action PvFsm::set(std::uint32_t code) {
+  last_set_ = code;
+  ++r_.n_set;
+  last_ = Kind::set;
+  return {Kind::set, code, pc::gate_volts(code)};
+}
+
+PvFsm::Action PvFsm::reset(std::uint32_t code) {
+  last_reset_ = code;
+  ++r_.n_reset;
+  last_ = Kind::reset;
+  return {Kind::reset, code, pc::amp_volts(code)};
+}
+
+PvFsm::Action PvFsm::on_verify_code(std::uint32_t adc_code) {
+  if (done_) return {r_.success ? Kind::done_ok : Kind::done_fail, 0, 0.0};
   ++r_.n_verify;
-  r_.g_final_uS = g_read_uS;
-  if (band_.contains(g_read_uS)) {
+  r_.g_final_uS = pc::verify_uS(adc_code);
+  if (adc_code >= lo_ && adc_code <= hi_) {
     done_ = true;
     r_.success = true;
   } else if (r_.iterations >= p_.max_iterations) {
     done_ = true;
     r_.success = false;
   }
-  if (done_) {
-    r_.duration_s = pv_duration_s(p_, r_.n_set, r_.n_reset, r_.n_verify);
-    r_.energy_j = pv_energy_j(p_, r_.n_set, r_.n_reset, r_.n_verify);
-    return {r_.success ? Kind::done_ok : Kind::done_fail, 0.0};
-  }
+  if (done_) return {r_.success ? Kind::done_ok : Kind::done_fail, 0, 0.0};
   ++r_.iterations;
   if (ideal_ != nullptr && r_.iterations == 1) {
     // Ideal device: one calibrated pulse to the band's centre.
     const double target = 0.5 * (band_.lo_uS + band_.hi_uS);
-    if (g_read_uS < band_.lo_uS) {
-      last_set_V_ = std::min(p_.v_gate_max_V, ideal_->gate_for(target));
-      ++r_.n_set;
-      last_ = Kind::set;
-      return {Kind::set, last_set_V_};
-    }
-    last_reset_V_ = std::min(p_.v_reset_max_V, ideal_->reset_for(g_read_uS, target));
-    ++r_.n_reset;
-    last_ = Kind::reset;
-    return {Kind::reset, last_reset_V_};
+    if (adc_code < lo_) return set(std::min(set_max_, pc::gate_code(ideal_->gate_for(target))));
+    return reset(
+        std::min(reset_max_, pc::amp_code(ideal_->reset_for(pc::verify_uS(adc_code), target))));
   }
-  const auto back = static_cast<double>(p_.reversal_backoff_steps);
-  if (g_read_uS < band_.lo_uS) {
-    if (last_ == Kind::reset && last_set_V_ >= 0) {
-      // Reversal after an overshoot: resume below the SET that overshot.
-      v_set_ = std::max(std::min(p_.v_gate_start_V, v_set_start_),
-                        last_set_V_ - back * p_.v_gate_step_V);
-    }
-    const Action a{Kind::set, v_set_};
-    last_set_V_ = v_set_;
-    v_set_ = std::min(p_.v_gate_max_V, v_set_ + p_.v_gate_step_V);
-    ++r_.n_set;
-    last_ = Kind::set;
-    return a;
+  const auto back = static_cast<std::int64_t>(p_.reversal_backoff_steps);
+  if (adc_code < lo_) {
+    // Reversal after an overshoot: resume below the SET that overshot.
+    if (last_ == Kind::reset && last_set_ >= 0)
+      v_set_ = back_off(last_set_, back, set_step_, set_floor_);
+    const std::uint32_t c = v_set_;
+    v_set_ = std::min(set_max_, v_set_ + set_step_);
+    return set(c);
   }
-  if (last_ == Kind::set && last_reset_V_ >= 0) {
-    v_reset_ = std::max(p_.v_reset_start_V, last_reset_V_ - back * p_.v_reset_step_V);
-  }
-  const Action a{Kind::reset, v_reset_};
-  last_reset_V_ = v_reset_;
-  v_reset_ = std::min(p_.v_reset_max_V, v_reset_ + p_.v_reset_step_V);
-  ++r_.n_reset;
-  last_ = Kind::reset;
-  return a;
+  if (last_ == Kind::set && last_reset_ >= 0)
+    v_reset_ = back_off(last_reset_, back, reset_step_, reset_start_);
+  const std::uint32_t c = v_reset_;
+  v_reset_ = std::min(reset_max_, v_reset_ + reset_step_);
+  return reset(c);
 }
 
-double pv_duration_s(const PvParams& p, int n_set, int n_reset, int n_verify) {
-  return 1e-9 * (n_set * p.t_set_ns + n_reset * p.t_reset_ns + n_verify * p.t_verify_ns);
+double pv_duration_s(const PvCosts& c, int n_set, int n_reset, int n_verify) {
+  return (n_set + n_reset) * c.t_pulse_s + n_verify * c.t_verify_s;
 }
 
-double pv_energy_j(const PvParams& p, int n_set, int n_reset, int n_verify) {
-  return 1e-12 * (n_set * p.e_set_pJ + n_reset * p.e_reset_pJ + n_verify * p.e_verify_pJ);
+double pv_energy_j(const PvCosts& c, int n_set, int n_reset, int n_verify) {
+  return (n_set + n_reset) * c.e_pulse_J + n_verify * c.e_verify_J;
 }
 
 PvResult program_verify(device::DeviceArray& dev, std::size_t cell, double g_target_uS,
-                        const PvBand& band, const PvParams& p, double t_start_s) {
+                        const PvBand& band, const PvParams& p, double t_start_s, const PvCosts& c) {
   PvFsm fsm(p, band, dev.gate_for(g_target_uS), ideal_or_null(dev));
   double t = t_start_s;
   for (;;) {
-    t += 1e-9 * p.t_verify_ns;  // the read is sampled at the end of the verify
+    t += c.t_verify_s;  // the read is sampled at the end of the verify
     const PvFsm::Action a = fsm.on_verify(dev.read(cell, t));
     if (a.kind == PvFsm::Kind::set) {
-      t += 1e-9 * p.t_set_ns;
+      t += c.t_pulse_s;
       dev.set_pulse(cell, a.voltage_V, t);
     } else if (a.kind == PvFsm::Kind::reset) {
-      t += 1e-9 * p.t_reset_ns;
+      t += c.t_pulse_s;
       dev.reset_pulse(cell, a.voltage_V, t);
     } else {
       break;
     }
   }
-  return fsm.result();
+  PvResult r = fsm.result();
+  r.duration_s = pv_duration_s(c, r.n_set, r.n_reset, r.n_verify);
+  r.energy_j = pv_energy_j(c, r.n_set, r.n_reset, r.n_verify);
+  return r;
 }
 
 }  // namespace memplast::pv

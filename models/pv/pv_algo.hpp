@@ -19,6 +19,13 @@
 // closing one). A later pulse, if any, follows the ramps above.
 // The step-wise form (PvFsm) is what a timed controller (pv_ctrl) drives: it issues the
 // verify read itself and feeds the result to on_verify(), which returns the next action.
+// The FSM works in the integer codes of the tile's programming port (tile/prog_codes.hpp):
+// the verify read is an ADC code, the band limits are codes (nearest code of lo and
+// hi; inside = lo_code <= code <= hi_code), the ramps run in DAC codes (start, step and
+// maximum are the nearest codes of their keys' voltages), so an RTL controller fed the
+// same codes takes the same decisions bit for bit.
+// Time and energy of the events are the tile's (TileCore::verify_cost / pulse_cost from
+// the tile.* keys): program_verify takes them as PvCosts.
 // Equations, parameters and sources: docs/pv.md.
 #pragma once
 
@@ -29,13 +36,28 @@
 
 #include "device/device.hpp"
 #include "pv/pv_params.hpp"
+#include "tile/prog_codes.hpp"
 
 namespace memplast::pv {
 
 struct PvBand {
   double lo_uS{0};
   double hi_uS{0};
-  [[nodiscard]] bool contains(double g) const { return g >= lo_uS && g <= hi_uS; }
+  // Band limits as verify ADC codes, and whether code / conductance g lies inside them.
+  [[nodiscard]] std::uint32_t lo_code() const { return tile::prog::verify_code(lo_uS); }
+  [[nodiscard]] std::uint32_t hi_code() const { return tile::prog::verify_code(hi_uS); }
+  [[nodiscard]] bool contains_code(std::uint32_t code) const {
+    return code >= lo_code() && code <= hi_code();
+  }
+  [[nodiscard]] bool contains(double g) const { return contains_code(tile::prog::verify_code(g)); }
+};
+
+// Duration and energy of one verify read and of one SET or RESET pulse (the tile's).
+struct PvCosts {
+  double t_verify_s{0};
+  double t_pulse_s{0};
+  double e_verify_J{0};
+  double e_pulse_J{0};
 };
 
 // Band of a target: g_target +- frac * level_spacing, frac = band_frac_per_level[level]
@@ -59,7 +81,8 @@ class PvFsm {
   enum class Kind : std::uint8_t { set, reset, done_ok, done_fail };
   struct Action {
     Kind kind{Kind::done_fail};
-    double voltage_V{0};  // gate voltage (set) or source-line amplitude (reset)
+    std::uint32_t code{0};  // gate DAC code (set) or amplitude DAC code (reset)
+    double voltage_V{0};    // the code's voltage
   };
 
   // `v_gate_for_target` is the controller's calibrated gate voltage for the target
@@ -69,23 +92,37 @@ class PvFsm {
   PvFsm(const PvParams& p, PvBand band, double v_gate_for_target_V,
         const device::DeviceArray* ideal = nullptr);
 
-  // Feed one verify read; returns the next pulse, or done. The caller applies the
-  // pulse, then verifies again and calls on_verify once more.
-  Action on_verify(double g_read_uS);
+  // Feed one verify read (ADC code); returns the next pulse, or done. The caller applies
+  // the pulse, then verifies again and calls on_verify_code once more.
+  Action on_verify_code(std::uint32_t adc_code);
+  // The same for a read in uS (converted to its ADC code first).
+  Action on_verify(double g_read_uS) { return on_verify_code(tile::prog::verify_code(g_read_uS)); }
 
   [[nodiscard]] const PvResult& result() const { return r_; }
   [[nodiscard]] bool done() const { return done_; }
 
  private:
+  Action set(std::uint32_t code);
+  Action reset(std::uint32_t code);
+
   const PvParams& p_;
   PvBand band_;
+  std::uint32_t lo_{0};
+  std::uint32_t hi_{0};
   const device::DeviceArray* ideal_{nullptr};
-  double v_set_start_{0};
-  double v_set_{0};
-  double v_reset_{0};
-  double last_set_V_{-1};     // voltage of the last SET pulse (-1: none yet)
-  double last_reset_V_{-1};   // amplitude of the last RESET pulse (-1: none yet)
-  Kind last_{Kind::done_ok};  // last pulse kind (done_ok = none yet)
+  // Ramps in DAC codes.
+  std::uint32_t set_floor_{0};  // min(code of v_gate_start_V, set_start_)
+  std::uint32_t set_start_{0};
+  std::uint32_t set_step_{0};
+  std::uint32_t set_max_{0};
+  std::uint32_t reset_start_{0};
+  std::uint32_t reset_step_{0};
+  std::uint32_t reset_max_{0};
+  std::uint32_t v_set_{0};
+  std::uint32_t v_reset_{0};
+  std::int64_t last_set_{-1};    // code of the last SET pulse (-1: none yet)
+  std::int64_t last_reset_{-1};  // code of the last RESET pulse (-1: none yet)
+  Kind last_{Kind::done_ok};     // last pulse kind (done_ok = none yet)
   bool done_{false};
   PvResult r_{};
 };
@@ -97,12 +134,14 @@ inline const device::DeviceArray* ideal_or_null(const device::DeviceArray& dev) 
 
 // Run the whole loop on cell `cell` of `dev`, starting at simulated time t_start_s;
 // pulses and verifies happen at their simulated times (each event advances time by its
-// width). Time and energy in the result are from PvParams.
+// duration in `c`; the read is sampled at the end of the verify, the pulse applied at
+// the end of its width), through the same codes as the tile's programming port. Time
+// and energy in the result are from `c`.
 PvResult program_verify(device::DeviceArray& dev, std::size_t cell, double g_target_uS,
-                        const PvBand& band, const PvParams& p, double t_start_s);
+                        const PvBand& band, const PvParams& p, double t_start_s, const PvCosts& c);
 
 // Time and energy of a loop with these counts.
-double pv_duration_s(const PvParams& p, int n_set, int n_reset, int n_verify);
-double pv_energy_j(const PvParams& p, int n_set, int n_reset, int n_verify);
+double pv_duration_s(const PvCosts& c, int n_set, int n_reset, int n_verify);
+double pv_energy_j(const PvCosts& c, int n_set, int n_reset, int n_verify);
 
 }  // namespace memplast::pv

@@ -1,6 +1,7 @@
 #include "pv/pv_ctrl.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <limits>
 #include <stdexcept>
 
@@ -22,35 +23,31 @@ std::uint32_t sat_add(std::uint32_t a, std::uint64_t b) {
 }
 }  // namespace
 
-PvCtrl::PvCtrl(const sc_core::sc_module_name& name, const PvParams& p,
-               std::vector<tile::TileModule*> tiles, EnergyLedger* ledger)
+PvCtrl::PvCtrl(const sc_core::sc_module_name& name, const PvParams& p, const tile::TileParams& tp,
+               const device::DeviceParams& dp, std::size_t n_tiles)
     : bus::Target(name, r::kRegisters, r::kWindows, sc_core::SC_ZERO_TIME),
+      tile_socket("tile_socket", n_tiles),
       p_(p),
-      tiles_(std::move(tiles)),
-      ledger_(ledger),
-      log_(this->name()),
-      t_verify_(sim::ns(p.t_verify_ns)),
-      t_set_(sim::ns(p.t_set_ns)),
-      t_reset_(sim::ns(p.t_reset_ns)) {
-  if (tiles_.empty())
+      tp_(tp),
+      n_tiles_(n_tiles),
+      calib_(dp, 1, 0),
+      log_(this->name()) {
+  if (n_tiles_ == 0)
     throw std::invalid_argument(fmt::format("{}: no tiles to program", this->name()));
-  for (std::size_t i = 0; i < tiles_.size(); ++i) {
-    if (tiles_[i] == nullptr)
-      throw std::invalid_argument(fmt::format("{}: tile {} is null", this->name(), i));
-    const auto& core = tiles_[i]->core();
-    const auto n = static_cast<std::size_t>(core.rows()) * static_cast<std::size_t>(core.cols());
+  const auto n = static_cast<std::size_t>(tp_.rows) * static_cast<std::size_t>(tp_.cols);
+  for (std::size_t i = 0; i < n_tiles_; ++i) {
     writes_.emplace_back(2 * n, 0U);
     levels_.emplace_back(n, static_cast<std::int8_t>(-1));
-    if (core.levels() > std::numeric_limits<std::int8_t>::max()) {
-      throw std::invalid_argument(fmt::format("{}: tile {} has {} levels, at most 127 supported",
-                                              this->name(), i, core.levels()));
-    }
   }
-  if (ledger_ != nullptr) {
-    e_verify_ = ledger_->entry(this->name(), "verify");
-    e_set_ = ledger_->entry(this->name(), "set");
-    e_reset_ = ledger_->entry(this->name(), "reset");
+  if (tp_.levels > std::numeric_limits<std::int8_t>::max()) {
+    throw std::invalid_argument(
+        fmt::format("{}: {} levels, at most 127 supported", this->name(), tp_.levels));
   }
+  queue_socket.register_b_transport(this, &PvCtrl::queue_transport);
+  on_window(r::CMDQ_OFFSET, [this](const bus::WindowAccess& a) {
+    if (a.debug) return tlm::TLM_COMMAND_ERROR_RESPONSE;  // a debug access pushes nothing
+    return queue_access(a.data, a.len, a.write, a.at);
+  });
   registers().set(r::QUEUE_DEPTH, static_cast<std::uint32_t>(p_.queue_depth));
   update_status();
   // A push is logically at the initiator's local time: the worker sees it from then.
@@ -73,14 +70,13 @@ PvCtrl::PvCtrl(const sc_core::sc_module_name& name, const PvParams& p,
 }
 
 std::string PvCtrl::check_command(const PvCommand& c) const {
-  if (c.tile >= tiles_.size()) return fmt::format("tile {} (of {})", c.tile, tiles_.size());
-  const auto& core = tiles_[c.tile]->core();
-  if (c.row >= static_cast<std::uint32_t>(core.rows()))
-    return fmt::format("row {} (of {})", c.row, core.rows());
-  if (c.col >= static_cast<std::uint32_t>(core.cols()))
-    return fmt::format("col {} (of {})", c.col, core.cols());
-  if (c.level >= static_cast<std::uint32_t>(core.levels())) {
-    return fmt::format("level {} (of {})", c.level, core.levels());
+  if (c.tile >= n_tiles_) return fmt::format("tile {} (of {})", c.tile, n_tiles_);
+  if (c.row >= static_cast<std::uint64_t>(tp_.rows))
+    return fmt::format("row {} (of {})", c.row, tp_.rows);
+  if (c.col >= static_cast<std::uint64_t>(tp_.cols))
+    return fmt::format("col {} (of {})", c.col, tp_.cols);
+  if (c.level >= static_cast<std::uint64_t>(tp_.levels)) {
+    return fmt::format("level {} (of {})", c.level, tp_.levels);
   }
   return {};
 }
@@ -111,6 +107,43 @@ bool PvCtrl::push(const PvCommand& c, const sc_core::sc_time& arrival, bool coun
   return true;
 }
 
+tlm::tlm_response_status PvCtrl::queue_access(const unsigned char* data, unsigned len, bool write,
+                                              const sc_core::sc_time& at) {
+  if (!write) return tlm::TLM_COMMAND_ERROR_RESPONSE;
+  if (len != 8) return tlm::TLM_BURST_ERROR_RESPONSE;
+  std::uint32_t w[2] = {0, 0};
+  std::memcpy(w, data, 8);
+  const PvCommand c{w[0] >> 16, w[0] & 0xFFFFU, w[1] & 0xFFFFU, w[1] >> 16};
+  const auto err = check_command(c);
+  if (!err.empty()) {
+    MP_LOG(log_, warn, "queue port: command refused: {} out of range", err);
+    return tlm::TLM_COMMAND_ERROR_RESPONSE;
+  }
+  if (full()) {
+    ++stats_.refused;
+    space_pending_ = true;
+    sim::drive(space_out, false);
+    return tlm::TLM_GENERIC_ERROR_RESPONSE;
+  }
+  push(c, at, /*count_drop=*/false);
+  return tlm::TLM_OK_RESPONSE;
+}
+
+void PvCtrl::queue_transport(tlm::tlm_generic_payload& p, sc_core::sc_time& delay) {
+  tlm::tlm_response_status st = tlm::TLM_OK_RESPONSE;
+  if (p.get_command() != tlm::TLM_WRITE_COMMAND) {
+    st = tlm::TLM_COMMAND_ERROR_RESPONSE;
+  } else if (p.get_address() != 0) {
+    st = tlm::TLM_ADDRESS_ERROR_RESPONSE;
+  } else if (p.get_byte_enable_ptr() != nullptr || p.get_streaming_width() != p.get_data_length()) {
+    st = tlm::TLM_BURST_ERROR_RESPONSE;
+  } else {
+    st =
+        queue_access(p.get_data_ptr(), p.get_data_length(), true, sc_core::sc_time_stamp() + delay);
+  }
+  p.set_response_status(st);
+}
+
 bool PvCtrl::try_push(const PvCommand& c) {
   const auto err = check_command(c);
   if (!err.empty())
@@ -126,8 +159,8 @@ bool PvCtrl::offer(const PvCommand& c) {
 }
 
 int PvCtrl::level_of(std::size_t tile, int row, int col) const {
-  const auto& core = tiles_.at(tile)->core();
-  return levels_.at(tile).at(core.cell_index(row, col));
+  return levels_.at(tile).at(static_cast<std::size_t>(row) * static_cast<std::size_t>(tp_.cols) +
+                             static_cast<std::size_t>(col));
 }
 
 void PvCtrl::update_status() {
@@ -185,49 +218,46 @@ void PvCtrl::trace_batch_end() {
   probe().tracer().end(probe().track(), sim::to_ps(sc_core::sc_time_stamp()), a);
 }
 
-sc_core::sc_time PvCtrl::occupy(tile::TileModule& t, const sc_core::sc_time& dur, double joules) {
-  const sc_core::sc_time now = sc_core::sc_time_stamp();
-  const sc_core::sc_time start = t.acquire(now, dur);
-  stats_.tile_wait += start - now;
-  if (probe().on()) {
-    auto& tr = probe().tracer();
-    tr.advance(sim::to_ps(now));
-    tr.energy(name(), sim::to_ps(start), sim::to_ps(dur), joules);
+std::uint32_t PvCtrl::prog(std::uint32_t t, tlm::tlm_command cmd, std::uint64_t addr,
+                           std::uint32_t word) {
+  tlm::tlm_generic_payload gp;
+  gp.set_command(cmd);
+  gp.set_address(addr);
+  gp.set_data_ptr(reinterpret_cast<unsigned char*>(&word));
+  gp.set_data_length(4);
+  gp.set_streaming_width(4);
+  gp.set_byte_enable_ptr(nullptr);
+  gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+  sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
+  tile_socket[t]->b_transport(gp, delay);
+  if (!gp.is_response_ok()) {
+    throw std::logic_error(fmt::format("{}: tile {} refused programming transaction at 0x{:x}: {}",
+                                       name(), t, addr, gp.get_response_string()));
   }
-  const sc_core::sc_time end = start + dur;
-  wait(end - now);
-  return end;
+  wait(delay);
+  return word;
 }
 
 PvResult PvCtrl::program_device(const PvCommand& c, tile::Side side, double target_uS,
                                 const PvBand& band) {
-  auto& tm = *tiles_[c.tile];
-  auto& core = tm.core();
-  auto& dev = core.array(side);
-  const int row = static_cast<int>(c.row);
-  const int col = static_cast<int>(c.col);
-  const std::size_t cell = core.cell_index(row, col);
+  namespace pc = tile::prog;
+  const std::uint32_t pcol =
+      c.col + (side == tile::Side::neg ? static_cast<std::uint32_t>(tp_.cols) : 0U);
+  const std::uint64_t addr = pc::address(c.row, pcol);
   PvDeviceRecord rec;
   rec.cmd = c;
   rec.side = side;
   rec.target_uS = target_uS;
   rec.band = band;
   rec.start = sc_core::sc_time_stamp();
-  PvFsm fsm(p_, band, dev.gate_for(target_uS), ideal_or_null(dev));
+  PvFsm fsm(p_, band, calib_.gate_for(target_uS), ideal_or_null(calib_));
   for (;;) {
-    const sc_core::sc_time tv = occupy(tm, t_verify_, 1e-12 * p_.e_verify_pJ);
-    if (ledger_ != nullptr) ledger_->charge(e_verify_, 1e-12 * p_.e_verify_pJ, 1);
-    const PvFsm::Action a = fsm.on_verify(dev.read(cell, tv.to_seconds()));
+    const std::uint32_t code = prog(c.tile, tlm::TLM_READ_COMMAND, addr, 0) & pc::kCodeMask;
+    const PvFsm::Action a = fsm.on_verify_code(code);
     if (a.kind == PvFsm::Kind::set) {
-      const sc_core::sc_time tp = occupy(tm, t_set_, 1e-12 * p_.e_set_pJ);
-      dev.set_pulse(cell, a.voltage_V, tp.to_seconds());
-      core.mark_written(row, col);
-      if (ledger_ != nullptr) ledger_->charge(e_set_, 1e-12 * p_.e_set_pJ, 1);
+      prog(c.tile, tlm::TLM_WRITE_COMMAND, addr, pc::pulse_word(pc::kOpSet, a.code));
     } else if (a.kind == PvFsm::Kind::reset) {
-      const sc_core::sc_time tp = occupy(tm, t_reset_, 1e-12 * p_.e_reset_pJ);
-      dev.reset_pulse(cell, a.voltage_V, tp.to_seconds());
-      core.mark_written(row, col);
-      if (ledger_ != nullptr) ledger_->charge(e_reset_, 1e-12 * p_.e_reset_pJ, 1);
+      prog(c.tile, tlm::TLM_WRITE_COMMAND, addr, pc::pulse_word(pc::kOpReset, a.code));
     } else {
       break;
     }
@@ -240,24 +270,25 @@ PvResult PvCtrl::program_device(const PvCommand& c, tile::Side side, double targ
   stats_.n_set += static_cast<std::uint64_t>(res.n_set);
   stats_.n_reset += static_cast<std::uint64_t>(res.n_reset);
   stats_.n_verify += static_cast<std::uint64_t>(res.n_verify);
-  stats_.energy_j += res.energy_j;
   registers().set(r::CNT_PULSES, sat_add(registers().get(r::CNT_PULSES),
                                          static_cast<std::uint64_t>(res.n_set + res.n_reset)));
   registers().set(r::CNT_DEVICE_WRITES, sat_add(registers().get(r::CNT_DEVICE_WRITES), 1));
+  const std::size_t cell = static_cast<std::size_t>(c.row) * static_cast<std::size_t>(tp_.cols) +
+                           static_cast<std::size_t>(c.col);
   auto& w = writes_[c.tile][2 * cell + (side == tile::Side::pos ? 0U : 1U)];
   if (w < std::numeric_limits<std::uint32_t>::max()) ++w;
   MP_LOG(log_, debug, "tile {} row {} col {} {} -> {:.2f} uS: {} after {} pulses, g {:.2f}", c.tile,
-         row, col, side == tile::Side::pos ? "pos" : "neg", target_uS, res.success ? "ok" : "FAIL",
-         res.iterations, res.g_final_uS);
+         c.row, c.col, side == tile::Side::pos ? "pos" : "neg", target_uS,
+         res.success ? "ok" : "FAIL", res.iterations, res.g_final_uS);
   if (record_cb_) record_cb_(rec);
   return res;
 }
 
 void PvCtrl::execute(const PvCommand& c) {
-  auto& core = tiles_[c.tile]->core();
   const int level = static_cast<int>(c.level);
-  const std::size_t idx = core.cell_index(static_cast<int>(c.row), static_cast<int>(c.col));
-  const auto plan = plan_weight_write(core, levels_[c.tile][idx], level, p_);
+  const std::size_t idx = static_cast<std::size_t>(c.row) * static_cast<std::size_t>(tp_.cols) +
+                          static_cast<std::size_t>(c.col);
+  const auto plan = plan_weight_write(tp_, levels_[c.tile][idx], level, p_);
   const PvCtrlStats before = stats_;
   if (probe().on()) {
     trace::Args a;
@@ -315,6 +346,10 @@ void PvCtrl::run() {
     busy_sig_.write(true);
     update_status();
     space_ev_.notify(sc_core::SC_ZERO_TIME);
+    if (space_pending_) {
+      space_pending_ = false;
+      sim::drive(space_out, true);
+    }
     const sc_core::sc_time t0 = sc_core::sc_time_stamp();
     if (probe().on()) trace_command_start(t0);
     execute(e.cmd);

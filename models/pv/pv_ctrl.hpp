@@ -5,15 +5,18 @@
 // (try_push / space_event, e.g. meta_unit). One SC_THREAD pops the commands in order
 // and, for each device of the weight whose target conductance changed (both devices
 // of a differential pair the first time a weight is written; pv::plan_weight_write,
-// shared with the functional backend), runs the PvFsm in simulated time:
-//   verify read  : reserve the tile for t_verify (TileModule::acquire), wait until the
-//                  reservation ends, read the device at that instant, feed the FSM;
-//   SET / RESET  : reserve the tile for t_set / t_reset, wait, apply the pulse to the
-//                  tile's DeviceArray at the end of the pulse.
-// With no contention a device takes exactly n_verify t_verify + n_set t_set +
-// n_reset t_reset (PvResult counts); an MVM reserved on the tile delays the next
-// event, and an MVM requested while an event runs starts after it. Energy is charged
-// per event to the ledger entries ("<name>", "verify" / "set" / "reset").
+// shared with the functional backend), runs the PvFsm in simulated time through the
+// tile's programming port (tile_socket[i] -> TileModule::prog_socket; codes and format
+// in tile/prog_codes.hpp): every verify read, SET and RESET is one blocking transaction;
+// pv_ctrl waits the delay the tile returns (the tile reserves itself, applies the pulse
+// or reads the cell at the end of the event, and charges its time and energy), then
+// feeds the returned ADC code to the FSM. pv_ctrl holds no device and charges no
+// energy: with no contention a device takes exactly n_verify t_verify + (n_set +
+// n_reset) t_pulse of the tile (TileCore::verify_cost / pulse_cost); an MVM reserved on
+// the tile delays the next event, and an MVM requested while an event runs starts after
+// it. The SET ramp's start (set_start = target) comes from the controller's
+// calibration: the nominal device law of the device parameters (a one-cell model, never
+// programmed).
 //
 // Registers reflect the state at sc_time_stamp(); an access adds no latency of its
 // own (the bus transfer time covers it). Socket, register bank and protocol checks are
@@ -29,14 +32,17 @@
 #include <string>
 #include <vector>
 
+#include <tlm_utils/simple_initiator_socket.h>
+#include <tlm_utils/simple_target_socket.h>
 #include <systemc>
 #include <tlm>
 #include "bus/target.hpp"
 #include "common/energy.hpp"
 #include "common/log.hpp"
+#include "device/device.hpp"
 #include "pv/pv_algo.hpp"
 #include "sim/irq.hpp"
-#include "tile/tile_sc.hpp"
+#include "tile/tile_core.hpp"
 
 namespace memplast::pv {
 
@@ -67,21 +73,31 @@ struct PvCtrlStats {
   std::uint64_t n_set{0};
   std::uint64_t n_reset{0};
   std::uint64_t n_verify{0};
-  std::uint64_t dropped{0};                           // pushes refused because the queue was full
-  std::uint64_t max_queue{0};                         // highest queue occupancy seen
-  sc_core::sc_time busy{sc_core::SC_ZERO_TIME};       // time spent on commands
-  sc_core::sc_time tile_wait{sc_core::SC_ZERO_TIME};  // of which waiting for a busy tile
-  double energy_j{0};
+  std::uint64_t dropped{0};    // pushes refused because the queue was full
+  std::uint64_t refused{0};    // queue-port commands refused (queue full; the producer retries)
+  std::uint64_t max_queue{0};  // highest queue occupancy seen
+  sc_core::sc_time busy{sc_core::SC_ZERO_TIME};  // time spent on commands
   [[nodiscard]] std::uint64_t pulses() const { return n_set + n_reset; }
 };
 
 class PvCtrl : public bus::Target {
  public:
   SC_HAS_PROCESS(PvCtrl);
-  // `tiles[i]` is tile index i of the commands; the modules and `ledger` (may be null)
-  // must outlive the controller.
-  PvCtrl(const sc_core::sc_module_name& name, const PvParams& p,
-         std::vector<tile::TileModule*> tiles, EnergyLedger* ledger);
+  // `n_tiles` tiles of parameters `tp` (tile index i of the commands is reached through
+  // tile_socket[i]), devices of parameters `dp` (the calibration).
+  PvCtrl(const sc_core::sc_module_name& name, const PvParams& p, const tile::TileParams& tp,
+         const device::DeviceParams& dp, std::size_t n_tiles);
+
+  // Command-queue target of the point-to-point link (pv.cmd_path = link; see PvLink).
+  // The same port through the bus is the CMDQ window of the register target. Format and
+  // responses: see the CMDQ window in spec/address_map.json (queue_access).
+  tlm_utils::simple_target_socket_optional<PvCtrl> queue_socket{"queue_socket"};
+  // Space-available line: driven low when the queue refuses a command (queue full), high
+  // when a command next leaves the queue; the producer waits on it.
+  sim::IrqOut space_out{"space_out"};
+
+  // One initiator socket per tile, bound to the tile's prog_socket.
+  sc_core::sc_vector<tlm_utils::simple_initiator_socket<PvCtrl>> tile_socket;
 
   // Direct interface for on-chip producers. Throws std::invalid_argument for a command
   // out of range (naming the field); returns false, counts a drop and raises
@@ -132,12 +148,17 @@ class PvCtrl : public bus::Target {
   };
   void run();
   void execute(const PvCommand& c);
+  void queue_transport(tlm::tlm_generic_payload& p, sc_core::sc_time& delay);
+  // A command-queue write of `len` bytes at `at` (link socket or CMDQ window).
+  tlm::tlm_response_status queue_access(const unsigned char* data, unsigned len, bool write,
+                                        const sc_core::sc_time& at);
   // Program one device; returns its result.
   PvResult program_device(const PvCommand& c, tile::Side side, double target_uS,
                           const PvBand& band);
-  // Reserve the tile for `dur` and wait until the reservation ends; returns the end.
-  // `joules`: the event's energy, for the power counter of the trace.
-  sc_core::sc_time occupy(tile::TileModule& t, const sc_core::sc_time& dur, double joules);
+  // One transaction on tile `t`'s programming port at the current time; waits the
+  // returned delay. Returns the data word (the ADC code of a verify). A refused
+  // transaction is a model error (the command was range-checked): std::logic_error.
+  std::uint32_t prog(std::uint32_t t, tlm::tlm_command cmd, std::uint64_t addr, std::uint32_t word);
   // Trace hooks (no-ops unless a tracer is attached): queue depth counter.
   void trace_queue(const sc_core::sc_time& at);
   // pv_batch: the busy period from the first command after idle to the queue's drain.
@@ -153,15 +174,10 @@ class PvCtrl : public bus::Target {
   void clear_counters();
 
   PvParams p_;
-  std::vector<tile::TileModule*> tiles_;
-  EnergyLedger* ledger_;
-  EnergyLedger::Id e_verify_{0};
-  EnergyLedger::Id e_set_{0};
-  EnergyLedger::Id e_reset_{0};
+  tile::TileParams tp_;
+  std::size_t n_tiles_;
+  device::DeviceArray calib_;  // nominal laws of the devices (gate_for, reset_for)
   log::Logger log_;
-  sc_core::sc_time t_verify_;
-  sc_core::sc_time t_set_;
-  sc_core::sc_time t_reset_;
 
   std::deque<Entry> queue_;
   bool busy_{false};
@@ -174,7 +190,8 @@ class PvCtrl : public bus::Target {
   // Pushed from the producers' processes (host, meta_unit), popped by the worker.
   sc_core::sc_signal<std::uint32_t, sc_core::SC_UNCHECKED_WRITERS> depth_sig_{"queue_depth"};
   bool in_batch_{false};
-  PvCtrlStats batch0_;  // stats at the start of the current busy period (trace pv_batch)
+  bool space_pending_{false};  // a queue-port command was refused since the last pop
+  PvCtrlStats batch0_;         // stats at the start of the current busy period (trace pv_batch)
 
   PvCtrlStats stats_;
   std::vector<std::vector<std::uint32_t>> writes_;

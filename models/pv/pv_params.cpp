@@ -49,26 +49,36 @@ void bind_params(cfg::Schema& s, PvParams& p) {
   s.add("pv.band_frac_per_level", &p.band_frac_per_level, 0.0, 0.5, 0, 64, "of level spacing",
         "Per-level band half-widths (index = level); empty = pv.band_frac for every level",
         "assumption: empty by default");
-  s.add("pv.t_set_ns", &p.t_set_ns, 0.0, 1e6, "ns", "Width of one SET pulse",
-        "calibration.md: pulses 100 ns..1 us (estimate)");
-  s.add("pv.t_reset_ns", &p.t_reset_ns, 0.0, 1e6, "ns", "Width of one RESET pulse",
-        "calibration.md: pulses 100 ns..1 us (estimate)");
-  s.add("pv.t_verify_ns", &p.t_verify_ns, 0.0, 1e6, "ns",
-        "Time of one verify read (word-line activation, settling, sensing)",
-        "assumption: 10 ns cell read (calibration.md) plus settling and a SAR conversion");
-  s.add("pv.e_set_pJ", &p.e_set_pJ, 0.0, 1e6, "pJ", "Energy of one SET pulse, V I t",
-        "calibration.md: 1 V x 100 uA x 100 ns = 10 pJ (derived)");
-  s.add("pv.e_reset_pJ", &p.e_reset_pJ, 0.0, 1e6, "pJ", "Energy of one RESET pulse, V I t",
-        "derived as calibration.md: 2 V x 100 uA x 100 ns = 20 pJ (assumption: 100 uA mean "
-        "reset current)");
-  s.add("pv.e_verify_pJ", &p.e_verify_pJ, 0.0, 1e6, "pJ",
-        "Energy of one verify read of one cell (driver, cell, sensing)",
-        "derived from calibration.md: word-line driver 0.2..0.9 pJ + cell V^2 G t 20..90 fJ + "
-        "sense 20..100 fJ, rounded up to 1 pJ");
+  for (const char* k : {"pv.t_set_ns", "pv.t_reset_ns", "pv.e_set_pJ", "pv.e_reset_pJ"}) {
+    s.add_removed(k,
+                  "the tile times and charges its SET and RESET pulses (tile.t_pulse_ns, "
+                  "tile.e_pulse_pJ); see docs/system.md");
+  }
+  for (const char* k : {"pv.t_verify_ns", "pv.e_verify_pJ"}) {
+    s.add_removed(k,
+                  "the tile times and charges the verify read from its converter keys "
+                  "(tile.t_dac_ns, tile.t_settle_ns, tile.f_adc_MHz, tile.adc_bits, ...); see "
+                  "docs/system.md");
+  }
   s.add("pv.queue_depth", &p.queue_depth, 1, 1000000, "commands",
         "Capacity of the pv_ctrl command queue (commands waiting, not counting the one in "
         "progress); a push to a full queue is refused",
         "assumption: one 128-wide row of level changes of a 2-tile layer fits without stalling");
+  s.add("pv.cmd_path", &p.cmd_path, {"link", "bus"},
+        "How meta_unit's level-change commands reach pv_ctrl's queue: `link` = a dedicated "
+        "point-to-point TLM link (pv.link_latency_ns, pv.link_energy_pJ); `bus` = 8-byte "
+        "writes through the system bus to pv_ctrl's CMDQ window (bus.* timing, contending "
+        "with the host; pv.bus_cmd_energy_pJ)");
+  s.add("pv.link_latency_ns", &p.link_latency_ns, 0.0, 1e6, "ns",
+        "Latency of one command over the meta_unit -> pv_ctrl point-to-point link",
+        "assumption: one register stage at 200 MHz");
+  s.add("pv.link_energy_pJ", &p.link_energy_pJ, 0.0, 1e6, "pJ",
+        "Energy of one command (64 bits) over the point-to-point link",
+        "assumption: about 5 fJ per bit on a short on-chip wire");
+  s.add("pv.bus_cmd_energy_pJ", &p.bus_cmd_energy_pJ, 0.0, 1e6, "pJ",
+        "Energy of one command (one 8-byte bus write) when pv.cmd_path = bus, charged by "
+        "meta_unit as the initiator",
+        "assumption: two 32-bit beats on the system bus");
   s.add_check([&p] {
     if (p.v_gate_start_V > p.v_gate_max_V) {
       throw cfg::ConfigError(

@@ -1,5 +1,5 @@
-// Parameters of program-and-verify (keys pv.*): the ISPVA algorithm, its timing and
-// energy, and pv_ctrl's queue. A plain aggregate whose member initializers are the
+// Parameters of program-and-verify (keys pv.*): the ISPVA algorithm and pv_ctrl's
+// queue. A plain aggregate whose member initializers are the
 // keys' defaults. See docs/pv.md.
 #pragma once
 
@@ -28,15 +28,17 @@ struct PvParams {
   // is non-empty).
   double band_frac{0.25};
   std::vector<double> band_frac_per_level;
-  // Timing and energy per event
-  double t_set_ns{100.0};
-  double t_reset_ns{100.0};
-  double t_verify_ns{100.0};
-  double e_set_pJ{10.0};
-  double e_reset_pJ{20.0};
-  double e_verify_pJ{1.0};
+  // Timing and energy per event are the tile's (tile.t_pulse_ns, tile.e_pulse_pJ and
+  // the converter keys of the verify read): the former pv.t_*_ns and pv.e_*_pJ keys are
+  // removed and refused by name.
   // Controller (pv_ctrl): command queue capacity.
   std::int64_t queue_depth{64};
+  // meta_unit -> pv_ctrl command path: "link" (dedicated point-to-point link, PvLink)
+  // or "bus" (the system bus, pv_ctrl's CMDQ window), each with its latency and energy.
+  std::string cmd_path{"link"};
+  double link_latency_ns{5.0};
+  double link_energy_pJ{0.3};
+  double bus_cmd_energy_pJ{1.0};
 };
 
 void bind_params(cfg::Schema& s, PvParams& p);

@@ -6,15 +6,21 @@ namespace memplast::pv {
 
 WeightWrite plan_weight_write(const tile::TileCore& core, int old_level, int level,
                               const PvParams& p) {
-  const auto tgt = core.target_conductances(level);
+  (void)core.level_value(level);  // range check naming the tile
+  return plan_weight_write(core.params(), old_level, level, p);
+}
+
+WeightWrite plan_weight_write(const tile::TileParams& tp, int old_level, int level,
+                              const PvParams& p) {
+  const auto tgt = tile::level_targets_uS(tp, level);
   const auto old_tgt =
-      old_level >= 0 ? core.target_conductances(old_level) : std::make_pair(-1.0, -1.0);
+      old_level >= 0 ? tile::level_targets_uS(tp, old_level) : std::make_pair(-1.0, -1.0);
   // Band spacing: the conductance step between adjacent weight levels.
-  const double spacing = core.weight_unit_uS() * 2.0 / static_cast<double>(core.levels() - 1);
+  const double spacing = tile::weight_unit_uS(tp) * 2.0 / static_cast<double>(tp.levels - 1);
   const tile::Side sides[2] = {tile::Side::pos, tile::Side::neg};
   const double targets[2] = {tgt.first, tgt.second};
   const double olds[2] = {old_tgt.first, old_tgt.second};
-  const int n_sides = core.mapping() == tile::Mapping::differential ? 2 : 1;
+  const int n_sides = tile::parse_mapping(tp.mapping) == tile::Mapping::differential ? 2 : 1;
   WeightWrite w;
   for (int s = 0; s < n_sides; ++s) {
     if (targets[s] == olds[s]) continue;  // this device keeps its conductance

@@ -29,5 +29,8 @@ struct WeightWrite {
 // reference column is fixed and never written).
 WeightWrite plan_weight_write(const tile::TileCore& core, int old_level, int level,
                               const PvParams& p);
+// The same from the tile's parameters (pv_ctrl, which holds no tile core).
+WeightWrite plan_weight_write(const tile::TileParams& tp, int old_level, int level,
+                              const PvParams& p);
 
 }  // namespace memplast::pv

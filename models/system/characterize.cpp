@@ -99,7 +99,8 @@ CharacterizeRun run_characterization(const Config& cfg) {
   EnergyLedger ledger;
   tile::TileModule tm("tile0", cfg.tile, cfg.device, static_cast<std::uint64_t>(cfg.sim.seed),
                       &ledger);
-  pv::PvCtrl ctrl("pv_ctrl", cfg.pv, {&tm}, &ledger);
+  pv::PvCtrl ctrl("pv_ctrl", cfg.pv, cfg.tile, cfg.device, 1);
+  ctrl.tile_socket[0].bind(tm.prog_socket);
   Driver drv("characterize", tm, ctrl, n_weights, cfg.characterize.relax_s);
   sc_core::sc_start();
   if (!drv.done)
@@ -109,10 +110,12 @@ CharacterizeRun run_characterization(const Config& cfg) {
   run.weights = n_weights;
   run.samples = std::move(drv.samples);
   run.pv_stats = ctrl.stats();
+  // Programming energy: the tile's programming-port entries (prog_verify, prog_set,
+  // prog_reset), reported under the names verify, set, reset.
   for (const auto& e : ledger.entries()) {
-    if (e.component == "pv_ctrl") {
+    if (e.component == tm.name() && e.operation.rfind("prog_", 0) == 0) {
       run.energy_pv_J += e.joules;
-      run.energy_pv_by_phase[e.operation] = e.joules;
+      run.energy_pv_by_phase[e.operation.substr(5)] = e.joules;
     }
   }
   run.t_programming_s = drv.t_prog_end.to_seconds();

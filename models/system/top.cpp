@@ -63,26 +63,54 @@ System::System(const Config& cfg, std::array<fw::LayerShape, 2> shapes,
       tiles_.push_back(std::move(t));
     }
   }
-  std::vector<tile::TileModule*> all;
-  for (auto& t : tiles_) all.push_back(t.get());
-  pv_ = std::make_unique<pv::PvCtrl>("pv_ctrl", cfg.pv, all, ledger_.get());
-  for (auto* t : all)
-    wiring_.call(pv_->name(), t->name(), "PvCtrl programs and verifies the tile's device arrays");
+  pv_ = std::make_unique<pv::PvCtrl>("pv_ctrl", cfg.pv, cfg.tile, dev, tiles_.size());
+  for (std::size_t i = 0; i < tiles_.size(); ++i)
+    wiring_.socket(pv_->tile_socket[i], tiles_[i]->prog_socket);
   irq_line(pv_->irq_out, sysctl_->pv_irq);
   wiring_.socket(router_->initiator_socket, pv_->socket);
   router_->map(target++, regs::pv_ctrl::kBlock, 0);
-  sink_ = std::make_unique<MetaPvSink>(*pv_, placement_);
   const std::size_t n0 = shapes[0].in * shapes[0].out;
   const std::size_t n1 = shapes[1].in * shapes[1].out;
   meta_ = std::make_unique<meta::MetaUnit>("meta_unit", cfg.meta, n0 + n1, seed,
-                                           cfg.train.init_half_range, ledger_.get(), sink_.get());
-  wiring_.call(meta_->name(), pv_->name(), "MetaPvSink offers level changes to the queue");
+                                           cfg.train.init_half_range, ledger_.get());
+  // meta_unit's cell address table: weight index -> (tile, row, col), layer 0's weights
+  // first, row-major, tiles numbered as above.
+  std::vector<std::uint64_t> cells;
+  cells.reserve(n0 + n1);
+  for (std::size_t l = 0; l < 2; ++l) {
+    const auto& p = placement_[l];
+    const auto first = static_cast<std::uint64_t>(l == 0 ? 0 : placement_[0].blocks.size());
+    for (int row = 0; row < p.layer_rows; ++row) {
+      for (int col = 0; col < p.layer_cols; ++col) {
+        const auto loc = p.locate(row, col);
+        cells.push_back(((first + static_cast<std::uint64_t>(loc.tile)) << 32) |
+                        (static_cast<std::uint64_t>(loc.row) << 16) |
+                        static_cast<std::uint64_t>(loc.col));
+      }
+    }
+  }
+  meta_->set_cell_map(std::move(cells));
+  // The command path (pv.cmd_path): a point-to-point link, or the system bus.
+  space_line_ = std::make_unique<sim::IrqLine>("pv_space");
+  wiring_.irq(pv_->space_out, meta_->pv_space_in, *space_line_);
+  if (cfg.pv.cmd_path == "link") {
+    link_ = std::make_unique<pv::PvLink>("meta_pv_link", cfg.pv, ledger_.get());
+    wiring_.socket(meta_->pv_socket, link_->target_socket);
+    wiring_.socket(link_->initiator_socket, pv_->queue_socket);
+    meta_->set_pv_target(0, 0.0);
+  } else {
+    wiring_.socket(meta_->pv_socket, router_->target_socket);
+    meta_->set_pv_target(regs::pv_ctrl::base(0) + regs::pv_ctrl::CMDQ_OFFSET,
+                         cfg.pv.bus_cmd_energy_pJ * 1e-12);
+  }
   irq_line(meta_->irq_out, sysctl_->meta_irq);
   wiring_.socket(router_->initiator_socket, meta_->socket);
   router_->map(target++, regs::meta_unit::kBlock, 0);
   if (tracer != nullptr) {
     host_->attach_tracer(tracer, "host", 0);
-    router_->attach_tracer(tracer, "bus", {host_->basename()}, 1);
+    std::vector<std::string> initiators{host_->basename()};
+    if (!link_) initiators.emplace_back(meta_->basename());
+    router_->attach_tracer(tracer, "bus", initiators, 1);
     meta_->attach_tracer(tracer, "meta_unit", 2);
     pv_->attach_tracer(tracer, "pv_ctrl", 3);
     for (auto& t : tiles_) t->attach_tracer(tracer, "tiles", 4);

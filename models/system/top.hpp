@@ -6,12 +6,15 @@
 // hierarchy (System is a plain C++ owner, not an sc_module), so tile k of layer l is
 // named "layer<l>_t<k>": the same name TileGrid gives the functional tile, hence the
 // same device and read-noise random streams as FunctionalAccelerator.
-// pv_ctrl (regs::pv_ctrl) drives the tiles; meta_unit (regs::meta_unit, one flat weight
-// space: layer 0 then layer 1) pushes its level changes into pv_ctrl's queue through
-// MetaPvSink. meta_unit's hidden weights are preloaded at elaboration from the streams
-// FunctionalAccelerator uses ("meta.init.layer<l>"), so both modes start from the same
-// weights.
-// Interrupts are sc_signal<bool> lines: every tile's, pv_ctrl's and meta_unit's irq_out
+// pv_ctrl (regs::pv_ctrl) programs the tiles through their programming sockets
+// (tile_socket[i] -> prog_socket); meta_unit (regs::meta_unit, one flat weight space:
+// layer 0 then layer 1, mapped to cells by its address table) sends its level changes
+// to pv_ctrl's queue over TLM: pv.cmd_path = link: meta_unit.pv_socket -> meta_pv_link ->
+// pv_ctrl.queue_socket; = bus: meta_unit.pv_socket -> bus (second initiator) -> pv_ctrl's
+// CMDQ window; pv_ctrl.space_out -> meta_unit.pv_space_in is the space-available line. meta_unit's
+// hidden weights are preloaded at elaboration from the streams FunctionalAccelerator uses
+// ("meta.init.layer<l>"), so both modes start from the same weights. Interrupts are sc_signal<bool>
+// lines: every tile's, pv_ctrl's and meta_unit's irq_out
 // -> sysctl (tile_irq[i], pv_irq, meta_irq); sysctl's irq_out -> host irq_in[kIrqLine].
 // Tracing: with a tracer, every block gets its track (groups host, bus, meta_unit,
 // pv_ctrl, tiles, in that order in the UI); see traces/README.md.
@@ -32,7 +35,7 @@
 #include "fw/accelerator.hpp"
 #include "meta/meta_unit.hpp"
 #include "pv/pv_ctrl.hpp"
-#include "system/meta_pv_sink.hpp"
+#include "pv/pv_link.hpp"
 #include "system/wiring.hpp"
 #include "tile/mapping.hpp"
 #include "tile/tile_sc.hpp"
@@ -65,7 +68,6 @@ class System {
   EnergyLedger& ledger() { return *ledger_; }
   pv::PvCtrl& pv_ctrl() { return *pv_; }
   meta::MetaUnit& meta_unit() { return *meta_; }
-  [[nodiscard]] const MetaPvSink& sink() const { return *sink_; }
   // The block-to-block connections, in the order they were made.
   [[nodiscard]] const Wiring& wiring() const { return wiring_; }
   // pv_ctrl's P&V loops per device, as FunctionalAccelerator reports them: per layer,
@@ -98,7 +100,8 @@ class System {
   std::vector<std::unique_ptr<tile::TileModule>> tiles_;
   std::array<std::vector<tile::TileModule*>, 2> layer_tiles_;
   std::unique_ptr<pv::PvCtrl> pv_;
-  std::unique_ptr<MetaPvSink> sink_;
+  std::unique_ptr<pv::PvLink> link_;  // pv.cmd_path = link
+  std::unique_ptr<sim::IrqLine> space_line_;
   std::unique_ptr<meta::MetaUnit> meta_;
   sc_core::sc_trace_file* vcd_{nullptr};
 };

@@ -106,19 +106,29 @@ double TileCore::level_value(int level) const {
   return -1.0 + 2.0 * level / static_cast<double>(levels() - 1);
 }
 
-double TileCore::weight_unit_uS() const {
-  const double span = p_.g_on_uS - p_.g_off_uS;
-  return mapping_ == Mapping::differential ? span : 0.5 * span;
+double weight_unit_uS(const TileParams& p) {
+  const double span = p.g_on_uS - p.g_off_uS;
+  return parse_mapping(p.mapping) == Mapping::differential ? span : 0.5 * span;
 }
 
-std::pair<double, double> TileCore::target_conductances(int level) const {
-  const double w = level_value(level);
-  const double span = p_.g_on_uS - p_.g_off_uS;
-  if (mapping_ == Mapping::differential) {
-    return {p_.g_off_uS + std::max(w, 0.0) * span, p_.g_off_uS + std::max(-w, 0.0) * span};
+std::pair<double, double> level_targets_uS(const TileParams& p, int level) {
+  if (level < 0 || level >= p.levels) {
+    throw std::out_of_range(fmt::format("level {} outside [0, {}) (tile.levels)", level, p.levels));
   }
-  const double g_ref = 0.5 * (p_.g_on_uS + p_.g_off_uS);
+  const double w = -1.0 + 2.0 * level / static_cast<double>(p.levels - 1);
+  const double span = p.g_on_uS - p.g_off_uS;
+  if (parse_mapping(p.mapping) == Mapping::differential) {
+    return {p.g_off_uS + std::max(w, 0.0) * span, p.g_off_uS + std::max(-w, 0.0) * span};
+  }
+  const double g_ref = 0.5 * (p.g_on_uS + p.g_off_uS);
   return {g_ref + w * 0.5 * span, g_ref};
+}
+
+double TileCore::weight_unit_uS() const { return tile::weight_unit_uS(p_); }
+
+std::pair<double, double> TileCore::target_conductances(int level) const {
+  (void)level_value(level);  // range check naming the tile
+  return level_targets_uS(p_, level);
 }
 
 device::DeviceArray& TileCore::array(Side s) {

@@ -50,6 +50,13 @@ struct OpCost {
 Mapping parse_mapping(const std::string& s);    // throws cfg::ConfigError naming tile.mapping
 Encoding parse_encoding(const std::string& s);  // throws cfg::ConfigError naming tile.encoding
 
+// Level targets and weight unit of a tile with parameters `p`, without an array: what
+// TileCore::target_conductances / weight_unit_uS return (a controller such as pv_ctrl
+// computes its targets from the parameters; it holds no device of its own).
+// level_targets_uS throws std::out_of_range for a level outside [0, tile.levels).
+std::pair<double, double> level_targets_uS(const TileParams& p, int level);
+double weight_unit_uS(const TileParams& p);
+
 class TileCore {
  public:
   using RowMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;

@@ -9,6 +9,7 @@
 
 #include "sim/sc_support.hpp"
 #include "sim/state_sc.hpp"
+#include "tile/prog_codes.hpp"
 #include "tile/tile_regs.hpp"
 
 namespace memplast::tile {
@@ -43,7 +44,11 @@ TileModule::TileModule(const sc_core::sc_module_name& name, const TileParams& p,
   if (ledger_ != nullptr) {
     for (std::size_t i = 0; i < kPhases; ++i)
       energy_ids_[i] = ledger_->entry(this->name(), phase_name(static_cast<Phase>(i)));
+    e_prog_set_ = ledger_->entry(this->name(), "prog_set");
+    e_prog_reset_ = ledger_->entry(this->name(), "prog_reset");
+    e_prog_verify_ = ledger_->entry(this->name(), "prog_verify");
   }
+  prog_socket.register_b_transport(this, &TileModule::prog_transport);
   registers().set(regs::ROWS, static_cast<std::uint32_t>(p.rows));
   registers().set(regs::COLS, static_cast<std::uint32_t>(p.cols));
   registers().set(regs::ADC_BITS, static_cast<std::uint32_t>(p.adc_bits));
@@ -234,6 +239,98 @@ bool TileModule::on_cmd(std::uint32_t value, const sc_core::sc_time& at) {
   }
   finish_start(cost, start, op == regs::CMD_OP_SET_PULSE ? "set_pulse" : "reset_pulse");
   return true;
+}
+
+tlm::tlm_response_status TileModule::prog_check(const tlm::tlm_generic_payload& p, int* row,
+                                                int* col, Side* side) const {
+  const bool write = p.get_command() == tlm::TLM_WRITE_COMMAND;
+  if (!write && p.get_command() != tlm::TLM_READ_COMMAND) return tlm::TLM_COMMAND_ERROR_RESPONSE;
+  if (p.get_data_length() != 4 || p.get_streaming_width() != 4 ||
+      p.get_byte_enable_ptr() != nullptr || p.get_data_ptr() == nullptr) {
+    return tlm::TLM_BURST_ERROR_RESPONSE;
+  }
+  const std::uint64_t a = p.get_address();
+  const auto r = static_cast<std::uint32_t>((a >> 16) & 0xFFFFU);
+  const auto pcol = static_cast<std::uint32_t>(a & 0xFFFFU);
+  const auto R = static_cast<std::uint32_t>(core_.rows());
+  const auto C = static_cast<std::uint32_t>(core_.cols());
+  Side s = Side::pos;
+  std::uint32_t c = pcol;
+  if (pcol >= C) {
+    if (core_.mapping() == Mapping::differential && pcol < 2 * C) {
+      s = Side::neg;
+      c = pcol - C;
+    } else if (core_.mapping() == Mapping::reference_column && pcol == C) {
+      s = Side::ref;
+      c = 0;
+    } else {
+      return tlm::TLM_ADDRESS_ERROR_RESPONSE;
+    }
+  }
+  if ((a >> 32) != 0 || r >= R) return tlm::TLM_ADDRESS_ERROR_RESPONSE;
+  if (write) {
+    std::uint32_t w = 0;
+    std::memcpy(&w, p.get_data_ptr(), 4);
+    const std::uint32_t op = w >> prog::kOpShift;
+    const std::uint32_t code = w & prog::kCodeMask;
+    if ((w & prog::kReservedMask) != 0) return tlm::TLM_COMMAND_ERROR_RESPONSE;
+    if (op == prog::kOpSet     ? code > prog::kGateMax
+        : op == prog::kOpReset ? code > prog::kAmpMax
+                               : true) {
+      return tlm::TLM_COMMAND_ERROR_RESPONSE;
+    }
+  }
+  *row = static_cast<int>(r);
+  *col = static_cast<int>(c);
+  *side = s;
+  return tlm::TLM_OK_RESPONSE;
+}
+
+void TileModule::prog_transport(tlm::tlm_generic_payload& p, sc_core::sc_time& delay) {
+  int row = 0;
+  int col = 0;
+  Side side = Side::pos;
+  const auto st = prog_check(p, &row, &col, &side);
+  p.set_response_status(st);
+  if (st != tlm::TLM_OK_RESPONSE) {
+    ++prog_.errors;
+    MP_LOG(log_, warn, "programming transaction refused (response {})", static_cast<int>(st));
+    return;
+  }
+  const sc_core::sc_time now = sc_core::sc_time_stamp();
+  const sc_core::sc_time at = now + delay;
+  const bool write = p.get_command() == tlm::TLM_WRITE_COMMAND;
+  std::uint32_t w = 0;
+  if (write) std::memcpy(&w, p.get_data_ptr(), 4);
+  const std::uint32_t op = w >> prog::kOpShift;
+  const OpCost cost = write ? core_.pulse_cost() : core_.verify_cost();
+  const sc_core::sc_time lat(cost.latency_s, sc_core::SC_SEC);
+  const sc_core::sc_time start = acquire(at, lat);
+  const sc_core::sc_time end = start + lat;
+  prog_.wait += start - at;
+  const double joules = cost.energy_total_J();
+  prog_.energy_J += joules;
+  const double t_end = end.to_seconds();
+  if (!write) {
+    const std::uint32_t code = prog::verify_code(core_.verify_read(row, col, side, t_end));
+    std::memcpy(p.get_data_ptr(), &code, 4);
+    ++prog_.n_verify;
+    if (ledger_ != nullptr) ledger_->charge(e_prog_verify_, joules, 1);
+  } else if (op == prog::kOpSet) {
+    core_.pulse_set(row, col, side, prog::gate_volts(w & prog::kCodeMask), t_end);
+    ++prog_.n_set;
+    if (ledger_ != nullptr) ledger_->charge(e_prog_set_, joules, 1);
+  } else {
+    core_.pulse_reset(row, col, side, prog::amp_volts(w & prog::kCodeMask), t_end);
+    ++prog_.n_reset;
+    if (ledger_ != nullptr) ledger_->charge(e_prog_reset_, joules, 1);
+  }
+  if (probe().on()) {
+    auto& tr = probe().tracer();
+    tr.advance(sim::to_ps(now));
+    tr.energy(name(), sim::to_ps(start), sim::to_ps(lat), joules);
+  }
+  delay = end - now;
 }
 
 tlm::tlm_response_status TileModule::window(const bus::WindowAccess& a) {

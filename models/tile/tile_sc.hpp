@@ -9,6 +9,16 @@
 // 32-bit word to delay and never waits (bus::Target). A command starts at max(t, end of any
 // reservation made with acquire()) and ends after the core's latency; STATUS, the windows and new
 // commands are judged against that end. See docs/tile.md.
+//
+// Programming port (prog_socket, issue 10 item 2; formats in tile/prog_codes.hpp and
+// docs/system.md): pv_ctrl's SET pulse (gate DAC code), RESET pulse (amplitude DAC
+// code) and verify read of one cell (ADC code returned). A transaction arriving at
+// t = sc_time_stamp() + delay reserves the tile (acquire) for the operation's latency
+// from TileCore::pulse_cost (tile.t_pulse_ns) or verify_cost, at the first instant
+// >= t it is free; the pulse is applied to the device, or the cell read, at the end of
+// that reservation, and delay returns as (end - sc_time_stamp()). The energy of the
+// operation (the same cost) is charged to the ledger entries ("<name>", "prog_set" /
+// "prog_reset" / "prog_verify"). Errors leave the cell and the time untouched.
 #pragma once
 
 #include <array>
@@ -18,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include <tlm_utils/simple_target_socket.h>
 #include <systemc>
 #include <tlm>
 #include "bus/target.hpp"
@@ -28,8 +39,22 @@
 
 namespace memplast::tile {
 
+// Counts and times of the programming port's operations.
+struct ProgStats {
+  std::uint64_t n_set{0};
+  std::uint64_t n_reset{0};
+  std::uint64_t n_verify{0};
+  std::uint64_t errors{0};                       // transactions refused
+  sc_core::sc_time wait{sc_core::SC_ZERO_TIME};  // waiting for the tile to be free
+  double energy_J{0};
+};
+
 class TileModule : public bus::Target {
  public:
+  // The programming port (pv_ctrl's initiator binds here); see above.
+  // May stay unbound (a tile tested or used without programming).
+  tlm_utils::simple_target_socket_optional<TileModule> prog_socket{"prog_socket"};
+
   SC_HAS_PROCESS(TileModule);
   // `ledger` may be null (no energy accounting); it must outlive the module.
   TileModule(const sc_core::sc_module_name& name, const TileParams& p,
@@ -57,8 +82,13 @@ class TileModule : public bus::Target {
   // STATUS.BUSY as a signal: high from the start to the end of every register-started
   // operation (MVM, verify read, pulse), driven at those instants (waves.vcd).
   [[nodiscard]] const sc_core::sc_signal<bool>& busy_signal() const { return busy_sig_; }
+  [[nodiscard]] const ProgStats& prog_stats() const { return prog_; }
 
  private:
+  void prog_transport(tlm::tlm_generic_payload& p, sc_core::sc_time& delay);
+  // Decode and check a programming transaction; the cell in *row/*col/*side.
+  tlm::tlm_response_status prog_check(const tlm::tlm_generic_payload& p, int* row, int* col,
+                                      Side* side) const;
   void on_done();
   void drive_busy();
   void update_irq();
@@ -91,6 +121,10 @@ class TileModule : public bus::Target {
   sc_core::sc_event done_ev_;
   sc_core::sc_signal<bool> busy_sig_{"busy"};
   sc_core::sc_event_queue busy_q_{"busy_q"};  // an operation's start and end
+  ProgStats prog_;
+  EnergyLedger::Id e_prog_set_{0};
+  EnergyLedger::Id e_prog_reset_{0};
+  EnergyLedger::Id e_prog_verify_{0};
 };
 
 }  // namespace memplast::tile

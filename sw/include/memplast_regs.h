@@ -150,6 +150,9 @@
 /* CNT_DEVICE_WRITES (RO): Devices programmed (one P&V loop each; a command programs 0..2 devices) since the last CTRL.CLEAR. */
 #define MP_PV_CTRL_CNT_DEVICE_WRITES 0x050u
 #define MP_PV_CTRL_CNT_DEVICE_WRITES_RESET 0x00000000u
+/* window CMDQ (WO, 8 bytes: word 0 = tile << 16 | row, word 1 = level << 16 | col (16 bits each)): Command-queue port of on-chip producers (meta_unit through the system bus, pv.cmd_path = bus): one 8-byte write pushes one command. A full queue refuses it with TLM_GENERIC_ERROR_RESPONSE (nothing queued, no drop counted) and pv_ctrl raises its space-available line (space_out) when a command next leaves the queue; a command out of range gets TLM_COMMAND_ERROR_RESPONSE; any other length TLM_BURST_ERROR_RESPONSE. */
+#define MP_PV_CTRL_CMDQ_OFFSET 0x00000800u
+#define MP_PV_CTRL_CMDQ_SIZE 0x00000008u
 
 /* ---- tile: One crossbar tile (R x C 1T1R array, row DACs, column ADCs). Instance i is at base + i * stride; only the configured number of tiles is mapped (sysctl.N_TILES). */
 #define MP_TILE_BASE 0x10000000u

@@ -8,7 +8,7 @@ Two hardware runs of configs/quick.json with ideal devices:
      gets one program-and-verify loop) and the evaluation;
   B: the quick training.
 Checked (counts from energy.csv, summed over the firmware phases: one ledger charge per
-pv_ctrl verify/SET/RESET event;
+verify/SET/RESET event on a tile's programming port;
 loops from writes_per_device.csv: the histogram of P&V loops per weight device):
   * A: loops = 2 x weights; every off-target device takes one pulse, and a weight has at
     most one device off its initial target, so 0 < pulses_A <= weights; verifies = loops
@@ -53,8 +53,11 @@ def run(binary, src, out, *extra):
         for row in csv.DictReader(f):  # histogram: P&V loops per device, number of devices
             loops += int(row["writes"]) * int(row["devices"])
             devices += int(row["devices"])
-    pulses = counts.get(("pv_ctrl", "set"), 0) + counts.get(("pv_ctrl", "reset"), 0)
-    verifies = counts.get(("pv_ctrl", "verify"), 0)
+    # The tiles' programming-port entries (one charge per event, every tile).
+    def phase(name):
+        return sum(n for (comp, ph), n in counts.items() if ph == name)
+    pulses = phase("prog_set") + phase("prog_reset")
+    verifies = phase("prog_verify")
     return summary, energy, loops, devices, pulses, verifies
 
 
@@ -91,7 +94,7 @@ def main():
             fail("B: %d verifies != loops %d + pulses %d" % (ver_b, loops_b, pulses_b))
         if sb["pv_failures"] != 0:
             fail("B: %d P&V failures" % sb["pv_failures"])
-        for comp in ("meta_unit", "pv_ctrl", "host"):
+        for comp in ("meta_unit", "host"):
             if not eb.get(comp, 0) > 0:
                 fail("B: no %s energy in energy.csv" % comp)
         if not sb["energy_j"]["by_component"].get("tile", 0) > 0:

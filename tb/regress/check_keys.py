@@ -37,11 +37,6 @@ ALLOW = {
     "device.nl_a2_per_V": "I-V nonlinearity: only a device-level function reads it; the tile never "
                           "calls it (until the circuit issue wires it in)",
     "device.nl_a3_per_V2": "I-V nonlinearity: as device.nl_a2_per_V",
-    "tile.t_pulse_ns": "read only by the tile's register-driven SET/RESET command, which neither "
-                       "training nor characterization issues (pv_ctrl times its pulses with "
-                       "pv.t_set_ns / pv.t_reset_ns) until issue 10 routes programming through "
-                       "the tile",
-    "tile.e_pulse_pJ": "as tile.t_pulse_ns (pv_ctrl charges pv.e_set_pJ / pv.e_reset_pJ)",
     "trace.*": "trace outputs only (trace.json, waves.vcd; results never change, "
                "scripts/refactor_check): regress_trace and regress_vcd check what they write; "
                "this test does not yet run them (hardware mode, trace.enable = true as context)",
@@ -72,6 +67,7 @@ OVERRIDE = {
     "device.endurance_sigma_ln": ("2.0", ["device.endurance_median=2"]),
     "device.stuck_lrs_prob": ("0.1", ["device.stuck_rate=0.2"]),
     "pv.v_gate_start_V": ("0.9", ["pv.set_start=fixed"]),
+    "pv.bus_cmd_energy_pJ": ("1.5", ["pv.cmd_path=bus"]),  # charged on the bus path only
     "pv.v_gate_max_V": ("0.8", []),
     "pv.v_reset_max_V": ("1.3", []),
     "pv.reversal_backoff_steps": ("10", ["pv.band_frac=0.05"]),

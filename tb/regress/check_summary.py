@@ -270,7 +270,8 @@ def main():
     if not isinstance(by, dict) or not by:
         fail("energy_j.by_component missing or empty")
     if mode == "hardware":
-        for comp in ("tile", "pv_ctrl", "host"):
+        # Programming energy is the tiles' (their programming port), not pv_ctrl's.
+        for comp in ("tile", "meta_unit", "host"):
             if by.get(comp, 0) <= 0:
                 fail("energy_j.by_component.%s = %r, expected > 0" % (comp, by.get(comp)))
     if not (0 < e_tot < 1e3):

@@ -9,11 +9,13 @@
 
 #include <gtest/gtest.h>
 #include <tlm_utils/simple_initiator_socket.h>
+#include <tlm_utils/simple_target_socket.h>
 #include <systemc>
 #include <tlm>
 
 #include "bus/gen/regs.hpp"
 #include "meta/meta_unit.hpp"
+#include "sim/irq.hpp"
 #include "tlm_payload.hpp"
 
 namespace meta_tb {
@@ -25,40 +27,61 @@ struct Pushed {
   sc_core::sc_time at;
 };
 
-// A queue of `capacity` commands; when `drain_period` is non-zero a thread pops one
-// command at offset + k * drain_period (k = 1, 2, ...) whenever the queue is non-empty.
-class TestSink : public sc_core::sc_module, public memplast::meta::ProgramSink {
+// pv_ctrl's command queue as seen by meta_unit (issue 10 item 1): a TLM target of
+// `capacity` commands in the CMDQ format (word 0 = tile << 16 | row, word 1 = level <<
+// 16 | col; without a cell map the unit sends weight i as row i >> 16, col i & 0xFFFF).
+// A full queue answers TLM_GENERIC_ERROR_RESPONSE and drives the space line low; when
+// `drain_period` is non-zero a thread pops one command at offset + k * drain_period
+// (k = 1, 2, ...) whenever the queue is non-empty and raises the line after a refusal.
+// bind(unit) connects the unit's pv_socket and pv_space_in.
+class TestSink : public sc_core::sc_module {
  public:
   SC_HAS_PROCESS(TestSink);
   TestSink(const sc_core::sc_module_name& n, std::size_t capacity, sc_core::sc_time drain_period,
            sc_core::sc_time offset)
       : sc_module(n), capacity_(capacity), period_(drain_period), offset_(offset) {
+    socket.register_b_transport(this, &TestSink::b_transport);
     if (period_ != sc_core::SC_ZERO_TIME) SC_THREAD(drain);
   }
-  bool try_push(const memplast::meta::ProgramCommand& c) override {
-    if (queue_.size() >= capacity_) {
-      ++refused;
-      return false;
-    }
-    queue_.push_back(c);
-    pushed.push_back({c, sc_core::sc_time_stamp()});
-    return true;
+  void bind(memplast::meta::MetaUnit& u) {
+    u.pv_socket.bind(socket);
+    u.pv_space_in.bind(space_line_);
   }
-  const sc_core::sc_event& space_available() const override { return space_; }
+  tlm_utils::simple_target_socket<TestSink> socket{"socket"};
   std::vector<Pushed> pushed;
   std::vector<sc_core::sc_time> pops;
   std::uint64_t refused{0};
 
  private:
+  void b_transport(tlm::tlm_generic_payload& p, sc_core::sc_time& delay) {
+    EXPECT_EQ(p.get_command(), tlm::TLM_WRITE_COMMAND);
+    EXPECT_EQ(p.get_data_length(), 8U);
+    std::uint32_t w[2] = {0, 0};
+    std::memcpy(w, p.get_data_ptr(), 8);
+    if (queue_.size() >= capacity_) {
+      ++refused;
+      pending_ = true;
+      space_line_.write(false);
+      p.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
+      return;
+    }
+    const memplast::meta::ProgramCommand c{((w[0] & 0xFFFFU) << 16) | (w[1] & 0xFFFFU),
+                                           static_cast<std::int8_t>(w[1] >> 16)};
+    queue_.push_back(c);
+    pushed.push_back({c, sc_core::sc_time_stamp() + delay});
+    p.set_response_status(tlm::TLM_OK_RESPONSE);
+  }
   void drain() {
     wait(offset_);
     for (;;) {
       wait(period_);
       if (!queue_.empty()) {
-        const bool was_full = queue_.size() >= capacity_;
         queue_.pop_front();
         pops.push_back(sc_core::sc_time_stamp());
-        if (was_full) space_.notify(sc_core::SC_ZERO_TIME);
+        if (pending_) {
+          pending_ = false;
+          space_line_.write(true);
+        }
       }
       if (stop) return;
     }
@@ -72,7 +95,8 @@ class TestSink : public sc_core::sc_module, public memplast::meta::ProgramSink {
   sc_core::sc_time period_;
   sc_core::sc_time offset_;
   std::deque<memplast::meta::ProgramCommand> queue_;
-  sc_core::sc_event space_;
+  bool pending_{false};
+  memplast::sim::IrqLine space_line_{"space"};
 };
 
 // A bus master for one unit: 32-bit register accesses and window bursts, with the

@@ -101,7 +101,8 @@ TEST(MetaUnit, StallsWhileTheSinkIsFull) {
   const sc_core::sc_time period(205, sc_core::SC_NS);
   const sc_core::sc_time offset(3, sc_core::SC_NS);
   TestSink sink("sink", kCap, period, offset);
-  mm::MetaUnit unit("meta0", p, kN, kSeed, kInit, nullptr, &sink);
+  mm::MetaUnit unit("meta0", p, kN, kSeed, kInit, nullptr);
+  sink.bind(unit);
   Tester t("tester", unit, sink, p);
   sc_core::sc_start(sc_core::sc_time(1, sc_core::SC_MS));
   ASSERT_TRUE(t.done);

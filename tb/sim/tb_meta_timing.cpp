@@ -147,7 +147,8 @@ TEST(MetaUnit, BatchTimestampsFor1And16Lanes) {
     sinks.push_back(std::make_unique<TestSink>(("sink" + std::to_string(k)).c_str(), 1U << 30U,
                                                sc_core::SC_ZERO_TIME, sc_core::SC_ZERO_TIME));
     units.push_back(std::make_unique<mm::MetaUnit>(("meta" + std::to_string(k)).c_str(), p, kN,
-                                                   kSeed, kInit, nullptr, sinks.back().get()));
+                                                   kSeed, kInit, nullptr));
+    sinks.back()->bind(*units.back());
   }
   Tester t("tester", {units[0].get(), units[1].get(), units[2].get()},
            {sinks[0].get(), sinks[1].get(), sinks[2].get()}, cases, params);

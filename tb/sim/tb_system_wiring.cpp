@@ -7,8 +7,8 @@
 //    document lists it.
 //  * Cross-check with the SystemC object hierarchy, independent of the recording: every
 //    bound interrupt port (sim::IrqOut / IrqIn) appears in a "(signal)" line, every
-//    unbound one is not expected by the document, and every bus::Target's socket is the
-//    target of a "(tlm)" line.
+//    unbound one is not expected by the document, and every bus::Target's socket and
+//    every tile's programming socket is the target of a "(tlm)" line.
 //  * The system then simulates (an empty firmware) without a SystemC error.
 #include <algorithm>
 #include <cstdlib>
@@ -26,6 +26,7 @@
 #include "fw/trainer.hpp"
 #include "sim/irq.hpp"
 #include "system/top.hpp"
+#include "tile/tile_sc.hpp"
 
 namespace {
 
@@ -94,6 +95,7 @@ TEST(SystemWiring, MatchesTheHandWrittenList) {
   for (auto* o : sc_core::sc_get_top_level_objects()) collect(o, all);
   int irq_ports = 0;
   int targets = 0;
+  int prog_ports = 0;
   for (auto* o : all) {
     auto* out = dynamic_cast<memplast::sim::IrqOut*>(o);
     auto* in = dynamic_cast<memplast::sim::IrqIn*>(o);
@@ -102,14 +104,21 @@ TEST(SystemWiring, MatchesTheHandWrittenList) {
       if (bound) ++irq_ports;
       EXPECT_EQ(bound, signal_ends.count(o->name()) == 1) << o->name();
     }
+    if (auto* tm = dynamic_cast<memplast::tile::TileModule*>(o)) {
+      ++prog_ports;
+      EXPECT_EQ(tlm_targets.count(tm->prog_socket.name()), 1U)
+          << tm->prog_socket.name() << " is not in a (tlm) line";
+    }
     if (auto* t = dynamic_cast<memplast::bus::Target*>(o)) {
       ++targets;
       EXPECT_EQ(tlm_targets.count(t->socket.name()), 1U)
           << t->socket.name() << " is not in a (tlm) line";
     }
   }
-  EXPECT_EQ(irq_ports, 2 * 11);  // 8 tiles, pv_ctrl, meta_unit, sysctl: both ends each
-  EXPECT_EQ(targets, 11);        // sysctl, 8 tiles, pv_ctrl, meta_unit
+  // 8 tiles, pv_ctrl, meta_unit, sysctl, pv_ctrl's space line: both ends each
+  EXPECT_EQ(irq_ports, 2 * 12);
+  EXPECT_EQ(targets, 11);    // sysctl, 8 tiles, pv_ctrl, meta_unit
+  EXPECT_EQ(prog_ports, 8);  // every tile's programming port is bound to pv_ctrl
 
   sc_core::sc_start();
   EXPECT_TRUE(ran);

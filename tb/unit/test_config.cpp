@@ -114,6 +114,22 @@ TEST(Config, NumberOverflowIsAClearError) {
   EXPECT_NE(msg2.find("sim.seed"), std::string::npos) << msg2;
 }
 
+// Issue 10: pv_ctrl's own pulse timing and energy keys are gone (the tile's keys
+// apply); giving one is an error naming it and the key that replaces it.
+TEST(Config, RemovedPvTimingKeysAreAClearError) {
+  for (const char* k : {"pv.t_set_ns", "pv.t_reset_ns", "pv.e_set_pJ", "pv.e_reset_pJ"}) {
+    const auto msg = error_of([&] { load_config("", {std::string(k) + "=100"}); });
+    EXPECT_NE(msg.find(std::string("'") + k + "' was removed"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("tile.t_pulse_ns"), std::string::npos) << msg;
+  }
+  const auto p = write_tmp("removed.json", R"({"pv": {"t_verify_ns": 50}})");
+  const auto msg = error_of([&] { load_config(p.string(), {}); });
+  EXPECT_NE(msg.find("'pv.t_verify_ns' was removed"), std::string::npos) << msg;
+  EXPECT_NE(msg.find(p.string()), std::string::npos) << msg;
+  EXPECT_NE(error_of([&] { load_config("", {"pv.e_verify_pJ=1"}); }).find("tile.adc_bits"),
+            std::string::npos);
+}
+
 TEST(Config, OverrideWinsOverFile) {
   const auto p = write_tmp("seed.json", R"({"sim": {"seed": 3}})");
   EXPECT_EQ(load_config(p.string(), {}).config->sim.seed, 3);

@@ -249,6 +249,10 @@ inline constexpr std::uint32_t LAST_FAIL_LEVEL_RESET = 0x00000000;
 inline constexpr std::uint32_t CNT_DEVICE_WRITES = 0x050;
 inline constexpr std::uint32_t CNT_DEVICE_WRITES_RESET = 0x00000000;
 
+// window CMDQ (WO, 8 bytes: word 0 = tile << 16 | row, word 1 = level << 16 | col (16 bits each)): Command-queue port of on-chip producers (meta_unit through the system bus, pv.cmd_path = bus): one 8-byte write pushes one command. A full queue refuses it with TLM_GENERIC_ERROR_RESPONSE (nothing queued, no drop counted) and pv_ctrl raises its space-available line (space_out) when a command next leaves the queue; a command out of range gets TLM_COMMAND_ERROR_RESPONSE; any other length TLM_BURST_ERROR_RESPONSE.
+inline constexpr std::uint32_t CMDQ_OFFSET = 0x00000800;
+inline constexpr std::uint32_t CMDQ_SIZE = 0x00000008;
+
 inline constexpr std::array<RegInfo, 20> kRegisters{{
     {"CMD_TILE", 0x000, Access::RW, 0x00000000, 0xFFFFFFFF},
     {"CMD_ROW", 0x004, Access::RW, 0x00000000, 0xFFFFFFFF},
@@ -271,7 +275,8 @@ inline constexpr std::array<RegInfo, 20> kRegisters{{
     {"LAST_FAIL_LEVEL", 0x04C, Access::RO, 0x00000000, 0xFFFFFFFF},
     {"CNT_DEVICE_WRITES", 0x050, Access::RO, 0x00000000, 0xFFFFFFFF},
 }};
-inline constexpr std::array<WindowInfo, 0> kWindows{{
+inline constexpr std::array<WindowInfo, 1> kWindows{{
+    {"CMDQ", 0x00000800, 0x00000008, Access::WO, "8 bytes: word 0 = tile << 16 | row, word 1 = level << 16 | col (16 bits each)"},
 }};
 }  // namespace pv_ctrl
 
