@@ -106,17 +106,15 @@ void FunctionalAccelerator::program(Layer& L, std::size_t index, int level) {
     t_ += r.duration_s;
     // The total as one sum per device; the rows per operation, as pv_ctrl charges them.
     ledger_->charge_total(e_pv_, r.energy_j, 1);
-    const auto& pp = cfg_.pv;
-    ledger_->charge_rows(e_pv_verify_, 1e-12 * r.n_verify * pp.e_verify_pJ,
-                         static_cast<std::uint64_t>(r.n_verify),
-                         1e-9 * r.n_verify * pp.t_verify_ns);
+    ledger_->charge_rows(e_pv_verify_, r.n_verify * costs.e_verify_J,
+                         static_cast<std::uint64_t>(r.n_verify), r.n_verify * costs.t_verify_s);
     if (r.n_set > 0) {
-      ledger_->charge_rows(e_pv_set_, 1e-12 * r.n_set * pp.e_set_pJ,
-                           static_cast<std::uint64_t>(r.n_set), 1e-9 * r.n_set * pp.t_set_ns);
+      ledger_->charge_rows(e_pv_set_, r.n_set * costs.e_pulse_J,
+                           static_cast<std::uint64_t>(r.n_set), r.n_set * costs.t_pulse_s);
     }
     if (r.n_reset > 0) {
-      ledger_->charge_rows(e_pv_reset_, 1e-12 * r.n_reset * pp.e_reset_pJ,
-                           static_cast<std::uint64_t>(r.n_reset), 1e-9 * r.n_reset * pp.t_reset_ns);
+      ledger_->charge_rows(e_pv_reset_, r.n_reset * costs.e_pulse_J,
+                           static_cast<std::uint64_t>(r.n_reset), r.n_reset * costs.t_pulse_s);
     }
   }
   L.level[index] = static_cast<std::int8_t>(level);

@@ -377,9 +377,8 @@ void stats_io(StateIO& io, PvCtrlStats& s) {
   io.value("n_verify", s.n_verify);
   io.value("dropped", s.dropped);
   io.value("max_queue", s.max_queue);
+  io.value("refused", s.refused);
   sim::time_io(io, "busy", s.busy);
-  sim::time_io(io, "tile_wait", s.tile_wait);
-  io.value("energy_j", s.energy_j);
 }
 }  // namespace
 

@@ -318,7 +318,7 @@ TEST(PvCtrl, QueueTimingContentionFailuresBackpressure) {
   double e = 0;
   for (const auto& en : ledger.entries()) {
     EXPECT_NE(en.component, "pv_ctrl");
-    if (en.phase.rfind("prog_", 0) == 0) e += en.joules;
+    if (en.operation.rfind("prog_", 0) == 0) e += en.joules;
   }
   const double expect = static_cast<double>(s.pulses()) * t0.core().pulse_cost().energy_total_J() +
                         static_cast<double>(s.n_verify) * t0.core().verify_cost().energy_total_J();

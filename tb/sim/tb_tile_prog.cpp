@@ -49,7 +49,7 @@ struct Tb : sc_core::sc_module {
   double energy(const std::string& phase) {
     double e = 0;
     for (const auto& en : ledger.entries())
-      if (en.component == tile.name() && en.phase == phase) e += en.joules;
+      if (en.component == tile.name() && en.operation == phase) e += en.joules;
     return e;
   }
   tlm::tlm_response_status pulse(std::uint32_t row, std::uint32_t pcol, std::uint32_t word,
