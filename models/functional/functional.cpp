@@ -1,9 +1,12 @@
 #include "functional/functional.hpp"
 
+#include <cmath>
+
 #include <Eigen/Dense>
 
 #include "common/energy.hpp"
 #include "fw/dac_scale.hpp"
+#include "meta/meta_cost.hpp"
 #include "meta/meta_init.hpp"
 #include "pv/pv_algo.hpp"
 #include "pv/pv_weight.hpp"
@@ -42,6 +45,13 @@ FunctionalAccelerator::FunctionalAccelerator(const Config& cfg,
   e_pv_reset_ = ledger_->row_entry("pv_ctrl", "reset");
   e_host_mac_ = ledger_->row_entry("host", "mac");
   e_host_op_ = ledger_->row_entry("host", "op");
+  // meta_unit's operations at the per-operation energies of the hardware mode's
+  // meta_unit (meta.e_accumulate_pJ, meta.e_update_pJ, meta.e_sram_access_pJ and the
+  // SRAM traffic of meta_cost.hpp): one ACCUMULATE and one STEP over both layers' weights
+  // per update, one NEW_TASK sweep per task boundary, as the firmware drives them.
+  e_meta_acc_ = ledger_->entry("meta_unit", "accumulate");
+  e_meta_update_ = ledger_->entry("meta_unit", "update");
+  e_meta_sram_ = ledger_->entry("meta_unit", "sram");
   // The initial programming below is the firmware's "init" phase of the hardware mode.
   ledger_->begin_phase("init", t_);
   for (std::size_t l = 0; l < shapes.size(); ++l) {
@@ -171,7 +181,24 @@ void FunctionalAccelerator::accumulate(int layer, const float* grad) {
   L.meta->accumulate(grad, L.shape.in * L.shape.out);
 }
 
+void FunctionalAccelerator::charge_meta_sram(double accesses) {
+  ledger_->charge(e_meta_sram_, cfg_.meta.e_sram_access_pJ * 1e-12 * accesses,
+                  static_cast<std::uint64_t>(std::ceil(accesses)));
+}
+
+std::uint64_t FunctionalAccelerator::meta_weights() const {
+  std::uint64_t n = 0;
+  for (const auto& L : layers_) n += L.shape.in * L.shape.out;
+  return n;
+}
+
 std::size_t FunctionalAccelerator::update() {
+  const std::uint64_t n = meta_weights();
+  const auto& mp = cfg_.meta;
+  ledger_->charge(e_meta_acc_, mp.e_accumulate_pJ * 1e-12 * static_cast<double>(n), n);
+  charge_meta_sram(meta::sram_accesses_accumulate(mp, n));
+  ledger_->charge(e_meta_update_, mp.e_update_pJ * 1e-12 * static_cast<double>(n), n);
+  charge_meta_sram(meta::sram_accesses_step(mp, n));
   std::size_t total = 0;
   for (auto& L : layers_) {
     changes_.clear();
@@ -191,6 +218,7 @@ std::size_t FunctionalAccelerator::update() {
 }
 
 void FunctionalAccelerator::new_task() {
+  charge_meta_sram(meta::sram_accesses_new_task(cfg_.meta, meta_weights()));
   for (auto& L : layers_) L.meta->new_task();
 }
 

@@ -66,6 +66,9 @@ class FunctionalAccelerator : public fw::Accelerator {
   // hardware mode's pv_ctrl and host charge).
   EnergyLedger::Id e_pv_verify_{0}, e_pv_set_{0}, e_pv_reset_{0};
   EnergyLedger::Id e_host_mac_{0}, e_host_op_{0};
+  EnergyLedger::Id e_meta_acc_{0}, e_meta_update_{0}, e_meta_sram_{0};
+  void charge_meta_sram(double accesses);
+  [[nodiscard]] std::uint64_t meta_weights() const;
   double t_{0};
   std::uint64_t pulses_{0};
   std::uint64_t pv_failures_{0};
