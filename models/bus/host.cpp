@@ -189,8 +189,8 @@ void Host::set_ledger(EnergyLedger* ledger) {
   e_op_ = ledger_->row_entry(basename(), "op");
 }
 
-void Host::mark_phase(bool begin, const char* phase, const trace::Context& ctx) {
-  if (ledger_ != nullptr) {
+void Host::mark_phase(bool begin, const char* phase, const trace::Context& ctx, bool ledger) {
+  if (ledger_ != nullptr && ledger) {
     const double t = qk_.get_current_time().to_seconds();
     if (begin) {
       ledger_->begin_phase(phase, t);

@@ -81,7 +81,9 @@ class Host : public sc_core::sc_module, public hal::Hal {
   // A firmware phase marker: the ledger's phase begins or ends at the host's local time
   // (its phase times, and the phase later charges land in), and the trace's host track
   // gets the event (trace_phase).
-  void mark_phase(bool begin, const char* phase, const trace::Context& ctx);
+  // `ledger` false: the trace only (a resumed run's re-entered phases, open in the
+  // restored ledger already).
+  void mark_phase(bool begin, const char* phase, const trace::Context& ctx, bool ledger = true);
 
   // hal::Hal
   std::uint32_t read32(std::uint64_t addr) override;

@@ -171,7 +171,9 @@ json run_train(const LoadedConfig& loaded, const std::filesystem::path& out, Pro
         acc->state_io(io);
       });
     });
-    trainer.set_phase_hook([&](const fw::PhaseMark& m) { acc->mark_phase(m.begin, m.name); });
+    trainer.set_phase_hook([&](const fw::PhaseMark& m) {
+      if (!m.resumed) acc->mark_phase(m.begin, m.name);
+    });
     res = trainer.run([&](const fw::ProgressInfo& p) { progress.update(p); });
     power.sample(acc->now_s(), acc->ledger());
     acc->close_ledger();

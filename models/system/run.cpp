@@ -141,12 +141,14 @@ HardwareRunResult run_hardware_training(const Config& cfg, std::vector<data::Tas
       return boundary && boundary(p);
     });
     // A resumed run's ledger (phases included) is the checkpoint's: its "init" ended
-    // long ago, and the begin above was overwritten by the restore.
-    if (checkpointing.restore == nullptr) sys_ptr->host().mark_phase(false, "init", setup);
+    // long ago, and the begin above was overwritten by the restore (the trace's init
+    // event still ends here).
+    sys_ptr->host().mark_phase(false, "init", setup, checkpointing.restore == nullptr);
     // The phase markers go to the ledger (phase times, the phase of each charge) and,
     // when tracing, to the host's track.
     trainer.set_phase_hook([&](const fw::PhaseMark& m) {
-      sys_ptr->host().mark_phase(m.begin, m.name, trace::Context{m.task, m.epoch, m.batch});
+      sys_ptr->host().mark_phase(m.begin, m.name, trace::Context{m.task, m.epoch, m.batch},
+                                 !m.resumed);
     });
     res.train = trainer.run(progress);
     res.batch_norms = trainer.batch_norms();

@@ -387,8 +387,9 @@ TrainResult Trainer::run(const ProgressFn& progress) {
     pos_ = PhaseMark{};
     pos_.task = static_cast<std::int64_t>(t);
     // A resumed run re-enters its task and epoch: their phases are open in the restored
-    // ledger already, so they are not begun again (their ends close them as usual).
-    if (!resuming) mark(true, "task");
+    // ledger already, so their begins are marked resumed (trace only); their ends close
+    // them as usual.
+    mark(true, "task", resuming);
     if (t > 0 && !resuming) acc_.new_task();
     auto evaluate_seen = [&](int epoch) {
       pos_.batch = static_cast<std::int64_t>(nb);
@@ -413,7 +414,7 @@ TrainResult Trainer::run(const ProgressFn& progress) {
       const bool resumed_epoch = resuming;
       resuming = false;
       pos_.epoch = e;
-      if (!resumed_epoch) mark(true, "epoch");
+      mark(true, "epoch", resumed_epoch);
       for (std::size_t bi = first_batch; bi < nb; ++bi) {
         if (boundary_) {
           const TrainPosition pos{t, e, bi, batches_done, batches_total, correct, seen};

@@ -91,6 +91,9 @@ struct PhaseMark {
   std::int64_t task{-1};
   std::int64_t epoch{-1};
   std::int64_t batch{-1};
+  // A begin a resumed run emits again for the task and epoch it re-enters: the phase is
+  // open in the restored ledger already, so only the trace takes it.
+  bool resumed{false};
 };
 
 // Writes (or reads) the whole state of a run at a batch boundary: the trainer's, then
@@ -160,11 +163,12 @@ class Trainer {
   PhaseFn phase_;
   PhaseMark pos_;                       // the position the markers report
   std::uint64_t samples_evaluated_{0};  // test samples run through evaluate()
-  void mark(bool begin, const char* name) {
+  void mark(bool begin, const char* name, bool resumed = false) {
     if (phase_) {
       PhaseMark m = pos_;
       m.begin = begin;
       m.name = name;
+      m.resumed = resumed;
       phase_(m);
     }
   }

@@ -19,6 +19,8 @@ run takes about a second.
   train.checkpoint_minutes=0.0001 (6 ms) writes a checkpoint too.
 * refusal: a second run into a folder with results is refused (exit status 1, the
   message names the folder and the file); --force replaces them (no stale file left).
+* a traced hardware run, resumed: the resumed process's trace.json has every begin
+  matched by its end.
 * corrupt checkpoints: truncated, a flipped byte, a wrong magic, a checkpoint of another
   configuration (the differing key is named), no checkpoint: each refused with an error
   naming the file.
@@ -130,6 +132,28 @@ def main():
                     fail("second stop: %r" % s["stopped"])
                 run(binary, src, ["--resume", twice])
                 compare_runs(full, twice, "hardware resume after 3 and 14 batches")
+
+        # A traced hardware run (quick.json's trace window: the first batch) resumed
+        # mid-epoch: the resumed run's trace is well formed (its re-entered task and
+        # epoch phases begin again on the host track, so every end has its begin).
+        traced = os.path.join(tmp, "traced")
+        run(binary, src, ["--config", "configs/quick.json", *SETS, "--set", "trace.enable=true",
+                          "--mode", "hardware", "--out", traced],
+            {"MEMPLAST_STOP_AFTER_BATCHES": "8"}, EXIT_INTERRUPTED)
+        run(binary, src, ["--resume", traced])
+        with open(os.path.join(traced, "trace.json")) as f:
+            events = json.load(f)["traceEvents"]
+        depth = {}
+        for e in events:
+            if e.get("ph") in ("B", "E"):
+                k = (e["pid"], e.get("tid"))
+                depth[k] = depth.get(k, 0) + (1 if e["ph"] == "B" else -1)
+                if depth[k] < 0:
+                    fail("resumed trace: an end without a begin on track %r" % (k,))
+        if any(depth.values()):
+            fail("resumed trace: unmatched begins %r" % depth)
+        print("check_resume: traced hardware run resumed: trace.json of the resumed process "
+              "has %d events, begins and ends matched" % len(events))
 
         # Periodic checkpoints.
         per = os.path.join(tmp, "periodic")
