@@ -136,6 +136,13 @@ std::string component_group(const std::string& c) {
   return c;
 }
 
+// A plot whose input is missing or empty: the note in its place, and in info.
+Section noted(Section s, PlotInfo& info, std::string why) {
+  info.note = std::move(why);
+  s.html = note(info.note);
+  return s;
+}
+
 // ------------------------------------------------------------------ plots
 
 Section accuracy_plot(const json& summary, PlotInfo& info) {
@@ -145,9 +152,8 @@ Section accuracy_plot(const json& summary, PlotInfo& info) {
       summary["accuracy"].contains("per_epoch") && summary["accuracy"]["per_epoch"].is_array())
     per_epoch = &summary["accuracy"]["per_epoch"];
   if (per_epoch == nullptr || per_epoch->empty()) {
-    info.note = "summary.json has no accuracy.per_epoch records (no epoch finished)";
-    s.html = note(info.note);
-    return s;
+    return noted(std::move(s), info,
+                 "summary.json has no accuracy.per_epoch records (no epoch finished)");
   }
   LineChart c;
   c.id = s.id;
@@ -187,9 +193,7 @@ Section energy_plot(const fs::path& dir, PlotInfo& info) {
   Section s{"plot-energy", "Energy by component and phase", ""};
   const auto p = dir / "energy.csv";
   if (!fs::exists(p)) {
-    info.note = "energy.csv is missing from the run folder";
-    s.html = note(info.note);
-    return s;
+    return noted(std::move(s), info, "energy.csv is missing from the run folder");
   }
   const Csv csv = read_csv(p);
   const auto ic = csv.col(p, "component");
@@ -324,11 +328,10 @@ Section latency_plot(const fs::path& dir, const json& summary, PlotInfo& info) {
     t = latency_from_trace(dir / "trace.json", batch);
   }
   if (t.rows.empty()) {
-    info.note =
+    return noted(
+        std::move(s), info,
         "no per-sample latency: summary.json has no per-sample cost table and the run has no "
-        "trace.json with traced training batches (hardware mode with trace.enable)";
-    s.html = note(info.note);
-    return s;
+        "trace.json with traced training batches (hardware mode with trace.enable)");
   }
   BarChart c;
   c.id = s.id;
@@ -358,9 +361,8 @@ Section power_plot(const fs::path& dir, PlotInfo& info) {
   Section s{"plot-power", "Power over time", ""};
   const auto p = dir / "power.csv";
   if (!fs::exists(p)) {
-    info.note = "power.csv is missing from the run folder (written by runs since the report)";
-    s.html = note(info.note);
-    return s;
+    return noted(std::move(s), info,
+                 "power.csv is missing from the run folder (written by runs since the report)");
   }
   const Csv csv = read_csv(p);
   if (csv.header.size() < 2 || csv.header[0] != "simulated_time_s")
@@ -402,9 +404,7 @@ Section writes_plot(const fs::path& dir, const json& summary, const json* hj, Pl
   Section s{"plot-writes", "Writes per device against the endurance budget", ""};
   const auto p = dir / "writes_per_device.csv";
   if (!fs::exists(p)) {
-    info.note = "writes_per_device.csv is missing from the run folder";
-    s.html = note(info.note);
-    return s;
+    return noted(std::move(s), info, "writes_per_device.csv is missing from the run folder");
   }
   const Csv csv = read_csv(p);
   const auto iw = csv.col(p, "writes");
@@ -489,14 +489,13 @@ Section histogram_plot(const fs::path& dir, const json* hj, const char* key, con
                        const char* heading, const char* title, PlotInfo& info) {
   Section s{id, heading, ""};
   if (hj == nullptr) {
-    info.note = "histograms.json is missing from the run folder (written by runs since the report)";
-    s.html = note(info.note);
-    return s;
+    return noted(
+        std::move(s), info,
+        "histograms.json is missing from the run folder (written by runs since the report)");
   }
   if (!hj->contains(key) || !(*hj)[key].is_object() || !(*hj)[key].contains("histograms")) {
-    info.note = fmt::format("histograms.json has no '{}' histograms for this run", key);
-    s.html = note(info.note);
-    return s;
+    return noted(std::move(s), info,
+                 fmt::format("histograms.json has no '{}' histograms for this run", key));
   }
   const json& g = (*hj)[key];
   HistogramChart c;
