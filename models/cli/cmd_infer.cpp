@@ -23,15 +23,112 @@
 
 namespace memplast::cli {
 
+namespace {
+
+struct InferOptions {
+  std::string state_dir;
+  std::vector<std::string> overrides;
+  std::vector<std::string> tasks;
+  std::string out_dir{"out/infer"};
+  std::string mode{"hardware"};
+};
+
+// The indices of the tasks to evaluate: those of `names` in `wanted`, or all of them
+// when `wanted` is empty.
+std::vector<std::size_t> select_tasks(const std::vector<std::string>& names,
+                                      const std::vector<std::string>& wanted) {
+  std::vector<std::size_t> selected;
+  for (std::size_t t = 0; t < names.size(); ++t) {
+    if (wanted.empty() || std::find(wanted.begin(), wanted.end(), names[t]) != wanted.end()) {
+      selected.push_back(t);
+    }
+  }
+  if (selected.empty()) throw std::runtime_error("--task: none of the given tasks is in the state");
+  return selected;
+}
+
+// --mode hardware: the firmware programs the tiles and evaluates on the SystemC model;
+// `result` receives the simulated time, energy and pv_ctrl counts.
+std::vector<std::pair<std::size_t, double>> infer_hardware(const Config& cfg,
+                                                           const TrainedState& state,
+                                                           std::vector<data::TaskData> tasks,
+                                                           const std::vector<std::string>& names,
+                                                           const std::vector<std::size_t>& selected,
+                                                           nlohmann::json& result) {
+  auto hw = system::run_hardware_inference(cfg, state.hidden, state.batch_norms, std::move(tasks),
+                                           names, selected);
+  result["simulated_time_s"] = hw.simulated_time_s;
+  result["programming_time_s"] = hw.programmed_s;
+  result["energy_j"]["total"] = hw.energy_total;
+  for (const auto& [k, v] : hw.energy_by_component) result["energy_j"]["by_component"][k] = v;
+  result["pv_ctrl"] = {{"device_writes", hw.pv_stats.device_writes},
+                       {"pulses", hw.pv_stats.pulses()},
+                       {"verifies", hw.pv_stats.n_verify},
+                       {"failures", hw.pv_stats.device_failures}};
+  return hw.accuracy;
+}
+
+// --mode functional: the same cores and devices as plain C++, without timing.
+std::vector<std::pair<std::size_t, double>> infer_functional(
+    const Config& cfg, const std::array<fw::LayerShape, 2>& shapes, const TrainedState& state,
+    std::vector<data::TaskData> tasks, const std::vector<std::string>& names,
+    const std::vector<std::size_t>& selected) {
+  std::vector<std::pair<std::size_t, double>> accuracy;
+  functional::FunctionalAccelerator acc(cfg, shapes);
+  for (int l = 0; l < 2; ++l) acc.load_hidden(l, state.hidden[static_cast<std::size_t>(l)].data());
+  fw::Trainer trainer(cfg.train, acc, static_cast<std::uint64_t>(cfg.sim.seed), std::move(tasks),
+                      names);
+  trainer.set_batch_norms(state.batch_norms);
+  for (const auto t : selected) accuracy.emplace_back(t, trainer.evaluate(t));
+  return accuracy;
+}
+
+void run_infer(const InferOptions& o) {
+  const auto state = load_state(o.state_dir);
+  auto overrides = o.overrides;
+  overrides.push_back("train.mode=" + o.mode);
+  const auto loaded =
+      load_config_json(state.config, o.state_dir + "/state.json (config)", overrides);
+  const Config& cfg = *loaded.config;
+  configure_logging(cfg);
+  auto names = state.tasks;
+  std::vector<data::TaskData> tasks;
+  for (const auto& n : names) tasks.push_back(data::load_task(cfg.sim.data_dir, n));
+  const auto shapes = fw::Trainer::shapes(cfg.train);
+  if (shapes[0].in != state.shapes.at(0).in || shapes[0].out != state.shapes.at(0).out ||
+      shapes[1].out != state.shapes.at(1).out) {
+    throw std::runtime_error(fmt::format(
+        "{}: the state's layer shapes do not match the configuration (train.hidden)", o.state_dir));
+  }
+  const auto selected = select_tasks(names, o.tasks);
+  const auto t0 = std::chrono::steady_clock::now();
+  nlohmann::json result;
+  result["state"] = o.state_dir;
+  result["mode"] = o.mode;
+  result["config"] = loaded.resolved;
+  const auto accuracy =
+      o.mode == "hardware"
+          ? infer_hardware(cfg, state, std::move(tasks), names, selected, result)
+          : infer_functional(cfg, shapes, state, std::move(tasks), names, selected);
+  std::uint64_t samples = 0;
+  for (const auto& [t, a] : accuracy) {
+    result["accuracy"][names[t]] = a;
+    std::cout << fmt::format("{}: {:.2f} %\n", names[t], 100 * a);
+    samples +=
+        cfg.train.test_samples > 0 ? static_cast<std::uint64_t>(cfg.train.test_samples) : 10000;
+  }
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  result["wall_time_s"] = wall;
+  result["samples_per_second"] = wall > 0 ? static_cast<double>(samples) / wall : 0.0;
+  const auto out = prepare_out_dir(o.out_dir);
+  write_file_atomic(out / "infer.json", result.dump(2) + "\n");
+  std::cout << "results in " << out.string() << "/infer.json\n";
+}
+
+}  // namespace
+
 void add_infer_command(CLI::App& app) {
-  struct State {
-    std::string state_dir;
-    std::vector<std::string> overrides;
-    std::vector<std::string> tasks;
-    std::string out_dir{"out/infer"};
-    std::string mode{"hardware"};
-  };
-  auto st = std::make_shared<State>();
+  auto st = std::make_shared<InferOptions>();
   auto* sub = app.add_subcommand(
       "infer", "Evaluate a trained state (from memplast train --out DIR: DIR/state) on test sets");
   sub->add_option("--state", st->state_dir, "Folder of the trained state (<train out>/state)")
@@ -47,75 +144,7 @@ void add_infer_command(CLI::App& app) {
                   "functional: the plain C++ model without timing")
       ->check(CLI::IsMember({"hardware", "functional"}))
       ->capture_default_str();
-  sub->callback([st] {
-    const auto state = load_state(st->state_dir);
-    auto overrides = st->overrides;
-    overrides.push_back("train.mode=" + st->mode);
-    const auto loaded =
-        load_config_json(state.config, st->state_dir + "/state.json (config)", overrides);
-    const Config& cfg = *loaded.config;
-    configure_logging(cfg);
-    auto names = state.tasks;
-    std::vector<data::TaskData> tasks;
-    for (const auto& n : names) tasks.push_back(data::load_task(cfg.sim.data_dir, n));
-    const auto shapes = fw::Trainer::shapes(cfg.train);
-    if (shapes[0].in != state.shapes.at(0).in || shapes[0].out != state.shapes.at(0).out ||
-        shapes[1].out != state.shapes.at(1).out) {
-      throw std::runtime_error(
-          fmt::format("{}: the state's layer shapes do not match the configuration (train.hidden)",
-                      st->state_dir));
-    }
-    std::vector<std::size_t> selected;
-    for (std::size_t t = 0; t < names.size(); ++t) {
-      if (st->tasks.empty() ||
-          std::find(st->tasks.begin(), st->tasks.end(), names[t]) != st->tasks.end()) {
-        selected.push_back(t);
-      }
-    }
-    if (selected.empty())
-      throw std::runtime_error("--task: none of the given tasks is in the state");
-    const auto t0 = std::chrono::steady_clock::now();
-    nlohmann::json result;
-    result["state"] = st->state_dir;
-    result["mode"] = st->mode;
-    result["config"] = loaded.resolved;
-    std::vector<std::pair<std::size_t, double>> accuracy;
-    if (st->mode == "hardware") {
-      auto hw = system::run_hardware_inference(cfg, state.hidden, state.batch_norms,
-                                               std::move(tasks), names, selected);
-      accuracy = hw.accuracy;
-      result["simulated_time_s"] = hw.simulated_time_s;
-      result["programming_time_s"] = hw.programmed_s;
-      result["energy_j"]["total"] = hw.energy_total;
-      for (const auto& [k, v] : hw.energy_by_component) result["energy_j"]["by_component"][k] = v;
-      result["pv_ctrl"] = {{"device_writes", hw.pv_stats.device_writes},
-                           {"pulses", hw.pv_stats.pulses()},
-                           {"verifies", hw.pv_stats.n_verify},
-                           {"failures", hw.pv_stats.device_failures}};
-    } else {
-      functional::FunctionalAccelerator acc(cfg, shapes);
-      for (int l = 0; l < 2; ++l)
-        acc.load_hidden(l, state.hidden[static_cast<std::size_t>(l)].data());
-      fw::Trainer trainer(cfg.train, acc, static_cast<std::uint64_t>(cfg.sim.seed),
-                          std::move(tasks), names);
-      trainer.set_batch_norms(state.batch_norms);
-      for (const auto t : selected) accuracy.emplace_back(t, trainer.evaluate(t));
-    }
-    std::uint64_t samples = 0;
-    for (const auto& [t, a] : accuracy) {
-      result["accuracy"][names[t]] = a;
-      std::cout << fmt::format("{}: {:.2f} %\n", names[t], 100 * a);
-      samples +=
-          cfg.train.test_samples > 0 ? static_cast<std::uint64_t>(cfg.train.test_samples) : 10000;
-    }
-    const double wall =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    result["wall_time_s"] = wall;
-    result["samples_per_second"] = wall > 0 ? static_cast<double>(samples) / wall : 0.0;
-    const auto out = prepare_out_dir(st->out_dir);
-    write_file_atomic(out / "infer.json", result.dump(2) + "\n");
-    std::cout << "results in " << out.string() << "/infer.json\n";
-  });
+  sub->callback([st] { run_infer(*st); });
 }
 
 }  // namespace memplast::cli

@@ -45,114 +45,118 @@ int write_results(const explore::SweepSpec& spec, const fs::path& out) {
   return agg.failed > 0 || agg.missing > 0 ? kExitRunsFailed : 0;
 }
 
-}  // namespace
+struct SweepOptions {
+  std::string spec;
+  std::string out{"out/sweep"};
+  std::string backend{"local"};
+  int jobs{0};
+  std::string bin;
+  bool report_only{false};
+  bool dry_run{false};
+  double poll_s{2.0};
+  std::string partition;
+  std::string time;
+  int cpus_per_task{0};
+  std::string mem;
+  int max_parallel{-1};
+  int chunk{0};
+};
 
-void add_sweep_command(CLI::App& app) {
-  struct State {
-    std::string spec;
-    std::string out{"out/sweep"};
-    std::string backend{"local"};
-    int jobs{0};
-    std::string bin;
-    bool report_only{false};
-    bool dry_run{false};
-    double poll_s{2.0};
-    std::string partition;
-    std::string time;
-    int cpus_per_task{0};
-    std::string mem;
-    int max_parallel{-1};
-    int chunk{0};
-  };
-  auto st = std::make_shared<State>();
-  auto* sub = app.add_subcommand(
-      "sweep",
-      "Run a parameter sweep (spec: docs/exploration.md) on a local job pool or Slurm; "
-      "resumable; writes results.csv/results.json with mean, std and 95 % CI over seeds");
-  sub->add_option("spec", st->spec, "sweep specification (JSON)")->required();
-  sub->add_option("--out", st->out,
-                  "sweep folder (one run folder per point and seed under points/)")
+void add_sweep_options(CLI::App* sub, SweepOptions& o) {
+  sub->add_option("spec", o.spec, "sweep specification (JSON)")->required();
+  sub->add_option("--out", o.out, "sweep folder (one run folder per point and seed under points/)")
       ->capture_default_str();
-  sub->add_option("--backend", st->backend, "local or slurm")
+  sub->add_option("--backend", o.backend, "local or slurm")
       ->check(CLI::IsMember({"local", "slurm"}))
       ->capture_default_str();
-  sub->add_option("--jobs,-j", st->jobs, "local: concurrent runs (default: the number of cores)")
+  sub->add_option("--jobs,-j", o.jobs, "local: concurrent runs (default: the number of cores)")
       ->check(CLI::Range(1, 1024));
-  sub->add_option("--bin", st->bin, "memplast binary the runs use (default: this one)");
-  sub->add_option("--poll", st->poll_s, "slurm: squeue polling period in seconds")
+  sub->add_option("--bin", o.bin, "memplast binary the runs use (default: this one)");
+  sub->add_option("--poll", o.poll_s, "slurm: squeue polling period in seconds")
       ->check(CLI::Range(0.1, 600.0))
       ->capture_default_str();
-  sub->add_option("--partition", st->partition,
+  sub->add_option("--partition", o.partition,
                   "slurm: partition (overrides the spec's slurm.partition)");
-  sub->add_option("--time", st->time,
+  sub->add_option("--time", o.time,
                   "slurm: time limit per array task, e.g. 00:30:00 (overrides slurm.time)");
-  sub->add_option("--cpus-per-task", st->cpus_per_task,
+  sub->add_option("--cpus-per-task", o.cpus_per_task,
                   "slurm: CPUs per array task (overrides slurm.cpus_per_task)")
       ->check(CLI::Range(1, 4096));
-  sub->add_option("--mem", st->mem, "slurm: memory per array task, e.g. 2G (overrides slurm.mem)");
-  sub->add_option("--max-parallel", st->max_parallel,
+  sub->add_option("--mem", o.mem, "slurm: memory per array task, e.g. 2G (overrides slurm.mem)");
+  sub->add_option("--max-parallel", o.max_parallel,
                   "slurm: array tasks running at once, 0: no limit (overrides slurm.max_parallel)")
       ->check(CLI::Range(0, 1000000));
-  sub->add_option("--chunk", st->chunk,
+  sub->add_option("--chunk", o.chunk,
                   "slurm: runs per array task, run one after the other (overrides slurm.chunk)")
       ->check(CLI::Range(1, 1000000));
-  sub->add_flag("--report", st->report_only,
-                "only aggregate the runs already in --out; run nothing");
-  sub->add_flag("--dry-run", st->dry_run, "validate and list the points; run nothing");
-  sub->callback([st] {
-    const auto spec = explore::load_spec(st->spec);
-    // Every point's configuration is validated before any run starts.
-    const auto configs = explore::validate_points(spec);
-    const fs::path out = fs::absolute(st->out);
-    if (st->dry_run) {
-      for (const auto& p : spec.points) std::cout << p.name << "\n";
-      std::cout << fmt::format("{} points x {} seeds = {} runs\n", spec.points.size(),
-                               spec.seeds.size(), spec.points.size() * spec.seeds.size());
-      return;
-    }
-    prepare_out_dir(out.string());
-    if (st->report_only) {
-      const int rc = write_results(spec, out);
-      if (rc != 0) throw CLI::RuntimeError(rc);
-      return;
-    }
-    {
-      std::ifstream in(st->spec);
-      std::stringstream ss;
-      ss << in.rdbuf();
-      write_file_atomic(out / "sweep.json", ss.str());
-    }
-    std::size_t complete = 0;
-    const auto tasks = explore::prepare_runs(spec, configs, out, &complete);
-    explore::RunnerOptions opt;
-    opt.bin = st->bin.empty() ? fs::read_symlink("/proc/self/exe") : fs::absolute(st->bin);
-    opt.out = out;
-    opt.jobs = st->jobs > 0 ? st->jobs
-                            : static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
-    opt.poll_s = st->poll_s;
-    opt.slurm = spec.slurm;
-    if (!st->partition.empty()) opt.slurm.partition = st->partition;
-    if (!st->time.empty()) opt.slurm.time = st->time;
-    if (st->cpus_per_task > 0) opt.slurm.cpus_per_task = st->cpus_per_task;
-    if (!st->mem.empty()) opt.slurm.mem = st->mem;
-    if (st->max_parallel >= 0) opt.slurm.max_parallel = st->max_parallel;
-    if (st->chunk > 0) opt.slurm.chunk = st->chunk;
-    std::cerr << fmt::format(
-        "sweep: {} points x {} seeds = {} runs; {} already complete, {} to run ({} backend{})\n",
-        spec.points.size(), spec.seeds.size(), spec.points.size() * spec.seeds.size(), complete,
-        tasks.size(), st->backend,
-        st->backend == "local" ? fmt::format(", {} jobs", opt.jobs) : std::string());
-    const auto res = st->backend == "slurm" ? explore::run_slurm(spec, tasks, opt)
-                                            : explore::run_local(spec, tasks, opt);
-    const int rc = write_results(spec, out);
-    if (!res.metric_error.empty()) throw cfg::ConfigError(res.metric_error);
-    if (res.interrupted) {
-      std::cerr << "sweep: interrupted; rerun the same command to complete the missing runs\n";
-      throw CLI::RuntimeError(kExitInterrupted);
-    }
-    if (rc != 0) throw CLI::RuntimeError(rc);
-  });
+  sub->add_flag("--report", o.report_only, "only aggregate the runs already in --out; run nothing");
+  sub->add_flag("--dry-run", o.dry_run, "validate and list the points; run nothing");
+}
 
+// The runner's options: the spec's Slurm settings, overridden by those given on the
+// command line.
+explore::RunnerOptions runner_options(const SweepOptions& o, const explore::SweepSpec& spec,
+                                      const fs::path& out) {
+  explore::RunnerOptions opt;
+  opt.bin = o.bin.empty() ? fs::read_symlink("/proc/self/exe") : fs::absolute(o.bin);
+  opt.out = out;
+  opt.jobs =
+      o.jobs > 0 ? o.jobs : static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
+  opt.poll_s = o.poll_s;
+  opt.slurm = spec.slurm;
+  if (!o.partition.empty()) opt.slurm.partition = o.partition;
+  if (!o.time.empty()) opt.slurm.time = o.time;
+  if (o.cpus_per_task > 0) opt.slurm.cpus_per_task = o.cpus_per_task;
+  if (!o.mem.empty()) opt.slurm.mem = o.mem;
+  if (o.max_parallel >= 0) opt.slurm.max_parallel = o.max_parallel;
+  if (o.chunk > 0) opt.slurm.chunk = o.chunk;
+  return opt;
+}
+
+void run_sweep(const SweepOptions& o) {
+  const auto spec = explore::load_spec(o.spec);
+  // Every point's configuration is validated before any run starts.
+  const auto configs = explore::validate_points(spec);
+  const fs::path out = fs::absolute(o.out);
+  if (o.dry_run) {
+    for (const auto& p : spec.points) std::cout << p.name << "\n";
+    std::cout << fmt::format("{} points x {} seeds = {} runs\n", spec.points.size(),
+                             spec.seeds.size(), spec.points.size() * spec.seeds.size());
+    return;
+  }
+  prepare_out_dir(out.string());
+  if (o.report_only) {
+    const int rc = write_results(spec, out);
+    if (rc != 0) throw CLI::RuntimeError(rc);
+    return;
+  }
+  {
+    std::ifstream in(o.spec);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    write_file_atomic(out / "sweep.json", ss.str());
+  }
+  std::size_t complete = 0;
+  const auto tasks = explore::prepare_runs(spec, configs, out, &complete);
+  const auto opt = runner_options(o, spec, out);
+  std::cerr << fmt::format(
+      "sweep: {} points x {} seeds = {} runs; {} already complete, {} to run ({} backend{})\n",
+      spec.points.size(), spec.seeds.size(), spec.points.size() * spec.seeds.size(), complete,
+      tasks.size(), o.backend,
+      o.backend == "local" ? fmt::format(", {} jobs", opt.jobs) : std::string());
+  const auto res = o.backend == "slurm" ? explore::run_slurm(spec, tasks, opt)
+                                        : explore::run_local(spec, tasks, opt);
+  const int rc = write_results(spec, out);
+  if (!res.metric_error.empty()) throw cfg::ConfigError(res.metric_error);
+  if (res.interrupted) {
+    std::cerr << "sweep: interrupted; rerun the same command to complete the missing runs\n";
+    throw CLI::RuntimeError(kExitInterrupted);
+  }
+  if (rc != 0) throw CLI::RuntimeError(rc);
+}
+
+// `memplast sweep-task RUN`: the body of one Slurm array task.
+void add_sweep_task_command(CLI::App& app) {
   struct TaskState {
     std::string dir;
     std::string job;
@@ -168,6 +172,19 @@ void add_sweep_command(CLI::App& app) {
                                               fs::absolute(ts->dir), "slurm", ts->job);
     if (rc != 0) throw CLI::RuntimeError(rc);
   });
+}
+
+}  // namespace
+
+void add_sweep_command(CLI::App& app) {
+  auto st = std::make_shared<SweepOptions>();
+  auto* sub = app.add_subcommand(
+      "sweep",
+      "Run a parameter sweep (spec: docs/exploration.md) on a local job pool or Slurm; "
+      "resumable; writes results.csv/results.json with mean, std and 95 % CI over seeds");
+  add_sweep_options(sub, *st);
+  sub->callback([st] { run_sweep(*st); });
+  add_sweep_task_command(app);
 }
 
 }  // namespace memplast::cli

@@ -139,101 +139,105 @@ std::string csv_value(const json& v) {
 
 std::string num(double d) { return std::isfinite(d) ? fmt::format("{:.10g}", d) : ""; }
 
-}  // namespace
+// One point's runs, seed by seed: each metric's values over the complete runs, and per
+// seed (null where the run is not complete or lacks the metric).
+struct PointRuns {
+  std::vector<std::vector<double>> values;
+  std::vector<json> per_seed;
+  std::size_t complete{0};
+  std::size_t failed{0};
+  std::size_t missing{0};
+};
 
-Aggregate aggregate(const SweepSpec& spec, const fs::path& out) {
-  Aggregate agg;
-  json points = json::array();
-  json failures = json::array();
-  std::vector<std::optional<std::pair<double, double>>> pareto_xy;
-  std::set<std::string> metric_errors;
-
-  for (const auto& p : spec.points) {
-    json jp;
-    jp["name"] = p.name;
-    jp["dir"] = (fs::path("points") / p.name).string();
-    jp["params"] = json::object();
-    for (const auto& [k, v] : p.params) jp["params"][k] = v;
-    std::vector<std::vector<double>> values(spec.metrics.size());
-    std::vector<json> per_seed(spec.metrics.size(), json::array());
-    std::size_t complete = 0;
-    std::size_t failed = 0;
-    std::size_t missing = 0;
-    for (const auto seed : spec.seeds) {
-      const auto dir = run_dir(out, p, seed);
-      json summary;
-      if (run_complete(dir, &summary)) {
-        ++complete;
-        for (std::size_t m = 0; m < spec.metrics.size(); ++m) {
-          std::string why;
-          const auto v = spec.metrics[m].path.resolve(summary, &why);
-          if (v) {
-            values[m].push_back(*v);
-            per_seed[m].push_back(*v);
-          } else {
-            per_seed[m].push_back(nullptr);
-            metric_errors.insert(fmt::format("metric '{}' {} (in {})", spec.metrics[m].name, why,
-                                             (dir / "summary.json").string()));
-          }
-        }
-        continue;
-      }
-      for (auto& ps : per_seed) ps.push_back(nullptr);
-      const auto rec = read_exit_record(dir);
-      if (rec && rec->exit_status != 0) {
-        ++failed;
-        failures.push_back({{"point", p.name},
-                            {"seed", seed},
-                            {"dir", fs::relative(dir, out).string()},
-                            {"exit_status", rec->exit_status},
-                            {"backend", rec->backend},
-                            {"job", rec->job},
-                            {"error", rec->error}});
-      } else {
-        ++missing;
-      }
-    }
-    agg.complete += complete;
-    agg.failed += failed;
-    agg.missing += missing;
-    jp["runs"] = {{"complete", complete}, {"failed", failed}, {"missing", missing}};
-    jp["metrics"] = json::object();
-    std::vector<Stats> stats;
-    for (std::size_t m = 0; m < spec.metrics.size(); ++m) {
-      const auto s = compute_stats(values[m]);
-      stats.push_back(s);
-      json jm{{"n", s.n}, {"values", per_seed[m]}};
-      if (s.n > 0) {
-        jm["mean"] = s.mean;
-        jm["std"] = s.std;
-        jm["ci95_lo"] = s.ci_lo;
-        jm["ci95_hi"] = s.ci_hi;
-      }
-      jp["metrics"][spec.metrics[m].name] = jm;
-    }
-    if (spec.has_pareto) {
-      std::optional<std::pair<double, double>> xy;
-      std::size_t ix = 0;
-      std::size_t iy = 0;
+// Reads the point's runs; a failed run goes to `failures`, a metric a complete run lacks
+// to `metric_errors`.
+PointRuns read_point_runs(const SweepSpec& spec, const fs::path& out, const Point& p,
+                          json& failures, std::set<std::string>& metric_errors) {
+  PointRuns r;
+  r.values.resize(spec.metrics.size());
+  r.per_seed.assign(spec.metrics.size(), json::array());
+  for (const auto seed : spec.seeds) {
+    const auto dir = run_dir(out, p, seed);
+    json summary;
+    if (run_complete(dir, &summary)) {
+      ++r.complete;
       for (std::size_t m = 0; m < spec.metrics.size(); ++m) {
-        if (spec.metrics[m].name == spec.pareto.x) ix = m;
-        if (spec.metrics[m].name == spec.pareto.y) iy = m;
+        std::string why;
+        const auto v = spec.metrics[m].path.resolve(summary, &why);
+        if (v) {
+          r.values[m].push_back(*v);
+          r.per_seed[m].push_back(*v);
+        } else {
+          r.per_seed[m].push_back(nullptr);
+          metric_errors.insert(fmt::format("metric '{}' {} (in {})", spec.metrics[m].name, why,
+                                           (dir / "summary.json").string()));
+        }
       }
-      if (stats[ix].n > 0 && stats[iy].n > 0) xy = std::make_pair(stats[ix].mean, stats[iy].mean);
-      pareto_xy.push_back(xy);
+      continue;
     }
-    points.push_back(std::move(jp));
+    for (auto& ps : r.per_seed) ps.push_back(nullptr);
+    const auto rec = read_exit_record(dir);
+    if (rec && rec->exit_status != 0) {
+      ++r.failed;
+      failures.push_back({{"point", p.name},
+                          {"seed", seed},
+                          {"dir", fs::relative(dir, out).string()},
+                          {"exit_status", rec->exit_status},
+                          {"backend", rec->backend},
+                          {"job", rec->job},
+                          {"error", rec->error}});
+    } else {
+      ++r.missing;
+    }
   }
-  if (spec.has_pareto) {
-    const auto front = pareto_front(pareto_xy, spec.pareto.x_maximize, spec.pareto.y_maximize);
-    for (std::size_t i = 0; i < points.size(); ++i)
-      points[i]["pareto"] = static_cast<bool>(front[i]);
-  }
-  agg.metric_errors.assign(metric_errors.begin(), metric_errors.end());
+  return r;
+}
 
+// The point's entry in results.json, without "pareto"; `stats` receives each metric's
+// statistics.
+json point_json(const SweepSpec& spec, const Point& p, const PointRuns& r,
+                std::vector<Stats>& stats) {
+  json jp;
+  jp["name"] = p.name;
+  jp["dir"] = (fs::path("points") / p.name).string();
+  jp["params"] = json::object();
+  for (const auto& [k, v] : p.params) jp["params"][k] = v;
+  jp["runs"] = {{"complete", r.complete}, {"failed", r.failed}, {"missing", r.missing}};
+  jp["metrics"] = json::object();
+  for (std::size_t m = 0; m < spec.metrics.size(); ++m) {
+    const auto s = compute_stats(r.values[m]);
+    stats.push_back(s);
+    json jm{{"n", s.n}, {"values", r.per_seed[m]}};
+    if (s.n > 0) {
+      jm["mean"] = s.mean;
+      jm["std"] = s.std;
+      jm["ci95_lo"] = s.ci_lo;
+      jm["ci95_hi"] = s.ci_hi;
+    }
+    jp["metrics"][spec.metrics[m].name] = jm;
+  }
+  return jp;
+}
+
+// The point's (x, y) for the Pareto front: the means of the two Pareto metrics, if both
+// have complete runs.
+std::optional<std::pair<double, double>> pareto_point(const SweepSpec& spec,
+                                                      const std::vector<Stats>& stats) {
+  std::size_t ix = 0;
+  std::size_t iy = 0;
+  for (std::size_t m = 0; m < spec.metrics.size(); ++m) {
+    if (spec.metrics[m].name == spec.pareto.x) ix = m;
+    if (spec.metrics[m].name == spec.pareto.y) iy = m;
+  }
+  if (stats[ix].n > 0 && stats[iy].n > 0) return std::make_pair(stats[ix].mean, stats[iy].mean);
+  return std::nullopt;
+}
+
+json results_json(const SweepSpec& spec, const Aggregate& agg, const json& points,
+                  const json& failures) {
   json metrics = json::array();
   for (const auto& m : spec.metrics) metrics.push_back({{"name", m.name}, {"path", m.path.text}});
-  agg.json = {
+  json j = {
       {"spec", spec.source},
       {"base", spec.base.empty() ? "(defaults)" : spec.base},
       {"set", spec.set},
@@ -247,12 +251,16 @@ Aggregate aggregate(const SweepSpec& spec, const fs::path& out) {
       {"points", points},
       {"failures", failures}};
   if (spec.has_pareto) {
-    agg.json["pareto"] = {{"x", spec.pareto.x},
-                          {"x_goal", spec.pareto.x_maximize ? "max" : "min"},
-                          {"y", spec.pareto.y},
-                          {"y_goal", spec.pareto.y_maximize ? "max" : "min"}};
+    j["pareto"] = {{"x", spec.pareto.x},
+                   {"x_goal", spec.pareto.x_maximize ? "max" : "min"},
+                   {"y", spec.pareto.y},
+                   {"y_goal", spec.pareto.y_maximize ? "max" : "min"}};
   }
+  return j;
+}
 
+// results.csv: a row a point, from its results.json entry.
+std::string results_csv(const SweepSpec& spec, const json& points) {
   std::ostringstream csv;
   csv << "point";
   for (const auto& k : spec.varied_keys) csv << "," << csv_field(k);
@@ -285,7 +293,34 @@ Aggregate aggregate(const SweepSpec& spec, const fs::path& out) {
     if (spec.has_pareto) csv << "," << (jp["pareto"].get<bool>() ? 1 : 0);
     csv << "\n";
   }
-  agg.csv = csv.str();
+  return csv.str();
+}
+
+}  // namespace
+
+Aggregate aggregate(const SweepSpec& spec, const fs::path& out) {
+  Aggregate agg;
+  json points = json::array();
+  json failures = json::array();
+  std::vector<std::optional<std::pair<double, double>>> pareto_xy;
+  std::set<std::string> metric_errors;
+  for (const auto& p : spec.points) {
+    const auto runs = read_point_runs(spec, out, p, failures, metric_errors);
+    agg.complete += runs.complete;
+    agg.failed += runs.failed;
+    agg.missing += runs.missing;
+    std::vector<Stats> stats;
+    points.push_back(point_json(spec, p, runs, stats));
+    if (spec.has_pareto) pareto_xy.push_back(pareto_point(spec, stats));
+  }
+  if (spec.has_pareto) {
+    const auto front = pareto_front(pareto_xy, spec.pareto.x_maximize, spec.pareto.y_maximize);
+    for (std::size_t i = 0; i < points.size(); ++i)
+      points[i]["pareto"] = static_cast<bool>(front[i]);
+  }
+  agg.metric_errors.assign(metric_errors.begin(), metric_errors.end());
+  agg.json = results_json(spec, agg, points, failures);
+  agg.csv = results_csv(spec, points);
   return agg;
 }
 

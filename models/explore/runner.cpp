@@ -355,12 +355,7 @@ void refuse_if_previous_job_active(const fs::path& sdir) {
   }
 }
 
-}  // namespace
-
-RunnerResult run_slurm(const SweepSpec& spec, const std::vector<RunTask>& tasks,
-                       const RunnerOptions& opt) {
-  RunnerResult res;
-  if (tasks.empty()) return res;
+void require_slurm_tools() {
   std::string ignored;
   if (capture("command -v sbatch && command -v squeue && command -v scancel && command -v "
               "scontrol",
@@ -369,24 +364,21 @@ RunnerResult run_slurm(const SweepSpec& spec, const std::vector<RunTask>& tasks,
         "slurm backend: sbatch/squeue/scancel/scontrol not found on PATH (scripts/slurm_local "
         "start sets up a single-node cluster on this machine)");
   }
-  const fs::path sdir = opt.out / "slurm";
-  fs::create_directories(sdir);
-  refuse_if_previous_job_active(sdir);
-  const std::size_t chunk = static_cast<std::size_t>(std::max(1, opt.slurm.chunk));
-  const std::size_t n_array = (tasks.size() + chunk - 1) / chunk;
-  const auto stamp = std::chrono::duration_cast<std::chrono::milliseconds>(
-                         std::chrono::system_clock::now().time_since_epoch())
-                         .count();
-  const fs::path list = sdir / fmt::format("tasks-{}.txt", stamp);
-  const fs::path script = sdir / fmt::format("job-{}.sh", stamp);
-  {
-    std::string lines;
-    for (const auto& t : tasks) {
-      fs::remove(t.dir / "sweep_exit.json");
-      lines += t.dir.string() + "\n";
-    }
-    write_file_atomic(list, lines);
+}
+
+// The task list, one run folder a line; each run's earlier exit record is removed.
+void write_task_list(const fs::path& list, const std::vector<RunTask>& tasks) {
+  std::string lines;
+  for (const auto& t : tasks) {
+    fs::remove(t.dir / "sweep_exit.json");
+    lines += t.dir.string() + "\n";
   }
+  write_file_atomic(list, lines);
+}
+
+// The sbatch script of the job array: `n_array` tasks of up to `chunk` runs each.
+std::string job_script(const RunnerOptions& opt, const fs::path& sdir, const fs::path& list,
+                       std::size_t chunk, std::size_t n_array) {
   std::string array = fmt::format("0-{}", n_array - 1);
   if (opt.slurm.max_parallel > 0) array += fmt::format("%{}", opt.slurm.max_parallel);
   std::string sb = "#!/bin/bash\n";
@@ -413,114 +405,191 @@ RunnerResult run_slurm(const SweepSpec& spec, const std::vector<RunTask>& tasks,
       shell_quote(opt.bin.string()));
   sb += fmt::format("done < <(sed -n \"${{first}},${{last}}p\" {})\n", shell_quote(list.string()));
   sb += "exit $rc\n";
-  write_file_atomic(script, sb);
-  fs::permissions(script, fs::perms::owner_exec, fs::perm_options::add);
+  return sb;
+}
 
+// Submits the script; returns the job id.
+std::string submit(const fs::path& script) {
   std::string out;
   if (capture(fmt::format("sbatch --parsable {} 2>&1", shell_quote(script.string())), &out) != 0) {
     throw std::runtime_error(
         fmt::format("slurm backend: sbatch {} failed: {}", script.string(), out));
   }
-  const std::string job = out.substr(0, out.find_first_of(";\n"));
-  write_file_atomic(sdir / "job", job + "\n");
-  std::cerr << fmt::format(
-      "sweep: submitted Slurm job array {} ({} tasks of up to {} run(s), script {})\n", job,
-      n_array, chunk, script.string());
+  return out.substr(0, out.find_first_of(";\n"));
+}
 
-  const StopScope stop_scope;
-  ProgressLine progress(spec, tasks, static_cast<int>(n_array));
-  std::set<std::size_t> open;
-  for (std::size_t i = 0; i < tasks.size(); ++i) open.insert(i);
-  auto collect = [&](std::size_t i, bool ok, double wall) {
-    open.erase(i);
-    ++res.ran;
-    if (!ok) ++res.failed;
-    progress.finished(tasks[i], ok, wall);
-  };
-  const auto task_id = [&](std::size_t i) { return fmt::format("{}_{}", job, i / chunk); };
-  int gone_polls = 0;
-  progress.print(0, fmt::format(" (job {}: {} queued)", job, n_array).c_str());
-  while (!open.empty()) {
-    if (stop_requested()) {
-      res.interrupted = true;
-      std::cerr << "sweep: interrupted; scancel " << job << "\n";
-      capture(fmt::format("scancel {} 2>&1", job), &out);
-      break;
+// Follows a submitted job array until every run has its exit record (written by
+// `memplast sweep-task` when the run ends, or here for a task that ended without one).
+class SlurmWatch {
+ public:
+  SlurmWatch(const SweepSpec& spec, const std::vector<RunTask>& tasks, const RunnerOptions& opt,
+             fs::path sdir, std::string job, std::size_t chunk, std::size_t n_array)
+      : spec_(spec),
+        tasks_(tasks),
+        opt_(opt),
+        sdir_(std::move(sdir)),
+        job_(std::move(job)),
+        chunk_(chunk),
+        progress_(spec, tasks, static_cast<int>(n_array)) {
+    for (std::size_t i = 0; i < tasks.size(); ++i) open_.insert(i);
+    progress_.print(0, fmt::format(" (job {}: {} queued)", job_, n_array).c_str());
+  }
+
+  // Polls until every run has its record, the sweep is interrupted (the job is
+  // cancelled) or a complete run lacks a metric (likewise). Call under a StopScope.
+  RunnerResult run() {
+    int gone_polls = 0;
+    while (!open_.empty()) {
+      if (stop_requested()) {
+        res_.interrupted = true;
+        std::cerr << "sweep: interrupted; scancel " << job_ << "\n";
+        scancel();
+        break;
+      }
+      bool changed = false;
+      if (!collect_exit_records(&changed)) return res_;
+      if (open_.empty()) break;
+      // Array tasks still known to Slurm (pending or running), one line each (-r).
+      std::string out;
+      const int rc = capture(fmt::format("squeue -h -r -j {} -o '%i %T' 2>&1", job_), &out);
+      std::size_t queued = 0;
+      std::size_t running = 0;
+      std::istringstream ls(out);
+      std::string id;
+      std::string state;
+      while (ls >> id >> state) {
+        ++queued;
+        if (state == "RUNNING" || state == "COMPLETING") ++running;
+      }
+      if (rc != 0 && out.find("Invalid job id") == std::string::npos) {
+        std::cerr << "sweep: squeue failed (" << out << "); retrying\n";
+      } else if (queued == 0) {
+        // The array has left the queue; give the file system a moment, then any run
+        // without an exit record failed before it could write one.
+        if (++gone_polls >= 3) {
+          fail_runs_without_record();
+          break;
+        }
+      } else {
+        gone_polls = 0;
+      }
+      if (changed || progress_.due()) {
+        progress_.print(running,
+                        fmt::format(" (job {}: {} queued)", job_, queued - running).c_str());
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<int>(opt_.poll_s * 1000)));
     }
-    // Per-task exit records, written by `memplast sweep-task` when the run ends.
-    bool changed = false;
-    for (auto it = open.begin(); it != open.end();) {
+    progress_.print(0, fmt::format(" (job {})", job_).c_str());
+    return res_;
+  }
+
+ private:
+  void scancel() {
+    std::string ignored;
+    capture(fmt::format("scancel {} 2>&1", job_), &ignored);
+  }
+
+  [[nodiscard]] std::string task_id(std::size_t i) const {
+    return fmt::format("{}_{}", job_, i / chunk_);
+  }
+
+  void collect(std::size_t i, bool ok, double wall) {
+    open_.erase(i);
+    ++res_.ran;
+    if (!ok) ++res_.failed;
+    progress_.finished(tasks_[i], ok, wall);
+  }
+
+  // Takes the exit records the open runs have written. Returns false when a complete
+  // run lacks a metric: the job is then cancelled.
+  bool collect_exit_records(bool* changed) {
+    for (auto it = open_.begin(); it != open_.end();) {
       const std::size_t i = *it++;
-      const auto rec = read_exit_record(tasks[i].dir);
+      const auto rec = read_exit_record(tasks_[i].dir);
       if (!rec) continue;
       const bool ok = rec->exit_status == 0;
       if (!ok) {
         std::cerr << fmt::format("sweep: run {} failed (exit status {}, task {}); see {}\n",
-                                 fs::relative(tasks[i].dir, opt.out).string(), rec->exit_status,
-                                 task_id(i), (tasks[i].dir / "train.log").string());
-      } else if (res.metric_error.empty()) {
-        res.metric_error = check_metrics(spec, tasks[i].dir);
-        if (!res.metric_error.empty()) {
-          std::cerr << "sweep: " << res.metric_error << "; cancelling job " << job << "\n";
-          capture(fmt::format("scancel {} 2>&1", job), &out);
-          return res;
+                                 fs::relative(tasks_[i].dir, opt_.out).string(), rec->exit_status,
+                                 task_id(i), (tasks_[i].dir / "train.log").string());
+      } else if (res_.metric_error.empty()) {
+        res_.metric_error = check_metrics(spec_, tasks_[i].dir);
+        if (!res_.metric_error.empty()) {
+          std::cerr << "sweep: " << res_.metric_error << "; cancelling job " << job_ << "\n";
+          scancel();
+          return false;
         }
       }
       collect(i, ok, rec->wall_s);
-      changed = true;
+      *changed = true;
     }
-    if (open.empty()) break;
-    // Array tasks still known to Slurm (pending or running), one line each (-r).
-    const int rc = capture(fmt::format("squeue -h -r -j {} -o '%i %T' 2>&1", job), &out);
-    std::size_t queued = 0;
-    std::size_t running = 0;
-    std::istringstream ls(out);
-    std::string id;
-    std::string state;
-    while (ls >> id >> state) {
-      ++queued;
-      if (state == "RUNNING" || state == "COMPLETING") ++running;
-    }
-    if (rc != 0 && out.find("Invalid job id") == std::string::npos) {
-      std::cerr << "sweep: squeue failed (" << out << "); retrying\n";
-    } else if (queued == 0) {
-      // The array has left the queue; give the file system a moment, then any run
-      // without an exit record failed before it could write one: its task was killed
-      // (time limit, scancel, node failure) or never started. scontrol says which.
-      if (++gone_polls >= 3) {
-        const auto states = scontrol_tasks(job);
-        for (const auto i : std::set<std::size_t>(open)) {
-          ExitRecord r;
-          r.exit_status = 255;
-          r.backend = "slurm";
-          r.job = task_id(i);
-          std::string why = "state unknown to scontrol";
-          const auto st = states.find(static_cast<long>(i / chunk));
-          if (st != states.end()) {
-            why = fmt::format("Slurm state {}, reason {}", st->second.state, st->second.reason);
-            if (st->second.exit_status > 0) r.exit_status = st->second.exit_status;
-          }
-          r.error = fmt::format(
-              "Slurm task {} ended without an exit record for this run ({}); "
-              "see {}/{}.out",
-              r.job, why, sdir.string(), r.job);
-          write_exit_record(tasks[i].dir, r);
-          std::cerr << "sweep: run " << fs::relative(tasks[i].dir, opt.out).string() << ": "
-                    << r.error << "\n";
-          collect(i, false, 0.0);
-        }
-        break;
-      }
-    } else {
-      gone_polls = 0;
-    }
-    if (changed || progress.due()) {
-      progress.print(running, fmt::format(" (job {}: {} queued)", job, queued - running).c_str());
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<int>(opt.poll_s * 1000)));
+    return true;
   }
-  progress.print(0, fmt::format(" (job {})", job).c_str());
-  return res;
+
+  // The array has left the queue: every open run's task was killed (time limit,
+  // scancel, node failure) or never started. scontrol says which; the run gets a
+  // failure record.
+  void fail_runs_without_record() {
+    const auto states = scontrol_tasks(job_);
+    for (const auto i : std::set<std::size_t>(open_)) {
+      ExitRecord r;
+      r.exit_status = 255;
+      r.backend = "slurm";
+      r.job = task_id(i);
+      std::string why = "state unknown to scontrol";
+      const auto st = states.find(static_cast<long>(i / chunk_));
+      if (st != states.end()) {
+        why = fmt::format("Slurm state {}, reason {}", st->second.state, st->second.reason);
+        if (st->second.exit_status > 0) r.exit_status = st->second.exit_status;
+      }
+      r.error = fmt::format(
+          "Slurm task {} ended without an exit record for this run ({}); "
+          "see {}/{}.out",
+          r.job, why, sdir_.string(), r.job);
+      write_exit_record(tasks_[i].dir, r);
+      std::cerr << "sweep: run " << fs::relative(tasks_[i].dir, opt_.out).string() << ": "
+                << r.error << "\n";
+      collect(i, false, 0.0);
+    }
+  }
+
+  const SweepSpec& spec_;
+  const std::vector<RunTask>& tasks_;
+  const RunnerOptions& opt_;
+  fs::path sdir_;
+  std::string job_;
+  std::size_t chunk_;
+  ProgressLine progress_;
+  std::set<std::size_t> open_;
+  RunnerResult res_;
+};
+
+}  // namespace
+
+RunnerResult run_slurm(const SweepSpec& spec, const std::vector<RunTask>& tasks,
+                       const RunnerOptions& opt) {
+  if (tasks.empty()) return RunnerResult{};
+  require_slurm_tools();
+  const fs::path sdir = opt.out / "slurm";
+  fs::create_directories(sdir);
+  refuse_if_previous_job_active(sdir);
+  const std::size_t chunk = static_cast<std::size_t>(std::max(1, opt.slurm.chunk));
+  const std::size_t n_array = (tasks.size() + chunk - 1) / chunk;
+  const auto stamp = std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+  const fs::path list = sdir / fmt::format("tasks-{}.txt", stamp);
+  const fs::path script = sdir / fmt::format("job-{}.sh", stamp);
+  write_task_list(list, tasks);
+  write_file_atomic(script, job_script(opt, sdir, list, chunk, n_array));
+  fs::permissions(script, fs::perms::owner_exec, fs::perm_options::add);
+  const std::string job = submit(script);
+  write_file_atomic(sdir / "job", job + "\n");
+  std::cerr << fmt::format(
+      "sweep: submitted Slurm job array {} ({} tasks of up to {} run(s), script {})\n", job,
+      n_array, chunk, script.string());
+  const StopScope stop_scope;
+  return SlurmWatch(spec, tasks, opt, sdir, job, chunk, n_array).run();
 }
 
 }  // namespace memplast::explore

@@ -111,100 +111,107 @@ class Parser {
   }
 
   std::vector<Assignment> axis(const json& ax, const std::string& where) const {
-    std::vector<Assignment> out;
     if (!ax.is_object()) fail(where, "expected an object");
-    if (ax.contains("zip")) {
-      only(ax, where, {"zip"});
-      if (!ax["zip"].is_array() || ax["zip"].size() < 2) {
-        fail(where + ".zip", "expected a list of at least two {\"key\", \"values\"|\"range\"}");
-      }
-      std::size_t n = 0;
-      for (std::size_t i = 0; i < ax["zip"].size(); ++i) {
-        const auto w = fmt::format("{}.zip[{}]", where, i);
-        auto [key, vals] = single(ax["zip"][i], w);
-        if (i == 0) {
-          n = vals.size();
-          out.resize(n);
-        } else if (vals.size() != n) {
-          fail(w, fmt::format("'{}' has {} values but the first zipped key has {}", key,
-                              vals.size(), n));
-        }
-        for (std::size_t k = 0; k < n; ++k) out[k].emplace_back(key, vals[k]);
-      }
-    } else if (ax.contains("random")) {
-      only(ax, where, {"random"});
-      const auto& r = ax["random"];
-      const std::string rw = where + ".random";
-      only(r, rw, {"count", "seed", "params"});
-      if (!r.contains("count") || !r["count"].is_number_integer() ||
-          r["count"].get<std::int64_t>() < 1 ||
-          r["count"].get<std::int64_t>() > static_cast<std::int64_t>(kMaxPoints)) {
-        fail(rw + ".count", "expected an integer in [1, 100000]");
-      }
-      if (!r.contains("seed") || !r["seed"].is_number_integer()) {
-        fail(rw + ".seed", "expected an integer (random samples are always seeded)");
-      }
-      if (!r.contains("params") || !r["params"].is_array() || r["params"].empty()) {
-        fail(rw + ".params", "expected a non-empty list");
-      }
-      const auto count = r["count"].get<std::size_t>();
-      Rng rng(static_cast<std::uint64_t>(r["seed"].get<std::int64_t>()), "sweep.random");
-      out.resize(count);
-      // Validate every parameter first, then draw sample by sample.
-      for (std::size_t j = 0; j < r["params"].size(); ++j) {
-        const auto& p = r["params"][j];
-        const auto pw = fmt::format("{}.params[{}]", rw, j);
-        only(p, pw, {"key", "min", "max", "scale", "integer", "choices"});
-        check_key(string_field(p, "key", pw), pw + ".key");
-        if (p.contains("choices")) {
-          if (!p["choices"].is_array() || p["choices"].empty())
-            fail(pw + ".choices", "expected a non-empty list");
-          if (p.contains("min") || p.contains("max"))
-            fail(pw, "give either 'choices' or 'min'/'max'");
-          continue;
-        }
-        const double lo = number_field(p, "min", pw);
-        const double hi = number_field(p, "max", pw);
-        if (!(hi >= lo)) fail(pw, fmt::format("max {} is below min {}", hi, lo));
-        if (p.contains("scale")) {
-          const auto sc = string_field(p, "scale", pw);
-          if (sc != "linear" && sc != "log") fail(pw + ".scale", "expected \"linear\" or \"log\"");
-          if (sc == "log" && lo <= 0.0) fail(pw, "a log scale needs min > 0");
-        }
-        if (p.contains("integer") && !p.at("integer").is_boolean())
-          fail(pw + ".integer", "expected true or false");
-      }
-      for (std::size_t k = 0; k < count; ++k) {
-        for (const auto& p : r["params"]) {
-          const auto key = p["key"].get<std::string>();
-          if (p.contains("choices")) {
-            out[k].emplace_back(key, p["choices"][rng.below(p["choices"].size())]);
-            continue;
-          }
-          const double lo = p["min"].get<double>();
-          const double hi = p["max"].get<double>();
-          const bool log_scale = p.contains("scale") && p["scale"] == "log";
-          const bool integer = p.value("integer", false);
-          double v =
-              log_scale ? std::exp(rng.uniform(std::log(lo), std::log(hi))) : rng.uniform(lo, hi);
-          if (integer) {
-            const auto iv =
-                std::clamp<std::int64_t>(std::llround(v), static_cast<std::int64_t>(std::ceil(lo)),
-                                         static_cast<std::int64_t>(std::floor(hi)));
-            out[k].emplace_back(key, iv);
-          } else {
-            out[k].emplace_back(key, std::stod(fmt::format("{:.6g}", v)));
-          }
-        }
-      }
-    } else {
-      auto [key, vals] = single(ax, where);
-      for (auto& v : vals) out.push_back(Assignment{{key, v}});
-    }
+    if (ax.contains("zip")) return zip_axis(ax, where);
+    if (ax.contains("random")) return random_axis(ax, where);
+    std::vector<Assignment> out;
+    auto [key, vals] = single(ax, where);
+    for (auto& v : vals) out.push_back(Assignment{{key, v}});
     return out;
   }
 
  private:
+  // {"zip": [single, single, ...]}: keys varied together, value by value.
+  std::vector<Assignment> zip_axis(const json& ax, const std::string& where) const {
+    std::vector<Assignment> out;
+    only(ax, where, {"zip"});
+    if (!ax["zip"].is_array() || ax["zip"].size() < 2) {
+      fail(where + ".zip", "expected a list of at least two {\"key\", \"values\"|\"range\"}");
+    }
+    std::size_t n = 0;
+    for (std::size_t i = 0; i < ax["zip"].size(); ++i) {
+      const auto w = fmt::format("{}.zip[{}]", where, i);
+      auto [key, vals] = single(ax["zip"][i], w);
+      if (i == 0) {
+        n = vals.size();
+        out.resize(n);
+      } else if (vals.size() != n) {
+        fail(w, fmt::format("'{}' has {} values but the first zipped key has {}", key, vals.size(),
+                            n));
+      }
+      for (std::size_t k = 0; k < n; ++k) out[k].emplace_back(key, vals[k]);
+    }
+    return out;
+  }
+
+  // {"random": {"count", "seed", "params"}}: seeded random samples. Every parameter is
+  // validated first, then the samples are drawn one by one.
+  std::vector<Assignment> random_axis(const json& ax, const std::string& where) const {
+    only(ax, where, {"random"});
+    const auto& r = ax["random"];
+    const std::string rw = where + ".random";
+    only(r, rw, {"count", "seed", "params"});
+    if (!r.contains("count") || !r["count"].is_number_integer() ||
+        r["count"].get<std::int64_t>() < 1 ||
+        r["count"].get<std::int64_t>() > static_cast<std::int64_t>(kMaxPoints)) {
+      fail(rw + ".count", "expected an integer in [1, 100000]");
+    }
+    if (!r.contains("seed") || !r["seed"].is_number_integer()) {
+      fail(rw + ".seed", "expected an integer (random samples are always seeded)");
+    }
+    if (!r.contains("params") || !r["params"].is_array() || r["params"].empty()) {
+      fail(rw + ".params", "expected a non-empty list");
+    }
+    for (std::size_t j = 0; j < r["params"].size(); ++j) {
+      check_random_param(r["params"][j], fmt::format("{}.params[{}]", rw, j));
+    }
+    const auto count = r["count"].get<std::size_t>();
+    Rng rng(static_cast<std::uint64_t>(r["seed"].get<std::int64_t>()), "sweep.random");
+    std::vector<Assignment> out(count);
+    for (std::size_t k = 0; k < count; ++k) {
+      for (const auto& p : r["params"])
+        out[k].emplace_back(p["key"].get<std::string>(), draw(p, rng));
+    }
+    return out;
+  }
+
+  // One parameter of a random axis: "choices", or "min"/"max" with "scale" and "integer".
+  void check_random_param(const json& p, const std::string& pw) const {
+    only(p, pw, {"key", "min", "max", "scale", "integer", "choices"});
+    check_key(string_field(p, "key", pw), pw + ".key");
+    if (p.contains("choices")) {
+      if (!p["choices"].is_array() || p["choices"].empty())
+        fail(pw + ".choices", "expected a non-empty list");
+      if (p.contains("min") || p.contains("max")) fail(pw, "give either 'choices' or 'min'/'max'");
+      return;
+    }
+    const double lo = number_field(p, "min", pw);
+    const double hi = number_field(p, "max", pw);
+    if (!(hi >= lo)) fail(pw, fmt::format("max {} is below min {}", hi, lo));
+    if (p.contains("scale")) {
+      const auto sc = string_field(p, "scale", pw);
+      if (sc != "linear" && sc != "log") fail(pw + ".scale", "expected \"linear\" or \"log\"");
+      if (sc == "log" && lo <= 0.0) fail(pw, "a log scale needs min > 0");
+    }
+    if (p.contains("integer") && !p.at("integer").is_boolean())
+      fail(pw + ".integer", "expected true or false");
+  }
+
+  // One sample of a checked random-axis parameter.
+  static json draw(const json& p, Rng& rng) {
+    if (p.contains("choices")) return p["choices"][rng.below(p["choices"].size())];
+    const double lo = p["min"].get<double>();
+    const double hi = p["max"].get<double>();
+    const bool log_scale = p.contains("scale") && p["scale"] == "log";
+    const bool integer = p.value("integer", false);
+    double v = log_scale ? std::exp(rng.uniform(std::log(lo), std::log(hi))) : rng.uniform(lo, hi);
+    if (integer) {
+      return std::clamp<std::int64_t>(std::llround(v), static_cast<std::int64_t>(std::ceil(lo)),
+                                      static_cast<std::int64_t>(std::floor(hi)));
+    }
+    return std::stod(fmt::format("{:.6g}", v));
+  }
+
   std::string origin_;
   std::set<std::string> keys_;
 };
@@ -253,48 +260,57 @@ std::string point_name(const std::vector<std::pair<std::string, json>>& params,
   return name;
 }
 
-SweepSpec parse_spec(const json& doc, const std::string& origin, const std::string& dir) {
-  Parser ps(origin);
-  SweepSpec spec;
-  spec.source = origin;
-  ps.only(doc, "top level", {"base", "set", "vary", "seeds", "metrics", "pareto", "slurm"});
+namespace {
 
-  if (doc.contains("base")) {
-    if (!doc["base"].is_string()) ps.fail("base", "expected a configuration file name");
-    std::filesystem::path b = doc["base"].get<std::string>();
-    if (b.is_relative()) b = std::filesystem::path(dir) / b;
-    spec.base = b.lexically_normal().string();
-    if (!std::filesystem::exists(spec.base))
-      ps.fail("base", fmt::format("no such file: {}", spec.base));
-  }
+// "base": the configuration the points start from, relative to the spec's folder.
+void parse_base(const Parser& ps, const json& doc, const std::string& dir, SweepSpec& spec) {
+  if (!doc.contains("base")) return;
+  if (!doc["base"].is_string()) ps.fail("base", "expected a configuration file name");
+  std::filesystem::path b = doc["base"].get<std::string>();
+  if (b.is_relative()) b = std::filesystem::path(dir) / b;
+  spec.base = b.lexically_normal().string();
+  if (!std::filesystem::exists(spec.base))
+    ps.fail("base", fmt::format("no such file: {}", spec.base));
+}
 
+// "set": keys fixed for every point. Returns those keys.
+std::set<std::string> parse_set(const Parser& ps, const json& doc, SweepSpec& spec) {
   std::set<std::string> fixed;
-  if (doc.contains("set")) {
-    if (!doc["set"].is_object()) ps.fail("set", "expected an object of \"key\": value");
-    for (auto it = doc["set"].begin(); it != doc["set"].end(); ++it) {
-      ps.check_key(it.key(), "set");
-      spec.set.push_back(it.key() + "=" + it.value().dump());
-      fixed.insert(it.key());
-    }
+  if (!doc.contains("set")) return fixed;
+  if (!doc["set"].is_object()) ps.fail("set", "expected an object of \"key\": value");
+  for (auto it = doc["set"].begin(); it != doc["set"].end(); ++it) {
+    ps.check_key(it.key(), "set");
+    spec.set.push_back(it.key() + "=" + it.value().dump());
+    fixed.insert(it.key());
   }
+  return fixed;
+}
 
-  // Axes, combined as a grid: the first axis varies slowest.
+// "vary": the axes; a key is varied once and is not also in "set".
+std::vector<std::vector<Assignment>> parse_axes(const Parser& ps, const json& doc,
+                                                const std::set<std::string>& fixed,
+                                                SweepSpec& spec) {
   std::vector<std::vector<Assignment>> axes;
-  if (doc.contains("vary")) {
-    if (!doc["vary"].is_array()) ps.fail("vary", "expected a list of axes");
-    std::set<std::string> seen;
-    for (std::size_t i = 0; i < doc["vary"].size(); ++i) {
-      const auto where = fmt::format("vary[{}]", i);
-      auto ax = ps.axis(doc["vary"][i], where);
-      for (const auto& [k, v] : ax.front()) {
-        if (!seen.insert(k).second) ps.fail(where, fmt::format("key '{}' is varied twice", k));
-        if (fixed.count(k) != 0)
-          ps.fail(where, fmt::format("key '{}' is both in \"set\" and varied", k));
-        spec.varied_keys.push_back(k);
-      }
-      axes.push_back(std::move(ax));
+  if (!doc.contains("vary")) return axes;
+  if (!doc["vary"].is_array()) ps.fail("vary", "expected a list of axes");
+  std::set<std::string> seen;
+  for (std::size_t i = 0; i < doc["vary"].size(); ++i) {
+    const auto where = fmt::format("vary[{}]", i);
+    auto ax = ps.axis(doc["vary"][i], where);
+    for (const auto& [k, v] : ax.front()) {
+      if (!seen.insert(k).second) ps.fail(where, fmt::format("key '{}' is varied twice", k));
+      if (fixed.count(k) != 0)
+        ps.fail(where, fmt::format("key '{}' is both in \"set\" and varied", k));
+      spec.varied_keys.push_back(k);
     }
+    axes.push_back(std::move(ax));
   }
+  return axes;
+}
+
+// The axes combined as a grid: the first axis varies slowest.
+std::vector<Assignment> grid_of(const Parser& ps,
+                                const std::vector<std::vector<Assignment>>& axes) {
   double total = 1;
   for (const auto& ax : axes) total *= static_cast<double>(ax.size());
   if (total > static_cast<double>(kMaxPoints))
@@ -311,6 +327,11 @@ SweepSpec parse_spec(const json& doc, const std::string& origin, const std::stri
     }
     grid = std::move(next);
   }
+  return grid;
+}
+
+// The grid's points, each with its name.
+void add_points(const Parser& ps, std::vector<Assignment> grid, SweepSpec& spec) {
   std::map<std::string, int> name_count;
   for (auto& g : grid) {
     Point p;
@@ -323,14 +344,15 @@ SweepSpec parse_spec(const json& doc, const std::string& origin, const std::stri
   for (auto& p : spec.points) {
     if (name_count[p.name] > 1) p.name += "_" + hash_hex(json(p.params).dump());
   }
-  {
-    std::set<std::string> names;
-    for (const auto& p : spec.points) {
-      if (!names.insert(p.name).second)
-        ps.fail("vary", fmt::format("two points have the same values ({})", p.name));
-    }
+  std::set<std::string> names;
+  for (const auto& p : spec.points) {
+    if (!names.insert(p.name).second)
+      ps.fail("vary", fmt::format("two points have the same values ({})", p.name));
   }
+}
 
+// "seeds": a list of distinct integers or {"count", "first"}; default: seed 1.
+void parse_seeds(const Parser& ps, const json& doc, SweepSpec& spec) {
   if (!doc.contains("seeds")) {
     spec.seeds = {1};
   } else if (doc["seeds"].is_array()) {
@@ -358,7 +380,10 @@ SweepSpec parse_spec(const json& doc, const std::string& origin, const std::stri
   } else {
     ps.fail("seeds", "expected a list of integers or {\"count\": n, \"first\": s}");
   }
+}
 
+// "metrics": a list of summary.json paths or an object of name: path. Returns the names.
+std::set<std::string> parse_metrics(const Parser& ps, const json& doc, SweepSpec& spec) {
   if (!doc.contains("metrics")) ps.fail("top level", "missing field 'metrics'");
   std::set<std::string> metric_names;
   auto add_metric = [&](const std::string& name, const json& path, const std::string& where) {
@@ -385,44 +410,66 @@ SweepSpec parse_spec(const json& doc, const std::string& origin, const std::stri
     ps.fail("metrics", "expected a list of paths or an object of name: path");
   }
   if (spec.metrics.empty()) ps.fail("metrics", "no metric to collect");
+  return metric_names;
+}
 
-  if (doc.contains("pareto")) {
-    const auto& p = doc["pareto"];
-    ps.only(p, "pareto", {"x", "y", "x_goal", "y_goal"});
-    spec.has_pareto = true;
-    spec.pareto.x = ps.string_field(p, "x", "pareto");
-    spec.pareto.y = ps.string_field(p, "y", "pareto");
-    for (const auto* m : {&spec.pareto.x, &spec.pareto.y}) {
-      if (metric_names.count(*m) == 0)
-        ps.fail("pareto", fmt::format("'{}' is not one of the metrics", *m));
-    }
-    auto goal = [&](const char* f, bool def) {
-      if (!p.contains(f)) return def;
-      const auto g = ps.string_field(p, f, "pareto");
-      if (g != "min" && g != "max")
-        ps.fail(std::string("pareto.") + f, "expected \"min\" or \"max\"");
-      return g == "max";
-    };
-    spec.pareto.x_maximize = goal("x_goal", false);
-    spec.pareto.y_maximize = goal("y_goal", true);
+// "pareto": two of the metrics and which way each is better.
+void parse_pareto(const Parser& ps, const json& doc, const std::set<std::string>& metric_names,
+                  SweepSpec& spec) {
+  if (!doc.contains("pareto")) return;
+  const auto& p = doc["pareto"];
+  ps.only(p, "pareto", {"x", "y", "x_goal", "y_goal"});
+  spec.has_pareto = true;
+  spec.pareto.x = ps.string_field(p, "x", "pareto");
+  spec.pareto.y = ps.string_field(p, "y", "pareto");
+  for (const auto* m : {&spec.pareto.x, &spec.pareto.y}) {
+    if (metric_names.count(*m) == 0)
+      ps.fail("pareto", fmt::format("'{}' is not one of the metrics", *m));
   }
+  auto goal = [&](const char* f, bool def) {
+    if (!p.contains(f)) return def;
+    const auto g = ps.string_field(p, f, "pareto");
+    if (g != "min" && g != "max")
+      ps.fail(std::string("pareto.") + f, "expected \"min\" or \"max\"");
+    return g == "max";
+  };
+  spec.pareto.x_maximize = goal("x_goal", false);
+  spec.pareto.y_maximize = goal("y_goal", true);
+}
 
-  if (doc.contains("slurm")) {
-    const auto& s = doc["slurm"];
-    ps.only(s, "slurm", {"partition", "time", "cpus_per_task", "mem", "max_parallel", "chunk"});
-    if (s.contains("partition")) spec.slurm.partition = ps.string_field(s, "partition", "slurm");
-    if (s.contains("time")) spec.slurm.time = ps.string_field(s, "time", "slurm");
-    if (s.contains("mem")) spec.slurm.mem = ps.string_field(s, "mem", "slurm");
-    for (auto [f, target] : {std::pair{"cpus_per_task", &spec.slurm.cpus_per_task},
-                             std::pair{"max_parallel", &spec.slurm.max_parallel},
-                             std::pair{"chunk", &spec.slurm.chunk}}) {
-      if (!s.contains(f)) continue;
-      if (!s[f].is_number_integer() || s[f].get<int>() < 0)
-        ps.fail(std::string("slurm.") + f, "expected an integer >= 0");
-      *target = s[f].get<int>();
-    }
-    if (spec.slurm.chunk < 1) ps.fail("slurm.chunk", "expected an integer >= 1");
+// "slurm": the Slurm backend's defaults.
+void parse_slurm(const Parser& ps, const json& doc, SweepSpec& spec) {
+  if (!doc.contains("slurm")) return;
+  const auto& s = doc["slurm"];
+  ps.only(s, "slurm", {"partition", "time", "cpus_per_task", "mem", "max_parallel", "chunk"});
+  if (s.contains("partition")) spec.slurm.partition = ps.string_field(s, "partition", "slurm");
+  if (s.contains("time")) spec.slurm.time = ps.string_field(s, "time", "slurm");
+  if (s.contains("mem")) spec.slurm.mem = ps.string_field(s, "mem", "slurm");
+  for (auto [f, target] : {std::pair{"cpus_per_task", &spec.slurm.cpus_per_task},
+                           std::pair{"max_parallel", &spec.slurm.max_parallel},
+                           std::pair{"chunk", &spec.slurm.chunk}}) {
+    if (!s.contains(f)) continue;
+    if (!s[f].is_number_integer() || s[f].get<int>() < 0)
+      ps.fail(std::string("slurm.") + f, "expected an integer >= 0");
+    *target = s[f].get<int>();
   }
+  if (spec.slurm.chunk < 1) ps.fail("slurm.chunk", "expected an integer >= 1");
+}
+
+}  // namespace
+
+SweepSpec parse_spec(const json& doc, const std::string& origin, const std::string& dir) {
+  Parser ps(origin);
+  SweepSpec spec;
+  spec.source = origin;
+  ps.only(doc, "top level", {"base", "set", "vary", "seeds", "metrics", "pareto", "slurm"});
+  parse_base(ps, doc, dir, spec);
+  const auto fixed = parse_set(ps, doc, spec);
+  add_points(ps, grid_of(ps, parse_axes(ps, doc, fixed, spec)), spec);
+  parse_seeds(ps, doc, spec);
+  const auto metric_names = parse_metrics(ps, doc, spec);
+  parse_pareto(ps, doc, metric_names, spec);
+  parse_slurm(ps, doc, spec);
   return spec;
 }
 
