@@ -4,6 +4,7 @@
 #include <cmath>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <system_error>
@@ -39,13 +40,20 @@ json read_json(const fs::path& p) {
   }
 }
 
+double number(const fs::path& p, const std::string& s);
+
 struct Csv {
+  fs::path path;
   std::vector<std::string> header;
   std::vector<std::vector<std::string>> rows;
-  [[nodiscard]] std::size_t col(const fs::path& p, const std::string& name) const {
+  [[nodiscard]] std::size_t col(const std::string& name) const {
     for (std::size_t i = 0; i < header.size(); ++i)
       if (header[i] == name) return i;
-    throw ReportError(fmt::format("{}: no column '{}'", p.string(), name));
+    throw ReportError(fmt::format("{}: no column '{}'", path.string(), name));
+  }
+  // A field as a number; an error names the file.
+  [[nodiscard]] double number(const std::string& field) const {
+    return report::number(path, field);
   }
 };
 
@@ -67,6 +75,7 @@ std::vector<std::string> split(const std::string& line) {
 Csv read_csv(const fs::path& p) {
   std::istringstream in(read_text(p));
   Csv c;
+  c.path = p;
   std::string line;
   if (!std::getline(in, line)) throw ReportError(fmt::format("{}: empty (no header)", p.string()));
   c.header = split(line);
@@ -143,6 +152,17 @@ Section noted(Section s, PlotInfo& info, std::string why) {
   return s;
 }
 
+// A plot's CSV input `p` in the run folder; nothing when the file is missing: `s` and
+// `info` then hold the note "<file> is missing from the run folder<since>".
+std::optional<Csv> plot_csv(const fs::path& p, Section& s, PlotInfo& info, const char* since = "") {
+  if (!fs::exists(p)) {
+    s = noted(std::move(s), info,
+              fmt::format("{} is missing from the run folder{}", p.filename().string(), since));
+    return std::nullopt;
+  }
+  return read_csv(p);
+}
+
 // ------------------------------------------------------------------ plots
 
 Section accuracy_plot(const json& summary, PlotInfo& info) {
@@ -191,22 +211,19 @@ Section accuracy_plot(const json& summary, PlotInfo& info) {
 
 Section energy_plot(const fs::path& dir, PlotInfo& info) {
   Section s{"plot-energy", "Energy by component and phase", ""};
-  const auto p = dir / "energy.csv";
-  if (!fs::exists(p)) {
-    return noted(std::move(s), info, "energy.csv is missing from the run folder");
-  }
-  const Csv csv = read_csv(p);
-  const auto ic = csv.col(p, "component");
-  const auto ip = csv.col(p, "phase");
-  const auto ij = csv.col(p, "joules");
+  const auto csv = plot_csv(dir / "energy.csv", s, info);
+  if (!csv) return s;
+  const auto ic = csv->col("component");
+  const auto ip = csv->col("phase");
+  const auto ij = csv->col("joules");
   std::vector<std::string> groups;
   std::vector<std::string> phases;
   std::map<std::pair<std::string, std::string>, double> sum;
-  for (const auto& r : csv.rows) {
+  for (const auto& r : csv->rows) {
     const auto g = component_group(r[ic]);
     if (std::find(groups.begin(), groups.end(), g) == groups.end()) groups.push_back(g);
     if (std::find(phases.begin(), phases.end(), r[ip]) == phases.end()) phases.push_back(r[ip]);
-    sum[{g, r[ip]}] += number(p, r[ij]);
+    sum[{g, r[ip]}] += csv->number(r[ij]);
   }
   BarChart c;
   c.id = s.id;
@@ -359,14 +376,12 @@ Section latency_plot(const fs::path& dir, const json& summary, PlotInfo& info) {
 // power of each interval is its energy over its duration.
 Section power_plot(const fs::path& dir, PlotInfo& info) {
   Section s{"plot-power", "Power over time", ""};
-  const auto p = dir / "power.csv";
-  if (!fs::exists(p)) {
-    return noted(std::move(s), info,
-                 "power.csv is missing from the run folder (written by runs since the report)");
-  }
-  const Csv csv = read_csv(p);
+  const auto input = plot_csv(dir / "power.csv", s, info, " (written by runs since the report)");
+  if (!input) return s;
+  const Csv& csv = *input;
   if (csv.header.size() < 2 || csv.header[0] != "simulated_time_s")
-    throw ReportError(fmt::format("{}: the first column must be simulated_time_s", p.string()));
+    throw ReportError(
+        fmt::format("{}: the first column must be simulated_time_s", csv.path.string()));
   LineChart c;
   c.id = s.id;
   c.title = "Average power per interval between samples";
@@ -381,8 +396,8 @@ Section power_plot(const fs::path& dir, PlotInfo& info) {
     double t_prev = 0;
     double e_prev = 0;
     for (std::size_t i = stride - 1; i < nrow; i += stride) {
-      const double t = number(p, csv.rows[i][0]);
-      const double e = number(p, csv.rows[i][k]);
+      const double t = csv.number(csv.rows[i][0]);
+      const double e = csv.number(csv.rows[i][k]);
       if (t > t_prev) {
         se.x.push_back(t);
         se.y.push_back((e - e_prev) / (t - t_prev));
@@ -400,57 +415,88 @@ Section power_plot(const fs::path& dir, PlotInfo& info) {
   return s;
 }
 
-Section writes_plot(const fs::path& dir, const json& summary, const json* hj, PlotInfo& info) {
-  Section s{"plot-writes", "Writes per device against the endurance budget", ""};
-  const auto p = dir / "writes_per_device.csv";
-  if (!fs::exists(p)) {
-    return noted(std::move(s), info, "writes_per_device.csv is missing from the run folder");
-  }
-  const Csv csv = read_csv(p);
-  const auto iw = csv.col(p, "writes");
-  const auto id = csv.col(p, "devices");
-  Hist h{"devices by writes", {}, {}};
-  double max_w = 0;
-  for (const auto& r : csv.rows) {
-    const double w = number(p, r[iw]);
-    const double d = number(p, r[id]);
-    if (w <= 0) continue;  // a log axis: devices never written are counted in the caption
-    h.edges.push_back(w - 0.5 > 0 ? w - 0.5 : w * 0.5);
-    h.edges.push_back(w + 0.5);
-    h.counts.push_back(d);
-    h.counts.push_back(0);  // gap between bins (not drawn)
-    max_w = std::max(max_w, w);
+// A bar at `v` on a log axis (v - 0.5 .. v + 0.5, or v / 2 .. v + 0.5 below 1) of
+// height `devices`, then an undrawn gap; close_bins() drops the gap after the last.
+void add_log_bin(Hist& h, double v, double devices) {
+  h.edges.push_back(v - 0.5 > 0 ? v - 0.5 : v * 0.5);
+  h.edges.push_back(v + 0.5);
+  h.counts.push_back(devices);
+  h.counts.push_back(0);  // gap between bins (not drawn)
+}
+
+void close_bins(Hist& h) {
+  if (!h.counts.empty()) h.counts.pop_back();
+}
+
+// Pulses per device (histograms.json): the quantity the endurance budget counts. Empty
+// without histograms.json or its pulses_per_device.
+Hist pulses_hist(const fs::path& dir, const json* hj, PlotInfo& info) {
+  Hist pulses{"devices by pulses", {}, {}};
+  if (hj == nullptr || !hj->contains("pulses_per_device")) return pulses;
+  const json& pp = (*hj)["pulses_per_device"];
+  if (!pp.contains("values") || !pp.contains("devices") || !pp["values"].is_array() ||
+      !pp["devices"].is_array() || pp["values"].size() != pp["devices"].size())
+    throw ReportError(
+        fmt::format("{}: pulses_per_device needs arrays 'values' and 'devices' of the same length",
+                    (dir / "histograms.json").string()));
+  for (std::size_t i = 0; i < pp["values"].size(); ++i) {
+    const double v = pp["values"][i].get<double>();
+    const double d = pp["devices"][i].get<double>();
+    if (v <= 0) continue;
+    add_log_bin(pulses, v, d);
     if (d > 0) ++info.marks;
   }
-  if (!h.counts.empty()) h.counts.pop_back();
-  // Pulses per device (histograms.json): the quantity the endurance budget counts.
-  Hist pulses{"devices by pulses", {}, {}};
-  if (hj != nullptr && hj->contains("pulses_per_device")) {
-    const json& pp = (*hj)["pulses_per_device"];
-    if (!pp.contains("values") || !pp.contains("devices") || !pp["values"].is_array() ||
-        !pp["devices"].is_array() || pp["values"].size() != pp["devices"].size())
-      throw ReportError(fmt::format(
-          "{}: pulses_per_device needs arrays 'values' and 'devices' of the same length",
-          (dir / "histograms.json").string()));
-    for (std::size_t i = 0; i < pp["values"].size(); ++i) {
-      const double v = pp["values"][i].get<double>();
-      const double d = pp["devices"][i].get<double>();
-      if (v <= 0) continue;
-      pulses.edges.push_back(v - 0.5 > 0 ? v - 0.5 : v * 0.5);
-      pulses.edges.push_back(v + 0.5);
-      pulses.counts.push_back(d);
-      pulses.counts.push_back(0);
-      if (d > 0) ++info.marks;
-    }
-    if (!pulses.counts.empty()) pulses.counts.pop_back();
-  }
-  // Budget: lognormal per cell (device.endurance_median, endurance_sigma_ln), in pulses.
+  close_bins(pulses);
+  return pulses;
+}
+
+// The endurance budget (lognormal per cell: device.endurance_median, endurance_sigma_ln,
+// in pulses) marked on `c`, and the caption that compares the most written device
+// (`max_w` writes) and the most pulsed one with it.
+std::string endurance_budget(const json& summary, double max_w, HistogramChart& c) {
   double median = 0;
   double sigma = 0;
   if (summary.contains("config") && summary["config"].contains("device")) {
     median = jnum(summary["config"]["device"], "endurance_median", 0);
     sigma = jnum(summary["config"]["device"], "endurance_sigma_ln", 0);
   }
+  if (!(median > 0))
+    return "summary.json's configuration has no device.endurance_median: no budget marked.";
+  const double p1 = median * std::exp(-2.326 * sigma);
+  c.markers.push_back({median, "median budget"});
+  c.markers.push_back({p1, "1 % of devices"});
+  std::string caption = fmt::format(
+      "Endurance budget per device: lognormal, median {:.3g} pulses, sigma_ln {:.3g} (1 % of "
+      "devices wear out by {:.3g} pulses). Most written device: {:.0f} writes = {:.2g} of the "
+      "median budget (a write is one program-and-verify, of one or more pulses; the budget "
+      "counts pulses).",
+      median, sigma, p1, max_w, max_w / median);
+  if (summary.contains("pulses_per_device")) {
+    const double mp = jnum(summary["pulses_per_device"], "max", 0);
+    caption += fmt::format(" Most pulsed device: {:.0f} pulses = {:.2g} of the median budget.", mp,
+                           mp / median);
+  }
+  return caption;
+}
+
+Section writes_plot(const fs::path& dir, const json& summary, const json* hj, PlotInfo& info) {
+  Section s{"plot-writes", "Writes per device against the endurance budget", ""};
+  const auto csv = plot_csv(dir / "writes_per_device.csv", s, info);
+  if (!csv) return s;
+  const auto iw = csv->col("writes");
+  const auto id = csv->col("devices");
+  Hist h{"devices by writes", {}, {}};
+  double max_w = 0;
+  for (const auto& r : csv->rows) {
+    const double w = csv->number(r[iw]);
+    const double d = csv->number(r[id]);
+    if (w <= 0) continue;  // a log axis: devices never written are counted in the caption
+    add_log_bin(h, w, d);
+    max_w = std::max(max_w, w);
+    if (d > 0) ++info.marks;
+  }
+  close_bins(h);
+  Hist pulses = pulses_hist(dir, hj, info);
   HistogramChart c;
   c.id = s.id;
   c.title = "Writes and pulses per device (log-log) and the endurance budget";
@@ -460,25 +506,7 @@ Section writes_plot(const fs::path& dir, const json& summary, const json* hj, Pl
   c.y.log = true;
   c.hists.push_back(std::move(h));
   if (!pulses.counts.empty()) c.hists.push_back(std::move(pulses));
-  std::string caption;
-  if (median > 0) {
-    const double p1 = median * std::exp(-2.326 * sigma);
-    c.markers.push_back({median, "median budget"});
-    c.markers.push_back({p1, "1 % of devices"});
-    caption = fmt::format(
-        "Endurance budget per device: lognormal, median {:.3g} pulses, sigma_ln {:.3g} (1 % of "
-        "devices wear out by {:.3g} pulses). Most written device: {:.0f} writes = {:.2g} of the "
-        "median budget (a write is one program-and-verify, of one or more pulses; the budget "
-        "counts pulses).",
-        median, sigma, p1, max_w, max_w / median);
-    if (summary.contains("pulses_per_device")) {
-      const double mp = jnum(summary["pulses_per_device"], "max", 0);
-      caption += fmt::format(" Most pulsed device: {:.0f} pulses = {:.2g} of the median budget.",
-                             mp, mp / median);
-    }
-  } else {
-    caption = "summary.json's configuration has no device.endurance_median: no budget marked.";
-  }
+  const std::string caption = endurance_budget(summary, max_w, c);
   s.html = svg(c) + "<p class=\"caption\">" + escape(caption) + "</p>\n";
   return s;
 }

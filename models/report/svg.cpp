@@ -77,6 +77,12 @@ struct Frame {
     if (log) return (std::log10(v) - std::log10(r.lo)) / (std::log10(r.hi) - std::log10(r.lo));
     return (v - r.lo) / (r.hi - r.lo);
   }
+  // The ranges once the data are added: x widened to the markers, y from zero.
+  void finish_ranges(const std::vector<Marker>& ms) {
+    for (const auto& m : ms) xr.add(m.x, xa.log);
+    xr.finish(xa, false);
+    yr.finish(ya, true);
+  }
   [[nodiscard]] double X(double v) const { return px0 + (px1 - px0) * t(v, xr, xa.log); }
   [[nodiscard]] double Y(double v) const {
     const double f = std::clamp(t(v, yr, ya.log), -0.02, 1.02);
@@ -215,9 +221,7 @@ std::string svg(const LineChart& c) {
       f.yr.add(s.y[i], c.y.log);
     }
   }
-  for (const auto& m : c.markers) f.xr.add(m.x, c.x.log);
-  f.xr.finish(c.x, false);
-  f.yr.finish(c.y, true);
+  f.finish_ranges(c.markers);
   std::string body;
   std::size_t marks = 0;
   std::vector<std::string> names;
@@ -297,9 +301,7 @@ std::string svg(const HistogramChart& c) {
       f.yr.add(h.counts[i], c.y.log);
     }
   }
-  for (const auto& m : c.markers) f.xr.add(m.x, c.x.log);
-  f.xr.finish(c.x, false);
-  f.yr.finish(c.y, true);
+  f.finish_ranges(c.markers);
   std::string body;
   std::size_t marks = 0;
   std::vector<std::string> names;
