@@ -41,6 +41,8 @@ void MetaPvUpdatePath::init() {
                                     std::to_string(h.size()));
       }
       meta_.write_hidden(first(l), h.data(), n, format_.hidden_frac_bits);
+      // Written: the unit holds them now; the firmware keeps no copy.
+      std::vector<double>().swap(L_.hidden[static_cast<std::size_t>(l)]);
     }
     levels_.resize(n);
     meta_.read_levels(first(l), levels_.data(), n);

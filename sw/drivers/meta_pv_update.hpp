@@ -36,7 +36,8 @@ struct MetaPvLayout {
   unsigned tile_rows{0};
   unsigned tile_cols{0};
   // Hidden weights to load before the initial programming (in x out per layer), or
-  // empty: keep the unit's. Written in the unit's fixed point (FORMAT.HIDDEN_FRAC_BITS).
+  // empty: keep the unit's. Written in the unit's fixed point (FORMAT.HIDDEN_FRAC_BITS) by
+  // init(), which then releases them.
   std::array<std::vector<double>, 2> hidden{};
   // Storage the unit holds, for the memory report (computed from the configuration).
   std::uint64_t hidden_bits{0};
