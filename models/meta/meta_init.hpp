@@ -1,7 +1,8 @@
 // The network's initial hidden weights, written once for every mode: layer l's hidden
 // weights are U(-half_range, half_range) from the random stream "meta.init.layer<l>" of
-// the global seed (train.init_half_range, sim.seed). The functional backend and the
-// SystemC top's meta_unit preload both start from these weights.
+// the global seed (train.init_half_range, sim.seed). The functional backend starts from
+// these weights; the hardware firmware draws the same ones (fw::Trainer::initial_hidden)
+// and writes them into meta_unit's HIDDEN window.
 #pragma once
 
 #include <cstddef>

@@ -40,6 +40,14 @@ MetaUnit::MetaUnit(const sc_core::sc_module_name& name, const MetaParams& p, std
     e_pv_cmd_ = ledger_->entry(this->name(), "pv_cmd");
   }
   registers().set(R::N_WEIGHTS, static_cast<std::uint32_t>(n_weights));
+  registers().set(
+      R::FORMAT,
+      ((static_cast<std::uint32_t>(p.levels) << R::FORMAT_N_LEVELS_SHIFT) &
+       R::FORMAT_N_LEVELS_MASK) |
+          ((static_cast<std::uint32_t>(p.hidden_frac_bits) << R::FORMAT_HIDDEN_FRAC_BITS_SHIFT) &
+           R::FORMAT_HIDDEN_FRAC_BITS_MASK) |
+          ((static_cast<std::uint32_t>(p.hidden_bits) << R::FORMAT_HIDDEN_BITS_SHIFT) &
+           R::FORMAT_HIDDEN_BITS_MASK));
   registers().on_write(R::CMD,
                        [this](std::uint32_t v, std::uint32_t) { on_cmd(v, access_time()); });
   registers().on_read(R::STATUS, [this](std::uint32_t) {
@@ -284,6 +292,17 @@ void MetaUnit::finish() {
 tlm::tlm_response_status MetaUnit::window(const bus::WindowAccess& a) {
   const std::uint64_t first = a.offset / 4;
   const std::uint64_t count = a.len / 4;
+  if (a.window.offset == R::LEVEL_VALUES_OFFSET) {
+    // The level table (RO): float32 value of level k, k < L (a configuration ROM).
+    if (a.write) return tlm::TLM_COMMAND_ERROR_RESPONSE;
+    if (first + count > static_cast<std::uint64_t>(p_.levels))
+      return tlm::TLM_ADDRESS_ERROR_RESPONSE;
+    for (std::uint64_t k = 0; k < count; ++k) {
+      const float v = engine_->level_value(static_cast<int>(first + k));
+      std::memcpy(a.data + 4 * k, &v, 4);
+    }
+    return tlm::TLM_OK_RESPONSE;
+  }
   if (first + count > n_) return tlm::TLM_ADDRESS_ERROR_RESPONSE;  // beyond the weights
   // The windows are the unit's memories: they refuse access while an operation runs.
   if (!a.debug && busy_at(a.at)) {
@@ -301,6 +320,17 @@ tlm::tlm_response_status MetaUnit::window(const bus::WindowAccess& a) {
   }
   const bool hidden = a.window.offset == R::HIDDEN_OFFSET;
   const double scale = std::ldexp(1.0, static_cast<int>(p_.hidden_frac_bits));
+  // The HIDDEN and LEVELS windows are the hidden-weight and level SRAMs: a firmware access
+  // (not a debug one) is charged as 64-bit SRAM accesses of the bits it moves, in the
+  // phase the firmware is in (the initial load, the read-back of the trained state, the
+  // digital backward pass's LEVELS reads).
+  if (!a.debug && ledger_ != nullptr && !(a.write && !hidden)) {
+    const auto bits = hidden ? static_cast<double>(p_.hidden_bits)
+                             : static_cast<double>(memory_bits(p_, 1).stored);
+    const double acc = static_cast<double>(count) * bits / 64.0;
+    ledger_->charge(e_sram_, p_.e_sram_access_pJ * 1e-12 * acc,
+                    static_cast<std::uint64_t>(std::ceil(acc)));
+  }
   if (a.write) {
     if (!hidden) return tlm::TLM_COMMAND_ERROR_RESPONSE;  // LEVELS is RO
     // Load hidden weights (a trained state): each sets its LEVELS entry too; no level

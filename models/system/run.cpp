@@ -19,13 +19,13 @@ namespace memplast::system {
 
 namespace {
 
-// The firmware's view of the update path: geometry, level table, memory report.
+// The firmware's view of the update path: geometry and memory report (the level table
+// and number formats it reads from meta_unit's FORMAT register and LEVEL_VALUES window).
 drivers::MetaPvLayout make_layout(const Config& cfg, const std::array<fw::LayerShape, 2>& shapes) {
   drivers::MetaPvLayout layout;
   layout.shapes = shapes;
   layout.tile_rows = static_cast<unsigned>(cfg.tile.rows);
   layout.tile_cols = static_cast<unsigned>(cfg.tile.cols);
-  layout.hidden_frac_bits = static_cast<unsigned>(cfg.meta.hidden_frac_bits);
   for (const auto& s : shapes) {
     const auto mb = meta::memory_bits(cfg.meta, s.in * s.out);
     layout.hidden_bits += mb.hidden;
@@ -33,11 +33,6 @@ drivers::MetaPvLayout make_layout(const Config& cfg, const std::array<fw::LayerS
     layout.stored_bits += mb.stored;
   }
   return layout;
-}
-
-void set_level_values(System& sys, const Config& cfg, drivers::MetaPvLayout& layout) {
-  for (int k = 0; k < static_cast<int>(cfg.meta.levels); ++k)
-    layout.level_values.push_back(sys.meta_unit().engine().level_value(k));
 }
 
 // sc_start until the firmware returns; rethrows its error, throws if it never finished.
@@ -103,12 +98,17 @@ HardwareRunResult run_hardware_training(const Config& cfg, std::vector<data::Tas
   PowerSeries power;
   auto firmware = [&](hal::Hal& hal) {
     power.sample(hal.now_ns() * 1e-9, sys_ptr->ledger());
-    // Phase "init": the drivers' set-up (the initial weight programming) before the
-    // trainer's first task; traced only without task/epoch/batch ranges.
+    // Phase "init": the drivers' set-up before the trainer's first task (the initial
+    // hidden weights, computed by the firmware, written into meta_unit's HIDDEN window;
+    // the level table read; every device programmed from LEVELS); traced only without
+    // task/epoch/batch ranges.
     trace::Context setup;
     setup.setup = true;
     sys_ptr->host().mark_phase(true, "init", setup);
+    layout.hidden =
+        fw::Trainer::initial_hidden(cfg.train, static_cast<std::uint64_t>(cfg.sim.seed));
     drivers::MetaPvUpdatePath metapv(hal, layout, kIrqLine);
+    layout.hidden = {};
     drivers::HalAccelerator acc(hal, shapes, metapv, kIrqLine);
     fw::Trainer trainer(cfg.train, acc, static_cast<std::uint64_t>(cfg.sim.seed), std::move(tasks),
                         names);
@@ -151,6 +151,16 @@ HardwareRunResult run_hardware_training(const Config& cfg, std::vector<data::Tas
                                  !m.resumed);
     });
     res.train = trainer.run(progress);
+    // Phase "readback": the trained state (the hidden weights, flat: layer 0 then layer
+    // 1) read back through meta_unit's HIDDEN window, for memplast infer's state.
+    sys_ptr->host().mark_phase(true, "readback", setup);
+    for (int l = 0; l < 2; ++l) {
+      const auto& sh = shapes[static_cast<std::size_t>(l)];
+      std::vector<float> h(sh.in * sh.out);
+      metapv.read_hidden(l, h.data());
+      res.hidden.push_back(std::move(h));
+    }
+    sys_ptr->host().mark_phase(false, "readback", setup);
     res.batch_norms = trainer.batch_norms();
     res.stats = acc.stats();
     res.memory_hidden_bits = acc.memory_hidden_bits();
@@ -163,25 +173,12 @@ HardwareRunResult run_hardware_training(const Config& cfg, std::vector<data::Tas
   System sys(cfg, shapes, firmware, true, tracer.get());
   sys_ptr = &sys;
   if (cfg.trace.vcd && !out_dir.empty()) sys.open_vcd((out_dir / "waves").string());
-  set_level_values(sys, cfg, layout);
   simulate(sys);
   res.simulated_time_s = sc_core::sc_time_stamp().to_seconds();
   if (tracer) {
     tracer->advance(sim::to_ps(sc_core::sc_time_stamp()));
     tracer->finish(res.train.interrupted ? "interrupted" : "complete");
   }
-  {
-    // Debug read of meta_unit's hidden-weight SRAM (flat: layer 0 then layer 1).
-    const auto& eng = sys.meta_unit().engine();
-    std::size_t base = 0;
-    for (const auto& sh : shapes) {
-      std::vector<float> h(sh.in * sh.out);
-      for (std::size_t i = 0; i < h.size(); ++i) h[i] = eng.hidden(base + i);
-      base += h.size();
-      res.hidden.push_back(std::move(h));
-    }
-  }
-
   charge_host(sys, cfg, macs, ops);
   auto& s = res.stats;
   s.writes_per_device = sys.writes_per_weight_device();
@@ -228,7 +225,7 @@ HardwareInferResult run_hardware_inference(const Config& cfg,
     throw std::invalid_argument("hardware inference: " + std::to_string(hidden.size()) +
                                 " layers of hidden weights, the network has 2");
   }
-  layout.hidden = {hidden[0], hidden[1]};
+  for (std::size_t l = 0; l < 2; ++l) layout.hidden[l].assign(hidden[l].begin(), hidden[l].end());
   std::uint64_t macs = 0;
   std::uint64_t ops = 0;
   auto firmware = [&](hal::Hal& hal) {
@@ -247,7 +244,6 @@ HardwareInferResult run_hardware_inference(const Config& cfg,
   };
   sim::install_report_handler(false);
   System sys(cfg, shapes, firmware, true);
-  set_level_values(sys, cfg, layout);
   simulate(sys);
   res.simulated_time_s = sc_core::sc_time_stamp().to_seconds();
   charge_host(sys, cfg, macs, ops);

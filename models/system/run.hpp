@@ -29,7 +29,8 @@ struct HardwareRunResult {
   std::uint64_t memory_optimizer_bits{0};
   std::uint64_t memory_stored_bits{0};
   // Trained state for `memplast infer`: the hidden weights of each layer (in x out,
-  // row-major) read from meta_unit's SRAM after the run, and the per-task batch norms.
+  // row-major) the firmware read back through meta_unit's HIDDEN window at the end of
+  // the run (phase "readback"), and the per-task batch norms.
   std::vector<std::vector<float>> hidden;
   std::vector<std::array<fw::BatchNorm, 2>> batch_norms;
   // The run's energy and time ledger (energy.csv's rows, the phase times), closed at

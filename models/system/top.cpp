@@ -8,7 +8,6 @@
 #include <fmt/format.h>
 
 #include "bus/gen/regs.hpp"
-#include "meta/meta_init.hpp"
 
 namespace memplast::system {
 
@@ -114,23 +113,6 @@ System::System(const Config& cfg, std::array<fw::LayerShape, 2> shapes,
     meta_->attach_tracer(tracer, "meta_unit", 2);
     pv_->attach_tracer(tracer, "pv_ctrl", 3);
     for (auto& t : tiles_) t->attach_tracer(tracer, "tiles", 4);
-  }
-  // Preload the hidden weights from the functional mode's streams (an SRAM image).
-  wiring_.call("system", meta_->name(), "hidden weights preloaded into the engine");
-  auto& eng = meta_->engine();
-  std::size_t off = 0;
-  for (std::size_t l = 0; l < 2; ++l) {
-    const std::size_t n = shapes[l].in * shapes[l].out;
-    auto ref = meta::make_fixed(cfg.meta, n);
-    meta::init_layer(*ref, seed, l, cfg.train.init_half_range);
-    for (std::size_t i = 0; i < n; ++i) {
-      eng.set_hidden(off + i, static_cast<double>(ref->hidden(i)));
-      if (eng.levels()[off + i] != ref->levels()[i]) {
-        throw std::logic_error(fmt::format("meta_unit preload: weight {} level {} != {}", off + i,
-                                           eng.levels()[off + i], ref->levels()[i]));
-      }
-    }
-    off += n;
   }
 }
 

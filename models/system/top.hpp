@@ -12,9 +12,10 @@
 // to pv_ctrl's queue over TLM: pv.cmd_path = link: meta_unit.pv_socket -> meta_pv_link ->
 // pv_ctrl.queue_socket; = bus: meta_unit.pv_socket -> bus (second initiator) -> pv_ctrl's
 // CMDQ window; pv_ctrl.space_out -> meta_unit.pv_space_in is the space-available line. meta_unit's
-// hidden weights are preloaded at elaboration from the streams FunctionalAccelerator uses
-// ("meta.init.layer<l>"), so both modes start from the same weights. Interrupts are sc_signal<bool>
-// lines: every tile's, pv_ctrl's and meta_unit's irq_out
+// hidden weights are the firmware's to load (its HIDDEN window, fw::Trainer::initial_hidden:
+// the streams FunctionalAccelerator uses), as is its level table (LEVEL_VALUES); the top
+// makes no call into a block's engine. Interrupts are sc_signal<bool> lines: every tile's,
+// pv_ctrl's and meta_unit's irq_out
 // -> sysctl (tile_irq[i], pv_irq, meta_irq); sysctl's irq_out -> host irq_in[kIrqLine].
 // Tracing: with a tracer, every block gets its track (groups host, bus, meta_unit,
 // pv_ctrl, tiles, in that order in the UI); see traces/README.md.

@@ -19,12 +19,35 @@ void MetaDriver::write_grad(std::size_t first, const float* g, std::size_t n) {
   hal_.write_block(base_ + MP_META_UNIT_GRAD_OFFSET + first * 4, g, n * 4);
 }
 
-void MetaDriver::write_hidden(std::size_t first, const float* h, std::size_t n,
+MetaDriver::Format MetaDriver::format() {
+  const std::uint32_t f = hal_.read32(base_ + MP_META_UNIT_FORMAT);
+  Format r;
+  r.levels = (f & MP_META_UNIT_FORMAT_N_LEVELS_MASK) >> MP_META_UNIT_FORMAT_N_LEVELS_SHIFT;
+  r.hidden_frac_bits =
+      (f & MP_META_UNIT_FORMAT_HIDDEN_FRAC_BITS_MASK) >> MP_META_UNIT_FORMAT_HIDDEN_FRAC_BITS_SHIFT;
+  r.hidden_bits =
+      (f & MP_META_UNIT_FORMAT_HIDDEN_BITS_MASK) >> MP_META_UNIT_FORMAT_HIDDEN_BITS_SHIFT;
+  return r;
+}
+
+void MetaDriver::read_level_values(float* v, std::size_t n) {
+  hal_.read_block(base_ + MP_META_UNIT_LEVEL_VALUES_OFFSET, v, n * 4);
+}
+
+void MetaDriver::read_hidden(std::size_t first, float* h, std::size_t n, unsigned frac_bits) {
+  std::vector<std::int32_t> raw(n);
+  hal_.read_block(base_ + MP_META_UNIT_HIDDEN_OFFSET + first * 4, raw.data(), n * 4);
+  for (std::size_t i = 0; i < n; ++i)
+    h[i] =
+        static_cast<float>(std::ldexp(static_cast<double>(raw[i]), -static_cast<int>(frac_bits)));
+}
+
+void MetaDriver::write_hidden(std::size_t first, const double* h, std::size_t n,
                               unsigned frac_bits) {
   std::vector<std::int32_t> raw(n);
   const double scale = std::ldexp(1.0, static_cast<int>(frac_bits));
   for (std::size_t i = 0; i < n; ++i) {
-    const double v = std::round(static_cast<double>(h[i]) * scale);
+    const double v = std::round(h[i] * scale);
     if (!(v >= -2147483648.0 && v <= 2147483647.0)) {
       throw std::range_error("meta_unit HIDDEN[" + std::to_string(first + i) + "]: hidden weight " +
                              std::to_string(h[i]) + " does not fit the int32 fixed point");

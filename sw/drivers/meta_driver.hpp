@@ -21,10 +21,24 @@ class MetaDriver {
 
   // Float32 gradient of weights [first, first + n) into the GRAD window.
   void write_grad(std::size_t first, const float* g, std::size_t n);
+  // The unit's number formats (FORMAT register): levels L and the hidden weights'
+  // fraction bits and width.
+  struct Format {
+    unsigned levels{0};
+    unsigned hidden_frac_bits{0};
+    unsigned hidden_bits{0};
+  };
+  [[nodiscard]] Format format();
+  // The level table: value of level k, k < n <= FORMAT.N_LEVELS (LEVEL_VALUES window).
+  void read_level_values(float* v, std::size_t n);
   // Hidden weights [first, first + n) into the HIDDEN window, converted to the unit's
-  // fixed point with `frac_bits` fraction bits (meta.hidden_frac_bits); the unit sets
-  // each weight's level from it. Throws std::range_error for a value outside int32.
-  void write_hidden(std::size_t first, const float* h, std::size_t n, unsigned frac_bits);
+  // fixed point with `frac_bits` fraction bits (FORMAT.HIDDEN_FRAC_BITS), rounded to
+  // nearest (ties away from zero, as the unit rounds); the unit saturates and sets each
+  // weight's level from it. Throws std::range_error for a value outside int32.
+  void write_hidden(std::size_t first, const double* h, std::size_t n, unsigned frac_bits);
+  // Hidden weights [first, first + n) from the HIDDEN window: h[i] = element * 2^-frac_bits
+  // (exact in float for hidden_bits <= 24).
+  void read_hidden(std::size_t first, float* h, std::size_t n, unsigned frac_bits);
   // Signed levels of weights [first, first + n) from the LEVELS window.
   void read_levels(std::size_t first, std::int32_t* lv, std::size_t n);
   // Run CMD.OP over weights 0 .. n_weights-1 and block until IRQ_STATUS.DONE (waits on

@@ -9,8 +9,8 @@ namespace memplast::drivers {
 
 MetaPvUpdatePath::MetaPvUpdatePath(hal::Hal& hal, MetaPvLayout layout, unsigned irq_line)
     : hal_(hal), L_(std::move(layout)), irq_line_(irq_line), meta_(hal), pv_(hal) {
-  if (L_.tile_rows == 0 || L_.tile_cols == 0 || L_.level_values.empty()) {
-    throw std::invalid_argument("MetaPvUpdatePath: tile geometry and level values are required");
+  if (L_.tile_rows == 0 || L_.tile_cols == 0) {
+    throw std::invalid_argument("MetaPvUpdatePath: tile geometry is required");
   }
 }
 
@@ -21,6 +21,14 @@ std::size_t MetaPvUpdatePath::count(int layer) const {
 
 void MetaPvUpdatePath::init() {
   pv_.clear_counters();
+  format_ = meta_.format();
+  if (format_.levels < 2 || format_.levels > MP_META_UNIT_LEVEL_VALUES_SIZE / 4) {
+    throw std::runtime_error("meta_unit FORMAT.N_LEVELS = " + std::to_string(format_.levels) +
+                             ": not a level count (2 .. " +
+                             std::to_string(MP_META_UNIT_LEVEL_VALUES_SIZE / 4) + ")");
+  }
+  level_values_.resize(format_.levels);
+  meta_.read_level_values(level_values_.data(), level_values_.size());
   unsigned first_tile = 0;
   for (int l = 0; l < 2; ++l) {
     const auto& s = L_.shapes[static_cast<std::size_t>(l)];
@@ -32,7 +40,9 @@ void MetaPvUpdatePath::init() {
                                     std::to_string(n) + " weights, the hidden weights given " +
                                     std::to_string(h.size()));
       }
-      meta_.write_hidden(first(l), h.data(), n, L_.hidden_frac_bits);
+      meta_.write_hidden(first(l), h.data(), n, format_.hidden_frac_bits);
+      // Written: the unit holds them now; the firmware keeps no copy.
+      std::vector<double>().swap(L_.hidden[static_cast<std::size_t>(l)]);
     }
     levels_.resize(n);
     meta_.read_levels(first(l), levels_.data(), n);
@@ -56,12 +66,16 @@ void MetaPvUpdatePath::read_weights(int layer, float* w) {
   meta_.read_levels(first(layer), levels_.data(), n);
   for (std::size_t i = 0; i < n; ++i) {
     const auto k = static_cast<std::size_t>(levels_[i]);
-    if (k >= L_.level_values.size()) {
+    if (k >= level_values_.size()) {
       throw std::runtime_error("meta_unit LEVELS[" + std::to_string(first(layer) + i) +
                                "] = " + std::to_string(levels_[i]) + " is not a level index");
     }
-    w[i] = L_.level_values[k];
+    w[i] = level_values_[k];
   }
+}
+
+void MetaPvUpdatePath::read_hidden(int layer, float* h) {
+  meta_.read_hidden(first(layer), h, count(layer), format_.hidden_frac_bits);
 }
 
 void MetaPvUpdatePath::accumulate(int layer, const float* grad) {

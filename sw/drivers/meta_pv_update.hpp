@@ -1,8 +1,10 @@
 // MetaPvUpdatePath: the weight-update flow through the meta_unit and pv_ctrl drivers
 // (the target flow of the hardware mode). The two layers share the unit's flat weight
 // space: layer 0's weights are elements [0, n0), layer 1's [n0, n0 + n1), row-major.
-//   init        : with layout.hidden given (a trained state, memplast infer), write it
-//                 into the HIDDEN window first (which sets LEVELS); read the LEVELS window
+//   init        : read the unit's FORMAT register (levels, hidden fixed point) and its
+//                 level table (LEVEL_VALUES window); write layout.hidden (the initial
+//                 hidden weights the firmware computed, or a trained state for memplast
+//                 infer) into the HIDDEN window, which sets LEVELS; read the LEVELS window
 //                 and push one P&V command per weight to pv_ctrl (the initial write of
 //                 every device), wait until pv_ctrl is idle;
 //   accumulate  : the layer's gradient into its part of the GRAD window (block write);
@@ -12,7 +14,8 @@
 //                 change to pv_ctrl's queue itself; the firmware waits for DONE, then for
 //                 pv_ctrl idle; returns CHANGES_COUNT;
 //   read_weights: the LEVELS window of the layer, mapped through the level values;
-//   new_task    : CMD NEW_TASK.
+//   new_task    : CMD NEW_TASK;
+//   read_hidden : the layer's HIDDEN window (the trained state, read back at the end).
 // Firmware code: HAL and register header only.
 #pragma once
 
@@ -32,11 +35,10 @@ struct MetaPvLayout {
   std::array<fw::LayerShape, 2> shapes{};
   unsigned tile_rows{0};
   unsigned tile_cols{0};
-  std::vector<float> level_values;  // value of level index k (the quantizer's table)
   // Hidden weights to load before the initial programming (in x out per layer), or
-  // empty: keep the unit's. Written in fixed point with hidden_frac_bits fraction bits.
-  std::array<std::vector<float>, 2> hidden{};
-  unsigned hidden_frac_bits{0};
+  // empty: keep the unit's. Written in the unit's fixed point (FORMAT.HIDDEN_FRAC_BITS) by
+  // init(), which then releases them.
+  std::array<std::vector<double>, 2> hidden{};
   // Storage the unit holds, for the memory report (computed from the configuration).
   std::uint64_t hidden_bits{0};
   std::uint64_t optimizer_bits{0};
@@ -52,6 +54,10 @@ class MetaPvUpdatePath : public UpdatePath {
   void accumulate(int layer, const float* grad) override;
   std::size_t update() override;
   void new_task() override;
+  // The layer's hidden weights (in x out, row-major) from the HIDDEN window.
+  void read_hidden(int layer, float* h);
+  // The level table read by init() (value of level k).
+  [[nodiscard]] const std::vector<float>& level_values() const { return level_values_; }
   [[nodiscard]] std::uint64_t memory_hidden_bits() const override { return L_.hidden_bits; }
   [[nodiscard]] std::uint64_t memory_optimizer_bits() const override { return L_.optimizer_bits; }
   [[nodiscard]] std::uint64_t memory_stored_bits() const override { return L_.stored_bits; }
@@ -70,6 +76,8 @@ class MetaPvUpdatePath : public UpdatePath {
   PvDriver pv_;
   std::array<bool, 2> grad_written_{};
   std::vector<std::int32_t> levels_;
+  MetaDriver::Format format_{};
+  std::vector<float> level_values_;  // value of level index k, from LEVEL_VALUES
 };
 
 }  // namespace memplast::drivers

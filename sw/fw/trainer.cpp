@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <stdexcept>
+#include <string>
 
 #include <Eigen/Dense>
 
@@ -103,6 +104,18 @@ void adam(std::vector<float>& w, std::vector<float>& m, std::vector<float>& v,
 std::array<LayerShape, 2> Trainer::shapes(const TrainParams& p) {
   const auto h = static_cast<std::size_t>(p.hidden);
   return {LayerShape{kInputs, h}, LayerShape{h, kClasses}};
+}
+
+std::array<std::vector<double>, 2> Trainer::initial_hidden(const TrainParams& p,
+                                                           std::uint64_t seed) {
+  const auto sh = shapes(p);
+  std::array<std::vector<double>, 2> h;
+  for (std::size_t l = 0; l < 2; ++l) {
+    Rng rng(seed, "meta.init.layer" + std::to_string(l));
+    h[l].resize(sh[l].in * sh[l].out);
+    for (auto& w : h[l]) w = rng.uniform(-p.init_half_range, p.init_half_range);
+  }
+  return h;
 }
 
 Trainer::Trainer(const TrainParams& p, Accelerator& acc, std::uint64_t seed,

@@ -117,6 +117,14 @@ class Trainer {
   double evaluate(std::size_t t);
 
   [[nodiscard]] static std::array<LayerShape, 2> shapes(const TrainParams& p);
+  // The initial hidden weights of both layers (in x out, row-major), as the firmware
+  // computes them before the first task: layer l's are U(-init_half_range,
+  // init_half_range) from the random stream "meta.init.layer<l>" of `seed`, the draws of
+  // meta::init_layer (models/meta/meta_init.hpp), so the functional mode's engines and
+  // the hardware mode's meta_unit (loaded through its HIDDEN window) start from the same
+  // weights (tb_system_init checks it).
+  [[nodiscard]] static std::array<std::vector<double>, 2> initial_hidden(const TrainParams& p,
+                                                                         std::uint64_t seed);
   [[nodiscard]] const std::vector<std::array<BatchNorm, 2>>& batch_norms() const { return bn_; }
   void set_batch_norms(std::vector<std::array<BatchNorm, 2>> bn) { bn_ = std::move(bn); }
   void set_boundary(BoundaryFn f) { boundary_ = std::move(f); }

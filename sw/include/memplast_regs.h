@@ -321,13 +321,25 @@
 /* CYCLES_LAST (RO): Cycles of the unit clock taken by the last operation. */
 #define MP_META_UNIT_CYCLES_LAST 0x024u
 #define MP_META_UNIT_CYCLES_LAST_RESET 0x00000000u
+/* FORMAT (RO): The unit's number formats, from its configuration (meta.*); firmware reads them to convert the HIDDEN and LEVEL_VALUES windows. */
+#define MP_META_UNIT_FORMAT 0x028u
+#define MP_META_UNIT_FORMAT_RESET 0x00000000u
+#define MP_META_UNIT_FORMAT_N_LEVELS_SHIFT 0u
+#define MP_META_UNIT_FORMAT_N_LEVELS_MASK 0x0000001Fu
+#define MP_META_UNIT_FORMAT_HIDDEN_FRAC_BITS_SHIFT 8u
+#define MP_META_UNIT_FORMAT_HIDDEN_FRAC_BITS_MASK 0x00001F00u
+#define MP_META_UNIT_FORMAT_HIDDEN_BITS_SHIFT 16u
+#define MP_META_UNIT_FORMAT_HIDDEN_BITS_MASK 0x003F0000u
+/* window LEVEL_VALUES (RO, float32: the weight value of level k): The level table: element k < FORMAT.N_LEVELS is the weight value of level k (the quantizer's Q_k, the value the tiles' conductances encode); firmware reads it to turn LEVELS into weight values. Elements from N_LEVELS on get TLM_ADDRESS_ERROR_RESPONSE. */
+#define MP_META_UNIT_LEVEL_VALUES_OFFSET 0x00001000u
+#define MP_META_UNIT_LEVEL_VALUES_SIZE 0x00000040u
 /* window GRAD (WO, float32 or s15.16 fixed (CONFIG.GRAD_FMT), 4 bytes): Per-weight gradient of the current sample/mini-batch; ACCUMULATE adds elements 0..N_WEIGHTS-1 to the accumulator. */
 #define MP_META_UNIT_GRAD_OFFSET 0x01000000u
 #define MP_META_UNIT_GRAD_SIZE 0x04000000u
-/* window HIDDEN (RW, int32: hidden weight in the unit's fixed-point format, sign-extended): Hidden (high-precision) weights. A write sets the hidden weight (rounded and saturated to the unit's format) and its LEVELS entry; nothing is sent to pv_ctrl: firmware that loads a trained state programs the tiles from LEVELS. */
+/* window HIDDEN (RW, int32: hidden weight in the unit's fixed-point format, sign-extended): Hidden (high-precision) weights. A write sets the hidden weight (rounded and saturated to the unit's format) and its LEVELS entry; nothing is sent to pv_ctrl: firmware that loads hidden weights (the initial ones, or a trained state) programs the tiles from LEVELS. A read returns the hidden weight (the firmware reads the trained state back). Accesses are charged as SRAM accesses (hidden_bits per element). */
 #define MP_META_UNIT_HIDDEN_OFFSET 0x05000000u
 #define MP_META_UNIT_HIDDEN_SIZE 0x04000000u
-/* window LEVELS (RO, int32: signed quantized level of each weight): Quantized level of each weight, as last sent to pv_ctrl by STEP, or as a HIDDEN write set it. */
+/* window LEVELS (RO, int32: signed quantized level of each weight): Quantized level of each weight, as last sent to pv_ctrl by STEP, or as a HIDDEN write set it. Reads are charged as SRAM accesses (ceil(log2 L) bits per element). */
 #define MP_META_UNIT_LEVELS_OFFSET 0x09000000u
 #define MP_META_UNIT_LEVELS_SIZE 0x04000000u
 

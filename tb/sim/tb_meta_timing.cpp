@@ -116,6 +116,25 @@ struct Tester : sc_core::sc_module {
                              std::lround(std::ldexp(static_cast<double>(ref->hidden(i)), 13))));
         EXPECT_EQ(lw[i], ref->levels()[i]);
       }
+      // FORMAT and the level table (LEVEL_VALUES): what the firmware reads instead of
+      // taking them from the model (issue 10 item 4).
+      const std::uint32_t fmt = m.read32(R::FORMAT);
+      EXPECT_EQ((fmt & R::FORMAT_N_LEVELS_MASK) >> R::FORMAT_N_LEVELS_SHIFT,
+                static_cast<std::uint32_t>(p.levels));
+      EXPECT_EQ((fmt & R::FORMAT_HIDDEN_FRAC_BITS_MASK) >> R::FORMAT_HIDDEN_FRAC_BITS_SHIFT,
+                static_cast<std::uint32_t>(p.hidden_frac_bits));
+      EXPECT_EQ((fmt & R::FORMAT_HIDDEN_BITS_MASK) >> R::FORMAT_HIDDEN_BITS_SHIFT,
+                static_cast<std::uint32_t>(p.hidden_bits));
+      std::vector<float> lv(static_cast<std::size_t>(p.levels));
+      ASSERT_EQ(
+          m.access(false, R::LEVEL_VALUES_OFFSET, lv.data(), static_cast<unsigned>(lv.size() * 4)),
+          tlm::TLM_OK_RESPONSE);
+      for (std::size_t q = 0; q < lv.size(); ++q)
+        EXPECT_EQ(lv[q], ref->level_value(static_cast<int>(q))) << "level " << q;
+      float beyond = 0;
+      EXPECT_EQ(m.access(false, R::LEVEL_VALUES_OFFSET + 4 * lv.size(), &beyond, 4),
+                tlm::TLM_ADDRESS_ERROR_RESPONSE);  // no level L
+      EXPECT_NE(m.access(true, R::LEVEL_VALUES_OFFSET, lv.data(), 4), tlm::TLM_OK_RESPONSE);
       m.write32(R::IRQ_STATUS, R::IRQ_STATUS_DONE_MASK);
     }
     done = true;

@@ -15,6 +15,11 @@
 //    CONFIG-free start, MVM latency, interrupt, output transfer, from the bus and tile
 //    timing rules (docs/bus.md, docs/tile.md).
 //  * An unmapped and a misaligned access from the firmware come back as HalError.
+//  * No back door (issue 10 item 4): the top leaves meta_unit's hidden weights alone; the
+//    firmware writes fw::Trainer::initial_hidden through the HIDDEN window, reads the
+//    level table from LEVEL_VALUES and reads the hidden weights back through HIDDEN. The
+//    weights read back equal the engine's and, before training, the functional mode's
+//    (meta::init_layer, same streams), and the level table equals the engine's.
 #include <algorithm>
 #include <cmath>
 #include <vector>
@@ -26,6 +31,8 @@
 #include "config/config.hpp"
 #include "functional/functional.hpp"
 #include "fw/trainer.hpp"
+#include "meta/meta_core.hpp"
+#include "meta/meta_init.hpp"
 #include "sim/sc_support.hpp"
 #include "sw/drivers/hal_accelerator.hpp"
 #include "sw/drivers/meta_pv_update.hpp"
@@ -95,6 +102,22 @@ TEST(SystemForward, MvmEquivalenceTimingAndErrors) {
   layout.shapes = shapes;
   layout.tile_rows = 64;
   layout.tile_cols = 16;
+  const auto seed = static_cast<std::uint64_t>(cfg.sim.seed);
+  layout.hidden = memplast::fw::Trainer::initial_hidden(cfg.train, seed);
+  // The functional mode's initial hidden weights and level table (meta::init_layer).
+  std::array<std::vector<float>, 2> h_ref;
+  std::vector<float> levels_ref;
+  for (std::size_t l = 0; l < 2; ++l) {
+    auto eng = memplast::meta::make_engine(cfg.meta, shapes[l].in * shapes[l].out);
+    memplast::meta::init_layer(*eng, seed, l, cfg.train.init_half_range);
+    for (std::size_t i = 0; i < eng->size(); ++i) h_ref[l].push_back(eng->hidden(i));
+    if (l == 0) {
+      for (int k = 0; k < static_cast<int>(cfg.meta.levels); ++k)
+        levels_ref.push_back(eng->level_value(k));
+    }
+  }
+  std::array<std::vector<float>, 2> h_init, h_trained;
+  std::vector<float> levels_read;
   memplast::system::System* sys = nullptr;
   bool ran = false;
   auto firmware = [&](memplast::hal::Hal& hal) {
@@ -102,6 +125,12 @@ TEST(SystemForward, MvmEquivalenceTimingAndErrors) {
     memplast::drivers::HalAccelerator acc(hal, shapes, up,
                                           memplast::system::kIrqLine);  // init: P&V of all
     EXPECT_EQ(acc.tiles_used(), 27U);
+    levels_read = up.level_values();
+    for (int l = 0; l < 2; ++l) {
+      h_init[static_cast<std::size_t>(l)].resize(shapes[static_cast<std::size_t>(l)].in *
+                                                 shapes[static_cast<std::size_t>(l)].out);
+      up.read_hidden(l, h_init[static_cast<std::size_t>(l)].data());
+    }
     acc.forward(0, x.data(), kBatch, y0.data());
     acc.forward(1, h.data(), kBatch, y1.data());
     acc.transpose(0, d.data(), kBatch, t0.data());
@@ -111,6 +140,10 @@ TEST(SystemForward, MvmEquivalenceTimingAndErrors) {
     changes = acc.update();
     acc.read_weights(1, w1.data());
     acc.forward(0, x.data(), kBatch, y0_after.data());
+    for (int l = 0; l < 2; ++l) {
+      h_trained[static_cast<std::size_t>(l)].resize(h_init[static_cast<std::size_t>(l)].size());
+      up.read_hidden(l, h_trained[static_cast<std::size_t>(l)].data());
+    }
 
     // --- timestamps of one forward MVM of one vector on layer 1 (tile 26) --------------
     std::vector<float> one(32, 0.5F), out(10);
@@ -158,8 +191,15 @@ TEST(SystemForward, MvmEquivalenceTimingAndErrors) {
   };
   memplast::system::System top(cfg, shapes, firmware, true);
   sys = &top;
-  for (int k = 0; k < 3; ++k)
-    layout.level_values.push_back(top.meta_unit().engine().level_value(k));
+  // The top makes no call into meta_unit's engine: before the firmware runs, the unit
+  // holds its own reset-time weights (stream "meta_unit.init"), not the firmware's.
+  {
+    std::size_t same = 0;
+    for (std::size_t i = 0; i < h_ref[0].size(); ++i)
+      same += top.meta_unit().engine().hidden(i) == h_ref[0][i] ? 1 : 0;
+    EXPECT_LT(same, h_ref[0].size() / 2)
+        << "meta_unit starts with the functional weights: preloaded?";
+  }
   sc_core::sc_start();
   ASSERT_TRUE(top.host().finished());
   if (top.host().error()) {
@@ -170,6 +210,23 @@ TEST(SystemForward, MvmEquivalenceTimingAndErrors) {
     }
   }
   ASSERT_TRUE(ran);
+  // The level table and the hidden weights over the bus: the engine's, and before
+  // training the functional mode's.
+  EXPECT_EQ(levels_read, levels_ref);
+  EXPECT_EQ(h_init[0], h_ref[0]);
+  EXPECT_EQ(h_init[1], h_ref[1]);
+  const auto& eng = top.meta_unit().engine();
+  std::size_t base = 0;
+  std::size_t moved = 0;
+  for (std::size_t l = 0; l < 2; ++l) {
+    ASSERT_EQ(h_trained[l].size(), shapes[l].in * shapes[l].out);
+    for (std::size_t i = 0; i < h_trained[l].size(); ++i) {
+      ASSERT_EQ(h_trained[l][i], eng.hidden(base + i)) << "layer " << l << " weight " << i;
+      moved += h_trained[l][i] != h_init[l][i] ? 1 : 0;
+    }
+    base += h_trained[l].size();
+  }
+  EXPECT_GT(moved, 0U);  // the step moved hidden weights: the read-back is not the init
   EXPECT_EQ(max_abs_diff(y0, y0_ref), 0.0F);
   EXPECT_EQ(max_abs_diff(y1, y1_ref), 0.0F);
   EXPECT_EQ(max_abs_diff(t0, t0_ref), 0.0F);

@@ -510,19 +510,33 @@ inline constexpr std::uint32_t TASK_RESET = 0x00000000;
 inline constexpr std::uint32_t CYCLES_LAST = 0x024;
 inline constexpr std::uint32_t CYCLES_LAST_RESET = 0x00000000;
 
+// FORMAT (RO, reset 0x00000000): The unit's number formats, from its configuration (meta.*); firmware reads them to convert the HIDDEN and LEVEL_VALUES windows.
+inline constexpr std::uint32_t FORMAT = 0x028;
+inline constexpr std::uint32_t FORMAT_RESET = 0x00000000;
+inline constexpr unsigned FORMAT_N_LEVELS_SHIFT = 0;  // Number L of quantized levels (meta.levels): LEVELS elements are 0 .. L-1.
+inline constexpr std::uint32_t FORMAT_N_LEVELS_MASK = 0x0000001F;
+inline constexpr unsigned FORMAT_HIDDEN_FRAC_BITS_SHIFT = 8;  // Fraction bits f of a hidden weight (meta.hidden_frac_bits): HIDDEN element v is the weight v * 2^-f.
+inline constexpr std::uint32_t FORMAT_HIDDEN_FRAC_BITS_MASK = 0x00001F00;
+inline constexpr unsigned FORMAT_HIDDEN_BITS_SHIFT = 16;  // Width of a hidden weight in bits (meta.hidden_bits); HIDDEN writes saturate to it.
+inline constexpr std::uint32_t FORMAT_HIDDEN_BITS_MASK = 0x003F0000;
+
+// window LEVEL_VALUES (RO, float32: the weight value of level k): The level table: element k < FORMAT.N_LEVELS is the weight value of level k (the quantizer's Q_k, the value the tiles' conductances encode); firmware reads it to turn LEVELS into weight values. Elements from N_LEVELS on get TLM_ADDRESS_ERROR_RESPONSE.
+inline constexpr std::uint32_t LEVEL_VALUES_OFFSET = 0x00001000;
+inline constexpr std::uint32_t LEVEL_VALUES_SIZE = 0x00000040;
+
 // window GRAD (WO, float32 or s15.16 fixed (CONFIG.GRAD_FMT), 4 bytes): Per-weight gradient of the current sample/mini-batch; ACCUMULATE adds elements 0..N_WEIGHTS-1 to the accumulator.
 inline constexpr std::uint32_t GRAD_OFFSET = 0x01000000;
 inline constexpr std::uint32_t GRAD_SIZE = 0x04000000;
 
-// window HIDDEN (RW, int32: hidden weight in the unit's fixed-point format, sign-extended): Hidden (high-precision) weights. A write sets the hidden weight (rounded and saturated to the unit's format) and its LEVELS entry; nothing is sent to pv_ctrl: firmware that loads a trained state programs the tiles from LEVELS.
+// window HIDDEN (RW, int32: hidden weight in the unit's fixed-point format, sign-extended): Hidden (high-precision) weights. A write sets the hidden weight (rounded and saturated to the unit's format) and its LEVELS entry; nothing is sent to pv_ctrl: firmware that loads hidden weights (the initial ones, or a trained state) programs the tiles from LEVELS. A read returns the hidden weight (the firmware reads the trained state back). Accesses are charged as SRAM accesses (hidden_bits per element).
 inline constexpr std::uint32_t HIDDEN_OFFSET = 0x05000000;
 inline constexpr std::uint32_t HIDDEN_SIZE = 0x04000000;
 
-// window LEVELS (RO, int32: signed quantized level of each weight): Quantized level of each weight, as last sent to pv_ctrl by STEP, or as a HIDDEN write set it.
+// window LEVELS (RO, int32: signed quantized level of each weight): Quantized level of each weight, as last sent to pv_ctrl by STEP, or as a HIDDEN write set it. Reads are charged as SRAM accesses (ceil(log2 L) bits per element).
 inline constexpr std::uint32_t LEVELS_OFFSET = 0x09000000;
 inline constexpr std::uint32_t LEVELS_SIZE = 0x04000000;
 
-inline constexpr std::array<RegInfo, 10> kRegisters{{
+inline constexpr std::array<RegInfo, 11> kRegisters{{
     {"CMD", 0x000, Access::WO, 0x00000000, 0x0000000F},
     {"STATUS", 0x004, Access::RO, 0x00000000, 0x00000007},
     {"IRQ_STATUS", 0x008, Access::W1C, 0x00000000, 0x00000003},
@@ -533,8 +547,10 @@ inline constexpr std::array<RegInfo, 10> kRegisters{{
     {"CONFIG", 0x01C, Access::RW, 0x00000000, 0x00000001},
     {"TASK", 0x020, Access::RO, 0x00000000, 0xFFFFFFFF},
     {"CYCLES_LAST", 0x024, Access::RO, 0x00000000, 0xFFFFFFFF},
+    {"FORMAT", 0x028, Access::RO, 0x00000000, 0x003F1F1F},
 }};
-inline constexpr std::array<WindowInfo, 3> kWindows{{
+inline constexpr std::array<WindowInfo, 4> kWindows{{
+    {"LEVEL_VALUES", 0x00001000, 0x00000040, Access::RO, "float32: the weight value of level k"},
     {"GRAD", 0x01000000, 0x04000000, Access::WO, "float32 or s15.16 fixed (CONFIG.GRAD_FMT), 4 bytes"},
     {"HIDDEN", 0x05000000, 0x04000000, Access::RW, "int32: hidden weight in the unit's fixed-point format, sign-extended"},
     {"LEVELS", 0x09000000, 0x04000000, Access::RO, "int32: signed quantized level of each weight"},
