@@ -15,9 +15,12 @@
 // Result: res_valid for one cycle per finished command with its counts and success.
 // Interrupt: irq_status[0] DONE (the queue ran empty after a command), [1] FAIL (a
 // command reached the iteration limit); irq_clear clears bits (W1C); irq = status & enable.
-// Cycles (clk): a command leaves the queue in 1 cycle (LOAD); each verify and pulse is
-// one request cycle plus the device's ack wait; a decision takes 1 cycle (DECIDE); the
-// end of a command 1 cycle (FINISH).
+// Cycles (clk): a verify or pulse holds dev_req from its first cycle to the cycle of its
+// ack; the decision on a verify read is taken in its ack cycle, so the next event's
+// request starts in the following cycle, and the next queued command's first verify in
+// the cycle after the last verify of the one before. A command that finds the FSM idle
+// starts 1 cycle after it is queued. With a device that acks a verify after V cycles and
+// a pulse after P, a command takes exactly n_verify V + (n_set + n_reset) P cycles.
 module pv_fsm #(
     parameter int CMDQ_DEPTH = 4,
     parameter int ITER_BITS  = 16
@@ -68,13 +71,10 @@ module pv_fsm #(
   localparam logic [1:0] OP_VERIFY = 2'd0, OP_SET = 2'd1, OP_RESET = 2'd2;
   localparam logic [1:0] LAST_NONE = 2'd0, LAST_SET = 2'd1, LAST_RESET = 2'd2;
 
-  typedef enum logic [2:0] {
+  typedef enum logic [1:0] {
     S_IDLE,
-    S_LOAD,
     S_VERIFY,
-    S_DECIDE,
-    S_PULSE,
-    S_FINISH
+    S_PULSE
   } state_t;
 
   // ---- command queue ------------------------------------------------------------------
@@ -104,7 +104,7 @@ module pv_fsm #(
   // ---- the loop -------------------------------------------------------------------------
   state_t st;
   logic [31:0] addr;
-  logic [15:0] lo, hi, adc;
+  logic [15:0] lo, hi;
   logic [13:0] v_set, v_reset, set_floor;
   logic [13:0] last_set, last_reset;  // valid when has_set / has_reset
   logic has_set, has_reset;
@@ -112,7 +112,6 @@ module pv_fsm #(
   logic [ITER_BITS-1:0] iters, n_set, n_reset, n_verify;
   logic [1:0] op;
   logic [12:0] code;  // a pulse code never exceeds 13 bits (c <= max(start, max))
-  logic ok;
 
   // back_off(last, steps, step, floor) = max(floor, last - steps * step).
   function automatic logic [13:0] back_off(input logic [13:0] l, input logic [7:0] steps,
@@ -125,7 +124,25 @@ module pv_fsm #(
     min14 = a < b ? a : b;
   endfunction
 
-  assign q_pop = st == S_LOAD;
+  // The decision on a verify read (PvFsm::on_verify_code), in the cycle its ack arrives.
+  logic d_in_band, d_fail, d_set;
+  logic [13:0] d_code;
+  always_comb begin
+    d_in_band = dev_adc >= lo && dev_adc <= hi;
+    d_fail = !d_in_band && iters >= cfg_max_iter;
+    d_set = dev_adc < lo;
+    if (d_set)
+      d_code = (last == LAST_RESET && has_set) ?
+          back_off(last_set, cfg_backoff, cfg_gate_step, set_floor) : v_set;
+    else
+      d_code = (last == LAST_SET && has_reset) ?
+          back_off(last_reset, cfg_backoff, cfg_reset_step, {1'b0, cfg_reset_start}) : v_reset;
+  end
+  logic verify_done;  // a verify ends the command (in band or at the limit)
+  assign verify_done = st == S_VERIFY && dev_ack && (d_in_band || d_fail);
+  // The next command starts in the cycle after the one before ends (or after IDLE).
+  assign q_pop = (st == S_IDLE || verify_done) && q_n != '0;
+
   assign busy = st != S_IDLE;
   assign dev_req = st == S_VERIFY || st == S_PULSE;
   assign dev_op = st == S_VERIFY ? OP_VERIFY : op;
@@ -136,9 +153,9 @@ module pv_fsm #(
   always_ff @(posedge clk or negedge rst_n) begin
     if (!rst_n) begin
       st <= S_IDLE;
-      {addr, lo, hi, adc} <= '0;
+      {addr, lo, hi} <= '0;
       {v_set, v_reset, set_floor, last_set, last_reset} <= '0;
-      {has_set, has_reset, last, op, code, ok} <= '0;
+      {has_set, has_reset, last, op, code} <= '0;
       {iters, n_set, n_reset, n_verify} <= '0;
       res_valid <= 1'b0;
       {res_success, res_iterations, res_n_set, res_n_reset, res_n_verify} <= '0;
@@ -147,70 +164,50 @@ module pv_fsm #(
     end else begin
       res_valid <= 1'b0;
       irq_status <= irq_status & ~irq_clear;
+      if (q_pop) begin
+        {addr, lo, hi, v_set[12:0]} <= q_mem[q_rd];
+        v_set[13] <= 1'b0;
+        set_floor <= min14({1'b0, cfg_gate_start}, {1'b0, q_mem[q_rd][12:0]});
+        v_reset <= {1'b0, cfg_reset_start};
+        {has_set, has_reset, last} <= {1'b0, 1'b0, LAST_NONE};
+        {iters, n_set, n_reset, n_verify} <= '0;
+      end
       unique case (st)
-        S_IDLE: if (q_n != '0) st <= S_LOAD;
-        S_LOAD: begin
-          {addr, lo, hi, v_set[12:0]} <= q_mem[q_rd];
-          v_set[13] <= 1'b0;
-          set_floor <= min14({1'b0, cfg_gate_start}, {1'b0, q_mem[q_rd][12:0]});
-          v_reset <= {1'b0, cfg_reset_start};
-          {has_set, has_reset, last} <= {1'b0, 1'b0, LAST_NONE};
-          {iters, n_set, n_reset, n_verify} <= '0;
-          st <= S_VERIFY;
-        end
+        S_IDLE: if (q_pop) st <= S_VERIFY;
         S_VERIFY:
         if (dev_ack) begin
-          adc <= dev_adc;
-          n_verify <= n_verify + 1'b1;
-          st <= S_DECIDE;
-        end
-        S_DECIDE: begin
-          if (adc >= lo && adc <= hi) begin
-            ok <= 1'b1;
-            st <= S_FINISH;
-          end else if (iters >= cfg_max_iter) begin
-            ok <= 1'b0;
-            st <= S_FINISH;
+          if (verify_done) begin
+            res_valid <= 1'b1;
+            res_success <= d_in_band;
+            res_iterations <= iters;
+            res_n_set <= n_set;
+            res_n_reset <= n_reset;
+            res_n_verify <= n_verify + 1'b1;
+            res_last_adc <= dev_adc;
+            res_addr <= addr;
+            irq_status <= (irq_status & ~irq_clear) | {d_fail, q_n == '0};
+            st <= q_pop ? S_VERIFY : S_IDLE;
           end else begin
-            logic [13:0] c;
+            n_verify <= n_verify + 1'b1;
             iters <= iters + 1'b1;
-            if (adc < lo) begin
-              c = (last == LAST_RESET && has_set) ?
-                  back_off(last_set, cfg_backoff, cfg_gate_step, set_floor) : v_set;
-              v_set <= min14({1'b0, cfg_gate_max}, c + {1'b0, cfg_gate_step});
-              last_set <= c;
+            code <= d_code[12:0];
+            op <= d_set ? OP_SET : OP_RESET;
+            last <= d_set ? LAST_SET : LAST_RESET;
+            if (d_set) begin
+              v_set <= min14({1'b0, cfg_gate_max}, d_code + {1'b0, cfg_gate_step});
+              last_set <= d_code;
               has_set <= 1'b1;
               n_set <= n_set + 1'b1;
-              last <= LAST_SET;
-              op <= OP_SET;
             end else begin
-              c = (last == LAST_SET && has_reset) ?
-                  back_off(last_reset, cfg_backoff, cfg_reset_step, {1'b0, cfg_reset_start}) :
-                  v_reset;
-              v_reset <= min14({1'b0, cfg_reset_max}, c + {1'b0, cfg_reset_step});
-              last_reset <= c;
+              v_reset <= min14({1'b0, cfg_reset_max}, d_code + {1'b0, cfg_reset_step});
+              last_reset <= d_code;
               has_reset <= 1'b1;
               n_reset <= n_reset + 1'b1;
-              last <= LAST_RESET;
-              op <= OP_RESET;
             end
-            code <= c[12:0];
             st <= S_PULSE;
           end
         end
         S_PULSE: if (dev_ack) st <= S_VERIFY;
-        S_FINISH: begin
-          res_valid <= 1'b1;
-          res_success <= ok;
-          res_iterations <= iters;
-          res_n_set <= n_set;
-          res_n_reset <= n_reset;
-          res_n_verify <= n_verify;
-          res_last_adc <= adc;
-          res_addr <= addr;
-          irq_status <= (irq_status & ~irq_clear) | {~ok, q_n == '0};
-          st <= S_IDLE;
-        end
         default: st <= S_IDLE;
       endcase
     end

@@ -137,8 +137,8 @@ class Rtl {
       top_->in_valid = 1;
       top_->in_h = static_cast<std::uint32_t>(in.h[i]) & ((1U << hb) - 1U);
       top_->in_acc = static_cast<std::uint32_t>(in.acc[i]);
-      top_->in_m = static_cast<std::uint32_t>(in.m[i]) & static_cast<std::uint32_t>(
-                                                              (std::uint64_t{1} << mb) - 1U);
+      top_->in_m = static_cast<std::uint32_t>(in.m[i]) &
+                   static_cast<std::uint32_t>((std::uint64_t{1} << mb) - 1U);
       top_->in_v = in.v[i];
       top_->in_lev = static_cast<std::uint8_t>(in.lev[i]);
       tick();
@@ -280,12 +280,11 @@ std::uint64_t run_scenario(const Scenario& s, std::size_t n, int steps, std::uin
                       out.lev[i] == ref.lev[i] && changed[i] == ref_changed[i];
       if (!ok && ++bad <= 5) {
         ADD_FAILURE() << "option " << s.option << " " << s.optimizer << " mu " << s.momentum
-                      << " m* " << s.m_star << " L " << s.levels << " step " << step
-                      << " weight " << i << ": in h " << st.h[i] << " acc " << st.acc[i]
-                      << " m " << st.m[i] << " v " << st.v[i] << " lev "
-                      << int{st.lev[i]} << " | rtl h " << out.h[i] << " m " << out.m[i]
-                      << " v " << out.v[i] << " lev " << int{out.lev[i]} << " chg "
-                      << int{changed[i]} << " | c++ h " << ref.h[i] << " m " << ref.m[i]
+                      << " m* " << s.m_star << " L " << s.levels << " step " << step << " weight "
+                      << i << ": in h " << st.h[i] << " acc " << st.acc[i] << " m " << st.m[i]
+                      << " v " << st.v[i] << " lev " << int{st.lev[i]} << " | rtl h " << out.h[i]
+                      << " m " << out.m[i] << " v " << out.v[i] << " lev " << int{out.lev[i]}
+                      << " chg " << int{changed[i]} << " | c++ h " << ref.h[i] << " m " << ref.m[i]
                       << " v " << ref.v[i] << " lev " << int{ref.lev[i]} << " chg "
                       << int{ref_changed[i]};
       }
@@ -328,15 +327,14 @@ TEST(MetaCosim, RtlMatchesFixedEngineBitForBit) {
   Reached seen;
   std::uint64_t seed = 20261203;
   for (const Scenario& s : scenarios()) total += run_scenario(s, n, steps, seed++, seen);
-  std::printf("meta_update co-simulation: %llu weight updates over %zu scenarios compared; "
-              "reached %llu level changes, %llu saturated hidden weights, %llu saturated "
-              "first moments, %llu empty second moments%s\n",
-              static_cast<unsigned long long>(total), scenarios().size(),
-              static_cast<unsigned long long>(seen.changes),
-              static_cast<unsigned long long>(seen.h_sat),
-              static_cast<unsigned long long>(seen.m_sat),
-              static_cast<unsigned long long>(seen.v_zero),
-              ::testing::Test::HasFailure() ? "" : "; RTL == C++ bit for bit");
+  std::printf(
+      "meta_update co-simulation: %llu weight updates over %zu scenarios compared; "
+      "reached %llu level changes, %llu saturated hidden weights, %llu saturated "
+      "first moments, %llu empty second moments%s\n",
+      static_cast<unsigned long long>(total), scenarios().size(),
+      static_cast<unsigned long long>(seen.changes), static_cast<unsigned long long>(seen.h_sat),
+      static_cast<unsigned long long>(seen.m_sat), static_cast<unsigned long long>(seen.v_zero),
+      ::testing::Test::HasFailure() ? "" : "; RTL == C++ bit for bit");
   EXPECT_GE(total, 100000U);
   // The stimulus does reach the corner cases.
   EXPECT_GT(seen.changes, 1000U);
