@@ -21,6 +21,7 @@
 #include "Vmeta_update.h"
 #include "common/rng.hpp"
 #include "common/state_io.hpp"
+#include "meta/meta_cost.hpp"
 #include "meta/meta_fixed.hpp"
 #include "meta/meta_params.hpp"
 #include "verilated.h"
@@ -132,7 +133,10 @@ class Rtl {
     top_->st_eps_v = static_cast<std::uint64_t>(c.eps_v);
   }
   // One step over all weights; returns the new state (h, m, v, lev) and the change flags.
-  void run(const State& in, State& out, std::vector<std::uint8_t>& changed, int hb, int mb) {
+  // ready[i]: the cycle (from the step's first) after which weight i's result is out.
+  void run(const State& in, State& out, std::vector<std::uint8_t>& changed, int hb, int mb,
+           std::vector<std::uint64_t>* ready = nullptr) {
+    const std::uint64_t start = cycles_;
     for (std::size_t i = 0; i < in.h.size(); ++i) {
       top_->in_valid = 1;
       top_->in_h = static_cast<std::uint32_t>(in.h[i]) & ((1U << hb) - 1U);
@@ -143,6 +147,7 @@ class Rtl {
       top_->in_lev = static_cast<std::uint8_t>(in.lev[i]);
       tick();
       EXPECT_EQ(top_->out_valid, 1);
+      if (ready != nullptr) ready->push_back(cycles_ - start);
       // Sign-extend the HB / MB-bit outputs.
       out.h[i] = static_cast<std::int32_t>(top_->out_h << (32 - hb)) >> (32 - hb);
       out.m[i] = static_cast<std::int32_t>(top_->out_m << (32 - mb)) >> (32 - mb);
@@ -341,6 +346,42 @@ TEST(MetaCosim, RtlMatchesFixedEngineBitForBit) {
   EXPECT_GT(seen.h_sat, 100U);
   EXPECT_GT(seen.m_sat, 100U);
   EXPECT_GT(seen.v_zero, 100U);
+}
+
+// (c) Cycle counts: a STEP over n weights streamed through the one-lane RTL against the
+// TLM cost model (meta_cost: op_cycles, ready_cycle) with the keys that describe this RTL:
+// meta.lanes = 1, meta.sram_ports = 2 (one weight per cycle), meta.pipeline_depth = 0
+// (the result leaves in the cycle after its weight enters).
+TEST(MetaCosim, CycleTable) {
+  mm::MetaParams p;
+  p.lanes = 1;
+  p.sram_ports = 2;
+  p.pipeline_depth = 0;
+  std::printf(
+      "| operation | n | TLM cycles (op_cycles) | RTL cycles | weights ready at the TLM's "
+      "ready_cycle |\n|---|---|---|---|---|\n");
+  for (std::size_t n : {1U, 16U, 1000U, 4096U}) {
+    Engine eng(p, n);
+    const Engine::HwConsts k = eng.hw_consts();
+    Rtl rtl;
+    rtl.configure(k);
+    memplast::Rng rng(5);
+    State st(n);
+    random_state(st, k, rng, true);
+    rtl.set_step(eng.step_const(1, 1));
+    State out(n);
+    std::vector<std::uint8_t> changed(n);
+    std::vector<std::uint64_t> ready;
+    rtl.run(st, out, changed, 16, 32, &ready);
+    std::size_t same = 0;
+    for (std::size_t i = 0; i < n; ++i) same += ready[i] == mm::ready_cycle(p, i) ? 1 : 0;
+    const std::uint64_t tlm = mm::op_cycles(p, n);
+    std::printf("| STEP | %zu | %llu | %llu | %zu of %zu |\n", n,
+                static_cast<unsigned long long>(tlm), static_cast<unsigned long long>(ready.back()),
+                same, n);
+    EXPECT_EQ(ready.back(), tlm);
+    EXPECT_EQ(same, n);
+  }
 }
 
 }  // namespace

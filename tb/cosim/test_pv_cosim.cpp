@@ -13,6 +13,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <deque>
@@ -28,6 +29,8 @@
 #include "pv/pv_algo.hpp"
 #include "pv/pv_params.hpp"
 #include "tile/prog_codes.hpp"
+#include "tile/tile_core.hpp"
+#include "tile/tile_params.hpp"
 #include "verilated.h"
 
 namespace {
@@ -43,6 +46,10 @@ struct Scenario {
   int verify_cycles{3};
   int pulse_cycles{5};
   int queue_burst{4};  // commands pushed before the FSM may start
+  // The TLM model's event times in cycles (t_verify f, t_pulse f; fractional when the
+  // tile's latencies are not whole cycles); 0: verify_cycles and pulse_cycles.
+  double tlm_verify{0};
+  double tlm_pulse{0};
 };
 
 struct Totals {
@@ -95,8 +102,10 @@ class PvCosim {
   // Summed over the commands: the RTL's cycles from first request to result, and the
   // TLM model's n_verify t_verify + (n_set + n_reset) t_pulse in the same cycles.
   [[nodiscard]] std::uint64_t rtl_cmd_cycles() const { return rtl_cmd_cycles_; }
-  [[nodiscard]] std::uint64_t tlm_cmd_cycles() const { return tlm_cmd_cycles_; }
+  [[nodiscard]] double tlm_cmd_cycles() const { return tlm_cmd_cycles_; }
   [[nodiscard]] std::uint64_t expected_cycles() const { return expected_cycles_; }
+  // Cycles from a command's cmd_valid to its first request, when the FSM was idle.
+  [[nodiscard]] std::uint64_t idle_start_cycles() const { return first_start_; }
   [[nodiscard]] std::uint64_t cycles(int kind) const { return kind_cycles_[kind]; }
   [[nodiscard]] std::uint64_t count(int kind) const { return kind_count_[kind]; }
 
@@ -108,7 +117,7 @@ class PvCosim {
     std::size_t cell{0};
     memplast::pv::PvBand band;
     std::unique_ptr<PvFsm> fsm;
-    PvFsm::Action next;  // the action after the last verify
+    PvFsm::Action next;       // the action after the last verify
     std::uint64_t start{0};   // cycle of its first request
     std::uint64_t events{0};  // cycles of its device events
     bool started{false};
@@ -165,6 +174,7 @@ class PvCosim {
       if (!c.started) {
         c.started = true;
         c.start = cycle_;
+        if (first_start_ == 0) first_start_ = cycle_ - c.pushed;
         // Back to back: a command queued while the one before ran starts the cycle
         // after that one's last ack.
         if (prev_end_ > 0 && c.pushed < prev_end_) {
@@ -181,12 +191,11 @@ class PvCosim {
                          (prev.kind == PvFsm::Kind::reset && c.next.kind == PvFsm::Kind::set);
         tot.reversals += rev ? 1 : 0;
       } else {
-        const auto want = c.next.kind == PvFsm::Kind::set
-                              ? 1U
-                              : (c.next.kind == PvFsm::Kind::reset ? 2U : 0U);
+        const auto want =
+            c.next.kind == PvFsm::Kind::set ? 1U : (c.next.kind == PvFsm::Kind::reset ? 2U : 0U);
         ASSERT_EQ(static_cast<unsigned>(kind_), want) << s_.name << " cell " << c.cell;
-        ASSERT_EQ(top_->dev_code, c.next.code) << s_.name << " cell " << c.cell << " pulse "
-                                               << tot.pulses;
+        ASSERT_EQ(top_->dev_code, c.next.code)
+            << s_.name << " cell " << c.cell << " pulse " << tot.pulses;
         ++tot.pulses;
         t_ += 1e-6;
         if (kind_ == 1)
@@ -228,8 +237,12 @@ class PvCosim {
     // The command took exactly its device events' cycles (no controller overhead).
     EXPECT_EQ(cycle_ - c.start, c.events) << s_.name << " cell " << c.cell;
     rtl_cmd_cycles_ += cycle_ - c.start;
-    tlm_cmd_cycles_ += static_cast<std::uint64_t>(r.n_verify) * s_.verify_cycles +
-                       static_cast<std::uint64_t>(r.n_set + r.n_reset) * s_.pulse_cycles;
+    // The TLM model's time of the loop (pv_ctrl waits each event's tile latency), with
+    // the event times in cycles.
+    const memplast::pv::PvCosts costs{s_.tlm_verify > 0 ? s_.tlm_verify : s_.verify_cycles,
+                                      s_.tlm_pulse > 0 ? s_.tlm_pulse : s_.pulse_cycles, 0, 0};
+    tlm_cmd_cycles_ += memplast::pv::pv_duration_s(costs, r.n_set, r.n_reset, r.n_verify);
+
     prev_end_ = cycle_ - 1;
     top_->irq_clear = 3;
     cmds_.pop_front();
@@ -261,8 +274,9 @@ class PvCosim {
   std::uint64_t busy_cycles_{0};
   std::uint64_t expected_cycles_{0};
   std::uint64_t prev_end_{0};
+  std::uint64_t first_start_{0};
   std::uint64_t rtl_cmd_cycles_{0};
-  std::uint64_t tlm_cmd_cycles_{0};
+  double tlm_cmd_cycles_{0};
   std::uint64_t kind_cycles_[3]{};
   std::uint64_t kind_count_[3]{};
 };
@@ -313,22 +327,64 @@ TEST(PvCosim, RtlMatchesPvFsmBitForBit) {
     PvCosim sim(s, seed++);
     sim.run(400, tot);
     if (HasFailure()) return;
-    EXPECT_EQ(sim.rtl_cmd_cycles(), sim.tlm_cmd_cycles()) << s.name;
-    std::printf("  %-36s RTL %8llu cycles, TLM %8llu cycles (commands, V = %d, P = %d)\n",
+    EXPECT_EQ(static_cast<double>(sim.rtl_cmd_cycles()), sim.tlm_cmd_cycles()) << s.name;
+    std::printf("  %-36s RTL %8llu cycles, TLM %8.0f cycles (commands, V = %d, P = %d)\n",
                 s.name.c_str(), static_cast<unsigned long long>(sim.rtl_cmd_cycles()),
-                static_cast<unsigned long long>(sim.tlm_cmd_cycles()), s.verify_cycles,
-                s.pulse_cycles);
+                sim.tlm_cmd_cycles(), s.verify_cycles, s.pulse_cycles);
   }
-  std::printf("pv_fsm co-simulation: %llu commands, %llu verifies, %llu pulses (%llu "
-              "reversals), %llu commands at the iteration limit; RTL == PvFsm bit for bit\n",
-              static_cast<unsigned long long>(tot.commands),
-              static_cast<unsigned long long>(tot.verifies),
-              static_cast<unsigned long long>(tot.pulses),
-              static_cast<unsigned long long>(tot.reversals),
-              static_cast<unsigned long long>(tot.failed));
+  std::printf(
+      "pv_fsm co-simulation: %llu commands, %llu verifies, %llu pulses (%llu "
+      "reversals), %llu commands at the iteration limit; RTL == PvFsm bit for bit\n",
+      static_cast<unsigned long long>(tot.commands), static_cast<unsigned long long>(tot.verifies),
+      static_cast<unsigned long long>(tot.pulses), static_cast<unsigned long long>(tot.reversals),
+      static_cast<unsigned long long>(tot.failed));
   EXPECT_GT(tot.pulses, 1000U);
   EXPECT_GT(tot.reversals, 100U);
   EXPECT_GT(tot.failed, 10U);
+}
+
+// (c) Cycle counts per operation type: the tile's default verify and pulse latencies
+// (TileCore::verify_cost, tile.t_pulse_ns) at a controller clock f; the RTL waits whole
+// cycles for each device event (ceil(t f)), the TLM model exact times.
+TEST(PvCosim, CycleTable) {
+  const auto tp = memplast::test::validated_defaults<memplast::tile::TileParams>();
+  const auto dp = memplast::test::validated_defaults<memplast::device::DeviceParams>();
+  const memplast::tile::TileCore tile(tp, dp, 1, "tile0");
+  const double t_verify = tile.verify_cost().latency_s;
+  const double t_pulse = tile.pulse_cost().latency_s;
+  std::printf(
+      "| f_clk | operation | count | TLM cycles | RTL cycles | RTL - TLM |\n"
+      "|---|---|---|---|---|---|\n");
+  for (double f : {100e6, 1e9}) {
+    Scenario s{"device, defaults", pv_defaults(), true, 0, 0, 4};
+    s.tlm_verify = t_verify * f;
+    s.tlm_pulse = t_pulse * f;
+    s.verify_cycles = static_cast<int>(std::ceil(s.tlm_verify - 1e-9));
+    s.pulse_cycles = static_cast<int>(std::ceil(s.tlm_pulse - 1e-9));
+    PvCosim sim(s, 77);
+    Totals tot;
+    sim.run(400, tot);
+    ASSERT_FALSE(HasFailure());
+    const double mhz = f / 1e6;
+    auto row = [&](const char* op, std::uint64_t n, double tlm, double rtl) {
+      std::printf("| %.0f MHz | %s | %llu | %.1f | %.0f | %+.1f %% |\n", mhz, op,
+                  static_cast<unsigned long long>(n), tlm, rtl, 100.0 * (rtl - tlm) / tlm);
+    };
+    row("verify (per event)", sim.count(0), s.tlm_verify, s.verify_cycles);
+    row("SET pulse (per event)", sim.count(1), s.tlm_pulse, s.pulse_cycles);
+    row("RESET pulse (per event)", sim.count(2), s.tlm_pulse, s.pulse_cycles);
+    row("P&V command (all, summed)", tot.commands, sim.tlm_cmd_cycles(),
+        static_cast<double>(sim.rtl_cmd_cycles()));
+    std::printf(
+        "| %.0f MHz | command start from idle (cmd_valid to first verify) | 1 | 0 | %llu "
+        "| |\n",
+        mhz, static_cast<unsigned long long>(sim.idle_start_cycles()));
+    // Whole-cycle event times: the RTL equals the TLM model exactly.
+    if (std::abs(s.tlm_verify - s.verify_cycles) < 1e-9 &&
+        std::abs(s.tlm_pulse - s.pulse_cycles) < 1e-9) {
+      EXPECT_EQ(static_cast<double>(sim.rtl_cmd_cycles()), std::round(sim.tlm_cmd_cycles()));
+    }
+  }
 }
 
 }  // namespace
