@@ -367,8 +367,9 @@ TEST(PvCosim, CycleTable) {
     ASSERT_FALSE(HasFailure());
     const double mhz = f / 1e6;
     auto row = [&](const char* op, std::uint64_t n, double tlm, double rtl) {
+      const double d = 100.0 * (rtl - tlm) / tlm;
       std::printf("| %.0f MHz | %s | %llu | %.1f | %.0f | %+.1f %% |\n", mhz, op,
-                  static_cast<unsigned long long>(n), tlm, rtl, 100.0 * (rtl - tlm) / tlm);
+                  static_cast<unsigned long long>(n), tlm, rtl, std::abs(d) < 0.05 ? 0.0 : d);
     };
     row("verify (per event)", sim.count(0), s.tlm_verify, s.verify_cycles);
     row("SET pulse (per event)", sim.count(1), s.tlm_pulse, s.pulse_cycles);
