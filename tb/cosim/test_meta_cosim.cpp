@@ -348,6 +348,109 @@ TEST(MetaCosim, RtlMatchesFixedEngineBitForBit) {
   EXPECT_GT(seen.v_zero, 100U);
 }
 
+// The MetaEngine interface with its STEP arithmetic done by the RTL: the state lives in
+// a FixedEngine (accumulate, new_task, checkpoint, accessors), each step() reads it out,
+// streams every weight through meta_update and writes the RTL's results back. What a
+// meta_unit with the RTL in place would compute (docs/cosim.md, "Not done").
+class RtlEngine final : public mm::MetaEngine {
+ public:
+  RtlEngine(const mm::MetaParams& p, std::size_t n) : e_(p, n) { rtl_.configure(e_.hw_consts()); }
+  std::size_t size() const override { return e_.size(); }
+  void init_uniform(memplast::Rng& rng, double a) override { e_.init_uniform(rng, a); }
+  void accumulate(const float* grad, std::size_t n) override { e_.accumulate(grad, n); }
+  void step(std::vector<mm::LevelChange>& changes) override {
+    State st = save(e_);
+    const std::uint64_t div = st.divisor > 0 ? st.divisor : st.count;
+    rtl_.set_step(e_.step_const(div, st.t + 1));
+    State out = st;
+    std::vector<std::uint8_t> changed(st.h.size());
+    rtl_.run(st, out, changed, static_cast<int>(e_.params().hidden_bits),
+             static_cast<int>(e_.params().m_bits));
+    std::fill(out.acc.begin(), out.acc.end(), 0);
+    out.count = 0;
+    out.t = st.t + 1;
+    load(e_, out);
+    for (std::size_t i = 0; i < changed.size(); ++i) {
+      if (changed[i] != 0) changes.push_back({static_cast<std::uint32_t>(i), out.lev[i]});
+    }
+  }
+  void new_task() override { e_.new_task(); }
+  void clear_accumulator() override { e_.clear_accumulator(); }
+  void set_batch_divisor(std::uint32_t d) override { e_.set_batch_divisor(d); }
+  const std::int8_t* levels() const override { return e_.levels(); }
+  float level_value(int level) const override { return e_.level_value(level); }
+  float hidden(std::size_t i) const override { return e_.hidden(i); }
+  void set_hidden(std::size_t i, double w) override { e_.set_hidden(i, w); }
+  mm::MemoryBits memory_bits() const override { return e_.memory_bits(); }
+  std::uint64_t steps_in_task() const override { return e_.steps_in_task(); }
+  const mm::MetaParams& params() const override { return e_.params(); }
+  const mm::Quantizer& quantizer() const override { return e_.quantizer(); }
+  void state_io(memplast::StateIO& io) override { e_.state_io(io); }
+
+ private:
+  Engine e_;
+  Rtl rtl_;
+};
+
+// Training-like trajectories through the MetaEngine interface: 40 steps of 4096 weights
+// from init_uniform, 1 to 4 accumulates of gradients of random sign and log-uniform
+// magnitude per step, a batch divisor on some steps, a new task half way. The RTL engine's
+// level-change lists and hidden weights equal FixedEngine's after every step.
+TEST(MetaCosim, TrajectoriesThroughTheEngineInterface) {
+  const std::size_t n = 4096;
+  std::uint64_t updates = 0;
+  std::uint64_t changes_total = 0;
+  for (const char* opt : {"A", "B", "C"}) {
+    mm::MetaParams p;
+    p.option = opt;
+    p.optimizer = opt[0] == 'A' ? "sgd" : "adam";
+    p.momentum = opt[0] == 'A' ? 0.9 : 0.0;
+    p.lr = opt[0] == 'A' ? 0.05 : 0.005;
+    Engine ref(p, n);
+    RtlEngine rtl(p, n);
+    memplast::Rng init_a(11), init_b(11), g(12);
+    ref.init_uniform(init_a, 0.6);
+    rtl.init_uniform(init_b, 0.6);
+    std::vector<float> grad(n);
+    for (int step = 0; step < 40; ++step) {
+      if (step == 20) {
+        ref.new_task();
+        rtl.new_task();
+      }
+      const std::uint32_t div = step % 5 == 4 ? 3U : 0U;
+      ref.set_batch_divisor(div);
+      rtl.set_batch_divisor(div);
+      const int calls = 1 + static_cast<int>(g.below(4));
+      for (int c = 0; c < calls; ++c) {
+        for (auto& x : grad) {
+          const double m = std::exp2(g.uniform(-16.0, -3.0));
+          x = static_cast<float>(g.uniform() < 0.5 ? -m : m);
+        }
+        ref.accumulate(grad.data(), n);
+        rtl.accumulate(grad.data(), n);
+      }
+      std::vector<mm::LevelChange> a, b;
+      ref.step(a);
+      rtl.step(b);
+      ASSERT_EQ(a.size(), b.size()) << opt << " step " << step;
+      for (std::size_t k = 0; k < a.size(); ++k) {
+        ASSERT_EQ(a[k].index, b[k].index) << opt << " step " << step;
+        ASSERT_EQ(a[k].level, b[k].level) << opt << " step " << step;
+      }
+      for (std::size_t i = 0; i < n; ++i) {
+        ASSERT_EQ(ref.hidden(i), rtl.hidden(i)) << opt << " step " << step << " weight " << i;
+      }
+      updates += n;
+      changes_total += a.size();
+    }
+  }
+  std::printf(
+      "meta_update as a MetaEngine: %llu updates in 3 trajectories of 40 steps, %llu "
+      "level changes, identical to FixedEngine\n",
+      static_cast<unsigned long long>(updates), static_cast<unsigned long long>(changes_total));
+  EXPECT_GT(changes_total, 500U);
+}
+
 // (c) Cycle counts: a STEP over n weights streamed through the one-lane RTL against the
 // TLM cost model (meta_cost: op_cycles, ready_cycle) with the keys that describe this RTL:
 // meta.lanes = 1, meta.sram_ports = 2 (one weight per cycle), meta.pipeline_depth = 0
