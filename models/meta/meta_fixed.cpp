@@ -95,12 +95,16 @@ void FixedEngine::accumulate(const float* grad, std::size_t n) {
 }
 
 void FixedEngine::step(std::vector<LevelChange>& changes) {
+  const std::uint64_t div = begin_step();
+  dispatch(step_const(div, t_), changes);
+}
+
+FixedEngine::StepConst FixedEngine::step_const(std::uint64_t div, std::uint64_t t) const {
   StepConst c;
   // Batch mean: acc * (1/count) with 1/count in Q0.32 (exact for count = 1).
-  const std::uint64_t div = begin_step();
   c.rc = div > 0 ? std::llround(std::ldexp(1.0 / static_cast<double>(div), 32)) : 0;
   // Per-step scalar: alpha_t = lr sqrt(1-b2^t)/(1-b1^t) (computed once per step).
-  const double td = static_cast<double>(t_);
+  const double td = static_cast<double>(t);
   const double alpha =
       adam_ ? p_.lr * std::sqrt(1.0 - std::pow(p_.beta2, td)) / (1.0 - std::pow(p_.beta1, td))
             : p_.lr;
@@ -113,7 +117,27 @@ void FixedEngine::step(std::vector<LevelChange>& changes) {
       1, std::llround(std::ldexp(p_.eps * p_.eps * (1.0 - std::pow(p_.beta2, td)), fv_)));
   // SGD: delta = lr * buf * 2^(Fh - Fg).
   c.sgd_shift = c.ka.shift + fg_ - fh_;
-  dispatch(c, changes);
+  return c;
+}
+
+FixedEngine::HwConsts FixedEngine::hw_consts() const {
+  HwConsts h;
+  h.thr = thr_;
+  h.kthr = kthr_;
+  h.kglob = kglob_;
+  h.wd = wd_;
+  h.lut = lut_tab_;
+  h.rsq = rsq_;
+  h.lut_seg = lut_seg_;
+  h.lut_xmax = lut_xmax_;
+  h.lut_frac = lut_.frac_bits();
+  h.c1 = c1_;
+  h.c2 = c2_;
+  h.mu = mu_;
+  h.adam = adam_;
+  h.meta_on = meta_on_;
+  h.option = option_;
+  return h;
 }
 
 }  // namespace detail

@@ -47,9 +47,8 @@ class FixedEngine final : public EngineBase<FixedEngine, std::int32_t, std::uint
   }
   MemoryBits memory_bits() const override { return meta::memory_bits(p_, n_); }
 
- private:
-  friend class EngineBase<FixedEngine, std::int32_t, std::uint32_t>;  // dispatch() runs run()
-
+  // The per-step scalars (the controller's): batch-mean reciprocal rc (Q0.32), alpha_t
+  // as ka, the Adam and SGD step shifts and eps_t^2 in v's LSBs.
   struct StepConst {
     std::int64_t rc{0};
     FxConst ka;
@@ -57,6 +56,31 @@ class FixedEngine final : public EngineBase<FixedEngine, std::int32_t, std::uint
     int sgd_shift{0};
     std::int64_t eps_v{1};
   };
+  // The scalars of a step dividing the accumulated sum by `div` at Adam step `t` (>= 1).
+  [[nodiscard]] StepConst step_const(std::uint64_t div, std::uint64_t t) const;
+
+  // The datapath's configuration as a hardware controller loads it into the RTL
+  // (models/rtl/meta_update.sv, tb/cosim): thresholds with their x = m* d / I constants,
+  // the meta-function and 1/sqrt tables, the optimizer and decay constants.
+  struct HwConsts {
+    std::vector<std::int64_t> thr;  // integer thresholds, L-1
+    std::vector<FxConst> kthr;      // per threshold
+    FxConst kglob;                  // Option B
+    FxConst wd;                     // weight decay
+    std::vector<std::int64_t> lut;  // meta-function table (lut_entries + 2, last repeated)
+    std::vector<std::int32_t> rsq;  // 1/sqrt table, 2^(rsqrt_lut_bits + 1) entries
+    int lut_seg{0};
+    std::uint64_t lut_xmax{0};
+    int lut_frac{0};
+    std::int64_t c1{0}, c2{0}, mu{0};
+    bool adam{true};
+    bool meta_on{true};
+    char option{'B'};
+  };
+  [[nodiscard]] HwConsts hw_consts() const;
+
+ private:
+  friend class EngineBase<FixedEngine, std::int32_t, std::uint32_t>;  // dispatch() runs run()
 
   // The second moment's storage float (decoded / encoded inline in run_body): code =
   // sh << S | mant, value = mant << sh, mant < 2^S (S = v_sig_bits significant bits,
