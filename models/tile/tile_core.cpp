@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "tile/ir_drop.hpp"
 #include "tile/normal.hpp"
 #include "tile/tile_gemm.hpp"
 
@@ -74,6 +75,15 @@ TileCore::TileCore(const TileParams& p, const device::DeviceParams& dp, std::uin
   }
   w_.resize(rows_, cols_);
   s2_.resize(rows_, cols_);
+  if (p_.ir_drop != "off") {
+    if (mapping_ != Mapping::differential) {
+      throw cfg::ConfigError(fmt::format(
+          "{}: 'tile.ir_drop' is modelled for 'tile.mapping' differential only", name_));
+    }
+    ir_mode_ = p_.ir_drop == "exact" ? IrMode::exact : IrMode::approx;
+    g_pos_.resize(rows_, cols_);
+    g_neg_.resize(rows_, cols_);
+  }
   // The best build of the MVM products the CPU runs (generic off x86-64, where
   // select_isa accepts nothing else); MEMPLAST_TILE_ISA or MEMPLAST_ISA forces one.
   gemm_isa_ = select_isa("MEMPLAST_TILE_ISA");
@@ -216,6 +226,11 @@ void TileCore::refresh_cell(std::size_t i, double t_s) {
     const double sn = neg_->read_sigma(gn);
     w_(r, c) = static_cast<float>((gp - gn) / unit);
     s2_(r, c) = static_cast<float>((sp * sp + sn * sn) * inv2);
+    if (ir_mode_ != IrMode::off) {
+      g_pos_(r, c) = static_cast<float>(gp);
+      g_neg_(r, c) = static_cast<float>(gn);
+      ir_valid_ = false;
+    }
   } else {
     const double g_ref = 0.5 * (p_.g_on_uS + p_.g_off_uS);
     w_(r, c) = static_cast<float>((gp - g_ref) / unit);
@@ -246,6 +261,11 @@ void TileCore::refresh(double t_s) {
             static_cast<float>((static_cast<double>(gp[i]) - static_cast<double>(gn[i])) * inv);
         s2_(r, c) = static_cast<float>((sp * sp + sn * sn) * inv2);
         gsum += static_cast<double>(gp[i]) + static_cast<double>(gn[i]);
+      }
+      if (ir_mode_ != IrMode::off) {
+        std::copy(gp.begin(), gp.end(), g_pos_.data());
+        std::copy(gn.begin(), gn.end(), g_neg_.data());
+        ir_valid_ = false;
       }
     } else {
       const double g_ref = 0.5 * (p_.g_on_uS + p_.g_off_uS);
@@ -298,6 +318,50 @@ void TileCore::refresh(double t_s) {
 const TileCore::RowMatrix& TileCore::weights(double t_s) {
   refresh(t_s);
   return w_;
+}
+
+void TileCore::update_ir() {
+  // Physical array: R rows x 2C columns, the pair of weight column c at 2c (G+) and
+  // 2c+1 (G-). Transpose drives G+ with +x and G- with -x.
+  const int P = 2 * cols_;
+  const std::size_t n = static_cast<std::size_t>(rows_) * static_cast<std::size_t>(P);
+  const ir::Wires wires{p_.ir_r_row_ohm, p_.ir_r_col_ohm, p_.ir_r_driver_ohm, p_.ir_r_sense_ohm};
+  const auto inv_unit = static_cast<float>(1.0 / weight_unit_uS());
+  std::vector<float> g(n);
+  for (int r = 0; r < rows_; ++r) {
+    for (int c = 0; c < cols_; ++c) {
+      g[static_cast<std::size_t>(r * P + 2 * c)] = g_pos_(r, c);
+      g[static_cast<std::size_t>(r * P + 2 * c + 1)] = g_neg_(r, c);
+    }
+  }
+  w_ir_fwd_.resize(rows_, cols_);
+  w_ir_tr_.resize(rows_, cols_);
+  std::vector<float> T(n);
+  for (const auto d : {ir::Drive::rows, ir::Drive::cols}) {
+    if (ir_mode_ == IrMode::exact) {
+      const std::vector<double> gd(g.begin(), g.end());
+      const std::vector<double> Td = ir::exact_transfer(gd, rows_, P, wires, d);
+      for (std::size_t i = 0; i < n; ++i) T[i] = static_cast<float>(Td[i]);
+    } else {
+      ir::approx_transfer(g.data(), rows_, P, wires, d, T.data());
+    }
+    RowMatrix& w = d == ir::Drive::rows ? w_ir_fwd_ : w_ir_tr_;
+    for (int r = 0; r < rows_; ++r) {
+      for (int c = 0; c < cols_; ++c) {
+        const std::size_t k = static_cast<std::size_t>(r * P + 2 * c);
+        w(r, c) = (T[k] - T[k + 1]) * inv_unit;
+      }
+    }
+  }
+  ir_valid_ = true;
+  ++ir_updates_;
+}
+
+const TileCore::RowMatrix& TileCore::effective_weights(Direction dir, double t_s) {
+  refresh(t_s);
+  if (ir_mode_ == IrMode::off) return w_;
+  if (!ir_valid_) update_ir();
+  return dir == Direction::forward ? w_ir_fwd_ : w_ir_tr_;
 }
 
 const TileCore::RowMatrix& TileCore::noise_variance(double t_s) {
@@ -398,7 +462,8 @@ constexpr float kRound = 12582912.0F;
 OpCost TileCore::mvm_batch(Direction dir, const float* X, int batch, float* Y, double t_s,
                            Encoding enc, bool signed_inputs) {
   if (batch < 0) throw std::invalid_argument(fmt::format("{}: negative batch", name_));
-  refresh(t_s);
+  // The cached weights, or with IR drop those seen through the wires (refreshes the cache).
+  const RowMatrix& wm = effective_weights(dir, t_s);
   const bool fwd = dir == Direction::forward;
   const int n_in = fwd ? rows_ : cols_;
   const int n_out = fwd ? cols_ : rows_;
@@ -446,14 +511,14 @@ OpCost TileCore::mvm_batch(Direction dir, const float* X, int batch, float* Y, d
     const bool square = pulses == 1;  // bit planes: x^2 == x
 #if defined(MEMPLAST_TILE_SIMD)
     const auto product = gemm_isa_ == Isa::avx512 ? gemm::product_avx512 : gemm::product_avx2;
-    product(w_.data(), cols_, rows_, !fwd, xin_.data(), K, false, acc_.data());
+    product(wm.data(), cols_, rows_, !fwd, xin_.data(), K, false, acc_.data());
     if (noise) product(s2_.data(), cols_, rows_, !fwd, xin_.data(), K, square, var_.data());
 #endif
   } else {
     if (fwd) {
-      acc_.noalias() = w_.transpose() * xin_;
+      acc_.noalias() = wm.transpose() * xin_;
     } else {
-      acc_.noalias() = w_ * xin_;
+      acc_.noalias() = wm * xin_;
     }
     if (noise) {
       if (pulses > 1) {  // bit planes: x^2 == x
@@ -548,6 +613,11 @@ void TileCore::state_io(StateIO& io) {
   io.value("g_sum_uS", g_sum_uS_);
   io.value("full_refreshes", full_refreshes_);
   io.array("adc_fs", adc_fs_.data(), adc_fs_.size());
+  if (ir_mode_ != IrMode::off) {  // absent with IR drop off: the format is unchanged
+    io.array("g_pos", g_pos_.data(), static_cast<std::uint64_t>(g_pos_.size()));
+    io.array("g_neg", g_neg_.data(), static_cast<std::uint64_t>(g_neg_.size()));
+    if (io.reading()) ir_valid_ = false;
+  }
 }
 
 }  // namespace memplast::tile

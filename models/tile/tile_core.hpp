@@ -153,6 +153,12 @@ class TileCore {
   const RowMatrix& noise_variance(double t_s);
   [[nodiscard]] Encoding encoding() const { return encoding_; }
   [[nodiscard]] std::uint64_t full_refreshes() const { return full_refreshes_; }
+  // Effective weights (weight units, R x C) the MVM in direction dir uses: the cached
+  // weights, or with tile.ir_drop on, the weights seen through the wires' IR drop
+  // (docs/tile.md "IR drop"), recomputed when the conductances changed.
+  const RowMatrix& effective_weights(Direction dir, double t_s);
+  // IR-drop recomputations of the effective weights since construction.
+  [[nodiscard]] std::uint64_t ir_updates() const { return ir_updates_; }
   // Checkpoint: the devices, the read-noise stream, the cached weights and their
   // refresh state, the ADC calibration.
   void state_io(StateIO& io);
@@ -160,6 +166,7 @@ class TileCore {
  private:
   void refresh(double t_s);
   void refresh_cell(std::size_t i, double t_s);
+  void update_ir();
   [[nodiscard]] int n_adcs(Direction dir) const;
 
   TileParams p_;
@@ -187,6 +194,17 @@ class TileCore {
   std::uint64_t full_refreshes_{0};
   std::array<double, 2> adc_fs_{};
   std::array<ValueHistogram, 2> adc_in_;  // forward, transpose (adc_input_histogram)
+
+  // IR drop (tile.ir_drop != off): the cached conductances of the pair (uS) and the
+  // effective weights of both directions derived from them.
+  enum class IrMode : std::uint8_t { off, approx, exact };
+  IrMode ir_mode_{IrMode::off};
+  RowMatrix g_pos_;
+  RowMatrix g_neg_;
+  RowMatrix w_ir_fwd_;
+  RowMatrix w_ir_tr_;
+  bool ir_valid_{false};
+  std::uint64_t ir_updates_{0};
 
   // Work buffers.
   Eigen::MatrixXf xin_;

@@ -40,6 +40,12 @@ struct TileParams {
   double e_row_pJ{0.5};
   double e_digital_pJ{0.5};  // one shift-and-add / accumulate of one output
   double e_pulse_pJ{10.0};   // one SET or RESET pulse (cell + driver)
+  // IR drop (docs/tile.md "IR drop", models/tile/ir_drop.hpp).
+  std::string ir_drop{"off"};    // "off" | "approx" | "exact"
+  double ir_r_row_ohm{0.5};      // row wire resistance per segment (cell pitch)
+  double ir_r_col_ohm{0.5};      // column wire resistance per segment
+  double ir_r_driver_ohm{10.0};  // line driver output resistance
+  double ir_r_sense_ohm{10.0};   // sense amplifier input resistance
 };
 
 void bind_params(cfg::Schema& s, TileParams& p);

@@ -74,6 +74,10 @@ OVERRIDE = {
     "pv.max_iterations": ("2", []),
     "tile.relax_refresh_s": ("0.001", []),  # the tiny run simulates a few ms
     "tile.buffer_vectors": ("50", []),      # below the batch of 100
+    "tile.ir_r_row_ohm": ("0.75", ["tile.ir_drop=approx"]),  # read only with IR drop on
+    "tile.ir_r_col_ohm": ("0.75", ["tile.ir_drop=approx"]),
+    "tile.ir_r_driver_ohm": ("15", ["tile.ir_drop=approx"]),
+    "tile.ir_r_sense_ohm": ("15", ["tile.ir_drop=approx"]),
     "host.burst_bytes": ("128", []),
     "characterize.cells": ("128", []),
     "characterize.relax_s": ("60", []),
