@@ -3,21 +3,21 @@
 #include <cstddef>
 #include <stdexcept>
 
+#include <fmt/format.h>
 #include <Eigen/Core>
 #include <Eigen/SparseCholesky>
 #include <Eigen/SparseCore>
-#include <fmt/format.h>
 
 namespace memplast::tile::ir {
 
 namespace {
 
 struct Network {
-  Eigen::SparseMatrix<double> A;   // nodal conductance matrix (S)
-  std::vector<Eigen::Index> in;    // node fed by each input line
-  double g_in{0};                  // conductance from a source to its node (S)
-  std::vector<Eigen::Index> out;   // node sensed by each output line
-  double g_out{0};                 // conductance from that node to virtual ground (S)
+  Eigen::SparseMatrix<double> A;  // nodal conductance matrix (S)
+  std::vector<Eigen::Index> in;   // node fed by each input line
+  double g_in{0};                 // conductance from a source to its node (S)
+  std::vector<Eigen::Index> out;  // node sensed by each output line
+  double g_out{0};                // conductance from that node to virtual ground (S)
 };
 
 Network build(const std::vector<double>& g_uS, int R, int P, const Wires& w, Drive d) {
@@ -31,7 +31,7 @@ Network build(const std::vector<double>& g_uS, int R, int P, const Wires& w, Dri
         w.r_row_ohm, w.r_col_ohm));
   }
   const Eigen::Index N = static_cast<Eigen::Index>(R) * P;
-  auto a = [P](int r, int p) { return static_cast<Eigen::Index>(r) * P + p; };  // row node
+  auto a = [P](int r, int p) { return static_cast<Eigen::Index>(r) * P + p; };         // row node
   auto b = [N, P](int r, int p) { return N + static_cast<Eigen::Index>(r) * P + p; };  // col node
   std::vector<Eigen::Triplet<double>> t;
   t.reserve(static_cast<std::size_t>(N) * 10);

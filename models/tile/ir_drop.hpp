@@ -23,10 +23,10 @@
 namespace memplast::tile::ir {
 
 struct Wires {
-  double r_row_ohm{0.5};     // row wire, per segment (cell pitch)
-  double r_col_ohm{0.5};     // column wire, per segment
-  double r_driver_ohm{10};   // output resistance of a line driver (DAC buffer)
-  double r_sense_ohm{10};    // input resistance of a sense amplifier (virtual ground)
+  double r_row_ohm{0.5};    // row wire, per segment (cell pitch)
+  double r_col_ohm{0.5};    // column wire, per segment
+  double r_driver_ohm{10};  // output resistance of a line driver (DAC buffer)
+  double r_sense_ohm{10};   // input resistance of a sense amplifier (virtual ground)
 };
 
 enum class Drive : unsigned char { rows, cols };  // forward: rows driven; transpose: columns

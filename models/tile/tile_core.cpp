@@ -95,6 +95,21 @@ TileCore::TileCore(const TileParams& p, const device::DeviceParams& dp, std::uin
     const auto bins = static_cast<unsigned>(std::min(4.0 * half, 1024.0));
     for (auto& h : adc_in_) h = value_histogram(bins, -2 * half, 2 * half);
   }
+  if (p_.adc_offset_sigma_lsb > 0 || p_.adc_gain_sigma > 0) {
+    adc_mismatch_ = true;
+    memplast::Rng mm(global_seed, name_ + ".adc_mismatch");
+    for (int d = 0; d < 2; ++d) {
+      const auto n_out = static_cast<std::size_t>(d == 0 ? cols_ : rows_);
+      adc_gain_[d].resize(n_out);
+      adc_offset_[d].resize(n_out);
+      for (std::size_t j = 0; j < n_out; ++j) {
+        adc_gain_[d][j] = static_cast<float>(1.0 + p_.adc_gain_sigma * mm.normal());
+        adc_offset_[d][j] = static_cast<float>(p_.adc_offset_sigma_lsb * mm.normal());
+      }
+      adc_a_[d] = adc_gain_[d];  // untrimmed
+      adc_b_[d] = adc_offset_[d];
+    }
+  }
   adc_fs_[0] = p_.adc_range_fraction * rows_;
   adc_fs_[1] = p_.adc_range_fraction * cols_;
   // Defined initial state: every weight at the level nearest 0, every reference at g_ref.
@@ -392,6 +407,89 @@ void TileCore::calibrate_adc_from_weights(double t_s) {
   adc_fs_[1] = std::max(p_.adc_range_fraction * row_max, 1e-6);
 }
 
+// --- ADC trim ------------------------------------------------------------------------------
+
+namespace {
+// Reference inputs of the trim, in code units: tile.adc_trim_points evenly spread over
+// +-0.9 of the code range (inside it, so that no point clips).
+std::vector<double> trim_points(const TileParams& p) {
+  const double h = std::ldexp(1.0, static_cast<int>(p.adc_bits) - 1);
+  const auto n = static_cast<int>(p.adc_trim_points);
+  std::vector<double> u(static_cast<std::size_t>(n));
+  for (int i = 0; i < n; ++i) u[static_cast<std::size_t>(i)] = -0.9 * h + 1.8 * h * i / (n - 1);
+  return u;
+}
+}  // namespace
+
+float TileCore::raw_code(int d, int j, double u, float trim_gain, float trim_off) const {
+  const double h = std::ldexp(1.0, static_cast<int>(p_.adc_bits) - 1);
+  const auto jz = static_cast<std::size_t>(j);
+  const auto a = static_cast<double>(adc_gain_[d][jz] / trim_gain);
+  const auto b = static_cast<double>((adc_offset_[d][jz] - trim_off) / trim_gain);
+  return static_cast<float>(std::clamp(std::nearbyint(a * u + b), -h, h - 1));
+}
+
+OpCost TileCore::adc_trim_cost() const {
+  // Per direction: every point settles the reference and converts every sensed line
+  // (cols_per_adc lines in series per ADC); a multiply-add per conversion for the fit.
+  OpCost c;
+  const double t_conv = (static_cast<double>(p_.adc_bits) + 2.0) / (p_.f_adc_MHz * 1e6);
+  const auto pts = static_cast<double>(p_.adc_trim_points);
+  for (const Direction dir : {Direction::forward, Direction::transpose}) {
+    const int n_out = dir == Direction::forward ? cols_ : rows_;
+    const int adcs = n_adcs(dir);
+    const int series = (n_out + adcs - 1) / adcs;
+    c.latency_s += pts * (p_.t_settle_ns * 1e-9 + series * t_conv);
+    c.energy_J[static_cast<std::size_t>(Phase::adc)] +=
+        pts * n_out * p_.adc_fom_fJ * std::ldexp(1.0, static_cast<int>(p_.adc_bits)) * 1e-15;
+    c.energy_J[static_cast<std::size_t>(Phase::digital)] += pts * n_out * p_.e_digital_pJ * 1e-12;
+    c.conversions += static_cast<std::uint64_t>(pts) * static_cast<std::uint64_t>(n_out);
+  }
+  return c;
+}
+
+OpCost TileCore::calibrate_adc_trim() {
+  if (adc_mismatch_) {
+    const std::vector<double> u = trim_points(p_);
+    const double n = static_cast<double>(u.size());
+    for (int d = 0; d < 2; ++d) {
+      for (std::size_t j = 0; j < adc_gain_[d].size(); ++j) {
+        // Least-squares line code = g u + o through the untrimmed codes.
+        double su = 0, sc = 0, suu = 0, suc = 0;
+        for (const double ui : u) {
+          const auto ci = static_cast<double>(raw_code(d, static_cast<int>(j), ui, 1.0F, 0.0F));
+          su += ui;
+          sc += ci;
+          suu += ui * ui;
+          suc += ui * ci;
+        }
+        const double g = (n * suc - su * sc) / (n * suu - su * su);
+        const double o = (sc - g * su) / n;
+        adc_a_[d][j] = static_cast<float>(static_cast<double>(adc_gain_[d][j]) / g);
+        adc_b_[d][j] = static_cast<float>((static_cast<double>(adc_offset_[d][j]) - o) / g);
+      }
+    }
+  }
+  return adc_trim_cost();
+}
+
+double TileCore::adc_trim_residual_lsb() const {
+  if (!adc_mismatch_) return 0.0;
+  const double h = std::ldexp(1.0, static_cast<int>(p_.adc_bits) - 1);
+  double worst = 0;
+  for (int d = 0; d < 2; ++d) {
+    for (std::size_t j = 0; j < adc_a_[d].size(); ++j) {
+      for (const double u : trim_points(p_)) {
+        const double c = std::clamp(std::nearbyint(static_cast<double>(adc_a_[d][j]) * u +
+                                                   static_cast<double>(adc_b_[d][j])),
+                                    -h, h - 1);
+        worst = std::max(worst, std::abs(c - std::clamp(std::nearbyint(u), -h, h - 1)));
+      }
+    }
+  }
+  return worst;
+}
+
 // --- cost --------------------------------------------------------------------------------
 
 int TileCore::n_adcs(Direction dir) const {
@@ -584,6 +682,17 @@ OpCost TileCore::mvm_batch(Direction dir, const float* X, int batch, float* Y, d
         auto& h = adc_in_[dir == Direction::forward ? 0 : 1];
         for (int j = 0; j < n_out; ++j) h(static_cast<double>(nz[j] * inv_step));
       }
+      if (adc_mismatch_) {  // per-line gain and offset as trimmed (docs/tile.md)
+        const float* ga = adc_a_[fwd ? 0 : 1].data();
+        const float* gb = adc_b_[fwd ? 0 : 1].data();
+        for (int j = 0; j < n_out; ++j) {
+          const float r = ((nz[j] * inv_step * ga[j] + gb[j]) + kRound) - kRound;
+          const float c = std::min(std::max(r, code_min), code_max);
+          code[j] = static_cast<std::int32_t>(c);
+          y[j] += ws * c;
+        }
+        continue;
+      }
       for (int j = 0; j < n_out; ++j) {
         const float r = (nz[j] * inv_step + kRound) - kRound;
         const float c = std::min(std::max(r, code_min), code_max);
@@ -613,6 +722,12 @@ void TileCore::state_io(StateIO& io) {
   io.value("g_sum_uS", g_sum_uS_);
   io.value("full_refreshes", full_refreshes_);
   io.array("adc_fs", adc_fs_.data(), adc_fs_.size());
+  if (adc_mismatch_) {  // the trim (the mismatch itself is redrawn from the seed)
+    for (int d = 0; d < 2; ++d) {
+      io.vec(d == 0 ? "adc_a_fwd" : "adc_a_tr", adc_a_[d]);
+      io.vec(d == 0 ? "adc_b_fwd" : "adc_b_tr", adc_b_[d]);
+    }
+  }
   if (ir_mode_ != IrMode::off) {  // absent with IR drop off: the format is unchanged
     io.array("g_pos", g_pos_.data(), static_cast<std::uint64_t>(g_pos_.size()));
     io.array("g_neg", g_neg_.data(), static_cast<std::uint64_t>(g_neg_.size()));

@@ -147,6 +147,18 @@ class TileCore {
   // sum of |W| (the largest signal any input in [0,1] can produce), at time t_s.
   void calibrate_adc_from_weights(double t_s);
 
+  // ADC offset/gain trim (docs/tile.md "ADC offset and gain trim"): with
+  // tile.adc_offset_sigma_lsb or tile.adc_gain_sigma > 0 every sensed line's converter
+  // has its own offset and gain (drawn at construction from "<name>.adc_mismatch"). The
+  // trim feeds tile.adc_trim_points reference inputs to every line of both directions,
+  // fits offset and gain from the codes (least squares) and sets the line's trim; returns
+  // its cost. Without mismatch it costs the same and changes nothing.
+  OpCost calibrate_adc_trim();
+  [[nodiscard]] OpCost adc_trim_cost() const;
+  // Largest |code - ideal code| over the reference inputs of every line of both
+  // directions with the current trim (code units; the check a firmware would run).
+  [[nodiscard]] double adc_trim_residual_lsb() const;
+
   // Cached effective weights (weight units, R x C) and per-weight read-noise variance
   // (weight units^2), refreshed as documented in docs/tile.md.
   const RowMatrix& weights(double t_s);
@@ -194,6 +206,15 @@ class TileCore {
   std::uint64_t full_refreshes_{0};
   std::array<double, 2> adc_fs_{};
   std::array<ValueHistogram, 2> adc_in_;  // forward, transpose (adc_input_histogram)
+
+  // ADC mismatch (per sensed line, forward then transpose): code = round(a u + b) with u
+  // the ideal input in code units; a = gain/trim_gain, b = (offset - trim_offset)/trim_gain.
+  bool adc_mismatch_{false};
+  std::array<std::vector<float>, 2> adc_gain_;
+  std::array<std::vector<float>, 2> adc_offset_;
+  std::array<std::vector<float>, 2> adc_a_;
+  std::array<std::vector<float>, 2> adc_b_;
+  [[nodiscard]] float raw_code(int d, int j, double u, float trim_gain, float trim_off) const;
 
   // IR drop (tile.ir_drop != off): the cached conductances of the pair (uS) and the
   // effective weights of both directions derived from them.

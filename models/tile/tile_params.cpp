@@ -77,6 +77,17 @@ void bind_params(cfg::Schema& s, TileParams& p) {
         "calibration.md: int32 add 0.1 pJ at 45 nm, x5 for 130 nm");
   s.add("tile.e_pulse_pJ", &p.e_pulse_pJ, 0.0, 1e6, "pJ", "Energy of one SET or RESET pulse",
         "calibration.md: about V I t = 1 V x 100 uA x 100 ns");
+  s.add("tile.adc_offset_sigma_lsb", &p.adc_offset_sigma_lsb, 0.0, 1e3, "LSB",
+        "Standard deviation of each sensed line's ADC offset (comparator and sense-amplifier "
+        "offset), in ADC steps; 0 = ideal",
+        "assumption: a few mV of comparator offset against a few-mV LSB, i.e. of order 1 LSB");
+  s.add("tile.adc_gain_sigma", &p.adc_gain_sigma, 0.0, 0.5, "",
+        "Standard deviation of each sensed line's relative ADC gain error; 0 = ideal",
+        "assumption: reference and sense-amplifier gain mismatch of a few percent");
+  s.add("tile.adc_trim_points", &p.adc_trim_points, 2, 1024, "",
+        "Reference inputs per sensed line in the start-up ADC trim (least-squares offset and "
+        "gain)",
+        "assumption");
   s.add("tile.ir_drop", &p.ir_drop, {"off", "approx", "exact"},
         "IR drop of the wires and line terminals in every MVM: off, a first-order estimate "
         "(approx), or the nodal solution (exact); docs/tile.md");

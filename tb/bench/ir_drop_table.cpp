@@ -19,8 +19,9 @@ namespace ir = memplast::tile::ir;
 
 int main(int argc, char** argv) {
   const int max_n = argc > 1 ? std::atoi(argv[1]) : 128;
-  std::printf("| n | r_wire (ohm) | IR-drop effect (w.u.) | approx error (w.u.) | approx error "
-              "(ADC steps) | exact (s) | approx (ms) |\n|---|---|---|---|---|---|---|\n");
+  std::printf(
+      "| n | r_wire (ohm) | IR-drop effect (w.u.) | approx error (w.u.) | approx error "
+      "(ADC steps) | exact (s) | approx (ms) |\n|---|---|---|---|---|---|---|\n");
   for (int n = 16; n <= max_n; n *= 2) {
     for (const double rw : {0.25, 0.5, 1.0, 2.0}) {
       const ir::Wires w{rw, rw, 10.0, 10.0};

@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include <Eigen/Dense>
 #include <gtest/gtest.h>
+#include <Eigen/Dense>
 
 #include "common/rng.hpp"
 #include "tile/ir_drop.hpp"
@@ -23,7 +23,7 @@ namespace {
 // volts). Written independently of ir_drop.cpp's assembly.
 struct Netlist {
   int n{0};
-  std::vector<std::tuple<int, int, double>> branches;     // node, node, conductance (S)
+  std::vector<std::tuple<int, int, double>> branches;    // node, node, conductance (S)
   std::vector<std::tuple<int, double, double>> sources;  // node, conductance, volts
   Eigen::VectorXd solve() const {
     Eigen::MatrixXd A = Eigen::MatrixXd::Zero(n, n);
@@ -56,7 +56,8 @@ std::vector<double> netlist_forward(const std::vector<double>& g_uS, int R, int 
     for (int p = 0; p < P; ++p) {
       nl.branches.emplace_back(r * P + p, N + r * P + p, g_uS[r * P + p] * 1e-6);
       if (p + 1 < P) nl.branches.emplace_back(r * P + p, r * P + p + 1, 1.0 / w.r_row_ohm);
-      if (r + 1 < R) nl.branches.emplace_back(N + r * P + p, N + (r + 1) * P + p, 1.0 / w.r_col_ohm);
+      if (r + 1 < R)
+        nl.branches.emplace_back(N + r * P + p, N + (r + 1) * P + p, 1.0 / w.r_col_ohm);
     }
   }
   const double g_sense = 1.0 / (w.r_col_ohm + w.r_sense_ohm);
@@ -92,21 +93,39 @@ TEST(IrDrop, TwoByTwoHandWrittenNodalEquations) {
   Eigen::VectorXd b = Eigen::VectorXd::Zero(8);
   const double gd = 1 / (rd + rr), gr = 1 / rr, gc = 1 / rc, gs = 1 / (rc + rs);
   // KCL at a00: (a00 - v0) gd + (a00 - a01) gr + (a00 - b00) g00 = 0
-  A(0, 0) = gd + gr + g00; A(0, 1) = -gr; A(0, 4) = -g00; b(0) = gd * v0;
+  A(0, 0) = gd + gr + g00;
+  A(0, 1) = -gr;
+  A(0, 4) = -g00;
+  b(0) = gd * v0;
   // a01: (a01 - a00) gr + (a01 - b01) g01 = 0
-  A(1, 1) = gr + g01; A(1, 0) = -gr; A(1, 5) = -g01;
+  A(1, 1) = gr + g01;
+  A(1, 0) = -gr;
+  A(1, 5) = -g01;
   // a10: (a10 - v1) gd + (a10 - a11) gr + (a10 - b10) g10 = 0
-  A(2, 2) = gd + gr + g10; A(2, 3) = -gr; A(2, 6) = -g10; b(2) = gd * v1;
+  A(2, 2) = gd + gr + g10;
+  A(2, 3) = -gr;
+  A(2, 6) = -g10;
+  b(2) = gd * v1;
   // a11: (a11 - a10) gr + (a11 - b11) g11 = 0
-  A(3, 3) = gr + g11; A(3, 2) = -gr; A(3, 7) = -g11;
+  A(3, 3) = gr + g11;
+  A(3, 2) = -gr;
+  A(3, 7) = -g11;
   // b00: (b00 - a00) g00 + (b00 - b10) gc = 0
-  A(4, 4) = g00 + gc; A(4, 0) = -g00; A(4, 6) = -gc;
+  A(4, 4) = g00 + gc;
+  A(4, 0) = -g00;
+  A(4, 6) = -gc;
   // b01: (b01 - a01) g01 + (b01 - b11) gc = 0
-  A(5, 5) = g01 + gc; A(5, 1) = -g01; A(5, 7) = -gc;
+  A(5, 5) = g01 + gc;
+  A(5, 1) = -g01;
+  A(5, 7) = -gc;
   // b10: (b10 - a10) g10 + (b10 - b00) gc + b10 gs = 0
-  A(6, 6) = g10 + gc + gs; A(6, 2) = -g10; A(6, 4) = -gc;
+  A(6, 6) = g10 + gc + gs;
+  A(6, 2) = -g10;
+  A(6, 4) = -gc;
   // b11: (b11 - a11) g11 + (b11 - b01) gc + b11 gs = 0
-  A(7, 7) = g11 + gc + gs; A(7, 3) = -g11; A(7, 5) = -gc;
+  A(7, 7) = g11 + gc + gs;
+  A(7, 3) = -g11;
+  A(7, 5) = -gc;
   const Eigen::VectorXd x = A.fullPivLu().solve(b);
   const double i0 = x(6) * gs, i1 = x(7) * gs;
 
@@ -256,8 +275,8 @@ TEST(IrDrop, TileMvmFollowsTheNetwork) {
     std::vector<double> g(6 * 10);
     for (int r = 0; r < 6; ++r) {
       for (int c = 0; c < 5; ++c) {
-        g[static_cast<std::size_t>(r * 10 + 2 * c)] = tile.array(memplast::tile::Side::pos).conductance(
-            tile.cell_index(r, c), 0.0);
+        g[static_cast<std::size_t>(r * 10 + 2 * c)] =
+            tile.array(memplast::tile::Side::pos).conductance(tile.cell_index(r, c), 0.0);
         g[static_cast<std::size_t>(r * 10 + 2 * c + 1)] =
             tile.array(memplast::tile::Side::neg).conductance(tile.cell_index(r, c), 0.0);
       }
@@ -272,9 +291,11 @@ TEST(IrDrop, TileMvmFollowsTheNetwork) {
     const auto I = ir::exact_currents(g, 6, 10, wires, ir::Drive::rows, xv);
     double ideal_diff = 0;
     for (int c = 0; c < 5; ++c) {
-      const double ye = (I[static_cast<std::size_t>(2 * c)] - I[static_cast<std::size_t>(2 * c + 1)]) * 1e6 / U;
+      const double ye =
+          (I[static_cast<std::size_t>(2 * c)] - I[static_cast<std::size_t>(2 * c + 1)]) * 1e6 / U;
       double yi = 0;
-      for (int r = 0; r < 6; ++r) yi += xv[static_cast<std::size_t>(r)] * static_cast<double>(w(r, c));
+      for (int r = 0; r < 6; ++r)
+        yi += xv[static_cast<std::size_t>(r)] * static_cast<double>(w(r, c));
       ideal_diff = std::max(ideal_diff, std::abs(yi - ye));
       EXPECT_NEAR(y[static_cast<std::size_t>(c)], ye, std::string(mode) == "exact" ? 1e-5 : 2e-3)
           << mode << " column " << c;
@@ -287,7 +308,8 @@ TEST(IrDrop, TileMvmFollowsTheNetwork) {
     std::vector<double> vt(10);
     for (int c = 0; c < 5; ++c) {
       vt[static_cast<std::size_t>(2 * c)] = xt[static_cast<std::size_t>(c)];
-      vt[static_cast<std::size_t>(2 * c + 1)] = -static_cast<double>(xt[static_cast<std::size_t>(c)]);
+      vt[static_cast<std::size_t>(2 * c + 1)] =
+          -static_cast<double>(xt[static_cast<std::size_t>(c)]);
     }
     const auto It = ir::exact_currents(g, 6, 10, wires, ir::Drive::cols, vt);
     for (int r = 0; r < 6; ++r) {
