@@ -122,56 +122,70 @@ std::vector<double> exact_currents(const std::vector<double>& g_uS, int R, int P
   return out;
 }
 
-namespace {
-
-// Relative voltage change along one line of n cells (conductances h[k*stride], S) whose
-// terminal sits before cell 0: the first segment has r0 (terminal + one wire segment),
-// the others r. Cell i's value: sum_{k<=i} R_k sum_{j>=k} h_j, the drop (or rise) at
-// cell i per volt, first order in the resistances.
-void line_drop(const double* h, int n, double r0, double r, double* out) {
-  double suffix = 0;
-  for (int k = 0; k < n; ++k) suffix += h[k];
-  double acc = 0;
-  for (int k = 0; k < n; ++k) {
-    acc += (k == 0 ? r0 : r) * suffix;
-    out[k] = acc;
-    suffix -= h[k];
+void approx_transfer_pair(const float* g_uS, int R, int P, const Wires& w, float* T_fwd_uS,
+                          float* T_tr_uS) {
+  // Along a line of conductances h from its terminal (segment 0 = terminal + one wire
+  // segment, R_0, the others r): the relative drop at cell i is
+  //   sum_{k<=i} R_k S_k = r sum_{k<=i} S_k + (R_0 - r) S_0,  S_k = sum_{j>=k} h_j,
+  // so the wire part is shared by both directions and only the terminal differs
+  // (forward: row driver, column sense amplifier; transpose the other way round).
+  const auto Pz = static_cast<std::size_t>(P);
+  const std::size_t n = static_cast<std::size_t>(R) * Pz;
+  const auto to_S = 1e-6F;
+  std::vector<float> row_wire(n);                             // r_row sum_{k<=p} S_k (rows)
+  std::vector<float> row_total(static_cast<std::size_t>(R));  // S_0 of each row
+  const auto rr = static_cast<float>(w.r_row_ohm);
+  for (int r = 0; r < R; ++r) {
+    const float* g = g_uS + static_cast<std::size_t>(r) * Pz;
+    float total = 0;
+    for (int p = 0; p < P; ++p) total += g[p];
+    float suffix = total;
+    float acc = 0;
+    float* out = row_wire.data() + static_cast<std::size_t>(r) * Pz;
+    for (int p = 0; p < P; ++p) {
+      acc += suffix;
+      out[p] = rr * acc * to_S;
+      suffix -= g[p];
+    }
+    row_total[static_cast<std::size_t>(r)] = total * to_S;
+  }
+  // Columns, terminal at row R-1: S at row r' is the prefix sum over rows 0..r' (C), and
+  // the wire part at row r is r_col sum_{r'>=r} C(r'): two passes over the rows, each a
+  // vector operation across the columns.
+  std::vector<float> col(n);
+  for (std::size_t p = 0; p < Pz; ++p) col[p] = g_uS[p];
+  for (int r = 1; r < R; ++r) {
+    const std::size_t o = static_cast<std::size_t>(r) * Pz;
+    for (std::size_t p = 0; p < Pz; ++p) col[o + p] = col[o - Pz + p] + g_uS[o + p];
+  }
+  std::vector<float> col_total(col.end() - static_cast<std::ptrdiff_t>(Pz), col.end());
+  for (auto& v : col_total) v *= to_S;
+  const auto rc = static_cast<float>(w.r_col_ohm);
+  std::vector<float> acc(Pz, 0.0F);
+  for (int r = R - 1; r >= 0; --r) {
+    const std::size_t o = static_cast<std::size_t>(r) * Pz;
+    for (std::size_t p = 0; p < Pz; ++p) {
+      acc[p] += col[o + p];
+      col[o + p] = rc * acc[p] * to_S;
+    }
+  }
+  const auto rd = static_cast<float>(w.r_driver_ohm);
+  const auto rs = static_cast<float>(w.r_sense_ohm);
+  for (int r = 0; r < R; ++r) {
+    const std::size_t o = static_cast<std::size_t>(r) * Pz;
+    const float rt = row_total[static_cast<std::size_t>(r)];
+    for (std::size_t p = 0; p < Pz; ++p) {
+      const float wires = 1.0F + row_wire[o + p] + col[o + p];
+      if (T_fwd_uS != nullptr)
+        T_fwd_uS[o + p] = g_uS[o + p] / (wires + rd * rt + rs * col_total[p]);
+      if (T_tr_uS != nullptr) T_tr_uS[o + p] = g_uS[o + p] / (wires + rs * rt + rd * col_total[p]);
+    }
   }
 }
 
-}  // namespace
-
 void approx_transfer(const float* g_uS, int R, int P, const Wires& w, Drive d, float* T_uS) {
-  // Row lines have their terminal at column 0; column lines at row R-1 (so they are walked
-  // from the last row). Forward: row terminal = driver, column terminal = sense amplifier;
-  // transpose the other way round.
-  const double r_row_end = w.r_row_ohm + (d == Drive::rows ? w.r_driver_ohm : w.r_sense_ohm);
-  const double r_col_end = w.r_col_ohm + (d == Drive::rows ? w.r_sense_ohm : w.r_driver_ohm);
-  const auto Pz = static_cast<std::size_t>(P);
-  const std::size_t n = static_cast<std::size_t>(R) * Pz;
-  // The drops are those of the ideal currents (g per volt of input). Iterating with the
-  // attenuated currents instead was tried and is 3..6x less accurate (docs/tile.md).
-  std::vector<double> cur(n);
-  for (std::size_t i = 0; i < n; ++i) cur[i] = static_cast<double>(g_uS[i]) * 1e-6;
-  std::vector<double> denom(n, 1.0);
-  std::vector<double> h(static_cast<std::size_t>(std::max(R, P)));
-  std::vector<double> o(h.size());
-  {
-    for (int r = 0; r < R; ++r) {
-      for (int p = 0; p < P; ++p) h[static_cast<std::size_t>(p)] = cur[r * Pz + p];
-      line_drop(h.data(), P, r_row_end, w.r_row_ohm, o.data());
-      for (int p = 0; p < P; ++p) denom[r * Pz + p] += o[static_cast<std::size_t>(p)];
-    }
-    for (int p = 0; p < P; ++p) {
-      for (int k = 0; k < R; ++k)  // k-th cell from the terminal: row R-1-k
-        h[static_cast<std::size_t>(k)] = cur[static_cast<std::size_t>(R - 1 - k) * Pz + p];
-      line_drop(h.data(), R, r_col_end, w.r_col_ohm, o.data());
-      for (int k = 0; k < R; ++k)
-        denom[static_cast<std::size_t>(R - 1 - k) * Pz + p] += o[static_cast<std::size_t>(k)];
-    }
-    for (std::size_t i = 0; i < n; ++i) cur[i] = static_cast<double>(g_uS[i]) * 1e-6 / denom[i];
-  }
-  for (std::size_t i = 0; i < n; ++i) T_uS[i] = static_cast<float>(cur[i] * 1e6);
+  approx_transfer_pair(g_uS, R, P, w, d == Drive::rows ? T_uS : nullptr,
+                       d == Drive::cols ? T_uS : nullptr);
 }
 
 }  // namespace memplast::tile::ir

@@ -46,5 +46,8 @@ std::vector<double> exact_currents(const std::vector<double>& g_uS, int R, int P
 // driven line at the cell for the cell's own input, b the rise on the sensed line
 // (summed over the line's cells) - docs/tile.md. g and T may not alias.
 void approx_transfer(const float* g_uS, int R, int P, const Wires& w, Drive d, float* T_uS);
+// Both directions at once (they share the wire sums); either output may be null.
+void approx_transfer_pair(const float* g_uS, int R, int P, const Wires& w, float* T_fwd_uS,
+                          float* T_tr_uS);
 
 }  // namespace memplast::tile::ir

@@ -83,6 +83,14 @@ TileCore::TileCore(const TileParams& p, const device::DeviceParams& dp, std::uin
     ir_mode_ = p_.ir_drop == "exact" ? IrMode::exact : IrMode::approx;
     g_pos_.resize(rows_, cols_);
     g_neg_.resize(rows_, cols_);
+    if (p_.ir_compensation) {
+      ir_gain_fwd_.assign(static_cast<std::size_t>(2 * cols_), 1.0F);
+      ir_gain_tr_.assign(static_cast<std::size_t>(rows_), 1.0F);
+      ir_comp_pending_ = true;
+    }
+  } else if (p_.ir_compensation) {
+    throw cfg::ConfigError(
+        fmt::format("{}: 'tile.ir_compensation' needs 'tile.ir_drop' approx or exact", name_));
   }
   // The best build of the MVM products the CPU runs (generic off x86-64, where
   // select_isa accepts nothing else); MEMPLAST_TILE_ISA or MEMPLAST_ISA forces one.
@@ -173,6 +181,7 @@ const device::DeviceArray& TileCore::array(Side s) const {
 }
 
 void TileCore::mark_written(int row, int col) {
+  if (p_.ir_compensation) ir_comp_pending_ = true;
   const std::size_t i = cell_index(row, col);
   if (dirty_flag_[i] == 0) {
     dirty_flag_[i] = 1;
@@ -351,25 +360,75 @@ void TileCore::update_ir() {
   }
   w_ir_fwd_.resize(rows_, cols_);
   w_ir_tr_.resize(rows_, cols_);
-  std::vector<float> T(n);
-  for (const auto d : {ir::Drive::rows, ir::Drive::cols}) {
-    if (ir_mode_ == IrMode::exact) {
-      const std::vector<double> gd(g.begin(), g.end());
-      const std::vector<double> Td = ir::exact_transfer(gd, rows_, P, wires, d);
-      for (std::size_t i = 0; i < n; ++i) T[i] = static_cast<float>(Td[i]);
-    } else {
-      ir::approx_transfer(g.data(), rows_, P, wires, d, T.data());
+  std::vector<float> Tf(n);
+  std::vector<float> Tt(n);
+  if (ir_mode_ == IrMode::exact) {
+    const std::vector<double> gd(g.begin(), g.end());
+    const std::vector<double> df = ir::exact_transfer(gd, rows_, P, wires, ir::Drive::rows);
+    const std::vector<double> dt = ir::exact_transfer(gd, rows_, P, wires, ir::Drive::cols);
+    for (std::size_t i = 0; i < n; ++i) {
+      Tf[i] = static_cast<float>(df[i]);
+      Tt[i] = static_cast<float>(dt[i]);
     }
+  } else {
+    ir::approx_transfer_pair(g.data(), rows_, P, wires, Tf.data(), Tt.data());
+  }
+  for (const auto d : {ir::Drive::rows, ir::Drive::cols}) {
+    const std::vector<float>& T = d == ir::Drive::rows ? Tf : Tt;
     RowMatrix& w = d == ir::Drive::rows ? w_ir_fwd_ : w_ir_tr_;
+    if (ir_comp_pending_) {
+      // Calibration read, every input on: each sensed line's gain = the current its
+      // conductances would give without IR drop / the current it gives.
+      if (d == ir::Drive::rows) {
+        for (int p = 0; p < P; ++p) {
+          double ideal = 0, real = 0;
+          for (int r = 0; r < rows_; ++r) {
+            const std::size_t k = static_cast<std::size_t>(r * P + p);
+            ideal += static_cast<double>(g[k]);
+            real += static_cast<double>(T[k]);
+          }
+          ir_gain_fwd_[static_cast<std::size_t>(p)] = static_cast<float>(ideal / real);
+        }
+      } else {
+        for (int r = 0; r < rows_; ++r) {
+          double ideal = 0, real = 0;
+          for (int p = 0; p < P; ++p) {
+            const std::size_t k = static_cast<std::size_t>(r * P + p);
+            ideal += static_cast<double>(g[k]);
+            real += static_cast<double>(T[k]);
+          }
+          ir_gain_tr_[static_cast<std::size_t>(r)] = static_cast<float>(ideal / real);
+        }
+      }
+    }
+    const bool comp = p_.ir_compensation;
     for (int r = 0; r < rows_; ++r) {
       for (int c = 0; c < cols_; ++c) {
         const std::size_t k = static_cast<std::size_t>(r * P + 2 * c);
-        w(r, c) = (T[k] - T[k + 1]) * inv_unit;
+        if (!comp) {
+          w(r, c) = (T[k] - T[k + 1]) * inv_unit;
+        } else if (d == ir::Drive::rows) {
+          const auto kc = static_cast<std::size_t>(2 * c);
+          w(r, c) = (ir_gain_fwd_[kc] * T[k] - ir_gain_fwd_[kc + 1] * T[k + 1]) * inv_unit;
+        } else {
+          w(r, c) = ir_gain_tr_[static_cast<std::size_t>(r)] * (T[k] - T[k + 1]) * inv_unit;
+        }
       }
     }
   }
   ir_valid_ = true;
+  ir_comp_pending_ = false;
   ++ir_updates_;
+}
+
+OpCost TileCore::ir_compensation_cost() const {
+  // One forward read with every physical column converted on its own (2C conversions:
+  // twice a forward MVM's) and one transpose read (R conversions).
+  const OpCost f = mvm_cost_base(Direction::forward, 1, Encoding::amplitude, false);
+  OpCost c = f;
+  c += f;
+  c += mvm_cost_base(Direction::transpose, 1, Encoding::amplitude, false);
+  return c;
 }
 
 const TileCore::RowMatrix& TileCore::effective_weights(Direction dir, double t_s) {
@@ -499,6 +558,12 @@ int TileCore::n_adcs(Direction dir) const {
 }
 
 OpCost TileCore::mvm_cost(Direction dir, int batch, Encoding enc, bool signed_inputs) const {
+  OpCost c = mvm_cost_base(dir, batch, enc, signed_inputs);
+  if (ir_comp_pending_) c += ir_compensation_cost();
+  return c;
+}
+
+OpCost TileCore::mvm_cost_base(Direction dir, int batch, Encoding enc, bool signed_inputs) const {
   OpCost c;
   const int n_in = dir == Direction::forward ? rows_ : cols_;
   int n_out = dir == Direction::forward ? cols_ : rows_;
@@ -560,8 +625,14 @@ constexpr float kRound = 12582912.0F;
 OpCost TileCore::mvm_batch(Direction dir, const float* X, int batch, float* Y, double t_s,
                            Encoding enc, bool signed_inputs) {
   if (batch < 0) throw std::invalid_argument(fmt::format("{}: negative batch", name_));
+  // A pending IR-drop compensation runs now (in effective_weights); its cost is part of
+  // this MVM's, as mvm_cost says before the call.
+  const bool calibrating = ir_comp_pending_;
   // The cached weights, or with IR drop those seen through the wires (refreshes the cache).
   const RowMatrix& wm = effective_weights(dir, t_s);
+  // After the refresh: the array energy uses the refreshed conductance sum.
+  OpCost cost = mvm_cost_base(dir, batch, enc, signed_inputs);
+  if (calibrating) cost += ir_compensation_cost();
   const bool fwd = dir == Direction::forward;
   const int n_in = fwd ? rows_ : cols_;
   const int n_out = fwd ? cols_ : rows_;
@@ -701,7 +772,7 @@ OpCost TileCore::mvm_batch(Direction dir, const float* X, int batch, float* Y, d
       }
     }
   }
-  return mvm_cost(dir, batch, enc, signed_inputs);
+  return cost;
 }
 
 void TileCore::state_io(StateIO& io) {
@@ -731,6 +802,11 @@ void TileCore::state_io(StateIO& io) {
   if (ir_mode_ != IrMode::off) {  // absent with IR drop off: the format is unchanged
     io.array("g_pos", g_pos_.data(), static_cast<std::uint64_t>(g_pos_.size()));
     io.array("g_neg", g_neg_.data(), static_cast<std::uint64_t>(g_neg_.size()));
+    if (p_.ir_compensation) {
+      io.vec("ir_gain_fwd", ir_gain_fwd_);
+      io.vec("ir_gain_tr", ir_gain_tr_);
+      io.value("ir_comp_pending", ir_comp_pending_);
+    }
     if (io.reading()) ir_valid_ = false;
   }
 }

@@ -226,6 +226,14 @@ class TileCore {
   RowMatrix w_ir_tr_;
   bool ir_valid_{false};
   std::uint64_t ir_updates_{0};
+  // IR-drop compensation (tile.ir_compensation): per physical column (forward) and per
+  // row (transpose) sense gains, re-measured at the first MVM after a weight write.
+  std::vector<float> ir_gain_fwd_;
+  std::vector<float> ir_gain_tr_;
+  bool ir_comp_pending_{false};
+  [[nodiscard]] OpCost ir_compensation_cost() const;
+  [[nodiscard]] OpCost mvm_cost_base(Direction dir, int batch, Encoding enc,
+                                     bool signed_inputs) const;
 
   // Work buffers.
   Eigen::MatrixXf xin_;

@@ -101,6 +101,10 @@ void bind_params(cfg::Schema& s, TileParams& p) {
         "Output resistance of a line driver (DAC buffer)", "assumption");
   s.add("tile.ir_r_sense_ohm", &p.ir_r_sense_ohm, 0.0, 1e6, "ohm",
         "Input resistance of a sense amplifier (virtual ground)", "assumption");
+  s.add("tile.ir_compensation", &p.ir_compensation,
+        "IR-drop compensation: after every weight write the tile trims each sensed physical "
+        "line's gain from a calibration read with every input on (charged to the next MVM); "
+        "needs tile.ir_drop on");
   s.add_check([&p] {
     if (p.g_on_uS <= p.g_off_uS) {
       throw cfg::ConfigError(

@@ -50,6 +50,7 @@ struct TileParams {
   double ir_r_col_ohm{0.5};      // column wire resistance per segment
   double ir_r_driver_ohm{10.0};  // line driver output resistance
   double ir_r_sense_ohm{10.0};   // sense amplifier input resistance
+  bool ir_compensation{false};   // per-line sense gain trim from a calibration read
 };
 
 void bind_params(cfg::Schema& s, TileParams& p);

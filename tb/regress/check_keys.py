@@ -77,6 +77,7 @@ OVERRIDE = {
     "tile.relax_refresh_s": ("0.001", []),  # the tiny run simulates a few ms
     "tile.buffer_vectors": ("50", []),      # below the batch of 100
     "tile.adc_gain_sigma": ("0.05", []),
+    "tile.ir_compensation": ("true", ["tile.ir_drop=approx"]),
     "tile.ir_r_row_ohm": ("0.75", ["tile.ir_drop=approx"]),  # read only with IR drop on
     "tile.ir_r_col_ohm": ("0.75", ["tile.ir_drop=approx"]),
     "tile.ir_r_driver_ohm": ("15", ["tile.ir_drop=approx"]),
