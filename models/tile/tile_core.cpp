@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "tile/ir_drop.hpp"
 #include "tile/normal.hpp"
 #include "tile/tile_gemm.hpp"
 
@@ -74,6 +75,23 @@ TileCore::TileCore(const TileParams& p, const device::DeviceParams& dp, std::uin
   }
   w_.resize(rows_, cols_);
   s2_.resize(rows_, cols_);
+  if (p_.ir_drop != "off") {
+    if (mapping_ != Mapping::differential) {
+      throw cfg::ConfigError(fmt::format(
+          "{}: 'tile.ir_drop' is modelled for 'tile.mapping' differential only", name_));
+    }
+    ir_mode_ = p_.ir_drop == "exact" ? IrMode::exact : IrMode::approx;
+    g_pos_.resize(rows_, cols_);
+    g_neg_.resize(rows_, cols_);
+    if (p_.ir_compensation) {
+      ir_gain_fwd_.assign(static_cast<std::size_t>(2 * cols_), 1.0F);
+      ir_gain_tr_.assign(static_cast<std::size_t>(rows_), 1.0F);
+      ir_comp_pending_ = true;
+    }
+  } else if (p_.ir_compensation) {
+    throw cfg::ConfigError(
+        fmt::format("{}: 'tile.ir_compensation' needs 'tile.ir_drop' approx or exact", name_));
+  }
   // The best build of the MVM products the CPU runs (generic off x86-64, where
   // select_isa accepts nothing else); MEMPLAST_TILE_ISA or MEMPLAST_ISA forces one.
   gemm_isa_ = select_isa("MEMPLAST_TILE_ISA");
@@ -84,6 +102,21 @@ TileCore::TileCore(const TileParams& p, const device::DeviceParams& dp, std::uin
     const double half = std::ldexp(1.0, static_cast<int>(p_.adc_bits) - 1);
     const auto bins = static_cast<unsigned>(std::min(4.0 * half, 1024.0));
     for (auto& h : adc_in_) h = value_histogram(bins, -2 * half, 2 * half);
+  }
+  if (p_.adc_offset_sigma_lsb > 0 || p_.adc_gain_sigma > 0) {
+    adc_mismatch_ = true;
+    memplast::Rng mm(global_seed, name_ + ".adc_mismatch");
+    for (int d = 0; d < 2; ++d) {
+      const auto n_out = static_cast<std::size_t>(d == 0 ? cols_ : rows_);
+      adc_gain_[d].resize(n_out);
+      adc_offset_[d].resize(n_out);
+      for (std::size_t j = 0; j < n_out; ++j) {
+        adc_gain_[d][j] = static_cast<float>(1.0 + p_.adc_gain_sigma * mm.normal());
+        adc_offset_[d][j] = static_cast<float>(p_.adc_offset_sigma_lsb * mm.normal());
+      }
+      adc_a_[d] = adc_gain_[d];  // untrimmed
+      adc_b_[d] = adc_offset_[d];
+    }
   }
   adc_fs_[0] = p_.adc_range_fraction * rows_;
   adc_fs_[1] = p_.adc_range_fraction * cols_;
@@ -148,6 +181,7 @@ const device::DeviceArray& TileCore::array(Side s) const {
 }
 
 void TileCore::mark_written(int row, int col) {
+  if (p_.ir_compensation) ir_comp_pending_ = true;
   const std::size_t i = cell_index(row, col);
   if (dirty_flag_[i] == 0) {
     dirty_flag_[i] = 1;
@@ -216,6 +250,11 @@ void TileCore::refresh_cell(std::size_t i, double t_s) {
     const double sn = neg_->read_sigma(gn);
     w_(r, c) = static_cast<float>((gp - gn) / unit);
     s2_(r, c) = static_cast<float>((sp * sp + sn * sn) * inv2);
+    if (ir_mode_ != IrMode::off) {
+      g_pos_(r, c) = static_cast<float>(gp);
+      g_neg_(r, c) = static_cast<float>(gn);
+      ir_valid_ = false;
+    }
   } else {
     const double g_ref = 0.5 * (p_.g_on_uS + p_.g_off_uS);
     w_(r, c) = static_cast<float>((gp - g_ref) / unit);
@@ -246,6 +285,11 @@ void TileCore::refresh(double t_s) {
             static_cast<float>((static_cast<double>(gp[i]) - static_cast<double>(gn[i])) * inv);
         s2_(r, c) = static_cast<float>((sp * sp + sn * sn) * inv2);
         gsum += static_cast<double>(gp[i]) + static_cast<double>(gn[i]);
+      }
+      if (ir_mode_ != IrMode::off) {
+        std::copy(gp.begin(), gp.end(), g_pos_.data());
+        std::copy(gn.begin(), gn.end(), g_neg_.data());
+        ir_valid_ = false;
       }
     } else {
       const double g_ref = 0.5 * (p_.g_on_uS + p_.g_off_uS);
@@ -300,6 +344,100 @@ const TileCore::RowMatrix& TileCore::weights(double t_s) {
   return w_;
 }
 
+void TileCore::update_ir() {
+  // Physical array: R rows x 2C columns, the pair of weight column c at 2c (G+) and
+  // 2c+1 (G-). Transpose drives G+ with +x and G- with -x.
+  const int P = 2 * cols_;
+  const std::size_t n = static_cast<std::size_t>(rows_) * static_cast<std::size_t>(P);
+  const ir::Wires wires{p_.ir_r_row_ohm, p_.ir_r_col_ohm, p_.ir_r_driver_ohm, p_.ir_r_sense_ohm};
+  const auto inv_unit = static_cast<float>(1.0 / weight_unit_uS());
+  std::vector<float> g(n);
+  for (int r = 0; r < rows_; ++r) {
+    for (int c = 0; c < cols_; ++c) {
+      g[static_cast<std::size_t>(r * P + 2 * c)] = g_pos_(r, c);
+      g[static_cast<std::size_t>(r * P + 2 * c + 1)] = g_neg_(r, c);
+    }
+  }
+  w_ir_fwd_.resize(rows_, cols_);
+  w_ir_tr_.resize(rows_, cols_);
+  std::vector<float> Tf(n);
+  std::vector<float> Tt(n);
+  if (ir_mode_ == IrMode::exact) {
+    const std::vector<double> gd(g.begin(), g.end());
+    const std::vector<double> df = ir::exact_transfer(gd, rows_, P, wires, ir::Drive::rows);
+    const std::vector<double> dt = ir::exact_transfer(gd, rows_, P, wires, ir::Drive::cols);
+    for (std::size_t i = 0; i < n; ++i) {
+      Tf[i] = static_cast<float>(df[i]);
+      Tt[i] = static_cast<float>(dt[i]);
+    }
+  } else {
+    ir::approx_transfer_pair(g.data(), rows_, P, wires, Tf.data(), Tt.data());
+  }
+  for (const auto d : {ir::Drive::rows, ir::Drive::cols}) {
+    const std::vector<float>& T = d == ir::Drive::rows ? Tf : Tt;
+    RowMatrix& w = d == ir::Drive::rows ? w_ir_fwd_ : w_ir_tr_;
+    if (ir_comp_pending_) {
+      // Calibration read, every input on: each sensed line's gain = the current its
+      // conductances would give without IR drop / the current it gives.
+      if (d == ir::Drive::rows) {
+        for (int p = 0; p < P; ++p) {
+          double ideal = 0, real = 0;
+          for (int r = 0; r < rows_; ++r) {
+            const std::size_t k = static_cast<std::size_t>(r * P + p);
+            ideal += static_cast<double>(g[k]);
+            real += static_cast<double>(T[k]);
+          }
+          ir_gain_fwd_[static_cast<std::size_t>(p)] = static_cast<float>(ideal / real);
+        }
+      } else {
+        for (int r = 0; r < rows_; ++r) {
+          double ideal = 0, real = 0;
+          for (int p = 0; p < P; ++p) {
+            const std::size_t k = static_cast<std::size_t>(r * P + p);
+            ideal += static_cast<double>(g[k]);
+            real += static_cast<double>(T[k]);
+          }
+          ir_gain_tr_[static_cast<std::size_t>(r)] = static_cast<float>(ideal / real);
+        }
+      }
+    }
+    const bool comp = p_.ir_compensation;
+    for (int r = 0; r < rows_; ++r) {
+      for (int c = 0; c < cols_; ++c) {
+        const std::size_t k = static_cast<std::size_t>(r * P + 2 * c);
+        if (!comp) {
+          w(r, c) = (T[k] - T[k + 1]) * inv_unit;
+        } else if (d == ir::Drive::rows) {
+          const auto kc = static_cast<std::size_t>(2 * c);
+          w(r, c) = (ir_gain_fwd_[kc] * T[k] - ir_gain_fwd_[kc + 1] * T[k + 1]) * inv_unit;
+        } else {
+          w(r, c) = ir_gain_tr_[static_cast<std::size_t>(r)] * (T[k] - T[k + 1]) * inv_unit;
+        }
+      }
+    }
+  }
+  ir_valid_ = true;
+  ir_comp_pending_ = false;
+  ++ir_updates_;
+}
+
+OpCost TileCore::ir_compensation_cost() const {
+  // One forward read with every physical column converted on its own (2C conversions:
+  // twice a forward MVM's) and one transpose read (R conversions).
+  const OpCost f = mvm_cost_base(Direction::forward, 1, Encoding::amplitude, false);
+  OpCost c = f;
+  c += f;
+  c += mvm_cost_base(Direction::transpose, 1, Encoding::amplitude, false);
+  return c;
+}
+
+const TileCore::RowMatrix& TileCore::effective_weights(Direction dir, double t_s) {
+  refresh(t_s);
+  if (ir_mode_ == IrMode::off) return w_;
+  if (!ir_valid_) update_ir();
+  return dir == Direction::forward ? w_ir_fwd_ : w_ir_tr_;
+}
+
 const TileCore::RowMatrix& TileCore::noise_variance(double t_s) {
   refresh(t_s);
   return s2_;
@@ -328,6 +466,89 @@ void TileCore::calibrate_adc_from_weights(double t_s) {
   adc_fs_[1] = std::max(p_.adc_range_fraction * row_max, 1e-6);
 }
 
+// --- ADC trim ------------------------------------------------------------------------------
+
+namespace {
+// Reference inputs of the trim, in code units: tile.adc_trim_points evenly spread over
+// +-0.9 of the code range (inside it, so that no point clips).
+std::vector<double> trim_points(const TileParams& p) {
+  const double h = std::ldexp(1.0, static_cast<int>(p.adc_bits) - 1);
+  const auto n = static_cast<int>(p.adc_trim_points);
+  std::vector<double> u(static_cast<std::size_t>(n));
+  for (int i = 0; i < n; ++i) u[static_cast<std::size_t>(i)] = -0.9 * h + 1.8 * h * i / (n - 1);
+  return u;
+}
+}  // namespace
+
+float TileCore::raw_code(int d, int j, double u, float trim_gain, float trim_off) const {
+  const double h = std::ldexp(1.0, static_cast<int>(p_.adc_bits) - 1);
+  const auto jz = static_cast<std::size_t>(j);
+  const auto a = static_cast<double>(adc_gain_[d][jz] / trim_gain);
+  const auto b = static_cast<double>((adc_offset_[d][jz] - trim_off) / trim_gain);
+  return static_cast<float>(std::clamp(std::nearbyint(a * u + b), -h, h - 1));
+}
+
+OpCost TileCore::adc_trim_cost() const {
+  // Per direction: every point settles the reference and converts every sensed line
+  // (cols_per_adc lines in series per ADC); a multiply-add per conversion for the fit.
+  OpCost c;
+  const double t_conv = (static_cast<double>(p_.adc_bits) + 2.0) / (p_.f_adc_MHz * 1e6);
+  const auto pts = static_cast<double>(p_.adc_trim_points);
+  for (const Direction dir : {Direction::forward, Direction::transpose}) {
+    const int n_out = dir == Direction::forward ? cols_ : rows_;
+    const int adcs = n_adcs(dir);
+    const int series = (n_out + adcs - 1) / adcs;
+    c.latency_s += pts * (p_.t_settle_ns * 1e-9 + series * t_conv);
+    c.energy_J[static_cast<std::size_t>(Phase::adc)] +=
+        pts * n_out * p_.adc_fom_fJ * std::ldexp(1.0, static_cast<int>(p_.adc_bits)) * 1e-15;
+    c.energy_J[static_cast<std::size_t>(Phase::digital)] += pts * n_out * p_.e_digital_pJ * 1e-12;
+    c.conversions += static_cast<std::uint64_t>(pts) * static_cast<std::uint64_t>(n_out);
+  }
+  return c;
+}
+
+OpCost TileCore::calibrate_adc_trim() {
+  if (adc_mismatch_) {
+    const std::vector<double> u = trim_points(p_);
+    const double n = static_cast<double>(u.size());
+    for (int d = 0; d < 2; ++d) {
+      for (std::size_t j = 0; j < adc_gain_[d].size(); ++j) {
+        // Least-squares line code = g u + o through the untrimmed codes.
+        double su = 0, sc = 0, suu = 0, suc = 0;
+        for (const double ui : u) {
+          const auto ci = static_cast<double>(raw_code(d, static_cast<int>(j), ui, 1.0F, 0.0F));
+          su += ui;
+          sc += ci;
+          suu += ui * ui;
+          suc += ui * ci;
+        }
+        const double g = (n * suc - su * sc) / (n * suu - su * su);
+        const double o = (sc - g * su) / n;
+        adc_a_[d][j] = static_cast<float>(static_cast<double>(adc_gain_[d][j]) / g);
+        adc_b_[d][j] = static_cast<float>((static_cast<double>(adc_offset_[d][j]) - o) / g);
+      }
+    }
+  }
+  return adc_trim_cost();
+}
+
+double TileCore::adc_trim_residual_lsb() const {
+  if (!adc_mismatch_) return 0.0;
+  const double h = std::ldexp(1.0, static_cast<int>(p_.adc_bits) - 1);
+  double worst = 0;
+  for (int d = 0; d < 2; ++d) {
+    for (std::size_t j = 0; j < adc_a_[d].size(); ++j) {
+      for (const double u : trim_points(p_)) {
+        const double c = std::clamp(std::nearbyint(static_cast<double>(adc_a_[d][j]) * u +
+                                                   static_cast<double>(adc_b_[d][j])),
+                                    -h, h - 1);
+        worst = std::max(worst, std::abs(c - std::clamp(std::nearbyint(u), -h, h - 1)));
+      }
+    }
+  }
+  return worst;
+}
+
 // --- cost --------------------------------------------------------------------------------
 
 int TileCore::n_adcs(Direction dir) const {
@@ -337,6 +558,12 @@ int TileCore::n_adcs(Direction dir) const {
 }
 
 OpCost TileCore::mvm_cost(Direction dir, int batch, Encoding enc, bool signed_inputs) const {
+  OpCost c = mvm_cost_base(dir, batch, enc, signed_inputs);
+  if (ir_comp_pending_) c += ir_compensation_cost();
+  return c;
+}
+
+OpCost TileCore::mvm_cost_base(Direction dir, int batch, Encoding enc, bool signed_inputs) const {
   OpCost c;
   const int n_in = dir == Direction::forward ? rows_ : cols_;
   int n_out = dir == Direction::forward ? cols_ : rows_;
@@ -398,7 +625,14 @@ constexpr float kRound = 12582912.0F;
 OpCost TileCore::mvm_batch(Direction dir, const float* X, int batch, float* Y, double t_s,
                            Encoding enc, bool signed_inputs) {
   if (batch < 0) throw std::invalid_argument(fmt::format("{}: negative batch", name_));
-  refresh(t_s);
+  // A pending IR-drop compensation runs now (in effective_weights); its cost is part of
+  // this MVM's, as mvm_cost says before the call.
+  const bool calibrating = ir_comp_pending_;
+  // The cached weights, or with IR drop those seen through the wires (refreshes the cache).
+  const RowMatrix& wm = effective_weights(dir, t_s);
+  // After the refresh: the array energy uses the refreshed conductance sum.
+  OpCost cost = mvm_cost_base(dir, batch, enc, signed_inputs);
+  if (calibrating) cost += ir_compensation_cost();
   const bool fwd = dir == Direction::forward;
   const int n_in = fwd ? rows_ : cols_;
   const int n_out = fwd ? cols_ : rows_;
@@ -446,14 +680,14 @@ OpCost TileCore::mvm_batch(Direction dir, const float* X, int batch, float* Y, d
     const bool square = pulses == 1;  // bit planes: x^2 == x
 #if defined(MEMPLAST_TILE_SIMD)
     const auto product = gemm_isa_ == Isa::avx512 ? gemm::product_avx512 : gemm::product_avx2;
-    product(w_.data(), cols_, rows_, !fwd, xin_.data(), K, false, acc_.data());
+    product(wm.data(), cols_, rows_, !fwd, xin_.data(), K, false, acc_.data());
     if (noise) product(s2_.data(), cols_, rows_, !fwd, xin_.data(), K, square, var_.data());
 #endif
   } else {
     if (fwd) {
-      acc_.noalias() = w_.transpose() * xin_;
+      acc_.noalias() = wm.transpose() * xin_;
     } else {
-      acc_.noalias() = w_ * xin_;
+      acc_.noalias() = wm * xin_;
     }
     if (noise) {
       if (pulses > 1) {  // bit planes: x^2 == x
@@ -519,6 +753,17 @@ OpCost TileCore::mvm_batch(Direction dir, const float* X, int batch, float* Y, d
         auto& h = adc_in_[dir == Direction::forward ? 0 : 1];
         for (int j = 0; j < n_out; ++j) h(static_cast<double>(nz[j] * inv_step));
       }
+      if (adc_mismatch_) {  // per-line gain and offset as trimmed (docs/tile.md)
+        const float* ga = adc_a_[fwd ? 0 : 1].data();
+        const float* gb = adc_b_[fwd ? 0 : 1].data();
+        for (int j = 0; j < n_out; ++j) {
+          const float r = ((nz[j] * inv_step * ga[j] + gb[j]) + kRound) - kRound;
+          const float c = std::min(std::max(r, code_min), code_max);
+          code[j] = static_cast<std::int32_t>(c);
+          y[j] += ws * c;
+        }
+        continue;
+      }
       for (int j = 0; j < n_out; ++j) {
         const float r = (nz[j] * inv_step + kRound) - kRound;
         const float c = std::min(std::max(r, code_min), code_max);
@@ -527,7 +772,7 @@ OpCost TileCore::mvm_batch(Direction dir, const float* X, int batch, float* Y, d
       }
     }
   }
-  return mvm_cost(dir, batch, enc, signed_inputs);
+  return cost;
 }
 
 void TileCore::state_io(StateIO& io) {
@@ -548,6 +793,22 @@ void TileCore::state_io(StateIO& io) {
   io.value("g_sum_uS", g_sum_uS_);
   io.value("full_refreshes", full_refreshes_);
   io.array("adc_fs", adc_fs_.data(), adc_fs_.size());
+  if (adc_mismatch_) {  // the trim (the mismatch itself is redrawn from the seed)
+    for (int d = 0; d < 2; ++d) {
+      io.vec(d == 0 ? "adc_a_fwd" : "adc_a_tr", adc_a_[d]);
+      io.vec(d == 0 ? "adc_b_fwd" : "adc_b_tr", adc_b_[d]);
+    }
+  }
+  if (ir_mode_ != IrMode::off) {  // absent with IR drop off: the format is unchanged
+    io.array("g_pos", g_pos_.data(), static_cast<std::uint64_t>(g_pos_.size()));
+    io.array("g_neg", g_neg_.data(), static_cast<std::uint64_t>(g_neg_.size()));
+    if (p_.ir_compensation) {
+      io.vec("ir_gain_fwd", ir_gain_fwd_);
+      io.vec("ir_gain_tr", ir_gain_tr_);
+      io.value("ir_comp_pending", ir_comp_pending_);
+    }
+    if (io.reading()) ir_valid_ = false;
+  }
 }
 
 }  // namespace memplast::tile

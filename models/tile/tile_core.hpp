@@ -147,12 +147,30 @@ class TileCore {
   // sum of |W| (the largest signal any input in [0,1] can produce), at time t_s.
   void calibrate_adc_from_weights(double t_s);
 
+  // ADC offset/gain trim (docs/tile.md "ADC offset and gain trim"): with
+  // tile.adc_offset_sigma_lsb or tile.adc_gain_sigma > 0 every sensed line's converter
+  // has its own offset and gain (drawn at construction from "<name>.adc_mismatch"). The
+  // trim feeds tile.adc_trim_points reference inputs to every line of both directions,
+  // fits offset and gain from the codes (least squares) and sets the line's trim; returns
+  // its cost. Without mismatch it costs the same and changes nothing.
+  OpCost calibrate_adc_trim();
+  [[nodiscard]] OpCost adc_trim_cost() const;
+  // Largest |code - ideal code| over the reference inputs of every line of both
+  // directions with the current trim (code units; the check a firmware would run).
+  [[nodiscard]] double adc_trim_residual_lsb() const;
+
   // Cached effective weights (weight units, R x C) and per-weight read-noise variance
   // (weight units^2), refreshed as documented in docs/tile.md.
   const RowMatrix& weights(double t_s);
   const RowMatrix& noise_variance(double t_s);
   [[nodiscard]] Encoding encoding() const { return encoding_; }
   [[nodiscard]] std::uint64_t full_refreshes() const { return full_refreshes_; }
+  // Effective weights (weight units, R x C) the MVM in direction dir uses: the cached
+  // weights, or with tile.ir_drop on, the weights seen through the wires' IR drop
+  // (docs/tile.md "IR drop"), recomputed when the conductances changed.
+  const RowMatrix& effective_weights(Direction dir, double t_s);
+  // IR-drop recomputations of the effective weights since construction.
+  [[nodiscard]] std::uint64_t ir_updates() const { return ir_updates_; }
   // Checkpoint: the devices, the read-noise stream, the cached weights and their
   // refresh state, the ADC calibration.
   void state_io(StateIO& io);
@@ -160,6 +178,7 @@ class TileCore {
  private:
   void refresh(double t_s);
   void refresh_cell(std::size_t i, double t_s);
+  void update_ir();
   [[nodiscard]] int n_adcs(Direction dir) const;
 
   TileParams p_;
@@ -187,6 +206,34 @@ class TileCore {
   std::uint64_t full_refreshes_{0};
   std::array<double, 2> adc_fs_{};
   std::array<ValueHistogram, 2> adc_in_;  // forward, transpose (adc_input_histogram)
+
+  // ADC mismatch (per sensed line, forward then transpose): code = round(a u + b) with u
+  // the ideal input in code units; a = gain/trim_gain, b = (offset - trim_offset)/trim_gain.
+  bool adc_mismatch_{false};
+  std::array<std::vector<float>, 2> adc_gain_;
+  std::array<std::vector<float>, 2> adc_offset_;
+  std::array<std::vector<float>, 2> adc_a_;
+  std::array<std::vector<float>, 2> adc_b_;
+  [[nodiscard]] float raw_code(int d, int j, double u, float trim_gain, float trim_off) const;
+
+  // IR drop (tile.ir_drop != off): the cached conductances of the pair (uS) and the
+  // effective weights of both directions derived from them.
+  enum class IrMode : std::uint8_t { off, approx, exact };
+  IrMode ir_mode_{IrMode::off};
+  RowMatrix g_pos_;
+  RowMatrix g_neg_;
+  RowMatrix w_ir_fwd_;
+  RowMatrix w_ir_tr_;
+  bool ir_valid_{false};
+  std::uint64_t ir_updates_{0};
+  // IR-drop compensation (tile.ir_compensation): per physical column (forward) and per
+  // row (transpose) sense gains, re-measured at the first MVM after a weight write.
+  std::vector<float> ir_gain_fwd_;
+  std::vector<float> ir_gain_tr_;
+  bool ir_comp_pending_{false};
+  [[nodiscard]] OpCost ir_compensation_cost() const;
+  [[nodiscard]] OpCost mvm_cost_base(Direction dir, int batch, Encoding enc,
+                                     bool signed_inputs) const;
 
   // Work buffers.
   Eigen::MatrixXf xin_;

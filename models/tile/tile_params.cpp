@@ -77,11 +77,50 @@ void bind_params(cfg::Schema& s, TileParams& p) {
         "calibration.md: int32 add 0.1 pJ at 45 nm, x5 for 130 nm");
   s.add("tile.e_pulse_pJ", &p.e_pulse_pJ, 0.0, 1e6, "pJ", "Energy of one SET or RESET pulse",
         "calibration.md: about V I t = 1 V x 100 uA x 100 ns");
+  s.add("tile.adc_offset_sigma_lsb", &p.adc_offset_sigma_lsb, 0.0, 1e3, "LSB",
+        "Standard deviation of each sensed line's ADC offset (comparator and sense-amplifier "
+        "offset), in ADC steps; 0 = ideal",
+        "assumption: a few mV of comparator offset against a few-mV LSB, i.e. of order 1 LSB");
+  s.add("tile.adc_gain_sigma", &p.adc_gain_sigma, 0.0, 0.5, "",
+        "Standard deviation of each sensed line's relative ADC gain error; 0 = ideal",
+        "assumption: reference and sense-amplifier gain mismatch of a few percent");
+  s.add("tile.adc_trim_points", &p.adc_trim_points, 2, 1024, "",
+        "Reference inputs per sensed line in the start-up ADC trim (least-squares offset and "
+        "gain)",
+        "assumption");
+  s.add("tile.ir_drop", &p.ir_drop, {"off", "approx", "exact"},
+        "IR drop of the wires and line terminals in every MVM: off, a first-order estimate "
+        "(approx), or the nodal solution (exact); docs/tile.md");
+  s.add("tile.ir_r_row_ohm", &p.ir_r_row_ohm, 0.0, 1e6, "ohm",
+        "Row wire resistance per segment (one cell pitch)",
+        "derived: Cu line 0.2 um wide, 0.3 um thick, 1.3 um pitch, 2.2e-8 ohm m (assumption on "
+        "the 130 nm geometry)");
+  s.add("tile.ir_r_col_ohm", &p.ir_r_col_ohm, 0.0, 1e6, "ohm",
+        "Column wire resistance per segment (one cell pitch)", "derived: as tile.ir_r_row_ohm");
+  s.add("tile.ir_r_driver_ohm", &p.ir_r_driver_ohm, 0.0, 1e6, "ohm",
+        "Output resistance of a line driver (DAC buffer)", "assumption");
+  s.add("tile.ir_r_sense_ohm", &p.ir_r_sense_ohm, 0.0, 1e6, "ohm",
+        "Input resistance of a sense amplifier (virtual ground)", "assumption");
+  s.add("tile.ir_compensation", &p.ir_compensation,
+        "IR-drop compensation: after every weight write the tile trims each sensed physical "
+        "line's gain from a calibration read with every input on (charged to the next MVM); "
+        "needs tile.ir_drop on");
   s.add_check([&p] {
     if (p.g_on_uS <= p.g_off_uS) {
       throw cfg::ConfigError(
           fmt::format("keys 'tile.g_on_uS' ({}) and 'tile.g_off_uS' ({}): g_on must exceed g_off",
                       p.g_on_uS, p.g_off_uS));
+    }
+    if (p.ir_drop != "off" && p.mapping != "differential") {
+      throw cfg::ConfigError(fmt::format(
+          "keys 'tile.ir_drop' ({}) and 'tile.mapping' ({}): IR drop is modelled for the "
+          "differential mapping only",
+          p.ir_drop, p.mapping));
+    }
+    if (p.ir_drop == "exact" && !(p.ir_r_row_ohm > 0 && p.ir_r_col_ohm > 0)) {
+      throw cfg::ConfigError(
+          "keys 'tile.ir_drop' (exact), 'tile.ir_r_row_ohm' and 'tile.ir_r_col_ohm': the nodal "
+          "solver needs wire resistances > 0");
     }
   });
 }

@@ -40,6 +40,17 @@ struct TileParams {
   double e_row_pJ{0.5};
   double e_digital_pJ{0.5};  // one shift-and-add / accumulate of one output
   double e_pulse_pJ{10.0};   // one SET or RESET pulse (cell + driver)
+  // ADC mismatch and its start-up trim (docs/tile.md "ADC offset and gain trim").
+  double adc_offset_sigma_lsb{0.0};  // per sensed line, offset spread (ADC steps)
+  double adc_gain_sigma{0.0};        // per sensed line, relative gain spread
+  std::int64_t adc_trim_points{16};  // reference inputs per line in the trim
+  // IR drop (docs/tile.md "IR drop", models/tile/ir_drop.hpp).
+  std::string ir_drop{"off"};    // "off" | "approx" | "exact"
+  double ir_r_row_ohm{0.5};      // row wire resistance per segment (cell pitch)
+  double ir_r_col_ohm{0.5};      // column wire resistance per segment
+  double ir_r_driver_ohm{10.0};  // line driver output resistance
+  double ir_r_sense_ohm{10.0};   // sense amplifier input resistance
+  bool ir_compensation{false};   // per-line sense gain trim from a calibration read
 };
 
 void bind_params(cfg::Schema& s, TileParams& p);

@@ -42,6 +42,8 @@ ALLOW = {
                "this test does not yet run them (hardware mode, trace.enable = true as context)",
     "train.checkpoint_minutes": "a wall-clock trigger of checkpoints: the tiny runs end before "
                                 "the altered value's first boundary; regress_resume checks it",
+    "tile.adc_trim_points": "read by the start-up ADC trim (TileCore::calibrate_adc_trim, "
+                            "tested in test_tile), which no run calls yet",
     "bus.max_burst_bytes": "a limit only: the bus refuses longer transactions, so a run either "
                            "gives the same outputs or fails (tb_bus_host tests the refusal)",
 }
@@ -74,6 +76,12 @@ OVERRIDE = {
     "pv.max_iterations": ("2", []),
     "tile.relax_refresh_s": ("0.001", []),  # the tiny run simulates a few ms
     "tile.buffer_vectors": ("50", []),      # below the batch of 100
+    "tile.adc_gain_sigma": ("0.05", []),
+    "tile.ir_compensation": ("true", ["tile.ir_drop=approx"]),
+    "tile.ir_r_row_ohm": ("0.75", ["tile.ir_drop=approx"]),  # read only with IR drop on
+    "tile.ir_r_col_ohm": ("0.75", ["tile.ir_drop=approx"]),
+    "tile.ir_r_driver_ohm": ("15", ["tile.ir_drop=approx"]),
+    "tile.ir_r_sense_ohm": ("15", ["tile.ir_drop=approx"]),
     "host.burst_bytes": ("128", []),
     "characterize.cells": ("128", []),
     "characterize.relax_s": ("60", []),
