@@ -65,9 +65,16 @@ TileCore::TileCore(const TileParams& p, const device::DeviceParams& dp, std::uin
   }
   if (p_.levels < 2) throw cfg::ConfigError(fmt::format("{}: 'tile.levels' must be >= 2", name_));
   const std::size_t n = static_cast<std::size_t>(rows_) * static_cast<std::size_t>(cols_);
-  pos_ = std::make_unique<device::DeviceArray>(dp, n, derive_seed(global_seed, name_ + ".pos"));
+  n_weights_ = n;
+  spare_ = static_cast<int>(p_.spare_cols);
+  col_slot_.assign(static_cast<std::size_t>(cols_), -1);
+  slot_col_.assign(static_cast<std::size_t>(spare_), -1);
+  // The spare columns' devices follow the weight columns' (cell_index).
+  const std::size_t n_dev = n + static_cast<std::size_t>(rows_) * static_cast<std::size_t>(spare_);
+  pos_ = std::make_unique<device::DeviceArray>(dp, n_dev, derive_seed(global_seed, name_ + ".pos"));
   if (mapping_ == Mapping::differential) {
-    neg_ = std::make_unique<device::DeviceArray>(dp, n, derive_seed(global_seed, name_ + ".neg"));
+    neg_ =
+        std::make_unique<device::DeviceArray>(dp, n_dev, derive_seed(global_seed, name_ + ".neg"));
   } else {
     ref_ = std::make_unique<device::DeviceArray>(dp, static_cast<std::size_t>(rows_),
                                                  derive_seed(global_seed, name_ + ".ref"));
@@ -91,6 +98,42 @@ TileCore::TileCore(const TileParams& p, const device::DeviceParams& dp, std::uin
   const int zero_level = static_cast<int>((p_.levels - 1) / 2);
   for (int r = 0; r < rows_; ++r) {
     for (int c = 0; c < cols_; ++c) program_ideal(r, c, zero_level, 0.0);
+  }
+  if (spare_ > 0) {  // the spare devices hold the zero level too
+    const auto [gp, gn] = target_conductances(zero_level);
+    for (std::size_t i = n; i < n_dev; ++i) {
+      pos_->force(i, gp, 0.0);
+      if (neg_) neg_->force(i, gn, 0.0);
+    }
+  }
+  if (!dp.ideal) {
+    // device.stuck_cells: this tile's entries (a tile is named "layer<l>_t<k>", possibly
+    // under a hierarchical prefix "<parent>.").
+    const auto dot = name_.rfind('.');
+    const std::string base = dot == std::string::npos ? name_ : name_.substr(dot + 1);
+    for (const auto& e : device::parse_stuck_cells(dp.stuck_cells)) {
+      if (e.tile != name_ && e.tile != base) continue;
+      if (e.row >= rows_ || e.col >= cols_ + spare_) {
+        throw cfg::ConfigError(fmt::format(
+            "key 'device.stuck_cells': {}: cell ({}, {}) outside the {} rows x {} columns ({} "
+            "weight + {} spare)",
+            name_, e.row, e.col, rows_, cols_ + spare_, cols_, spare_));
+      }
+      if (e.neg && !neg_) {
+        throw cfg::ConfigError(fmt::format(
+            "key 'device.stuck_cells': {}: side 'neg' needs tile.mapping = differential", name_));
+      }
+      const std::size_t cell =
+          e.col < cols_ ? static_cast<std::size_t>(e.row) * static_cast<std::size_t>(cols_) +
+                              static_cast<std::size_t>(e.col)
+                        : n + static_cast<std::size_t>(e.row) * static_cast<std::size_t>(spare_) +
+                              static_cast<std::size_t>(e.col - cols_);
+      stuck_events_.push_back(
+          {e.t_s, cell, e.neg, e.lrs ? device::Stuck::at_lrs : device::Stuck::at_hrs});
+    }
+    std::stable_sort(stuck_events_.begin(), stuck_events_.end(),
+                     [](const StuckEvent& a, const StuckEvent& b) { return a.t_s < b.t_s; });
+    apply_stuck_events(0.0);
   }
   if (ref_) {
     for (int r = 0; r < rows_; ++r)
@@ -148,7 +191,9 @@ const device::DeviceArray& TileCore::array(Side s) const {
 }
 
 void TileCore::mark_written(int row, int col) {
-  const std::size_t i = cell_index(row, col);
+  // The cache's index (row-major weights), whichever device serves the weight.
+  const std::size_t i = static_cast<std::size_t>(row) * static_cast<std::size_t>(cols_) +
+                        static_cast<std::size_t>(col);
   if (dirty_flag_[i] == 0) {
     dirty_flag_[i] = 1;
     dirty_.push_back(i);
@@ -171,12 +216,18 @@ void TileCore::program_ideal(int row, int col, int level, double t_s) {
 
 void TileCore::program_ideal_all(const int* levels_rc, double t_s) {
   for (int r = 0; r < rows_; ++r) {
-    for (int c = 0; c < cols_; ++c) program_ideal(r, c, levels_rc[cell_index(r, c)], t_s);
+    for (int c = 0; c < cols_; ++c) {
+      program_ideal(r, c,
+                    levels_rc[static_cast<std::size_t>(r) * static_cast<std::size_t>(cols_) +
+                              static_cast<std::size_t>(c)],
+                    t_s);
+    }
   }
   invalidate_all();
 }
 
 OpCost TileCore::pulse_set(int row, int col, Side s, double v_gate_V, double t_s) {
+  apply_stuck_events(t_s);
   const std::size_t i = s == Side::ref ? static_cast<std::size_t>(row) : cell_index(row, col);
   array(s).set_pulse(i, v_gate_V, t_s);
   if (s == Side::ref)
@@ -187,6 +238,7 @@ OpCost TileCore::pulse_set(int row, int col, Side s, double v_gate_V, double t_s
 }
 
 OpCost TileCore::pulse_reset(int row, int col, Side s, double v_reset_V, double t_s) {
+  apply_stuck_events(t_s);
   const std::size_t i = s == Side::ref ? static_cast<std::size_t>(row) : cell_index(row, col);
   array(s).reset_pulse(i, v_reset_V, t_s);
   if (s == Side::ref)
@@ -197,6 +249,7 @@ OpCost TileCore::pulse_reset(int row, int col, Side s, double v_reset_V, double 
 }
 
 double TileCore::verify_read(int row, int col, Side s, double t_s, OpCost* cost) {
+  apply_stuck_events(t_s);
   const std::size_t i = s == Side::ref ? static_cast<std::size_t>(row) : cell_index(row, col);
   if (cost != nullptr) *cost = verify_cost();
   return array(s).read(i, t_s);
@@ -204,11 +257,12 @@ double TileCore::verify_read(int row, int col, Side s, double t_s, OpCost* cost)
 
 // --- cache -------------------------------------------------------------------------------
 
-void TileCore::refresh_cell(std::size_t i, double t_s) {
+void TileCore::refresh_cell(std::size_t k, double t_s) {
   const double unit = weight_unit_uS();
   const double inv2 = 1.0 / (unit * unit);
-  const auto r = static_cast<Eigen::Index>(i / static_cast<std::size_t>(cols_));
-  const auto c = static_cast<Eigen::Index>(i % static_cast<std::size_t>(cols_));
+  const auto r = static_cast<Eigen::Index>(k / static_cast<std::size_t>(cols_));
+  const auto c = static_cast<Eigen::Index>(k % static_cast<std::size_t>(cols_));
+  const std::size_t i = cell_index(static_cast<int>(r), static_cast<int>(c));  // its device
   const double gp = pos_->conductance(i, t_s);
   const double sp = pos_->read_sigma(gp);
   if (neg_) {
@@ -223,7 +277,69 @@ void TileCore::refresh_cell(std::size_t i, double t_s) {
   }
 }
 
+void TileCore::apply_stuck_events_slow(double t_s) {
+  while (stuck_next_ < stuck_events_.size() && stuck_events_[stuck_next_].t_s <= t_s) {
+    const auto& e = stuck_events_[stuck_next_++];
+    (e.neg ? *neg_ : *pos_).make_stuck(e.cell, e.kind, e.t_s);
+    // The weight it serves (if any) sees the change.
+    if (e.cell < n_weights_) {
+      const auto r = static_cast<int>(e.cell / static_cast<std::size_t>(cols_));
+      const auto c = static_cast<int>(e.cell % static_cast<std::size_t>(cols_));
+      if (col_slot_[static_cast<std::size_t>(c)] < 0) mark_written(r, c);
+    } else {
+      const std::size_t k = e.cell - n_weights_;
+      const auto r = static_cast<int>(k / static_cast<std::size_t>(spare_));
+      const int c = slot_col_[k % static_cast<std::size_t>(spare_)];
+      if (c >= 0) mark_written(r, c);
+    }
+  }
+}
+
+void TileCore::remap_column(int col, int spare, bool enable) {
+  if (col < 0 || col >= cols_) {
+    throw std::out_of_range(
+        fmt::format("{}: remap of column {} outside the {} weight columns", name_, col, cols_));
+  }
+  auto& cur = col_slot_[static_cast<std::size_t>(col)];
+  if (!enable) {
+    if (cur >= 0) slot_col_[static_cast<std::size_t>(cur)] = -1;
+    cur = -1;
+  } else {
+    if (spare < 0 || spare >= spare_) {
+      throw std::out_of_range(
+          fmt::format("{}: spare column {} outside the {} spare columns", name_, spare, spare_));
+    }
+    auto& owner = slot_col_[static_cast<std::size_t>(spare)];
+    if (owner >= 0 && owner != col) {
+      throw std::invalid_argument(
+          fmt::format("{}: spare column {} already serves column {}", name_, spare, owner));
+    }
+    if (cur >= 0) slot_col_[static_cast<std::size_t>(cur)] = -1;
+    cur = spare;
+    owner = col;
+  }
+  for (int r = 0; r < rows_; ++r) mark_written(r, col);
+  cache_valid_ = false;  // the next MVM refreshes every weight (and the conductance sum)
+}
+
+double TileCore::refresh_remapped(double t_s) {
+  double d = 0;
+  for (int c = 0; c < cols_; ++c) {
+    if (col_slot_[static_cast<std::size_t>(c)] < 0) continue;
+    for (int r = 0; r < rows_; ++r) {
+      const std::size_t own = static_cast<std::size_t>(r) * static_cast<std::size_t>(cols_) +
+                              static_cast<std::size_t>(c);
+      const std::size_t dev = cell_index(r, c);
+      d += pos_->conductance(dev, t_s) - pos_->conductance(own, t_s);
+      if (neg_) d += neg_->conductance(dev, t_s) - neg_->conductance(own, t_s);
+      refresh_cell(own, t_s);
+    }
+  }
+  return d;
+}
+
 void TileCore::refresh(double t_s) {
+  apply_stuck_events(t_s);
   const std::size_t n = static_cast<std::size_t>(rows_) * static_cast<std::size_t>(cols_);
   const bool stale =
       !cache_valid_ || std::abs(t_s - t_cache_) > p_.relax_refresh_s || dirty_.size() > n / 8;
@@ -231,11 +347,11 @@ void TileCore::refresh(double t_s) {
     const double unit = weight_unit_uS();
     const double inv = 1.0 / unit;
     const double inv2 = inv * inv;
-    std::vector<float> gp(n);
+    std::vector<float> gp(pos_->size());  // spare devices after the n weight devices
     pos_->conductances(t_s, gp.data());
     double gsum = 0;
     if (neg_) {
-      std::vector<float> gn(n);
+      std::vector<float> gn(neg_->size());
       neg_->conductances(t_s, gn.data());
       for (std::size_t i = 0; i < n; ++i) {
         const auto r = static_cast<Eigen::Index>(i / static_cast<std::size_t>(cols_));
@@ -259,6 +375,7 @@ void TileCore::refresh(double t_s) {
       }
       ref_dirty_ = true;
     }
+    if (spare_ > 0) gsum += refresh_remapped(t_s);
     g_sum_uS_ = gsum;
     t_cache_ = t_s;
     cache_valid_ = true;
@@ -548,6 +665,17 @@ void TileCore::state_io(StateIO& io) {
   io.value("g_sum_uS", g_sum_uS_);
   io.value("full_refreshes", full_refreshes_);
   io.array("adc_fs", adc_fs_.data(), adc_fs_.size());
+  // Column repair and pending stuck cells: only where configured (the default layout
+  // is unchanged).
+  if (spare_ > 0) {
+    io.vec("col_slot", col_slot_);
+    io.vec("slot_col", slot_col_);
+  }
+  if (!stuck_events_.empty()) {
+    auto next = static_cast<std::uint64_t>(stuck_next_);
+    io.value("stuck_events_applied", next);
+    stuck_next_ = static_cast<std::size_t>(next);
+  }
 }
 
 }  // namespace memplast::tile
