@@ -16,7 +16,7 @@
 // Recovery (docs/reliability.md): after every wait for pv_ctrl idle whose STATUS shows
 // FAIL_PENDING, the firmware drains pv_ctrl's failure log. A weight whose command failed
 // (P&V) or was lost (queue overflow) is pushed again with FORCE, its current level read
-// from LEVELS, up to recovery.retry_limit times per wait; a weight still failing then is
+// from LEVELS, up to faults.retry_limit times per wait; a weight still failing then is
 // "failed": failed weights are grouped by tile column, and the columns with the most
 // failed weights are remapped to the tile's free spare columns (tile register
 // COL_REMAP, every weight of the column reprogrammed with FORCE); the failed weights no
