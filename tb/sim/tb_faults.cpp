@@ -3,9 +3,9 @@
 // (--gtest_filter), so every process elaborates once. Each test builds the system top
 // on a small network (784-32-10 on 64 x 16 tiles: layer 0 on 13 x 2 tiles, layer 1 on
 // one), injects its fault, and runs the firmware's initial programming
-// (HalAccelerator's set-up: MetaPvUpdatePath::init) and one metaplastic update step with a large gradient
-// (meta_unit pushes its level changes to pv_ctrl over the link), then checks what
-// pv_ctrl and the firmware's recovery counted and the state they left:
+// (HalAccelerator's set-up: MetaPvUpdatePath::init) and one metaplastic update step with a large
+// gradient (meta_unit pushes its level changes to pv_ctrl over the link), then checks what pv_ctrl
+// and the firmware's recovery counted and the state they left:
 //   StuckAtLrs  : both devices of two weights stuck at LRS (device.stuck_cells): each
 //                 fails, is retried faults.retry_limit times, then marked skipped (no
 //                 spare columns); later commands for it are discarded.
@@ -85,7 +85,8 @@ Outcome run(const mp::Config& cfg, const std::function<void(mp::system::System&)
     mp::drivers::HalAccelerator acc(hal, shapes, up, mp::system::kIrqLine);
     // A gradient large enough to move many weights across a threshold in one step.
     for (int l = 0; l < 2; ++l) {
-      const auto n = shapes[static_cast<std::size_t>(l)].in * shapes[static_cast<std::size_t>(l)].out;
+      const auto n =
+          shapes[static_cast<std::size_t>(l)].in * shapes[static_cast<std::size_t>(l)].out;
       std::vector<float> g(n);
       for (std::size_t i = 0; i < n; ++i) g[i] = (i % 3 == 0 ? 1.0F : -1.0F) * 50.0F;
       up.accumulate(l, g.data());
@@ -96,7 +97,8 @@ Outcome run(const mp::Config& cfg, const std::function<void(mp::system::System&)
   };
   mp::system::System top(cfg, shapes, firmware, true);
   sys = &top;
-  for (int k = 0; k < 3; ++k) layout.level_values.push_back(top.meta_unit().engine().level_value(k));
+  for (int k = 0; k < 3; ++k)
+    layout.level_values.push_back(top.meta_unit().engine().level_value(k));
   sc_core::sc_start();
   EXPECT_TRUE(top.host().finished()) << "blocked on interrupt mask " << top.host().waiting_on()
                                      << " at " << sc_core::sc_time_stamp();
@@ -151,8 +153,9 @@ TEST(Faults, StuckAtLrs) {
       "layer1_t0:9:7:neg:lrs";
   cfg.faults.retry_limit = 2;
   const auto o = run(cfg, [](mp::system::System& sys) {
-    EXPECT_EQ(sys.tile(26).core().array(mp::tile::Side::pos).stuck(sys.tile(26).core().cell_index(5, 3)),
-              mp::device::Stuck::at_lrs);
+    EXPECT_EQ(
+        sys.tile(26).core().array(mp::tile::Side::pos).stuck(sys.tile(26).core().cell_index(5, 3)),
+        mp::device::Stuck::at_lrs);
   });
   EXPECT_EQ(o.stuck, 4U);
   EXPECT_EQ(o.rec.skipped_weights, 2U);

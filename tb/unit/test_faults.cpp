@@ -22,7 +22,8 @@ mp::tile::TileParams small_tile() {
 }  // namespace
 
 TEST(Faults, StuckCellsParse) {
-  const auto v = mp::device::parse_stuck_cells(" layer0_t3:12:40:pos:lrs@0.5;layer1_t0:0:3:neg:hrs ;");
+  const auto v =
+      mp::device::parse_stuck_cells(" layer0_t3:12:40:pos:lrs@0.5;layer1_t0:0:3:neg:hrs ;");
   ASSERT_EQ(v.size(), 2U);
   EXPECT_EQ(v[0].tile, "layer0_t3");
   EXPECT_EQ(v[0].row, 12);
@@ -33,9 +34,9 @@ TEST(Faults, StuckCellsParse) {
   EXPECT_TRUE(v[1].neg);
   EXPECT_FALSE(v[1].lrs);
   EXPECT_DOUBLE_EQ(v[1].t_s, 0.0);
-  for (const char* bad : {"layer0_t0:1:2:pos", "layer0_t0:1:x:pos:lrs", "layer0_t0:1:2:mid:lrs",
-                          "layer0_t0:1:2:pos:low", "layer0_t0:1:2:pos:lrs@soon",
-                          "layer0_t0:1:2:pos:lrs@-1"}) {
+  for (const char* bad :
+       {"layer0_t0:1:2:pos", "layer0_t0:1:x:pos:lrs", "layer0_t0:1:2:mid:lrs",
+        "layer0_t0:1:2:pos:low", "layer0_t0:1:2:pos:lrs@soon", "layer0_t0:1:2:pos:lrs@-1"}) {
     try {
       (void)mp::device::parse_stuck_cells(bad);
       ADD_FAILURE() << bad << " accepted";
