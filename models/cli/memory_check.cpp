@@ -49,7 +49,10 @@ MemoryEstimate estimate_train_memory(const Config& cfg) {
     const auto rc =
         static_cast<std::uint64_t>(cfg.tile.rows) * static_cast<std::uint64_t>(cfg.tile.cols);
     tile_weights += n_tiles * rc;
-    cells += n_tiles * (diff ? 2 * rc : rc + static_cast<std::uint64_t>(cfg.tile.rows));
+    // Devices: the weight columns and the spare columns (tile.spare_cols).
+    const auto rcs = rc + static_cast<std::uint64_t>(cfg.tile.rows) *
+                              static_cast<std::uint64_t>(cfg.tile.spare_cols);
+    cells += n_tiles * (diff ? 2 * rcs : rcs + static_cast<std::uint64_t>(cfg.tile.rows));
   }
   const std::uint64_t devices = cells * per_cell;
   // Tile caches: weights and read-noise variance (float) and a dirty flag per weight.

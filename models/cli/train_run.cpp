@@ -278,6 +278,7 @@ json run_train(const LoadedConfig& loaded, const std::filesystem::path& out, Pro
   summary["pulses_per_device"] = distribution_summary(stats.pulses_per_device);
   summary["level_changes"] = stats.level_changes;
   summary["pv_failures"] = stats.pv_failures;
+  if (!stats.faults.empty()) summary["faults"] = stats.faults;
   summary["memory_bits"] = {{"hidden", hidden},
                             {"optimizer", opt},
                             {"stored", stored},

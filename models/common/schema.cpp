@@ -147,7 +147,7 @@ void Schema::add(const std::string& key, bool* target, std::string doc, std::str
 }
 
 void Schema::add(const std::string& key, std::string* target, std::vector<std::string> choices,
-                 std::string doc) {
+                 std::string doc, std::string source) {
   const std::string def = *target;
   std::string range;
   for (const auto& c : choices) range += (range.empty() ? "" : ", ") + c;
@@ -155,7 +155,7 @@ void Schema::add(const std::string& key, std::string* target, std::vector<std::s
                Type::String,
                "",
                std::move(doc),
-               "",
+               std::move(source),
                def.empty() ? "\"\"" : def,
                range.empty() ? "any" : range};
   Entry e;

@@ -47,7 +47,7 @@ class Schema {
   void add(const std::string& key, bool* target, std::string doc, std::string source = {});
   // String key; if choices is non-empty the value must be one of them.
   void add(const std::string& key, std::string* target, std::vector<std::string> choices,
-           std::string doc);
+           std::string doc, std::string source = {});
   // List of reals, each in [lo, hi]; size in [min_size, max_size].
   void add(const std::string& key, std::vector<double>* target, double lo, double hi,
            std::size_t min_size, std::size_t max_size, std::string unit, std::string doc,

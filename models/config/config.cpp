@@ -65,6 +65,7 @@ cfg::Schema make_schema(Config& c) {
   bus::bind_params(s, c.bus);
   pv::bind_params(s, c.characterize);
   trace::bind_params(s, c.trace);
+  pv::bind_params(s, c.faults);
   return s;
 }
 

@@ -18,6 +18,7 @@
 #include "fw/train_params.hpp"
 #include "meta/meta_core.hpp"
 #include "pv/characterize_params.hpp"
+#include "pv/fault_params.hpp"
 #include "pv/pv_algo.hpp"
 #include "tile/tile_params.hpp"
 #include "trace/trace_params.hpp"
@@ -43,6 +44,7 @@ struct Config {
   bus::BusParams bus;
   pv::CharacterizeParams characterize;
   trace::TraceParams trace;
+  pv::FaultParams faults;
 };
 
 // The schema bound to `c`: every key, default, range and doc.

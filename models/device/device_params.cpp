@@ -1,6 +1,8 @@
 // Configuration keys "device.*" of the 1T1R device model.
 #include "device/device_params.hpp"
 
+#include <sstream>
+
 #include <fmt/format.h>
 
 namespace memplast::device {
@@ -22,8 +24,58 @@ DeviceParams ideal_params(DeviceParams p) {
   p.endurance_median = 4e9;
   p.endurance_sigma_ln = 0;
   p.stuck_rate = 0;
+  p.stuck_cells.clear();
   p.ideal = true;
   return p;
+}
+
+std::vector<StuckCellSpec> parse_stuck_cells(const std::string& text) {
+  std::vector<StuckCellSpec> out;
+  std::stringstream all(text);
+  std::string entry;
+  while (std::getline(all, entry, ';')) {
+    const auto b = entry.find_first_not_of(" \t");
+    if (b == std::string::npos) continue;
+    entry = entry.substr(b, entry.find_last_not_of(" \t") - b + 1);
+    const auto bad = [&](const std::string& why) {
+      return cfg::ConfigError(fmt::format(
+          "key 'device.stuck_cells': entry '{}': {} (expected tile:row:col:pos|neg:lrs|hrs[@t_s])",
+          entry, why));
+    };
+    StuckCellSpec c;
+    std::string body = entry;
+    if (const auto at = entry.find('@'); at != std::string::npos) {
+      body = entry.substr(0, at);
+      try {
+        std::size_t used = 0;
+        c.t_s = std::stod(entry.substr(at + 1), &used);
+        if (used != entry.size() - at - 1) throw std::invalid_argument("trailing");
+      } catch (const std::exception&) {
+        throw bad("the time after '@' is not a number");
+      }
+      if (!(c.t_s >= 0) || c.t_s > 1e12) throw bad("the time must be in [0, 1e12] s");
+    }
+    std::vector<std::string> f;
+    std::stringstream parts(body);
+    std::string part;
+    while (std::getline(parts, part, ':')) f.push_back(part);
+    if (f.size() != 5) throw bad(fmt::format("{} fields, expected 5", f.size()));
+    c.tile = f[0];
+    if (c.tile.empty()) throw bad("empty tile name");
+    for (int k = 1; k <= 2; ++k) {
+      const auto& v = f[static_cast<std::size_t>(k)];
+      if (v.empty() || v.size() > 5 || v.find_first_not_of("0123456789") != std::string::npos)
+        throw bad(
+            fmt::format("{} '{}' is not a small non-negative integer", k == 1 ? "row" : "col", v));
+      (k == 1 ? c.row : c.col) = std::stoi(v);
+    }
+    if (f[3] != "pos" && f[3] != "neg") throw bad(fmt::format("side '{}' is not pos or neg", f[3]));
+    if (f[4] != "lrs" && f[4] != "hrs") throw bad(fmt::format("kind '{}' is not lrs or hrs", f[4]));
+    c.neg = f[3] == "neg";
+    c.lrs = f[4] == "lrs";
+    out.push_back(c);
+  }
+  return out;
 }
 
 void bind_params(cfg::Schema& s, DeviceParams& p) {
@@ -125,6 +177,13 @@ void bind_params(cfg::Schema& s, DeviceParams& p) {
   s.add("device.stuck_rate", &p.stuck_rate, 0.0, 1.0, "",
         "Fraction of cells stuck from the start (drawn per cell at construction)",
         "assumption: healthy array by default");
+  s.add("device.stuck_cells", &p.stuck_cells, {},
+        "Cells stuck at given places and times (fault injection), entries separated by ';': "
+        "`tile:row:col:side:kind[@t_s]`, e.g. `layer0_t3:12:40:pos:lrs@0.5` (tile as named "
+        "`layer<l>_t<k>`, column physical: spare columns follow the weight columns, side "
+        "`pos` or `neg`, kind `lrs` or `hrs`, t_s the simulated time it sticks, default 0). "
+        "Ignored with device.ideal. See docs/reliability.md",
+        "fault injection; empty = none");
   s.add("device.ideal", &p.ideal,
         "true: ideal devices (no device-to-device or cycle-to-cycle spread, no read noise, no "
         "relaxation, linear I-V, no stuck cells or wear-out; the nominal SET/RESET laws "
@@ -148,6 +207,7 @@ void bind_params(cfg::Schema& s, DeviceParams& p) {
           "keys 'device.sigma_slope' and 'device.sigma_offset_uS': sigma_G is negative inside "
           "the fit range");
     }
+    (void)parse_stuck_cells(p.stuck_cells);
     if (!(p.relax_t0_s < p.relax_tsat_s)) {
       throw cfg::ConfigError(
           "keys 'device.relax_t0_s' and 'device.relax_tsat_s': t0 must be < t_sat");

@@ -2,6 +2,9 @@
 // member initializers are the keys' defaults. Model and sources: docs/device.md.
 #pragma once
 
+#include <string>
+#include <vector>
+
 #include "common/schema.hpp"
 
 namespace memplast::device {
@@ -44,12 +47,32 @@ struct DeviceParams {
   double endurance_sigma_ln{0.576};
   double stuck_lrs_prob{0.5};  // probability a worn-out / injected cell sticks at LRS
   double stuck_rate{0.0};      // fraction of cells stuck at construction
+  // Cells stuck at given places and times: "tile:row:col:side:kind[@t_s]" entries
+  // separated by ';' (parse_stuck_cells); empty = none.
+  std::string stuck_cells;
   // Ideal device: every spread, noise, relaxation, nonlinearity and wear-out above is
   // ignored (ideal_params); the nominal SET/RESET laws remain.
   bool ideal{false};
 };
 
 void bind_params(cfg::Schema& s, DeviceParams& p);
+
+// One entry of device.stuck_cells: the cell (row, physical column: 0 .. tile.cols-1 for
+// the weight columns, tile.cols .. tile.cols + tile.spare_cols - 1 for the spare ones)
+// of the named tile's G+ (side "pos", or the only device of a reference-column tile) or
+// G- ("neg") array sticks at LRS ("lrs") or HRS ("hrs") at simulated time t_s (0 = from
+// the start; later = it wears out then, the next time the tile touches its devices).
+struct StuckCellSpec {
+  std::string tile;  // tile name, e.g. "layer0_t3" (both modes name tiles so)
+  int row{0};
+  int col{0};
+  bool neg{false};
+  bool lrs{true};
+  double t_s{0};
+};
+// Parses device.stuck_cells ("layer0_t3:12:40:pos:lrs@0.5; layer1_t0:0:3:neg:hrs");
+// throws cfg::ConfigError naming the key and the entry.
+std::vector<StuckCellSpec> parse_stuck_cells(const std::string& text);
 
 // `p` with its non-idealities removed, as a DeviceArray uses it when p.ideal is set:
 // no device-to-device or cycle-to-cycle spread, no read noise, no relaxation, a linear

@@ -24,10 +24,13 @@ std::uint32_t sat_add(std::uint32_t a, std::uint64_t b) {
 }  // namespace
 
 PvCtrl::PvCtrl(const sc_core::sc_module_name& name, const PvParams& p, const tile::TileParams& tp,
-               const device::DeviceParams& dp, std::size_t n_tiles)
+               const device::DeviceParams& dp, std::size_t n_tiles, const FaultParams& faults,
+               std::uint64_t seed)
     : bus::Target(name, r::kRegisters, r::kWindows, sc_core::SC_ZERO_TIME),
       tile_socket("tile_socket", n_tiles),
       p_(p),
+      faults_(faults),
+      fault_rng_(seed, "pv_ctrl.faults"),
       tp_(tp),
       n_tiles_(n_tiles),
       calib_(dp, 1, 0),
@@ -38,7 +41,10 @@ PvCtrl::PvCtrl(const sc_core::sc_module_name& name, const PvParams& p, const til
   for (std::size_t i = 0; i < n_tiles_; ++i) {
     writes_.emplace_back(2 * n, 0U);
     levels_.emplace_back(n, static_cast<std::int8_t>(-1));
+    skip_.emplace_back(n, std::uint8_t{0});
   }
+  std::sort(faults_.pv_fail_at_s.begin(), faults_.pv_fail_at_s.end());
+  std::sort(faults_.queue_drop_at_s.begin(), faults_.queue_drop_at_s.end());
   if (tp_.levels > std::numeric_limits<std::int8_t>::max()) {
     throw std::invalid_argument(
         fmt::format("{}: {} levels, at most 127 supported", this->name(), tp_.levels));
@@ -58,8 +64,28 @@ PvCtrl::PvCtrl(const sc_core::sc_module_name& name, const PvParams& p, const til
     MP_LOG(log_, warn, "CMD_PUSH refused: {} out of range", err);
     return tlm::TLM_COMMAND_ERROR_RESPONSE;
   });
-  registers().on_write(r::CMD_PUSH, [this](std::uint32_t, std::uint32_t) {
-    push(registered_command(), access_time(), /*count_drop=*/true);
+  registers().on_write(r::CMD_PUSH, [this](std::uint32_t v, std::uint32_t) {
+    PvCommand c = registered_command();
+    c.force = (v & r::CMD_PUSH_FORCE_MASK) != 0;
+    push(c, access_time(), /*count_drop=*/true);
+  });
+  // Failure log and skip marks (the firmware's recovery, docs/reliability.md).
+  registers().on_write(r::FAIL_POP, [this](std::uint32_t, std::uint32_t) {
+    if (!fail_log_.empty()) fail_log_.pop_front();
+    update_fail_regs();
+    update_status();
+  });
+  on_write_check(r::SKIP, [this](std::uint32_t) {
+    PvCommand c = registered_command();
+    c.level = 0;
+    const auto err = check_command(c);
+    if (err.empty()) return tlm::TLM_OK_RESPONSE;
+    MP_LOG(log_, warn, "SKIP refused: {} out of range", err);
+    return tlm::TLM_COMMAND_ERROR_RESPONSE;
+  });
+  registers().on_write(r::SKIP, [this](std::uint32_t v, std::uint32_t) {
+    const PvCommand c = registered_command();
+    skip_[c.tile][weight_index(c)] = (v & r::SKIP_MARK_MASK) != 0 ? 1 : 0;
   });
   registers().on_write(r::IRQ_STATUS, [this](std::uint32_t, std::uint32_t) { update_irq(); });
   registers().on_write(r::IRQ_ENABLE, [this](std::uint32_t, std::uint32_t) { update_irq(); });
@@ -88,6 +114,36 @@ PvCommand PvCtrl::registered_command() const {
 
 bool PvCtrl::full() const { return queue_.size() >= static_cast<std::size_t>(p_.queue_depth); }
 
+bool PvCtrl::inject(double rate, const std::vector<double>& at_s, std::size_t& next,
+                    const sc_core::sc_time& t) {
+  bool hit = false;
+  if (rate > 0 && fault_rng_.uniform() < rate) hit = true;
+  if (next < at_s.size() && t.to_seconds() >= at_s[next]) {
+    while (next < at_s.size() && t.to_seconds() >= at_s[next]) ++next;
+    hit = true;
+  }
+  return hit;
+}
+
+void PvCtrl::log_failure(const PvCommand& c, std::uint32_t cause) {
+  if (fail_log_.size() >= kFailLogDepth) {
+    ++stats_.fail_log_lost;
+    registers().set(r::CNT_FAIL_LOST, sat_add(registers().get(r::CNT_FAIL_LOST), 1));
+    return;
+  }
+  fail_log_.push_back({c.tile, c.row, c.col, cause});
+  update_fail_regs();
+}
+
+void PvCtrl::update_fail_regs() {
+  registers().set(r::FAIL_COUNT, static_cast<std::uint32_t>(fail_log_.size()));
+  const FailEntry head = fail_log_.empty() ? FailEntry{} : fail_log_.front();
+  registers().set(r::FAIL_TILE, head.tile);
+  registers().set(r::FAIL_ROW, head.row);
+  registers().set(r::FAIL_COL, head.col);
+  registers().set(r::FAIL_CAUSE, head.cause);
+}
+
 bool PvCtrl::push(const PvCommand& c, const sc_core::sc_time& arrival, bool count_drop) {
   if (full()) {
     if (count_drop) {
@@ -95,9 +151,24 @@ bool PvCtrl::push(const PvCommand& c, const sc_core::sc_time& arrival, bool coun
       registers().set(r::CNT_DROPPED, sat_add(registers().get(r::CNT_DROPPED), 1));
       MP_LOG(log_, debug, "queue full ({}): dropped tile {} row {} col {} level {}", queue_.size(),
              c.tile, c.row, c.col, c.level);
+      log_failure(c, r::FAIL_CAUSE_CAUSE_DROPPED);
       raise(r::IRQ_STATUS_OVERFLOW_MASK);
+      update_status();
     }
     return false;
+  }
+  // Injected overflow: the command is lost as a full queue would lose it; the producer
+  // is not told (it saw room), the firmware learns it from the failure log.
+  if (inject(faults_.queue_drop_rate, faults_.queue_drop_at_s, drop_next_, arrival)) {
+    ++stats_.dropped;
+    ++stats_.injected_drops;
+    registers().set(r::CNT_DROPPED, sat_add(registers().get(r::CNT_DROPPED), 1));
+    MP_LOG(log_, info, "injected queue overflow: lost tile {} row {} col {} level {}", c.tile,
+           c.row, c.col, c.level);
+    log_failure(c, r::FAIL_CAUSE_CAUSE_DROPPED);
+    raise(r::IRQ_STATUS_OVERFLOW_MASK);
+    update_status();
+    return true;
   }
   queue_.push_back({c, arrival});
   stats_.max_queue = std::max<std::uint64_t>(stats_.max_queue, queue_.size());
@@ -166,6 +237,7 @@ int PvCtrl::level_of(std::size_t tile, int row, int col) const {
 void PvCtrl::update_status() {
   std::uint32_t s = registers().get(r::STATUS) & r::STATUS_FAIL_MASK;
   if (busy_) s |= r::STATUS_BUSY_MASK;
+  if (!fail_log_.empty()) s |= r::STATUS_FAIL_PENDING_MASK;
   if (full()) s |= r::STATUS_QUEUE_FULL_MASK;
   if (queue_.empty()) s |= r::STATUS_QUEUE_EMPTY_MASK;
   registers().set(r::STATUS, s);
@@ -192,6 +264,8 @@ void PvCtrl::clear_counters() {
        {r::CNT_PROGRAMMED, r::CNT_FAILED, r::CNT_PULSES, r::CNT_DROPPED, r::CNT_DEVICE_WRITES}) {
     registers().set(reg, 0);
   }
+  registers().set(r::CNT_SKIPPED, 0);
+  registers().set(r::CNT_FAIL_LOST, 0);
   registers().clear_bits(r::STATUS, r::STATUS_FAIL_MASK);
 }
 
@@ -264,6 +338,12 @@ PvResult PvCtrl::program_device(const PvCommand& c, tile::Side side, double targ
   }
   rec.result = fsm.result();
   rec.end = sc_core::sc_time_stamp();
+  if (inject(faults_.pv_fail_rate, faults_.pv_fail_at_s, pv_fail_next_, rec.end) &&
+      rec.result.success) {
+    rec.result.success = false;
+    ++stats_.injected_pv_failures;
+    MP_LOG(log_, info, "injected P&V failure: tile {} row {} col {}", c.tile, c.row, c.col);
+  }
   const auto& res = rec.result;
   ++stats_.device_writes;
   stats_.device_failures += res.success ? 0 : 1;
@@ -288,7 +368,13 @@ void PvCtrl::execute(const PvCommand& c) {
   const int level = static_cast<int>(c.level);
   const std::size_t idx = static_cast<std::size_t>(c.row) * static_cast<std::size_t>(tp_.cols) +
                           static_cast<std::size_t>(c.col);
-  const auto plan = plan_weight_write(tp_, levels_[c.tile][idx], level, p_);
+  if (skip_[c.tile][idx] != 0) {  // marked skipped by the firmware: discarded
+    ++stats_.skipped;
+    registers().set(r::CNT_SKIPPED, sat_add(registers().get(r::CNT_SKIPPED), 1));
+    return;
+  }
+  if (c.force) ++stats_.forced;
+  const auto plan = plan_weight_write(tp_, c.force ? -1 : levels_[c.tile][idx], level, p_);
   const PvCtrlStats before = stats_;
   if (probe().on()) {
     trace::Args a;
@@ -330,8 +416,9 @@ void PvCtrl::execute(const PvCommand& c) {
     registers().set(r::LAST_FAIL_COL, c.col);
     registers().set(r::LAST_FAIL_LEVEL, c.level);
     registers().set_bits(r::STATUS, r::STATUS_FAIL_MASK);
-    MP_LOG(log_, info, "program-and-verify failed: tile {} row {} col {} level {}", c.tile, c.row,
+    MP_LOG(log_, debug, "program-and-verify failed: tile {} row {} col {} level {}", c.tile, c.row,
            c.col, c.level);
+    log_failure(c, r::FAIL_CAUSE_CAUSE_PV_FAILED);
     raise(r::IRQ_STATUS_FAIL_MASK);
   }
 }
@@ -379,6 +466,11 @@ void stats_io(StateIO& io, PvCtrlStats& s) {
   io.value("max_queue", s.max_queue);
   io.value("refused", s.refused);
   sim::time_io(io, "busy", s.busy);
+  io.value("injected_pv_failures", s.injected_pv_failures);
+  io.value("injected_drops", s.injected_drops);
+  io.value("skipped", s.skipped);
+  io.value("forced", s.forced);
+  io.value("fail_log_lost", s.fail_log_lost);
 }
 }  // namespace
 
@@ -391,6 +483,22 @@ void PvCtrl::state_io(StateIO& io) {
   io.value("in_batch", in_batch_);
   for (auto& w : writes_) io.vec("writes", w);
   for (auto& l : levels_) io.vec("levels", l);
+  for (auto& k : skip_) io.vec("skip", k);
+  io.rng("fault_rng", fault_rng_);
+  auto pv_next = static_cast<std::uint64_t>(pv_fail_next_);
+  auto drop_next = static_cast<std::uint64_t>(drop_next_);
+  io.value("pv_fail_next", pv_next);
+  io.value("drop_next", drop_next);
+  pv_fail_next_ = static_cast<std::size_t>(pv_next);
+  drop_next_ = static_cast<std::size_t>(drop_next);
+  std::vector<std::uint32_t> log;
+  for (const auto& e : fail_log_) log.insert(log.end(), {e.tile, e.row, e.col, e.cause});
+  io.vec("fail_log", log, false);
+  if (io.reading()) {
+    fail_log_.clear();
+    for (std::size_t i = 0; i + 3 < log.size(); i += 4)
+      fail_log_.push_back({log[i], log[i + 1], log[i + 2], log[i + 3]});
+  }
   bool lvl = irq_level_;
   io.value("irq_level", lvl);
   if (lvl != irq_level_)

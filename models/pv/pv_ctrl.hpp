@@ -39,7 +39,9 @@
 #include "bus/target.hpp"
 #include "common/energy.hpp"
 #include "common/log.hpp"
+#include "common/rng.hpp"
 #include "device/device.hpp"
+#include "pv/fault_params.hpp"
 #include "pv/pv_algo.hpp"
 #include "sim/irq.hpp"
 #include "tile/tile_core.hpp"
@@ -51,6 +53,7 @@ struct PvCommand {
   std::uint32_t row{0};
   std::uint32_t col{0};    // weight column
   std::uint32_t level{0};  // weight level 0 .. tile.levels-1
+  bool force{false};       // program every device of the weight (CMD_PUSH.FORCE)
 };
 
 // One device programmed by one P&V loop.
@@ -77,6 +80,12 @@ struct PvCtrlStats {
   std::uint64_t refused{0};    // queue-port commands refused (queue full; the producer retries)
   std::uint64_t max_queue{0};  // highest queue occupancy seen
   sc_core::sc_time busy{sc_core::SC_ZERO_TIME};  // time spent on commands
+  // Fault injection and recovery support (faults.*, docs/reliability.md).
+  std::uint64_t injected_pv_failures{0};  // P&V loops made to fail (faults.pv_fail_*)
+  std::uint64_t injected_drops{0};        // commands lost (faults.queue_drop_*)
+  std::uint64_t skipped{0};               // commands discarded: weight marked skipped
+  std::uint64_t forced{0};                // commands pushed with FORCE
+  std::uint64_t fail_log_lost{0};         // failure-log entries lost (log full)
   [[nodiscard]] std::uint64_t pulses() const { return n_set + n_reset; }
 };
 
@@ -85,8 +94,13 @@ class PvCtrl : public bus::Target {
   SC_HAS_PROCESS(PvCtrl);
   // `n_tiles` tiles of parameters `tp` (tile index i of the commands is reached through
   // tile_socket[i]), devices of parameters `dp` (the calibration).
+  // `faults` and `seed` (sim.seed): the injected faults, drawn from a stream derived
+  // from the seed and "pv_ctrl.faults".
   PvCtrl(const sc_core::sc_module_name& name, const PvParams& p, const tile::TileParams& tp,
-         const device::DeviceParams& dp, std::size_t n_tiles);
+         const device::DeviceParams& dp, std::size_t n_tiles, const FaultParams& faults = {},
+         std::uint64_t seed = 0);
+  // Capacity of the failure log (FAIL_COUNT).
+  static constexpr std::size_t kFailLogDepth = 4096;
 
   // Command-queue target of the point-to-point link (pv.cmd_path = link; see PvLink).
   // The same port through the bus is the CMDQ window of the register target. Format and
@@ -146,6 +160,19 @@ class PvCtrl : public bus::Target {
     PvCommand cmd;
     sc_core::sc_time arrival;  // visible to the worker from this time
   };
+  struct FailEntry {
+    std::uint32_t tile{0}, row{0}, col{0}, cause{0};
+  };
+  // A command that did not program its weight goes to the failure log (FAIL_*).
+  void log_failure(const PvCommand& c, std::uint32_t cause);
+  void update_fail_regs();
+  // Fault injection: whether the event at time `t` is hit (rate, then the listed times).
+  bool inject(double rate, const std::vector<double>& at_s, std::size_t& next,
+              const sc_core::sc_time& t);
+  [[nodiscard]] std::size_t weight_index(const PvCommand& c) const {
+    return static_cast<std::size_t>(c.row) * static_cast<std::size_t>(tp_.cols) +
+           static_cast<std::size_t>(c.col);
+  }
   void run();
   void execute(const PvCommand& c);
   void queue_transport(tlm::tlm_generic_payload& p, sc_core::sc_time& delay);
@@ -174,6 +201,12 @@ class PvCtrl : public bus::Target {
   void clear_counters();
 
   PvParams p_;
+  FaultParams faults_;
+  Rng fault_rng_;
+  std::size_t pv_fail_next_{0};  // next faults.pv_fail_at_s entry
+  std::size_t drop_next_{0};     // next faults.queue_drop_at_s entry
+  std::deque<FailEntry> fail_log_;
+  std::vector<std::vector<std::uint8_t>> skip_;  // per tile, per weight: marked skipped
   tile::TileParams tp_;
   std::size_t n_tiles_;
   device::DeviceArray calib_;  // nominal laws of the devices (gate_for, reset_for)

@@ -26,6 +26,10 @@ drivers::MetaPvLayout make_layout(const Config& cfg, const std::array<fw::LayerS
   layout.shapes = shapes;
   layout.tile_rows = static_cast<unsigned>(cfg.tile.rows);
   layout.tile_cols = static_cast<unsigned>(cfg.tile.cols);
+  layout.retry_limit = static_cast<unsigned>(cfg.faults.retry_limit);
+  layout.remap = cfg.faults.remap;
+  layout.skip = cfg.faults.skip;
+  layout.spare_cols = static_cast<unsigned>(cfg.tile.spare_cols);
   for (const auto& s : shapes) {
     const auto mb = meta::memory_bits(cfg.meta, s.in * s.out);
     layout.hidden_bits += mb.hidden;
@@ -33,6 +37,51 @@ drivers::MetaPvLayout make_layout(const Config& cfg, const std::array<fw::LayerS
     layout.stored_bits += mb.stored;
   }
   return layout;
+}
+
+// summary.json "faults": the faults by kind (stuck devices at the end, of which worn
+// out; P&V failures and lost commands, of which injected) and what the firmware did.
+std::map<std::string, std::uint64_t> fault_summary(System& sys, const drivers::RecoveryStats& r) {
+  std::uint64_t lrs = 0;
+  std::uint64_t hrs = 0;
+  std::uint64_t worn = 0;
+  std::uint64_t remapped_in_use = 0;
+  for (std::size_t t = 0; t < sys.n_tiles(); ++t) {
+    auto& core = sys.tile(t).core();
+    std::vector<tile::Side> sides{tile::Side::pos};
+    sides.push_back(core.mapping() == tile::Mapping::differential ? tile::Side::neg
+                                                                  : tile::Side::ref);
+    for (auto side : sides) {
+      const auto& a = core.array(side);
+      for (std::size_t i = 0; i < a.size(); ++i) {
+        const auto k = a.stuck(i);
+        if (k == device::Stuck::none) continue;
+        (k == device::Stuck::at_lrs ? lrs : hrs) += 1;
+        if (a.pulses(i) > a.budget(i)) ++worn;
+      }
+    }
+    for (int c = 0; c < core.cols(); ++c) remapped_in_use += core.remapped_to(c) >= 0 ? 1 : 0;
+  }
+  const auto& st = sys.pv_ctrl().stats();
+  return {{"stuck_at_lrs_devices", lrs},
+          {"stuck_at_hrs_devices", hrs},
+          {"worn_out_devices", worn},
+          {"pv_failed_devices", st.device_failures},
+          {"pv_failed_commands", st.failed},
+          {"pv_failures_injected", st.injected_pv_failures},
+          {"queue_dropped_commands", st.dropped},
+          {"queue_drops_injected", st.injected_drops},
+          {"fail_log_lost", st.fail_log_lost},
+          {"commands_skipped", st.skipped},
+          {"fw_failure_log_pv_failed", r.pv_failed},
+          {"fw_failure_log_dropped", r.dropped},
+          {"fw_retries", r.retries},
+          {"fw_failed_weights", r.failed_weights},
+          {"fw_remapped_columns", r.remapped_columns},
+          {"fw_remap_reprogrammed_weights", r.reprogrammed},
+          {"fw_skipped_weights", r.skipped_weights},
+          {"fw_unrepaired_weights", r.unrepaired},
+          {"spare_columns_in_use", remapped_in_use}};
 }
 
 // sc_start until the firmware returns; rethrows its error, throws if it never finished.
@@ -95,6 +144,7 @@ HardwareRunResult run_hardware_training(const Config& cfg, std::vector<data::Tas
   std::uint64_t macs = 0;
   std::uint64_t ops = 0;
   System* sys_ptr = nullptr;  // set once the System is elaborated, before the firmware runs
+  drivers::RecoveryStats recovery;
   PowerSeries power;
   auto firmware = [&](hal::Hal& hal) {
     power.sample(hal.now_ns() * 1e-9, sys_ptr->ledger());
@@ -120,7 +170,10 @@ HardwareRunResult run_hardware_training(const Config& cfg, std::vector<data::Tas
       std::uint32_t n_weights = metapv.cached_n_weights();
       io.vec("drivers", words);
       io.value("meta_n_weights", n_weights);
+      auto recovery_words = metapv.recovery_words();
+      io.vec("recovery", recovery_words, false);
       if (io.reading()) {
+        metapv.restore_recovery_words(recovery_words);
         acc.restore_checkpoint_words(words);
         metapv.set_cached_n_weights(n_weights);
       }
@@ -168,6 +221,7 @@ HardwareRunResult run_hardware_training(const Config& cfg, std::vector<data::Tas
     res.memory_stored_bits = acc.memory_stored_bits();
     macs = acc.host_macs();
     ops = acc.host_ops();
+    recovery = metapv.recovery();
   };
   sim::install_report_handler(false);
   System sys(cfg, shapes, firmware, true, tracer.get());
@@ -184,6 +238,7 @@ HardwareRunResult run_hardware_training(const Config& cfg, std::vector<data::Tas
   s.writes_per_device = sys.writes_per_weight_device();
   s.pulses_per_device = sys.pulses_per_device();
   s.pv_failures = sys.pv_ctrl().stats().device_failures;
+  s.faults = fault_summary(sys, recovery);
   s.endurance_budget_median = cfg.device.endurance_median;
   s.energy_total = sys.ledger().total();
   s.energy_by_component = energy_by_block(sys.ledger());

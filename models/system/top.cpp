@@ -62,7 +62,8 @@ System::System(const Config& cfg, std::array<fw::LayerShape, 2> shapes,
       tiles_.push_back(std::move(t));
     }
   }
-  pv_ = std::make_unique<pv::PvCtrl>("pv_ctrl", cfg.pv, cfg.tile, dev, tiles_.size());
+  pv_ = std::make_unique<pv::PvCtrl>("pv_ctrl", cfg.pv, cfg.tile, dev, tiles_.size(), cfg.faults,
+                                     seed);
   for (std::size_t i = 0; i < tiles_.size(); ++i)
     wiring_.socket(pv_->tile_socket[i], tiles_[i]->prog_socket);
   irq_line(pv_->irq_out, sysctl_->pv_irq);
@@ -126,7 +127,10 @@ std::vector<std::uint32_t> System::writes_per_weight_device() const {
         const auto loc = p.locate(row, col);
         const auto t = first + static_cast<std::size_t>(loc.tile);
         const auto& w = pv_->writes_per_device(t);
-        const std::size_t cell = tiles_[t]->core().cell_index(loc.row, loc.col);
+        // pv_ctrl counts per weight (row-major in the tile), whichever device serves it.
+        const std::size_t cell =
+            static_cast<std::size_t>(loc.row) * static_cast<std::size_t>(tiles_[t]->core().cols()) +
+            static_cast<std::size_t>(loc.col);
         v.push_back(w[2 * cell]);
         v.push_back(w[2 * cell + 1]);
       }

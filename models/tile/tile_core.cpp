@@ -66,15 +66,59 @@ TileCore::TileCore(const TileParams& p, const device::DeviceParams& dp, std::uin
   }
   if (p_.levels < 2) throw cfg::ConfigError(fmt::format("{}: 'tile.levels' must be >= 2", name_));
   const std::size_t n = static_cast<std::size_t>(rows_) * static_cast<std::size_t>(cols_);
-  pos_ = std::make_unique<device::DeviceArray>(dp, n, derive_seed(global_seed, name_ + ".pos"));
+  n_weights_ = n;
+  spare_ = static_cast<int>(p_.spare_cols);
+  col_slot_.assign(static_cast<std::size_t>(cols_), -1);
+  slot_col_.assign(static_cast<std::size_t>(spare_), -1);
+  // The spare columns' devices follow the weight columns' (cell_index).
+  const std::size_t n_dev = n + static_cast<std::size_t>(rows_) * static_cast<std::size_t>(spare_);
+  pos_ = std::make_unique<device::DeviceArray>(dp, n_dev, derive_seed(global_seed, name_ + ".pos"));
   if (mapping_ == Mapping::differential) {
-    neg_ = std::make_unique<device::DeviceArray>(dp, n, derive_seed(global_seed, name_ + ".neg"));
+    neg_ =
+        std::make_unique<device::DeviceArray>(dp, n_dev, derive_seed(global_seed, name_ + ".neg"));
   } else {
     ref_ = std::make_unique<device::DeviceArray>(dp, static_cast<std::size_t>(rows_),
                                                  derive_seed(global_seed, name_ + ".ref"));
   }
   w_.resize(rows_, cols_);
   s2_.resize(rows_, cols_);
+  init_ir_drop();
+  // The best build of the MVM products the CPU runs (generic off x86-64, where
+  // select_isa accepts nothing else); MEMPLAST_TILE_ISA or MEMPLAST_ISA forces one.
+  gemm_isa_ = select_isa("MEMPLAST_TILE_ISA");
+  w_ref_ = Eigen::VectorXf::Zero(rows_);
+  s2_ref_ = Eigen::VectorXf::Zero(rows_);
+  dirty_flag_.assign(n, 0);
+  init_adc(global_seed);
+  adc_fs_[0] = p_.adc_range_fraction * rows_;
+  adc_fs_[1] = p_.adc_range_fraction * cols_;
+  // Defined initial state: every weight at the level nearest 0, every reference at g_ref.
+  const int zero_level = static_cast<int>((p_.levels - 1) / 2);
+  for (int r = 0; r < rows_; ++r) {
+    for (int c = 0; c < cols_; ++c) program_ideal(r, c, zero_level, 0.0);
+  }
+  if (spare_ > 0) {  // the spare devices hold the zero level too
+    const auto [gp, gn] = target_conductances(zero_level);
+    for (std::size_t i = n; i < n_dev; ++i) {
+      pos_->force(i, gp, 0.0);
+      if (neg_) neg_->force(i, gn, 0.0);
+    }
+  }
+  if (!dp.ideal) {
+    load_stuck_cells(dp);
+    std::stable_sort(stuck_events_.begin(), stuck_events_.end(),
+                     [](const StuckEvent& a, const StuckEvent& b) { return a.t_s < b.t_s; });
+    apply_stuck_events(0.0);
+  }
+  if (ref_) {
+    for (int r = 0; r < rows_; ++r)
+      ref_->force(static_cast<std::size_t>(r), 0.5 * (p_.g_on_uS + p_.g_off_uS), 0.0);
+  }
+  refresh(0.0);
+}
+
+// tile.ir_drop and tile.ir_compensation: the solver mode and its buffers.
+void TileCore::init_ir_drop() {
   if (p_.ir_drop != "off") {
     if (mapping_ != Mapping::differential) {
       throw cfg::ConfigError(fmt::format(
@@ -92,12 +136,11 @@ TileCore::TileCore(const TileParams& p, const device::DeviceParams& dp, std::uin
     throw cfg::ConfigError(
         fmt::format("{}: 'tile.ir_compensation' needs 'tile.ir_drop' approx or exact", name_));
   }
-  // The best build of the MVM products the CPU runs (generic off x86-64, where
-  // select_isa accepts nothing else); MEMPLAST_TILE_ISA or MEMPLAST_ISA forces one.
-  gemm_isa_ = select_isa("MEMPLAST_TILE_ISA");
-  w_ref_ = Eigen::VectorXf::Zero(rows_);
-  s2_ref_ = Eigen::VectorXf::Zero(rows_);
-  dirty_flag_.assign(n, 0);
+}
+
+// The ADC input histograms and, with tile.adc_offset_sigma_lsb or tile.adc_gain_sigma,
+// each line's converter mismatch (stream <tile>.adc_mismatch), untrimmed.
+void TileCore::init_adc(std::uint64_t global_seed) {
   {
     const double half = std::ldexp(1.0, static_cast<int>(p_.adc_bits) - 1);
     const auto bins = static_cast<unsigned>(std::min(4.0 * half, 1024.0));
@@ -118,18 +161,35 @@ TileCore::TileCore(const TileParams& p, const device::DeviceParams& dp, std::uin
       adc_b_[d] = adc_offset_[d];
     }
   }
-  adc_fs_[0] = p_.adc_range_fraction * rows_;
-  adc_fs_[1] = p_.adc_range_fraction * cols_;
-  // Defined initial state: every weight at the level nearest 0, every reference at g_ref.
-  const int zero_level = static_cast<int>((p_.levels - 1) / 2);
-  for (int r = 0; r < rows_; ++r) {
-    for (int c = 0; c < cols_; ++c) program_ideal(r, c, zero_level, 0.0);
+}
+
+// device.stuck_cells: this tile's entries, as stuck events in time order.
+void TileCore::load_stuck_cells(const device::DeviceParams& dp) {
+  // device.stuck_cells: this tile's entries (a tile is named "layer<l>_t<k>", possibly
+  // under a hierarchical prefix "<parent>.").
+  const auto dot = name_.rfind('.');
+  const std::string base = dot == std::string::npos ? name_ : name_.substr(dot + 1);
+  for (const auto& e : device::parse_stuck_cells(dp.stuck_cells)) {
+    if (e.tile != name_ && e.tile != base) continue;
+    if (e.row >= rows_ || e.col >= cols_ + spare_) {
+      throw cfg::ConfigError(fmt::format(
+          "key 'device.stuck_cells': {}: cell ({}, {}) outside the {} rows x {} columns ({} "
+          "weight + {} spare)",
+          name_, e.row, e.col, rows_, cols_ + spare_, cols_, spare_));
+    }
+    if (e.neg && !neg_) {
+      throw cfg::ConfigError(fmt::format(
+          "key 'device.stuck_cells': {}: side 'neg' needs tile.mapping = differential", name_));
+    }
+    const std::size_t cell =
+        e.col < cols_
+            ? static_cast<std::size_t>(e.row) * static_cast<std::size_t>(cols_) +
+                  static_cast<std::size_t>(e.col)
+            : n_weights_ + static_cast<std::size_t>(e.row) * static_cast<std::size_t>(spare_) +
+                  static_cast<std::size_t>(e.col - cols_);
+    stuck_events_.push_back(
+        {e.t_s, cell, e.neg, e.lrs ? device::Stuck::at_lrs : device::Stuck::at_hrs});
   }
-  if (ref_) {
-    for (int r = 0; r < rows_; ++r)
-      ref_->force(static_cast<std::size_t>(r), 0.5 * (p_.g_on_uS + p_.g_off_uS), 0.0);
-  }
-  refresh(0.0);
 }
 
 double TileCore::level_value(int level) const {
@@ -182,7 +242,9 @@ const device::DeviceArray& TileCore::array(Side s) const {
 
 void TileCore::mark_written(int row, int col) {
   if (p_.ir_compensation) ir_comp_pending_ = true;
-  const std::size_t i = cell_index(row, col);
+  // The cache's index (row-major weights), whichever device serves the weight.
+  const std::size_t i = static_cast<std::size_t>(row) * static_cast<std::size_t>(cols_) +
+                        static_cast<std::size_t>(col);
   if (dirty_flag_[i] == 0) {
     dirty_flag_[i] = 1;
     dirty_.push_back(i);
@@ -205,12 +267,18 @@ void TileCore::program_ideal(int row, int col, int level, double t_s) {
 
 void TileCore::program_ideal_all(const int* levels_rc, double t_s) {
   for (int r = 0; r < rows_; ++r) {
-    for (int c = 0; c < cols_; ++c) program_ideal(r, c, levels_rc[cell_index(r, c)], t_s);
+    for (int c = 0; c < cols_; ++c) {
+      program_ideal(r, c,
+                    levels_rc[static_cast<std::size_t>(r) * static_cast<std::size_t>(cols_) +
+                              static_cast<std::size_t>(c)],
+                    t_s);
+    }
   }
   invalidate_all();
 }
 
 OpCost TileCore::pulse_set(int row, int col, Side s, double v_gate_V, double t_s) {
+  apply_stuck_events(t_s);
   const std::size_t i = s == Side::ref ? static_cast<std::size_t>(row) : cell_index(row, col);
   array(s).set_pulse(i, v_gate_V, t_s);
   if (s == Side::ref)
@@ -221,6 +289,7 @@ OpCost TileCore::pulse_set(int row, int col, Side s, double v_gate_V, double t_s
 }
 
 OpCost TileCore::pulse_reset(int row, int col, Side s, double v_reset_V, double t_s) {
+  apply_stuck_events(t_s);
   const std::size_t i = s == Side::ref ? static_cast<std::size_t>(row) : cell_index(row, col);
   array(s).reset_pulse(i, v_reset_V, t_s);
   if (s == Side::ref)
@@ -231,6 +300,7 @@ OpCost TileCore::pulse_reset(int row, int col, Side s, double v_reset_V, double 
 }
 
 double TileCore::verify_read(int row, int col, Side s, double t_s, OpCost* cost) {
+  apply_stuck_events(t_s);
   const std::size_t i = s == Side::ref ? static_cast<std::size_t>(row) : cell_index(row, col);
   if (cost != nullptr) *cost = verify_cost();
   return array(s).read(i, t_s);
@@ -238,11 +308,12 @@ double TileCore::verify_read(int row, int col, Side s, double t_s, OpCost* cost)
 
 // --- cache -------------------------------------------------------------------------------
 
-void TileCore::refresh_cell(std::size_t i, double t_s) {
+void TileCore::refresh_cell(std::size_t k, double t_s) {
   const double unit = weight_unit_uS();
   const double inv2 = 1.0 / (unit * unit);
-  const auto r = static_cast<Eigen::Index>(i / static_cast<std::size_t>(cols_));
-  const auto c = static_cast<Eigen::Index>(i % static_cast<std::size_t>(cols_));
+  const auto r = static_cast<Eigen::Index>(k / static_cast<std::size_t>(cols_));
+  const auto c = static_cast<Eigen::Index>(k % static_cast<std::size_t>(cols_));
+  const std::size_t i = cell_index(static_cast<int>(r), static_cast<int>(c));  // its device
   const double gp = pos_->conductance(i, t_s);
   const double sp = pos_->read_sigma(gp);
   if (neg_) {
@@ -262,7 +333,69 @@ void TileCore::refresh_cell(std::size_t i, double t_s) {
   }
 }
 
+void TileCore::apply_stuck_events_slow(double t_s) {
+  while (stuck_next_ < stuck_events_.size() && stuck_events_[stuck_next_].t_s <= t_s) {
+    const auto& e = stuck_events_[stuck_next_++];
+    (e.neg ? *neg_ : *pos_).make_stuck(e.cell, e.kind, e.t_s);
+    // The weight it serves (if any) sees the change.
+    if (e.cell < n_weights_) {
+      const auto r = static_cast<int>(e.cell / static_cast<std::size_t>(cols_));
+      const auto c = static_cast<int>(e.cell % static_cast<std::size_t>(cols_));
+      if (col_slot_[static_cast<std::size_t>(c)] < 0) mark_written(r, c);
+    } else {
+      const std::size_t k = e.cell - n_weights_;
+      const auto r = static_cast<int>(k / static_cast<std::size_t>(spare_));
+      const int c = slot_col_[k % static_cast<std::size_t>(spare_)];
+      if (c >= 0) mark_written(r, c);
+    }
+  }
+}
+
+void TileCore::remap_column(int col, int spare, bool enable) {
+  if (col < 0 || col >= cols_) {
+    throw std::out_of_range(
+        fmt::format("{}: remap of column {} outside the {} weight columns", name_, col, cols_));
+  }
+  auto& cur = col_slot_[static_cast<std::size_t>(col)];
+  if (!enable) {
+    if (cur >= 0) slot_col_[static_cast<std::size_t>(cur)] = -1;
+    cur = -1;
+  } else {
+    if (spare < 0 || spare >= spare_) {
+      throw std::out_of_range(
+          fmt::format("{}: spare column {} outside the {} spare columns", name_, spare, spare_));
+    }
+    auto& owner = slot_col_[static_cast<std::size_t>(spare)];
+    if (owner >= 0 && owner != col) {
+      throw std::invalid_argument(
+          fmt::format("{}: spare column {} already serves column {}", name_, spare, owner));
+    }
+    if (cur >= 0) slot_col_[static_cast<std::size_t>(cur)] = -1;
+    cur = spare;
+    owner = col;
+  }
+  for (int r = 0; r < rows_; ++r) mark_written(r, col);
+  cache_valid_ = false;  // the next MVM refreshes every weight (and the conductance sum)
+}
+
+double TileCore::refresh_remapped(double t_s) {
+  double d = 0;
+  for (int c = 0; c < cols_; ++c) {
+    if (col_slot_[static_cast<std::size_t>(c)] < 0) continue;
+    for (int r = 0; r < rows_; ++r) {
+      const std::size_t own = static_cast<std::size_t>(r) * static_cast<std::size_t>(cols_) +
+                              static_cast<std::size_t>(c);
+      const std::size_t dev = cell_index(r, c);
+      d += pos_->conductance(dev, t_s) - pos_->conductance(own, t_s);
+      if (neg_) d += neg_->conductance(dev, t_s) - neg_->conductance(own, t_s);
+      refresh_cell(own, t_s);
+    }
+  }
+  return d;
+}
+
 void TileCore::refresh(double t_s) {
+  apply_stuck_events(t_s);
   const std::size_t n = static_cast<std::size_t>(rows_) * static_cast<std::size_t>(cols_);
   const bool stale =
       !cache_valid_ || std::abs(t_s - t_cache_) > p_.relax_refresh_s || dirty_.size() > n / 8;
@@ -270,11 +403,11 @@ void TileCore::refresh(double t_s) {
     const double unit = weight_unit_uS();
     const double inv = 1.0 / unit;
     const double inv2 = inv * inv;
-    std::vector<float> gp(n);
+    std::vector<float> gp(pos_->size());  // spare devices after the n weight devices
     pos_->conductances(t_s, gp.data());
     double gsum = 0;
     if (neg_) {
-      std::vector<float> gn(n);
+      std::vector<float> gn(neg_->size());
       neg_->conductances(t_s, gn.data());
       for (std::size_t i = 0; i < n; ++i) {
         const auto r = static_cast<Eigen::Index>(i / static_cast<std::size_t>(cols_));
@@ -303,6 +436,7 @@ void TileCore::refresh(double t_s) {
       }
       ref_dirty_ = true;
     }
+    if (spare_ > 0) gsum += refresh_remapped(t_s);
     g_sum_uS_ = gsum;
     t_cache_ = t_s;
     cache_valid_ = true;
@@ -808,6 +942,17 @@ void TileCore::state_io(StateIO& io) {
       io.value("ir_comp_pending", ir_comp_pending_);
     }
     if (io.reading()) ir_valid_ = false;
+  }
+  // Column repair and pending stuck cells: only where configured (the default layout
+  // is unchanged).
+  if (spare_ > 0) {
+    io.vec("col_slot", col_slot_);
+    io.vec("slot_col", slot_col_);
+  }
+  if (!stuck_events_.empty()) {
+    auto next = static_cast<std::uint64_t>(stuck_next_);
+    io.value("stuck_events_applied", next);
+    stuck_next_ = static_cast<std::size_t>(next);
   }
 }
 

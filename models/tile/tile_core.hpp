@@ -88,10 +88,33 @@ class TileCore {
   void program_ideal_all(const int* levels_rc, double t_s);
 
   // --- device access (program-and-verify) -----------------------------------------
+  // Index of the device of weight (row, col) in the arrays: row * C + col, or, for a
+  // column remapped to spare column s (remap_column), R * C + row * S + s (the S =
+  // tile.spare_cols spare columns follow the weight columns in the arrays).
   [[nodiscard]] std::size_t cell_index(int row, int col) const {
+    if (spare_ > 0) {
+      const int s = col_slot_[static_cast<std::size_t>(col)];
+      if (s >= 0) {
+        return n_weights_ + static_cast<std::size_t>(row) * static_cast<std::size_t>(spare_) +
+               static_cast<std::size_t>(s);
+      }
+    }
     return static_cast<std::size_t>(row) * static_cast<std::size_t>(cols_) +
            static_cast<std::size_t>(col);
   }
+  // --- column repair (tile.spare_cols) -------------------------------------------------
+  [[nodiscard]] int spare_cols() const { return spare_; }
+  // Weight column `col` served by spare column `spare` from now on (enable), or by its
+  // own column again (!enable). Throws std::out_of_range for a column or spare out of
+  // range, std::invalid_argument for a spare that serves another column.
+  void remap_column(int col, int spare, bool enable);
+  // The spare column serving weight column `col`, or -1.
+  [[nodiscard]] int remapped_to(int col) const {
+    return spare_ > 0 ? col_slot_.at(static_cast<std::size_t>(col)) : -1;
+  }
+  // Stuck cells of device.stuck_cells for this tile that have not struck yet (their time
+  // is later than the tile's last device access); applied at the next access.
+  [[nodiscard]] std::size_t pending_stuck() const { return stuck_events_.size() - stuck_next_; }
   // The arrays themselves. Whoever writes a cell through them directly must call
   // mark_written(row, col) so the cached weight matrix sees the change; the
   // pulse_*() helpers below do that and return the operation's cost.
@@ -176,7 +199,19 @@ class TileCore {
   void state_io(StateIO& io);
 
  private:
+  // Constructor parts (tile_core.cpp).
+  void init_ir_drop();
+  void init_adc(std::uint64_t global_seed);
+  void load_stuck_cells(const device::DeviceParams& dp);
   void refresh(double t_s);
+  // Applies the device.stuck_cells entries whose time is <= t_s.
+  void apply_stuck_events(double t_s) {
+    if (stuck_next_ < stuck_events_.size()) apply_stuck_events_slow(t_s);
+  }
+  void apply_stuck_events_slow(double t_s);
+  // w_, s2_ of the remapped columns from their spare devices (after a full refresh);
+  // returns the change of the conductance sum.
+  double refresh_remapped(double t_s);
   void refresh_cell(std::size_t i, double t_s);
   void update_ir();
   [[nodiscard]] int n_adcs(Direction dir) const;
@@ -185,6 +220,18 @@ class TileCore {
   std::string name_;
   int rows_;
   int cols_;
+  int spare_{0};               // tile.spare_cols
+  std::size_t n_weights_{0};   // rows_ * cols_
+  std::vector<int> col_slot_;  // weight column -> spare column serving it, or -1
+  std::vector<int> slot_col_;  // spare column -> weight column it serves, or -1
+  struct StuckEvent {
+    double t_s{0};
+    std::size_t cell{0};
+    bool neg{false};
+    device::Stuck kind{device::Stuck::none};
+  };
+  std::vector<StuckEvent> stuck_events_;  // by time
+  std::size_t stuck_next_{0};             // first not applied yet
   Mapping mapping_;
   Encoding encoding_;
   std::unique_ptr<device::DeviceArray> pos_;

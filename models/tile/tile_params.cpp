@@ -10,6 +10,11 @@ void bind_params(cfg::Schema& s, TileParams& p) {
         "calibration.md: 16 kbit 1T1R array, 128 x 128 (the paper)");
   s.add("tile.cols", &p.cols, 1, 4096, "", "Columns (bit lines, sensed in forward MVM) per tile",
         "calibration.md: 16 kbit 1T1R array, 128 x 128 (the paper)");
+  s.add("tile.spare_cols", &p.spare_cols, 0, 4096, "",
+        "Spare columns per tile (column repair): extra physical columns of devices, idle until "
+        "the firmware remaps a weight column with failed cells to one (register COL_REMAP); "
+        "they are not read by MVMs before that",
+        "assumption: none by default; memories spend a few percent of the columns on repair");
   s.add("tile.mapping", &p.mapping, {"differential", "reference_column"},
         "Signed-weight mapping: a differential pair G+ - G- per weight, or one device per "
         "weight against a shared reference column at (g_on+g_off)/2");

@@ -13,6 +13,9 @@ struct TileParams {
   // Geometry and weight mapping.
   std::int64_t rows{128};
   std::int64_t cols{128};
+  // Spare columns per tile (column repair): physical columns beyond `cols` that a weight
+  // column with failed cells can be remapped to (TileCore::remap_column). 0 = none.
+  std::int64_t spare_cols{0};
   std::string mapping{"differential"};  // "differential" | "reference_column"
   std::int64_t levels{3};               // L quantized levels, uniform in [-1, 1]
   double g_off_uS{5.0};                 // conductance of a weight-0 device (HRS side)

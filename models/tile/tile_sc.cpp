@@ -55,6 +55,8 @@ TileModule::TileModule(const sc_core::sc_module_name& name, const TileParams& p,
   registers().set(regs::DAC_BITS, static_cast<std::uint32_t>(p.dac_bits));
   registers().set(regs::COLS_PER_ADC, static_cast<std::uint32_t>(p.cols_per_adc));
   registers().set(regs::BUF_VECTORS, buf_vectors_);
+  registers().set(regs::SPARE_COLS, static_cast<std::uint32_t>(p.spare_cols));
+  bind_col_remap();
   if (core_.encoding() == Encoding::bit_serial) {
     registers().set(regs::CONFIG,
                     set_field(registers().get(regs::CONFIG), regs::CONFIG_ENCODING_MASK,
@@ -80,6 +82,29 @@ TileModule::TileModule(const sc_core::sc_module_name& name, const TileParams& p,
   SC_METHOD(drive_busy);
   sensitive << busy_q_.default_event();
   dont_initialize();
+}
+
+// COL_REMAP (tile.spare_cols): column repair.
+void TileModule::bind_col_remap() {
+  // Column repair: refused while an operation runs or out of range (nothing changes).
+  on_write_check(regs::COL_REMAP, [this](std::uint32_t v) {
+    const auto col = static_cast<int>((v & regs::COL_REMAP_COL_MASK) >> regs::COL_REMAP_COL_SHIFT);
+    const auto spare =
+        static_cast<int>((v & regs::COL_REMAP_SPARE_MASK) >> regs::COL_REMAP_SPARE_SHIFT);
+    const bool enable = (v & regs::COL_REMAP_ENABLE_MASK) != 0;
+    if (busy_at(access_time()) || col >= core_.cols() || (enable && spare >= core_.spare_cols()))
+      return tlm::TLM_COMMAND_ERROR_RESPONSE;
+    for (int c = 0; enable && c < core_.cols(); ++c) {
+      if (c != col && core_.remapped_to(c) == spare) return tlm::TLM_COMMAND_ERROR_RESPONSE;
+    }
+    return tlm::TLM_OK_RESPONSE;
+  });
+  registers().on_write(regs::COL_REMAP, [this](std::uint32_t v, std::uint32_t) {
+    core_.remap_column(
+        static_cast<int>((v & regs::COL_REMAP_COL_MASK) >> regs::COL_REMAP_COL_SHIFT),
+        static_cast<int>((v & regs::COL_REMAP_SPARE_MASK) >> regs::COL_REMAP_SPARE_SHIFT),
+        (v & regs::COL_REMAP_ENABLE_MASK) != 0);
+  });
 }
 
 void TileModule::drive_busy() { busy_sig_.write(busy_at(sc_core::sc_time_stamp())); }

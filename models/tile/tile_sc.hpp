@@ -91,6 +91,7 @@ class TileModule : public bus::Target {
                                       Side* side) const;
   void on_done();
   void drive_busy();
+  void bind_col_remap();  // the COL_REMAP register (constructor part)
   void update_irq();
   // Handles a CMD write at time `at`; returns false for an unknown OP (TLM error).
   bool on_cmd(std::uint32_t value, const sc_core::sc_time& at);

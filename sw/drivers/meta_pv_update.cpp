@@ -1,7 +1,9 @@
 #include "sw/drivers/meta_pv_update.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 #include "sw/include/memplast_regs.h"
 
@@ -53,11 +55,156 @@ void MetaPvUpdatePath::init() {
       const auto row = static_cast<unsigned>(i / s.out);
       const auto col = static_cast<unsigned>(i % s.out);
       const unsigned tile = first_tile + (row / R) * col_blocks + col / C;
-      pv_.push(tile, row % R, col % C, static_cast<std::uint32_t>(levels_[i]), irq_line_);
+      const std::uint32_t status =
+          pv_.push(tile, row % R, col % C, static_cast<std::uint32_t>(levels_[i]), irq_line_);
+      // Failures pending: recover before the failure log fills up (it holds 4096).
+      if ((status & MP_PV_CTRL_STATUS_FAIL_PENDING_MASK) != 0 && pv_.fail_count() >= 2048) {
+        pv_.wait_idle(irq_line_);
+        recover();
+      }
     }
     first_tile += static_cast<unsigned>((s.in + R - 1) / R) * col_blocks;
   }
-  pv_.wait_idle(irq_line_);
+  wait_and_recover();
+}
+
+void MetaPvUpdatePath::wait_and_recover() {
+  const std::uint32_t status = pv_.wait_idle(irq_line_);
+  if ((status & MP_PV_CTRL_STATUS_FAIL_PENDING_MASK) != 0) recover();
+}
+
+MetaPvUpdatePath::Where MetaPvUpdatePath::locate(unsigned tile, unsigned row, unsigned col) const {
+  const auto R = L_.tile_rows;
+  const auto C = L_.tile_cols;
+  unsigned first_tile = 0;
+  for (int l = 0; l < 2; ++l) {
+    const auto& s = L_.shapes[static_cast<std::size_t>(l)];
+    const auto col_blocks = static_cast<unsigned>((s.out + C - 1) / C);
+    const auto n_tiles = static_cast<unsigned>((s.in + R - 1) / R) * col_blocks;
+    if (tile < first_tile + n_tiles) {
+      const unsigned t = tile - first_tile;
+      const std::size_t grow = std::size_t{t / col_blocks} * R + row;
+      const std::size_t gcol = std::size_t{t % col_blocks} * C + col;
+      if (grow >= s.in || gcol >= s.out) {
+        throw std::runtime_error("pv_ctrl failure log: tile " + std::to_string(tile) + " row " +
+                                 std::to_string(row) + " col " + std::to_string(col) +
+                                 " holds no weight");
+      }
+      Where w;
+      w.layer = l;
+      w.index = grow * s.out + gcol;
+      w.n_rows =
+          static_cast<unsigned>(std::min<std::size_t>(R, s.in - std::size_t{t / col_blocks} * R));
+      return w;
+    }
+    first_tile += n_tiles;
+  }
+  throw std::runtime_error("pv_ctrl failure log: tile " + std::to_string(tile) +
+                           " is not a weight tile");
+}
+
+std::int32_t MetaPvUpdatePath::level_of(const Where& w) {
+  std::int32_t lv = 0;
+  meta_.read_levels(first(w.layer) + w.index, &lv, 1);
+  return lv;
+}
+
+void MetaPvUpdatePath::recover() {
+  // Retries are counted per recovery (per wait for idle): a weight that failed in an
+  // earlier step gets its retries again.
+  std::map<std::uint64_t, unsigned> tries;
+  for (;;) {
+    const std::uint32_t n = pv_.fail_count();
+    if (n == 0) break;
+    // (tile, col) -> failed rows, in the order seen.
+    std::map<std::pair<unsigned, unsigned>, std::vector<unsigned>> failed;
+    for (std::uint32_t k = 0; k < n; ++k) {
+      const PvFailure f = pv_.pop_failure();
+      if (f.cause == MP_PV_CTRL_FAIL_CAUSE_CAUSE_DROPPED)
+        ++rec_.dropped;
+      else
+        ++rec_.pv_failed;
+      const std::uint64_t kk = key(f.tile, f.row, f.col);
+      if (skipped_.count(kk) != 0) continue;
+      unsigned& t = tries[kk];
+      if (t < L_.retry_limit) {
+        ++t;
+        ++rec_.retries;
+        const auto lv = level_of(locate(f.tile, f.row, f.col));
+        pv_.push(f.tile, f.row, f.col, static_cast<std::uint32_t>(lv), irq_line_, true);
+      } else {
+        auto& rows = failed[{f.tile, f.col}];
+        if (std::find(rows.begin(), rows.end(), f.row) == rows.end()) rows.push_back(f.row);
+      }
+    }
+    // Columns with the most failed weights first (ties: tile, then column).
+    std::vector<std::pair<std::pair<unsigned, unsigned>, std::vector<unsigned>>> cols(
+        failed.begin(), failed.end());
+    std::stable_sort(cols.begin(), cols.end(), [](const auto& a, const auto& b) {
+      return a.second.size() > b.second.size();
+    });
+    for (const auto& [tc, rows] : cols) {
+      const auto [tile, col] = tc;
+      rec_.failed_weights += rows.size();
+      const std::uint64_t ck = key(tile, 0, col);
+      unsigned& used = spares_used_[tile];
+      if (L_.remap && remapped_.count(ck) == 0 && used < L_.spare_cols) {
+        const unsigned spare = used++;
+        remapped_[ck] = spare;
+        ++rec_.remapped_columns;
+        hal_.write32(MP_TILE_ADDR(tile) + MP_TILE_COL_REMAP,
+                     (col << MP_TILE_COL_REMAP_COL_SHIFT) |
+                         (spare << MP_TILE_COL_REMAP_SPARE_SHIFT) | MP_TILE_COL_REMAP_ENABLE_MASK);
+        // Fill the spare column: every weight of the column, at its current level; its
+        // weights get their retries afresh.
+        const Where w0 = locate(tile, 0, col);
+        for (unsigned r = 0; r < w0.n_rows; ++r) {
+          tries.erase(key(tile, r, col));
+          const auto lv = level_of(locate(tile, r, col));
+          pv_.push(tile, r, col, static_cast<std::uint32_t>(lv), irq_line_, true);
+          ++rec_.reprogrammed;
+        }
+      } else if (L_.skip) {
+        for (unsigned r : rows) {
+          pv_.skip(tile, r, col, true);
+          skipped_.insert(key(tile, r, col));
+          ++rec_.skipped_weights;
+        }
+      } else {
+        rec_.unrepaired += rows.size();
+      }
+    }
+    pv_.wait_idle(irq_line_);
+  }
+}
+
+std::vector<std::uint64_t> MetaPvUpdatePath::recovery_words() const {
+  std::vector<std::uint64_t> w = {rec_.pv_failed,       rec_.dropped,          rec_.retries,
+                                  rec_.failed_weights,  rec_.remapped_columns, rec_.reprogrammed,
+                                  rec_.skipped_weights, rec_.unrepaired,       remapped_.size(),
+                                  spares_used_.size(),  skipped_.size()};
+  for (const auto& [k, v] : remapped_) w.insert(w.end(), {k, v});
+  for (const auto& [k, v] : spares_used_) w.insert(w.end(), {k, v});
+  w.insert(w.end(), skipped_.begin(), skipped_.end());
+  return w;
+}
+
+void MetaPvUpdatePath::restore_recovery_words(const std::vector<std::uint64_t>& w) {
+  if (w.size() < 11) throw std::runtime_error("checkpoint: recovery state too short");
+  rec_ = {w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]};
+  const std::size_t nr = w[8];
+  const std::size_t ns = w[9];
+  const std::size_t nk = w[10];
+  if (w.size() != 11 + 2 * nr + 2 * ns + nk)
+    throw std::runtime_error("checkpoint: recovery state has the wrong length");
+  std::size_t i = 11;
+  remapped_.clear();
+  spares_used_.clear();
+  skipped_.clear();
+  for (std::size_t k = 0; k < nr; ++k, i += 2) remapped_[w[i]] = static_cast<unsigned>(w[i + 1]);
+  for (std::size_t k = 0; k < ns; ++k, i += 2)
+    spares_used_[static_cast<unsigned>(w[i])] = static_cast<unsigned>(w[i + 1]);
+  for (std::size_t k = 0; k < nk; ++k) skipped_.insert(w[i++]);
 }
 
 void MetaPvUpdatePath::read_weights(int layer, float* w) {
@@ -93,7 +240,7 @@ std::size_t MetaPvUpdatePath::update() {
   meta_.run(MP_META_UNIT_CMD_OP_ACCUMULATE, n, irq_line_);
   meta_.run(MP_META_UNIT_CMD_OP_STEP, n, irq_line_);
   const std::size_t changes = meta_.changes_count();
-  if (changes != 0) pv_.wait_idle(irq_line_);
+  if (changes != 0) wait_and_recover();
   return changes;
 }
 

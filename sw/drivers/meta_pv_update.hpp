@@ -16,11 +16,22 @@
 //   read_weights: the LEVELS window of the layer, mapped through the level values;
 //   new_task    : CMD NEW_TASK;
 //   read_hidden : the layer's HIDDEN window (the trained state, read back at the end).
+// Recovery (docs/reliability.md): after every wait for pv_ctrl idle whose STATUS shows
+// FAIL_PENDING, the firmware drains pv_ctrl's failure log. A weight whose command failed
+// (P&V) or was lost (queue overflow) is pushed again with FORCE, its current level read
+// from LEVELS, up to faults.retry_limit times per wait; a weight still failing then is
+// "failed": failed weights are grouped by tile column, and the columns with the most
+// failed weights are remapped to the tile's free spare columns (tile register
+// COL_REMAP, every weight of the column reprogrammed with FORCE); the failed weights no
+// spare repairs are marked skipped in pv_ctrl (SKIP: no more programming; the devices
+// keep their state). The counts are in recovery().
 // Firmware code: HAL and register header only.
 #pragma once
 
 #include <array>
 #include <cstdint>
+#include <map>
+#include <set>
 #include <vector>
 
 #include "fw/accelerator.hpp"
@@ -43,6 +54,24 @@ struct MetaPvLayout {
   std::uint64_t hidden_bits{0};
   std::uint64_t optimizer_bits{0};
   std::uint64_t stored_bits{0};
+  // Recovery policy (faults.retry_limit, faults.remap, faults.skip) and the spare
+  // columns per tile (tile.spare_cols).
+  unsigned retry_limit{2};
+  bool remap{true};
+  bool skip{true};
+  unsigned spare_cols{0};
+};
+
+// What the recovery saw and did, over the run.
+struct RecoveryStats {
+  std::uint64_t pv_failed{0};         // failure-log entries: P&V failed
+  std::uint64_t dropped{0};           // failure-log entries: command lost (queue overflow)
+  std::uint64_t retries{0};           // weights pushed again (FORCE)
+  std::uint64_t failed_weights{0};    // weights still failing after the retries
+  std::uint64_t remapped_columns{0};  // columns moved to a spare column
+  std::uint64_t reprogrammed{0};      // weights pushed to fill a remapped column
+  std::uint64_t skipped_weights{0};   // weights marked skipped
+  std::uint64_t unrepaired{0};        // failed weights neither remapped nor skipped (policy off)
 };
 
 class MetaPvUpdatePath : public UpdatePath {
@@ -64,10 +93,28 @@ class MetaPvUpdatePath : public UpdatePath {
   // Checkpoints: the meta_unit driver's cached N_WEIGHTS.
   [[nodiscard]] std::uint32_t cached_n_weights() const { return meta_.cached_n_weights(); }
   void set_cached_n_weights(std::uint32_t n) { meta_.set_cached_n_weights(n); }
+  [[nodiscard]] const RecoveryStats& recovery() const { return rec_; }
+  // Checkpoints: the recovery state (remapped columns, skipped weights, counts) as words.
+  [[nodiscard]] std::vector<std::uint64_t> recovery_words() const;
+  void restore_recovery_words(const std::vector<std::uint64_t>& w);
 
  private:
   [[nodiscard]] std::size_t count(int layer) const;
   [[nodiscard]] std::size_t first(int layer) const { return layer == 0 ? 0 : count(0); }
+  // Waits for pv_ctrl idle, then recovers the failures it reports (see above).
+  void wait_and_recover();
+  void recover();
+  // The layer, weight index and tile-block row count of (tile, row, col).
+  struct Where {
+    int layer{0};
+    std::size_t index{0};  // in the layer, row-major in x out
+    unsigned n_rows{0};    // rows of the layer in this tile
+  };
+  [[nodiscard]] Where locate(unsigned tile, unsigned row, unsigned col) const;
+  std::int32_t level_of(const Where& w);
+  static std::uint64_t key(std::uint64_t tile, std::uint64_t row, std::uint64_t col) {
+    return (tile << 40) | (row << 20) | col;
+  }
 
   hal::Hal& hal_;
   MetaPvLayout L_;
@@ -78,6 +125,10 @@ class MetaPvUpdatePath : public UpdatePath {
   std::vector<std::int32_t> levels_;
   MetaDriver::Format format_{};
   std::vector<float> level_values_;  // value of level index k, from LEVEL_VALUES
+  RecoveryStats rec_;
+  std::map<std::uint64_t, unsigned> remapped_;  // key(tile, 0, col) -> spare column
+  std::map<unsigned, unsigned> spares_used_;    // tile -> spare columns used
+  std::set<std::uint64_t> skipped_;             // key(tile, row, col)
 };
 
 }  // namespace memplast::drivers

@@ -27,6 +27,8 @@ struct AccelStats {
   std::vector<std::uint32_t> pulses_per_device;
   std::uint64_t level_changes{0};
   std::uint64_t pv_failures{0};
+  // Faults by kind and the firmware's recovery (hardware mode; docs/reliability.md).
+  std::map<std::string, std::uint64_t> faults;
   double endurance_budget_median{0};
   std::map<std::string, double> energy_by_component;  // joules
   double energy_total{0};

@@ -80,9 +80,11 @@
 /* CMD_LEVEL (RW): Target weight level of the next command (0 .. tile.levels-1); each device of the weight whose target conductance changed is programmed. */
 #define MP_PV_CTRL_CMD_LEVEL 0x00Cu
 #define MP_PV_CTRL_CMD_LEVEL_RESET 0x00000000u
-/* CMD_PUSH (WO): Any write pushes (CMD_TILE, CMD_ROW, CMD_COL, CMD_LEVEL) onto the queue. A push while the queue is full is dropped, counted in CNT_DROPPED and sets IRQ_STATUS.OVERFLOW (firmware checks STATUS.QUEUE_FULL or QUEUE_COUNT first); a command whose tile, row, column or level is out of range gets TLM_COMMAND_ERROR_RESPONSE and is not queued. */
+/* CMD_PUSH (WO): Any write pushes (CMD_TILE, CMD_ROW, CMD_COL, CMD_LEVEL) onto the queue. A push while the queue is full is dropped, counted in CNT_DROPPED and sets IRQ_STATUS.OVERFLOW (firmware checks STATUS.QUEUE_FULL or QUEUE_COUNT first); a command whose tile, row, column or level is out of range gets TLM_COMMAND_ERROR_RESPONSE and is not queued. Bit FORCE of the written value: program every device of the weight as on a first write (the controller forgets the level it last programmed there), as the firmware does to retry a failed weight or to fill a remapped column. */
 #define MP_PV_CTRL_CMD_PUSH 0x010u
 #define MP_PV_CTRL_CMD_PUSH_RESET 0x00000000u
+#define MP_PV_CTRL_CMD_PUSH_FORCE_SHIFT 1u
+#define MP_PV_CTRL_CMD_PUSH_FORCE_MASK 0x00000002u
 /* STATUS (RO): Controller state. */
 #define MP_PV_CTRL_STATUS 0x014u
 #define MP_PV_CTRL_STATUS_RESET 0x00000004u
@@ -94,6 +96,8 @@
 #define MP_PV_CTRL_STATUS_QUEUE_EMPTY_MASK 0x00000004u
 #define MP_PV_CTRL_STATUS_FAIL_SHIFT 3u
 #define MP_PV_CTRL_STATUS_FAIL_MASK 0x00000008u
+#define MP_PV_CTRL_STATUS_FAIL_PENDING_SHIFT 4u
+#define MP_PV_CTRL_STATUS_FAIL_PENDING_MASK 0x00000010u
 /* QUEUE_DEPTH (RO): Queue capacity in commands (configuration). */
 #define MP_PV_CTRL_QUEUE_DEPTH 0x018u
 #define MP_PV_CTRL_QUEUE_DEPTH_RESET 0x00000000u
@@ -150,6 +154,40 @@
 /* CNT_DEVICE_WRITES (RO): Devices programmed (one P&V loop each; a command programs 0..2 devices) since the last CTRL.CLEAR. */
 #define MP_PV_CTRL_CNT_DEVICE_WRITES 0x050u
 #define MP_PV_CTRL_CNT_DEVICE_WRITES_RESET 0x00000000u
+/* FAIL_COUNT (RO): Entries in the failure log: a FIFO of commands that did not program their weight (P&V failed, or lost to a queue overflow), oldest first, at most 4096 (further entries are counted in CNT_FAIL_LOST). The head entry is FAIL_TILE, FAIL_ROW, FAIL_COL, FAIL_CAUSE. */
+#define MP_PV_CTRL_FAIL_COUNT 0x054u
+#define MP_PV_CTRL_FAIL_COUNT_RESET 0x00000000u
+/* FAIL_TILE (RO): Tile of the failure log's head entry. */
+#define MP_PV_CTRL_FAIL_TILE 0x058u
+#define MP_PV_CTRL_FAIL_TILE_RESET 0x00000000u
+/* FAIL_ROW (RO): Row of the failure log's head entry. */
+#define MP_PV_CTRL_FAIL_ROW 0x05Cu
+#define MP_PV_CTRL_FAIL_ROW_RESET 0x00000000u
+/* FAIL_COL (RO): Weight column of the failure log's head entry. */
+#define MP_PV_CTRL_FAIL_COL 0x060u
+#define MP_PV_CTRL_FAIL_COL_RESET 0x00000000u
+/* FAIL_CAUSE (RO): Why the head entry's command did not program its weight. */
+#define MP_PV_CTRL_FAIL_CAUSE 0x064u
+#define MP_PV_CTRL_FAIL_CAUSE_RESET 0x00000000u
+#define MP_PV_CTRL_FAIL_CAUSE_CAUSE_SHIFT 0u
+#define MP_PV_CTRL_FAIL_CAUSE_CAUSE_MASK 0x00000003u
+#define MP_PV_CTRL_FAIL_CAUSE_CAUSE_NONE 0u
+#define MP_PV_CTRL_FAIL_CAUSE_CAUSE_PV_FAILED 1u
+#define MP_PV_CTRL_FAIL_CAUSE_CAUSE_DROPPED 2u
+/* FAIL_POP (WO): Any write removes the failure log's head entry. */
+#define MP_PV_CTRL_FAIL_POP 0x068u
+#define MP_PV_CTRL_FAIL_POP_RESET 0x00000000u
+/* SKIP (WO): Marks the weight (CMD_TILE, CMD_ROW, CMD_COL) as skipped (MARK = 1: later commands for it are discarded and counted in CNT_SKIPPED; its devices keep their state) or clears the mark (MARK = 0). */
+#define MP_PV_CTRL_SKIP 0x06Cu
+#define MP_PV_CTRL_SKIP_RESET 0x00000000u
+#define MP_PV_CTRL_SKIP_MARK_SHIFT 0u
+#define MP_PV_CTRL_SKIP_MARK_MASK 0x00000001u
+/* CNT_SKIPPED (RO): Commands discarded because their weight is marked skipped, since the last CTRL.CLEAR. */
+#define MP_PV_CTRL_CNT_SKIPPED 0x070u
+#define MP_PV_CTRL_CNT_SKIPPED_RESET 0x00000000u
+/* CNT_FAIL_LOST (RO): Failure-log entries lost because the log was full, since the last CTRL.CLEAR. */
+#define MP_PV_CTRL_CNT_FAIL_LOST 0x074u
+#define MP_PV_CTRL_CNT_FAIL_LOST_RESET 0x00000000u
 /* window CMDQ (WO, 8 bytes: word 0 = tile << 16 | row, word 1 = level << 16 | col (16 bits each)): Command-queue port of on-chip producers (meta_unit through the system bus, pv.cmd_path = bus): one 8-byte write pushes one command. A full queue refuses it with TLM_GENERIC_ERROR_RESPONSE (nothing queued, no drop counted) and pv_ctrl raises its space-available line (space_out) when a command next leaves the queue; a command out of range gets TLM_COMMAND_ERROR_RESPONSE; any other length TLM_BURST_ERROR_RESPONSE. */
 #define MP_PV_CTRL_CMDQ_OFFSET 0x00000800u
 #define MP_PV_CTRL_CMDQ_SIZE 0x00000008u
@@ -254,6 +292,18 @@
 /* VERIFY_G_NSIEMENS (RO): Result of the last VERIFY_READ: cell conductance in nS (read noise included). */
 #define MP_TILE_VERIFY_G_NSIEMENS 0x050u
 #define MP_TILE_VERIFY_G_NSIEMENS_RESET 0x00000000u
+/* SPARE_COLS (RO): Spare columns of the array (configuration, tile.spare_cols): physical columns beyond COLS that a weight column can be remapped to (COL_REMAP). */
+#define MP_TILE_SPARE_COLS 0x054u
+#define MP_TILE_SPARE_COLS_RESET 0x00000000u
+/* COL_REMAP (WO): Column repair: with ENABLE, weight column COL is served by spare column SPARE from then on (MVMs read it, the programming port writes it; its cells hold whatever they held until programmed); without ENABLE, COL returns to its own column. An out-of-range COL or SPARE, or a spare in use by another column, is refused with TLM_COMMAND_ERROR_RESPONSE. */
+#define MP_TILE_COL_REMAP 0x058u
+#define MP_TILE_COL_REMAP_RESET 0x00000000u
+#define MP_TILE_COL_REMAP_COL_SHIFT 0u
+#define MP_TILE_COL_REMAP_COL_MASK 0x0000FFFFu
+#define MP_TILE_COL_REMAP_SPARE_SHIFT 16u
+#define MP_TILE_COL_REMAP_SPARE_MASK 0x7FFF0000u
+#define MP_TILE_COL_REMAP_ENABLE_SHIFT 31u
+#define MP_TILE_COL_REMAP_ENABLE_MASK 0x80000000u
 /* window INPUT (RW, float32: input value in the DAC's range, quantized by the DAC (DAC_BITS)): Input vectors: element i of vector v at byte (v * n + i) * 4, n = ROWS for MVM_FWD, COLS for MVM_TRANSPOSE. */
 #define MP_TILE_INPUT_OFFSET 0x00010000u
 #define MP_TILE_INPUT_SIZE 0x00070000u

@@ -85,6 +85,17 @@ OVERRIDE = {
     "host.burst_bytes": ("128", []),
     "characterize.cells": ("128", []),
     "characterize.relax_s": ("60", []),
+    # Fault injection and recovery (docs/reliability.md): faults need a context that has
+    # failures for the recovery keys to act on.
+    "device.stuck_cells": ("layer0_t0:0:0:pos:lrs;layer0_t0:0:0:neg:lrs", []),
+    "tile.spare_cols": ("2", ["device.stuck_rate=0.05"]),
+    "faults.pv_fail_rate": ("0.05", []),
+    "faults.pv_fail_at_s": ("[0.0]", []),
+    "faults.queue_drop_rate": ("0.05", []),
+    "faults.queue_drop_at_s": ("[0.0]", []),
+    "faults.retry_limit": ("0", ["device.stuck_rate=0.05"]),
+    "faults.remap": ("false", ["device.stuck_rate=0.05", "tile.spare_cols=2"]),
+    "faults.skip": ("false", ["device.stuck_rate=0.05"]),
 }
 # Keys of `memplast characterize`, checked on a characterization of 256 weights.
 CHARACTERIZE_BASE = ["characterize.cells=256"]

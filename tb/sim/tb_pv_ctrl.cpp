@@ -244,6 +244,16 @@ struct Tb : sc_core::sc_module {
     EXPECT_EQ(reg(r::LAST_FAIL_ROW), 3U);
     EXPECT_EQ(reg(r::LAST_FAIL_COL), 3U);
     EXPECT_EQ(reg(r::LAST_FAIL_LEVEL), 4U);
+    // The failure log holds it (FAIL_*) until the firmware pops it.
+    EXPECT_EQ(reg(r::FAIL_COUNT), 1U);
+    EXPECT_EQ(reg(r::FAIL_TILE), 1U);
+    EXPECT_EQ(reg(r::FAIL_ROW), 3U);
+    EXPECT_EQ(reg(r::FAIL_COL), 3U);
+    EXPECT_EQ(reg(r::FAIL_CAUSE), r::FAIL_CAUSE_CAUSE_PV_FAILED);
+    EXPECT_EQ(reg(r::STATUS) & r::STATUS_FAIL_PENDING_MASK, r::STATUS_FAIL_PENDING_MASK);
+    ipv.write32(r::FAIL_POP, 1);
+    EXPECT_EQ(reg(r::FAIL_COUNT), 0U);
+    EXPECT_EQ(reg(r::STATUS) & r::STATUS_FAIL_PENDING_MASK, 0U);
     EXPECT_EQ(reg(r::IRQ_STATUS) & r::IRQ_STATUS_FAIL_MASK, r::IRQ_STATUS_FAIL_MASK);
     tb::settle();
     ASSERT_EQ(irq.size(), 1U);
@@ -290,7 +300,10 @@ struct Tb : sc_core::sc_module {
     EXPECT_EQ(ctrl.queued(), before);
     wait_idle();
     EXPECT_EQ(reg(r::CNT_PROGRAMMED) + reg(r::CNT_FAILED), static_cast<std::uint32_t>(kQueueDepth));
-    EXPECT_EQ(reg(r::STATUS), r::STATUS_QUEUE_EMPTY_MASK);
+    // The three dropped pushes wait in the failure log for the firmware's recovery.
+    EXPECT_EQ(reg(r::STATUS), r::STATUS_QUEUE_EMPTY_MASK | r::STATUS_FAIL_PENDING_MASK);
+    EXPECT_EQ(reg(r::FAIL_COUNT), 3U);
+    EXPECT_EQ(reg(r::FAIL_CAUSE), r::FAIL_CAUSE_CAUSE_DROPPED);
     EXPECT_EQ(reg(r::IRQ_STATUS), r::IRQ_STATUS_OVERFLOW_MASK | r::IRQ_STATUS_EMPTY_MASK);
     finished = true;
     sc_core::sc_stop();

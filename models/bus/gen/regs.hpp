@@ -163,9 +163,11 @@ inline constexpr std::uint32_t CMD_COL_RESET = 0x00000000;
 inline constexpr std::uint32_t CMD_LEVEL = 0x00C;
 inline constexpr std::uint32_t CMD_LEVEL_RESET = 0x00000000;
 
-// CMD_PUSH (WO, reset 0x00000000): Any write pushes (CMD_TILE, CMD_ROW, CMD_COL, CMD_LEVEL) onto the queue. A push while the queue is full is dropped, counted in CNT_DROPPED and sets IRQ_STATUS.OVERFLOW (firmware checks STATUS.QUEUE_FULL or QUEUE_COUNT first); a command whose tile, row, column or level is out of range gets TLM_COMMAND_ERROR_RESPONSE and is not queued.
+// CMD_PUSH (WO, reset 0x00000000): Any write pushes (CMD_TILE, CMD_ROW, CMD_COL, CMD_LEVEL) onto the queue. A push while the queue is full is dropped, counted in CNT_DROPPED and sets IRQ_STATUS.OVERFLOW (firmware checks STATUS.QUEUE_FULL or QUEUE_COUNT first); a command whose tile, row, column or level is out of range gets TLM_COMMAND_ERROR_RESPONSE and is not queued. Bit FORCE of the written value: program every device of the weight as on a first write (the controller forgets the level it last programmed there), as the firmware does to retry a failed weight or to fill a remapped column.
 inline constexpr std::uint32_t CMD_PUSH = 0x010;
 inline constexpr std::uint32_t CMD_PUSH_RESET = 0x00000000;
+inline constexpr unsigned CMD_PUSH_FORCE_SHIFT = 1;  // 1: program every device of the weight, whatever level was programmed before.
+inline constexpr std::uint32_t CMD_PUSH_FORCE_MASK = 0x00000002;
 
 // STATUS (RO, reset 0x00000004): Controller state.
 inline constexpr std::uint32_t STATUS = 0x014;
@@ -178,6 +180,8 @@ inline constexpr unsigned STATUS_QUEUE_EMPTY_SHIFT = 2;  // QUEUE_COUNT == 0.
 inline constexpr std::uint32_t STATUS_QUEUE_EMPTY_MASK = 0x00000004;
 inline constexpr unsigned STATUS_FAIL_SHIFT = 3;  // At least one command failed since the last CTRL.CLEAR.
 inline constexpr std::uint32_t STATUS_FAIL_MASK = 0x00000008;
+inline constexpr unsigned STATUS_FAIL_PENDING_SHIFT = 4;  // The failure log holds entries (FAIL_COUNT > 0): the firmware's recovery has work to do.
+inline constexpr std::uint32_t STATUS_FAIL_PENDING_MASK = 0x00000010;
 
 // QUEUE_DEPTH (RO, reset 0x00000000): Queue capacity in commands (configuration).
 inline constexpr std::uint32_t QUEUE_DEPTH = 0x018;
@@ -249,17 +253,60 @@ inline constexpr std::uint32_t LAST_FAIL_LEVEL_RESET = 0x00000000;
 inline constexpr std::uint32_t CNT_DEVICE_WRITES = 0x050;
 inline constexpr std::uint32_t CNT_DEVICE_WRITES_RESET = 0x00000000;
 
+// FAIL_COUNT (RO, reset 0x00000000): Entries in the failure log: a FIFO of commands that did not program their weight (P&V failed, or lost to a queue overflow), oldest first, at most 4096 (further entries are counted in CNT_FAIL_LOST). The head entry is FAIL_TILE, FAIL_ROW, FAIL_COL, FAIL_CAUSE.
+inline constexpr std::uint32_t FAIL_COUNT = 0x054;
+inline constexpr std::uint32_t FAIL_COUNT_RESET = 0x00000000;
+
+// FAIL_TILE (RO, reset 0x00000000): Tile of the failure log's head entry.
+inline constexpr std::uint32_t FAIL_TILE = 0x058;
+inline constexpr std::uint32_t FAIL_TILE_RESET = 0x00000000;
+
+// FAIL_ROW (RO, reset 0x00000000): Row of the failure log's head entry.
+inline constexpr std::uint32_t FAIL_ROW = 0x05C;
+inline constexpr std::uint32_t FAIL_ROW_RESET = 0x00000000;
+
+// FAIL_COL (RO, reset 0x00000000): Weight column of the failure log's head entry.
+inline constexpr std::uint32_t FAIL_COL = 0x060;
+inline constexpr std::uint32_t FAIL_COL_RESET = 0x00000000;
+
+// FAIL_CAUSE (RO, reset 0x00000000): Why the head entry's command did not program its weight.
+inline constexpr std::uint32_t FAIL_CAUSE = 0x064;
+inline constexpr std::uint32_t FAIL_CAUSE_RESET = 0x00000000;
+inline constexpr unsigned FAIL_CAUSE_CAUSE_SHIFT = 0;  // Cause.
+inline constexpr std::uint32_t FAIL_CAUSE_CAUSE_MASK = 0x00000003;
+inline constexpr std::uint32_t FAIL_CAUSE_CAUSE_NONE = 0;
+inline constexpr std::uint32_t FAIL_CAUSE_CAUSE_PV_FAILED = 1;
+inline constexpr std::uint32_t FAIL_CAUSE_CAUSE_DROPPED = 2;
+
+// FAIL_POP (WO, reset 0x00000000): Any write removes the failure log's head entry.
+inline constexpr std::uint32_t FAIL_POP = 0x068;
+inline constexpr std::uint32_t FAIL_POP_RESET = 0x00000000;
+
+// SKIP (WO, reset 0x00000000): Marks the weight (CMD_TILE, CMD_ROW, CMD_COL) as skipped (MARK = 1: later commands for it are discarded and counted in CNT_SKIPPED; its devices keep their state) or clears the mark (MARK = 0).
+inline constexpr std::uint32_t SKIP = 0x06C;
+inline constexpr std::uint32_t SKIP_RESET = 0x00000000;
+inline constexpr unsigned SKIP_MARK_SHIFT = 0;  // 1: skip the weight; 0: program it again.
+inline constexpr std::uint32_t SKIP_MARK_MASK = 0x00000001;
+
+// CNT_SKIPPED (RO, reset 0x00000000): Commands discarded because their weight is marked skipped, since the last CTRL.CLEAR.
+inline constexpr std::uint32_t CNT_SKIPPED = 0x070;
+inline constexpr std::uint32_t CNT_SKIPPED_RESET = 0x00000000;
+
+// CNT_FAIL_LOST (RO, reset 0x00000000): Failure-log entries lost because the log was full, since the last CTRL.CLEAR.
+inline constexpr std::uint32_t CNT_FAIL_LOST = 0x074;
+inline constexpr std::uint32_t CNT_FAIL_LOST_RESET = 0x00000000;
+
 // window CMDQ (WO, 8 bytes: word 0 = tile << 16 | row, word 1 = level << 16 | col (16 bits each)): Command-queue port of on-chip producers (meta_unit through the system bus, pv.cmd_path = bus): one 8-byte write pushes one command. A full queue refuses it with TLM_GENERIC_ERROR_RESPONSE (nothing queued, no drop counted) and pv_ctrl raises its space-available line (space_out) when a command next leaves the queue; a command out of range gets TLM_COMMAND_ERROR_RESPONSE; any other length TLM_BURST_ERROR_RESPONSE.
 inline constexpr std::uint32_t CMDQ_OFFSET = 0x00000800;
 inline constexpr std::uint32_t CMDQ_SIZE = 0x00000008;
 
-inline constexpr std::array<RegInfo, 20> kRegisters{{
+inline constexpr std::array<RegInfo, 29> kRegisters{{
     {"CMD_TILE", 0x000, Access::RW, 0x00000000, 0xFFFFFFFF},
     {"CMD_ROW", 0x004, Access::RW, 0x00000000, 0xFFFFFFFF},
     {"CMD_COL", 0x008, Access::RW, 0x00000000, 0xFFFFFFFF},
     {"CMD_LEVEL", 0x00C, Access::RW, 0x00000000, 0xFFFFFFFF},
-    {"CMD_PUSH", 0x010, Access::WO, 0x00000000, 0xFFFFFFFF},
-    {"STATUS", 0x014, Access::RO, 0x00000004, 0x0000000F},
+    {"CMD_PUSH", 0x010, Access::WO, 0x00000000, 0x00000002},
+    {"STATUS", 0x014, Access::RO, 0x00000004, 0x0000001F},
     {"QUEUE_DEPTH", 0x018, Access::RO, 0x00000000, 0xFFFFFFFF},
     {"QUEUE_COUNT", 0x01C, Access::RO, 0x00000000, 0xFFFFFFFF},
     {"CNT_PROGRAMMED", 0x020, Access::RO, 0x00000000, 0xFFFFFFFF},
@@ -274,6 +321,15 @@ inline constexpr std::array<RegInfo, 20> kRegisters{{
     {"CNT_DROPPED", 0x048, Access::RO, 0x00000000, 0xFFFFFFFF},
     {"LAST_FAIL_LEVEL", 0x04C, Access::RO, 0x00000000, 0xFFFFFFFF},
     {"CNT_DEVICE_WRITES", 0x050, Access::RO, 0x00000000, 0xFFFFFFFF},
+    {"FAIL_COUNT", 0x054, Access::RO, 0x00000000, 0xFFFFFFFF},
+    {"FAIL_TILE", 0x058, Access::RO, 0x00000000, 0xFFFFFFFF},
+    {"FAIL_ROW", 0x05C, Access::RO, 0x00000000, 0xFFFFFFFF},
+    {"FAIL_COL", 0x060, Access::RO, 0x00000000, 0xFFFFFFFF},
+    {"FAIL_CAUSE", 0x064, Access::RO, 0x00000000, 0x00000003},
+    {"FAIL_POP", 0x068, Access::WO, 0x00000000, 0xFFFFFFFF},
+    {"SKIP", 0x06C, Access::WO, 0x00000000, 0x00000001},
+    {"CNT_SKIPPED", 0x070, Access::RO, 0x00000000, 0xFFFFFFFF},
+    {"CNT_FAIL_LOST", 0x074, Access::RO, 0x00000000, 0xFFFFFFFF},
 }};
 inline constexpr std::array<WindowInfo, 1> kWindows{{
     {"CMDQ", 0x00000800, 0x00000008, Access::WO, "8 bytes: word 0 = tile << 16 | row, word 1 = level << 16 | col (16 bits each)"},
@@ -402,6 +458,20 @@ inline constexpr std::uint32_t PROG_WIDTH_NS_RESET = 0x00000000;
 inline constexpr std::uint32_t VERIFY_G_NSIEMENS = 0x050;
 inline constexpr std::uint32_t VERIFY_G_NSIEMENS_RESET = 0x00000000;
 
+// SPARE_COLS (RO, reset 0x00000000): Spare columns of the array (configuration, tile.spare_cols): physical columns beyond COLS that a weight column can be remapped to (COL_REMAP).
+inline constexpr std::uint32_t SPARE_COLS = 0x054;
+inline constexpr std::uint32_t SPARE_COLS_RESET = 0x00000000;
+
+// COL_REMAP (WO, reset 0x00000000): Column repair: with ENABLE, weight column COL is served by spare column SPARE from then on (MVMs read it, the programming port writes it; its cells hold whatever they held until programmed); without ENABLE, COL returns to its own column. An out-of-range COL or SPARE, or a spare in use by another column, is refused with TLM_COMMAND_ERROR_RESPONSE.
+inline constexpr std::uint32_t COL_REMAP = 0x058;
+inline constexpr std::uint32_t COL_REMAP_RESET = 0x00000000;
+inline constexpr unsigned COL_REMAP_COL_SHIFT = 0;  // Weight column.
+inline constexpr std::uint32_t COL_REMAP_COL_MASK = 0x0000FFFF;
+inline constexpr unsigned COL_REMAP_SPARE_SHIFT = 16;  // Spare column index (0 .. SPARE_COLS-1).
+inline constexpr std::uint32_t COL_REMAP_SPARE_MASK = 0x7FFF0000;
+inline constexpr unsigned COL_REMAP_ENABLE_SHIFT = 31;  // 1: remap; 0: undo.
+inline constexpr std::uint32_t COL_REMAP_ENABLE_MASK = 0x80000000;
+
 // window INPUT (RW, float32: input value in the DAC's range, quantized by the DAC (DAC_BITS)): Input vectors: element i of vector v at byte (v * n + i) * 4, n = ROWS for MVM_FWD, COLS for MVM_TRANSPOSE.
 inline constexpr std::uint32_t INPUT_OFFSET = 0x00010000;
 inline constexpr std::uint32_t INPUT_SIZE = 0x00070000;
@@ -410,7 +480,7 @@ inline constexpr std::uint32_t INPUT_SIZE = 0x00070000;
 inline constexpr std::uint32_t OUTPUT_OFFSET = 0x00080000;
 inline constexpr std::uint32_t OUTPUT_SIZE = 0x00070000;
 
-inline constexpr std::array<RegInfo, 19> kRegisters{{
+inline constexpr std::array<RegInfo, 21> kRegisters{{
     {"CMD", 0x000, Access::WO, 0x00000000, 0x0000000F},
     {"STATUS", 0x004, Access::RO, 0x00000000, 0x0000FF07},
     {"IRQ_STATUS", 0x008, Access::W1C, 0x00000000, 0x00000003},
@@ -430,6 +500,8 @@ inline constexpr std::array<RegInfo, 19> kRegisters{{
     {"PROG_VOLTAGE_MV", 0x048, Access::RW, 0x00000000, 0xFFFFFFFF},
     {"PROG_WIDTH_NS", 0x04C, Access::RW, 0x00000000, 0xFFFFFFFF},
     {"VERIFY_G_NSIEMENS", 0x050, Access::RO, 0x00000000, 0xFFFFFFFF},
+    {"SPARE_COLS", 0x054, Access::RO, 0x00000000, 0xFFFFFFFF},
+    {"COL_REMAP", 0x058, Access::WO, 0x00000000, 0xFFFFFFFF},
 }};
 inline constexpr std::array<WindowInfo, 2> kWindows{{
     {"INPUT", 0x00010000, 0x00070000, Access::RW, "float32: input value in the DAC's range, quantized by the DAC (DAC_BITS)"},

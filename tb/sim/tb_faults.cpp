@@ -1,0 +1,255 @@
+// Fault injection and the firmware's recovery (docs/reliability.md), one fault kind per
+// CTest test: the binary holds one TEST per kind, and CTest runs each alone
+// (--gtest_filter), so every process elaborates once. Each test builds the system top
+// on a small network (784-32-10 on 64 x 16 tiles: layer 0 on 13 x 2 tiles, layer 1 on
+// one), injects its fault, and runs the firmware's initial programming
+// (HalAccelerator's set-up: MetaPvUpdatePath::init) and one metaplastic update step with a large
+// gradient (meta_unit pushes its level changes to pv_ctrl over the link), then checks what pv_ctrl
+// and the firmware's recovery counted and the state they left:
+//   StuckAtLrs  : both devices of two weights stuck at LRS (device.stuck_cells): each
+//                 fails, is retried faults.retry_limit times, then marked skipped (no
+//                 spare columns); later commands for it are discarded.
+//   StuckAtHrs  : 2 % of the devices stuck at HRS (device.stuck_rate, stuck_lrs_prob 0):
+//                 with 2 spare columns per tile, the columns with the most failed
+//                 weights are remapped and the rest skipped; every weight either
+//                 programmed, in a remapped column, or skipped.
+//   WearOut     : endurance budget of ~6 pulses: devices wear out during the run
+//                 (worn-out stuck cells appear), the firmware retries and skips them.
+//   PvFail      : faults.pv_fail_rate = 1 % transient P&V failures (and one at a given
+//                 time): every one is recovered by a retry, nothing skipped, and every
+//                 weight's programmed level equals meta_unit's LEVELS.
+//   QueueDrop   : faults.queue_drop_rate = 1 % of the commands lost as in a queue
+//                 overflow (init through the registers, the update through the link):
+//                 the firmware re-pushes each; every programmed level equals LEVELS.
+//   Remap       : both devices of weight (5, 3) of layer 1's tile stuck at LRS, one
+//                 spare column: the column is remapped to spare 0 and reprogrammed, the
+//                 weight reads its level through the spare column, nothing skipped.
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <systemc>
+
+#include "config/config.hpp"
+#include "fw/trainer.hpp"
+#include "sim/sc_support.hpp"
+#include "sw/drivers/hal_accelerator.hpp"
+#include "sw/drivers/meta_pv_update.hpp"
+#include "system/top.hpp"
+
+namespace {
+
+namespace mp = memplast;
+
+mp::Config small_config() {
+  mp::Config c;
+  (void)mp::make_schema(c);  // defaults
+  c.train.hidden = 32;
+  c.tile.rows = 64;
+  c.tile.cols = 16;
+  c.tile.read_noise = false;
+  c.train.device_effects = true;
+  c.pv.queue_depth = 64;
+  return c;
+}
+
+struct Outcome {
+  mp::drivers::RecoveryStats rec;
+  mp::pv::PvCtrlStats pv;
+  std::size_t changes{0};
+  std::size_t level_mismatches{0};  // weights (not skipped) whose programmed level != LEVELS
+  std::size_t weights{0};
+  std::uint64_t stuck{0};
+  std::uint64_t worn{0};
+};
+
+// Runs init + one update on `cfg`; `check` runs in the firmware thread at the end with
+// the system (to look at tiles and pv_ctrl state).
+Outcome run(const mp::Config& cfg, const std::function<void(mp::system::System&)>& check = {}) {
+  const auto shapes = mp::fw::Trainer::shapes(cfg.train);
+  mp::drivers::MetaPvLayout layout;
+  layout.shapes = shapes;
+  layout.tile_rows = static_cast<unsigned>(cfg.tile.rows);
+  layout.tile_cols = static_cast<unsigned>(cfg.tile.cols);
+  layout.retry_limit = static_cast<unsigned>(cfg.faults.retry_limit);
+  layout.remap = cfg.faults.remap;
+  layout.skip = cfg.faults.skip;
+  layout.spare_cols = static_cast<unsigned>(cfg.tile.spare_cols);
+  // The firmware loads the initial hidden weights through HIDDEN (no back door).
+  layout.hidden =
+      mp::fw::Trainer::initial_hidden(cfg.train, static_cast<std::uint64_t>(cfg.sim.seed));
+  mp::system::System* sys = nullptr;
+  Outcome out;
+  auto firmware = [&](mp::hal::Hal& hal) {
+    mp::drivers::MetaPvUpdatePath up(hal, layout, mp::system::kIrqLine);
+    // The accelerator driver enables the interrupts and runs init (the P&V of all).
+    mp::drivers::HalAccelerator acc(hal, shapes, up, mp::system::kIrqLine);
+    // A gradient large enough to move many weights across a threshold in one step.
+    for (int l = 0; l < 2; ++l) {
+      const auto n =
+          shapes[static_cast<std::size_t>(l)].in * shapes[static_cast<std::size_t>(l)].out;
+      std::vector<float> g(n);
+      for (std::size_t i = 0; i < n; ++i) g[i] = (i % 3 == 0 ? 1.0F : -1.0F) * 50.0F;
+      up.accumulate(l, g.data());
+    }
+    out.changes = up.update();
+    out.rec = up.recovery();
+    if (check) check(*sys);
+  };
+  mp::system::System top(cfg, shapes, firmware, true);
+  sys = &top;
+  sc_core::sc_start();
+  EXPECT_TRUE(top.host().finished()) << "blocked on interrupt mask " << top.host().waiting_on()
+                                     << " at " << sc_core::sc_time_stamp();
+  if (top.host().error()) {
+    try {
+      std::rethrow_exception(top.host().error());
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << "firmware threw: " << e.what();
+    }
+  }
+  out.pv = top.pv_ctrl().stats();
+  // Every weight: its programmed level (pv_ctrl) against meta_unit's LEVELS.
+  const std::int8_t* levels = top.meta_unit().engine().levels();
+  std::size_t base = 0;
+  std::size_t first_tile = 0;
+  for (int l = 0; l < 2; ++l) {
+    const auto& pl = top.placement(l);
+    for (int r = 0; r < pl.layer_rows; ++r) {
+      for (int c = 0; c < pl.layer_cols; ++c) {
+        const auto loc = pl.locate(r, c);
+        const int lv = top.pv_ctrl().level_of(first_tile + static_cast<std::size_t>(loc.tile),
+                                              loc.row, loc.col);
+        const int want = levels[base + static_cast<std::size_t>(r * pl.layer_cols + c)];
+        ++out.weights;
+        if (lv != want) ++out.level_mismatches;
+      }
+    }
+    base += static_cast<std::size_t>(pl.layer_rows * pl.layer_cols);
+    first_tile += pl.blocks.size();
+  }
+  for (std::size_t t = 0; t < top.n_tiles(); ++t) {
+    for (auto side : {mp::tile::Side::pos, mp::tile::Side::neg}) {
+      const auto& a = top.tile(t).core().array(side);
+      for (std::size_t i = 0; i < a.size(); ++i) {
+        if (a.stuck(i) == mp::device::Stuck::none) continue;
+        ++out.stuck;
+        if (a.pulses(i) > a.budget(i)) ++out.worn;
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST(Faults, StuckAtLrs) {
+  auto cfg = small_config();
+  // Two weights of layer 1's tile (the 27th tile: layer 0 has 13 x 2) with both devices
+  // stuck at LRS: whatever the level, one device must be at g_off, so P&V always fails.
+  cfg.device.stuck_cells =
+      "layer1_t0:5:3:pos:lrs; layer1_t0:5:3:neg:lrs; layer1_t0:9:7:pos:lrs; "
+      "layer1_t0:9:7:neg:lrs";
+  cfg.faults.retry_limit = 2;
+  const auto o = run(cfg, [](mp::system::System& sys) {
+    EXPECT_EQ(
+        sys.tile(26).core().array(mp::tile::Side::pos).stuck(sys.tile(26).core().cell_index(5, 3)),
+        mp::device::Stuck::at_lrs);
+  });
+  EXPECT_EQ(o.stuck, 4U);
+  EXPECT_EQ(o.rec.skipped_weights, 2U);
+  EXPECT_EQ(o.rec.failed_weights, 2U);
+  EXPECT_EQ(o.rec.remapped_columns, 0U);
+  // Init: the first push and 2 retries of each weight fail (3 x 2 entries).
+  EXPECT_GE(o.rec.pv_failed, 6U);
+  EXPECT_GE(o.rec.retries, 4U);
+  EXPECT_EQ(o.pv.failed, o.rec.pv_failed);
+  EXPECT_GT(o.changes, 100U);
+}
+
+TEST(Faults, StuckAtHrs) {
+  auto cfg = small_config();
+  cfg.device.stuck_rate = 0.02;
+  cfg.device.stuck_lrs_prob = 0.0;  // all at HRS
+  cfg.tile.spare_cols = 2;
+  const auto o = run(cfg);
+  // 2 % of (27 tiles x 64 x 18 x 2) devices
+  EXPECT_GT(o.stuck, 800U);
+  EXPECT_LT(o.stuck, 1400U);
+  EXPECT_GT(o.rec.pv_failed, 0U);
+  EXPECT_GT(o.rec.failed_weights, 0U);
+  EXPECT_GT(o.rec.remapped_columns, 0U);
+  EXPECT_LE(o.rec.remapped_columns, 27U * 2U);
+  EXPECT_GT(o.rec.skipped_weights, 0U);
+  EXPECT_EQ(o.rec.unrepaired, 0U);
+  EXPECT_GE(o.rec.reprogrammed, o.rec.remapped_columns * 16U);  // every row of the column
+  // Every failed weight ends remapped (its column reprogrammed) or skipped.
+  EXPECT_LE(o.rec.skipped_weights, o.rec.failed_weights);
+  EXPECT_GT(o.pv.skipped + o.pv.forced, 0U);
+}
+
+TEST(Faults, WearOut) {
+  auto cfg = small_config();
+  cfg.device.endurance_median = 6;
+  cfg.device.endurance_sigma_ln = 0.3;
+  const auto o = run(cfg);
+  EXPECT_GT(o.worn, 10U);  // devices wore out during the run, none were stuck at the start
+  EXPECT_EQ(o.worn, o.stuck);
+  EXPECT_GT(o.rec.pv_failed, 0U);
+  EXPECT_GT(o.rec.retries, 0U);
+  EXPECT_GT(o.rec.skipped_weights, 0U);
+  EXPECT_EQ(o.rec.unrepaired, 0U);
+}
+
+TEST(Faults, PvFail) {
+  auto cfg = small_config();
+  cfg.faults.pv_fail_rate = 0.01;
+  cfg.faults.pv_fail_at_s = {0.0};  // and the very first loop
+  cfg.faults.retry_limit = 3;
+  const auto o = run(cfg);
+  EXPECT_GT(o.pv.injected_pv_failures, 100U);
+  EXPECT_EQ(o.pv.device_failures, o.pv.injected_pv_failures);  // no other failure
+  EXPECT_EQ(o.rec.pv_failed, o.pv.failed);
+  EXPECT_EQ(o.rec.retries, o.rec.pv_failed);  // each failure retried once, then it held
+  EXPECT_EQ(o.rec.failed_weights, 0U);
+  EXPECT_EQ(o.rec.skipped_weights, 0U);
+  EXPECT_EQ(o.level_mismatches, 0U);
+  EXPECT_EQ(o.weights, 784U * 32U + 32U * 10U);
+}
+
+TEST(Faults, QueueDrop) {
+  auto cfg = small_config();
+  cfg.faults.queue_drop_rate = 0.01;
+  const auto o = run(cfg);
+  EXPECT_GT(o.pv.injected_drops, 100U);
+  EXPECT_EQ(o.pv.dropped, o.pv.injected_drops);
+  EXPECT_EQ(o.rec.dropped, o.pv.injected_drops);
+  EXPECT_EQ(o.rec.pv_failed, 0U);
+  EXPECT_EQ(o.rec.skipped_weights, 0U);
+  // The lost commands were pushed again: the devices hold meta_unit's levels.
+  EXPECT_EQ(o.level_mismatches, 0U);
+  EXPECT_GT(o.changes, 100U);
+}
+
+TEST(Faults, Remap) {
+  auto cfg = small_config();
+  cfg.device.stuck_cells = "layer1_t0:5:3:pos:lrs; layer1_t0:5:3:neg:lrs";
+  cfg.tile.spare_cols = 1;
+  const auto o = run(cfg, [](mp::system::System& sys) {
+    auto& core = sys.tile(26).core();
+    EXPECT_EQ(core.remapped_to(3), 0);
+    EXPECT_EQ(core.spare_cols(), 1);
+    // Weight (5, 3) now reads its level from the spare column's devices.
+    const int lv = sys.pv_ctrl().level_of(26, 5, 3);
+    ASSERT_GE(lv, 0);
+    const double want = -1.0 + lv;  // ternary: -1, 0, 1
+    const double got = core.weights(sc_core::sc_time_stamp().to_seconds())(5, 3);
+    EXPECT_NEAR(got, want, 0.35);
+  });
+  EXPECT_EQ(o.rec.remapped_columns, 1U);
+  EXPECT_EQ(o.rec.reprogrammed, 32U);  // layer 1 has 32 rows
+  EXPECT_EQ(o.rec.skipped_weights, 0U);
+  EXPECT_EQ(o.level_mismatches, 0U);
+}
