@@ -7,7 +7,10 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <utility>
+#include <vector>
 
+#include "sw/drivers/dma_driver.hpp"
 #include "sw/hal/hal.hpp"
 
 namespace memplast::drivers {
@@ -19,8 +22,11 @@ class MetaDriver {
   [[nodiscard]] std::uint32_t cached_n_weights() const { return n_weights_; }
   void set_cached_n_weights(std::uint32_t n) { n_weights_ = n; }
 
-  // Float32 gradient of weights [first, first + n) into the GRAD window.
+  // Float32 gradient of weights [first, first + n) into the GRAD window: written by the
+  // host (programmed I/O), or, with set_dma, copied into a host-memory buffer of this
+  // range and moved by the DMA engine, started without waiting (run() waits for it).
   void write_grad(std::size_t first, const float* g, std::size_t n);
+  void set_dma(DmaDriver* dma) { dma_ = dma; }
   // Hidden weights [first, first + n) into the HIDDEN window, converted to the unit's
   // fixed point with `frac_bits` fraction bits (meta.hidden_frac_bits); the unit sets
   // each weight's level from it. Throws std::range_error for a value outside int32.
@@ -38,6 +44,8 @@ class MetaDriver {
   hal::Hal& hal_;
   std::uint64_t base_;
   std::uint32_t n_weights_{0};
+  DmaDriver* dma_{nullptr};
+  std::vector<std::pair<std::size_t, std::uint64_t>> grad_bufs_;  // first -> host buffer
 };
 
 }  // namespace memplast::drivers

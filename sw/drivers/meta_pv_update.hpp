@@ -58,6 +58,8 @@ class MetaPvUpdatePath : public UpdatePath {
   // Checkpoints: the meta_unit driver's cached N_WEIGHTS.
   [[nodiscard]] std::uint32_t cached_n_weights() const { return meta_.cached_n_weights(); }
   void set_cached_n_weights(std::uint32_t n) { meta_.set_cached_n_weights(n); }
+  // host.data_movement = dma: gradients go to meta_unit by DMA (MetaDriver::set_dma).
+  void set_dma(DmaDriver* dma) { meta_.set_dma(dma); }
 
  private:
   [[nodiscard]] std::size_t count(int layer) const;
