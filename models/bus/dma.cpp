@@ -173,7 +173,8 @@ void Dma::stop_on_error(std::uint32_t code, std::uint64_t addr) {
 bool Dma::access(bool write, std::uint64_t addr, unsigned char* data, unsigned len,
                  sc_core::sc_time& t) {
   auto& p = payload_;
-  const bool mem = addr >= regs::host_mem::kBase && addr < regs::host_mem::kBase + regs::host_mem::kSize;
+  const bool mem =
+      addr >= regs::host_mem::kBase && addr < regs::host_mem::kBase + regs::host_mem::kSize;
   p.set_command(write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND);
   p.set_address(mem ? addr - regs::host_mem::kBase : addr);
   p.set_data_ptr(data);
@@ -257,8 +258,7 @@ bool Dma::run_desc(const Desc& d) {
       }
       stats_.bytes_written += len;
       registers().set(r::BYTES_DONE, bank().get(r::BYTES_DONE) + len);
-      if (ledger_ != nullptr)
-        ledger_->charge(e_beat_, (len / 4) * p_.e_beat_pJ * 1e-12, len / 4);
+      if (ledger_ != nullptr) ledger_->charge(e_beat_, (len / 4) * p_.e_beat_pJ * 1e-12, len / 4);
       sync();
     }
   }

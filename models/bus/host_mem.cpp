@@ -48,8 +48,7 @@ tlm::tlm_response_status HostMemory::check(const tlm::tlm_generic_payload& p) co
   if (p.get_data_length() == 0 || p.get_streaming_width() != p.get_data_length())
     return tlm::TLM_BURST_ERROR_RESPONSE;
   const std::uint64_t a = p.get_address();
-  if (a >= size_ || p.get_data_length() > size_ - a)
-    return tlm::TLM_ADDRESS_ERROR_RESPONSE;
+  if (a >= size_ || p.get_data_length() > size_ - a) return tlm::TLM_ADDRESS_ERROR_RESPONSE;
   return tlm::TLM_OK_RESPONSE;
 }
 
@@ -80,8 +79,7 @@ void HostMemory::b_transport(tlm::tlm_generic_payload& p, sc_core::sc_time& dela
   stats_.wait += start - request;
   if (ledger_ != nullptr) {
     ledger_->charge(p.is_write() ? e_write_ : e_read_,
-                         static_cast<double>(n) * p_.e_byte_pJ * 1e-12, 1,
-                         (done - start).to_seconds());
+                    static_cast<double>(n) * p_.e_byte_pJ * 1e-12, 1, (done - start).to_seconds());
   }
 }
 

@@ -81,8 +81,7 @@ void DmaDriver::start(const std::vector<Desc>& chain) {
   if (chain.empty() || chain.size() > max_chain_)
     throw std::invalid_argument("dma: chain of " + std::to_string(chain.size()) + " descriptors");
   // At most one chain running and one held: wait for the running one to end first.
-  while ((hal_.read32(MP_DMA_BASE + MP_DMA_STATUS) & MP_DMA_STATUS_PENDING_MASK) != 0)
-    wait_event();
+  while ((hal_.read32(MP_DMA_BASE + MP_DMA_STATUS) & MP_DMA_STATUS_PENDING_MASK) != 0) wait_event();
   const std::uint64_t area = chain_area_[chain_slot_];
   chain_slot_ ^= 1U;
   Desc* mem = ptr<Desc>(area, chain.size());

@@ -65,7 +65,8 @@ struct BusMemory : sc_core::sc_module {
   }
 };
 
-std::uint32_t dfmt(std::uint32_t s, std::uint32_t d, std::uint32_t dac = 0, std::uint32_t frac = 0) {
+std::uint32_t dfmt(std::uint32_t s, std::uint32_t d, std::uint32_t dac = 0,
+                   std::uint32_t frac = 0) {
   return DmaDriver::format(s, d, dac, frac);
 }
 
@@ -117,7 +118,8 @@ TEST(Dma, RegistersConversionStrideChainTimingErrors) {
   double channel_wait_expect = -1;
   auto fw = [&](Hal& hal) {
     hal.write32(MP_SYSCTL_BASE + MP_SYSCTL_IRQ_ENABLE, MP_SYSCTL_IRQ_ENABLE_DMA_MASK);
-    hal.write32(kDma + MP_DMA_IRQ_ENABLE, MP_DMA_IRQ_ENABLE_DONE_MASK | MP_DMA_IRQ_ENABLE_ERROR_MASK);
+    hal.write32(kDma + MP_DMA_IRQ_ENABLE,
+                MP_DMA_IRQ_ENABLE_DONE_MASK | MP_DMA_IRQ_ENABLE_ERROR_MASK);
     // ---- registers ----
     EXPECT_EQ(hal.read32(kDma + MP_DMA_ROWS), 1U);
     EXPECT_EQ(hal.read32(kDma + MP_DMA_STATUS), 0U);
@@ -189,7 +191,8 @@ TEST(Dma, RegistersConversionStrideChainTimingErrors) {
     hal.read_block(kBusMem + 0x300, fx.data(), 32);
     for (std::size_t i = 0; i < 8; ++i) EXPECT_EQ(fx[i], static_cast<float>(px[i]) / 255.0F);
     // F32 -> FIX s15.16, saturated
-    const std::vector<float> g{1.5F, -0.5F, 1e-5F, 40000.0F, -40000.0F, 0.0F, 3.0517578e-05F, -1.0F};
+    const std::vector<float> g{1.5F,      -0.5F, 1e-5F,          40000.0F,
+                               -40000.0F, 0.0F,  3.0517578e-05F, -1.0F};
     std::memcpy(m + 0x400, g.data(), 32);
     run1(kMem + 0x400, kBusMem + 0x400, 8, dfmt(0, 2, 0, 16));
     std::vector<std::int32_t> q(8);
@@ -200,8 +203,8 @@ TEST(Dma, RegistersConversionStrideChainTimingErrors) {
     // ---- stride: 3 rows of 5 words, source rows 32 bytes apart, destination 20 ----
     auto* w = reinterpret_cast<std::uint32_t*>(m + 0x1000);
     for (std::uint32_t i = 0; i < 24; ++i) w[i] = 0xA000U + i;
-    program(hal, {static_cast<std::uint32_t>(kMem + 0x1000), static_cast<std::uint32_t>(kBusMem + 0x1000),
-                  5, 3, 32, 20, DmaDriver::kU32, 0});
+    program(hal, {static_cast<std::uint32_t>(kMem + 0x1000),
+                  static_cast<std::uint32_t>(kBusMem + 0x1000), 5, 3, 32, 20, DmaDriver::kU32, 0});
     hal.write32(kDma + MP_DMA_CTRL, MP_DMA_CTRL_START_MASK);
     wait_dma(hal);
     std::vector<std::uint32_t> packed(15);
@@ -209,8 +212,8 @@ TEST(Dma, RegistersConversionStrideChainTimingErrors) {
     for (std::uint32_t r2 = 0; r2 < 3; ++r2)
       for (std::uint32_t c = 0; c < 5; ++c) EXPECT_EQ(packed[r2 * 5 + c], 0xA000U + r2 * 8 + c);
     // and back, scattered into host memory with a 12-word destination stride
-    program(hal, {static_cast<std::uint32_t>(kBusMem + 0x1000), static_cast<std::uint32_t>(kMem + 0x2000),
-                  5, 3, 20, 48, DmaDriver::kU32, 0});
+    program(hal, {static_cast<std::uint32_t>(kBusMem + 0x1000),
+                  static_cast<std::uint32_t>(kMem + 0x2000), 5, 3, 20, 48, DmaDriver::kU32, 0});
     hal.write32(kDma + MP_DMA_CTRL, MP_DMA_CTRL_START_MASK);
     wait_dma(hal);
     const auto* sc = reinterpret_cast<const std::uint32_t*>(m + 0x2000);
@@ -235,7 +238,8 @@ TEST(Dma, RegistersConversionStrideChainTimingErrors) {
       hal.read_block(kBusMem + 0x3000, out.data(), 192);
       for (int k = 0; k < 3; ++k)
         for (int i = 0; i < 16; ++i)
-          EXPECT_EQ(out[static_cast<std::size_t>((2 - k) * 16 + i)], static_cast<float>(k * 16 + i));
+          EXPECT_EQ(out[static_cast<std::size_t>((2 - k) * 16 + i)],
+                    static_cast<float>(k * 16 + i));
     }
     hal.write32(MP_SYSCTL_BASE + MP_SYSCTL_IRQ_ENABLE, MP_SYSCTL_IRQ_ENABLE_DMA_MASK);
 
@@ -247,16 +251,17 @@ TEST(Dma, RegistersConversionStrideChainTimingErrors) {
     const double t_first = hal.now_ns();
     hal.write32(kDma + MP_DMA_CTRL, MP_DMA_CTRL_START_MASK);
     const double t_second = hal.now_ns();
-    EXPECT_EQ(hal.read32(kDma + MP_DMA_STATUS) &
-                  (MP_DMA_STATUS_BUSY_MASK | MP_DMA_STATUS_PENDING_MASK),
-              MP_DMA_STATUS_BUSY_MASK | MP_DMA_STATUS_PENDING_MASK);
+    EXPECT_EQ(
+        hal.read32(kDma + MP_DMA_STATUS) & (MP_DMA_STATUS_BUSY_MASK | MP_DMA_STATUS_PENDING_MASK),
+        MP_DMA_STATUS_BUSY_MASK | MP_DMA_STATUS_PENDING_MASK);
     hal.write32(kDma + MP_DMA_CTRL, MP_DMA_CTRL_START_MASK);
     EXPECT_EQ(wait_dma(hal), MP_DMA_IRQ_STATUS_ERROR_MASK);
     std::uint32_t s = hal.read32(kDma + MP_DMA_STATUS);
     EXPECT_EQ((s & MP_DMA_STATUS_ERR_CODE_MASK) >> MP_DMA_STATUS_ERR_CODE_SHIFT,
               MP_DMA_STATUS_ERR_CODE_BUSY);
     hal.write32(kDma + MP_DMA_CTRL, MP_DMA_CTRL_CLEAR_ERROR_MASK);
-    hal.write32(kDma + MP_DMA_IRQ_ENABLE, MP_DMA_IRQ_ENABLE_DONE_MASK | MP_DMA_IRQ_ENABLE_ERROR_MASK);
+    hal.write32(kDma + MP_DMA_IRQ_ENABLE,
+                MP_DMA_IRQ_ENABLE_DONE_MASK | MP_DMA_IRQ_ENABLE_ERROR_MASK);
     while ((hal.read32(kDma + MP_DMA_STATUS) &
             (MP_DMA_STATUS_BUSY_MASK | MP_DMA_STATUS_PENDING_MASK)) != 0) {
       wait_dma(hal);
@@ -266,7 +271,8 @@ TEST(Dma, RegistersConversionStrideChainTimingErrors) {
     channel_wait_expect = t_first + 354.0 - t_second;
 
     // ---- errors ----
-    const auto expect_error = [&](const DmaDriver::Desc& d, std::uint32_t code, std::uint32_t addr) {
+    const auto expect_error = [&](const DmaDriver::Desc& d, std::uint32_t code,
+                                  std::uint32_t addr) {
       program(hal, d);
       hal.write32(kDma + MP_DMA_CTRL, MP_DMA_CTRL_START_MASK);
       EXPECT_EQ(wait_dma(hal), MP_DMA_IRQ_STATUS_ERROR_MASK);
@@ -282,8 +288,8 @@ TEST(Dma, RegistersConversionStrideChainTimingErrors) {
     expect_error({static_cast<std::uint32_t>(kMem), 0x50000010, 4, 1, 0, 0, DmaDriver::kF32, 0},
                  MP_DMA_STATUS_ERR_CODE_DST_ERROR, 0x50000010);
     // host memory is backed up to 1 MiB: a source beyond it is an error too
-    expect_error({static_cast<std::uint32_t>(kMem + (1U << 20)), static_cast<std::uint32_t>(kBusMem),
-                  4, 1, 0, 0, DmaDriver::kF32, 0},
+    expect_error({static_cast<std::uint32_t>(kMem + (1U << 20)),
+                  static_cast<std::uint32_t>(kBusMem), 4, 1, 0, 0, DmaDriver::kF32, 0},
                  MP_DMA_STATUS_ERR_CODE_SRC_ERROR, static_cast<std::uint32_t>(kMem + (1U << 20)));
     expect_error({static_cast<std::uint32_t>(kMem), static_cast<std::uint32_t>(kBusMem), 4, 1, 0, 0,
                   DmaDriver::kF32, 0x50000000},
@@ -295,7 +301,8 @@ TEST(Dma, RegistersConversionStrideChainTimingErrors) {
     {
       DmaDriver drv(hal, 0, 4);
       try {
-        drv.run({{0x50000000, static_cast<std::uint32_t>(kBusMem), 4, 1, 0, 0, DmaDriver::kF32, 0}});
+        drv.run(
+            {{0x50000000, static_cast<std::uint32_t>(kBusMem), 4, 1, 0, 0, DmaDriver::kF32, 0}});
         ADD_FAILURE() << "no exception";
       } catch (const std::runtime_error& e) {
         EXPECT_NE(std::string(e.what()).find("ERR_CODE 1 at 0x50000000"), std::string::npos)
