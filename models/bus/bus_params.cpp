@@ -16,6 +16,10 @@ void bind_params(cfg::Schema& s, BusParams& p) {
   s.add("bus.max_burst_bytes", &p.max_burst_bytes, 4, 1 << 20, "B",
         "Longest transaction the bus accepts; longer ones get TLM_BURST_ERROR_RESPONSE",
         "assumption: 4 KiB, the AXI burst boundary");
+  s.add("bus.e_beat_pJ", &p.e_beat_pJ, 0.0, 1000.0, "pJ",
+        "Energy of one bus cycle that moves data or an address (a transaction of n bytes costs "
+        "(bus.cycles_per_transfer + ceil(n / width)) x this), ledger (bus, read|write)",
+        "assumption: about 0.25 pJ/bit for a short 32-bit on-chip bus at 130 nm");
   s.add_check([&p] { require_whole_words("bus.max_burst_bytes", p.max_burst_bytes); });
 }
 

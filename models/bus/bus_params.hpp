@@ -13,6 +13,7 @@ struct BusParams {
   double f_clk_MHz{200.0};              // bus clock
   std::int64_t cycles_per_transfer{2};  // arbitration + address phase, per transaction
   std::int64_t max_burst_bytes{4096};   // longest transaction the bus accepts
+  double e_beat_pJ{1.0};                // energy per data beat (and per address phase)
 };
 
 void bind_params(cfg::Schema& s, BusParams& p);

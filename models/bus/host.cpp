@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "bus/gen/regs.hpp"
 #include "sim/sc_support.hpp"
 #include "sim/state_sc.hpp"
 
@@ -26,6 +27,7 @@ Host::Host(const sc_core::sc_module_name& name, const HostParams& p, Firmware fi
            bool stop_when_done)
     : sc_module(name),
       socket("socket"),
+      mem_socket("mem_socket"),
       irq_in("irq_in", 32),
       p_(p),
       firmware_(std::move(firmware)),
@@ -180,6 +182,26 @@ void Host::trace_energy(const sc_core::sc_time& t, double joules) {
 
 void Host::advance(std::uint64_t cycles) {
   charge(sim::cycles(static_cast<double>(cycles), p_.f_clk_MHz));
+}
+
+void* Host::host_memory(std::uint64_t addr, std::size_t bytes) {
+  const std::uint64_t base = regs::host_mem::kBase;
+  if (!mem_dmi_valid_) {
+    if (mem_socket.size() == 0)
+      throw std::logic_error(fmt::format("{}: host_memory: no host memory bound", name()));
+    tlm::tlm_generic_payload p;
+    p.set_command(tlm::TLM_READ_COMMAND);
+    p.set_address(0);
+    mem_dmi_valid_ = mem_socket->get_direct_mem_ptr(p, mem_dmi_);
+    if (!mem_dmi_valid_) throw std::logic_error(fmt::format("{}: host memory refused DMI", name()));
+  }
+  if (addr < base || addr - base + bytes > mem_dmi_.get_end_address() + 1) {
+    throw std::out_of_range(
+        fmt::format("{}: host_memory [{:#x}, +{}) is outside the backed host memory [{:#x}, +{}) "
+                    "(host_mem.size_MiB)",
+                    name(), addr, bytes, base, mem_dmi_.get_end_address() + 1));
+  }
+  return mem_dmi_.get_dmi_ptr() + (addr - base);
 }
 
 void Host::set_ledger(EnergyLedger* ledger) {

@@ -40,6 +40,9 @@ class Host : public sc_core::sc_module, public hal::Hal {
   SC_HAS_PROCESS(Host);
 
   tlm_utils::simple_initiator_socket<Host> socket;
+  // The core's own port to host memory (bind to HostMemory::cpu_socket; may stay
+  // unbound): DMI only, host_memory() hands out pointers into it.
+  tlm_utils::simple_initiator_socket_optional<Host> mem_socket;
   sc_core::sc_vector<sim::IrqIn> irq_in;  // interrupt lines 0..31
 
   // stop_when_done: call sc_stop() when the firmware returns (or throws), so the run
@@ -98,6 +101,7 @@ class Host : public sc_core::sc_module, public hal::Hal {
   void charge_macs(std::uint64_t macs) override;
   void advance(std::uint64_t cycles) override;
   double now_ns() override;
+  void* host_memory(std::uint64_t addr, std::size_t bytes) override;
 
  private:
   void run();
@@ -127,6 +131,8 @@ class Host : public sc_core::sc_module, public hal::Hal {
   EnergyLedger* ledger_{nullptr};
   EnergyLedger::Id e_mac_{0};
   EnergyLedger::Id e_op_{0};
+  tlm::tlm_dmi mem_dmi_;
+  bool mem_dmi_valid_{false};
 };
 
 }  // namespace memplast::bus

@@ -26,6 +26,11 @@ void bind_params(cfg::Schema& s, HostParams& p) {
   s.add("host.burst_bytes", &p.burst_bytes, 4, 1 << 24, "B",
         "The HAL splits write_block/read_block into bus transactions of at most this many bytes",
         "assumption: 64-beat bursts of the 32-bit bus");
+  s.add("host.data_movement", &p.data_movement, {"pio", "dma"},
+        "How the firmware moves tile inputs and outputs and meta_unit gradients: `pio` = the "
+        "host writes and reads every word itself (write_block/read_block in host.burst_bytes "
+        "bursts); `dma` = the data sits in host memory and the DMA engine moves it (dma.*, "
+        "host_mem.*), descriptor chains that also start the tiles; see docs/system.md");
   s.add_check([&p] { require_whole_words("host.burst_bytes", p.burst_bytes); });
 }
 

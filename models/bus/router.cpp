@@ -90,8 +90,8 @@ InitiatorStats& Router::stats_for(int id) {
 void Router::set_ledger(EnergyLedger* ledger) {
   ledger_ = ledger;
   if (ledger_ == nullptr) return;
-  e_read_ = ledger_->row_entry(basename(), "read");
-  e_write_ = ledger_->row_entry(basename(), "write");
+  e_read_ = ledger_->entry(basename(), "read");
+  e_write_ = ledger_->entry(basename(), "write");
   e_wait_ = ledger_->row_entry(basename(), "arbitration_wait");
 }
 
@@ -148,7 +148,10 @@ void Router::b_transport(int id, tlm::tlm_generic_payload& p, sc_core::sc_time& 
   st.wait += start - request;
   st.busy += occupancy;
   if (ledger_ != nullptr) {
-    ledger_->charge_rows(p.is_write() ? e_write_ : e_read_, 0.0, 1, occupancy.to_seconds());
+    // Energy: bus.e_beat_pJ per bus cycle of the transaction (address phase and beats).
+    const double cycles = occupancy / clk_;
+    ledger_->charge(p.is_write() ? e_write_ : e_read_, cycles * p_.e_beat_pJ * 1e-12, 1,
+                    occupancy.to_seconds());
     if (start > request) ledger_->charge_rows(e_wait_, 0.0, 1, (start - request).to_seconds());
   }
   ++st.transfers;

@@ -85,8 +85,9 @@ class Router : public sc_core::sc_module {
     initiator_names_ = std::move(initiators);
   }
   // The ledger (may be null) the bus charges its time to: per transaction a row
-  // ("bus", phase, "read" | "write"), count 1, the occupancy in seconds and no energy
-  // (the bus has no energy model yet); and the arbitration wait, when there is one, as
+  // ("bus", phase, "read" | "write"), count 1, the occupancy in seconds and
+  // bus.e_beat_pJ per bus cycle of it (address phase and data beats); and the arbitration wait,
+  // when there is one, as
   // ("bus", phase, "arbitration_wait"): the time lost to bus contention.
   void set_ledger(EnergyLedger* ledger);
   // Bus time of a transaction of `bytes` (address phase plus beats), no waiting.

@@ -17,7 +17,7 @@ Sysctl::Sysctl(const sc_core::sc_module_name& name, std::uint32_t n_tiles)
   tile_irq.init(n_tiles);
   SC_METHOD(sample_inputs);
   for (auto& p : tile_irq) sensitive << p;
-  sensitive << pv_irq << meta_irq;
+  sensitive << pv_irq << meta_irq << dma_irq;
   // Initialized (runs once at the start: all lines low, nothing changes), so that it is
   // not orphaned when no line is bound.
   registers().set(r::N_TILES, n_tiles);
@@ -40,6 +40,7 @@ void Sysctl::sample_inputs() {
   if (tiles != 0) status |= r::IRQ_STATUS_TILE_MASK;
   if (sim::level(pv_irq)) status |= r::IRQ_STATUS_PV_MASK;
   if (sim::level(meta_irq)) status |= r::IRQ_STATUS_META_MASK;
+  if (sim::level(dma_irq)) status |= r::IRQ_STATUS_DMA_MASK;
   registers().set(r::IRQ_STATUS, status);
   update_irq();
 }

@@ -3,7 +3,7 @@
 // covers the access). SIM_TIME_LO/HI read the access's local time.
 //
 // Interrupts are signals (sim::IrqIn / IrqOut): the system top binds each block's
-// interrupt output to tile_irq[i], pv_irq and meta_irq; IRQ_STATUS and TILE_IRQ_LO/HI
+// interrupt output to tile_irq[i], pv_irq, meta_irq and dma_irq; IRQ_STATUS and TILE_IRQ_LO/HI
 // show them, and the output `irq_out` is driven with (IRQ_STATUS & IRQ_ENABLE) != 0 on
 // every change (bind it to one of the host's irq_in lines).
 #pragma once
@@ -25,6 +25,7 @@ class Sysctl : public Target {
   sc_core::sc_vector<sim::IrqIn> tile_irq;  // one per tile, N_TILES of them
   sim::IrqIn pv_irq{"pv_irq"};
   sim::IrqIn meta_irq{"meta_irq"};
+  sim::IrqIn dma_irq{"dma_irq"};
   sim::IrqOut irq_out{"irq_out"};
   [[nodiscard]] bool irq() const { return irq_level_; }
   // Checkpoint (at a batch boundary): registers; the interrupt level must be the one

@@ -18,6 +18,10 @@ LedgerSummary ledger_summary(const EnergyLedger& ledger, std::uint64_t samples_t
   double bus_s = 0;
   double arbitration_s = 0;
   std::uint64_t bus_transfers = 0;
+  double dma_s = 0;
+  double dma_busy_s = 0;
+  std::uint64_t dma_transfers = 0;
+  double host_mem_s = 0;
   for (const auto& r : rows) {
     total += r.joules;
     by_component[r.component] += r.joules;
@@ -30,6 +34,15 @@ LedgerSummary ledger_summary(const EnergyLedger& ledger, std::uint64_t samples_t
         bus_transfers += r.count;
         bus_by_phase[r.phase] += r.seconds;
       }
+    } else if (r.component == "dma") {
+      if (r.operation == "channel_busy") {
+        dma_busy_s += r.seconds;
+      } else if (r.operation == "transfer") {
+        dma_s += r.seconds;
+        dma_transfers += r.count;
+      }
+    } else if (r.component == "host_mem") {
+      host_mem_s += r.seconds;
     }
   }
   out.ledger = {{"total_j", total},
@@ -45,12 +58,18 @@ LedgerSummary ledger_summary(const EnergyLedger& ledger, std::uint64_t samples_t
     phase_n[p.phase] = p.count;
     phases_sum += p.seconds;
   }
-  out.time = {{"by_phase", phase_s},
-              {"phase_count", phase_n},
-              {"phases_sum", phases_sum},
-              {"data_movement",
-               {{"bus", bus_s}, {"bus_transfers", bus_transfers}, {"bus_by_phase", bus_by_phase}}},
-              {"contention", {{"bus_arbitration", arbitration_s}}}};
+  out.time = {
+      {"by_phase", phase_s},
+      {"phase_count", phase_n},
+      {"phases_sum", phases_sum},
+      {"data_movement",
+       {{"bus", bus_s},
+        {"bus_transfers", bus_transfers},
+        {"bus_by_phase", bus_by_phase},
+        {"dma", dma_s},
+        {"dma_transfers", dma_transfers},
+        {"host_mem", host_mem_s}}},
+      {"contention", {{"bus_arbitration", arbitration_s}, {"dma_channel_busy", dma_busy_s}}}};
 
   // Per-sample cost: a phase's energy and exclusive time over the samples it served.
   const auto per = [](double v, std::uint64_t n) {

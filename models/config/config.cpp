@@ -63,6 +63,8 @@ cfg::Schema make_schema(Config& c) {
   meta::bind_params(s, c.meta);
   tile::bind_params(s, c.tile);
   bus::bind_params(s, c.bus);
+  bus::bind_params(s, c.dma);
+  bus::bind_params(s, c.host_mem);
   pv::bind_params(s, c.characterize);
   trace::bind_params(s, c.trace);
   pv::bind_params(s, c.faults);

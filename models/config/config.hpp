@@ -13,6 +13,7 @@
 #include "common/schema.hpp"
 // -- subsystem parameter headers (one line each) --
 #include "bus/bus_params.hpp"
+#include "bus/dma_params.hpp"
 #include "bus/host_params.hpp"
 #include "device/device.hpp"
 #include "fw/train_params.hpp"
@@ -42,6 +43,8 @@ struct Config {
   meta::MetaParams meta;
   tile::TileParams tile;
   bus::BusParams bus;
+  bus::DmaParams dma;
+  bus::HostMemParams host_mem;
   pv::CharacterizeParams characterize;
   trace::TraceParams trace;
   pv::FaultParams faults;

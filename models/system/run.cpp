@@ -10,6 +10,7 @@
 #include "common/power_series.hpp"
 #include "meta/meta_core.hpp"
 #include "sim/sc_support.hpp"
+#include "sw/drivers/dma_driver.hpp"
 #include "sw/drivers/hal_accelerator.hpp"
 #include "sw/drivers/meta_pv_update.hpp"
 #include "system/top.hpp"
@@ -159,7 +160,13 @@ HardwareRunResult run_hardware_training(const Config& cfg, std::vector<data::Tas
         fw::Trainer::initial_hidden(cfg.train, static_cast<std::uint64_t>(cfg.sim.seed));
     drivers::MetaPvUpdatePath metapv(hal, layout, kIrqLine);
     layout.hidden = {};
-    drivers::HalAccelerator acc(hal, shapes, metapv, kIrqLine);
+    // host.data_movement = dma: tile data and gradients move by DMA via host memory.
+    std::unique_ptr<drivers::DmaDriver> dma;
+    if (cfg.host.data_movement == "dma") {
+      dma = std::make_unique<drivers::DmaDriver>(hal, kIrqLine);
+      metapv.set_dma(dma.get());
+    }
+    drivers::HalAccelerator acc(hal, shapes, metapv, kIrqLine, dma.get());
     fw::Trainer trainer(cfg.train, acc, static_cast<std::uint64_t>(cfg.sim.seed), std::move(tasks),
                         names);
     // The whole run's state: trainer, blocks, drivers (the same order both ways).
@@ -288,7 +295,13 @@ HardwareInferResult run_hardware_inference(const Config& cfg,
     // go into meta_unit's HIDDEN window, the levels come back from LEVELS and pv_ctrl
     // programs every device.
     drivers::MetaPvUpdatePath metapv(hal, layout, kIrqLine);
-    drivers::HalAccelerator acc(hal, shapes, metapv, kIrqLine);
+    // host.data_movement = dma: tile data and gradients move by DMA via host memory.
+    std::unique_ptr<drivers::DmaDriver> dma;
+    if (cfg.host.data_movement == "dma") {
+      dma = std::make_unique<drivers::DmaDriver>(hal, kIrqLine);
+      metapv.set_dma(dma.get());
+    }
+    drivers::HalAccelerator acc(hal, shapes, metapv, kIrqLine, dma.get());
     res.programmed_s = hal.now_ns() * 1e-9;
     fw::Trainer trainer(cfg.train, acc, static_cast<std::uint64_t>(cfg.sim.seed), std::move(tasks),
                         names);

@@ -106,10 +106,28 @@ System::System(const Config& cfg, std::array<fw::LayerShape, 2> shapes,
   irq_line(meta_->irq_out, sysctl_->meta_irq);
   wiring_.socket(router_->initiator_socket, meta_->socket);
   router_->map(target++, regs::meta_unit::kBlock, 0);
+  // Host memory (the core's own port, the DMA's memory port, the bus) and the DMA
+  // engine (registers on the bus, a bus initiator for everything but host memory).
+  if (cfg.dma.burst_bytes > cfg.bus.max_burst_bytes) {
+    throw cfg::ConfigError(
+        fmt::format("key 'dma.burst_bytes' = {} exceeds bus.max_burst_bytes = {}",
+                    cfg.dma.burst_bytes, cfg.bus.max_burst_bytes));
+  }
+  host_mem_ = std::make_unique<bus::HostMemory>("host_mem", cfg.host_mem, ledger_.get());
+  wiring_.socket(host_->mem_socket, host_mem_->cpu_socket);
+  dma_ = std::make_unique<bus::Dma>("dma", cfg.dma, ledger_.get());
+  irq_line(dma_->irq_out, sysctl_->dma_irq);
+  wiring_.socket(router_->initiator_socket, dma_->socket);
+  router_->map(target++, regs::dma::kBlock, 0);
+  wiring_.socket(dma_->bus_socket, router_->target_socket);
+  wiring_.socket(dma_->mem_socket, host_mem_->dma_socket);
+  wiring_.socket(router_->initiator_socket, host_mem_->socket);
+  router_->map(target++, regs::host_mem::kBlock, 0);
   if (tracer != nullptr) {
     host_->attach_tracer(tracer, "host", 0);
     std::vector<std::string> initiators{host_->basename()};
     if (!link_) initiators.emplace_back(meta_->basename());
+    initiators.emplace_back(dma_->basename());
     router_->attach_tracer(tracer, "bus", initiators, 1);
     meta_->attach_tracer(tracer, "meta_unit", 2);
     pv_->attach_tracer(tracer, "pv_ctrl", 3);
@@ -179,6 +197,8 @@ void System::state_io(StateIO& io) {
   for (auto& t : tiles_) t->state_io(io);
   pv_->state_io(io);
   meta_->state_io(io);
+  dma_->state_io(io);
+  host_mem_->state_io(io);
   ledger_->state_io(io);
 }
 

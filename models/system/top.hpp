@@ -19,7 +19,9 @@
 // -> sysctl (tile_irq[i], pv_irq, meta_irq); sysctl's irq_out -> host irq_in[kIrqLine].
 // Tracing: with a tracer, every block gets its track (groups host, bus, meta_unit,
 // pv_ctrl, tiles, in that order in the UI); see traces/README.md.
-// Bus targets in order: sysctl, tiles, pv_ctrl, meta_unit. Every binding (and every
+// The DMA engine (regs::dma) is a bus target and initiator with its own port to host
+// memory (regs::host_mem), which the host core reaches through its mem_socket (DMI).
+// Bus targets in order: sysctl, tiles, pv_ctrl, meta_unit, dma, host_mem. Every binding (and every
 // remaining direct call between blocks) is recorded in wiring() as it is made.
 #pragma once
 
@@ -28,7 +30,9 @@
 #include <string>
 #include <vector>
 
+#include "bus/dma.hpp"
 #include "bus/host.hpp"
+#include "bus/host_mem.hpp"
 #include "bus/router.hpp"
 #include "bus/sysctl.hpp"
 #include "common/energy.hpp"
@@ -69,6 +73,8 @@ class System {
   EnergyLedger& ledger() { return *ledger_; }
   pv::PvCtrl& pv_ctrl() { return *pv_; }
   meta::MetaUnit& meta_unit() { return *meta_; }
+  bus::Dma& dma() { return *dma_; }
+  bus::HostMemory& host_mem() { return *host_mem_; }
   // The block-to-block connections, in the order they were made.
   [[nodiscard]] const Wiring& wiring() const { return wiring_; }
   // pv_ctrl's P&V loops per device, as FunctionalAccelerator reports them: per layer,
@@ -104,6 +110,8 @@ class System {
   std::unique_ptr<pv::PvLink> link_;  // pv.cmd_path = link
   std::unique_ptr<sim::IrqLine> space_line_;
   std::unique_ptr<meta::MetaUnit> meta_;
+  std::unique_ptr<bus::HostMemory> host_mem_;
+  std::unique_ptr<bus::Dma> dma_;
   sc_core::sc_trace_file* vcd_{nullptr};
 };
 

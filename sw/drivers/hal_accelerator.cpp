@@ -11,8 +11,8 @@
 namespace memplast::drivers {
 
 HalAccelerator::HalAccelerator(hal::Hal& hal, std::array<fw::LayerShape, 2> shapes,
-                               UpdatePath& update, unsigned irq_line)
-    : hal_(hal), update_(update), irq_line_(irq_line) {
+                               UpdatePath& update, unsigned irq_line, DmaDriver* dma)
+    : hal_(hal), update_(update), irq_line_(irq_line), dma_(dma) {
   if (hal_.read32(MP_SYSCTL_BASE + MP_SYSCTL_ID) != MP_SYSCTL_ID_RESET) {
     throw std::runtime_error("sysctl.ID does not read \"MPLS\": not a memplast system");
   }
@@ -49,6 +49,20 @@ HalAccelerator::HalAccelerator(hal::Hal& hal, std::array<fw::LayerShape, 2> shap
   hal_.write32(MP_SYSCTL_BASE + MP_SYSCTL_IRQ_ENABLE, MP_SYSCTL_IRQ_ENABLE_TILE_MASK |
                                                           MP_SYSCTL_IRQ_ENABLE_PV_MASK |
                                                           MP_SYSCTL_IRQ_ENABLE_META_MASK);
+  if (dma_ != nullptr) {
+    // Staging: the largest layer's inputs (drive blocks x tile inputs x buffer depth) and
+    // outputs (tiles x tile outputs x buffer depth), for both directions.
+    std::size_t in_words = 0;
+    std::size_t out_words = 0;
+    for (const auto& L : layers_) {
+      const auto blocks = static_cast<std::size_t>(std::max(L.row_blocks, L.col_blocks));
+      const auto tiles = static_cast<std::size_t>(L.row_blocks * L.col_blocks);
+      in_words = std::max(in_words, blocks * std::max(R_, C_) * buf_);
+      out_words = std::max(out_words, tiles * std::max(R_, C_) * buf_);
+    }
+    dma_in_ = dma_->alloc(in_words * 4);
+    dma_out_ = dma_->alloc(out_words * 4);
+  }
   update_.init();
 }
 
@@ -128,12 +142,88 @@ void HalAccelerator::mvm_chunk(const LayerMap& L, bool transpose, const float* x
   }
 }
 
+void HalAccelerator::mvm_chunk_dma(const LayerMap& L, bool transpose, const float* x, int n,
+                                   float* y) {
+  const auto nv = static_cast<std::size_t>(n);
+  const std::size_t in_dim = transpose ? L.shape.out : L.shape.in;
+  const std::size_t out_dim = transpose ? L.shape.in : L.shape.out;
+  const std::size_t drive = transpose ? C_ : R_;
+  const std::size_t sense = transpose ? R_ : C_;
+  const int drive_blocks = transpose ? L.col_blocks : L.row_blocks;
+  const int other_blocks = transpose ? L.row_blocks : L.col_blocks;
+  const std::uint32_t op = transpose ? MP_TILE_CMD_OP_MVM_TRANSPOSE : MP_TILE_CMD_OP_MVM_FWD;
+  const std::uint64_t cmd = dma_->constant((op << MP_TILE_CMD_OP_SHIFT) & MP_TILE_CMD_OP_MASK);
+  std::vector<DmaDriver::Desc> chain;
+  std::uint64_t pending = 0;
+  for (int db = 0; db < drive_blocks; ++db) {
+    const std::size_t i0 = static_cast<std::size_t>(db) * drive;
+    const std::size_t ni = std::min(drive, in_dim - i0);
+    const std::uint64_t staged = dma_in_ + static_cast<std::uint64_t>(db) * drive * nv * 4;
+    float* xs = dma_->ptr<float>(staged, drive * nv);
+    std::fill(xs, xs + drive * nv, 0.0F);
+    for (std::size_t v = 0; v < nv; ++v) std::copy_n(x + v * in_dim + i0, ni, xs + v * drive);
+    for (int ob = 0; ob < other_blocks; ++ob) {
+      const unsigned t = transpose ? tile_index(L, ob, db) : tile_index(L, db, ob);
+      auto& tile = tiles_[t];
+      tile.configure(static_cast<unsigned>(n), transpose);
+      DmaDriver::Desc in;
+      in.src = static_cast<std::uint32_t>(staged);
+      in.dst = static_cast<std::uint32_t>(tile.base() + MP_TILE_INPUT_OFFSET);
+      in.count = static_cast<std::uint32_t>(drive * nv);
+      in.format = DmaDriver::kF32;
+      chain.push_back(in);
+      DmaDriver::Desc start;
+      start.src = static_cast<std::uint32_t>(cmd);
+      start.dst = static_cast<std::uint32_t>(tile.base() + MP_TILE_CMD);
+      start.count = 1;
+      start.format = DmaDriver::kU32;
+      chain.push_back(start);
+      pending |= 1ULL << t;
+    }
+  }
+  dma_->run(chain);
+  wait_tiles(pending);
+  chain.clear();
+  std::size_t k = 0;
+  for (int rb = 0; rb < L.row_blocks; ++rb) {
+    for (int cb = 0; cb < L.col_blocks; ++cb, ++k) {
+      DmaDriver::Desc out;
+      out.src =
+          static_cast<std::uint32_t>(tiles_[tile_index(L, rb, cb)].base() + MP_TILE_OUTPUT_OFFSET);
+      out.dst = static_cast<std::uint32_t>(dma_out_ + k * sense * nv * 4);
+      out.count = static_cast<std::uint32_t>(sense * nv);
+      out.format = DmaDriver::kF32;
+      chain.push_back(out);
+    }
+  }
+  dma_->run(chain);
+  std::fill(y, y + nv * out_dim, 0.0F);
+  k = 0;
+  for (int rb = 0; rb < L.row_blocks; ++rb) {
+    for (int cb = 0; cb < L.col_blocks; ++cb, ++k) {
+      const float* ys = dma_->ptr<float>(dma_out_ + k * sense * nv * 4, sense * nv);
+      const std::size_t o0 = static_cast<std::size_t>(transpose ? rb : cb) * sense;
+      const std::size_t no = std::min(sense, out_dim - o0);
+      for (std::size_t v = 0; v < nv; ++v) {
+        float* yy = y + v * out_dim + o0;
+        const float* p = ys + v * sense;
+        for (std::size_t j = 0; j < no; ++j) yy[j] += p[j];
+      }
+    }
+  }
+}
+
 void HalAccelerator::forward(int layer, const float* x, int batch, float* y) {
   const auto& L = layers_[static_cast<std::size_t>(layer)];
   for (int s = 0; s < batch; s += static_cast<int>(buf_)) {
     const int n = std::min(static_cast<int>(buf_), batch - s);
-    mvm_chunk(L, false, x + static_cast<std::size_t>(s) * L.shape.in, n,
-              y + static_cast<std::size_t>(s) * L.shape.out);
+    if (dma_ != nullptr) {
+      mvm_chunk_dma(L, false, x + static_cast<std::size_t>(s) * L.shape.in, n,
+                    y + static_cast<std::size_t>(s) * L.shape.out);
+    } else {
+      mvm_chunk(L, false, x + static_cast<std::size_t>(s) * L.shape.in, n,
+                y + static_cast<std::size_t>(s) * L.shape.out);
+    }
   }
   mvm_vectors_ += static_cast<std::uint64_t>(batch);
 }
@@ -145,8 +235,13 @@ void HalAccelerator::transpose(int layer, const float* d, int batch, float* y) {
       fw::scale_to_dac_range(d, static_cast<std::size_t>(batch) * L.shape.out, scaled_);
   for (int s = 0; s < batch; s += static_cast<int>(buf_)) {
     const int k = std::min(static_cast<int>(buf_), batch - s);
-    mvm_chunk(L, true, scaled_.data() + static_cast<std::size_t>(s) * L.shape.out, k,
-              y + static_cast<std::size_t>(s) * L.shape.in);
+    const float* xs = scaled_.data() + static_cast<std::size_t>(s) * L.shape.out;
+    float* ys = y + static_cast<std::size_t>(s) * L.shape.in;
+    if (dma_ != nullptr) {
+      mvm_chunk_dma(L, true, xs, k, ys);
+    } else {
+      mvm_chunk(L, true, xs, k, ys);
+    }
   }
   fw::scale_back(y, static_cast<std::size_t>(batch) * L.shape.in, mx);
   mvm_vectors_ += static_cast<std::uint64_t>(batch);

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "fw/accelerator.hpp"
+#include "sw/drivers/dma_driver.hpp"
 #include "sw/drivers/tile_driver.hpp"
 #include "sw/drivers/update_path.hpp"
 #include "sw/hal/hal.hpp"
@@ -28,8 +29,10 @@ class HalAccelerator : public fw::Accelerator {
  public:
   // `irq_line`: the host interrupt line sysctl drives. Programs the sysctl and tile
   // interrupt enables, checks sysctl.N_TILES covers both layers, then calls update.init().
+  // `dma` (host.data_movement = dma): tile inputs and outputs move by DMA through host
+  // memory (mvm_chunk); null: programmed I/O.
   HalAccelerator(hal::Hal& hal, std::array<fw::LayerShape, 2> shapes, UpdatePath& update,
-                 unsigned irq_line = 0);
+                 unsigned irq_line = 0, DmaDriver* dma = nullptr);
 
   void forward(int layer, const float* x, int batch, float* y) override;
   void transpose(int layer, const float* d, int batch, float* y) override;
@@ -71,6 +74,9 @@ class HalAccelerator : public fw::Accelerator {
   };
   // One MVM chunk of n <= buf vectors: x is n x in_dim (row-major), y is n x out_dim.
   void mvm_chunk(const LayerMap& L, bool transpose, const float* x, int n, float* y);
+  // The same with the DMA engine: inputs staged in host memory, one chain that writes
+  // every tile's INPUT window and its CMD; then one chain that reads every OUTPUT window.
+  void mvm_chunk_dma(const LayerMap& L, bool transpose, const float* x, int n, float* y);
   void wait_tiles(std::uint64_t pending);
   static unsigned tile_index(const LayerMap& L, int rb, int cb);
 
@@ -85,6 +91,9 @@ class HalAccelerator : public fw::Accelerator {
   std::vector<float> xbuf_;
   std::vector<float> ybuf_;
   std::vector<float> scaled_;
+  DmaDriver* dma_;
+  std::uint64_t dma_in_{0};   // host memory: staged inputs, one block per drive block
+  std::uint64_t dma_out_{0};  // host memory: outputs, one block per tile of a layer
   std::uint64_t level_changes_{0};
   std::uint64_t mvm_vectors_{0};
   std::uint64_t macs_{0};

@@ -1,5 +1,6 @@
 #include "sw/drivers/meta_driver.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 #include <string>
@@ -16,7 +17,30 @@ MetaDriver::MetaDriver(hal::Hal& hal) : hal_(hal), base_(MP_META_UNIT_ADDR(0)) {
 }
 
 void MetaDriver::write_grad(std::size_t first, const float* g, std::size_t n) {
-  hal_.write_block(base_ + MP_META_UNIT_GRAD_OFFSET + first * 4, g, n * 4);
+  if (dma_ == nullptr) {
+    hal_.write_block(base_ + MP_META_UNIT_GRAD_OFFSET + first * 4, g, n * 4);
+    return;
+  }
+  std::uint64_t buf = 0;
+  for (const auto& [f, a] : grad_bufs_) {
+    if (f == first) buf = a;
+  }
+  if (buf == 0) {
+    buf = dma_->alloc(n * 4);
+    grad_bufs_.emplace_back(first, buf);
+  }
+  std::copy_n(g, n, dma_->ptr<float>(buf, n));
+  constexpr std::size_t kPerDesc = 1U << 18U;
+  std::vector<DmaDriver::Desc> chain;
+  for (std::size_t i = 0; i < n; i += kPerDesc) {
+    DmaDriver::Desc d;
+    d.src = static_cast<std::uint32_t>(buf + i * 4);
+    d.dst = static_cast<std::uint32_t>(base_ + MP_META_UNIT_GRAD_OFFSET + (first + i) * 4);
+    d.count = static_cast<std::uint32_t>(std::min(kPerDesc, n - i));
+    d.format = DmaDriver::kF32;
+    chain.push_back(d);
+  }
+  dma_->start(chain);
 }
 
 MetaDriver::Format MetaDriver::format() {
@@ -62,6 +86,7 @@ void MetaDriver::read_levels(std::size_t first, std::int32_t* lv, std::size_t n)
 }
 
 void MetaDriver::run(std::uint32_t op, std::size_t n_weights, unsigned irq_line) {
+  if (dma_ != nullptr) dma_->wait_idle();  // the gradients are in the GRAD window
   const auto n = static_cast<std::uint32_t>(n_weights);
   if (n != n_weights_) {
     hal_.write32(base_ + MP_META_UNIT_N_WEIGHTS, n);

@@ -7,7 +7,10 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <utility>
+#include <vector>
 
+#include "sw/drivers/dma_driver.hpp"
 #include "sw/hal/hal.hpp"
 
 namespace memplast::drivers {
@@ -19,7 +22,9 @@ class MetaDriver {
   [[nodiscard]] std::uint32_t cached_n_weights() const { return n_weights_; }
   void set_cached_n_weights(std::uint32_t n) { n_weights_ = n; }
 
-  // Float32 gradient of weights [first, first + n) into the GRAD window.
+  // Float32 gradient of weights [first, first + n) into the GRAD window: written by the
+  // host (programmed I/O), or, with set_dma, copied into a host-memory buffer of this
+  // range and moved by the DMA engine, started without waiting (run() waits for it).
   void write_grad(std::size_t first, const float* g, std::size_t n);
   // The unit's number formats (FORMAT register): levels L and the hidden weights'
   // fraction bits and width.
@@ -31,6 +36,7 @@ class MetaDriver {
   [[nodiscard]] Format format();
   // The level table: value of level k, k < n <= FORMAT.N_LEVELS (LEVEL_VALUES window).
   void read_level_values(float* v, std::size_t n);
+  void set_dma(DmaDriver* dma) { dma_ = dma; }
   // Hidden weights [first, first + n) into the HIDDEN window, converted to the unit's
   // fixed point with `frac_bits` fraction bits (FORMAT.HIDDEN_FRAC_BITS), rounded to
   // nearest (ties away from zero, as the unit rounds); the unit saturates and sets each
@@ -52,6 +58,8 @@ class MetaDriver {
   hal::Hal& hal_;
   std::uint64_t base_;
   std::uint32_t n_weights_{0};
+  DmaDriver* dma_{nullptr};
+  std::vector<std::pair<std::size_t, std::uint64_t>> grad_bufs_;  // first -> host buffer
 };
 
 }  // namespace memplast::drivers

@@ -97,6 +97,8 @@ class MetaPvUpdatePath : public UpdatePath {
   // Checkpoints: the recovery state (remapped columns, skipped weights, counts) as words.
   [[nodiscard]] std::vector<std::uint64_t> recovery_words() const;
   void restore_recovery_words(const std::vector<std::uint64_t>& w);
+  // host.data_movement = dma: gradients go to meta_unit by DMA (MetaDriver::set_dma).
+  void set_dma(DmaDriver* dma) { meta_.set_dma(dma); }
 
  private:
   [[nodiscard]] std::size_t count(int layer) const;

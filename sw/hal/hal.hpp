@@ -98,6 +98,14 @@ class Hal {
   virtual void charge_macs(std::uint64_t macs) = 0;
   // Host idle/compute time in host clock cycles.
   virtual void advance(std::uint64_t cycles) = 0;
+  // Host memory (regs host_mem): the core's pointer to `bytes` at system address `addr`
+  // (inside host_mem's region), for the firmware's buffers that the DMA engine reads or
+  // writes. The core's own accesses through it cost no bus time (its compute model covers
+  // them). The default implementation has no host memory: std::logic_error.
+  virtual void* host_memory(std::uint64_t addr, std::size_t bytes) {
+    (void)bytes;
+    throw std::logic_error("HAL: no host memory at " + hex_address(addr));
+  }
   // The firmware's notion of time (simulated ns on the TLM host), for progress and
   // rate reports only.
   virtual double now_ns() = 0;

@@ -40,6 +40,8 @@
 #define MP_SYSCTL_IRQ_STATUS_PV_MASK 0x00000002u
 #define MP_SYSCTL_IRQ_STATUS_META_SHIFT 2u
 #define MP_SYSCTL_IRQ_STATUS_META_MASK 0x00000004u
+#define MP_SYSCTL_IRQ_STATUS_DMA_SHIFT 3u
+#define MP_SYSCTL_IRQ_STATUS_DMA_MASK 0x00000008u
 /* IRQ_ENABLE (RW): Mask of IRQ_STATUS bits routed to the host interrupt line. */
 #define MP_SYSCTL_IRQ_ENABLE 0x014u
 #define MP_SYSCTL_IRQ_ENABLE_RESET 0x00000000u
@@ -49,6 +51,8 @@
 #define MP_SYSCTL_IRQ_ENABLE_PV_MASK 0x00000002u
 #define MP_SYSCTL_IRQ_ENABLE_META_SHIFT 2u
 #define MP_SYSCTL_IRQ_ENABLE_META_MASK 0x00000004u
+#define MP_SYSCTL_IRQ_ENABLE_DMA_SHIFT 3u
+#define MP_SYSCTL_IRQ_ENABLE_DMA_MASK 0x00000008u
 /* N_TILES (RO): Number of tile instances present (tile0 .. tile(N_TILES-1)). */
 #define MP_SYSCTL_N_TILES 0x018u
 #define MP_SYSCTL_N_TILES_RESET 0x00000000u
@@ -191,6 +195,99 @@
 /* window CMDQ (WO, 8 bytes: word 0 = tile << 16 | row, word 1 = level << 16 | col (16 bits each)): Command-queue port of on-chip producers (meta_unit through the system bus, pv.cmd_path = bus): one 8-byte write pushes one command. A full queue refuses it with TLM_GENERIC_ERROR_RESPONSE (nothing queued, no drop counted) and pv_ctrl raises its space-available line (space_out) when a command next leaves the queue; a command out of range gets TLM_COMMAND_ERROR_RESPONSE; any other length TLM_BURST_ERROR_RESPONSE. */
 #define MP_PV_CTRL_CMDQ_OFFSET 0x00000800u
 #define MP_PV_CTRL_CMDQ_SIZE 0x00000008u
+
+/* ---- dma: DMA engine: one channel moving 2-D blocks (ROWS x COUNT elements, a byte stride per row on each side) between host memory and the blocks' windows, converting the element format on the way and following descriptor chains in host memory; an interrupt on completion. Host memory (host_mem) is read and written through the engine's own memory port, every other address through the system bus. */
+#define MP_DMA_BASE 0x00020000u
+#define MP_DMA_SIZE 0x00001000u
+#define MP_DMA_STRIDE 0x00001000u
+#define MP_DMA_INSTANCES 1u
+#define MP_DMA_ADDR(i) (MP_DMA_BASE + (unsigned)(i) * MP_DMA_STRIDE)
+/* SRC (RW): Address of the first source element (system map). */
+#define MP_DMA_SRC 0x000u
+#define MP_DMA_SRC_RESET 0x00000000u
+/* DST (RW): Address of the first destination element. */
+#define MP_DMA_DST 0x004u
+#define MP_DMA_DST_RESET 0x00000000u
+/* COUNT (RW): Elements per row (1 .. 2^20). */
+#define MP_DMA_COUNT 0x008u
+#define MP_DMA_COUNT_RESET 0x00000000u
+/* ROWS (RW): Rows (1 .. 2^16). */
+#define MP_DMA_ROWS 0x00Cu
+#define MP_DMA_ROWS_RESET 0x00000001u
+/* SRC_STRIDE (RW): Bytes from the start of one source row to the next. */
+#define MP_DMA_SRC_STRIDE 0x010u
+#define MP_DMA_SRC_STRIDE_RESET 0x00000000u
+/* DST_STRIDE (RW): Bytes from the start of one destination row to the next. */
+#define MP_DMA_DST_STRIDE 0x014u
+#define MP_DMA_DST_STRIDE_RESET 0x00000000u
+/* FORMAT (RW): Element formats and conversion. */
+#define MP_DMA_FORMAT 0x018u
+#define MP_DMA_FORMAT_RESET 0x00000000u
+#define MP_DMA_FORMAT_SRC_FMT_SHIFT 0u
+#define MP_DMA_FORMAT_SRC_FMT_MASK 0x0000000Fu
+#define MP_DMA_FORMAT_SRC_FMT_F32 0u
+#define MP_DMA_FORMAT_SRC_FMT_U8 1u
+#define MP_DMA_FORMAT_SRC_FMT_U32 2u
+#define MP_DMA_FORMAT_DST_FMT_SHIFT 4u
+#define MP_DMA_FORMAT_DST_FMT_MASK 0x000000F0u
+#define MP_DMA_FORMAT_DST_FMT_F32 0u
+#define MP_DMA_FORMAT_DST_FMT_DAC 1u
+#define MP_DMA_FORMAT_DST_FMT_FIX 2u
+#define MP_DMA_FORMAT_DST_FMT_U32 3u
+#define MP_DMA_FORMAT_DAC_BITS_SHIFT 8u
+#define MP_DMA_FORMAT_DAC_BITS_MASK 0x00001F00u
+#define MP_DMA_FORMAT_FIX_FRAC_SHIFT 16u
+#define MP_DMA_FORMAT_FIX_FRAC_MASK 0x001F0000u
+/* NEXT (RW): Host-memory address of the next descriptor (8 words, 4-byte aligned: SRC, DST, COUNT, ROWS, SRC_STRIDE, DST_STRIDE, FORMAT, NEXT); 0 ends the chain. */
+#define MP_DMA_NEXT 0x01Cu
+#define MP_DMA_NEXT_RESET 0x00000000u
+/* CTRL (WO): Control. */
+#define MP_DMA_CTRL 0x020u
+#define MP_DMA_CTRL_RESET 0x00000000u
+#define MP_DMA_CTRL_START_SHIFT 0u
+#define MP_DMA_CTRL_START_MASK 0x00000001u
+#define MP_DMA_CTRL_CLEAR_ERROR_SHIFT 1u
+#define MP_DMA_CTRL_CLEAR_ERROR_MASK 0x00000002u
+/* STATUS (RO): Channel state. */
+#define MP_DMA_STATUS 0x024u
+#define MP_DMA_STATUS_RESET 0x00000000u
+#define MP_DMA_STATUS_BUSY_SHIFT 0u
+#define MP_DMA_STATUS_BUSY_MASK 0x00000001u
+#define MP_DMA_STATUS_PENDING_SHIFT 1u
+#define MP_DMA_STATUS_PENDING_MASK 0x00000002u
+#define MP_DMA_STATUS_ERROR_SHIFT 2u
+#define MP_DMA_STATUS_ERROR_MASK 0x00000004u
+#define MP_DMA_STATUS_ERR_CODE_SHIFT 8u
+#define MP_DMA_STATUS_ERR_CODE_MASK 0x0000FF00u
+#define MP_DMA_STATUS_ERR_CODE_NONE 0u
+#define MP_DMA_STATUS_ERR_CODE_SRC_ERROR 1u
+#define MP_DMA_STATUS_ERR_CODE_DST_ERROR 2u
+#define MP_DMA_STATUS_ERR_CODE_DESC_ERROR 3u
+#define MP_DMA_STATUS_ERR_CODE_BAD_FORMAT 4u
+#define MP_DMA_STATUS_ERR_CODE_BUSY 5u
+/* IRQ_STATUS (W1C): Interrupt causes; write 1 to clear. */
+#define MP_DMA_IRQ_STATUS 0x028u
+#define MP_DMA_IRQ_STATUS_RESET 0x00000000u
+#define MP_DMA_IRQ_STATUS_DONE_SHIFT 0u
+#define MP_DMA_IRQ_STATUS_DONE_MASK 0x00000001u
+#define MP_DMA_IRQ_STATUS_ERROR_SHIFT 1u
+#define MP_DMA_IRQ_STATUS_ERROR_MASK 0x00000002u
+/* IRQ_ENABLE (RW): Interrupt enables, same bits as IRQ_STATUS. */
+#define MP_DMA_IRQ_ENABLE 0x02Cu
+#define MP_DMA_IRQ_ENABLE_RESET 0x00000000u
+#define MP_DMA_IRQ_ENABLE_DONE_SHIFT 0u
+#define MP_DMA_IRQ_ENABLE_DONE_MASK 0x00000001u
+#define MP_DMA_IRQ_ENABLE_ERROR_SHIFT 1u
+#define MP_DMA_IRQ_ENABLE_ERROR_MASK 0x00000002u
+/* ERR_ADDR (RO): Address of the access that failed (SRC_ERROR, DST_ERROR, DESC_ERROR). */
+#define MP_DMA_ERR_ADDR 0x030u
+#define MP_DMA_ERR_ADDR_RESET 0x00000000u
+/* BYTES_DONE (RO): Destination bytes written since reset (wraps at 2^32). */
+#define MP_DMA_BYTES_DONE 0x034u
+#define MP_DMA_BYTES_DONE_RESET 0x00000000u
+/* CHAINS_DONE (RO): Chains completed since reset. */
+#define MP_DMA_CHAINS_DONE 0x038u
+#define MP_DMA_CHAINS_DONE_RESET 0x00000000u
 
 /* ---- tile: One crossbar tile (R x C 1T1R array, row DACs, column ADCs). Instance i is at base + i * stride; only the configured number of tiles is mapped (sysctl.N_TILES). */
 #define MP_TILE_BASE 0x10000000u
@@ -392,5 +489,15 @@
 /* window LEVELS (RO, int32: signed quantized level of each weight): Quantized level of each weight, as last sent to pv_ctrl by STEP, or as a HIDDEN write set it. Reads are charged as SRAM accesses (ceil(log2 L) bits per element). */
 #define MP_META_UNIT_LEVELS_OFFSET 0x09000000u
 #define MP_META_UNIT_LEVELS_SIZE 0x04000000u
+
+/* ---- host_mem: Host memory (RAM: datasets, the firmware's buffers). The host core reaches it through its own port (the firmware's arrays live there), the DMA through its memory port, any other initiator through the system bus. Latency and bandwidth are the host_mem.* keys; only the first host_mem.size_MiB are backed (beyond: TLM_ADDRESS_ERROR_RESPONSE). */
+#define MP_HOST_MEM_BASE 0x40000000u
+#define MP_HOST_MEM_SIZE 0x10000000u
+#define MP_HOST_MEM_STRIDE 0x10000000u
+#define MP_HOST_MEM_INSTANCES 1u
+#define MP_HOST_MEM_ADDR(i) (MP_HOST_MEM_BASE + (unsigned)(i) * MP_HOST_MEM_STRIDE)
+/* window MEM (RW, bytes (whole 32-bit words on the bus)): The memory, byte-addressed from host_mem's base. */
+#define MP_HOST_MEM_MEM_OFFSET 0x00000000u
+#define MP_HOST_MEM_MEM_SIZE 0x10000000u
 
 #endif /* MEMPLAST_REGS_H */

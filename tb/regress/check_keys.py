@@ -46,6 +46,8 @@ ALLOW = {
                             "tested in test_tile), which no run calls yet",
     "bus.max_burst_bytes": "a limit only: the bus refuses longer transactions, so a run either "
                            "gives the same outputs or fails (tb_bus_host tests the refusal)",
+    "host_mem.size_MiB": "a limit only: the backed host memory; the firmware's buffers either fit "
+                         "or the run fails (tb_dma tests an access beyond it)",
 }
 # Alternative values where the generic rule (next choice, flipped bool, default x 1.5
 # or + 1 inside the range) would be invalid or would not reach the code that reads the
@@ -83,6 +85,15 @@ OVERRIDE = {
     "tile.ir_r_driver_ohm": ("15", ["tile.ir_drop=approx"]),
     "tile.ir_r_sense_ohm": ("15", ["tile.ir_drop=approx"]),
     "host.burst_bytes": ("128", []),
+    # The DMA engine and host memory move data only with host.data_movement = dma.
+    "dma.f_clk_MHz": ("50", ["host.data_movement=dma"]),
+    "dma.burst_bytes": ("256", ["host.data_movement=dma"]),
+    "dma.cycles_per_burst": ("20", ["host.data_movement=dma"]),
+    "dma.elements_per_cycle": ("1", ["host.data_movement=dma"]),
+    "dma.e_beat_pJ": ("1.0", ["host.data_movement=dma"]),
+    "host_mem.latency_ns": ("400", ["host.data_movement=dma"]),
+    "host_mem.bandwidth_GBps": ("0.1", ["host.data_movement=dma"]),
+    "host_mem.e_byte_pJ": ("5.0", ["host.data_movement=dma"]),
     "characterize.cells": ("128", []),
     "characterize.relax_s": ("60", []),
     # Fault injection and recovery (docs/reliability.md): faults need a context that has

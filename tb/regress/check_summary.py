@@ -125,6 +125,25 @@ def check_ledger(s, header, rows, schema, mode):
          "time_s.data_movement.bus %r, energy.csv bus rows %r" % (t["data_movement"]["bus"], bus))
     need(close(t["contention"]["bus_arbitration"], wait),
          "time_s.contention.bus_arbitration %r, energy.csv %r" % (t["contention"]["bus_arbitration"], wait))
+    # The DMA engine (docs/system.md "DMA engine"): its chains' durations and the time
+    # starts waited for its channel, from the dma rows.
+    dma = sum(float(r["seconds"]) for r in rows
+              if r["component"] == "dma" and r["operation"] == "transfer")
+    dma_n = sum(int(r["count"]) for r in rows
+                if r["component"] == "dma" and r["operation"] == "transfer")
+    dma_busy = sum(float(r["seconds"]) for r in rows
+                   if r["component"] == "dma" and r["operation"] == "channel_busy")
+    need(close(t["data_movement"]["dma"], dma),
+         "time_s.data_movement.dma %r, energy.csv dma rows %r" % (t["data_movement"]["dma"], dma))
+    need(t["data_movement"]["dma_transfers"] == dma_n,
+         "time_s.data_movement.dma_transfers %r, energy.csv %r" % (t["data_movement"]["dma_transfers"], dma_n))
+    need(close(t["contention"]["dma_channel_busy"], dma_busy),
+         "time_s.contention.dma_channel_busy %r, energy.csv %r" % (t["contention"]["dma_channel_busy"], dma_busy))
+    movement = s["config"]["host"]["data_movement"]
+    if mode == "hardware" and movement == "dma":
+        need(dma_n > 0 and 0 < dma < sim, "host.data_movement = dma but %d DMA chains, %r s" % (dma_n, dma))
+    elif movement == "pio" or mode == "functional":
+        need(dma_n == 0, "host.data_movement = %s (%s mode) but %d DMA chains" % (movement, mode, dma_n))
     if mode == "hardware":
         need(0 < bus < sim, "bus time %r outside (0, simulated time %r)" % (bus, sim))
         host_s = sum(float(r["seconds"]) for r in rows if r["component"] == "host")
@@ -318,9 +337,11 @@ def main():
     print("ledger: %d rows, %.6g J (energy_j.total %.6g J); simulated %.6g s = phases %s"
           % (len(rows), sum(float(r["joules"]) for r in rows), e_tot, sim,
              ", ".join("%s %.4g" % kv for kv in sorted(t["by_phase"].items()) if kv[1] > 0)))
-    print("  data movement: bus %.4g s in %d transfers; contention: bus arbitration %.4g s"
+    print("  data movement: bus %.4g s in %d transfers, dma %.4g s in %d chains; contention: "
+          "bus arbitration %.4g s, dma channel busy %.4g s"
           % (t["data_movement"]["bus"], t["data_movement"]["bus_transfers"],
-             t["contention"]["bus_arbitration"]))
+             t["data_movement"]["dma"], t["data_movement"]["dma_transfers"],
+             t["contention"]["bus_arbitration"], t["contention"]["dma_channel_busy"]))
     for kind in ("training", "inference"):
         p = s["per_sample"][kind]
         print("  per %s sample (%d): %s J, %s s" % (

@@ -126,9 +126,9 @@ TEST(SystemWiring, MatchesTheHandWrittenList) {
           << t->socket.name() << " is not in a (tlm) line";
     }
   }
-  // 8 tiles, pv_ctrl, meta_unit, sysctl, pv_ctrl's space line: both ends each
-  EXPECT_EQ(irq_ports, 2 * 12);
-  EXPECT_EQ(targets, 11);    // sysctl, 8 tiles, pv_ctrl, meta_unit
+  // 8 tiles, pv_ctrl, meta_unit, dma, sysctl, pv_ctrl's space line: both ends each
+  EXPECT_EQ(irq_ports, 2 * 13);
+  EXPECT_EQ(targets, 12);    // sysctl, 8 tiles, pv_ctrl, meta_unit, dma
   EXPECT_EQ(prog_ports, 8);  // every tile's programming port is bound to pv_ctrl
 
   sc_core::sc_start();

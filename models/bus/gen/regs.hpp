@@ -95,6 +95,8 @@ inline constexpr unsigned IRQ_STATUS_PV_SHIFT = 1;  // pv_ctrl interrupt pending
 inline constexpr std::uint32_t IRQ_STATUS_PV_MASK = 0x00000002;
 inline constexpr unsigned IRQ_STATUS_META_SHIFT = 2;  // meta_unit interrupt pending.
 inline constexpr std::uint32_t IRQ_STATUS_META_MASK = 0x00000004;
+inline constexpr unsigned IRQ_STATUS_DMA_SHIFT = 3;  // dma interrupt pending.
+inline constexpr std::uint32_t IRQ_STATUS_DMA_MASK = 0x00000008;
 
 // IRQ_ENABLE (RW, reset 0x00000000): Mask of IRQ_STATUS bits routed to the host interrupt line.
 inline constexpr std::uint32_t IRQ_ENABLE = 0x014;
@@ -105,6 +107,8 @@ inline constexpr unsigned IRQ_ENABLE_PV_SHIFT = 1;  // Route the pv_ctrl interru
 inline constexpr std::uint32_t IRQ_ENABLE_PV_MASK = 0x00000002;
 inline constexpr unsigned IRQ_ENABLE_META_SHIFT = 2;  // Route the meta_unit interrupt.
 inline constexpr std::uint32_t IRQ_ENABLE_META_MASK = 0x00000004;
+inline constexpr unsigned IRQ_ENABLE_DMA_SHIFT = 3;  // Route the dma interrupt.
+inline constexpr std::uint32_t IRQ_ENABLE_DMA_MASK = 0x00000008;
 
 // N_TILES (RO, reset 0x00000000): Number of tile instances present (tile0 .. tile(N_TILES-1)).
 inline constexpr std::uint32_t N_TILES = 0x018;
@@ -127,8 +131,8 @@ inline constexpr std::array<RegInfo, 10> kRegisters{{
     {"VERSION", 0x004, Access::RO, 0x00010000, 0xFFFFFFFF},
     {"SIM_TIME_LO", 0x008, Access::RO, 0x00000000, 0xFFFFFFFF},
     {"SIM_TIME_HI", 0x00C, Access::RO, 0x00000000, 0xFFFFFFFF},
-    {"IRQ_STATUS", 0x010, Access::RO, 0x00000000, 0x00000007},
-    {"IRQ_ENABLE", 0x014, Access::RW, 0x00000000, 0x00000007},
+    {"IRQ_STATUS", 0x010, Access::RO, 0x00000000, 0x0000000F},
+    {"IRQ_ENABLE", 0x014, Access::RW, 0x00000000, 0x0000000F},
     {"N_TILES", 0x018, Access::RO, 0x00000000, 0xFFFFFFFF},
     {"SCRATCH", 0x01C, Access::RW, 0x00000000, 0xFFFFFFFF},
     {"TILE_IRQ_LO", 0x020, Access::RO, 0x00000000, 0xFFFFFFFF},
@@ -335,6 +339,137 @@ inline constexpr std::array<WindowInfo, 1> kWindows{{
     {"CMDQ", 0x00000800, 0x00000008, Access::WO, "8 bytes: word 0 = tile << 16 | row, word 1 = level << 16 | col (16 bits each)"},
 }};
 }  // namespace pv_ctrl
+
+// ---- dma: DMA engine: one channel moving 2-D blocks (ROWS x COUNT elements, a byte stride per row on each side) between host memory and the blocks' windows, converting the element format on the way and following descriptor chains in host memory; an interrupt on completion. Host memory (host_mem) is read and written through the engine's own memory port, every other address through the system bus.
+namespace dma {
+inline constexpr BlockInfo kBlock{"dma", 0x00020000, 0x00001000, 1, 0x00001000};
+inline constexpr std::uint64_t kBase = 0x00020000;
+inline constexpr std::uint64_t kSize = 0x00001000;
+inline constexpr std::uint64_t kStride = 0x00001000;
+inline constexpr std::uint32_t kInstances = 1;
+constexpr std::uint64_t base(std::uint32_t instance) { return kBase + instance * kStride; }
+
+// SRC (RW, reset 0x00000000): Address of the first source element (system map).
+inline constexpr std::uint32_t SRC = 0x000;
+inline constexpr std::uint32_t SRC_RESET = 0x00000000;
+
+// DST (RW, reset 0x00000000): Address of the first destination element.
+inline constexpr std::uint32_t DST = 0x004;
+inline constexpr std::uint32_t DST_RESET = 0x00000000;
+
+// COUNT (RW, reset 0x00000000): Elements per row (1 .. 2^20).
+inline constexpr std::uint32_t COUNT = 0x008;
+inline constexpr std::uint32_t COUNT_RESET = 0x00000000;
+
+// ROWS (RW, reset 0x00000001): Rows (1 .. 2^16).
+inline constexpr std::uint32_t ROWS = 0x00C;
+inline constexpr std::uint32_t ROWS_RESET = 0x00000001;
+
+// SRC_STRIDE (RW, reset 0x00000000): Bytes from the start of one source row to the next.
+inline constexpr std::uint32_t SRC_STRIDE = 0x010;
+inline constexpr std::uint32_t SRC_STRIDE_RESET = 0x00000000;
+
+// DST_STRIDE (RW, reset 0x00000000): Bytes from the start of one destination row to the next.
+inline constexpr std::uint32_t DST_STRIDE = 0x014;
+inline constexpr std::uint32_t DST_STRIDE_RESET = 0x00000000;
+
+// FORMAT (RW, reset 0x00000000): Element formats and conversion.
+inline constexpr std::uint32_t FORMAT = 0x018;
+inline constexpr std::uint32_t FORMAT_RESET = 0x00000000;
+inline constexpr unsigned FORMAT_SRC_FMT_SHIFT = 0;  // Source element format: F32 float32, U8 unsigned 8-bit pixel or activation (x = p / 255), U32 raw 32-bit word.
+inline constexpr std::uint32_t FORMAT_SRC_FMT_MASK = 0x0000000F;
+inline constexpr std::uint32_t FORMAT_SRC_FMT_F32 = 0;
+inline constexpr std::uint32_t FORMAT_SRC_FMT_U8 = 1;
+inline constexpr std::uint32_t FORMAT_SRC_FMT_U32 = 2;
+inline constexpr unsigned FORMAT_DST_FMT_SHIFT = 4;  // Destination element format: F32 float32; DAC signed 16-bit DAC code round(clamp(x, -1, 1) * (2^DAC_BITS - 1)), two per word (COUNT even); FIX signed 32-bit fixed point with FIX_FRAC fraction bits, rounded to nearest, saturated (the meta_unit GRAD window's FIXED_S15_16 with FIX_FRAC = 16); U32 raw copy (SRC_FMT U32 only).
+inline constexpr std::uint32_t FORMAT_DST_FMT_MASK = 0x000000F0;
+inline constexpr std::uint32_t FORMAT_DST_FMT_F32 = 0;
+inline constexpr std::uint32_t FORMAT_DST_FMT_DAC = 1;
+inline constexpr std::uint32_t FORMAT_DST_FMT_FIX = 2;
+inline constexpr std::uint32_t FORMAT_DST_FMT_U32 = 3;
+inline constexpr unsigned FORMAT_DAC_BITS_SHIFT = 8;  // DAC resolution for DST_FMT DAC (1 .. 15).
+inline constexpr std::uint32_t FORMAT_DAC_BITS_MASK = 0x00001F00;
+inline constexpr unsigned FORMAT_FIX_FRAC_SHIFT = 16;  // Fraction bits for DST_FMT FIX (0 .. 30).
+inline constexpr std::uint32_t FORMAT_FIX_FRAC_MASK = 0x001F0000;
+
+// NEXT (RW, reset 0x00000000): Host-memory address of the next descriptor (8 words, 4-byte aligned: SRC, DST, COUNT, ROWS, SRC_STRIDE, DST_STRIDE, FORMAT, NEXT); 0 ends the chain.
+inline constexpr std::uint32_t NEXT = 0x01C;
+inline constexpr std::uint32_t NEXT_RESET = 0x00000000;
+
+// CTRL (WO, reset 0x00000000): Control.
+inline constexpr std::uint32_t CTRL = 0x020;
+inline constexpr std::uint32_t CTRL_RESET = 0x00000000;
+inline constexpr unsigned CTRL_START_SHIFT = 0;  // 1: latch SRC .. NEXT and run the chain. While the channel is busy one start is held (STATUS.PENDING) and runs when the channel frees; that wait is the DMA-channel-busy contention. A start while one is pending is refused: STATUS.ERROR, ERR_CODE BUSY.
+inline constexpr std::uint32_t CTRL_START_MASK = 0x00000001;
+inline constexpr unsigned CTRL_CLEAR_ERROR_SHIFT = 1;  // 1: clear STATUS.ERROR and ERR_CODE.
+inline constexpr std::uint32_t CTRL_CLEAR_ERROR_MASK = 0x00000002;
+
+// STATUS (RO, reset 0x00000000): Channel state.
+inline constexpr std::uint32_t STATUS = 0x024;
+inline constexpr std::uint32_t STATUS_RESET = 0x00000000;
+inline constexpr unsigned STATUS_BUSY_SHIFT = 0;  // A chain is running.
+inline constexpr std::uint32_t STATUS_BUSY_MASK = 0x00000001;
+inline constexpr unsigned STATUS_PENDING_SHIFT = 1;  // A start waits for the channel.
+inline constexpr std::uint32_t STATUS_PENDING_MASK = 0x00000002;
+inline constexpr unsigned STATUS_ERROR_SHIFT = 2;  // A transfer stopped on an error or a start was refused (sticky until CTRL.CLEAR_ERROR).
+inline constexpr std::uint32_t STATUS_ERROR_MASK = 0x00000004;
+inline constexpr unsigned STATUS_ERR_CODE_SHIFT = 8;  // Why.
+inline constexpr std::uint32_t STATUS_ERR_CODE_MASK = 0x0000FF00;
+inline constexpr std::uint32_t STATUS_ERR_CODE_NONE = 0;
+inline constexpr std::uint32_t STATUS_ERR_CODE_SRC_ERROR = 1;
+inline constexpr std::uint32_t STATUS_ERR_CODE_DST_ERROR = 2;
+inline constexpr std::uint32_t STATUS_ERR_CODE_DESC_ERROR = 3;
+inline constexpr std::uint32_t STATUS_ERR_CODE_BAD_FORMAT = 4;
+inline constexpr std::uint32_t STATUS_ERR_CODE_BUSY = 5;
+
+// IRQ_STATUS (W1C, reset 0x00000000): Interrupt causes; write 1 to clear.
+inline constexpr std::uint32_t IRQ_STATUS = 0x028;
+inline constexpr std::uint32_t IRQ_STATUS_RESET = 0x00000000;
+inline constexpr unsigned IRQ_STATUS_DONE_SHIFT = 0;  // A chain completed.
+inline constexpr std::uint32_t IRQ_STATUS_DONE_MASK = 0x00000001;
+inline constexpr unsigned IRQ_STATUS_ERROR_SHIFT = 1;  // A chain stopped on an error (the rest of it is skipped).
+inline constexpr std::uint32_t IRQ_STATUS_ERROR_MASK = 0x00000002;
+
+// IRQ_ENABLE (RW, reset 0x00000000): Interrupt enables, same bits as IRQ_STATUS.
+inline constexpr std::uint32_t IRQ_ENABLE = 0x02C;
+inline constexpr std::uint32_t IRQ_ENABLE_RESET = 0x00000000;
+inline constexpr unsigned IRQ_ENABLE_DONE_SHIFT = 0;  // Enable DONE.
+inline constexpr std::uint32_t IRQ_ENABLE_DONE_MASK = 0x00000001;
+inline constexpr unsigned IRQ_ENABLE_ERROR_SHIFT = 1;  // Enable ERROR.
+inline constexpr std::uint32_t IRQ_ENABLE_ERROR_MASK = 0x00000002;
+
+// ERR_ADDR (RO, reset 0x00000000): Address of the access that failed (SRC_ERROR, DST_ERROR, DESC_ERROR).
+inline constexpr std::uint32_t ERR_ADDR = 0x030;
+inline constexpr std::uint32_t ERR_ADDR_RESET = 0x00000000;
+
+// BYTES_DONE (RO, reset 0x00000000): Destination bytes written since reset (wraps at 2^32).
+inline constexpr std::uint32_t BYTES_DONE = 0x034;
+inline constexpr std::uint32_t BYTES_DONE_RESET = 0x00000000;
+
+// CHAINS_DONE (RO, reset 0x00000000): Chains completed since reset.
+inline constexpr std::uint32_t CHAINS_DONE = 0x038;
+inline constexpr std::uint32_t CHAINS_DONE_RESET = 0x00000000;
+
+inline constexpr std::array<RegInfo, 15> kRegisters{{
+    {"SRC", 0x000, Access::RW, 0x00000000, 0xFFFFFFFF},
+    {"DST", 0x004, Access::RW, 0x00000000, 0xFFFFFFFF},
+    {"COUNT", 0x008, Access::RW, 0x00000000, 0xFFFFFFFF},
+    {"ROWS", 0x00C, Access::RW, 0x00000001, 0xFFFFFFFF},
+    {"SRC_STRIDE", 0x010, Access::RW, 0x00000000, 0xFFFFFFFF},
+    {"DST_STRIDE", 0x014, Access::RW, 0x00000000, 0xFFFFFFFF},
+    {"FORMAT", 0x018, Access::RW, 0x00000000, 0x001F1FFF},
+    {"NEXT", 0x01C, Access::RW, 0x00000000, 0xFFFFFFFF},
+    {"CTRL", 0x020, Access::WO, 0x00000000, 0x00000003},
+    {"STATUS", 0x024, Access::RO, 0x00000000, 0x0000FF07},
+    {"IRQ_STATUS", 0x028, Access::W1C, 0x00000000, 0x00000003},
+    {"IRQ_ENABLE", 0x02C, Access::RW, 0x00000000, 0x00000003},
+    {"ERR_ADDR", 0x030, Access::RO, 0x00000000, 0xFFFFFFFF},
+    {"BYTES_DONE", 0x034, Access::RO, 0x00000000, 0xFFFFFFFF},
+    {"CHAINS_DONE", 0x038, Access::RO, 0x00000000, 0xFFFFFFFF},
+}};
+inline constexpr std::array<WindowInfo, 0> kWindows{{
+}};
+}  // namespace dma
 
 // ---- tile: One crossbar tile (R x C 1T1R array, row DACs, column ADCs). Instance i is at base + i * stride; only the configured number of tiles is mapped (sysctl.N_TILES).
 namespace tile {
@@ -629,11 +764,33 @@ inline constexpr std::array<WindowInfo, 4> kWindows{{
 }};
 }  // namespace meta_unit
 
-inline constexpr std::array<BlockInfo, 4> kBlocks{{
+// ---- host_mem: Host memory (RAM: datasets, the firmware's buffers). The host core reaches it through its own port (the firmware's arrays live there), the DMA through its memory port, any other initiator through the system bus. Latency and bandwidth are the host_mem.* keys; only the first host_mem.size_MiB are backed (beyond: TLM_ADDRESS_ERROR_RESPONSE).
+namespace host_mem {
+inline constexpr BlockInfo kBlock{"host_mem", 0x40000000, 0x10000000, 1, 0x10000000};
+inline constexpr std::uint64_t kBase = 0x40000000;
+inline constexpr std::uint64_t kSize = 0x10000000;
+inline constexpr std::uint64_t kStride = 0x10000000;
+inline constexpr std::uint32_t kInstances = 1;
+constexpr std::uint64_t base(std::uint32_t instance) { return kBase + instance * kStride; }
+
+// window MEM (RW, bytes (whole 32-bit words on the bus)): The memory, byte-addressed from host_mem's base.
+inline constexpr std::uint32_t MEM_OFFSET = 0x00000000;
+inline constexpr std::uint32_t MEM_SIZE = 0x10000000;
+
+inline constexpr std::array<RegInfo, 0> kRegisters{{
+}};
+inline constexpr std::array<WindowInfo, 1> kWindows{{
+    {"MEM", 0x00000000, 0x10000000, Access::RW, "bytes (whole 32-bit words on the bus)"},
+}};
+}  // namespace host_mem
+
+inline constexpr std::array<BlockInfo, 6> kBlocks{{
     sysctl::kBlock,
     pv_ctrl::kBlock,
+    dma::kBlock,
     tile::kBlock,
     meta_unit::kBlock,
+    host_mem::kBlock,
 }};
 
 }  // namespace memplast::regs

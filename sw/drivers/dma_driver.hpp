@@ -1,0 +1,83 @@
+// Driver of the DMA engine (`dma` block of sw/include/memplast_regs.h) and keeper of
+// the firmware's buffers in host memory (`host_mem`). Firmware code: reaches the
+// hardware only via the HAL.
+//
+// Buffers: alloc() hands out 64-byte aligned regions of host memory (a bump allocator
+// from host_mem's base, sized at construction); ptr() is the core's pointer into one.
+// Transfers: a chain of descriptors; start() writes descriptors 1.. into host memory
+// (the chain's own region), descriptor 0 into the registers with NEXT pointing at the
+// rest, then CTRL.START. The engine holds one start while it runs a chain
+// (STATUS.PENDING); start() waits for a chain to finish before a third one. wait_idle()
+// waits until every chain started has completed: it routes only the DMA line to the host
+// (sysctl.IRQ_ENABLE = DMA) while it sleeps, and restores the enable mask after, so a
+// tile or meta_unit interrupt pending meanwhile does not wake it. An error
+// (STATUS.ERROR) throws std::runtime_error naming ERR_CODE and ERR_ADDR.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "sw/hal/hal.hpp"
+
+namespace memplast::drivers {
+
+class DmaDriver {
+ public:
+  struct Desc {
+    std::uint32_t src{0};
+    std::uint32_t dst{0};
+    std::uint32_t count{0};
+    std::uint32_t rows{1};
+    std::uint32_t src_stride{0};
+    std::uint32_t dst_stride{0};
+    std::uint32_t format{0};
+    std::uint32_t next{0};
+  };
+  // FORMAT values.
+  static std::uint32_t format(std::uint32_t src_fmt, std::uint32_t dst_fmt,
+                              std::uint32_t dac_bits = 0, std::uint32_t fix_frac = 0);
+  static const std::uint32_t kF32;  // F32 -> F32
+  static const std::uint32_t kU32;  // U32 -> U32 (register writes)
+
+  // `irq_line`: the host line sysctl drives; `max_chain`: descriptors per chain.
+  DmaDriver(hal::Hal& hal, unsigned irq_line, std::size_t max_chain = 1024);
+
+  // A region of `bytes` in host memory (its system address). std::runtime_error when
+  // host memory is exhausted.
+  std::uint64_t alloc(std::size_t bytes);
+  template <class T>
+  T* ptr(std::uint64_t addr, std::size_t n) {
+    return static_cast<T*>(hal_.host_memory(addr, n * sizeof(T)));
+  }
+  // A host-memory word holding `value` (for chains that write a register, e.g. a CMD).
+  std::uint64_t constant(std::uint32_t value);
+
+  // Start the chain (at least one descriptor; NEXT fields are set here).
+  void start(const std::vector<Desc>& chain);
+  // Block until every started chain has completed.
+  void wait_idle();
+  void run(const std::vector<Desc>& chain) {
+    start(chain);
+    wait_idle();
+  }
+  [[nodiscard]] std::uint64_t chains_started() const { return started_; }
+
+ private:
+  // Wait for the DMA interrupt once (only the DMA routed to the line), clear it, check
+  // for an error.
+  void wait_event();
+  void check_error();
+
+  hal::Hal& hal_;
+  unsigned irq_line_;
+  std::size_t max_chain_;
+  std::uint64_t next_free_;
+  std::uint64_t end_;
+  std::uint64_t chain_area_[2];
+  unsigned chain_slot_{0};
+  std::uint64_t started_{0};
+  std::vector<std::pair<std::uint32_t, std::uint64_t>> constants_;
+};
+
+}  // namespace memplast::drivers
