@@ -7,6 +7,47 @@ namespace memplast {
 
 using nlohmann::json;
 
+namespace {
+
+// Per-sample cost: a phase's energy and exclusive time over the samples it served.
+void per_sample_costs(LedgerSummary& out, const json& phase_s,
+                      const std::map<std::string, double>& by_phase, std::uint64_t samples_trained,
+                      std::uint64_t samples_evaluated) {
+  const auto per = [](double v, std::uint64_t n) {
+    return n == 0 ? 0.0 : v / static_cast<double>(n);
+  };
+  const auto seconds_of = [&](const std::string& phase) {
+    return phase_s.contains(phase) ? phase_s[phase].get<double>() : 0.0;
+  };
+  const auto joules_of = [&](const std::string& phase) {
+    const auto it = by_phase.find(phase);
+    return it == by_phase.end() ? 0.0 : it->second;
+  };
+  json train_e = json::object();
+  json train_t = json::object();
+  double e_sum = 0;
+  double t_sum = 0;
+  for (const char* p : kTrainingPhases) {
+    train_e[p] = per(joules_of(p), samples_trained);
+    train_t[p] = per(seconds_of(p), samples_trained);
+    e_sum += joules_of(p);
+    t_sum += seconds_of(p);
+  }
+  train_e["total"] = per(e_sum, samples_trained);
+  train_t["total"] = per(t_sum, samples_trained);
+  out.per_sample["training"] = {
+      {"samples", samples_trained}, {"energy_j", train_e}, {"latency_s", train_t}};
+  out.per_sample["inference"] = {{"samples", samples_evaluated},
+                                 {"energy_j",
+                                  {{"evaluation", per(joules_of("evaluation"), samples_evaluated)},
+                                   {"total", per(joules_of("evaluation"), samples_evaluated)}}},
+                                 {"latency_s",
+                                  {{"evaluation", per(seconds_of("evaluation"), samples_evaluated)},
+                                   {"total", per(seconds_of("evaluation"), samples_evaluated)}}}};
+}
+
+}  // namespace
+
 LedgerSummary ledger_summary(const EnergyLedger& ledger, std::uint64_t samples_trained,
                              std::uint64_t samples_evaluated) {
   LedgerSummary out;
@@ -71,38 +112,7 @@ LedgerSummary ledger_summary(const EnergyLedger& ledger, std::uint64_t samples_t
         {"host_mem", host_mem_s}}},
       {"contention", {{"bus_arbitration", arbitration_s}, {"dma_channel_busy", dma_busy_s}}}};
 
-  // Per-sample cost: a phase's energy and exclusive time over the samples it served.
-  const auto per = [](double v, std::uint64_t n) {
-    return n == 0 ? 0.0 : v / static_cast<double>(n);
-  };
-  const auto seconds_of = [&](const std::string& phase) {
-    return phase_s.contains(phase) ? phase_s[phase].get<double>() : 0.0;
-  };
-  const auto joules_of = [&](const std::string& phase) {
-    const auto it = by_phase.find(phase);
-    return it == by_phase.end() ? 0.0 : it->second;
-  };
-  json train_e = json::object();
-  json train_t = json::object();
-  double e_sum = 0;
-  double t_sum = 0;
-  for (const char* p : kTrainingPhases) {
-    train_e[p] = per(joules_of(p), samples_trained);
-    train_t[p] = per(seconds_of(p), samples_trained);
-    e_sum += joules_of(p);
-    t_sum += seconds_of(p);
-  }
-  train_e["total"] = per(e_sum, samples_trained);
-  train_t["total"] = per(t_sum, samples_trained);
-  out.per_sample["training"] = {
-      {"samples", samples_trained}, {"energy_j", train_e}, {"latency_s", train_t}};
-  out.per_sample["inference"] = {{"samples", samples_evaluated},
-                                 {"energy_j",
-                                  {{"evaluation", per(joules_of("evaluation"), samples_evaluated)},
-                                   {"total", per(joules_of("evaluation"), samples_evaluated)}}},
-                                 {"latency_s",
-                                  {{"evaluation", per(seconds_of("evaluation"), samples_evaluated)},
-                                   {"total", per(seconds_of("evaluation"), samples_evaluated)}}}};
+  per_sample_costs(out, phase_s, by_phase, samples_trained, samples_evaluated);
   return out;
 }
 
