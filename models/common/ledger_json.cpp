@@ -63,10 +63,15 @@ LedgerSummary ledger_summary(const EnergyLedger& ledger, std::uint64_t samples_t
   double dma_busy_s = 0;
   std::uint64_t dma_transfers = 0;
   double host_mem_s = 0;
+  double tile_busy_s = 0;
+  double queue_full_s = 0;
   for (const auto& r : rows) {
     total += r.joules;
     by_component[r.component] += r.joules;
     by_phase[r.phase] += r.joules;
+    // Contention rows of the tiles and meta_unit (any instance name): time, 0 J.
+    if (r.operation == "busy_wait") tile_busy_s += r.seconds;
+    if (r.operation == "queue_full_wait") queue_full_s += r.seconds;
     if (r.component == "bus") {
       if (r.operation == "arbitration_wait") {
         arbitration_s += r.seconds;
@@ -99,18 +104,21 @@ LedgerSummary ledger_summary(const EnergyLedger& ledger, std::uint64_t samples_t
     phase_n[p.phase] = p.count;
     phases_sum += p.seconds;
   }
-  out.time = {
-      {"by_phase", phase_s},
-      {"phase_count", phase_n},
-      {"phases_sum", phases_sum},
-      {"data_movement",
-       {{"bus", bus_s},
-        {"bus_transfers", bus_transfers},
-        {"bus_by_phase", bus_by_phase},
-        {"dma", dma_s},
-        {"dma_transfers", dma_transfers},
-        {"host_mem", host_mem_s}}},
-      {"contention", {{"bus_arbitration", arbitration_s}, {"dma_channel_busy", dma_busy_s}}}};
+  out.time = {{"by_phase", phase_s},
+              {"phase_count", phase_n},
+              {"phases_sum", phases_sum},
+              {"data_movement",
+               {{"bus", bus_s},
+                {"bus_transfers", bus_transfers},
+                {"bus_by_phase", bus_by_phase},
+                {"dma", dma_s},
+                {"dma_transfers", dma_transfers},
+                {"host_mem", host_mem_s}}},
+              {"contention",
+               {{"bus_arbitration", arbitration_s},
+                {"tile_busy", tile_busy_s},
+                {"pv_queue_full", queue_full_s},
+                {"dma_channel_busy", dma_busy_s}}}};
 
   per_sample_costs(out, phase_s, by_phase, samples_trained, samples_evaluated);
   return out;

@@ -38,6 +38,7 @@ MetaUnit::MetaUnit(const sc_core::sc_module_name& name, const MetaParams& p, std
     e_update_ = ledger_->entry(this->name(), "update");
     e_sram_ = ledger_->entry(this->name(), "sram");
     e_pv_cmd_ = ledger_->entry(this->name(), "pv_cmd");
+    e_queue_full_ = ledger_->row_entry(this->name(), "queue_full_wait");
   }
   registers().set(R::N_WEIGHTS, static_cast<std::uint32_t>(n_weights));
   registers().set(
@@ -231,7 +232,10 @@ void MetaUnit::worker() {
             // pv_ctrl raises it (a command left the queue).
             wait(sc_core::SC_ZERO_TIME);
             while (!sim::level(pv_space_in)) wait(pv_space_in->value_changed_event());
-            stall += sc_core::sc_time_stamp() - t0;
+            const sc_core::sc_time waited = sc_core::sc_time_stamp() - t0;
+            stall += waited;
+            if (ledger_ != nullptr && waited > sc_core::SC_ZERO_TIME)
+              ledger_->charge_rows(e_queue_full_, 0.0, 1, waited.to_seconds());
           }
           stalled_ = false;
           stalled_sig_.write(false);

@@ -113,6 +113,7 @@ class MetaUnit : public bus::Target {
   std::vector<float> grad_;
   std::vector<LevelChange> changes_;
   EnergyLedger::Id e_acc_{0}, e_update_{0}, e_sram_{0};
+  EnergyLedger::Id e_queue_full_{0};  // (meta_unit, queue_full_wait): stall time, no energy
 
   std::uint32_t op_{0};
   bool running_{false};    // accepted and not finished (in simulated time)

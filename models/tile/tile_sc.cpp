@@ -44,6 +44,7 @@ TileModule::TileModule(const sc_core::sc_module_name& name, const TileParams& p,
   if (ledger_ != nullptr) {
     for (std::size_t i = 0; i < kPhases; ++i)
       energy_ids_[i] = ledger_->entry(this->name(), phase_name(static_cast<Phase>(i)));
+    e_busy_wait_ = ledger_->row_entry(this->name(), "busy_wait");
     e_prog_set_ = ledger_->entry(this->name(), "prog_set");
     e_prog_reset_ = ledger_->entry(this->name(), "prog_reset");
     e_prog_verify_ = ledger_->entry(this->name(), "prog_verify");
@@ -113,6 +114,8 @@ sc_core::sc_time TileModule::acquire(const sc_core::sc_time& now,
                                      const sc_core::sc_time& duration) {
   const sc_core::sc_time start = std::max(now, busy_until_);
   busy_until_ = start + duration;
+  if (start > now && ledger_ != nullptr)
+    ledger_->charge_rows(e_busy_wait_, 0.0, 1, (start - now).to_seconds());
   return start;
 }
 

@@ -67,7 +67,8 @@ class TileModule : public bus::Target {
 
   // Reserve the tile for `duration` from the first instant at or after `now` when it
   // is free; returns that start time. Program-and-verify uses this so that programming
-  // and MVMs contend for the tile.
+  // and MVMs contend for the tile. A start later than `now` is charged to the ledger's
+  // (tile, busy_wait) row as seconds with 0 J (time_s.contention.tile_busy).
   sc_core::sc_time acquire(const sc_core::sc_time& now, const sc_core::sc_time& duration);
   [[nodiscard]] sc_core::sc_time busy_until() const { return busy_until_; }
   // Start and end of the last command started through the registers.
@@ -123,6 +124,7 @@ class TileModule : public bus::Target {
   sc_core::sc_signal<bool> busy_sig_{"busy"};
   sc_core::sc_event_queue busy_q_{"busy_q"};  // an operation's start and end
   ProgStats prog_;
+  EnergyLedger::Id e_busy_wait_{0};  // (tile, busy_wait): time, no energy
   EnergyLedger::Id e_prog_set_{0};
   EnergyLedger::Id e_prog_reset_{0};
   EnergyLedger::Id e_prog_verify_{0};

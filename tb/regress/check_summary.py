@@ -10,7 +10,9 @@ The energy and time ledger (issue 12 item 3, traces/README.md "energy.csv"):
   rounding, and per component to energy_j.by_component (tiles summed as "tile") and
   ledger.by_component_j;
 * the exclusive phase times (time_s.by_phase, "other" = outside every phase) sum to
-  simulated_time_s; data movement and contention equal the bus rows;
+  simulated_time_s; data movement and contention equal the bus, dma, tile busy_wait and
+  meta_unit queue_full_wait rows (0 J); the contention times are >= 0 and sum to at most
+  simulated_time_s;
 * the per-sample table times its sample counts gives the phase totals back.
 The same checks must reject deliberately corrupted copies (a row dropped, a phase time
 changed, a per-sample figure off, an unknown phase), so they can fail.
@@ -139,6 +141,21 @@ def check_ledger(s, header, rows, schema, mode):
          "time_s.data_movement.dma_transfers %r, energy.csv %r" % (t["data_movement"]["dma_transfers"], dma_n))
     need(close(t["contention"]["dma_channel_busy"], dma_busy),
          "time_s.contention.dma_channel_busy %r, energy.csv %r" % (t["contention"]["dma_channel_busy"], dma_busy))
+    # The tiles' and meta_unit's contention rows (any instance name): time with 0 J.
+    named = {"tile_busy": "busy_wait", "pv_queue_full": "queue_full_wait"}
+    for key, op in named.items():
+        op_rows = [r for r in rows if r["operation"] == op]
+        need(all(float(r["joules"]) == 0 and float(r["seconds"]) > 0 for r in op_rows),
+             "energy.csv %s rows must have 0 J and positive seconds" % op)
+        v = sum(float(r["seconds"]) for r in op_rows)
+        need(close(t["contention"][key], v),
+             "time_s.contention.%s %r, energy.csv %s rows %r" % (key, t["contention"][key], op, v))
+    need(all(v >= 0 for v in t["contention"].values()), "a negative contention time %r" % t["contention"])
+    need(sum(t["contention"].values()) <= sim,
+         "time_s.contention sums to %r, above simulated_time_s %r" % (sum(t["contention"].values()), sim))
+    if mode == "functional":
+        need(t["contention"]["tile_busy"] == 0 and t["contention"]["pv_queue_full"] == 0,
+             "functional mode has no tiles/pv_ctrl queue but contention %r" % t["contention"])
     movement = s["config"]["host"]["data_movement"]
     if mode == "hardware" and movement == "dma":
         need(dma_n > 0 and 0 < dma < sim, "host.data_movement = dma but %d DMA chains, %r s" % (dma_n, dma))
@@ -200,6 +217,18 @@ def ledger_corruptions(s, rows):
     t = copy.deepcopy(s)
     t["energy_j"]["by_component"]["host"] *= 1.000001
     out.append(("energy_j.by_component.host 1 ppm high", t, rows))
+    for key in ("tile_busy", "pv_queue_full"):
+        t = copy.deepcopy(s)
+        t["time_s"]["contention"][key] = t["time_s"]["contention"][key] * 1.001 + 1e-9
+        out.append(("time_s.contention.%s 0.1 %% + 1 ns high" % key, t, rows))
+    # A tile's busy_wait row with energy moved from its "array" row (the sums hold).
+    r = copy.deepcopy(rows)
+    tile = next(x for x in r if x["operation"] == "array")
+    moved = float(tile["joules"]) / 2
+    tile["joules"] = repr(float(tile["joules"]) - moved)
+    r.append({"component": tile["component"], "phase": tile["phase"], "operation": "busy_wait",
+              "count": "1", "joules": repr(moved), "seconds": "1e-9"})
+    out.append(("a busy_wait row with energy", s, r))
     return out
 
 
@@ -338,10 +367,11 @@ def main():
           % (len(rows), sum(float(r["joules"]) for r in rows), e_tot, sim,
              ", ".join("%s %.4g" % kv for kv in sorted(t["by_phase"].items()) if kv[1] > 0)))
     print("  data movement: bus %.4g s in %d transfers, dma %.4g s in %d chains; contention: "
-          "bus arbitration %.4g s, dma channel busy %.4g s"
+          "bus arbitration %.4g s, tile busy %.4g s, pv queue full %.4g s, dma channel busy %.4g s"
           % (t["data_movement"]["bus"], t["data_movement"]["bus_transfers"],
              t["data_movement"]["dma"], t["data_movement"]["dma_transfers"],
-             t["contention"]["bus_arbitration"], t["contention"]["dma_channel_busy"]))
+             t["contention"]["bus_arbitration"], t["contention"]["tile_busy"],
+             t["contention"]["pv_queue_full"], t["contention"]["dma_channel_busy"]))
     for kind in ("training", "inference"):
         p = s["per_sample"][kind]
         print("  per %s sample (%d): %s J, %s s" % (

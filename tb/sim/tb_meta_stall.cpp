@@ -5,12 +5,14 @@
 // an independent replay of the queue gives (ready time + stall so far, or the pop that
 // makes room), and the end time = start + cycles + total stall.
 #include <algorithm>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "meta_tb_util.hpp"
 
+#include "common/energy.hpp"
 #include "common/rng.hpp"
 #include "sim/sc_support.hpp"
 
@@ -101,7 +103,8 @@ TEST(MetaUnit, StallsWhileTheSinkIsFull) {
   const sc_core::sc_time period(205, sc_core::SC_NS);
   const sc_core::sc_time offset(3, sc_core::SC_NS);
   TestSink sink("sink", kCap, period, offset);
-  mm::MetaUnit unit("meta0", p, kN, kSeed, kInit, nullptr);
+  memplast::EnergyLedger ledger;
+  mm::MetaUnit unit("meta0", p, kN, kSeed, kInit, &ledger);
   sink.bind(unit);
   Tester t("tester", unit, sink, p);
   sc_core::sc_start(sc_core::sc_time(1, sc_core::SC_MS));
@@ -155,5 +158,18 @@ TEST(MetaUnit, StallsWhileTheSinkIsFull) {
   for (std::size_t c = 0; c < got.size(); ++c) EXPECT_EQ(got[c].at, pushes[c]) << "command " << c;
   EXPECT_GT(stall, sc_core::SC_ZERO_TIME);
   EXPECT_EQ(unit.stall_time(), stall);
+  // The stall is in the ledger as (meta0, queue_full_wait) rows: its seconds, 0 J
+  // (time_s.contention.pv_queue_full).
+  double waited_s = 0;
+  std::uint64_t waits = 0;
+  for (const auto& r : ledger.rows()) {
+    if (r.operation != "queue_full_wait") continue;
+    EXPECT_EQ(r.component, "meta0");
+    EXPECT_EQ(r.joules, 0.0);
+    waited_s += r.seconds;
+    waits += r.count;
+  }
+  EXPECT_GT(waits, 0U);
+  EXPECT_NEAR(waited_s, stall.to_seconds(), 1e-9 * stall.to_seconds());
   EXPECT_EQ(t.t_end, t.t_start + clk * static_cast<double>(mm::op_cycles(p, kN)) + stall);
 }

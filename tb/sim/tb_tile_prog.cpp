@@ -129,6 +129,19 @@ struct Tb : sc_core::sc_module {
     EXPECT_EQ(st.n_set, 3U);
     EXPECT_EQ(st.n_reset, 1U);
     EXPECT_EQ(st.wait, tv);
+    // That wait is the tile's one (busy_wait) ledger row: its seconds, 0 J, not in the
+    // energy totals (time_s.contention.tile_busy).
+    int busy_rows = 0;
+    for (const auto& r : ledger.rows()) {
+      if (r.operation != "busy_wait") continue;
+      ++busy_rows;
+      EXPECT_EQ(r.component, tile.name());
+      EXPECT_EQ(r.count, 1U);
+      EXPECT_EQ(r.joules, 0.0);
+      EXPECT_DOUBLE_EQ(r.seconds, tv.to_seconds());
+    }
+    EXPECT_EQ(busy_rows, 1);
+    for (const auto& en : ledger.entries()) EXPECT_NE(en.operation, "busy_wait");
 
     // Errors: nothing happens, no time passes.
     const double e_before = energy("prog_set") + energy("prog_reset") + energy("prog_verify");
