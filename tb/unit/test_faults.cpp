@@ -88,6 +88,13 @@ TEST(Faults, RetryHalResumesBlockAtFailedBurst) {
   hal.read_block(0x1000, back.data(), 64);
   EXPECT_EQ(back, src);
   EXPECT_EQ(hal.retries(), 3U);
+  // The limit is per burst: one failure on each of three bursts, limit 1, goes through.
+  mp::hal::RetryHal once(fake, 1);
+  fake.fail = {fake.seq, fake.seq + 2, fake.seq + 4};
+  std::vector<std::uint8_t> again(64);
+  once.read_block(0x1000, again.data(), 64);
+  EXPECT_EQ(again, src);
+  EXPECT_EQ(once.retries(), 3U);
 }
 
 TEST(Faults, RetryHalGivesUpNamingTheAddress) {
