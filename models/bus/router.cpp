@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <stdexcept>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -139,8 +140,14 @@ sc_core::sc_time Router::reserve(const sc_core::sc_time& request,
 void Router::b_transport(int id, tlm::tlm_generic_payload& p, sc_core::sc_time& delay) {
   auto& st = stats_for(id);
   const Region* r = nullptr;
-  const auto status = route(p, r);
+  auto status = route(p, r);
   const sc_core::sc_time request = sc_core::sc_time_stamp() + delay;
+  if (id == 0 && status == tlm::TLM_OK_RESPONSE && inject_error(request)) {
+    status = tlm::TLM_GENERIC_ERROR_RESPONSE;
+    ++injected_errors_;
+    MP_LOG(log_, info, "injected bus error: {} at {:#x} ({} bytes)", p.is_read() ? "read" : "write",
+           p.get_address(), p.get_data_length());
+  }
   const sc_core::sc_time occupancy =
       status == tlm::TLM_OK_RESPONSE ? transfer_time(p.get_data_length()) : transfer_time(0);
   const sc_core::sc_time start = reserve(request, occupancy);
@@ -206,6 +213,25 @@ void Router::invalidate_direct_mem_ptr(int /*id*/, sc_dt::uint64 /*start*/, sc_d
   // No DMI region was ever handed out, so there is nothing to invalidate upstream.
 }
 
+void Router::set_fault_injection(double rate, std::vector<double> at_s, std::uint64_t seed) {
+  fault_rate_ = rate;
+  fault_at_s_ = std::move(at_s);
+  std::sort(fault_at_s_.begin(), fault_at_s_.end());
+  fault_next_ = 0;
+  fault_rng_ = Rng(seed, "bus.faults");
+}
+
+bool Router::inject_error(const sc_core::sc_time& t) {
+  bool hit = false;
+  if (fault_rate_ > 0 && fault_rng_.uniform() < fault_rate_) hit = true;
+  if (fault_next_ < fault_at_s_.size() && t.to_seconds() >= fault_at_s_[fault_next_]) {
+    while (fault_next_ < fault_at_s_.size() && t.to_seconds() >= fault_at_s_[fault_next_])
+      ++fault_next_;
+    hit = true;
+  }
+  return hit;
+}
+
 void Router::state_io(StateIO& io) {
   io.section("router");
   std::uint64_t n = calendar_.size();
@@ -229,6 +255,9 @@ void Router::state_io(StateIO& io) {
     sim::time_io(io, "wait", s.wait);
     sim::time_io(io, "busy", s.busy);
   }
+  io.rng("fault_rng", fault_rng_);
+  io.value("fault_next", fault_next_);
+  io.value("injected_errors", injected_errors_);
 }
 
 }  // namespace memplast::bus

@@ -34,6 +34,7 @@
 #include "bus/gen/regs.hpp"
 #include "common/energy.hpp"
 #include "common/log.hpp"
+#include "common/rng.hpp"
 #include "common/state_io.hpp"
 #include "trace/probe.hpp"
 
@@ -90,6 +91,13 @@ class Router : public sc_core::sc_module {
   // when there is one, as
   // ("bus", phase, "arbitration_wait"): the time lost to bus contention.
   void set_ledger(EnergyLedger* ledger);
+  // Fault injection (faults.bus_error_rate, faults.bus_error_at_s): a transaction of
+  // initiator 0 (the host, bound first) that would succeed is answered with
+  // TLM_GENERIC_ERROR_RESPONSE and not forwarded (address phase only, counted in its
+  // errors), with probability `rate` (stream "bus.faults" of `seed`) and the first one at
+  // or after each time of `at_s`. Call before sc_start.
+  void set_fault_injection(double rate, std::vector<double> at_s, std::uint64_t seed);
+  [[nodiscard]] std::uint64_t injected_errors() const { return injected_errors_; }
   // Bus time of a transaction of `bytes` (address phase plus beats), no waiting.
   [[nodiscard]] sc_core::sc_time transfer_time(std::uint64_t bytes) const;
 
@@ -105,6 +113,8 @@ class Router : public sc_core::sc_module {
   // Reserve `occupancy` of bus time at the first fit >= `request`; returns the start.
   sc_core::sc_time reserve(const sc_core::sc_time& request, const sc_core::sc_time& occupancy);
   InitiatorStats& stats_for(int id);
+  // Whether the host transaction requested at `t` gets an injected error response.
+  bool inject_error(const sc_core::sc_time& t);
 
   BusParams p_;
   sc_core::sc_time clk_;
@@ -115,6 +125,11 @@ class Router : public sc_core::sc_module {
   };
   std::vector<Slot> calendar_;  // reservations, sorted by start, none ending before now
   std::vector<InitiatorStats> stats_;
+  double fault_rate_{0.0};
+  std::vector<double> fault_at_s_;
+  std::uint64_t fault_next_{0};
+  std::uint64_t injected_errors_{0};
+  Rng fault_rng_;
   log::Logger log_;
   trace::Probe probe_;
   std::vector<std::string> initiator_names_;

@@ -23,8 +23,15 @@ struct FaultParams {
   // first command arriving at or after each listed time.
   double queue_drop_rate{0.0};
   std::vector<double> queue_drop_at_s;
+  // TLM error response on a bus access: a transaction of the host (the firmware's HAL
+  // accesses) is answered by the bus (bus::Router) with TLM_GENERIC_ERROR_RESPONSE, not
+  // forwarded to its target, with this probability, and the first one at or after each
+  // listed time. The firmware's HAL retries it (hal::RetryHal, up to retry_limit).
+  double bus_error_rate{0.0};
+  std::vector<double> bus_error_at_s;
   // Firmware recovery (drivers::MetaPvUpdatePath): re-push a failed or lost weight up to
-  // retry_limit times; then remap its column to a spare column (tile.spare_cols) if
+  // retry_limit times (and hal::RetryHal: retry a bus access answered with an error up to
+  // retry_limit times); then remap its column to a spare column (tile.spare_cols) if
   // remap and one is free, else mark the weight skipped (if skip).
   std::int64_t retry_limit{2};
   bool remap{true};

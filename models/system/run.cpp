@@ -13,6 +13,7 @@
 #include "sw/drivers/dma_driver.hpp"
 #include "sw/drivers/hal_accelerator.hpp"
 #include "sw/drivers/meta_pv_update.hpp"
+#include "sw/hal/retry_hal.hpp"
 #include "system/top.hpp"
 #include "tile/tile_histograms.hpp"
 
@@ -42,7 +43,8 @@ drivers::MetaPvLayout make_layout(const Config& cfg, const std::array<fw::LayerS
 
 // summary.json "faults": the faults by kind (stuck devices at the end, of which worn
 // out; P&V failures and lost commands, of which injected) and what the firmware did.
-std::map<std::string, std::uint64_t> fault_summary(System& sys, const drivers::RecoveryStats& r) {
+std::map<std::string, std::uint64_t> fault_summary(System& sys, const drivers::RecoveryStats& r,
+                                                   std::uint64_t bus_retries) {
   std::uint64_t lrs = 0;
   std::uint64_t hrs = 0;
   std::uint64_t worn = 0;
@@ -64,25 +66,32 @@ std::map<std::string, std::uint64_t> fault_summary(System& sys, const drivers::R
     for (int c = 0; c < core.cols(); ++c) remapped_in_use += core.remapped_to(c) >= 0 ? 1 : 0;
   }
   const auto& st = sys.pv_ctrl().stats();
-  return {{"stuck_at_lrs_devices", lrs},
-          {"stuck_at_hrs_devices", hrs},
-          {"worn_out_devices", worn},
-          {"pv_failed_devices", st.device_failures},
-          {"pv_failed_commands", st.failed},
-          {"pv_failures_injected", st.injected_pv_failures},
-          {"queue_dropped_commands", st.dropped},
-          {"queue_drops_injected", st.injected_drops},
-          {"fail_log_lost", st.fail_log_lost},
-          {"commands_skipped", st.skipped},
-          {"fw_failure_log_pv_failed", r.pv_failed},
-          {"fw_failure_log_dropped", r.dropped},
-          {"fw_retries", r.retries},
-          {"fw_failed_weights", r.failed_weights},
-          {"fw_remapped_columns", r.remapped_columns},
-          {"fw_remap_reprogrammed_weights", r.reprogrammed},
-          {"fw_skipped_weights", r.skipped_weights},
-          {"fw_unrepaired_weights", r.unrepaired},
-          {"spare_columns_in_use", remapped_in_use}};
+  std::map<std::string, std::uint64_t> out{{"stuck_at_lrs_devices", lrs},
+                                           {"stuck_at_hrs_devices", hrs},
+                                           {"worn_out_devices", worn},
+                                           {"pv_failed_devices", st.device_failures},
+                                           {"pv_failed_commands", st.failed},
+                                           {"pv_failures_injected", st.injected_pv_failures},
+                                           {"queue_dropped_commands", st.dropped},
+                                           {"queue_drops_injected", st.injected_drops},
+                                           {"fail_log_lost", st.fail_log_lost},
+                                           {"commands_skipped", st.skipped},
+                                           {"fw_failure_log_pv_failed", r.pv_failed},
+                                           {"fw_failure_log_dropped", r.dropped},
+                                           {"fw_retries", r.retries},
+                                           {"fw_failed_weights", r.failed_weights},
+                                           {"fw_remapped_columns", r.remapped_columns},
+                                           {"fw_remap_reprogrammed_weights", r.reprogrammed},
+                                           {"fw_skipped_weights", r.skipped_weights},
+                                           {"fw_unrepaired_weights", r.unrepaired},
+                                           {"spare_columns_in_use", remapped_in_use}};
+  // Bus errors: only when injected or retried (faults.bus_error_*), so a run without
+  // them keeps its summary.
+  if (sys.router().injected_errors() > 0 || bus_retries > 0) {
+    out["bus_errors_injected"] = sys.router().injected_errors();
+    out["fw_bus_retries"] = bus_retries;
+  }
+  return out;
 }
 
 // sc_start until the firmware returns; rethrows its error, throws if it never finished.
@@ -147,7 +156,10 @@ HardwareRunResult run_hardware_training(const Config& cfg, std::vector<data::Tas
   System* sys_ptr = nullptr;  // set once the System is elaborated, before the firmware runs
   drivers::RecoveryStats recovery;
   PowerSeries power;
-  auto firmware = [&](hal::Hal& hal) {
+  std::uint64_t bus_retries = 0;
+  auto firmware = [&](hal::Hal& host_hal) {
+    // The firmware's accesses retry a bus error response (faults.retry_limit).
+    hal::RetryHal hal(host_hal, static_cast<std::uint64_t>(cfg.faults.retry_limit));
     power.sample(hal.now_ns() * 1e-9, sys_ptr->ledger());
     // Phase "init": the drivers' set-up before the trainer's first task (the initial
     // hidden weights, computed by the firmware, written into meta_unit's HIDDEN window;
@@ -179,6 +191,7 @@ HardwareRunResult run_hardware_training(const Config& cfg, std::vector<data::Tas
       io.value("meta_n_weights", n_weights);
       auto recovery_words = metapv.recovery_words();
       io.vec("recovery", recovery_words, false);
+      io.value("bus_retries", hal.retries_ref());
       if (io.reading()) {
         metapv.restore_recovery_words(recovery_words);
         acc.restore_checkpoint_words(words);
@@ -229,6 +242,7 @@ HardwareRunResult run_hardware_training(const Config& cfg, std::vector<data::Tas
     macs = acc.host_macs();
     ops = acc.host_ops();
     recovery = metapv.recovery();
+    bus_retries = hal.retries();
   };
   sim::install_report_handler(false);
   System sys(cfg, shapes, firmware, true, tracer.get());
@@ -245,7 +259,7 @@ HardwareRunResult run_hardware_training(const Config& cfg, std::vector<data::Tas
   s.writes_per_device = sys.writes_per_weight_device();
   s.pulses_per_device = sys.pulses_per_device();
   s.pv_failures = sys.pv_ctrl().stats().device_failures;
-  s.faults = fault_summary(sys, recovery);
+  s.faults = fault_summary(sys, recovery, bus_retries);
   s.endurance_budget_median = cfg.device.endurance_median;
   s.energy_total = sys.ledger().total();
   s.energy_by_component = energy_by_block(sys.ledger());

@@ -33,6 +33,8 @@ System::System(const Config& cfg, std::array<fw::LayerShape, 2> shapes,
   // The time ledger: host compute rows and phase markers, bus transfers and waits.
   host_->set_ledger(ledger_.get());
   router_->set_ledger(ledger_.get());
+  router_->set_fault_injection(cfg.faults.bus_error_rate, cfg.faults.bus_error_at_s,
+                               static_cast<std::uint64_t>(cfg.sim.seed));
   sysctl_ = std::make_unique<bus::Sysctl>("sysctl", static_cast<std::uint32_t>(total));
   // Interrupt lines: one signal per source, bound as the blocks are made.
   auto irq_line = [this](sim::IrqOut& out, sim::IrqIn& in) {

@@ -104,6 +104,9 @@ OVERRIDE = {
     "faults.pv_fail_at_s": ("[0.0]", []),
     "faults.queue_drop_rate": ("0.05", []),
     "faults.queue_drop_at_s": ("[0.0]", []),
+    # A low rate: with retry_limit 2, three errors in a row on one access fail the run.
+    "faults.bus_error_rate": ("0.001", []),
+    "faults.bus_error_at_s": ("[0.0]", []),
     "faults.retry_limit": ("0", ["device.stuck_rate=0.05"]),
     "faults.remap": ("false", ["device.stuck_rate=0.05", "tile.spare_cols=2"]),
     "faults.skip": ("false", ["device.stuck_rate=0.05"]),

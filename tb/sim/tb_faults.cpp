@@ -24,9 +24,17 @@
 //   Remap       : both devices of weight (5, 3) of layer 1's tile stuck at LRS, one
 //                 spare column: the column is remapped to spare 0 and reprogrammed, the
 //                 weight reads its level through the spare column, nothing skipped.
+//   BusError    : faults.bus_error_rate = 1 % of the host's bus accesses (and the very
+//                 first) answered with TLM_GENERIC_ERROR_RESPONSE by the bus: the HAL
+//                 (hal::RetryHal) retries each once it failed, the run completes and
+//                 every programmed level equals LEVELS.
+//   BusErrorExhausted : every host access fails (rate 1), faults.retry_limit = 2: the
+//                 first access is tried 3 times, then the firmware fails with an error
+//                 naming the operation, the address and the retry limit.
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -37,6 +45,7 @@
 #include "sim/sc_support.hpp"
 #include "sw/drivers/hal_accelerator.hpp"
 #include "sw/drivers/meta_pv_update.hpp"
+#include "sw/hal/retry_hal.hpp"
 #include "system/top.hpp"
 
 namespace {
@@ -63,54 +72,15 @@ struct Outcome {
   std::size_t weights{0};
   std::uint64_t stuck{0};
   std::uint64_t worn{0};
+  std::uint64_t bus_injected{0};  // the bus's injected error responses
+  std::uint64_t bus_retries{0};   // the firmware HAL's retries
+  std::uint64_t bus_errors{0};    // error responses the host got (router statistics)
+  std::string error;              // what the firmware threw, if it did
 };
 
-// Runs init + one update on `cfg`; `check` runs in the firmware thread at the end with
-// the system (to look at tiles and pv_ctrl state).
-Outcome run(const mp::Config& cfg, const std::function<void(mp::system::System&)>& check = {}) {
-  const auto shapes = mp::fw::Trainer::shapes(cfg.train);
-  mp::drivers::MetaPvLayout layout;
-  layout.shapes = shapes;
-  layout.tile_rows = static_cast<unsigned>(cfg.tile.rows);
-  layout.tile_cols = static_cast<unsigned>(cfg.tile.cols);
-  layout.retry_limit = static_cast<unsigned>(cfg.faults.retry_limit);
-  layout.remap = cfg.faults.remap;
-  layout.skip = cfg.faults.skip;
-  layout.spare_cols = static_cast<unsigned>(cfg.tile.spare_cols);
-  // The firmware loads the initial hidden weights through HIDDEN (no back door).
-  layout.hidden =
-      mp::fw::Trainer::initial_hidden(cfg.train, static_cast<std::uint64_t>(cfg.sim.seed));
-  mp::system::System* sys = nullptr;
-  Outcome out;
-  auto firmware = [&](mp::hal::Hal& hal) {
-    mp::drivers::MetaPvUpdatePath up(hal, layout, mp::system::kIrqLine);
-    // The accelerator driver enables the interrupts and runs init (the P&V of all).
-    mp::drivers::HalAccelerator acc(hal, shapes, up, mp::system::kIrqLine);
-    // A gradient large enough to move many weights across a threshold in one step.
-    for (int l = 0; l < 2; ++l) {
-      const auto n =
-          shapes[static_cast<std::size_t>(l)].in * shapes[static_cast<std::size_t>(l)].out;
-      std::vector<float> g(n);
-      for (std::size_t i = 0; i < n; ++i) g[i] = (i % 3 == 0 ? 1.0F : -1.0F) * 50.0F;
-      up.accumulate(l, g.data());
-    }
-    out.changes = up.update();
-    out.rec = up.recovery();
-    if (check) check(*sys);
-  };
-  mp::system::System top(cfg, shapes, firmware, true);
-  sys = &top;
-  sc_core::sc_start();
-  EXPECT_TRUE(top.host().finished()) << "blocked on interrupt mask " << top.host().waiting_on()
-                                     << " at " << sc_core::sc_time_stamp();
-  if (top.host().error()) {
-    try {
-      std::rethrow_exception(top.host().error());
-    } catch (const std::exception& e) {
-      ADD_FAILURE() << "firmware threw: " << e.what();
-    }
-  }
-  out.pv = top.pv_ctrl().stats();
+// The state pv_ctrl and the tiles were left in: programmed levels against LEVELS,
+// stuck and worn-out devices.
+void inspect(mp::system::System& top, Outcome& out) {
   // Every weight: its programmed level (pv_ctrl) against meta_unit's LEVELS.
   const std::int8_t* levels = top.meta_unit().engine().levels();
   std::size_t base = 0;
@@ -140,6 +110,74 @@ Outcome run(const mp::Config& cfg, const std::function<void(mp::system::System&)
       }
     }
   }
+}
+
+// Runs init + one update on `cfg`; `check` runs in the firmware thread at the end with
+// the system (to look at tiles and pv_ctrl state).
+// `expect_error`: the firmware is expected to throw (its message goes to Outcome::error).
+Outcome run(const mp::Config& cfg, const std::function<void(mp::system::System&)>& check = {},
+            bool expect_error = false) {
+  const auto shapes = mp::fw::Trainer::shapes(cfg.train);
+  mp::drivers::MetaPvLayout layout;
+  layout.shapes = shapes;
+  layout.tile_rows = static_cast<unsigned>(cfg.tile.rows);
+  layout.tile_cols = static_cast<unsigned>(cfg.tile.cols);
+  layout.retry_limit = static_cast<unsigned>(cfg.faults.retry_limit);
+  layout.remap = cfg.faults.remap;
+  layout.skip = cfg.faults.skip;
+  layout.spare_cols = static_cast<unsigned>(cfg.tile.spare_cols);
+  // The firmware loads the initial hidden weights through HIDDEN (no back door).
+  layout.hidden =
+      mp::fw::Trainer::initial_hidden(cfg.train, static_cast<std::uint64_t>(cfg.sim.seed));
+  mp::system::System* sys = nullptr;
+  Outcome out;
+  auto firmware = [&](mp::hal::Hal& host_hal) {
+    // As the training firmware: every access retries a bus error (faults.retry_limit).
+    mp::hal::RetryHal hal(host_hal, static_cast<std::uint64_t>(cfg.faults.retry_limit));
+    struct Count {  // the retries also when the firmware throws
+      mp::hal::RetryHal& h;
+      Outcome& o;
+      ~Count() { o.bus_retries = h.retries(); }
+    } count{hal, out};
+    mp::drivers::MetaPvUpdatePath up(hal, layout, mp::system::kIrqLine);
+    // The accelerator driver enables the interrupts and runs init (the P&V of all).
+    mp::drivers::HalAccelerator acc(hal, shapes, up, mp::system::kIrqLine);
+    // A gradient large enough to move many weights across a threshold in one step.
+    for (int l = 0; l < 2; ++l) {
+      const auto n =
+          shapes[static_cast<std::size_t>(l)].in * shapes[static_cast<std::size_t>(l)].out;
+      std::vector<float> g(n);
+      for (std::size_t i = 0; i < n; ++i) g[i] = (i % 3 == 0 ? 1.0F : -1.0F) * 50.0F;
+      up.accumulate(l, g.data());
+    }
+    out.changes = up.update();
+    out.rec = up.recovery();
+    if (check) check(*sys);
+  };
+  mp::system::System top(cfg, shapes, firmware, true);
+  sys = &top;
+  sc_core::sc_start();
+  if (!expect_error) {
+    EXPECT_TRUE(top.host().finished()) << "blocked on interrupt mask " << top.host().waiting_on()
+                                       << " at " << sc_core::sc_time_stamp();
+  }
+  if (top.host().error()) {
+    try {
+      std::rethrow_exception(top.host().error());
+    } catch (const std::exception& e) {
+      out.error = e.what();
+      if (!expect_error) {
+        ADD_FAILURE() << "firmware threw: " << e.what();
+      }
+    }
+  }
+  if (expect_error) {
+    EXPECT_FALSE(out.error.empty()) << "the firmware did not fail";
+  }
+  out.bus_injected = top.router().injected_errors();
+  out.bus_errors = top.router().stats(0).errors;
+  out.pv = top.pv_ctrl().stats();
+  inspect(top, out);
   return out;
 }
 
@@ -252,4 +290,34 @@ TEST(Faults, Remap) {
   EXPECT_EQ(o.rec.reprogrammed, 32U);  // layer 1 has 32 rows
   EXPECT_EQ(o.rec.skipped_weights, 0U);
   EXPECT_EQ(o.level_mismatches, 0U);
+}
+
+TEST(Faults, BusError) {
+  auto cfg = small_config();
+  cfg.faults.bus_error_rate = 0.01;
+  cfg.faults.bus_error_at_s = {0.0};  // and the very first access
+  cfg.faults.retry_limit = 3;
+  const auto o = run(cfg);
+  EXPECT_TRUE(o.error.empty());
+  EXPECT_GT(o.bus_injected, 50U);
+  EXPECT_EQ(o.bus_errors, o.bus_injected);   // no other error response
+  EXPECT_EQ(o.bus_retries, o.bus_injected);  // each retried, then it went through
+  EXPECT_EQ(o.pv.failed, 0U);
+  EXPECT_EQ(o.pv.dropped, 0U);
+  // Nothing was lost or written twice: the devices hold meta_unit's levels.
+  EXPECT_EQ(o.level_mismatches, 0U);
+  EXPECT_EQ(o.weights, 784U * 32U + 32U * 10U);
+  EXPECT_GT(o.changes, 100U);
+}
+
+TEST(Faults, BusErrorExhausted) {
+  auto cfg = small_config();
+  cfg.faults.bus_error_rate = 1.0;
+  cfg.faults.retry_limit = 2;
+  const auto o = run(cfg, {}, true);
+  EXPECT_EQ(o.bus_injected, 3U);  // the first access and its 2 retries
+  EXPECT_EQ(o.bus_retries, 2U);
+  EXPECT_NE(o.error.find("TLM_GENERIC_ERROR_RESPONSE"), std::string::npos) << o.error;
+  EXPECT_NE(o.error.find("after 2 retries (faults.retry_limit)"), std::string::npos) << o.error;
+  EXPECT_NE(o.error.find("giving up on the access at 0x"), std::string::npos) << o.error;
 }

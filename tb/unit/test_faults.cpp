@@ -1,10 +1,16 @@
 // The tile's side of fault injection and column repair (docs/reliability.md):
 // device.stuck_cells parsing and errors, cells that stick at a given simulated time
-// (wear-out at a time), spare columns and remap_column.
+// (wear-out at a time), spare columns and remap_column; the HAL's bus-error retry
+// (hal::RetryHal) against a fake HAL.
+#include <cstring>
+#include <set>
+#include <vector>
+
 #include <gtest/gtest.h>
 
 #include "config/config.hpp"
 #include "device/device_params.hpp"
+#include "sw/hal/retry_hal.hpp"
 #include "tile/tile_core.hpp"
 
 namespace {
@@ -19,7 +25,97 @@ mp::tile::TileParams small_tile() {
   return p;
 }
 
+// A HAL over 64 bytes of memory at 0x1000, moving blocks in 16-byte bursts, that
+// answers the accesses whose sequence numbers are in `fail` with `response`.
+class FakeHal : public mp::hal::Hal {
+ public:
+  std::vector<std::uint8_t> mem = std::vector<std::uint8_t>(64, 0);
+  std::set<int> fail;
+  mp::hal::Response response{mp::hal::Response::generic_error};
+  int seq{0};
+  int bursts_written{0};
+
+  std::uint32_t read32(std::uint64_t addr) override {
+    check("read32", addr, 4);
+    std::uint32_t v = 0;
+    std::memcpy(&v, &mem[addr - 0x1000], 4);
+    return v;
+  }
+  void write32(std::uint64_t addr, std::uint32_t value) override {
+    check("write32", addr, 4);
+    std::memcpy(&mem[addr - 0x1000], &value, 4);
+  }
+  void write_block(std::uint64_t addr, const void* src, std::size_t bytes) override {
+    for (std::size_t done = 0; done < bytes; done += 16) {
+      check("write_block", addr + done, 16);
+      std::memcpy(&mem[addr + done - 0x1000], static_cast<const std::uint8_t*>(src) + done, 16);
+      ++bursts_written;
+    }
+  }
+  void read_block(std::uint64_t addr, void* dst, std::size_t bytes) override {
+    for (std::size_t done = 0; done < bytes; done += 16) {
+      check("read_block", addr + done, 16);
+      std::memcpy(static_cast<std::uint8_t*>(dst) + done, &mem[addr + done - 0x1000], 16);
+    }
+  }
+  std::uint32_t wait_irq(std::uint32_t mask) override { return mask; }
+  std::uint32_t irq_lines() override { return 0; }
+  void charge_compute(std::uint64_t) override {}
+  void charge_macs(std::uint64_t) override {}
+  void advance(std::uint64_t) override {}
+  double now_ns() override { return 0.0; }
+
+ private:
+  void check(const char* op, std::uint64_t addr, std::size_t bytes) {
+    if (fail.count(seq++) != 0) throw mp::hal::HalError(op, addr, bytes, response);
+  }
+};
+
 }  // namespace
+
+TEST(Faults, RetryHalResumesBlockAtFailedBurst) {
+  FakeHal fake;
+  fake.fail = {2, 3};  // the third burst fails twice
+  mp::hal::RetryHal hal(fake, 2);
+  std::vector<std::uint8_t> src(64);
+  for (std::size_t i = 0; i < src.size(); ++i) src[i] = static_cast<std::uint8_t>(i + 1);
+  hal.write_block(0x1000, src.data(), 64);
+  EXPECT_EQ(fake.mem, src);
+  EXPECT_EQ(fake.bursts_written, 4);  // no burst written twice
+  EXPECT_EQ(hal.retries(), 2U);
+  std::vector<std::uint8_t> back(64);
+  fake.fail = {fake.seq};  // the next access (burst 0 of the read) fails once
+  hal.read_block(0x1000, back.data(), 64);
+  EXPECT_EQ(back, src);
+  EXPECT_EQ(hal.retries(), 3U);
+  // The limit is per burst: one failure on each of three bursts, limit 1, goes through.
+  mp::hal::RetryHal once(fake, 1);
+  fake.fail = {fake.seq, fake.seq + 2, fake.seq + 4};
+  std::vector<std::uint8_t> again(64);
+  once.read_block(0x1000, again.data(), 64);
+  EXPECT_EQ(again, src);
+  EXPECT_EQ(once.retries(), 3U);
+}
+
+TEST(Faults, RetryHalGivesUpNamingTheAddress) {
+  FakeHal fake;
+  fake.fail = {0, 1, 2};
+  mp::hal::RetryHal hal(fake, 2);
+  try {
+    (void)hal.read32(0x1008);
+    ADD_FAILURE() << "no error";
+  } catch (const std::runtime_error& e) {
+    EXPECT_STREQ(e.what(),
+                 "HAL read32 at 0x00001008 (4 bytes): TLM_GENERIC_ERROR_RESPONSE; still failing "
+                 "after 2 retries (faults.retry_limit): giving up on the access at 0x00001008");
+  }
+  EXPECT_EQ(hal.retries(), 2U);
+  // Not a transient: an address error is not retried.
+  fake.fail = {fake.seq};
+  fake.response = mp::hal::Response::address_error;
+  EXPECT_THROW(hal.write32(0x1000, 1), mp::hal::HalError);
+  EXPECT_EQ(hal.retries(), 2U);
+}
 
 TEST(Faults, StuckCellsParse) {
   const auto v =
