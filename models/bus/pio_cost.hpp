@@ -3,10 +3,10 @@
 // split) and bus::Target (per-word access time) apply in hardware mode, and that the
 // functional backend (models/functional) charges per operation without a bus.
 //
-//   a transaction of n bytes occupies the bus  (bus.cycles_per_transfer + ceil(n / bus.width_bytes))
-//   cycles of bus.f_clk_MHz and costs bus.e_beat_pJ per cycle; the target adds one cycle
-//   of its clock per 32-bit word (tile: tile.f_clk_MHz, meta_unit: meta.f_clk_MHz; pv_ctrl and
-//   sysctl: none). The host splits a block transfer into bursts of host.burst_bytes.
+//   a transaction of n bytes occupies the bus  (bus.cycles_per_transfer + ceil(n /
+//   bus.width_bytes)) cycles of bus.f_clk_MHz and costs bus.e_beat_pJ per cycle; the target adds
+//   one cycle of its clock per 32-bit word (tile: tile.f_clk_MHz, meta_unit: meta.f_clk_MHz;
+//   pv_ctrl and sysctl: none). The host splits a block transfer into bursts of host.burst_bytes.
 #pragma once
 
 #include <cstdint>

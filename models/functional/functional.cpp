@@ -107,43 +107,47 @@ FunctionalAccelerator::FunctionalAccelerator(const Config& cfg,
   }
   if (cfg.train.device_effects) {
     tile_config_.assign(next_tile, -1);
-    // The firmware's set-up, as the hardware mode's drivers do it (MetaDriver, PvDriver,
-    // HalAccelerator and TileDriver constructors): register accesses only.
-    pio(true, 4, meta_word_s_);                               // meta_unit CONFIG
-    pio(true, 4, meta_word_s_);                               // meta_unit IRQ_ENABLE
-    pio(false, 4, 0.0);                                       // pv_ctrl QUEUE_DEPTH
-    pio(true, 4, 0.0);                                        // pv_ctrl IRQ_ENABLE
-    pio(false, 4, 0.0);                                       // sysctl ID
-    pio(false, 4, 0.0);                                       // sysctl N_TILES
-    for (int k = 0; k < 4; ++k) pio(false, 4, tile_word_s_);  // tile0 ROWS .. CONFIG
-    for (unsigned t = 0; t < next_tile; ++t) {
-      for (int k = 0; k < 4; ++k) pio(false, 4, tile_word_s_);  // ROWS .. CONFIG
-      pio(true, 4, tile_word_s_);                               // IRQ_STATUS clear
-      pio(true, 4, tile_word_s_);                               // IRQ_ENABLE
-    }
-    pio(true, 4, 0.0);  // sysctl IRQ_ENABLE
-    // MetaPvUpdatePath::init: counters cleared, FORMAT and the level table read; per layer
-    // the initial hidden weights written, the levels read back, every weight pushed to
-    // pv_ctrl and programmed with program-and-verify like every later write.
-    pio(true, 4, 0.0);
-    pio(false, 4, meta_word_s_);
-    pio(false, 4 * static_cast<std::uint64_t>(cfg.meta.levels), meta_word_s_);
-    for (std::size_t l = 0; l < layers_.size(); ++l) {
-      auto& L = layers_[l];
-      const std::uint64_t n = L.level.size();
-      pio(true, 4 * n, meta_word_s_);   // HIDDEN
-      pio(false, 4 * n, meta_word_s_);  // LEVELS
-      const auto* lv = L.meta->levels();
-      for (std::size_t i = 0; i < L.level.size(); ++i) {
-        const double arrival = pv_push();
-        const double start = std::max(arrival, pv_free_);
-        pv_free_ = start + program(L, i, lv[i], start);
-        pv_queue_.push_back(start);
-      }
-    }
-    pv_wait_idle();
+    initial_programming();
   }
   ledger_->end_phase(t_);
+}
+
+void FunctionalAccelerator::initial_programming() {
+  // The firmware's set-up, as the hardware mode's drivers do it (MetaDriver, PvDriver,
+  // HalAccelerator and TileDriver constructors): register accesses only.
+  pio(true, 4, meta_word_s_);                               // meta_unit CONFIG
+  pio(true, 4, meta_word_s_);                               // meta_unit IRQ_ENABLE
+  pio(false, 4, 0.0);                                       // pv_ctrl QUEUE_DEPTH
+  pio(true, 4, 0.0);                                        // pv_ctrl IRQ_ENABLE
+  pio(false, 4, 0.0);                                       // sysctl ID
+  pio(false, 4, 0.0);                                       // sysctl N_TILES
+  for (int k = 0; k < 4; ++k) pio(false, 4, tile_word_s_);  // tile0 ROWS .. CONFIG
+  for (std::size_t t = 0; t < tile_config_.size(); ++t) {
+    for (int k = 0; k < 4; ++k) pio(false, 4, tile_word_s_);  // ROWS .. CONFIG
+    pio(true, 4, tile_word_s_);                               // IRQ_STATUS clear
+    pio(true, 4, tile_word_s_);                               // IRQ_ENABLE
+  }
+  pio(true, 4, 0.0);  // sysctl IRQ_ENABLE
+  // MetaPvUpdatePath::init: counters cleared, FORMAT and the level table read; per layer
+  // the initial hidden weights written, the levels read back, every weight pushed to
+  // pv_ctrl and programmed with program-and-verify like every later write.
+  pio(true, 4, 0.0);
+  pio(false, 4, meta_word_s_);
+  pio(false, 4 * static_cast<std::uint64_t>(cfg_.meta.levels), meta_word_s_);
+  for (std::size_t l = 0; l < layers_.size(); ++l) {
+    auto& L = layers_[l];
+    const std::uint64_t n = L.level.size();
+    pio(true, 4 * n, meta_word_s_);   // HIDDEN
+    pio(false, 4 * n, meta_word_s_);  // LEVELS
+    const auto* lv = L.meta->levels();
+    for (std::size_t i = 0; i < L.level.size(); ++i) {
+      const double arrival = pv_push();
+      const double start = std::max(arrival, pv_free_);
+      pv_free_ = start + program(L, i, lv[i], start);
+      pv_queue_.push_back(start);
+    }
+  }
+  pv_wait_idle();
 }
 
 void FunctionalAccelerator::mark_phase(bool begin, const char* name) {
@@ -241,11 +245,6 @@ FunctionalAccelerator::~FunctionalAccelerator() = default;
 
 meta::MetaEngine& FunctionalAccelerator::engine(int layer) {
   return *layers_[static_cast<std::size_t>(layer)].meta;
-}
-
-void FunctionalAccelerator::charge(const tile::OpCost& c) {
-  t_ += c.latency_s;
-  charge_energy(c);
 }
 
 void FunctionalAccelerator::charge_energy(const tile::OpCost& c) {
@@ -347,6 +346,11 @@ void FunctionalAccelerator::mvm_chunk(Layer& L, bool transpose, const float* x, 
       for (std::size_t j = 0; j < no; ++j) yy[j] += p[j];
     }
   }
+  wait_tiles(done);
+  for (std::size_t k = 0; k < done.size(); ++k) pio(false, 4 * sense * nv, tile_word_s_);
+}
+
+void FunctionalAccelerator::wait_tiles(const std::vector<double>& done) {
   // HalAccelerator::wait_tiles: sysctl TILE_IRQ_LO, then per tile that finished
   // IRQ_STATUS read and cleared; wait for the next DONE when none has.
   std::vector<bool> pending(done.size(), true);
@@ -377,7 +381,6 @@ void FunctionalAccelerator::mvm_chunk(Layer& L, bool transpose, const float* x, 
       --left;
     }
   }
-  for (std::size_t k = 0; k < done.size(); ++k) pio(false, 4 * sense * nv, tile_word_s_);
 }
 
 void FunctionalAccelerator::read_weights(int layer, float* w) {

@@ -74,8 +74,12 @@ class FunctionalAccelerator : public fw::Accelerator {
   // Program-and-verify of every device of weight `index` whose target changed, starting
   // at `at`; returns the duration (the tile's verify and pulse times, serialised).
   double program(Layer& L, std::size_t index, int level, double at);
-  void charge(const tile::OpCost& c);
   void charge_energy(const tile::OpCost& c);
+  // The firmware's set-up and the initial programming of every weight (phase "init"), as
+  // the hardware mode's drivers do it.
+  void initial_programming();
+  // HalAccelerator::wait_tiles for tiles done at `done` (sysctl and tile IRQ accesses).
+  void wait_tiles(const std::vector<double>& done);
   // One MVM chunk of n <= tile.buffer_vectors vectors, timed as HalAccelerator::mvm_chunk.
   void mvm_chunk(Layer& L, bool transpose, const float* x, int n, float* y, bool signed_inputs);
   // A host access of `bytes` to a target with `word_s` per word (bus::pio_access): the
