@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "bus/pio_cost.hpp"
 #include "sim/sc_support.hpp"
 #include "sim/state_sc.hpp"
 
@@ -97,9 +98,7 @@ void Router::set_ledger(EnergyLedger* ledger) {
 }
 
 sc_core::sc_time Router::transfer_time(std::uint64_t bytes) const {
-  const auto w = static_cast<std::uint64_t>(p_.width_bytes);
-  const std::uint64_t beats = (bytes + w - 1) / w;
-  return clk_ * static_cast<double>(static_cast<std::uint64_t>(p_.cycles_per_transfer) + beats);
+  return clk_ * static_cast<double>(transfer_cycles(p_, bytes));
 }
 
 tlm::tlm_response_status Router::route(const tlm::tlm_generic_payload& p, const Region*& r) const {

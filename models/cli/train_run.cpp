@@ -175,6 +175,8 @@ json run_train(const LoadedConfig& loaded, const std::filesystem::path& out, Pro
       if (!m.resumed) acc->mark_phase(m.begin, m.name);
     });
     res = trainer.run([&](const fw::ProgressInfo& p) { progress.update(p); });
+    // Phase "readback", as the hardware mode's run reads the trained hidden weights.
+    acc->readback();
     power.sample(acc->now_s(), acc->ledger());
     acc->close_ledger();
     ledger = acc->ledger();

@@ -1,10 +1,14 @@
 #include "functional/functional.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <string>
 
 #include <Eigen/Dense>
 
+#include "bus/pio_cost.hpp"
 #include "common/energy.hpp"
+#include "common/schema.hpp"
 #include "fw/dac_scale.hpp"
 #include "meta/meta_cost.hpp"
 #include "meta/meta_init.hpp"
@@ -30,6 +34,8 @@ struct FunctionalAccelerator::Layer {
   std::unique_ptr<tile::TileGrid> grid;
   std::vector<std::uint32_t> writes;
   std::vector<std::int8_t> level;  // level currently programmed in the devices
+  unsigned first_tile{0};          // the layer's first tile in the hardware's numbering
+  std::uint64_t first_weight{0};   // the layer's first weight in meta_unit's windows
 };
 
 FunctionalAccelerator::FunctionalAccelerator(const Config& cfg,
@@ -52,11 +58,35 @@ FunctionalAccelerator::FunctionalAccelerator(const Config& cfg,
   e_meta_acc_ = ledger_->entry("meta_unit", "accumulate");
   e_meta_update_ = ledger_->entry("meta_unit", "update");
   e_meta_sram_ = ledger_->entry("meta_unit", "sram");
+  // The bus's rows, as bus::Router charges them: per transaction, its occupancy and
+  // bus.e_beat_pJ per bus cycle.
+  e_bus_read_ = ledger_->entry("bus", "read");
+  e_bus_write_ = ledger_->entry("bus", "write");
+  if (cfg.train.device_effects && cfg.host.data_movement != "pio") {
+    throw cfg::ConfigError(
+        "key 'host.data_movement' = " + cfg.host.data_movement +
+        ": the functional mode charges programmed I/O only (the DMA engine's timing is not "
+        "modelled there); use --mode hardware");
+  }
+  // The meta_unit -> pv_ctrl command path (pv.cmd_path): the link's energy per transfer,
+  // or meta_unit's bus command energy plus the bus transaction.
+  if (cfg.train.device_effects) {
+    e_path_ = cfg.pv.cmd_path == "link" ? ledger_->entry("meta_pv_link", "transfer")
+                                        : ledger_->entry("meta_unit", "pv_cmd");
+  }
+  tile_word_s_ = 1.0 / (cfg.tile.f_clk_MHz * 1e6);
+  meta_word_s_ = 1.0 / (cfg.meta.f_clk_MHz * 1e6);
+  meta_clk_s_ = meta_word_s_;
   // The initial programming below is the firmware's "init" phase of the hardware mode.
   ledger_->begin_phase("init", t_);
+  unsigned next_tile = 0;
+  std::uint64_t next_weight = 0;
   for (std::size_t l = 0; l < shapes.size(); ++l) {
     Layer L;
     L.shape = shapes[l];
+    L.first_tile = next_tile;
+    L.first_weight = next_weight;
+    next_weight += shapes[l].in * shapes[l].out;
     const std::size_t n = shapes[l].in * shapes[l].out;
     L.meta = meta::make_engine(cfg.meta, n);
     meta::init_layer(*L.meta, static_cast<std::uint64_t>(cfg.sim.seed), l,
@@ -69,20 +99,55 @@ FunctionalAccelerator::FunctionalAccelerator(const Config& cfg,
           static_cast<std::uint64_t>(cfg.sim.seed), "layer" + std::to_string(l));
       L.writes.assign(2 * n, 0);
       L.level.assign(n, -1);
+      next_tile += static_cast<unsigned>(L.grid->n_tiles());
     } else {
       L.writes.assign(n, 0);
     }
     layers_.push_back(std::move(L));
   }
   if (cfg.train.device_effects) {
-    // Initial weights written with program-and-verify like every later write.
-    for (std::size_t l = 0; l < layers_.size(); ++l) {
-      auto& L = layers_[l];
-      const auto* lv = L.meta->levels();
-      for (std::size_t i = 0; i < L.level.size(); ++i) program(L, i, lv[i]);
-    }
+    tile_config_.assign(next_tile, -1);
+    initial_programming();
   }
   ledger_->end_phase(t_);
+}
+
+void FunctionalAccelerator::initial_programming() {
+  // The firmware's set-up, as the hardware mode's drivers do it (MetaDriver, PvDriver,
+  // HalAccelerator and TileDriver constructors): register accesses only.
+  pio(true, 4, meta_word_s_);                               // meta_unit CONFIG
+  pio(true, 4, meta_word_s_);                               // meta_unit IRQ_ENABLE
+  pio(false, 4, 0.0);                                       // pv_ctrl QUEUE_DEPTH
+  pio(true, 4, 0.0);                                        // pv_ctrl IRQ_ENABLE
+  pio(false, 4, 0.0);                                       // sysctl ID
+  pio(false, 4, 0.0);                                       // sysctl N_TILES
+  for (int k = 0; k < 4; ++k) pio(false, 4, tile_word_s_);  // tile0 ROWS .. CONFIG
+  for (std::size_t t = 0; t < tile_config_.size(); ++t) {
+    for (int k = 0; k < 4; ++k) pio(false, 4, tile_word_s_);  // ROWS .. CONFIG
+    pio(true, 4, tile_word_s_);                               // IRQ_STATUS clear
+    pio(true, 4, tile_word_s_);                               // IRQ_ENABLE
+  }
+  pio(true, 4, 0.0);  // sysctl IRQ_ENABLE
+  // MetaPvUpdatePath::init: counters cleared, FORMAT and the level table read; per layer
+  // the initial hidden weights written, the levels read back, every weight pushed to
+  // pv_ctrl and programmed with program-and-verify like every later write.
+  pio(true, 4, 0.0);
+  pio(false, 4, meta_word_s_);
+  pio(false, 4 * static_cast<std::uint64_t>(cfg_.meta.levels), meta_word_s_);
+  for (std::size_t l = 0; l < layers_.size(); ++l) {
+    auto& L = layers_[l];
+    const std::uint64_t n = L.level.size();
+    pio(true, 4 * n, meta_word_s_);   // HIDDEN
+    pio(false, 4 * n, meta_word_s_);  // LEVELS
+    const auto* lv = L.meta->levels();
+    for (std::size_t i = 0; i < L.level.size(); ++i) {
+      const double arrival = pv_push();
+      const double start = std::max(arrival, pv_free_);
+      pv_free_ = start + program(L, i, lv[i], start);
+      pv_queue_.push_back(start);
+    }
+  }
+  pv_wait_idle();
 }
 
 void FunctionalAccelerator::mark_phase(bool begin, const char* name) {
@@ -93,7 +158,7 @@ void FunctionalAccelerator::mark_phase(bool begin, const char* name) {
   }
 }
 
-void FunctionalAccelerator::program(Layer& L, std::size_t index, int level) {
+double FunctionalAccelerator::program(Layer& L, std::size_t index, int level, double at) {
   const auto out = L.shape.out;
   const int row = static_cast<int>(index / out);
   const int col = static_cast<int>(index % out);
@@ -105,15 +170,16 @@ void FunctionalAccelerator::program(Layer& L, std::size_t index, int level) {
   const tile::OpCost cv = tile.verify_cost();
   const tile::OpCost cp = tile.pulse_cost();
   const pv::PvCosts costs{cv.latency_s, cp.latency_s, cv.energy_total_J(), cp.energy_total_J()};
+  double t = at;
   for (int k = 0; k < plan.count; ++k) {
     const auto& d = plan.devices[static_cast<std::size_t>(k)];
     const auto r =
-        pv::program_verify(tile.array(d.side), cell, d.target_uS, d.band, cfg_.pv, t_, costs);
+        pv::program_verify(tile.array(d.side), cell, d.target_uS, d.band, cfg_.pv, t, costs);
     tile.mark_written(loc.row, loc.col);
     ++L.writes[2 * index + (d.side == tile::Side::pos ? 0U : 1U)];
     pulses_ += static_cast<std::uint64_t>(r.n_set + r.n_reset);
     pv_failures_ += r.success ? 0 : 1;
-    t_ += r.duration_s;
+    t += r.duration_s;
     // The total as one sum per device; the rows per operation, as pv_ctrl charges them.
     ledger_->charge_total(e_pv_, r.energy_j, 1);
     ledger_->charge_rows(e_pv_verify_, r.n_verify * costs.e_verify_J,
@@ -128,6 +194,51 @@ void FunctionalAccelerator::program(Layer& L, std::size_t index, int level) {
     }
   }
   L.level[index] = static_cast<std::int8_t>(level);
+  return t - at;
+}
+
+double FunctionalAccelerator::pio(bool write, std::uint64_t bytes, double word_s) {
+  const auto a = bus::pio_access(cfg_.bus, cfg_.host.burst_bytes, bytes, word_s);
+  const double first =
+      t_ + static_cast<double>(bus::transfer_cycles(
+               cfg_.bus,
+               std::min<std::uint64_t>(bytes, static_cast<std::uint64_t>(cfg_.host.burst_bytes)))) /
+               (cfg_.bus.f_clk_MHz * 1e6);
+  t_ += a.total_s();
+  ledger_->charge(write ? e_bus_write_ : e_bus_read_, a.energy_J, a.transactions, a.bus_s);
+  return first;
+}
+
+double FunctionalAccelerator::meta_cmd() { return pio(true, 4, meta_word_s_); }
+
+void FunctionalAccelerator::meta_wait(double end) {
+  const double seen = pio(false, 4, meta_word_s_);  // IRQ_STATUS
+  if (seen < end) {
+    t_ = std::max(t_, end);  // wait_irq until DONE, then IRQ_STATUS again
+    pio(false, 4, meta_word_s_);
+  }
+  pio(true, 4, meta_word_s_);  // DONE cleared
+}
+
+void FunctionalAccelerator::pv_wait_idle() {
+  const double seen = pio(false, 4, 0.0);  // STATUS
+  if (seen < pv_free_) {
+    t_ = std::max(t_, pv_free_);  // wait_irq until the queue drained (EMPTY)
+    pio(true, 4, 0.0);            // IRQ_STATUS.EMPTY cleared
+    pio(false, 4, 0.0);           // STATUS: idle
+  }
+  pio(true, 4, 0.0);  // IRQ_STATUS.EMPTY cleared
+  pv_queue_.clear();
+}
+
+double FunctionalAccelerator::pv_push() {
+  const double seen = pio(false, 4, 0.0);  // STATUS
+  // Commands still queued at `seen`: pushed, not yet started.
+  std::size_t queued = 0;
+  for (auto it = pv_queue_.rbegin(); it != pv_queue_.rend() && *it > seen; ++it) ++queued;
+  if (queued >= static_cast<std::size_t>(cfg_.pv.queue_depth)) pv_wait_idle();
+  for (int k = 0; k < 4; ++k) pio(true, 4, 0.0);  // CMD_TILE, CMD_ROW, CMD_COL, CMD_LEVEL
+  return pio(true, 4, 0.0);                       // CMD_PUSH
 }
 
 FunctionalAccelerator::~FunctionalAccelerator() = default;
@@ -136,8 +247,7 @@ meta::MetaEngine& FunctionalAccelerator::engine(int layer) {
   return *layers_[static_cast<std::size_t>(layer)].meta;
 }
 
-void FunctionalAccelerator::charge(const tile::OpCost& c) {
-  t_ += c.latency_s;
+void FunctionalAccelerator::charge_energy(const tile::OpCost& c) {
   for (std::size_t p = 0; p < tile::kPhases; ++p) {
     if (c.energy_J[p] != 0) ledger_->charge(e_tile_[p], c.energy_J[p], 1);
   }
@@ -146,7 +256,12 @@ void FunctionalAccelerator::charge(const tile::OpCost& c) {
 void FunctionalAccelerator::forward(int layer, const float* x, int batch, float* y) {
   auto& L = layers_[static_cast<std::size_t>(layer)];
   if (L.grid) {
-    charge(L.grid->forward_batch(x, batch, y, t_, false));
+    const int buf = static_cast<int>(cfg_.tile.buffer_vectors);
+    for (int s = 0; s < batch; s += buf) {
+      const int n = std::min(buf, batch - s);
+      mvm_chunk(L, false, x + static_cast<std::size_t>(s) * L.shape.in, n,
+                y + static_cast<std::size_t>(s) * L.shape.out, false);
+    }
     mvm_vectors_ += static_cast<std::uint64_t>(batch);
     return;
   }
@@ -161,7 +276,12 @@ void FunctionalAccelerator::transpose(int layer, const float* d, int batch, floa
     // The DAC range is [-1, 1]: scale the errors, run signed transpose MVMs, scale back.
     const float mx =
         fw::scale_to_dac_range(d, static_cast<std::size_t>(batch) * L.shape.out, scratch_);
-    charge(L.grid->transpose_batch(scratch_.data(), batch, y, t_, true));
+    const int buf = static_cast<int>(cfg_.tile.buffer_vectors);
+    for (int s = 0; s < batch; s += buf) {
+      const int n = std::min(buf, batch - s);
+      mvm_chunk(L, true, scratch_.data() + static_cast<std::size_t>(s) * L.shape.out, n,
+                y + static_cast<std::size_t>(s) * L.shape.in, true);
+    }
     fw::scale_back(y, static_cast<std::size_t>(batch) * L.shape.in, mx);
     mvm_vectors_ += static_cast<std::uint64_t>(batch);
     return;
@@ -171,13 +291,107 @@ void FunctionalAccelerator::transpose(int layer, const float* d, int batch, floa
   MapM(y, batch, in).noalias() = CMapM(d, batch, out) * L.w.transpose();
 }
 
+void FunctionalAccelerator::mvm_chunk(Layer& L, bool transpose, const float* x, int n, float* y,
+                                      bool signed_inputs) {
+  const auto& pl = L.grid->placement();
+  const auto nv = static_cast<std::uint64_t>(n);
+  const auto drive = static_cast<std::uint64_t>(transpose ? pl.tile_cols : pl.tile_rows);
+  const auto sense = static_cast<std::uint64_t>(transpose ? pl.tile_rows : pl.tile_cols);
+  const int drive_blocks = transpose ? pl.col_blocks : pl.row_blocks;
+  const int other_blocks = transpose ? pl.row_blocks : pl.col_blocks;
+  const auto dir = transpose ? tile::Direction::transpose : tile::Direction::forward;
+  const int config = 2 * n + (signed_inputs ? 1 : 0);
+  const auto in_dim = static_cast<std::size_t>(transpose ? pl.layer_cols : pl.layer_rows);
+  const auto out_dim = static_cast<std::size_t>(transpose ? pl.layer_rows : pl.layer_cols);
+  // Inputs, CONFIG (when it changes) and CMD per tile, in HalAccelerator's order; each
+  // tile computes at its CMD (the relaxation clock, on the picosecond grid of sc_time) and
+  // runs while the host writes the next.
+  std::vector<double> done(pl.blocks.size(), 0.0);
+  std::vector<float> xb(drive * nv);
+  std::vector<float>& out = ybufs_;
+  out.assign(pl.blocks.size() * sense * nv, 0.0F);
+  for (int db = 0; db < drive_blocks; ++db) {
+    const std::size_t i0 = static_cast<std::size_t>(db) * drive;
+    const std::size_t ni = std::min<std::size_t>(drive, in_dim - i0);
+    std::fill(xb.begin(), xb.end(), 0.0F);
+    for (std::size_t v = 0; v < nv; ++v)
+      std::copy_n(x + v * in_dim + i0, ni, xb.data() + v * drive);
+    for (int ob = 0; ob < other_blocks; ++ob) {
+      const int k = transpose ? ob * pl.col_blocks + db : db * pl.col_blocks + ob;
+      auto& cfg_word = tile_config_[L.first_tile + static_cast<unsigned>(k)];
+      if (cfg_word != config) {
+        pio(true, 4, tile_word_s_);
+        cfg_word = config;
+      }
+      pio(true, 4 * drive * nv, tile_word_s_);          // INPUT
+      const double start = pio(true, 4, tile_word_s_);  // CMD
+      auto& tile = L.grid->tile(pl.blocks[static_cast<std::size_t>(k)].tile);
+      const double at = std::round(start * 1e12) * 1e-12;
+      const tile::OpCost c =
+          tile.mvm_batch(dir, xb.data(), n, out.data() + static_cast<std::size_t>(k) * sense * nv,
+                         at, tile.encoding(), signed_inputs);
+      charge_energy(c);
+      done[static_cast<std::size_t>(k)] = start + c.latency_s;
+    }
+  }
+  // Partial sums in tile order (HalAccelerator, TileGrid).
+  std::fill(y, y + nv * out_dim, 0.0F);
+  for (std::size_t k = 0; k < pl.blocks.size(); ++k) {
+    const auto& b = pl.blocks[k];
+    const auto o0 = static_cast<std::size_t>(transpose ? b.row0 : b.col0);
+    const auto no = static_cast<std::size_t>(transpose ? b.n_rows : b.n_cols);
+    for (std::size_t v = 0; v < nv; ++v) {
+      float* yy = y + v * out_dim + o0;
+      const float* p = out.data() + k * sense * nv + v * sense;
+      for (std::size_t j = 0; j < no; ++j) yy[j] += p[j];
+    }
+  }
+  wait_tiles(done);
+  for (std::size_t k = 0; k < done.size(); ++k) pio(false, 4 * sense * nv, tile_word_s_);
+}
+
+void FunctionalAccelerator::wait_tiles(const std::vector<double>& done) {
+  // HalAccelerator::wait_tiles: sysctl TILE_IRQ_LO, then per tile that finished
+  // IRQ_STATUS read and cleared; wait for the next DONE when none has.
+  std::vector<bool> pending(done.size(), true);
+  std::size_t left = done.size();
+  while (left > 0) {
+    const double seen = pio(false, 4, 0.0);
+    bool any = false;
+    double next = 0;
+    bool have_next = false;
+    for (std::size_t k = 0; k < done.size(); ++k) {
+      if (!pending[k]) continue;
+      if (done[k] <= seen) {
+        any = true;
+      } else if (!have_next || done[k] < next) {
+        next = done[k];
+        have_next = true;
+      }
+    }
+    if (!any) {
+      t_ = std::max(t_, next);
+      continue;
+    }
+    for (std::size_t k = 0; k < done.size(); ++k) {
+      if (!pending[k] || done[k] > seen) continue;
+      pio(false, 4, tile_word_s_);  // IRQ_STATUS
+      pio(true, 4, tile_word_s_);   // IRQ_STATUS cleared
+      pending[k] = false;
+      --left;
+    }
+  }
+}
+
 void FunctionalAccelerator::read_weights(int layer, float* w) {
   const auto& L = layers_[static_cast<std::size_t>(layer)];
+  if (timed()) pio(false, 4 * L.shape.in * L.shape.out, meta_word_s_);  // LEVELS
   std::copy(L.w.data(), L.w.data() + L.w.size(), w);
 }
 
 void FunctionalAccelerator::accumulate(int layer, const float* grad) {
   auto& L = layers_[static_cast<std::size_t>(layer)];
+  if (timed()) pio(true, 4 * L.shape.in * L.shape.out, meta_word_s_);  // GRAD
   L.meta->accumulate(grad, L.shape.in * L.shape.out);
 }
 
@@ -199,6 +413,25 @@ std::size_t FunctionalAccelerator::update() {
   charge_meta_sram(meta::sram_accesses_accumulate(mp, n));
   ledger_->charge(e_meta_update_, mp.e_update_pJ * 1e-12 * static_cast<double>(n), n);
   charge_meta_sram(meta::sram_accesses_step(mp, n));
+  // MetaPvUpdatePath::update: ACCUMULATE, then STEP, whose level changes leave the
+  // pipeline at ready_cycle and cross the command path to pv_ctrl, which programs them in
+  // order; the firmware waits for meta_unit, reads CHANGES_COUNT, waits for pv_ctrl.
+  double step_start = t_;
+  double path_free = 0;
+  double path_s = 0;
+  if (timed()) {
+    if (!meta_n_written_) {
+      pio(true, 4, meta_word_s_);  // N_WEIGHTS
+      meta_n_written_ = true;
+    }
+    const double acc_start = meta_cmd();
+    meta_wait(acc_start + static_cast<double>(meta::op_cycles(mp, n)) * meta_clk_s_);
+    step_start = meta_cmd();
+    path_s = cfg_.pv.cmd_path == "link"
+                 ? cfg_.pv.link_latency_ns * 1e-9
+                 : bus::pio_access(cfg_.bus, cfg_.host.burst_bytes, 8, 0.0).bus_s;
+    path_free = step_start;
+  }
   std::size_t total = 0;
   for (auto& L : layers_) {
     changes_.clear();
@@ -206,19 +439,54 @@ std::size_t FunctionalAccelerator::update() {
     for (const auto& c : changes_) {
       L.w.data()[c.index] = L.meta->level_value(c.level);
       if (L.grid) {
-        program(L, c.index, c.level);
+        const double ready =
+            step_start +
+            static_cast<double>(meta::ready_cycle(mp, L.first_weight + c.index)) * meta_clk_s_;
+        const double sent = std::max(ready, path_free);
+        path_free = sent + path_s;
+        if (cfg_.pv.cmd_path == "link") {
+          ledger_->charge(e_path_, cfg_.pv.link_energy_pJ * 1e-12, 1);
+        } else {
+          ledger_->charge(e_path_, cfg_.pv.bus_cmd_energy_pJ * 1e-12, 1);
+          const auto a = bus::pio_access(cfg_.bus, cfg_.host.burst_bytes, 8, 0.0);
+          ledger_->charge(e_bus_write_, a.energy_J, a.transactions, a.bus_s);
+        }
+        const double start = std::max(path_free, pv_free_);
+        pv_free_ = start + program(L, c.index, c.level, start);
       } else {
         ++L.writes[c.index];
       }
     }
     total += changes_.size();
   }
+  if (timed()) {
+    meta_wait(std::max(step_start + static_cast<double>(meta::op_cycles(mp, n)) * meta_clk_s_,
+                       path_free));
+    pio(false, 4, meta_word_s_);  // CHANGES_COUNT
+    if (total != 0) pv_wait_idle();
+  }
   level_changes_ += total;
   return total;
 }
 
+void FunctionalAccelerator::readback() {
+  if (!timed()) return;
+  ledger_->begin_phase("readback", t_);
+  for (const auto& L : layers_) pio(false, 4 * L.shape.in * L.shape.out, meta_word_s_);  // HIDDEN
+  ledger_->end_phase(t_);
+}
+
 void FunctionalAccelerator::new_task() {
   charge_meta_sram(meta::sram_accesses_new_task(cfg_.meta, meta_weights()));
+  if (timed()) {
+    if (!meta_n_written_) {
+      pio(true, 4, meta_word_s_);  // N_WEIGHTS
+      meta_n_written_ = true;
+    }
+    const double start = meta_cmd();
+    meta_wait(start +
+              static_cast<double>(meta::sweep_cycles(cfg_.meta, meta_weights())) * meta_clk_s_);
+  }
   for (auto& L : layers_) L.meta->new_task();
 }
 
@@ -297,7 +565,7 @@ void FunctionalAccelerator::load_hidden(int layer, const float* w) {
   const auto* lv = L.meta->levels();
   for (std::size_t i = 0; i < n; ++i) {
     L.w.data()[i] = L.meta->level_value(lv[i]);
-    if (L.grid && L.level[i] != lv[i]) program(L, i, lv[i]);
+    if (L.grid && L.level[i] != lv[i]) t_ += program(L, i, lv[i], t_);
   }
 }
 
@@ -315,6 +583,11 @@ void FunctionalAccelerator::state_io(StateIO& io) {
   }
   ledger_->state_io(io);
   io.value("t", t_);
+  io.value("pv_free", pv_free_);
+  io.vec("tile_config", tile_config_);
+  std::uint32_t n_written = meta_n_written_ ? 1U : 0U;
+  io.value("meta_n_written", n_written);
+  meta_n_written_ = n_written != 0;
   io.value("pulses", pulses_);
   io.value("pv_failures", pv_failures_);
   io.value("mvm_vectors", mvm_vectors_);

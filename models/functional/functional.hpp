@@ -1,8 +1,21 @@
-// FunctionalAccelerator: the accelerator's cores called directly, with no SystemC and
-// no timing. With device effects it holds the crossbar tiles (device model, DAC/ADC,
-// read noise) and programs changed levels with the program-and-verify algorithm; with
+// FunctionalAccelerator: the accelerator's cores called directly, with no SystemC. With
+// device effects it holds the crossbar tiles (device model, DAC/ADC, read noise) and
+// programs changed levels with the program-and-verify algorithm; with
 // train.device_effects = false it is the software baseline: weights are exactly the
 // quantized levels.
+//
+// Time (device effects): an analytic clock that charges every operation the latency the
+// hardware mode's blocks charge it, without contention, from the same keys and cost
+// functions (docs/system.md, "Contention"): the firmware's programmed I/O as
+// HalAccelerator and MetaPvUpdatePath issue it (bus::pio_access: bus address phase and
+// beats, the target's per-word time, host.burst_bytes bursts; the same register
+// accesses, polls included), the tiles' MVMs (TileCore::mvm_cost) running while the
+// host writes the next tile, meta_unit's ACCUMULATE / STEP / NEW_TASK cycles
+// (meta_cost.hpp), the STEP's level changes leaving the pipeline at ready_cycle and
+// crossing the meta_unit -> pv_ctrl path, pv_ctrl programming them one after another
+// (pv.queue_depth is not enforced: a full queue is contention), and host compute. The
+// bus charges its energy per cycle as the router does. Without device effects only host
+// compute and program-and-verify are timed (no tiles to time).
 #pragma once
 
 #include <array>
@@ -29,8 +42,7 @@ class FunctionalAccelerator : public fw::Accelerator {
   std::size_t update() override;
   void new_task() override;
   void host_compute(std::uint64_t macs, std::uint64_t ops) override;
-  // Functional mode has no simulation: this is the analytic sum of the operations'
-  // latencies (MVMs, program-and-verify, host compute), serialised, without contention.
+  // Functional mode has no simulation: the analytic clock (see the file header).
   [[nodiscard]] double now_s() const override { return t_; }
   [[nodiscard]] fw::AccelStats stats() const override;
   [[nodiscard]] std::uint64_t memory_hidden_bits() const override;
@@ -45,6 +57,10 @@ class FunctionalAccelerator : public fw::Accelerator {
   void mark_phase(bool begin, const char* name);
   // The end of the run: the time since the last marker goes to the current phase.
   void close_ledger() { ledger_->close(t_); }
+  // Phase "readback": the firmware's read of the trained hidden weights (meta_unit's
+  // HIDDEN window), as the hardware mode's run does after the last task. No-op without
+  // device effects.
+  void readback();
   // Restore a trained state: set every hidden weight of `layer` (in x out, row-major)
   // and program every device whose level changed (program-and-verify, as in training).
   void load_hidden(int layer, const float* w);
@@ -55,8 +71,40 @@ class FunctionalAccelerator : public fw::Accelerator {
 
  private:
   struct Layer;
-  void program(Layer& L, std::size_t index, int level);
-  void charge(const tile::OpCost& c);
+  // Program-and-verify of every device of weight `index` whose target changed, starting
+  // at `at`; returns the duration (the tile's verify and pulse times, serialised).
+  double program(Layer& L, std::size_t index, int level, double at);
+  void charge_energy(const tile::OpCost& c);
+  // The firmware's set-up and the initial programming of every weight (phase "init"), as
+  // the hardware mode's drivers do it.
+  void initial_programming();
+  // HalAccelerator::wait_tiles for tiles done at `done` (sysctl and tile IRQ accesses).
+  void wait_tiles(const std::vector<double>& done);
+  // One MVM chunk of n <= tile.buffer_vectors vectors, timed as HalAccelerator::mvm_chunk.
+  void mvm_chunk(Layer& L, bool transpose, const float* x, int n, float* y, bool signed_inputs);
+  // A host access of `bytes` to a target with `word_s` per word (bus::pio_access): the
+  // clock advances by its time, the bus ledger row gets its energy. Returns the time the
+  // (first) transaction reaches the target.
+  double pio(bool write, std::uint64_t bytes, double word_s);
+  // meta_unit CMD write and completion `cycles` later: the driver's poll of IRQ_STATUS,
+  // the wait for DONE and its clear (MetaDriver::run). Returns the start.
+  double meta_cmd();
+  void meta_wait(double end);
+  // PvDriver::wait_idle: poll STATUS, wait for the queue to drain, clear EMPTY.
+  void pv_wait_idle();
+  // PvDriver::push of one weight by the firmware (init): STATUS read (a full queue is
+  // waited for until it drains, as the driver does), the command registers, CMD_PUSH.
+  // Returns the time the command reaches the queue.
+  double pv_push();
+  [[nodiscard]] bool timed() const { return cfg_.train.device_effects; }
+  double tile_word_s_{0};
+  double meta_word_s_{0};
+  double meta_clk_s_{0};
+  EnergyLedger::Id e_bus_read_{0}, e_bus_write_{0}, e_path_{0};
+  std::vector<int> tile_config_;  // per hardware tile: the CONFIG the driver last wrote
+  bool meta_n_written_{false};
+  double pv_free_{0};             // pv_ctrl busy until
+  std::vector<double> pv_queue_;  // start times of the commands pushed by the firmware
   const Config& cfg_;
   std::unique_ptr<EnergyLedger> ledger_;
   std::array<EnergyLedger::Id, tile::kPhases> e_tile_{};
@@ -74,6 +122,7 @@ class FunctionalAccelerator : public fw::Accelerator {
   std::uint64_t pv_failures_{0};
   std::uint64_t mvm_vectors_{0};
   std::vector<float> scratch_;
+  std::vector<float> ybufs_;  // one MVM chunk's outputs, per tile
   std::vector<Layer> layers_;
   std::vector<meta::LevelChange> changes_;
   std::uint64_t level_changes_{0};

@@ -21,6 +21,7 @@
 
 #include "bus/gen/regs.hpp"
 #include "bus/host.hpp"
+#include "bus/pio_cost.hpp"
 #include "bus/router.hpp"
 #include "bus/sysctl.hpp"
 #include "sim/sc_support.hpp"
@@ -316,6 +317,17 @@ TEST(BusHost, LatencyArbitrationErrorsAndIrqFromFirmware) {
   EXPECT_TRUE(data_ok);
   EXPECT_TRUE(split_ok);
   EXPECT_DOUBLE_EQ(split_dt, 4 * t_64);
+  // The functional backend's cost of the same accesses (bus::pio_access, issue 10 item 6)
+  // is what the router and host charged: a word, a 64-byte burst, a 256-byte block in
+  // 64-byte bursts (targets without per-word time).
+  using memplast::bus::pio_access;
+  EXPECT_NEAR(pio_access(bp, hp0.burst_bytes, 4, 0.0).total_s() * 1e9, t_word, 1e-9);
+  EXPECT_NEAR(pio_access(bp, hp0.burst_bytes, 64, 0.0).total_s() * 1e9, t_64, 1e-9);
+  EXPECT_NEAR(pio_access(bp, hp1.burst_bytes, 256, 0.0).total_s() * 1e9, split_dt, 1e-9);
+  EXPECT_EQ(pio_access(bp, hp1.burst_bytes, 256, 0.0).transactions, 4U);
+  EXPECT_EQ(memplast::bus::transfer_cycles(bp, 64), 18U);
+  EXPECT_EQ(bus.transfer_time(64), sc_time(180, SC_NS));
+  EXPECT_NEAR(pio_access(bp, hp1.burst_bytes, 256, 10e-9).target_s * 1e9, 640.0, 1e-9);
 
   ASSERT_EQ(errors.size(), 9U);
   for (const auto& e : errors) {

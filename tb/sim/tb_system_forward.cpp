@@ -14,6 +14,13 @@
 //  * Timestamps of one forward MVM of one vector on layer 1 (one tile): input transfer,
 //    CONFIG-free start, MVM latency, interrupt, output transfer, from the bus and tile
 //    timing rules (docs/bus.md, docs/tile.md).
+//  * Time per operation (issue 10 item 6): with programmed I/O the functional mode's
+//    analytic clock charges each operation what the hardware mode's simulation takes:
+//    forward, transpose, gradient writes and the LEVELS read to the picosecond (sums of
+//    doubles against SystemC's integer picoseconds, which rounds each MVM latency to
+//    the picosecond: 10 ps tolerance); the update within
+//    the time meta_unit stalled on a full pv_ctrl queue (contention, which the functional
+//    mode does not charge).
 //  * An unmapped and a misaligned access from the firmware come back as HalError.
 //  * No back door (issue 10 item 4): the top leaves meta_unit's hidden weights alone; the
 //    firmware writes fw::Trainer::initial_hidden through the HIDDEN window, reads the
@@ -76,6 +83,14 @@ TEST(SystemForward, MvmEquivalenceTimingAndErrors) {
   const memplast::Config cfg = small_config();
   const auto shapes = memplast::fw::Trainer::shapes(cfg.train);
   memplast::functional::FunctionalAccelerator ref(cfg, shapes);
+  // Seconds per operation, in the order below: forward 0, forward 1, transpose 0,
+  // accumulate 0, accumulate 1, update, read_weights 1, forward 0.
+  std::vector<double> dt_ref, dt_hw;
+  double t_prev = ref.now_s();
+  const auto lap = [&] {
+    dt_ref.push_back(ref.now_s() - t_prev);
+    t_prev = ref.now_s();
+  };
 
   constexpr int kBatch = 150;
   std::vector<float> x(static_cast<std::size_t>(kBatch) * 784);
@@ -89,19 +104,27 @@ TEST(SystemForward, MvmEquivalenceTimingAndErrors) {
   std::vector<float> y0_ref(kBatch * 32), y1_ref(kBatch * 10),
       t0_ref(static_cast<std::size_t>(kBatch) * 784);
   ref.forward(0, x.data(), kBatch, y0_ref.data());
+  lap();
   ref.forward(1, h.data(), kBatch, y1_ref.data());
+  lap();
   ref.transpose(0, d.data(), kBatch, t0_ref.data());
+  lap();
 
   // A gradient large enough to move many weights across a threshold in one Adam step.
   std::vector<float> g0(784 * 32), g1(32 * 10);
   for (auto& v : g0) v = static_cast<float>(rng.uniform() - 0.5);
   for (auto& v : g1) v = static_cast<float>(rng.uniform() - 0.5);
   ref.accumulate(0, g0.data());
+  lap();
   ref.accumulate(1, g1.data());
+  lap();
   const std::size_t changes_ref = ref.update();
+  lap();
   std::vector<float> w1_ref(32 * 10), y0_after_ref(y0_ref.size());
   ref.read_weights(1, w1_ref.data());
+  lap();
   ref.forward(0, x.data(), kBatch, y0_after_ref.data());
+  lap();
 
   std::vector<float> y0(y0_ref.size()), y1(y1_ref.size()), t0(t0_ref.size());
   std::vector<float> w1(w1_ref.size()), y0_after(y0_ref.size());
@@ -145,15 +168,28 @@ TEST(SystemForward, MvmEquivalenceTimingAndErrors) {
                                                  shapes[static_cast<std::size_t>(l)].out);
       up.read_hidden(l, h_init[static_cast<std::size_t>(l)].data());
     }
+    double t_hw = hal.now_ns() * 1e-9;
+    const auto lap_hw = [&] {
+      dt_hw.push_back(hal.now_ns() * 1e-9 - t_hw);
+      t_hw = hal.now_ns() * 1e-9;
+    };
     acc.forward(0, x.data(), kBatch, y0.data());
+    lap_hw();
     acc.forward(1, h.data(), kBatch, y1.data());
+    lap_hw();
     acc.transpose(0, d.data(), kBatch, t0.data());
+    lap_hw();
     // One training step through meta_unit and pv_ctrl, then the MVM again.
     acc.accumulate(0, g0.data());
+    lap_hw();
     acc.accumulate(1, g1.data());
+    lap_hw();
     changes = acc.update();
+    lap_hw();
     acc.read_weights(1, w1.data());
+    lap_hw();
     acc.forward(0, x.data(), kBatch, y0_after.data());
+    lap_hw();
     for (int l = 0; l < 2; ++l) {
       h_trained[static_cast<std::size_t>(l)].resize(h_init[static_cast<std::size_t>(l)].size());
       up.read_hidden(l, h_trained[static_cast<std::size_t>(l)].data());
@@ -263,6 +299,22 @@ TEST(SystemForward, MvmEquivalenceTimingAndErrors) {
   EXPECT_EQ(max_abs_diff(w1, w1_ref), 0.0F);
   EXPECT_EQ(max_abs_diff(y0_after, y0_after_ref), 0.0F);
   EXPECT_GT(max_abs_diff(y0_after, y0), 0.0F);  // the step changed the MVM
+  // Time per operation (programmed I/O).
+  ASSERT_EQ(dt_hw.size(), dt_ref.size());
+  if (!kDma) {
+    const char* names[] = {"forward 0",    "forward 1", "transpose 0",  "accumulate 0",
+                           "accumulate 1", "update",    "read_weights", "forward 0 again"};
+    const double stalled_s = top.meta_unit().stall_time().to_seconds();
+    for (std::size_t i = 0; i < dt_hw.size(); ++i) {
+      EXPECT_GT(dt_ref[i], 0.0) << names[i];
+      if (i == 5) {
+        EXPECT_GE(dt_hw[i], dt_ref[i] - 1e-11) << names[i];
+        EXPECT_LE(dt_hw[i], dt_ref[i] + stalled_s + 1e-11) << names[i];
+      } else {
+        EXPECT_NEAR(dt_hw[i], dt_ref[i], 1e-11) << names[i];
+      }
+    }
+  }
   const auto& st = top.pv_ctrl().stats();
   EXPECT_EQ(st.commands, 784U * 32U + 32U * 10U + changes);  // initial write + one per change
   EXPECT_EQ(st.failed, 0U);
