@@ -13,6 +13,7 @@
 #include "config/config.hpp"
 #include "fw/accelerator.hpp"
 #include "meta/meta_core.hpp"
+#include "pv/pv_algo.hpp"
 #include "tile/tile_core.hpp"
 
 namespace memplast::functional {
@@ -56,6 +57,12 @@ class FunctionalAccelerator : public fw::Accelerator {
  private:
   struct Layer;
   void program(Layer& L, std::size_t index, int level);
+  // Program-and-verify of the reference cell of `row` of the layer's tile `block`
+  // (placement order), to g_ref (pv::plan_reference_write).
+  void program_reference(Layer& L, std::size_t block, int row);
+  static pv::PvCosts pv_costs(const tile::TileCore& tile);
+  // Time, energy (ledger rows as pv_ctrl charges them) and counters of one P&V loop.
+  void account_pv(const pv::PvResult& r, const pv::PvCosts& costs);
   void charge(const tile::OpCost& c);
   const Config& cfg_;
   std::unique_ptr<EnergyLedger> ledger_;
