@@ -49,8 +49,7 @@ sc_time loop_time(mt::TileModule& t, const mp::PvResult& res) {
 
 struct Tb : sc_core::sc_module {
   SC_HAS_PROCESS(Tb);
-  Tb(const sc_core::sc_module_name& n, const mp::PvParams& pp, mt::TileModule& t0,
-     mp::PvCtrl& pv)
+  Tb(const sc_core::sc_module_name& n, const mp::PvParams& pp, mt::TileModule& t0, mp::PvCtrl& pv)
       : sc_module(n), ipv("ipv"), it0("it0"), tile(t0), ctrl(pv), ctrl_params(pp) {
     ipv.socket.bind(pv.socket);
     it0.socket.bind(t0.socket);
@@ -77,8 +76,7 @@ struct Tb : sc_core::sc_module {
     const double g_ref = mt::reference_uS(tp);
     // ---- A: as fabricated ---------------------------------------------------------------
     for (int row = 0; row < kN; ++row) {
-      EXPECT_DOUBLE_EQ(ref.conductance(static_cast<std::size_t>(row), 0.0),
-                       ref.params().g_min_uS)
+      EXPECT_DOUBLE_EQ(ref.conductance(static_cast<std::size_t>(row), 0.0), ref.params().g_min_uS)
           << "reference cell " << row << " set without programming";
       EXPECT_EQ(ref.pulses(static_cast<std::size_t>(row)), 0U);
     }
