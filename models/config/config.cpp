@@ -68,6 +68,9 @@ cfg::Schema make_schema(Config& c) {
   pv::bind_params(s, c.characterize);
   trace::bind_params(s, c.trace);
   pv::bind_params(s, c.faults);
+  // One truth for levels: meta.levels (weight levels) gives the tile its levels and
+  // the device levels tile.levels must match (tile::resolve_levels).
+  s.add_check([&c] { tile::resolve_levels(c.tile, c.meta.levels); });
   return s;
 }
 

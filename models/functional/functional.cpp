@@ -29,9 +29,12 @@ struct FunctionalAccelerator::Layer {
   fw::LayerShape shape{};
   std::unique_ptr<meta::MetaEngine> meta;
   Mat w;  // quantized weight values (in x out): the ideal weights, and the digital view
-  // Device mode: the layer on a grid of tiles; writes per device are counted per
-  // weight and side (pos = 2i, neg = 2i+1).
+  // Device mode: the layer on a grid of tiles; writes are counted per device that
+  // exists: per weight and side (differential: pos = 2i, neg = 2i+1; reference column:
+  // i), then (reference column) the reference cells of the rows in use, per tile in
+  // placement order (n + ref_first[block] + row).
   std::unique_ptr<tile::TileGrid> grid;
+  std::vector<std::size_t> ref_first;
   std::vector<std::uint32_t> writes;
   std::vector<std::int8_t> level;  // level currently programmed in the devices
   unsigned first_tile{0};          // the layer's first tile in the hardware's numbering
@@ -97,7 +100,16 @@ FunctionalAccelerator::FunctionalAccelerator(const Config& cfg,
       L.grid = std::make_unique<tile::TileGrid>(
           static_cast<int>(shapes[l].in), static_cast<int>(shapes[l].out), cfg.tile, cfg.device,
           static_cast<std::uint64_t>(cfg.sim.seed), "layer" + std::to_string(l));
-      L.writes.assign(2 * n, 0);
+      if (L.grid->tile(0).mapping() == tile::Mapping::reference_column) {
+        std::size_t n_ref = 0;
+        for (const auto& b : L.grid->placement().blocks) {
+          L.ref_first.push_back(n_ref);
+          n_ref += static_cast<std::size_t>(b.n_rows);
+        }
+        L.writes.assign(n + n_ref, 0);
+      } else {
+        L.writes.assign(2 * n, 0);
+      }
       L.level.assign(n, -1);
       next_tile += static_cast<unsigned>(L.grid->n_tiles());
     } else {
@@ -139,6 +151,16 @@ void FunctionalAccelerator::initial_programming() {
     const std::uint64_t n = L.level.size();
     pio(true, 4 * n, meta_word_s_);   // HIDDEN
     pio(false, 4 * n, meta_word_s_);  // LEVELS
+    // The reference column (reference mapping) first, tile by tile, then the weights.
+    const auto& blocks = L.grid->placement().blocks;
+    for (std::size_t b = 0; b < L.ref_first.size(); ++b) {
+      for (int r = 0; r < blocks[b].n_rows; ++r) {
+        const double arrival = pv_push();
+        const double start = std::max(arrival, pv_free_);
+        pv_free_ = start + program_reference(L, b, r, start);
+        pv_queue_.push_back(start);
+      }
+    }
     const auto* lv = L.meta->levels();
     for (std::size_t i = 0; i < L.level.size(); ++i) {
       const double arrival = pv_push();
@@ -166,32 +188,17 @@ double FunctionalAccelerator::program(Layer& L, std::size_t index, int level, do
   auto& tile = L.grid->tile(loc.tile);
   const std::size_t cell = tile.cell_index(loc.row, loc.col);
   const auto plan = pv::plan_weight_write(tile, L.level[index], level, cfg_.pv);
-  // The tile's event costs, as the SystemC tile charges them on its programming port.
-  const tile::OpCost cv = tile.verify_cost();
-  const tile::OpCost cp = tile.pulse_cost();
-  const pv::PvCosts costs{cv.latency_s, cp.latency_s, cv.energy_total_J(), cp.energy_total_J()};
+  const pv::PvCosts costs = pv_costs(tile);
+  const bool ref_col = !L.ref_first.empty();
   double t = at;
   for (int k = 0; k < plan.count; ++k) {
     const auto& d = plan.devices[static_cast<std::size_t>(k)];
     const auto r =
         pv::program_verify(tile.array(d.side), cell, d.target_uS, d.band, cfg_.pv, t, costs);
     tile.mark_written(loc.row, loc.col);
-    ++L.writes[2 * index + (d.side == tile::Side::pos ? 0U : 1U)];
-    pulses_ += static_cast<std::uint64_t>(r.n_set + r.n_reset);
-    pv_failures_ += r.success ? 0 : 1;
+    ++L.writes[ref_col ? index : 2 * index + (d.side == tile::Side::pos ? 0U : 1U)];
     t += r.duration_s;
-    // The total as one sum per device; the rows per operation, as pv_ctrl charges them.
-    ledger_->charge_total(e_pv_, r.energy_j, 1);
-    ledger_->charge_rows(e_pv_verify_, r.n_verify * costs.e_verify_J,
-                         static_cast<std::uint64_t>(r.n_verify), r.n_verify * costs.t_verify_s);
-    if (r.n_set > 0) {
-      ledger_->charge_rows(e_pv_set_, r.n_set * costs.e_pulse_J,
-                           static_cast<std::uint64_t>(r.n_set), r.n_set * costs.t_pulse_s);
-    }
-    if (r.n_reset > 0) {
-      ledger_->charge_rows(e_pv_reset_, r.n_reset * costs.e_pulse_J,
-                           static_cast<std::uint64_t>(r.n_reset), r.n_reset * costs.t_pulse_s);
-    }
+    account_pv(r, costs);
   }
   L.level[index] = static_cast<std::int8_t>(level);
   return t - at;
@@ -239,6 +246,44 @@ double FunctionalAccelerator::pv_push() {
   if (queued >= static_cast<std::size_t>(cfg_.pv.queue_depth)) pv_wait_idle();
   for (int k = 0; k < 4; ++k) pio(true, 4, 0.0);  // CMD_TILE, CMD_ROW, CMD_COL, CMD_LEVEL
   return pio(true, 4, 0.0);                       // CMD_PUSH
+}
+
+double FunctionalAccelerator::program_reference(Layer& L, std::size_t block, int row,
+                                                double at) {
+  const auto& b = L.grid->placement().blocks[block];
+  auto& tile = L.grid->tile(b.tile);
+  const auto d = pv::plan_reference_write(tile.params(), cfg_.pv);
+  const pv::PvCosts costs = pv_costs(tile);
+  const auto r = pv::program_verify(tile.array(tile::Side::ref), static_cast<std::size_t>(row),
+                                    d.target_uS, d.band, cfg_.pv, at, costs);
+  tile.mark_reference_written();
+  ++L.writes[L.level.size() + L.ref_first[block] + static_cast<std::size_t>(row)];
+  account_pv(r, costs);
+  return r.duration_s;
+}
+
+pv::PvCosts FunctionalAccelerator::pv_costs(const tile::TileCore& tile) {
+  // The tile's event costs, as the SystemC tile charges them on its programming port.
+  const tile::OpCost cv = tile.verify_cost();
+  const tile::OpCost cp = tile.pulse_cost();
+  return {cv.latency_s, cp.latency_s, cv.energy_total_J(), cp.energy_total_J()};
+}
+
+void FunctionalAccelerator::account_pv(const pv::PvResult& r, const pv::PvCosts& costs) {
+  pulses_ += static_cast<std::uint64_t>(r.n_set + r.n_reset);
+  pv_failures_ += r.success ? 0 : 1;
+  // The total as one sum per device; the rows per operation, as pv_ctrl charges them.
+  ledger_->charge_total(e_pv_, r.energy_j, 1);
+  ledger_->charge_rows(e_pv_verify_, r.n_verify * costs.e_verify_J,
+                       static_cast<std::uint64_t>(r.n_verify), r.n_verify * costs.t_verify_s);
+  if (r.n_set > 0) {
+    ledger_->charge_rows(e_pv_set_, r.n_set * costs.e_pulse_J, static_cast<std::uint64_t>(r.n_set),
+                         r.n_set * costs.t_pulse_s);
+  }
+  if (r.n_reset > 0) {
+    ledger_->charge_rows(e_pv_reset_, r.n_reset * costs.e_pulse_J,
+                         static_cast<std::uint64_t>(r.n_reset), r.n_reset * costs.t_pulse_s);
+  }
 }
 
 FunctionalAccelerator::~FunctionalAccelerator() = default;
@@ -520,8 +565,8 @@ fw::AccelStats FunctionalAccelerator::stats() const {
     if (!L.grid) continue;
     for (int t = 0; t < L.grid->n_tiles(); ++t) {
       auto& tile = L.grid->tile(t);
-      for (auto side : {tile::Side::pos, tile::Side::neg}) {
-        if (side == tile::Side::neg && tile.mapping() != tile::Mapping::differential) continue;
+      const bool diff = tile.mapping() == tile::Mapping::differential;
+      for (auto side : {tile::Side::pos, diff ? tile::Side::neg : tile::Side::ref}) {
         const auto& dev = tile.array(side);
         for (std::size_t i = 0; i < dev.size(); ++i) s.pulses_per_device.push_back(dev.pulses(i));
       }

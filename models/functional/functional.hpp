@@ -26,6 +26,7 @@
 #include "config/config.hpp"
 #include "fw/accelerator.hpp"
 #include "meta/meta_core.hpp"
+#include "pv/pv_algo.hpp"
 #include "tile/tile_core.hpp"
 
 namespace memplast::functional {
@@ -105,6 +106,13 @@ class FunctionalAccelerator : public fw::Accelerator {
   bool meta_n_written_{false};
   double pv_free_{0};             // pv_ctrl busy until
   std::vector<double> pv_queue_;  // start times of the commands pushed by the firmware
+  // Program-and-verify of the reference cell of `row` of the layer's tile `block`
+  // (placement order), to g_ref (pv::plan_reference_write), starting at `at`; returns
+  // the duration.
+  double program_reference(Layer& L, std::size_t block, int row, double at);
+  static pv::PvCosts pv_costs(const tile::TileCore& tile);
+  // Energy (ledger rows as pv_ctrl charges them) and counters of one P&V loop.
+  void account_pv(const pv::PvResult& r, const pv::PvCosts& costs);
   const Config& cfg_;
   std::unique_ptr<EnergyLedger> ledger_;
   std::array<EnergyLedger::Id, tile::kPhases> e_tile_{};

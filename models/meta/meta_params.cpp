@@ -19,7 +19,8 @@ void bind_params(cfg::Schema& s, MetaParams& p) {
         "assumption: range +-4 covers levels in [-1, 1] and consolidated weights (Option B, "
         "m*=3: f(3*4) ~ 0)");
   s.add("meta.levels", &p.levels, 2, 16, "",
-        "Number L of quantized levels (device conductance levels per weight)",
+        "Number L of quantized weight levels; the one truth for levels: the tiles store "
+        "these L levels, and their conductance levels per device (tile.levels) derive from it",
         "paper-notes.md balanced setting (ternary)");
   s.add("meta.level_values", &p.level_values, -1e3, 1e3, 0, 16, "",
         "Level values Q_0 < ... < Q_{L-1}; empty: uniform in [-1, 1]. Thresholds are halfway "

@@ -38,8 +38,12 @@ PvCtrl::PvCtrl(const sc_core::sc_module_name& name, const PvParams& p, const til
   if (n_tiles_ == 0)
     throw std::invalid_argument(fmt::format("{}: no tiles to program", this->name()));
   const auto n = static_cast<std::size_t>(tp_.rows) * static_cast<std::size_t>(tp_.cols);
+  ref_col_ = tile::parse_mapping(tp_.mapping) == tile::Mapping::reference_column;
+  // Devices per tile: the pair of each weight, or each weight's device and the R cells
+  // of the reference column (writes_per_device).
+  const std::size_t n_dev = ref_col_ ? n + static_cast<std::size_t>(tp_.rows) : 2 * n;
   for (std::size_t i = 0; i < n_tiles_; ++i) {
-    writes_.emplace_back(2 * n, 0U);
+    writes_.emplace_back(n_dev, 0U);
     levels_.emplace_back(n, static_cast<std::int8_t>(-1));
     skip_.emplace_back(n, std::uint8_t{0});
   }
@@ -78,7 +82,8 @@ PvCtrl::PvCtrl(const sc_core::sc_module_name& name, const PvParams& p, const til
   on_write_check(r::SKIP, [this](std::uint32_t) {
     PvCommand c = registered_command();
     c.level = 0;
-    const auto err = check_command(c);
+    auto err = check_command(c);
+    if (err.empty() && is_reference(c)) err = fmt::format("col {} (a reference cell)", c.col);
     if (err.empty()) return tlm::TLM_OK_RESPONSE;
     MP_LOG(log_, warn, "SKIP refused: {} out of range", err);
     return tlm::TLM_COMMAND_ERROR_RESPONSE;
@@ -99,8 +104,8 @@ std::string PvCtrl::check_command(const PvCommand& c) const {
   if (c.tile >= n_tiles_) return fmt::format("tile {} (of {})", c.tile, n_tiles_);
   if (c.row >= static_cast<std::uint64_t>(tp_.rows))
     return fmt::format("row {} (of {})", c.row, tp_.rows);
-  if (c.col >= static_cast<std::uint64_t>(tp_.cols))
-    return fmt::format("col {} (of {})", c.col, tp_.cols);
+  if (c.col >= static_cast<std::uint64_t>(tp_.cols) + (ref_col_ ? 1U : 0U))
+    return fmt::format("col {} (of {}{})", c.col, tp_.cols, ref_col_ ? " + reference" : "");
   if (c.level >= static_cast<std::uint64_t>(tp_.levels)) {
     return fmt::format("level {} (of {})", c.level, tp_.levels);
   }
@@ -315,6 +320,8 @@ std::uint32_t PvCtrl::prog(std::uint32_t t, tlm::tlm_command cmd, std::uint64_t 
 PvResult PvCtrl::program_device(const PvCommand& c, tile::Side side, double target_uS,
                                 const PvBand& band) {
   namespace pc = tile::prog;
+  // Physical column on the programming port: G+ (or the only device) at col, G- at
+  // C + col, the reference cell at C (is_reference: c.col == C already).
   const std::uint32_t pcol =
       c.col + (side == tile::Side::neg ? static_cast<std::uint32_t>(tp_.cols) : 0U);
   const std::uint64_t addr = pc::address(c.row, pcol);
@@ -353,18 +360,31 @@ PvResult PvCtrl::program_device(const PvCommand& c, tile::Side side, double targ
   registers().set(r::CNT_PULSES, sat_add(registers().get(r::CNT_PULSES),
                                          static_cast<std::uint64_t>(res.n_set + res.n_reset)));
   registers().set(r::CNT_DEVICE_WRITES, sat_add(registers().get(r::CNT_DEVICE_WRITES), 1));
-  const std::size_t cell = static_cast<std::size_t>(c.row) * static_cast<std::size_t>(tp_.cols) +
-                           static_cast<std::size_t>(c.col);
-  auto& w = writes_[c.tile][2 * cell + (side == tile::Side::pos ? 0U : 1U)];
+  auto& w = writes_[c.tile][device_slot(c, side)];
   if (w < std::numeric_limits<std::uint32_t>::max()) ++w;
   MP_LOG(log_, debug, "tile {} row {} col {} {} -> {:.2f} uS: {} after {} pulses, g {:.2f}", c.tile,
-         c.row, c.col, side == tile::Side::pos ? "pos" : "neg", target_uS,
-         res.success ? "ok" : "FAIL", res.iterations, res.g_final_uS);
+         c.row, c.col,
+         side == tile::Side::pos   ? "pos"
+         : side == tile::Side::neg ? "neg"
+                                   : "ref",
+         target_uS, res.success ? "ok" : "FAIL", res.iterations, res.g_final_uS);
   if (record_cb_) record_cb_(rec);
   return res;
 }
 
+std::size_t PvCtrl::device_slot(const PvCommand& c, tile::Side side) const {
+  const auto n = static_cast<std::size_t>(tp_.rows) * static_cast<std::size_t>(tp_.cols);
+  if (side == tile::Side::ref) return n + static_cast<std::size_t>(c.row);
+  const std::size_t cell = weight_index(c);
+  if (ref_col_) return cell;
+  return 2 * cell + (side == tile::Side::pos ? 0U : 1U);
+}
+
 void PvCtrl::execute(const PvCommand& c) {
+  if (is_reference(c)) {
+    execute_reference(c);
+    return;
+  }
   const int level = static_cast<int>(c.level);
   const std::size_t idx = static_cast<std::size_t>(c.row) * static_cast<std::size_t>(tp_.cols) +
                           static_cast<std::size_t>(c.col);
@@ -404,23 +424,54 @@ void PvCtrl::execute(const PvCommand& c) {
     tr.end(probe().track(), now, a);
   }
   levels_[c.tile][idx] = static_cast<std::int8_t>(level);
+  complete(c, ok);
+}
+
+void PvCtrl::execute_reference(const PvCommand& c) {
+  const DeviceWrite d = plan_reference_write(tp_, p_);
+  if (c.force) ++stats_.forced;
+  const PvCtrlStats before = stats_;
+  if (probe().on()) {
+    trace::Args a;
+    a.add("tile", c.tile).add("row", c.row).add("col", c.col).add("reference", true);
+    probe().tracer().begin(probe().track(), "pv_command", "pv",
+                           sim::to_ps(sc_core::sc_time_stamp()), a);
+  }
+  const PvResult res = program_device(c, d.side, d.target_uS, d.band);
+  if (probe().on()) {
+    trace::Args a;
+    a.add("devices", 1)
+        .add("iterations", res.iterations)
+        .add("verifies", stats_.n_verify - before.n_verify)
+        .add("set_pulses", stats_.n_set - before.n_set)
+        .add("reset_pulses", stats_.n_reset - before.n_reset)
+        .add("pass", res.success);
+    auto& tr = probe().tracer();
+    const auto now = sim::to_ps(sc_core::sc_time_stamp());
+    tr.advance(now);
+    tr.end(probe().track(), now, a);
+  }
+  complete(c, res.success);
+}
+
+void PvCtrl::complete(const PvCommand& c, bool ok) {
   ++stats_.commands;
   if (ok) {
     ++stats_.programmed;
     registers().set(r::CNT_PROGRAMMED, sat_add(registers().get(r::CNT_PROGRAMMED), 1));
-  } else {
-    ++stats_.failed;
-    registers().set(r::CNT_FAILED, sat_add(registers().get(r::CNT_FAILED), 1));
-    registers().set(r::LAST_FAIL_TILE, c.tile);
-    registers().set(r::LAST_FAIL_ROW, c.row);
-    registers().set(r::LAST_FAIL_COL, c.col);
-    registers().set(r::LAST_FAIL_LEVEL, c.level);
-    registers().set_bits(r::STATUS, r::STATUS_FAIL_MASK);
-    MP_LOG(log_, debug, "program-and-verify failed: tile {} row {} col {} level {}", c.tile, c.row,
-           c.col, c.level);
-    log_failure(c, r::FAIL_CAUSE_CAUSE_PV_FAILED);
-    raise(r::IRQ_STATUS_FAIL_MASK);
+    return;
   }
+  ++stats_.failed;
+  registers().set(r::CNT_FAILED, sat_add(registers().get(r::CNT_FAILED), 1));
+  registers().set(r::LAST_FAIL_TILE, c.tile);
+  registers().set(r::LAST_FAIL_ROW, c.row);
+  registers().set(r::LAST_FAIL_COL, c.col);
+  registers().set(r::LAST_FAIL_LEVEL, c.level);
+  registers().set_bits(r::STATUS, r::STATUS_FAIL_MASK);
+  MP_LOG(log_, debug, "program-and-verify failed: tile {} row {} col {} level {}", c.tile, c.row,
+         c.col, c.level);
+  log_failure(c, r::FAIL_CAUSE_CAUSE_PV_FAILED);
+  raise(r::IRQ_STATUS_FAIL_MASK);
 }
 
 void PvCtrl::run() {

@@ -51,7 +51,7 @@ namespace memplast::pv {
 struct PvCommand {
   std::uint32_t tile{0};
   std::uint32_t row{0};
-  std::uint32_t col{0};    // weight column
+  std::uint32_t col{0};    // weight column; C = the row's reference cell (reference mapping)
   std::uint32_t level{0};  // weight level 0 .. tile.levels-1
   bool force{false};       // program every device of the weight (CMD_PUSH.FORCE)
 };
@@ -147,8 +147,9 @@ class PvCtrl : public bus::Target {
   // Checkpoint (idle: the queue empty): registers, statistics, per-device write counts
   // and levels, the trace batch state.
   void state_io(StateIO& io);
-  // P&V loops run per device of tile t: entry 2*i (pos) and 2*i+1 (neg or the
-  // reference-column mapping's only device unused), i = row * cols + col.
+  // P&V loops run per device of tile t, i = row * cols + col: differential, entry 2*i
+  // (G+) and 2*i+1 (G-); reference column, entry i (the weight's device) and R*C + row
+  // (the reference cell of the row): one entry per device that exists.
   [[nodiscard]] const std::vector<std::uint32_t>& writes_per_device(std::size_t tile) const {
     return writes_.at(tile);
   }
@@ -175,6 +176,17 @@ class PvCtrl : public bus::Target {
   }
   void run();
   void execute(const PvCommand& c);
+  // A command naming the reference cell of its row (reference mapping, col == C): the
+  // cell is programmed to g_ref whatever CMD_LEVEL says (pv::plan_reference_write).
+  [[nodiscard]] bool is_reference(const PvCommand& c) const {
+    return ref_col_ && c.col == static_cast<std::uint64_t>(tp_.cols);
+  }
+  void execute_reference(const PvCommand& c);
+  // The end of a command: counters, and on failure the LAST_FAIL_* registers, the
+  // failure log and the FAIL interrupt.
+  void complete(const PvCommand& c, bool ok);
+  // Index of the device (c, side) in writes_per_device.
+  [[nodiscard]] std::size_t device_slot(const PvCommand& c, tile::Side side) const;
   void queue_transport(tlm::tlm_generic_payload& p, sc_core::sc_time& delay);
   // A command-queue write of `len` bytes at `at` (link socket or CMDQ window).
   tlm::tlm_response_status queue_access(const unsigned char* data, unsigned len, bool write,
@@ -208,6 +220,7 @@ class PvCtrl : public bus::Target {
   std::deque<FailEntry> fail_log_;
   std::vector<std::vector<std::uint8_t>> skip_;  // per tile, per weight: marked skipped
   tile::TileParams tp_;
+  bool ref_col_{false};  // tile.mapping = reference_column
   std::size_t n_tiles_;
   device::DeviceArray calib_;  // nominal laws of the devices (gate_for, reset_for)
   log::Logger log_;

@@ -1,8 +1,16 @@
 #include "pv/pv_weight.hpp"
 
+#include <stdexcept>
 #include <utility>
 
 namespace memplast::pv {
+
+namespace {
+// Band spacing: the conductance step between adjacent weight levels.
+double level_spacing_uS(const tile::TileParams& tp) {
+  return tile::weight_unit_uS(tp) * 2.0 / static_cast<double>(tp.levels - 1);
+}
+}  // namespace
 
 WeightWrite plan_weight_write(const tile::TileCore& core, int old_level, int level,
                               const PvParams& p) {
@@ -15,8 +23,7 @@ WeightWrite plan_weight_write(const tile::TileParams& tp, int old_level, int lev
   const auto tgt = tile::level_targets_uS(tp, level);
   const auto old_tgt =
       old_level >= 0 ? tile::level_targets_uS(tp, old_level) : std::make_pair(-1.0, -1.0);
-  // Band spacing: the conductance step between adjacent weight levels.
-  const double spacing = tile::weight_unit_uS(tp) * 2.0 / static_cast<double>(tp.levels - 1);
+  const double spacing = level_spacing_uS(tp);
   const tile::Side sides[2] = {tile::Side::pos, tile::Side::neg};
   const double targets[2] = {tgt.first, tgt.second};
   const double olds[2] = {old_tgt.first, old_tgt.second};
@@ -28,6 +35,16 @@ WeightWrite plan_weight_write(const tile::TileParams& tp, int old_level, int lev
                                                       band_for(targets[s], spacing, p, level)};
   }
   return w;
+}
+
+DeviceWrite plan_reference_write(const tile::TileParams& tp, const PvParams& p) {
+  if (tile::parse_mapping(tp.mapping) != tile::Mapping::reference_column) {
+    throw std::invalid_argument(
+        "plan_reference_write: tile.mapping is not reference_column (no reference column)");
+  }
+  const double g_ref = tile::reference_uS(tp);
+  const int mid = static_cast<int>((tp.levels - 1) / 2);
+  return {tile::Side::ref, g_ref, band_for(g_ref, level_spacing_uS(tp), p, mid)};
 }
 
 }  // namespace memplast::pv

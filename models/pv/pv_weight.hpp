@@ -26,11 +26,19 @@ struct WeightWrite {
 
 // The device writes taking a weight of `core` from `old_level` (-1: never programmed)
 // to `level`: the pos device, and the neg device with the differential mapping (the
-// reference column is fixed and never written).
+// reference column's cells are written by plan_reference_write).
 WeightWrite plan_weight_write(const tile::TileCore& core, int old_level, int level,
                               const PvParams& p);
 // The same from the tile's parameters (pv_ctrl, which holds no tile core).
 WeightWrite plan_weight_write(const tile::TileParams& tp, int old_level, int level,
                               const PvParams& p);
+
+// The write of one reference-column cell (tile.mapping = reference_column; Side::ref):
+// target tile::reference_uS(tp) = (g_on + g_off)/2, band band_for() with the weight-level
+// spacing and the middle weight level (L-1)/2 (the level whose target is g_ref for odd
+// L). A reference cell is programmed like a weight device, once per row of a tile in
+// use, before the weights (docs/pv.md "Reference column"). std::invalid_argument for the
+// differential mapping (no reference column).
+DeviceWrite plan_reference_write(const tile::TileParams& tp, const PvParams& p);
 
 }  // namespace memplast::pv

@@ -32,6 +32,7 @@ drivers::MetaPvLayout make_layout(const Config& cfg, const std::array<fw::LayerS
   layout.remap = cfg.faults.remap;
   layout.skip = cfg.faults.skip;
   layout.spare_cols = static_cast<unsigned>(cfg.tile.spare_cols);
+  layout.reference_column = cfg.tile.mapping == "reference_column";
   for (const auto& s : shapes) {
     const auto mb = meta::memory_bits(cfg.meta, s.in * s.out);
     layout.hidden_bits += mb.hidden;

@@ -139,6 +139,8 @@ System::System(const Config& cfg, std::array<fw::LayerShape, 2> shapes,
 
 std::vector<std::uint32_t> System::writes_per_weight_device() const {
   std::vector<std::uint32_t> v;
+  const bool ref_col =
+      !tiles_.empty() && tiles_[0]->core().mapping() == tile::Mapping::reference_column;
   for (std::size_t l = 0; l < 2; ++l) {
     const auto& p = placement_[l];
     const auto first = static_cast<std::size_t>(l == 0 ? 0 : placement_[0].blocks.size());
@@ -151,9 +153,21 @@ std::vector<std::uint32_t> System::writes_per_weight_device() const {
         const std::size_t cell =
             static_cast<std::size_t>(loc.row) * static_cast<std::size_t>(tiles_[t]->core().cols()) +
             static_cast<std::size_t>(loc.col);
-        v.push_back(w[2 * cell]);
-        v.push_back(w[2 * cell + 1]);
+        if (ref_col) {
+          v.push_back(w[cell]);
+        } else {
+          v.push_back(w[2 * cell]);
+          v.push_back(w[2 * cell + 1]);
+        }
       }
+    }
+    if (!ref_col) continue;
+    for (const auto& b : p.blocks) {  // the reference cells of the rows in use
+      const auto t = first + static_cast<std::size_t>(b.tile);
+      const auto& w = pv_->writes_per_device(t);
+      const auto n = static_cast<std::size_t>(tiles_[t]->core().rows()) *
+                     static_cast<std::size_t>(tiles_[t]->core().cols());
+      for (int r = 0; r < b.n_rows; ++r) v.push_back(w[n + static_cast<std::size_t>(r)]);
     }
   }
   return v;
@@ -179,8 +193,8 @@ std::vector<std::uint32_t> System::pulses_per_device() const {
   std::vector<std::uint32_t> v;
   for (const auto& t : tiles_) {
     auto& core = t->core();
-    for (auto side : {tile::Side::pos, tile::Side::neg}) {
-      if (side == tile::Side::neg && core.mapping() != tile::Mapping::differential) continue;
+    const bool diff = core.mapping() == tile::Mapping::differential;
+    for (auto side : {tile::Side::pos, diff ? tile::Side::neg : tile::Side::ref}) {
       const auto& dev = core.array(side);
       for (std::size_t i = 0; i < dev.size(); ++i) v.push_back(dev.pulses(i));
     }

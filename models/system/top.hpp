@@ -77,8 +77,10 @@ class System {
   bus::HostMemory& host_mem() { return *host_mem_; }
   // The block-to-block connections, in the order they were made.
   [[nodiscard]] const Wiring& wiring() const { return wiring_; }
-  // pv_ctrl's P&V loops per device, as FunctionalAccelerator reports them: per layer,
-  // per weight (row-major), the pos then the neg device.
+  // pv_ctrl's P&V loops per device, as FunctionalAccelerator reports them, one entry per
+  // device that exists: per layer, per weight (row-major), the pos then the neg device
+  // (differential) or the weight's device (reference column), then with the reference
+  // column the reference cells of the rows in use, per tile in placement order.
   [[nodiscard]] std::vector<std::uint32_t> writes_per_weight_device() const;
   [[nodiscard]] const tile::Placement& placement(int layer) const {
     return placement_[static_cast<std::size_t>(layer)];
@@ -89,7 +91,8 @@ class System {
   }
   [[nodiscard]] std::size_t n_tiles() const { return tiles_.size(); }
   tile::TileModule& tile(std::size_t i) { return *tiles_.at(i); }
-  // SET/RESET pulses per device of every tile (pos array, then neg), tile order.
+  // SET/RESET pulses per device of every tile (pos array, then neg or the reference
+  // column), tile order.
   [[nodiscard]] std::vector<std::uint32_t> pulses_per_device() const;
   // Checkpoint of every block, called from the firmware's thread at a batch boundary
   // (memplast train --resume): the host's time first (reading waits until it), then the

@@ -90,6 +90,7 @@ void TileGrid::program_ideal_all(const std::vector<int>& levels, double t_s) {
           t_s);
     }
   }
+  for (auto& t : tiles_) t->program_reference_ideal(t_s);
 }
 
 namespace {

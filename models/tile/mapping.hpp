@@ -62,7 +62,8 @@ class TileGrid {
   [[nodiscard]] WeightLocation locate(int row, int col) const;
 
   void program_ideal(int row, int col, int level, double t_s);
-  // Levels row-major layer_rows x layer_cols.
+  // Levels row-major layer_rows x layer_cols; the tiles' reference columns (reference
+  // mapping) are written ideally too (TileCore::program_reference_ideal).
   void program_ideal_all(const std::vector<int>& levels, double t_s);
 
   // Forward: X is layer_rows x batch (column-major), Y is layer_cols x batch.

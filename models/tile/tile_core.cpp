@@ -92,7 +92,7 @@ TileCore::TileCore(const TileParams& p, const device::DeviceParams& dp, std::uin
   init_adc(global_seed);
   adc_fs_[0] = p_.adc_range_fraction * rows_;
   adc_fs_[1] = p_.adc_range_fraction * cols_;
-  // Defined initial state: every weight at the level nearest 0, every reference at g_ref.
+  // Defined initial state: every weight at the level nearest 0.
   const int zero_level = static_cast<int>((p_.levels - 1) / 2);
   for (int r = 0; r < rows_; ++r) {
     for (int c = 0; c < cols_; ++c) program_ideal(r, c, zero_level, 0.0);
@@ -110,10 +110,9 @@ TileCore::TileCore(const TileParams& p, const device::DeviceParams& dp, std::uin
                      [](const StuckEvent& a, const StuckEvent& b) { return a.t_s < b.t_s; });
     apply_stuck_events(0.0);
   }
-  if (ref_) {
-    for (int r = 0; r < rows_; ++r)
-      ref_->force(static_cast<std::size_t>(r), 0.5 * (p_.g_on_uS + p_.g_off_uS), 0.0);
-  }
+  // The reference cells (reference mapping) are not written: they hold the device
+  // model's as-fabricated state until programmed (program_reference_ideal, or
+  // program-and-verify through the programming port).
   refresh(0.0);
 }
 
@@ -199,6 +198,8 @@ double TileCore::level_value(int level) const {
   return -1.0 + 2.0 * level / static_cast<double>(levels() - 1);
 }
 
+double reference_uS(const TileParams& p) { return 0.5 * (p.g_on_uS + p.g_off_uS); }
+
 double weight_unit_uS(const TileParams& p) {
   const double span = p.g_on_uS - p.g_off_uS;
   return parse_mapping(p.mapping) == Mapping::differential ? span : 0.5 * span;
@@ -274,7 +275,15 @@ void TileCore::program_ideal_all(const int* levels_rc, double t_s) {
                     t_s);
     }
   }
+  program_reference_ideal(t_s);
   invalidate_all();
+}
+
+void TileCore::program_reference_ideal(double t_s) {
+  if (!ref_) return;
+  const double g_ref = reference_uS(p_);
+  for (int r = 0; r < rows_; ++r) ref_->force(static_cast<std::size_t>(r), g_ref, t_s);
+  ref_dirty_ = true;
 }
 
 OpCost TileCore::pulse_set(int row, int col, Side s, double v_gate_V, double t_s) {

@@ -56,6 +56,9 @@ Encoding parse_encoding(const std::string& s);  // throws cfg::ConfigError namin
 // level_targets_uS throws std::out_of_range for a level outside [0, tile.levels).
 std::pair<double, double> level_targets_uS(const TileParams& p, int level);
 double weight_unit_uS(const TileParams& p);
+// Target conductance (uS) of a reference-column cell (tile.mapping = reference_column):
+// g_ref = (g_on + g_off) / 2.
+double reference_uS(const TileParams& p);
 
 class TileCore {
  public:
@@ -84,8 +87,14 @@ class TileCore {
   [[nodiscard]] double weight_unit_uS() const;
   // Ideal write of weight (row, col) to level k at time t_s (DeviceArray::force).
   void program_ideal(int row, int col, int level, double t_s);
-  // Ideal write of every weight, levels row-major R x C.
+  // Ideal write of every weight, levels row-major R x C, and of the reference column
+  // (program_reference_ideal).
   void program_ideal_all(const int* levels_rc, double t_s);
+  // Ideal write of every reference-column cell to reference_uS() (reference mapping;
+  // nothing otherwise). The reference cells start as fabricated (the device model's
+  // g_min) until they are programmed: by program-and-verify like every weight device
+  // (pv::plan_reference_write), or ideally here (tests, ideal set-ups).
+  void program_reference_ideal(double t_s);
 
   // --- device access (program-and-verify) -----------------------------------------
   // Index of the device of weight (row, col) in the arrays: row * C + col, or, for a
@@ -116,11 +125,15 @@ class TileCore {
   // is later than the tile's last device access); applied at the next access.
   [[nodiscard]] std::size_t pending_stuck() const { return stuck_events_.size() - stuck_next_; }
   // The arrays themselves. Whoever writes a cell through them directly must call
-  // mark_written(row, col) so the cached weight matrix sees the change; the
+  // mark_written(row, col) (a reference cell: mark_reference_written()) so the cached
+  // weight matrix sees the change; the
   // pulse_*() helpers below do that and return the operation's cost.
   device::DeviceArray& array(Side s);
   [[nodiscard]] const device::DeviceArray& array(Side s) const;
   void mark_written(int row, int col);
+  // The same for the reference column (reference mapping): its cached conductances are
+  // recomputed at the next MVM.
+  void mark_reference_written() { ref_dirty_ = true; }
   void invalidate_all();
   OpCost pulse_set(int row, int col, Side s, double v_gate_V, double t_s);
   OpCost pulse_reset(int row, int col, Side s, double v_reset_V, double t_s);

@@ -18,9 +18,11 @@ void bind_params(cfg::Schema& s, TileParams& p) {
   s.add("tile.mapping", &p.mapping, {"differential", "reference_column"},
         "Signed-weight mapping: a differential pair G+ - G- per weight, or one device per "
         "weight against a shared reference column at (g_on+g_off)/2");
-  s.add("tile.levels", &p.levels, 2, 256, "",
-        "Quantized weight levels L, uniform in [-1, 1] (3 = ternary)",
-        "assumption: ternary, the reconstruction's balanced setting (paper-notes.md)");
+  s.add("tile.levels", &p.device_levels, 0, 256, "",
+        "Conductance levels per device; 0 = derived from meta.levels (the weight levels L, "
+        "the one truth) and tile.mapping: differential floor(L/2)+1, reference_column L. Any "
+        "other value must equal the derived one (docs/tile.md)",
+        "derived: ternary weights (meta.levels = 3) on differential pairs use 2 levels");
   s.add("tile.g_off_uS", &p.g_off_uS, 0.0, 1000.0, "uS",
         "Conductance target of a device carrying no weight (HRS side of the pair)",
         "assumption: HRS of HfO2 1T1R, a few uS (Leti family); keep inside device range");
@@ -128,6 +130,24 @@ void bind_params(cfg::Schema& s, TileParams& p) {
           "solver needs wire resistances > 0");
     }
   });
+}
+
+std::int64_t device_levels_for(const std::string& mapping, std::int64_t weight_levels) {
+  if (mapping == "differential") return weight_levels / 2 + 1;
+  if (mapping == "reference_column") return weight_levels;
+  throw cfg::ConfigError(fmt::format("key 'tile.mapping': unknown mapping '{}'", mapping));
+}
+
+void resolve_levels(TileParams& p, std::int64_t weight_levels) {
+  const std::int64_t need = device_levels_for(p.mapping, weight_levels);
+  if (p.device_levels != 0 && p.device_levels != need) {
+    throw cfg::ConfigError(fmt::format(
+        "keys 'tile.levels' ({}) and 'meta.levels' ({}) contradict: with tile.mapping = {}, "
+        "weights of {} levels need {} conductance levels per device; set tile.levels = {} or "
+        "leave it out (0 = derived from meta.levels)",
+        p.device_levels, weight_levels, p.mapping, weight_levels, need, need));
+  }
+  p.levels = weight_levels;
 }
 
 }  // namespace memplast::tile

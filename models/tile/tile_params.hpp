@@ -17,10 +17,15 @@ struct TileParams {
   // column with failed cells can be remapped to (TileCore::remap_column). 0 = none.
   std::int64_t spare_cols{0};
   std::string mapping{"differential"};  // "differential" | "reference_column"
-  std::int64_t levels{3};               // L quantized levels, uniform in [-1, 1]
-  double g_off_uS{5.0};                 // conductance of a weight-0 device (HRS side)
-  double g_on_uS{200.0};                // conductance of a full-scale device
-  double v_read_V{0.2};                 // read voltage of a full-scale input
+  // Weight levels L the tile stores, uniform in [-1, 1]. Not a key: the one truth is
+  // meta.levels, which the configuration's level check copies here (3 = its default).
+  std::int64_t levels{3};
+  // Key tile.levels: conductance levels per device, 0 = derived from the weight levels
+  // and the mapping (device_levels_for); any other value must equal the derived one.
+  std::int64_t device_levels{0};
+  double g_off_uS{5.0};   // conductance of a weight-0 device (HRS side)
+  double g_on_uS{200.0};  // conductance of a full-scale device
+  double v_read_V{0.2};   // read voltage of a full-scale input
   // Converters.
   std::string encoding{"amplitude"};  // "amplitude" | "bit_serial"
   std::int64_t dac_bits{8};
@@ -57,5 +62,17 @@ struct TileParams {
 };
 
 void bind_params(cfg::Schema& s, TileParams& p);
+
+// The conductance levels one device needs to hold weights of `weight_levels` levels
+// (uniform in [-1, 1]) with this mapping (docs/tile.md "Weight levels and device
+// levels"): differential, floor(L/2) + 1 (each device of the pair holds 0 or one of the
+// positive magnitudes, 0 shared by both signs); reference column, L (one device per
+// weight). Throws cfg::ConfigError for an unknown mapping.
+std::int64_t device_levels_for(const std::string& mapping, std::int64_t weight_levels);
+
+// The cross-check of meta.levels (`weight_levels`) against tile.levels (p.device_levels)
+// and tile.mapping; copies the weight levels into p.levels. Throws cfg::ConfigError
+// naming both keys and the value expected when they contradict.
+void resolve_levels(TileParams& p, std::int64_t weight_levels);
 
 }  // namespace memplast::tile

@@ -51,21 +51,37 @@ void MetaPvUpdatePath::init() {
     const auto R = L_.tile_rows;
     const auto C = L_.tile_cols;
     const auto col_blocks = static_cast<unsigned>((s.out + C - 1) / C);
+    const auto row_blocks = static_cast<unsigned>((s.in + R - 1) / R);
+    if (L_.reference_column) {  // the reference cells of the rows in use, tile by tile
+      for (unsigned rb = 0; rb < row_blocks; ++rb) {
+        const auto rows =
+            static_cast<unsigned>(std::min<std::size_t>(R, s.in - std::size_t{rb} * R));
+        for (unsigned cb = 0; cb < col_blocks; ++cb) {
+          for (unsigned r = 0; r < rows; ++r) {
+            push_checked(first_tile + rb * col_blocks + cb, r, C, 0);
+          }
+        }
+      }
+    }
     for (std::size_t i = 0; i < n; ++i) {
       const auto row = static_cast<unsigned>(i / s.out);
       const auto col = static_cast<unsigned>(i % s.out);
       const unsigned tile = first_tile + (row / R) * col_blocks + col / C;
-      const std::uint32_t status =
-          pv_.push(tile, row % R, col % C, static_cast<std::uint32_t>(levels_[i]), irq_line_);
-      // Failures pending: recover before the failure log fills up (it holds 4096).
-      if ((status & MP_PV_CTRL_STATUS_FAIL_PENDING_MASK) != 0 && pv_.fail_count() >= 2048) {
-        pv_.wait_idle(irq_line_);
-        recover();
-      }
+      push_checked(tile, row % R, col % C, static_cast<std::uint32_t>(levels_[i]));
     }
-    first_tile += static_cast<unsigned>((s.in + R - 1) / R) * col_blocks;
+    first_tile += row_blocks * col_blocks;
   }
   wait_and_recover();
+}
+
+void MetaPvUpdatePath::push_checked(unsigned tile, unsigned row, unsigned col,
+                                    std::uint32_t level) {
+  const std::uint32_t status = pv_.push(tile, row, col, level, irq_line_);
+  // Failures pending: recover before the failure log fills up (it holds 4096).
+  if ((status & MP_PV_CTRL_STATUS_FAIL_PENDING_MASK) != 0 && pv_.fail_count() >= 2048) {
+    pv_.wait_idle(irq_line_);
+    recover();
+  }
 }
 
 void MetaPvUpdatePath::wait_and_recover() {
@@ -127,6 +143,16 @@ void MetaPvUpdatePath::recover() {
       const std::uint64_t kk = key(f.tile, f.row, f.col);
       if (skipped_.count(kk) != 0) continue;
       unsigned& t = tries[kk];
+      if (L_.reference_column && f.col == L_.tile_cols) {  // a reference cell
+        if (t < L_.retry_limit) {
+          ++t;
+          ++rec_.retries;
+          pv_.push(f.tile, f.row, f.col, 0, irq_line_, true);
+        } else {
+          ++rec_.unrepaired;
+        }
+        continue;
+      }
       if (t < L_.retry_limit) {
         ++t;
         ++rec_.retries;

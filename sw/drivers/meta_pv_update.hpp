@@ -4,9 +4,11 @@
 //   init        : read the unit's FORMAT register (levels, hidden fixed point) and its
 //                 level table (LEVEL_VALUES window); write layout.hidden (the initial
 //                 hidden weights the firmware computed, or a trained state for memplast
-//                 infer) into the HIDDEN window, which sets LEVELS; read the LEVELS window
-//                 and push one P&V command per weight to pv_ctrl (the initial write of
-//                 every device), wait until pv_ctrl is idle;
+//                 infer) into the HIDDEN window, which sets LEVELS; with the reference
+//                 column, push one P&V command per reference cell of the rows in use of
+//                 every tile (CMD_COL = tile_cols); read the LEVELS window and push one
+//                 P&V command per weight to pv_ctrl (the initial write of every
+//                 device), wait until pv_ctrl is idle;
 //   accumulate  : the layer's gradient into its part of the GRAD window (block write);
 //   update      : CMD ACCUMULATE then STEP over all weights (BATCH stays 1: one
 //                 accumulate of the batch-mean gradient per step, as the functional
@@ -24,7 +26,9 @@
 // failed weights are remapped to the tile's free spare columns (tile register
 // COL_REMAP, every weight of the column reprogrammed with FORCE); the failed weights no
 // spare repairs are marked skipped in pv_ctrl (SKIP: no more programming; the devices
-// keep their state). The counts are in recovery().
+// keep their state). A reference cell that still fails after its retries is left as it
+// is (no spare reference column) and counted as unrepaired. The counts are in
+// recovery().
 // Firmware code: HAL and register header only.
 #pragma once
 
@@ -60,6 +64,10 @@ struct MetaPvLayout {
   bool remap{true};
   bool skip{true};
   unsigned spare_cols{0};
+  // tile.mapping = reference_column: every tile has a reference column (physical
+  // column tile_cols), whose cells init() programs through pv_ctrl (CMD_COL =
+  // tile_cols) before the weights.
+  bool reference_column{false};
 };
 
 // What the recovery saw and did, over the run.
@@ -71,7 +79,8 @@ struct RecoveryStats {
   std::uint64_t remapped_columns{0};  // columns moved to a spare column
   std::uint64_t reprogrammed{0};      // weights pushed to fill a remapped column
   std::uint64_t skipped_weights{0};   // weights marked skipped
-  std::uint64_t unrepaired{0};        // failed weights neither remapped nor skipped (policy off)
+  std::uint64_t unrepaired{0};        // failed weights neither remapped nor skipped (policy off),
+                                      // and failed reference cells
 };
 
 class MetaPvUpdatePath : public UpdatePath {
@@ -106,6 +115,8 @@ class MetaPvUpdatePath : public UpdatePath {
   // Waits for pv_ctrl idle, then recovers the failures it reports (see above).
   void wait_and_recover();
   void recover();
+  // One command of the initial programming; recovers when the failure log fills up.
+  void push_checked(unsigned tile, unsigned row, unsigned col, std::uint32_t level);
   // The layer, weight index and tile-block row count of (tile, row, col).
   struct Where {
     int layer{0};

@@ -78,7 +78,7 @@
 /* CMD_ROW (RW): Row of the next command. */
 #define MP_PV_CTRL_CMD_ROW 0x004u
 #define MP_PV_CTRL_CMD_ROW_RESET 0x00000000u
-/* CMD_COL (RW): Weight column of the next command (a weight is the device pair G+/G- of a differential tile, or one device and the shared reference column). */
+/* CMD_COL (RW): Weight column of the next command (a weight is the device pair G+/G- of a differential tile, or one device and the shared reference column). With tile.mapping = reference_column, COLS (one past the last weight column) names the reference cell of row CMD_ROW: it is programmed to (g_on + g_off) / 2 whatever CMD_LEVEL holds, on every push (it cannot be marked SKIP). */
 #define MP_PV_CTRL_CMD_COL 0x008u
 #define MP_PV_CTRL_CMD_COL_RESET 0x00000000u
 /* CMD_LEVEL (RW): Target weight level of the next command (0 .. tile.levels-1); each device of the weight whose target conductance changed is programmed. */

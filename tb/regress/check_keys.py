@@ -48,6 +48,9 @@ ALLOW = {
                            "gives the same outputs or fails (tb_bus_host tests the refusal)",
     "host_mem.size_MiB": "a limit only: the backed host memory; the firmware's buffers either fit "
                          "or the run fails (tb_dma tests an access beyond it)",
+    "tile.levels": "a cross-check only: the device levels derived from meta.levels and "
+                   "tile.mapping (0 = derived); any other value fails to load, so a run either "
+                   "gives the same outputs or fails (test_config ConfigLevels tests both)",
 }
 # Alternative values where the generic rule (next choice, flipped bool, default x 1.5
 # or + 1 inside the range) would be invalid or would not reach the code that reads the

@@ -146,6 +146,52 @@ TEST(Config, BaseChainAndPresetsLoad) {
   }
 }
 
+// One truth for levels (issue 19 item 3): meta.levels gives the weight levels; the
+// device levels tile.levels are derived from them and the mapping, and a contradicting
+// tile.levels is an error naming both keys and the value expected.
+TEST(ConfigLevels, DeviceLevelsFollowTheDocumentedRule) {
+  using memplast::tile::device_levels_for;
+  // Differential: each device holds 0 or one of the positive magnitudes.
+  const std::int64_t diff[] = {2, 2, 3, 3, 4, 4, 5, 5};  // L = 2 .. 9
+  for (std::int64_t L = 2; L <= 9; ++L) {
+    EXPECT_EQ(device_levels_for("differential", L), diff[L - 2]) << "L = " << L;
+    EXPECT_EQ(device_levels_for("reference_column", L), L) << "L = " << L;
+  }
+  EXPECT_THROW((void)device_levels_for("bogus", 3), ConfigError);
+}
+
+TEST(ConfigLevels, ConsistentConfigurationsAreAccepted) {
+  const auto d = load_config("", {});
+  EXPECT_EQ(d.config->tile.levels, 3);         // the tile stores meta.levels
+  EXPECT_EQ(d.config->tile.device_levels, 0);  // derived: 2 per device
+  const auto five = load_config("", {"meta.levels=5"});
+  EXPECT_EQ(five.config->tile.levels, 5);
+  EXPECT_EQ(load_config("", {"meta.levels=5", "tile.levels=3"}).config->tile.levels, 5);
+  EXPECT_EQ(load_config("", {"meta.levels=4", "tile.levels=3"}).config->tile.levels, 4);
+  EXPECT_EQ(load_config("", {"tile.mapping=reference_column", "tile.levels=3"}).config->tile.levels,
+            3);
+  EXPECT_EQ(load_config("", {"tile.mapping=reference_column", "meta.levels=5", "tile.levels=5"})
+                .config->tile.levels,
+            5);
+  EXPECT_EQ(load_config("", {"tile.levels=2"}).config->tile.levels, 3);
+}
+
+TEST(ConfigLevels, ContradictionNamesBothKeysAndTheValueExpected) {
+  // The configuration of before this check (tile.levels = meta.levels = 3, differential).
+  auto msg = error_of([] { load_config("", {"tile.levels=3"}); });
+  EXPECT_NE(msg.find("keys 'tile.levels' (3) and 'meta.levels' (3)"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("tile.mapping = differential"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("set tile.levels = 2"), std::string::npos) << msg;
+  msg = error_of([] { load_config("", {"meta.levels=5", "tile.levels=5"}); });
+  EXPECT_NE(msg.find("keys 'tile.levels' (5) and 'meta.levels' (5)"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("need 3 conductance levels per device"), std::string::npos) << msg;
+  msg = error_of([] { load_config("", {"tile.mapping=reference_column", "tile.levels=2"}); });
+  EXPECT_NE(msg.find("keys 'tile.levels' (2) and 'meta.levels' (3)"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("set tile.levels = 3"), std::string::npos) << msg;
+  msg = error_of([] { load_config("", {"tile.levels=1"}); });
+  EXPECT_NE(msg.find("set tile.levels = 2"), std::string::npos) << msg;
+}
+
 TEST(Config, PaperPresetEqualsDefaults) {
   // No --config means the paper configuration: the built-in defaults must equal it.
   const auto paper = load_config((source_dir() / "configs" / "paper.json").string(), {});

@@ -159,7 +159,7 @@ inline constexpr std::uint32_t CMD_TILE_RESET = 0x00000000;
 inline constexpr std::uint32_t CMD_ROW = 0x004;
 inline constexpr std::uint32_t CMD_ROW_RESET = 0x00000000;
 
-// CMD_COL (RW, reset 0x00000000): Weight column of the next command (a weight is the device pair G+/G- of a differential tile, or one device and the shared reference column).
+// CMD_COL (RW, reset 0x00000000): Weight column of the next command (a weight is the device pair G+/G- of a differential tile, or one device and the shared reference column). With tile.mapping = reference_column, COLS (one past the last weight column) names the reference cell of row CMD_ROW: it is programmed to (g_on + g_off) / 2 whatever CMD_LEVEL holds, on every push (it cannot be marked SKIP).
 inline constexpr std::uint32_t CMD_COL = 0x008;
 inline constexpr std::uint32_t CMD_COL_RESET = 0x00000000;
 
