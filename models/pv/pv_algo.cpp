@@ -35,16 +35,20 @@ PvFsm::PvFsm(const PvParams& p, PvBand band, double v_gate_for_target_V,
     : p_(p), band_(band), lo_(band.lo_code()), hi_(band.hi_code()), ideal_(ideal) {
   set_max_ = pc::gate_code(p.v_gate_max_V);
   set_step_ = pc::gate_code(p.v_gate_step_V);
-  set_start_ =
-      pc::gate_code(p.set_start == "target"
-                        ? std::clamp(v_gate_for_target_V - p.v_gate_backoff_V, 0.0, p.v_gate_max_V)
-                        : p.v_gate_start_V);
+  set_start_ = set_start_code(p, v_gate_for_target_V);
   set_floor_ = std::min(pc::gate_code(p.v_gate_start_V), set_start_);
   reset_start_ = pc::amp_code(p.v_reset_start_V);
   reset_step_ = pc::amp_code(p.v_reset_step_V);
   reset_max_ = pc::amp_code(p.v_reset_max_V);
   v_set_ = set_start_;
   v_reset_ = reset_start_;
+}
+
+std::uint32_t PvFsm::set_start_code(const PvParams& p, double v_gate_for_target_V) {
+  return pc::gate_code(
+      p.set_start == "target"
+          ? std::clamp(v_gate_for_target_V - p.v_gate_backoff_V, 0.0, p.v_gate_max_V)
+          : p.v_gate_start_V);
 }
 
 PvFsm::Action PvFsm::set(std::uint32_t code) {

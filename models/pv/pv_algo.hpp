@@ -31,6 +31,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -92,6 +93,11 @@ class PvFsm {
   PvFsm(const PvParams& p, PvBand band, double v_gate_for_target_V,
         const device::DeviceArray* ideal = nullptr);
 
+  // The gate DAC code of the first SET (the SET ramp's start) for the controller's
+  // calibrated gate voltage: set_start = target: v_gate_for_target_V - v_gate_backoff_V
+  // (clamped to [0, v_gate_max_V]), else v_gate_start_V.
+  static std::uint32_t set_start_code(const PvParams& p, double v_gate_for_target_V);
+
   // Feed one verify read (ADC code); returns the next pulse, or done. The caller applies
   // the pulse, then verifies again and calls on_verify_code once more.
   Action on_verify_code(std::uint32_t adc_code);
@@ -125,6 +131,23 @@ class PvFsm {
   Kind last_{Kind::done_ok};     // last pulse kind (done_ok = none yet)
   bool done_{false};
   PvResult r_{};
+};
+
+// A controller of one device's P&V loop that runs in place of PvFsm inside pv_ctrl
+// (rtl.pv: the Verilated pv_fsm, models/rtl/rtl_blocks.hpp). pv_ctrl hands it one device
+// at a time and performs its events through the tile's programming port.
+class PvLoop {
+ public:
+  enum class Op : std::uint8_t { verify = 0, set = 1, reset = 2 };
+  // One event on the device: a verify read (returns its ADC code) or a pulse with its
+  // DAC code (returns 0). Blocks for the event's simulated time.
+  using Port = std::function<std::uint32_t(Op op, std::uint32_t dac_code)>;
+  virtual ~PvLoop() = default;
+  // The whole loop for one device (programming-port address `addr`): the band limits as
+  // ADC codes (band.lo_code(), band.hi_code()), the first SET's gate DAC code. Returns
+  // the counts, success and last read as PvFsm::result() would.
+  virtual PvResult run(const PvBand& band, std::uint32_t set_start_code, std::uint32_t addr,
+                       const Port& port) = 0;
 };
 
 // The ideal-device argument of PvFsm for `dev`: &dev when dev.params().ideal, else null.

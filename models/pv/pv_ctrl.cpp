@@ -95,6 +95,16 @@ PvCtrl::PvCtrl(const sc_core::sc_module_name& name, const PvParams& p, const til
   SC_THREAD(run);
 }
 
+void PvCtrl::set_loop(std::unique_ptr<PvLoop> loop) {
+  if (loop && calib_.params().ideal) {
+    throw cfg::ConfigError(
+        "key 'rtl.pv': the RTL pv_fsm has no ideal-device mode (a first pulse calibrated from "
+        "the nominal device laws); it needs non-ideal devices (train.device_effects = true, "
+        "device.ideal = false)");
+  }
+  loop_ = std::move(loop);
+}
+
 std::string PvCtrl::check_command(const PvCommand& c) const {
   if (c.tile >= n_tiles_) return fmt::format("tile {} (of {})", c.tile, n_tiles_);
   if (c.row >= static_cast<std::uint64_t>(tp_.rows))
@@ -324,19 +334,33 @@ PvResult PvCtrl::program_device(const PvCommand& c, tile::Side side, double targ
   rec.target_uS = target_uS;
   rec.band = band;
   rec.start = sc_core::sc_time_stamp();
-  PvFsm fsm(p_, band, calib_.gate_for(target_uS), ideal_or_null(calib_));
-  for (;;) {
-    const std::uint32_t code = prog(c.tile, tlm::TLM_READ_COMMAND, addr, 0) & pc::kCodeMask;
-    const PvFsm::Action a = fsm.on_verify_code(code);
-    if (a.kind == PvFsm::Kind::set) {
-      prog(c.tile, tlm::TLM_WRITE_COMMAND, addr, pc::pulse_word(pc::kOpSet, a.code));
-    } else if (a.kind == PvFsm::Kind::reset) {
-      prog(c.tile, tlm::TLM_WRITE_COMMAND, addr, pc::pulse_word(pc::kOpReset, a.code));
-    } else {
-      break;
+  if (loop_) {
+    // The RTL controller: its pin-level requests become the same programming-port
+    // transactions as PvFsm's actions below.
+    rec.result = loop_->run(
+        band, PvFsm::set_start_code(p_, calib_.gate_for(target_uS)),
+        static_cast<std::uint32_t>(addr), [&](PvLoop::Op op, std::uint32_t dac) -> std::uint32_t {
+          if (op == PvLoop::Op::verify)
+            return prog(c.tile, tlm::TLM_READ_COMMAND, addr, 0) & pc::kCodeMask;
+          prog(c.tile, tlm::TLM_WRITE_COMMAND, addr,
+               pc::pulse_word(op == PvLoop::Op::set ? pc::kOpSet : pc::kOpReset, dac));
+          return 0;
+        });
+  } else {
+    PvFsm fsm(p_, band, calib_.gate_for(target_uS), ideal_or_null(calib_));
+    for (;;) {
+      const std::uint32_t code = prog(c.tile, tlm::TLM_READ_COMMAND, addr, 0) & pc::kCodeMask;
+      const PvFsm::Action a = fsm.on_verify_code(code);
+      if (a.kind == PvFsm::Kind::set) {
+        prog(c.tile, tlm::TLM_WRITE_COMMAND, addr, pc::pulse_word(pc::kOpSet, a.code));
+      } else if (a.kind == PvFsm::Kind::reset) {
+        prog(c.tile, tlm::TLM_WRITE_COMMAND, addr, pc::pulse_word(pc::kOpReset, a.code));
+      } else {
+        break;
+      }
     }
+    rec.result = fsm.result();
   }
-  rec.result = fsm.result();
   rec.end = sc_core::sc_time_stamp();
   if (inject(faults_.pv_fail_rate, faults_.pv_fail_at_s, pv_fail_next_, rec.end) &&
       rec.result.success) {
