@@ -104,7 +104,9 @@ void FunctionalAccelerator::program(Layer& L, std::size_t index, int level) {
   // The tile's event costs, as the SystemC tile charges them on its programming port.
   const tile::OpCost cv = tile.verify_cost();
   const tile::OpCost cp = tile.pulse_cost();
-  const pv::PvCosts costs{cv.latency_s, cp.latency_s, cv.energy_total_J(), cp.energy_total_J()};
+  // pv.f_clk_MHz: the controller spends whole cycles on each event, as pv_ctrl does.
+  const pv::PvCosts costs = pv::clocked(
+      {cv.latency_s, cp.latency_s, cv.energy_total_J(), cp.energy_total_J()}, cfg_.pv.f_clk_MHz);
   for (int k = 0; k < plan.count; ++k) {
     const auto& d = plan.devices[static_cast<std::size_t>(k)];
     const auto r =

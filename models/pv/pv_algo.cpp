@@ -1,6 +1,7 @@
 #include "pv/pv_algo.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -99,6 +100,18 @@ PvFsm::Action PvFsm::on_verify_code(std::uint32_t adc_code) {
   const std::uint32_t c = v_reset_;
   v_reset_ = std::min(reset_max_, v_reset_ + reset_step_);
   return reset(c);
+}
+
+double clocked_s(double t_s, double f_clk_MHz) {
+  if (f_clk_MHz <= 0) return t_s;
+  const double f = f_clk_MHz * 1e6;
+  return std::ceil(t_s * f - 1e-9) / f;
+}
+
+PvCosts clocked(PvCosts c, double f_clk_MHz) {
+  c.t_verify_s = clocked_s(c.t_verify_s, f_clk_MHz);
+  c.t_pulse_s = clocked_s(c.t_pulse_s, f_clk_MHz);
+  return c;
 }
 
 double pv_duration_s(const PvCosts& c, int n_set, int n_reset, int n_verify) {

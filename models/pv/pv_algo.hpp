@@ -163,6 +163,14 @@ inline const device::DeviceArray* ideal_or_null(const device::DeviceArray& dev) 
 PvResult program_verify(device::DeviceArray& dev, std::size_t cell, double g_target_uS,
                         const PvBand& band, const PvParams& p, double t_start_s, const PvCosts& c);
 
+// The time a controller clocked at f_clk_MHz (pv.f_clk_MHz; <= 0: unclocked) spends on
+// an event of duration t_s: whole cycles, t_s rounded up to the next clock edge (a
+// duration within 1e-9 of a cycle above a whole number counts as that number); t_s
+// itself when unclocked.
+double clocked_s(double t_s, double f_clk_MHz);
+// `c` with both event times clocked (clocked_s); the energies unchanged.
+PvCosts clocked(PvCosts c, double f_clk_MHz);
+
 // Time and energy of a loop with these counts.
 double pv_duration_s(const PvCosts& c, int n_set, int n_reset, int n_verify);
 double pv_energy_j(const PvCosts& c, int n_set, int n_reset, int n_verify);

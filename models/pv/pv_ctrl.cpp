@@ -1,6 +1,7 @@
 #include "pv/pv_ctrl.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <limits>
 #include <stdexcept>
@@ -317,6 +318,10 @@ std::uint32_t PvCtrl::prog(std::uint32_t t, tlm::tlm_command cmd, std::uint64_t 
   if (!gp.is_response_ok()) {
     throw std::logic_error(fmt::format("{}: tile {} refused programming transaction at 0x{:x}: {}",
                                        name(), t, addr, gp.get_response_string()));
+  }
+  if (p_.f_clk_MHz > 0) {  // pv.f_clk_MHz: the ack is seen at the next clock edge
+    const sc_core::sc_time clk = sim::cycles(1, p_.f_clk_MHz);
+    delay = clk * std::ceil(delay / clk - 1e-9);
   }
   wait(delay);
   return word;
