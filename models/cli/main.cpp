@@ -9,12 +9,14 @@
 #include "cli/stop.hpp"
 #include "common/schema.hpp"
 #include "common/version.hpp"
+#include "rtl/rtl_blocks.hpp"
 
 // libsystemc's own main() refers to sc_main; the memplast executable has its own
 // main() and never calls it. Weak, so a real definition elsewhere wins.
 __attribute__((weak)) int sc_main(int /*argc*/, char* /*argv*/[]) { return 1; }
 
 int main(int argc, char** argv) {
+  memplast::rtl::install();  // the Verilated blocks of rtl.meta / rtl.pv, when built
   CLI::App app{"memplast: cycle-approximate model of a memristive continual-learning accelerator"};
   app.require_subcommand(1);
   app.set_version_flag("--version", fmt::format("memplast {}", memplast::kVersion));

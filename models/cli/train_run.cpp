@@ -149,6 +149,12 @@ json run_train(const LoadedConfig& loaded, const std::filesystem::path& out, Pro
   std::uint64_t hidden = 0;
   std::uint64_t opt = 0;
   std::uint64_t stored = 0;
+  if (cfg.train.mode == "functional" && (cfg.rtl.meta || cfg.rtl.pv)) {
+    throw cfg::ConfigError(fmt::format(
+        "key '{}': the RTL blocks run inside the SystemC model only (train.mode = hardware, "
+        "--mode hardware), not in the functional mode",
+        cfg.rtl.meta ? "rtl.meta" : "rtl.pv"));
+  }
   if (cfg.train.mode == "functional") {
     const auto shapes = fw::Trainer::shapes(cfg.train);
     auto acc = std::make_unique<functional::FunctionalAccelerator>(cfg, shapes);

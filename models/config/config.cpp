@@ -31,6 +31,19 @@ void bind_sim(cfg::Schema& s, SimParams& p) {
   });
 }
 
+void bind_rtl(cfg::Schema& s, RtlParams& p) {
+  s.add("rtl.meta", &p.meta,
+        "Run meta_unit's STEP update through the Verilated RTL datapath models/rtl/meta_update.sv "
+        "(one weight per RTL clock) instead of the C++ fixed-point engine; needs a build with "
+        "Verilator (MEMPLAST_WITH_VERILATOR), train.mode = hardware, meta.arithmetic = fixed and "
+        "the default meta.* number formats (docs/cosim.md)");
+  s.add("rtl.pv", &p.pv,
+        "Run pv_ctrl's program-and-verify loops through the Verilated RTL controller "
+        "models/rtl/pv_fsm.sv, clocked per event, instead of the C++ PvFsm; the devices stay in "
+        "C++ behind the tile's programming port. Needs a build with Verilator, train.mode = "
+        "hardware and non-ideal devices (docs/cosim.md)");
+}
+
 void apply_file_with_base(cfg::Schema& s, const std::filesystem::path& path, int depth) {
   if (depth > 8) throw cfg::ConfigError(fmt::format("{}: \"$base\" chain too deep", path.string()));
   std::ifstream in(path);
@@ -55,6 +68,7 @@ void apply_file_with_base(cfg::Schema& s, const std::filesystem::path& path, int
 cfg::Schema make_schema(Config& c) {
   cfg::Schema s;
   bind_sim(s, c.sim);
+  bind_rtl(s, c.rtl);
   // -- subsystem bindings (one line each) --
   device::bind_params(s, c.device);
   pv::bind_params(s, c.pv);

@@ -33,8 +33,16 @@ struct SimParams {
   std::string data_dir{"data"};
 };
 
+// rtl.*: run a block's Verilated RTL (models/rtl, docs/cosim.md) in place of its C++
+// model inside the SystemC model. Needs a build with MEMPLAST_WITH_VERILATOR.
+struct RtlParams {
+  bool meta{false};  // meta_unit's STEP datapath: meta_update.sv
+  bool pv{false};    // pv_ctrl's program-and-verify FSM: pv_fsm.sv
+};
+
 struct Config {
   SimParams sim;
+  RtlParams rtl;
   // -- subsystem parameter structs (one line each) --
   device::DeviceParams device;
   pv::PvParams pv;

@@ -262,11 +262,13 @@ double FunctionalAccelerator::program_reference(Layer& L, std::size_t block, int
   return r.duration_s;
 }
 
-pv::PvCosts FunctionalAccelerator::pv_costs(const tile::TileCore& tile) {
+pv::PvCosts FunctionalAccelerator::pv_costs(const tile::TileCore& tile) const {
   // The tile's event costs, as the SystemC tile charges them on its programming port.
   const tile::OpCost cv = tile.verify_cost();
   const tile::OpCost cp = tile.pulse_cost();
-  return {cv.latency_s, cp.latency_s, cv.energy_total_J(), cp.energy_total_J()};
+  // pv.f_clk_MHz: the controller spends whole cycles on each event, as pv_ctrl does.
+  return pv::clocked({cv.latency_s, cp.latency_s, cv.energy_total_J(), cp.energy_total_J()},
+                     cfg_.pv.f_clk_MHz);
 }
 
 void FunctionalAccelerator::account_pv(const pv::PvResult& r, const pv::PvCosts& costs) {

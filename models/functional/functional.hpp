@@ -110,7 +110,7 @@ class FunctionalAccelerator : public fw::Accelerator {
   // (placement order), to g_ref (pv::plan_reference_write), starting at `at`; returns
   // the duration.
   double program_reference(Layer& L, std::size_t block, int row, double at);
-  static pv::PvCosts pv_costs(const tile::TileCore& tile);
+  [[nodiscard]] pv::PvCosts pv_costs(const tile::TileCore& tile) const;
   // Energy (ledger rows as pv_ctrl charges them) and counters of one P&V loop.
   void account_pv(const pv::PvResult& r, const pv::PvCosts& costs);
   const Config& cfg_;

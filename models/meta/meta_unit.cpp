@@ -16,11 +16,12 @@ namespace memplast::meta {
 namespace R = regs::meta_unit;
 
 MetaUnit::MetaUnit(const sc_core::sc_module_name& name, const MetaParams& p, std::size_t n_weights,
-                   std::uint64_t global_seed, double init_half_range, EnergyLedger* ledger)
+                   std::uint64_t global_seed, double init_half_range, EnergyLedger* ledger,
+                   std::unique_ptr<MetaEngine> engine)
     : bus::Target(name, R::kRegisters, R::kWindows, sim::cycles(1, p.f_clk_MHz)),
       p_(p),
       n_(n_weights),
-      engine_(make_engine(p, n_weights)),
+      engine_(engine ? std::move(engine) : make_engine(p, n_weights)),
       ledger_(ledger),
       log_(this->name()),
       clk_(sim::cycles(1, p.f_clk_MHz)),
@@ -30,6 +31,10 @@ MetaUnit::MetaUnit(const sc_core::sc_module_name& name, const MetaParams& p, std
     throw cfg::ConfigError(
         fmt::format("{}: {} weights exceed the {}-byte GRAD window of the register map",
                     this->name(), n_weights, R::GRAD_SIZE));
+  }
+  if (engine_->size() != n_weights) {
+    throw std::invalid_argument(fmt::format("{}: engine of {} weights, the unit has {}",
+                                            this->name(), engine_->size(), n_weights));
   }
   Rng rng(global_seed, std::string(this->name()) + ".init");
   engine_->init_uniform(rng, init_half_range);

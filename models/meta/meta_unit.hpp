@@ -43,9 +43,12 @@ class MetaUnit : public bus::Target {
   // n_weights: the unit's weight memory (N_WEIGHTS must equal it). The hidden weights
   // are initialised U(-init_half_range, init_half_range) from the stream
   // "<name>.init" of global_seed. `ledger` and `sink` may be null (no energy
-  // accounting) and must outlive the module.
+  // accounting) and must outlive the module. `engine`: the arithmetic of the unit
+  // (rtl.meta: the Verilated datapath, models/rtl/rtl_blocks.hpp) of n_weights weights;
+  // null: make_engine(p, n_weights).
   MetaUnit(const sc_core::sc_module_name& name, const MetaParams& p, std::size_t n_weights,
-           std::uint64_t global_seed, double init_half_range, EnergyLedger* ledger);
+           std::uint64_t global_seed, double init_half_range, EnergyLedger* ledger,
+           std::unique_ptr<MetaEngine> engine = nullptr);
 
   // Command port (issue 10 item 1): each level change is one 8-byte TLM write (format of
   // pv_ctrl's CMDQ window: word 0 = tile << 16 | row, word 1 = level << 16 | col) to

@@ -1,6 +1,7 @@
 #include "pv/pv_algo.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -35,16 +36,20 @@ PvFsm::PvFsm(const PvParams& p, PvBand band, double v_gate_for_target_V,
     : p_(p), band_(band), lo_(band.lo_code()), hi_(band.hi_code()), ideal_(ideal) {
   set_max_ = pc::gate_code(p.v_gate_max_V);
   set_step_ = pc::gate_code(p.v_gate_step_V);
-  set_start_ =
-      pc::gate_code(p.set_start == "target"
-                        ? std::clamp(v_gate_for_target_V - p.v_gate_backoff_V, 0.0, p.v_gate_max_V)
-                        : p.v_gate_start_V);
+  set_start_ = set_start_code(p, v_gate_for_target_V);
   set_floor_ = std::min(pc::gate_code(p.v_gate_start_V), set_start_);
   reset_start_ = pc::amp_code(p.v_reset_start_V);
   reset_step_ = pc::amp_code(p.v_reset_step_V);
   reset_max_ = pc::amp_code(p.v_reset_max_V);
   v_set_ = set_start_;
   v_reset_ = reset_start_;
+}
+
+std::uint32_t PvFsm::set_start_code(const PvParams& p, double v_gate_for_target_V) {
+  return pc::gate_code(
+      p.set_start == "target"
+          ? std::clamp(v_gate_for_target_V - p.v_gate_backoff_V, 0.0, p.v_gate_max_V)
+          : p.v_gate_start_V);
 }
 
 PvFsm::Action PvFsm::set(std::uint32_t code) {
@@ -95,6 +100,18 @@ PvFsm::Action PvFsm::on_verify_code(std::uint32_t adc_code) {
   const std::uint32_t c = v_reset_;
   v_reset_ = std::min(reset_max_, v_reset_ + reset_step_);
   return reset(c);
+}
+
+double clocked_s(double t_s, double f_clk_MHz) {
+  if (f_clk_MHz <= 0) return t_s;
+  const double f = f_clk_MHz * 1e6;
+  return std::ceil(t_s * f - 1e-9) / f;
+}
+
+PvCosts clocked(PvCosts c, double f_clk_MHz) {
+  c.t_verify_s = clocked_s(c.t_verify_s, f_clk_MHz);
+  c.t_pulse_s = clocked_s(c.t_pulse_s, f_clk_MHz);
+  return c;
 }
 
 double pv_duration_s(const PvCosts& c, int n_set, int n_reset, int n_verify) {

@@ -31,6 +31,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -92,6 +93,11 @@ class PvFsm {
   PvFsm(const PvParams& p, PvBand band, double v_gate_for_target_V,
         const device::DeviceArray* ideal = nullptr);
 
+  // The gate DAC code of the first SET (the SET ramp's start) for the controller's
+  // calibrated gate voltage: set_start = target: v_gate_for_target_V - v_gate_backoff_V
+  // (clamped to [0, v_gate_max_V]), else v_gate_start_V.
+  static std::uint32_t set_start_code(const PvParams& p, double v_gate_for_target_V);
+
   // Feed one verify read (ADC code); returns the next pulse, or done. The caller applies
   // the pulse, then verifies again and calls on_verify_code once more.
   Action on_verify_code(std::uint32_t adc_code);
@@ -127,6 +133,23 @@ class PvFsm {
   PvResult r_{};
 };
 
+// A controller of one device's P&V loop that runs in place of PvFsm inside pv_ctrl
+// (rtl.pv: the Verilated pv_fsm, models/rtl/rtl_blocks.hpp). pv_ctrl hands it one device
+// at a time and performs its events through the tile's programming port.
+class PvLoop {
+ public:
+  enum class Op : std::uint8_t { verify = 0, set = 1, reset = 2 };
+  // One event on the device: a verify read (returns its ADC code) or a pulse with its
+  // DAC code (returns 0). Blocks for the event's simulated time.
+  using Port = std::function<std::uint32_t(Op op, std::uint32_t dac_code)>;
+  virtual ~PvLoop() = default;
+  // The whole loop for one device (programming-port address `addr`): the band limits as
+  // ADC codes (band.lo_code(), band.hi_code()), the first SET's gate DAC code. Returns
+  // the counts, success and last read as PvFsm::result() would.
+  virtual PvResult run(const PvBand& band, std::uint32_t set_start_code, std::uint32_t addr,
+                       const Port& port) = 0;
+};
+
 // The ideal-device argument of PvFsm for `dev`: &dev when dev.params().ideal, else null.
 inline const device::DeviceArray* ideal_or_null(const device::DeviceArray& dev) {
   return dev.params().ideal ? &dev : nullptr;
@@ -139,6 +162,14 @@ inline const device::DeviceArray* ideal_or_null(const device::DeviceArray& dev) 
 // and energy in the result are from `c`.
 PvResult program_verify(device::DeviceArray& dev, std::size_t cell, double g_target_uS,
                         const PvBand& band, const PvParams& p, double t_start_s, const PvCosts& c);
+
+// The time a controller clocked at f_clk_MHz (pv.f_clk_MHz; <= 0: unclocked) spends on
+// an event of duration t_s: whole cycles, t_s rounded up to the next clock edge (a
+// duration within 1e-9 of a cycle above a whole number counts as that number); t_s
+// itself when unclocked.
+double clocked_s(double t_s, double f_clk_MHz);
+// `c` with both event times clocked (clocked_s); the energies unchanged.
+PvCosts clocked(PvCosts c, double f_clk_MHz);
 
 // Time and energy of a loop with these counts.
 double pv_duration_s(const PvCosts& c, int n_set, int n_reset, int n_verify);

@@ -1,6 +1,7 @@
 #include "pv/pv_ctrl.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <limits>
 #include <stdexcept>
@@ -98,6 +99,16 @@ PvCtrl::PvCtrl(const sc_core::sc_module_name& name, const PvParams& p, const til
     if ((v & r::CTRL_CLEAR_MASK) != 0) clear_counters();
   });
   SC_THREAD(run);
+}
+
+void PvCtrl::set_loop(std::unique_ptr<PvLoop> loop) {
+  if (loop && calib_.params().ideal) {
+    throw cfg::ConfigError(
+        "key 'rtl.pv': the RTL pv_fsm has no ideal-device mode (a first pulse calibrated from "
+        "the nominal device laws); it needs non-ideal devices (train.device_effects = true, "
+        "device.ideal = false)");
+  }
+  loop_ = std::move(loop);
 }
 
 std::string PvCtrl::check_command(const PvCommand& c) const {
@@ -313,6 +324,10 @@ std::uint32_t PvCtrl::prog(std::uint32_t t, tlm::tlm_command cmd, std::uint64_t 
     throw std::logic_error(fmt::format("{}: tile {} refused programming transaction at 0x{:x}: {}",
                                        name(), t, addr, gp.get_response_string()));
   }
+  if (p_.f_clk_MHz > 0) {  // pv.f_clk_MHz: the ack is seen at the next clock edge
+    const sc_core::sc_time clk = sim::cycles(1, p_.f_clk_MHz);
+    delay = clk * std::ceil(delay / clk - 1e-9);
+  }
   wait(delay);
   return word;
 }
@@ -331,19 +346,33 @@ PvResult PvCtrl::program_device(const PvCommand& c, tile::Side side, double targ
   rec.target_uS = target_uS;
   rec.band = band;
   rec.start = sc_core::sc_time_stamp();
-  PvFsm fsm(p_, band, calib_.gate_for(target_uS), ideal_or_null(calib_));
-  for (;;) {
-    const std::uint32_t code = prog(c.tile, tlm::TLM_READ_COMMAND, addr, 0) & pc::kCodeMask;
-    const PvFsm::Action a = fsm.on_verify_code(code);
-    if (a.kind == PvFsm::Kind::set) {
-      prog(c.tile, tlm::TLM_WRITE_COMMAND, addr, pc::pulse_word(pc::kOpSet, a.code));
-    } else if (a.kind == PvFsm::Kind::reset) {
-      prog(c.tile, tlm::TLM_WRITE_COMMAND, addr, pc::pulse_word(pc::kOpReset, a.code));
-    } else {
-      break;
+  if (loop_) {
+    // The RTL controller: its pin-level requests become the same programming-port
+    // transactions as PvFsm's actions below.
+    rec.result = loop_->run(
+        band, PvFsm::set_start_code(p_, calib_.gate_for(target_uS)),
+        static_cast<std::uint32_t>(addr), [&](PvLoop::Op op, std::uint32_t dac) -> std::uint32_t {
+          if (op == PvLoop::Op::verify)
+            return prog(c.tile, tlm::TLM_READ_COMMAND, addr, 0) & pc::kCodeMask;
+          prog(c.tile, tlm::TLM_WRITE_COMMAND, addr,
+               pc::pulse_word(op == PvLoop::Op::set ? pc::kOpSet : pc::kOpReset, dac));
+          return 0;
+        });
+  } else {
+    PvFsm fsm(p_, band, calib_.gate_for(target_uS), ideal_or_null(calib_));
+    for (;;) {
+      const std::uint32_t code = prog(c.tile, tlm::TLM_READ_COMMAND, addr, 0) & pc::kCodeMask;
+      const PvFsm::Action a = fsm.on_verify_code(code);
+      if (a.kind == PvFsm::Kind::set) {
+        prog(c.tile, tlm::TLM_WRITE_COMMAND, addr, pc::pulse_word(pc::kOpSet, a.code));
+      } else if (a.kind == PvFsm::Kind::reset) {
+        prog(c.tile, tlm::TLM_WRITE_COMMAND, addr, pc::pulse_word(pc::kOpReset, a.code));
+      } else {
+        break;
+      }
     }
+    rec.result = fsm.result();
   }
-  rec.result = fsm.result();
   rec.end = sc_core::sc_time_stamp();
   if (inject(faults_.pv_fail_rate, faults_.pv_fail_at_s, pv_fail_next_, rec.end) &&
       rec.result.success) {

@@ -29,6 +29,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -143,6 +144,12 @@ class PvCtrl : public bus::Target {
     record_cb_ = std::move(cb);
   }
 
+  // Run every device's loop through `loop` (rtl.pv: the Verilated pv_fsm) instead of
+  // PvFsm; the queue, registers, fault injection and statistics stay this module's.
+  // Throws cfg::ConfigError naming rtl.pv when the devices are ideal (the RTL has no
+  // ideal-device mode). Call before the simulation starts.
+  void set_loop(std::unique_ptr<PvLoop> loop);
+
   [[nodiscard]] const PvCtrlStats& stats() const { return stats_; }
   // Checkpoint (idle: the queue empty): registers, statistics, per-device write counts
   // and levels, the trace batch state.
@@ -231,6 +238,7 @@ class PvCtrl : public bus::Target {
   sc_core::sc_event space_ev_;
   sc_core::sc_event idle_ev_;
   std::function<void(const PvDeviceRecord&)> record_cb_;
+  std::unique_ptr<PvLoop> loop_;  // null: PvFsm
   bool irq_level_{false};
   sc_core::sc_signal<bool> busy_sig_{"busy"};
   // Pushed from the producers' processes (host, meta_unit), popped by the worker.

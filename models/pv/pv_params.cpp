@@ -39,6 +39,13 @@ void bind_params(cfg::Schema& s, PvParams& p) {
         "below its own last pulse",
         "assumption: without a back-off a cell whose device-to-device gain makes the first "
         "SET overshoot repeats the same SET/RESET cycle until the iteration limit");
+  s.add("pv.f_clk_MHz", &p.f_clk_MHz, 0.0, 10000.0, "MHz",
+        "Clock of the program-and-verify controller: > 0: each verify read and pulse takes "
+        "whole cycles of it, the tile's latency rounded up to the next edge (as a synchronous "
+        "controller, e.g. the RTL pv_fsm, sees the device's ack; docs/cosim.md); 0: unclocked, "
+        "each event takes exactly the tile's latency",
+        "assumption: 0 keeps the event times of the tile keys; meta.f_clk_MHz = 100 is the "
+        "digital clock of the RTL comparison");
   s.add("pv.max_iterations", &p.max_iterations, 1, 100000, "pulses",
         "Iteration limit: the loop fails after this many pulses",
         "assumption: generous against the few-iteration mean, bounds the time of a stuck cell");

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "bus/gen/regs.hpp"
+#include "system/rtl_hooks.hpp"
 
 namespace memplast::system {
 
@@ -66,6 +67,10 @@ System::System(const Config& cfg, std::array<fw::LayerShape, 2> shapes,
   }
   pv_ = std::make_unique<pv::PvCtrl>("pv_ctrl", cfg.pv, cfg.tile, dev, tiles_.size(), cfg.faults,
                                      seed);
+  if (cfg.rtl.pv) {  // the Verilated pv_fsm runs pv_ctrl's P&V loops (docs/cosim.md)
+    if (!rtl_blocks().pv) throw cfg::ConfigError(rtl_missing_message("rtl.pv"));
+    pv_->set_loop(rtl_blocks().pv(cfg.pv));
+  }
   for (std::size_t i = 0; i < tiles_.size(); ++i)
     wiring_.socket(pv_->tile_socket[i], tiles_[i]->prog_socket);
   irq_line(pv_->irq_out, sysctl_->pv_irq);
@@ -73,8 +78,14 @@ System::System(const Config& cfg, std::array<fw::LayerShape, 2> shapes,
   router_->map(target++, regs::pv_ctrl::kBlock, 0);
   const std::size_t n0 = shapes[0].in * shapes[0].out;
   const std::size_t n1 = shapes[1].in * shapes[1].out;
+  std::unique_ptr<meta::MetaEngine> meta_engine;  // null: the C++ engine (make_engine)
+  if (cfg.rtl.meta) {  // the Verilated meta_update runs meta_unit's STEP (docs/cosim.md)
+    if (!rtl_blocks().meta) throw cfg::ConfigError(rtl_missing_message("rtl.meta"));
+    meta_engine = rtl_blocks().meta(cfg.meta, n0 + n1);
+  }
   meta_ = std::make_unique<meta::MetaUnit>("meta_unit", cfg.meta, n0 + n1, seed,
-                                           cfg.train.init_half_range, ledger_.get());
+                                           cfg.train.init_half_range, ledger_.get(),
+                                           std::move(meta_engine));
   // meta_unit's cell address table: weight index -> (tile, row, col), layer 0's weights
   // first, row-major, tiles numbered as above.
   std::vector<std::uint64_t> cells;

@@ -344,43 +344,61 @@ TEST(PvCosim, RtlMatchesPvFsmBitForBit) {
 }
 
 // (c) Cycle counts per operation type: the tile's default verify and pulse latencies
-// (TileCore::verify_cost, tile.t_pulse_ns) at a controller clock f; the RTL waits whole
-// cycles for each device event (ceil(t f)), the TLM model exact times.
+// (TileCore::verify_cost, tile.t_pulse_ns) at a controller clock f. The RTL waits whole
+// cycles for each device event (ceil(t f)). The TLM model either times the events
+// exactly (pv.f_clk_MHz = 0, the default) or, clocked at the RTL's clock (pv.f_clk_MHz =
+// f), rounds each event up to whole cycles with pv::clocked (what pv_ctrl and the
+// functional mode do): then it must equal the RTL exactly.
 TEST(PvCosim, CycleTable) {
   const auto tp = memplast::test::validated_defaults<memplast::tile::TileParams>();
   const auto dp = memplast::test::validated_defaults<memplast::device::DeviceParams>();
   const memplast::tile::TileCore tile(tp, dp, 1, "tile0");
-  const double t_verify = tile.verify_cost().latency_s;
-  const double t_pulse = tile.pulse_cost().latency_s;
+  const memplast::pv::PvCosts exact{tile.verify_cost().latency_s, tile.pulse_cost().latency_s, 0,
+                                    0};
   std::printf(
-      "| f_clk | operation | count | TLM cycles | RTL cycles | RTL - TLM |\n"
-      "|---|---|---|---|---|---|\n");
+      "| f_clk | operation | count | TLM cycles, pv.f_clk_MHz = 0 | TLM cycles, pv.f_clk_MHz = "
+      "f_clk | RTL cycles | RTL - TLM (0) | RTL - TLM (f_clk) |\n"
+      "|---|---|---|---|---|---|---|---|\n");
   for (double f : {100e6, 1e9}) {
+    const double mhz = f / 1e6;
+    const memplast::pv::PvCosts clk = memplast::pv::clocked(exact, mhz);
     Scenario s{"device, defaults", pv_defaults(), true, 0, 0, 4};
-    s.tlm_verify = t_verify * f;
-    s.tlm_pulse = t_pulse * f;
+    s.tlm_verify = exact.t_verify_s * f;
+    s.tlm_pulse = exact.t_pulse_s * f;
     s.verify_cycles = static_cast<int>(std::ceil(s.tlm_verify - 1e-9));
     s.pulse_cycles = static_cast<int>(std::ceil(s.tlm_pulse - 1e-9));
     PvCosim sim(s, 77);
     Totals tot;
     sim.run(400, tot);
     ASSERT_FALSE(HasFailure());
-    const double mhz = f / 1e6;
-    auto row = [&](const char* op, std::uint64_t n, double tlm, double rtl) {
+    const double v_clk = clk.t_verify_s * f;
+    const double p_clk = clk.t_pulse_s * f;
+    const auto pct = [](double rtl, double tlm) {
       const double d = 100.0 * (rtl - tlm) / tlm;
-      std::printf("| %.0f MHz | %s | %llu | %.1f | %.0f | %+.1f %% |\n", mhz, op,
-                  static_cast<unsigned long long>(n), tlm, rtl, std::abs(d) < 0.05 ? 0.0 : d);
+      return std::abs(d) < 0.05 ? 0.0 : d;
     };
-    row("verify (per event)", sim.count(0), s.tlm_verify, s.verify_cycles);
-    row("SET pulse (per event)", sim.count(1), s.tlm_pulse, s.pulse_cycles);
-    row("RESET pulse (per event)", sim.count(2), s.tlm_pulse, s.pulse_cycles);
-    row("P&V command (all, summed)", tot.commands, sim.tlm_cmd_cycles(),
+    auto row = [&](const char* op, std::uint64_t n, double tlm0, double tlmf, double rtl) {
+      std::printf("| %.0f MHz | %s | %llu | %.1f | %.1f | %.0f | %+.1f %% | %+.1f %% |\n", mhz, op,
+                  static_cast<unsigned long long>(n), tlm0, tlmf, rtl, pct(rtl, tlm0),
+                  pct(rtl, tlmf));
+    };
+    row("verify (per event)", sim.count(0), s.tlm_verify, v_clk, s.verify_cycles);
+    row("SET pulse (per event)", sim.count(1), s.tlm_pulse, p_clk, s.pulse_cycles);
+    row("RESET pulse (per event)", sim.count(2), s.tlm_pulse, p_clk, s.pulse_cycles);
+    const double tlm_clocked = static_cast<double>(sim.count(0)) * v_clk +
+                               static_cast<double>(sim.count(1) + sim.count(2)) * p_clk;
+    row("P&V command (all, summed)", tot.commands, sim.tlm_cmd_cycles(), tlm_clocked,
         static_cast<double>(sim.rtl_cmd_cycles()));
     std::printf(
-        "| %.0f MHz | command start from idle (cmd_valid to first verify) | 1 | 0 | %llu "
-        "| |\n",
+        "| %.0f MHz | command start from idle (cmd_valid to first verify) | 1 | 0 | 0 | %llu "
+        "| | |\n",
         mhz, static_cast<unsigned long long>(sim.idle_start_cycles()));
-    // Whole-cycle event times: the RTL equals the TLM model exactly.
+    // The clocked TLM model equals the RTL, per event type and summed over the commands.
+    EXPECT_DOUBLE_EQ(v_clk, s.verify_cycles);
+    EXPECT_DOUBLE_EQ(p_clk, s.pulse_cycles);
+    EXPECT_EQ(static_cast<double>(sim.rtl_cmd_cycles()), std::round(tlm_clocked));
+    EXPECT_NEAR(tlm_clocked, std::round(tlm_clocked), 1e-6);
+    // Whole-cycle event times: the unclocked TLM model equals the RTL exactly too.
     if (std::abs(s.tlm_verify - s.verify_cycles) < 1e-9 &&
         std::abs(s.tlm_pulse - s.pulse_cycles) < 1e-9) {
       EXPECT_EQ(static_cast<double>(sim.rtl_cmd_cycles()), std::round(sim.tlm_cmd_cycles()));

@@ -46,6 +46,9 @@ ALLOW = {
                             "tested in test_tile), which no run calls yet",
     "bus.max_burst_bytes": "a limit only: the bus refuses longer transactions, so a run either "
                            "gives the same outputs or fails (tb_bus_host tests the refusal)",
+    "rtl.*": "runs a Verilated RTL block in place of its C++ model, bit-exact and with the same "
+             "timing by design: the outputs must NOT change (cosim_training_swap checks that "
+             "summary.json is identical); refused in the functional mode",
     "host_mem.size_MiB": "a limit only: the backed host memory; the firmware's buffers either fit "
                          "or the run fails (tb_dma tests an access beyond it)",
     "tile.levels": "a cross-check only: the device levels derived from meta.levels and "

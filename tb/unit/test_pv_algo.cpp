@@ -53,6 +53,20 @@ TEST(PvAlgo, DefaultsValidateAndKeysHaveSources) {
   memplast::test::expect_error_names(s, "pv.v_gate_start_V");
 }
 
+// pv.f_clk_MHz: a clocked controller spends whole cycles on an event (the tile's 61 ns
+// default verify is 7 cycles at 100 MHz), an unclocked one exactly the event's time.
+TEST(PvAlgo, ClockedEventTimesRoundUpToWholeCycles) {
+  EXPECT_DOUBLE_EQ(memplast::pv::clocked_s(61e-9, 100.0), 70e-9);
+  EXPECT_DOUBLE_EQ(memplast::pv::clocked_s(100e-9, 100.0), 100e-9);  // already whole
+  EXPECT_DOUBLE_EQ(memplast::pv::clocked_s(61e-9, 1000.0), 61e-9);
+  EXPECT_DOUBLE_EQ(memplast::pv::clocked_s(61e-9, 0.0), 61e-9);  // unclocked
+  const auto c = memplast::pv::clocked({61e-9, 100e-9, 1.0, 2.0}, 100.0);
+  EXPECT_DOUBLE_EQ(c.t_verify_s, 70e-9);
+  EXPECT_DOUBLE_EQ(c.t_pulse_s, 100e-9);
+  EXPECT_DOUBLE_EQ(c.e_verify_J, 1.0);
+  EXPECT_DOUBLE_EQ(c.e_pulse_J, 2.0);
+}
+
 TEST(PvAlgo, BandForLevel) {
   PvParams p = pv_defaults();
   const PvBand b = memplast::pv::band_for(100.0, 20.0, p);
