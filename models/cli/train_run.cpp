@@ -252,7 +252,8 @@ json run_train(const LoadedConfig& loaded, const std::filesystem::path& out, Pro
       resume ? resume->header.value("config_source", loaded.source) : loaded.source;
   // The instruction-set path of each run-time dispatched kernel (common/isa.hpp).
   summary["isa"] = {{"meta_fixed", isa_name(select_isa("MEMPLAST_META_ISA"))},
-                    {"tile_mvm", isa_name(select_isa("MEMPLAST_TILE_ISA"))}};
+                    {"tile_mvm", isa_name(select_isa("MEMPLAST_TILE_ISA"))},
+                    {"host_gemm", isa_name(select_isa("MEMPLAST_HOST_ISA"))}};
   json after = json::array();
   for (const auto& r : res.after_task) {
     json a;

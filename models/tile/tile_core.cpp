@@ -765,6 +765,23 @@ namespace {
 constexpr float kRound = 12582912.0F;
 }  // namespace
 
+int TileCore::active_inputs(int K) const {
+  const auto n_in = static_cast<int>(xin_.rows());
+  if (!trim_inputs_ || K < 2) return n_in;  // (one vector: Eigen's GEMV, not trimmed)
+  int last = 0;  // one past the last driven line with a non-zero drive in any read
+  for (int k = 0; k < K; ++k) {
+    const float* x = xin_.data() + static_cast<std::size_t>(k) * static_cast<std::size_t>(n_in);
+    for (int i = n_in; i > last; --i) {
+      if (x[i - 1] != 0.0F) {
+        last = i;
+        break;
+      }
+    }
+    if (last == n_in) return n_in;
+  }
+  return std::min(n_in, std::max(8, (last + 7) / 8 * 8));
+}
+
 OpCost TileCore::mvm_batch(Direction dir, const float* X, int batch, float* Y, double t_s,
                            Encoding enc, bool signed_inputs) {
   if (batch < 0) throw std::invalid_argument(fmt::format("{}: negative batch", name_));
@@ -814,6 +831,14 @@ OpCost TileCore::mvm_batch(Direction dir, const float* X, int batch, float* Y, d
   }
 
   const bool noise = p_.read_noise;
+  // Driven lines past the last one any read drives (every drive exactly 0, e.g. the rows
+  // of a partly filled tile, which the driver pads with zeros) add only exact zeros to the
+  // sums: the products skip them (issue 16). The depth is rounded up to a multiple of 8,
+  // the depth step of Eigen's kernels, so that every output accumulates its non-zero
+  // terms in the same order and registers as with the full depth (bit-identical results;
+  // tested by TileCore.ZeroTailInputsSkipExactly).
+  const int n_act = active_inputs(K);
+  const auto nA = static_cast<Eigen::Index>(n_act);
   if (gemm_isa_ != Isa::generic) {
     // The same products built for AVX2+FMA / AVX-512 (tile_gemm.hpp). w_ and s2_ are
     // row-major R x C, i.e. column-major C x R: forward (W^T X) is that matrix times X,
@@ -823,10 +848,12 @@ OpCost TileCore::mvm_batch(Direction dir, const float* X, int batch, float* Y, d
     const bool square = pulses == 1;  // bit planes: x^2 == x
 #if defined(MEMPLAST_TILE_SIMD)
     const auto product = gemm_isa_ == Isa::avx512 ? gemm::product_avx512 : gemm::product_avx2;
-    product(wm.data(), cols_, rows_, !fwd, xin_.data(), K, false, acc_.data());
-    if (noise) product(s2_.data(), cols_, rows_, !fwd, xin_.data(), K, square, var_.data());
+    product(wm.data(), cols_, rows_, !fwd, n_act, xin_.data(), n_in, K, false, acc_.data());
+    if (noise) {
+      product(s2_.data(), cols_, rows_, !fwd, n_act, xin_.data(), n_in, K, square, var_.data());
+    }
 #endif
-  } else {
+  } else if (n_act == n_in) {
     if (fwd) {
       acc_.noalias() = wm.transpose() * xin_;
     } else {
@@ -839,6 +866,23 @@ OpCost TileCore::mvm_batch(Direction dir, const float* X, int batch, float* Y, d
         var_.noalias() = s2_.transpose() * xin_.cwiseAbs2();
       } else {
         var_.noalias() = s2_ * xin_.cwiseAbs2();
+      }
+    }
+  } else {
+    const auto xa = xin_.topRows(nA);
+    if (fwd) {
+      acc_.noalias() = wm.topRows(nA).transpose() * xa;
+    } else {
+      acc_.noalias() = wm.leftCols(nA) * xa;
+    }
+    if (noise) {
+      if (pulses > 1) {  // bit planes: x^2 == x
+        var_.noalias() =
+            fwd ? (s2_.topRows(nA).transpose() * xa).eval() : (s2_.leftCols(nA) * xa).eval();
+      } else if (fwd) {
+        var_.noalias() = s2_.topRows(nA).transpose() * xa.cwiseAbs2();
+      } else {
+        var_.noalias() = s2_.leftCols(nA) * xa.cwiseAbs2();
       }
     }
   }

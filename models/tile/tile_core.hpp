@@ -200,6 +200,9 @@ class TileCore {
   const RowMatrix& weights(double t_s);
   const RowMatrix& noise_variance(double t_s);
   [[nodiscard]] Encoding encoding() const { return encoding_; }
+  // Whether the MVM products skip the driven lines past the last non-zero drive (on by
+  // default; results are bit-identical either way: the switch is for tests and benchmarks).
+  void set_trim_inputs(bool on) { trim_inputs_ = on; }
   [[nodiscard]] std::uint64_t full_refreshes() const { return full_refreshes_; }
   // Effective weights (weight units, R x C) the MVM in direction dir uses: the cached
   // weights, or with tile.ir_drop on, the weights seen through the wires' IR drop
@@ -228,6 +231,9 @@ class TileCore {
   void refresh_cell(std::size_t i, double t_s);
   void update_ir();
   [[nodiscard]] int n_adcs(Direction dir) const;
+  // Driven lines the products of the K reads in xin_ use (see mvm_batch).
+  [[nodiscard]] int active_inputs(int K) const;
+  bool trim_inputs_{true};
 
   TileParams p_;
   std::string name_;

@@ -12,11 +12,13 @@
 namespace memplast::tile::gemm {
 
 // C (n_out x k, column-major) = op(A) * f(B): A is a_rows x a_cols column-major, op(A) =
-// A^T when `transpose` (n_out = a_cols, B has a_rows rows) else A (n_out = a_rows, B has
-// a_cols rows); B is column-major with k columns; f(B) = B .* B when `square`, else B.
-void product_avx2(const float* A, int a_rows, int a_cols, bool transpose, const float* B, int k,
-                  bool square, float* C);
-void product_avx512(const float* A, int a_rows, int a_cols, bool transpose, const float* B, int k,
-                    bool square, float* C);
+// A^T when `transpose` (n_out = a_cols, depth a_rows) else A (n_out = a_rows, depth a_cols);
+// only the first `depth` (<= that) input lines are used: the first `depth` rows of A
+// (transpose) or columns of A, and the first `depth` rows of B, which is column-major with
+// leading dimension ldb and k columns; f(B) = B .* B when `square`, else B.
+void product_avx2(const float* A, int a_rows, int a_cols, bool transpose, int depth, const float* B,
+                  int ldb, int k, bool square, float* C);
+void product_avx512(const float* A, int a_rows, int a_cols, bool transpose, int depth,
+                    const float* B, int ldb, int k, bool square, float* C);
 
 }  // namespace memplast::tile::gemm

@@ -8,7 +8,9 @@
 
 #include <Eigen/Dense>
 
+#include "common/isa.hpp"
 #include "common/rng.hpp"
+#include "fw/host_gemm.hpp"
 
 namespace memplast::fw {
 
@@ -128,6 +130,20 @@ Trainer::Trainer(const TrainParams& p, Accelerator& acc, std::uint64_t seed,
       hidden_(static_cast<std::size_t>(p.hidden)) {
   const std::size_t n_bn = p_.bn_per_task ? tasks_.size() : 1;
   for (std::size_t t = 0; t < n_bn; ++t) bn_.push_back({BatchNorm(hidden_), BatchNorm(kClasses)});
+  // The best build of the host products the CPU runs; MEMPLAST_HOST_ISA or MEMPLAST_ISA
+  // forces one (generic off x86-64, where select_isa accepts nothing else).
+  host_isa_ = select_isa("MEMPLAST_HOST_ISA");
+}
+
+void Trainer::simd_product(const float* A, bool ta, const float* B, bool tb, Eigen::Index m,
+                           Eigen::Index n, Eigen::Index k, float alpha, float* C) const {
+#if defined(MEMPLAST_HOST_SIMD)
+  const auto product = host_isa_ == Isa::avx512 ? gemm::product_avx512 : gemm::product_avx2;
+  product(A, ta, B, tb, static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), alpha, C);
+#else
+  (void)A, (void)ta, (void)B, (void)tb, (void)m, (void)n, (void)k, (void)alpha, (void)C;
+  throw std::logic_error("host products: no SIMD build in this binary");
+#endif
 }
 
 double Trainer::train_batch(std::size_t t, const std::uint32_t* idx, std::size_t b) {
@@ -217,8 +233,12 @@ void Trainer::backward(std::array<BatchNorm, 2>& bn, std::size_t b) {
   bn_backward(bn[1], dz2_.data(), xhat2_.data(), istd2_.data(), b, kClasses, dgamma2_, dbeta2_);
   // z2 = clip * (h1 @ W2): dW2 = clip * h1^T dz2 ; dh1 = clip * dz2 W2^T
   dw2_.resize(H * kClasses);
-  MapM(dw2_.data(), Hi, Ci).noalias() =
-      clip * MapM(h1_.data(), bi, Hi).transpose() * MapM(dz2_.data(), bi, Ci);
+  if (host_isa_ != Isa::generic) {
+    simd_product(h1_.data(), true, dz2_.data(), false, Hi, Ci, bi, clip, dw2_.data());
+  } else {
+    MapM(dw2_.data(), Hi, Ci).noalias() =
+        clip * MapM(h1_.data(), bi, Hi).transpose() * MapM(dz2_.data(), bi, Ci);
+  }
   dh1_.resize(b * H);
   if (p_.backward == "tiles") {
     acc_.transpose(1, dz2_.data(), static_cast<int>(b), dh1_.data());
@@ -226,8 +246,12 @@ void Trainer::backward(std::array<BatchNorm, 2>& bn, std::size_t b) {
   } else {
     w2_.resize(H * kClasses);
     acc_.read_weights(1, w2_.data());
-    MapM(dh1_.data(), bi, Hi).noalias() =
-        clip * MapM(dz2_.data(), bi, Ci) * MapM(w2_.data(), Hi, Ci).transpose();
+    if (host_isa_ != Isa::generic) {
+      simd_product(dz2_.data(), false, w2_.data(), true, bi, Hi, Ci, clip, dh1_.data());
+    } else {
+      MapM(dh1_.data(), bi, Hi).noalias() =
+          clip * MapM(dz2_.data(), bi, Ci) * MapM(w2_.data(), Hi, Ci).transpose();
+    }
   }
   // d h1/d a1: (1/clip) inside (0, clip) from h1 = clamp(a1)/clip, times clip above = 1
   for (std::size_t i = 0; i < b * H; ++i) {
@@ -235,8 +259,12 @@ void Trainer::backward(std::array<BatchNorm, 2>& bn, std::size_t b) {
   }
   bn_backward(bn[0], dh1_.data(), xhat1_.data(), istd1_.data(), b, H, dgamma1_, dbeta1_);
   dw1_.resize(kInputs * H);
-  MapM(dw1_.data(), Ii, Hi).noalias() =
-      MapM(x_.data(), bi, Ii).transpose() * MapM(dh1_.data(), bi, Hi);
+  if (host_isa_ != Isa::generic) {
+    simd_product(x_.data(), true, dh1_.data(), false, Ii, Hi, bi, 1.0F, dw1_.data());
+  } else {
+    MapM(dw1_.data(), Ii, Hi).noalias() =
+        MapM(x_.data(), bi, Ii).transpose() * MapM(dh1_.data(), bi, Hi);
+  }
 }
 
 void Trainer::update(std::array<BatchNorm, 2>& bn, std::size_t b) {

@@ -10,6 +10,9 @@
 #include <string>
 #include <vector>
 
+#include <Eigen/Core>
+
+#include "common/isa.hpp"
 #include "common/state_io.hpp"
 #include "data/dataset.hpp"
 #include "fw/accelerator.hpp"
@@ -155,6 +158,10 @@ class Trainer {
   // Gradients to the accelerator and its update; batch-norm Adam step; host work charged.
   void update(std::array<BatchNorm, 2>& bn, std::size_t b);
   std::array<BatchNorm, 2>& bn_for(std::size_t t) { return bn_[p_.bn_per_task ? t : 0]; }
+  // C (m x n, row-major) = alpha op(A) op(B) on the AVX2 / AVX-512 build (fw/host_gemm.hpp).
+  void simd_product(const float* A, bool ta, const float* B, bool tb, Eigen::Index m,
+                    Eigen::Index n, Eigen::Index k, float alpha, float* C) const;
+  Isa host_isa_{Isa::generic};  // build of the host products (MEMPLAST_HOST_ISA)
 
   const TrainParams& p_;
   Accelerator& acc_;

@@ -504,7 +504,9 @@ TEST(TileNormal, ZigguratMomentsAndTails) {
 #if defined(__x86_64__) && defined(__GNUC__)
 // The AVX2 and AVX-512 builds of the tile products (tile_gemm.hpp) against a double
 // reference, for each of the four forms TileCore uses (W^T X, W X, and both on X^2), on
-// shapes that are not multiples of the vector widths; and each is deterministic.
+// shapes that are not multiples of the vector widths, with the full depth and with a
+// shorter one (the input lines past it hold values the product must ignore); and each is
+// deterministic.
 TEST(TileGemm, SimdProductsMatchDoubleReference) {
   memplast::Rng rng(5, "test.tile.gemm");
   const int ar = 37;
@@ -512,7 +514,7 @@ TEST(TileGemm, SimdProductsMatchDoubleReference) {
   const int k = 23;
   std::vector<float> a(static_cast<std::size_t>(ar * ac));
   for (auto& v : a) v = static_cast<float>(rng.uniform(-1.0, 1.0));
-  using Fn = void (*)(const float*, int, int, bool, const float*, int, bool, float*);
+  using Fn = void (*)(const float*, int, int, bool, int, const float*, int, int, bool, float*);
   struct Path {
     memplast::Isa isa;
     Fn fn;
@@ -526,29 +528,31 @@ TEST(TileGemm, SimdProductsMatchDoubleReference) {
       for (bool sq : {false, true}) {
         const int n_in = tr ? ar : ac;
         const int n_out = tr ? ac : ar;
-        std::vector<float> b(static_cast<std::size_t>(n_in * k));
-        for (auto& v : b) v = static_cast<float>(rng.uniform(-1.0, 1.0));
-        std::vector<float> c(static_cast<std::size_t>(n_out * k));
-        std::vector<float> c2(c.size());
-        path.fn(a.data(), ar, ac, tr, b.data(), k, sq, c.data());
-        path.fn(a.data(), ar, ac, tr, b.data(), k, sq, c2.data());
-        EXPECT_EQ(c, c2) << memplast::isa_name(path.isa);
-        for (int j = 0; j < k; ++j) {
-          for (int o = 0; o < n_out; ++o) {
-            double ref = 0.0;
-            double mag = 0.0;
-            for (int i = 0; i < n_in; ++i) {
-              const double av = tr ? a[static_cast<std::size_t>(o * ar + i)]
-                                   : a[static_cast<std::size_t>(i * ar + o)];
-              double bv = b[static_cast<std::size_t>(j * n_in + i)];
-              if (sq) bv *= bv;
-              ref += av * bv;
-              mag += std::fabs(av * bv);
+        for (const int depth : {n_in, n_in - 13}) {
+          std::vector<float> b(static_cast<std::size_t>(n_in * k));
+          for (auto& v : b) v = static_cast<float>(rng.uniform(-1.0, 1.0));
+          std::vector<float> c(static_cast<std::size_t>(n_out * k));
+          std::vector<float> c2(c.size());
+          path.fn(a.data(), ar, ac, tr, depth, b.data(), n_in, k, sq, c.data());
+          path.fn(a.data(), ar, ac, tr, depth, b.data(), n_in, k, sq, c2.data());
+          EXPECT_EQ(c, c2) << memplast::isa_name(path.isa);
+          for (int j = 0; j < k; ++j) {
+            for (int o = 0; o < n_out; ++o) {
+              double ref = 0.0;
+              double mag = 0.0;
+              for (int i = 0; i < depth; ++i) {
+                const double av = tr ? a[static_cast<std::size_t>(o * ar + i)]
+                                     : a[static_cast<std::size_t>(i * ar + o)];
+                double bv = b[static_cast<std::size_t>(j * n_in + i)];
+                if (sq) bv *= bv;
+                ref += av * bv;
+                mag += std::fabs(av * bv);
+              }
+              // float accumulation of n_in terms: |error| <= n_in * 2^-24 * sum |terms| (loose).
+              EXPECT_NEAR(c[static_cast<std::size_t>(j * n_out + o)], ref, n_in * 6e-8 * mag + 1e-7)
+                  << memplast::isa_name(path.isa) << " tr=" << tr << " sq=" << sq
+                  << " depth=" << depth << " (" << o << "," << j << ")";
             }
-            // float accumulation of n_in terms: |error| <= n_in * 2^-24 * sum |terms| (loose).
-            EXPECT_NEAR(c[static_cast<std::size_t>(j * n_out + o)], ref, n_in * 6e-8 * mag + 1e-7)
-                << memplast::isa_name(path.isa) << " tr=" << tr << " sq=" << sq << " (" << o << ","
-                << j << ")";
           }
         }
       }
@@ -607,4 +611,56 @@ TEST(TileAdcTrim, RecoversInjectedOffsetsAndGains) {
   EXPECT_LE(tile.adc_trim_residual_lsb(), 1.0);
   EXPECT_LE(worst_error(mt::Direction::forward), 1.0);
   EXPECT_LE(worst_error(mt::Direction::transpose), 1.0);
+}
+
+// Partly driven tiles (issue 16): the products skip the driven lines past the last
+// non-zero drive. Two tiles from the same seed, one with the skip switched off, run the
+// same batches (trailing input lines zero, a tail of every length 0..R-1 and of
+// C-1..C-9 transposed; signed and unsigned, amplitude and bit-serial, both mappings) and
+// must give bit-identical outputs and ADC codes, on whichever build of the products runs
+// (MEMPLAST_TILE_ISA: the ctest variants force generic and avx2).
+TEST(TileCore, ZeroTailInputsSkipExactly) {
+  for (const char* mapping : {"differential", "reference_column"}) {
+    for (const char* enc : {"amplitude", "bit_serial"}) {
+      mt::TileParams p;
+      p.mapping = mapping;
+      p.encoding = enc;
+      mt::TileCore a(p, device_params(), 21, "tile0");
+      mt::TileCore b(p, device_params(), 21, "tile0");
+      b.set_trim_inputs(false);
+      const int R = a.rows();
+      const int C = a.cols();
+      const auto lv = random_levels(R * C, a.levels(), 22);
+      a.program_ideal_all(lv.data(), 0.0);
+      b.program_ideal_all(lv.data(), 0.0);
+      const int batch = 7;
+      int checked = 0;
+      for (const bool fwd : {true, false}) {
+        const int n_in = fwd ? R : C;
+        const int n_out = fwd ? C : R;
+        for (int used = 1; used <= n_in; used += fwd ? 9 : 5) {
+          auto x = random_inputs(n_in * batch, 100 + static_cast<std::uint64_t>(used),
+                                 fwd ? 0.0F : -1.0F);
+          for (int v = 0; v < batch; ++v) {
+            for (int i = used; i < n_in; ++i) x[static_cast<std::size_t>(v * n_in + i)] = 0.0F;
+          }
+          std::vector<float> ya(static_cast<std::size_t>(n_out * batch));
+          std::vector<float> yb(ya.size());
+          const double t = 1e-3 * used;
+          if (fwd) {
+            a.forward_batch(x.data(), batch, ya.data(), t, false);
+            b.forward_batch(x.data(), batch, yb.data(), t, false);
+          } else {
+            a.transpose_batch(x.data(), batch, ya.data(), t, true);
+            b.transpose_batch(x.data(), batch, yb.data(), t, true);
+          }
+          ASSERT_EQ(ya, yb) << mapping << " " << enc << " fwd=" << fwd << " used=" << used;
+          ASSERT_EQ(a.last_codes(), b.last_codes())
+              << mapping << " " << enc << " fwd=" << fwd << " used=" << used;
+          ++checked;
+        }
+      }
+      EXPECT_GT(checked, 40);
+    }
+  }
 }
