@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <utility>
 
 #include <fmt/format.h>
 #include <tlm_utils/tlm_quantumkeeper.h>
@@ -112,6 +113,11 @@ Dma::Dma(const sc_core::sc_module_name& name, const DmaParams& p, EnergyLedger* 
   registers().on_write(r::CTRL, [this](std::uint32_t v, std::uint32_t) {
     if ((v & r::CTRL_CLEAR_ERROR_MASK) != 0) {
       registers().clear_bits(r::STATUS, r::STATUS_ERROR_MASK | r::STATUS_ERR_CODE_MASK);
+      if (halted_) {  // the channel resumes: a start held meanwhile begins now
+        halted_ = false;
+        if (pending_ && !busy_) begin_pending(access_time(), true);
+        update_status();
+      }
     }
     if ((v & r::CTRL_START_MASK) != 0) start(access_time());
   });
@@ -129,7 +135,7 @@ Dma::Desc Dma::latched() const {
 }
 
 void Dma::start(const sc_core::sc_time& at) {
-  if (!busy_) {
+  if (!busy_ && !halted_) {
     busy_ = true;
     current_ = latched();
     begin_at_ = at;
@@ -182,6 +188,14 @@ bool Dma::access(bool write, std::uint64_t addr, unsigned char* data, unsigned l
   p.set_streaming_width(len);
   p.set_dmi_allowed(false);
   p.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+  if ((fault_rate_ > 0 || fault_next_ < fault_at_s_.size()) &&
+      inject_error(sc_core::sc_time_stamp() + t)) {
+    ++injected_errors_;
+    p.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
+    MP_LOG(log_, info, "injected DMA error: {} at {:#x} ({} bytes)", write ? "write" : "read", addr,
+           len);
+    return false;
+  }
   if (mem) {
     mem_socket->b_transport(p, t);
   } else {
@@ -274,11 +288,13 @@ void Dma::run() {
     t_wr_ = sc_core::SC_ZERO_TIME;
     Desc d = current_;
     bool ok = true;
+    registers().set(r::DESC_DONE, 0);
     for (;;) {
       if (!run_desc(d)) {
         ok = false;
         break;
       }
+      registers().set(r::DESC_DONE, bank().get(r::DESC_DONE) + 1);
       if (d.next == 0) break;
       t_rd_ = std::max(t_rd_, t_wr_);  // the next descriptor after this one's last write
       if (!fetch(d.next, d)) {
@@ -297,20 +313,44 @@ void Dma::run() {
     }
     MP_LOG(log_, debug, "chain {} at {}", ok ? "done" : "stopped", now.to_string());
     busy_ = false;
-    if (pending_) {
-      pending_ = false;
-      busy_ = true;
-      current_ = pending_desc_;
-      begin_at_ = std::max(now, pending_since_);
-      if (now > pending_since_) {
-        stats_.channel_busy += now - pending_since_;
-        if (ledger_ != nullptr)
-          ledger_->charge_rows(e_busy_, 0.0, 1, (now - pending_since_).to_seconds());
-      }
-    }
+    if (!ok) halted_ = true;  // until CTRL.CLEAR_ERROR
+    if (pending_ && !halted_) begin_pending(now, false);
     update_status();
     update_irq();
   }
+}
+
+void Dma::begin_pending(const sc_core::sc_time& now, bool wake) {
+  pending_ = false;
+  busy_ = true;
+  current_ = pending_desc_;
+  begin_at_ = std::max(now, pending_since_);
+  if (now > pending_since_) {
+    stats_.channel_busy += now - pending_since_;
+    if (ledger_ != nullptr)
+      ledger_->charge_rows(e_busy_, 0.0, 1, (now - pending_since_).to_seconds());
+  }
+  // Released by CLEAR_ERROR: the thread waits for start_ev_ (after a chain it checks busy_).
+  if (wake) start_ev_.notify(begin_at_ - sc_core::sc_time_stamp());
+}
+
+void Dma::set_fault_injection(double rate, std::vector<double> at_s, std::uint64_t seed) {
+  fault_rate_ = rate;
+  fault_at_s_ = std::move(at_s);
+  std::sort(fault_at_s_.begin(), fault_at_s_.end());
+  fault_next_ = 0;
+  fault_rng_ = Rng(seed, "dma.faults");
+}
+
+bool Dma::inject_error(const sc_core::sc_time& t) {
+  bool hit = false;
+  if (fault_rate_ > 0 && fault_rng_.uniform() < fault_rate_) hit = true;
+  if (fault_next_ < fault_at_s_.size() && t.to_seconds() >= fault_at_s_[fault_next_]) {
+    while (fault_next_ < fault_at_s_.size() && t.to_seconds() >= fault_at_s_[fault_next_])
+      ++fault_next_;
+    hit = true;
+  }
+  return hit;
 }
 
 void Dma::state_io(StateIO& io) {
@@ -325,6 +365,13 @@ void Dma::state_io(StateIO& io) {
   io.value("errors", stats_.errors);
   sim::time_io(io, "active", stats_.active);
   sim::time_io(io, "channel_busy", stats_.channel_busy);
+  // Fault injection and the halt: only where configured (the default layout is unchanged).
+  if (fault_rate_ > 0 || !fault_at_s_.empty()) {
+    io.rng("fault_rng", fault_rng_);
+    io.value("fault_next", fault_next_);
+    io.value("injected_errors", injected_errors_);
+    io.value("halted", halted_);
+  }
 }
 
 }  // namespace memplast::bus

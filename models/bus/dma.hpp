@@ -15,9 +15,10 @@
 // fetched when the previous one is done; the chain ends at NEXT = 0. Completion sets
 // IRQ_STATUS.DONE; an error response on a source read, a destination write or a
 // descriptor fetch stops the chain with STATUS.ERROR, ERR_CODE and ERR_ADDR and
-// IRQ_STATUS.ERROR. A row whose destination is not whole 32-bit words at a 4-byte
-// aligned address, a zero COUNT, an unknown format or an invalid DAC_BITS/FIX_FRAC is
-// ERR_CODE BAD_FORMAT (checked per descriptor, before it moves anything).
+// IRQ_STATUS.ERROR; DESC_DONE then holds the index of the failing descriptor, and the
+// channel halts: a start held meanwhile begins only at CTRL.CLEAR_ERROR. A row whose destination is
+// not whole 32-bit words at a 4-byte aligned address, a zero COUNT, an unknown format or an invalid
+// DAC_BITS/FIX_FRAC is ERR_CODE BAD_FORMAT (checked per descriptor, before it moves anything).
 //
 // Timing (loosely timed, its own SC_THREAD): a START written at local time t begins at
 // t, or, while the channel is busy, when the running chain ends (one start is held:
@@ -46,6 +47,7 @@
 #include "bus/target.hpp"
 #include "common/energy.hpp"
 #include "common/log.hpp"
+#include "common/rng.hpp"
 #include "common/state_io.hpp"
 #include "sim/irq.hpp"
 
@@ -83,6 +85,13 @@ class Dma : public Target {
   [[nodiscard]] bool busy() const { return busy_; }
   // Checkpoint (at a batch boundary, channel idle): registers and statistics.
   void state_io(StateIO& io);
+  // Fault injection (faults.dma_error_rate, faults.dma_error_at_s): an access of the
+  // engine (burst read or write, descriptor fetch) is answered with
+  // TLM_GENERIC_ERROR_RESPONSE and not issued, with probability `rate` (stream
+  // "dma.faults" of `seed`) and the first one at or after each time of `at_s`; the chain
+  // stops as on any error response. Call before sc_start.
+  void set_fault_injection(double rate, std::vector<double> at_s, std::uint64_t seed);
+  [[nodiscard]] std::uint64_t injected_errors() const { return injected_errors_; }
 
  private:
   struct Desc {
@@ -123,6 +132,15 @@ class Dma : public Target {
   EnergyLedger::Id e_beat_{0};
   EnergyLedger::Id e_transfer_{0};
   EnergyLedger::Id e_busy_{0};
+  bool halted_{false};  // a chain stopped on an error; a held start waits for CLEAR_ERROR
+  double fault_rate_{0.0};
+  std::vector<double> fault_at_s_;
+  std::uint64_t fault_next_{0};
+  std::uint64_t injected_errors_{0};
+  Rng fault_rng_;
+  // Whether the access requested at `t` gets an injected error response.
+  bool inject_error(const sc_core::sc_time& t);
+  void begin_pending(const sc_core::sc_time& now, bool wake);
 };
 
 }  // namespace memplast::bus

@@ -31,10 +31,45 @@ void bind_params(cfg::Schema& s, FaultParams& p) {
         "Fault injection: simulated times; the first host bus transaction at or after each one "
         "is answered with TLM_GENERIC_ERROR_RESPONSE",
         "fault injection; empty = none");
+  s.add("faults.adc_sat_rate", &p.adc_sat_rate, 0.0, 1.0, "per tile MVM",
+        "Fault injection: probability that in an MVM of a tile one of its ADCs (drawn "
+        "uniformly) saturates: every conversion of its lines gives the code limit of the "
+        "signal's sign. The tile counts it in ADC_SAT_COUNT and flags IRQ_STATUS.ADC_SAT; the "
+        "firmware re-runs the MVM up to faults.retry_limit times, then once with halved inputs. "
+        "Drawn per tile from a stream seeded by sim.seed",
+        "fault injection; 0 = off");
+  s.add("faults.adc_sat_at_s", &p.adc_sat_at_s, 0.0, 1e12, 0, 4096, "s",
+        "Fault injection: simulated times; the first MVM of a tile (of faults.adc_sat_tile) "
+        "starting at or after each one has a saturated ADC",
+        "fault injection; empty = none");
+  s.add("faults.adc_sat_tile", &p.adc_sat_tile, -1, 63, "tile",
+        "Fault injection: the tile whose ADCs faults.adc_sat_rate and faults.adc_sat_at_s "
+        "saturate; -1 = every tile (the times then apply to each tile)",
+        "fault injection");
+  s.add("faults.adc_sat_recover", &p.adc_sat_recover,
+        "Firmware recovery: an MVM whose tile flags IRQ_STATUS.ADC_SAT (saturated conversions, "
+        "natural or injected) is re-run up to faults.retry_limit times while it saturates, "
+        "then once with its inputs halved (outputs doubled); false: the saturation is only "
+        "counted",
+        "policy");
+  s.add("faults.dma_error_rate", &p.dma_error_rate, 0.0, 1.0, "per DMA access",
+        "Fault injection: probability that an access of the DMA engine (a burst read or write, "
+        "a descriptor fetch) is answered with TLM_GENERIC_ERROR_RESPONSE and not forwarded; "
+        "the chain stops with STATUS.ERROR. The firmware's DMA driver restarts the chain from "
+        "the failed descriptor up to faults.retry_limit times, then moves that transfer by "
+        "programmed I/O. Drawn from a stream seeded by sim.seed",
+        "fault injection; 0 = off");
+  s.add("faults.dma_error_at_s", &p.dma_error_at_s, 0.0, 1e12, 0, 4096, "s",
+        "Fault injection: simulated times; the first DMA engine access at or after each one is "
+        "answered with TLM_GENERIC_ERROR_RESPONSE",
+        "fault injection; empty = none");
   s.add("faults.retry_limit", &p.retry_limit, 0, 1000, "retries",
         "Firmware recovery: a weight whose command failed or was lost is pushed again (forced) "
         "up to this many times before it counts as failed; a bus access answered with "
-        "TLM_GENERIC_ERROR_RESPONSE is retried up to this many times before the run fails",
+        "TLM_GENERIC_ERROR_RESPONSE is retried up to this many times before the run fails; a "
+        "DMA chain stopped on an error is restarted up to this many times before the transfer "
+        "moves by programmed I/O; an MVM with saturated ADC conversions is re-run up to this "
+        "many times (then once with halved inputs)",
         "assumption: a transient failure rarely repeats twice");
   s.add("faults.remap", &p.remap,
         "Firmware recovery: a failed weight's column is remapped to a free spare column of its "

@@ -29,6 +29,26 @@ struct FaultParams {
   // listed time. The firmware's HAL retries it (hal::RetryHal, up to retry_limit).
   double bus_error_rate{0.0};
   std::vector<double> bus_error_at_s;
+  // ADC saturation: in an MVM of a tile, one of its ADCs (drawn uniformly) saturates:
+  // every conversion of its lines gives the code limit of the signal's sign (a
+  // reference or comparator glitch), with this probability per MVM operation, and in the
+  // first MVM starting at or after each listed time; only tile adc_sat_tile (-1: every
+  // tile; the times then apply to each tile). The tile counts the saturated conversions
+  // (ADC_SAT_COUNT, IRQ_STATUS.ADC_SAT), as it counts natural saturation; the firmware
+  // re-runs the MVM (up to retry_limit), then once with its inputs halved.
+  double adc_sat_rate{0.0};
+  std::vector<double> adc_sat_at_s;
+  std::int64_t adc_sat_tile{-1};
+  // Firmware recovery (drivers::HalAccelerator): react to IRQ_STATUS.ADC_SAT by re-running
+  // the MVM (then with halved inputs); off: count only.
+  bool adc_sat_recover{true};
+  // DMA error: an access of the DMA engine (a burst read or write, a descriptor fetch) is
+  // answered with TLM_GENERIC_ERROR_RESPONSE and not forwarded, with this probability,
+  // and the first one at or after each listed time: the chain stops with STATUS.ERROR and
+  // IRQ_STATUS.ERROR. The firmware's DMA driver restarts the chain from the failed
+  // descriptor (up to retry_limit), then moves that transfer by programmed I/O.
+  double dma_error_rate{0.0};
+  std::vector<double> dma_error_at_s;
   // Firmware recovery (drivers::MetaPvUpdatePath): re-push a failed or lost weight up to
   // retry_limit times (and hal::RetryHal: retry a bus access answered with an error up to
   // retry_limit times); then remap its column to a spare column (tile.spare_cols) if

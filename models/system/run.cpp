@@ -45,7 +45,8 @@ drivers::MetaPvLayout make_layout(const Config& cfg, const std::array<fw::LayerS
 // summary.json "faults": the faults by kind (stuck devices at the end, of which worn
 // out; P&V failures and lost commands, of which injected) and what the firmware did.
 std::map<std::string, std::uint64_t> fault_summary(System& sys, const drivers::RecoveryStats& r,
-                                                   std::uint64_t bus_retries) {
+                                                   std::uint64_t bus_retries,
+                                                   const std::map<std::string, std::uint64_t>& fw) {
   std::uint64_t lrs = 0;
   std::uint64_t hrs = 0;
   std::uint64_t worn = 0;
@@ -91,6 +92,60 @@ std::map<std::string, std::uint64_t> fault_summary(System& sys, const drivers::R
   if (sys.router().injected_errors() > 0 || bus_retries > 0) {
     out["bus_errors_injected"] = sys.router().injected_errors();
     out["fw_bus_retries"] = bus_retries;
+  }
+  // ADC saturation: the tiles' saturated conversions (natural and injected), always.
+  std::uint64_t sat = 0;
+  std::uint64_t sat_injected = 0;
+  for (std::size_t t = 0; t < sys.n_tiles(); ++t) {
+    sat += sys.tile(t).adc_saturated();
+    sat_injected += sys.tile(t).adc_sat_injected();
+  }
+  out["adc_saturated_conversions"] = sat;
+  if (sat_injected > 0) out["adc_saturations_injected"] = sat_injected;
+  for (const auto& [k, v] : fw) out[k] = v;
+  return out;
+}
+
+// The drivers' fault counters in a checkpoint: ADC saturation always, the DMA
+// recovery's only when DMA faults are configured (`dma` null otherwise).
+void driver_faults_io(StateIO& io, drivers::HalAccelerator& acc, drivers::DmaDriver* dma) {
+  auto& as = acc.adc_sat_ref();
+  io.value("adc_sat_flagged", as.flagged);
+  io.value("adc_sat_codes", as.codes);
+  io.value("adc_sat_reruns", as.reruns);
+  io.value("adc_sat_rescaled", as.rescaled);
+  io.value("adc_sat_recovered", as.recovered);
+  io.value("adc_sat_unresolved", as.unresolved);
+  if (dma != nullptr) {
+    auto& r = dma->recovery_ref();
+    io.value("dma_errors", r.errors);
+    io.value("dma_restarts", r.restarts);
+    io.value("dma_pio_transfers", r.pio_transfers);
+    io.value("dma_pio_bytes", r.pio_bytes);
+  }
+}
+
+// summary.json "faults": what the drivers counted (ADC saturation always; DMA errors
+// when configured or seen).
+std::map<std::string, std::uint64_t> driver_fault_counts(System& sys,
+                                                         const drivers::HalAccelerator& acc,
+                                                         const drivers::DmaDriver* dma,
+                                                         bool dma_faults) {
+  std::map<std::string, std::uint64_t> out;
+  const auto& as = acc.adc_sat();
+  out["fw_adc_sat_flagged_mvms"] = as.flagged;
+  out["fw_adc_sat_codes"] = as.codes;
+  out["fw_adc_sat_reruns"] = as.reruns;
+  out["fw_adc_sat_rescaled"] = as.rescaled;
+  out["fw_adc_sat_recovered"] = as.recovered;
+  out["fw_adc_sat_unresolved"] = as.unresolved;
+  if (dma != nullptr && (dma_faults || dma->recovery().errors > 0)) {
+    const auto& r = dma->recovery();
+    out["dma_errors_injected"] = sys.dma().injected_errors();
+    out["fw_dma_errors"] = r.errors;
+    out["fw_dma_restarts"] = r.restarts;
+    out["fw_dma_pio_transfers"] = r.pio_transfers;
+    out["fw_dma_pio_bytes"] = r.pio_bytes;
   }
   return out;
 }
@@ -158,6 +213,7 @@ HardwareRunResult run_hardware_training(const Config& cfg, std::vector<data::Tas
   drivers::RecoveryStats recovery;
   PowerSeries power;
   std::uint64_t bus_retries = 0;
+  std::map<std::string, std::uint64_t> fw_faults;  // the drivers' fault counters (ADC, DMA)
   auto firmware = [&](hal::Hal& host_hal) {
     // The firmware's accesses retry a bus error response (faults.retry_limit).
     hal::RetryHal hal(host_hal, static_cast<std::uint64_t>(cfg.faults.retry_limit));
@@ -177,11 +233,16 @@ HardwareRunResult run_hardware_training(const Config& cfg, std::vector<data::Tas
     std::unique_ptr<drivers::DmaDriver> dma;
     if (cfg.host.data_movement == "dma") {
       dma = std::make_unique<drivers::DmaDriver>(hal, kIrqLine);
+      // A chain stopped on a bus error: restarted, then moved by programmed I/O.
+      dma->set_recovery(static_cast<std::uint64_t>(cfg.faults.retry_limit));
       metapv.set_dma(dma.get());
     }
     drivers::HalAccelerator acc(hal, shapes, metapv, kIrqLine, dma.get());
     fw::Trainer trainer(cfg.train, acc, static_cast<std::uint64_t>(cfg.sim.seed), std::move(tasks),
                         names);
+    const bool dma_faults = cfg.faults.dma_error_rate > 0 || !cfg.faults.dma_error_at_s.empty();
+    acc.set_adc_recovery(cfg.faults.adc_sat_recover,
+                         static_cast<std::uint64_t>(cfg.faults.retry_limit));
     // The whole run's state: trainer, blocks, drivers (the same order both ways).
     const auto run_state_io = [&](StateIO& io, const fw::TrainPosition& p) {
       trainer.state_io(io, p);
@@ -193,6 +254,7 @@ HardwareRunResult run_hardware_training(const Config& cfg, std::vector<data::Tas
       auto recovery_words = metapv.recovery_words();
       io.vec("recovery", recovery_words, false);
       io.value("bus_retries", hal.retries_ref());
+      driver_faults_io(io, acc, dma_faults ? dma.get() : nullptr);
       if (io.reading()) {
         metapv.restore_recovery_words(recovery_words);
         acc.restore_checkpoint_words(words);
@@ -244,6 +306,7 @@ HardwareRunResult run_hardware_training(const Config& cfg, std::vector<data::Tas
     ops = acc.host_ops();
     recovery = metapv.recovery();
     bus_retries = hal.retries();
+    fw_faults = driver_fault_counts(*sys_ptr, acc, dma.get(), dma_faults);
   };
   sim::install_report_handler(false);
   System sys(cfg, shapes, firmware, true, tracer.get());
@@ -260,7 +323,7 @@ HardwareRunResult run_hardware_training(const Config& cfg, std::vector<data::Tas
   s.writes_per_device = sys.writes_per_weight_device();
   s.pulses_per_device = sys.pulses_per_device();
   s.pv_failures = sys.pv_ctrl().stats().device_failures;
-  s.faults = fault_summary(sys, recovery, bus_retries);
+  s.faults = fault_summary(sys, recovery, bus_retries, fw_faults);
   s.endurance_budget_median = cfg.device.endurance_median;
   s.energy_total = sys.ledger().total();
   s.energy_by_component = energy_by_block(sys.ledger());

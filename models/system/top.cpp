@@ -59,11 +59,17 @@ System::System(const Config& cfg, std::array<fw::LayerShape, 2> shapes,
       auto t = std::make_unique<tile::TileModule>(fmt::format("layer{}_t{}", l, k).c_str(),
                                                   cfg.tile, dev, seed, ledger_.get());
       irq_line(t->irq_out, sysctl_->tile_irq[index]);
+      if (cfg.faults.adc_sat_tile < 0 || cfg.faults.adc_sat_tile == static_cast<int>(index))
+        t->set_adc_fault_injection(cfg.faults.adc_sat_rate, cfg.faults.adc_sat_at_s, seed);
       wiring_.socket(router_->initiator_socket, t->socket);
       router_->map(target++, regs::tile::kBlock, index);
       layer_tiles_[l].push_back(t.get());
       tiles_.push_back(std::move(t));
     }
+  }
+  if (cfg.faults.adc_sat_tile >= static_cast<std::int64_t>(tiles_.size())) {
+    throw cfg::ConfigError(fmt::format("key 'faults.adc_sat_tile' = {}: the network has {} tiles",
+                                       cfg.faults.adc_sat_tile, tiles_.size()));
   }
   pv_ = std::make_unique<pv::PvCtrl>("pv_ctrl", cfg.pv, cfg.tile, dev, tiles_.size(), cfg.faults,
                                      seed);
@@ -129,6 +135,8 @@ System::System(const Config& cfg, std::array<fw::LayerShape, 2> shapes,
   host_mem_ = std::make_unique<bus::HostMemory>("host_mem", cfg.host_mem, ledger_.get());
   wiring_.socket(host_->mem_socket, host_mem_->cpu_socket);
   dma_ = std::make_unique<bus::Dma>("dma", cfg.dma, ledger_.get());
+  dma_->set_fault_injection(cfg.faults.dma_error_rate, cfg.faults.dma_error_at_s,
+                            static_cast<std::uint64_t>(cfg.sim.seed));
   irq_line(dma_->irq_out, sysctl_->dma_irq);
   wiring_.socket(router_->initiator_socket, dma_->socket);
   router_->map(target++, regs::dma::kBlock, 0);

@@ -959,7 +959,51 @@ OpCost TileCore::mvm_batch(Direction dir, const float* X, int batch, float* Y, d
       }
     }
   }
+  if (!ideal) {
+    finish_conversions(dir, batch, phases, pulses, Y);
+  } else {
+    sat_last_ = 0;
+    sat_inject_u_ = -1.0;
+  }
   return cost;
+}
+
+void TileCore::finish_conversions(Direction dir, int batch, int phases, int pulses, float* Y) {
+  const bool fwd = dir == Direction::forward;
+  const int n_out = fwd ? cols_ : rows_;
+  const auto code_max =
+      static_cast<std::int32_t>(std::ldexp(1.0, static_cast<int>(p_.adc_bits) - 1) - 1.0);
+  const std::int32_t code_min = -code_max - 1;
+  if (sat_inject_u_ >= 0) {  // one ADC saturated: its lines' codes at the limit, Y redone
+    const int per = static_cast<int>(p_.cols_per_adc);
+    const int adcs = n_adcs(dir);
+    const int a = std::min(static_cast<int>(sat_inject_u_ * adcs), adcs - 1);
+    const int j0 = a * per;
+    const int j1 = std::min(j0 + per, n_out);
+    const double step = adc_step(dir);
+    const double dac_max = std::ldexp(1.0, static_cast<int>(p_.dac_bits)) - 1.0;
+    for (int v = 0; v < batch; ++v) {
+      float* y = Y + static_cast<std::size_t>(v) * static_cast<std::size_t>(n_out);
+      for (int j = j0; j < j1; ++j) y[j] = 0.0F;
+      for (int ph = 0; ph < phases; ++ph) {
+        for (int b = 0; b < pulses; ++b) {
+          const int k = (v * phases + ph) * pulses + b;
+          double wgt = ph == 0 ? 1.0 : -1.0;
+          if (pulses > 1) wgt *= std::ldexp(1.0, b) / dac_max;
+          std::int32_t* code =
+              codes_.data() + static_cast<std::size_t>(k) * static_cast<std::size_t>(n_out);
+          for (int j = j0; j < j1; ++j) {
+            code[j] = code[j] < 0 ? code_min : code_max;
+            y[j] += static_cast<float>(wgt * step) * static_cast<float>(code[j]);
+          }
+        }
+      }
+    }
+    sat_inject_u_ = -1.0;
+  }
+  std::uint64_t n = 0;
+  for (const std::int32_t c : codes_) n += (c == code_max || c == code_min) ? 1U : 0U;
+  sat_last_ = n;
 }
 
 void TileCore::state_io(StateIO& io) {

@@ -163,6 +163,15 @@ class TileCore {
   // per phase, per vector: index ((v*phases + ph)*pulses + b)*n_out + j.
   [[nodiscard]] const std::vector<std::int32_t>& last_codes() const { return codes_; }
 
+  // Conversions of the last mvm_batch whose code is at a limit of the code range (the
+  // tile's saturation detector, ADC_SAT_COUNT): out-of-range signals, or the injected
+  // fault below. 0 with tile.ideal_converters (no ADC).
+  [[nodiscard]] std::uint64_t last_saturated() const { return sat_last_; }
+  // Fault injection (faults.adc_sat_*): in the next mvm_batch, ADC floor(u x ADCs of its
+  // direction) (u in [0, 1); lines j with j / tile.cols_per_adc equal to it) saturates:
+  // each of its conversions gives the code limit of its code's sign.
+  void inject_adc_saturation(double u) { sat_inject_u_ = u; }
+
   // Histogram of the ADC input in direction dir, in code units (the signal over the
   // code step, before rounding and clipping to the code range), of the first vector of
   // every MVM batch since construction (a sample: one vector per batch keeps the cost
@@ -300,6 +309,11 @@ class TileCore {
   [[nodiscard]] OpCost ir_compensation_cost() const;
   [[nodiscard]] OpCost mvm_cost_base(Direction dir, int batch, Encoding enc,
                                      bool signed_inputs) const;
+
+  std::uint64_t sat_last_{0};  // last_saturated()
+  double sat_inject_u_{-1.0};  // inject_adc_saturation(), < 0: none armed
+  // After the conversions of mvm_batch: apply an armed saturation, count sat_last_.
+  void finish_conversions(Direction dir, int batch, int phases, int pulses, float* Y);
 
   // Work buffers.
   Eigen::MatrixXf xin_;

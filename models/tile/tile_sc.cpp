@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 #include <stdexcept>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -129,6 +130,14 @@ void TileModule::update_irq() {
 
 void TileModule::on_done() {
   registers().set(regs::OP_COUNT, registers().get(regs::OP_COUNT) + 1);
+  if (sat_op_ >= 0) {  // an MVM: the saturation detector's count and flag
+    const auto n = static_cast<std::uint64_t>(sat_op_);
+    constexpr std::uint64_t kMax = 0xFFFFFFFFU;
+    registers().set(regs::ADC_SAT_COUNT, static_cast<std::uint32_t>(std::min(n, kMax)));
+    registers().set(regs::ADC_SAT_TOTAL, static_cast<std::uint32_t>(std::min(
+                                             registers().get(regs::ADC_SAT_TOTAL) + n, kMax)));
+    if (n > 0) registers().set_bits(regs::IRQ_STATUS, regs::IRQ_STATUS_ADC_SAT_MASK);
+  }
   registers().set_bits(regs::IRQ_STATUS, regs::IRQ_STATUS_DONE_MASK);
   MP_LOG(log_, debug, "operation done");
   update_irq();
@@ -211,8 +220,11 @@ bool TileModule::on_cmd(std::uint32_t value, const sc_core::sc_time& at) {
     // the start time (relaxation is evaluated there).
     const OpCost cost = core_.mvm_cost(dir, static_cast<int>(n), enc, sgn);
     const sc_core::sc_time start = acquire(at, sc_core::sc_time(cost.latency_s, sc_core::SC_SEC));
+    if (adc_fault_) maybe_inject_adc(start);
     core_.mvm_batch(dir, in_buf_.data(), static_cast<int>(n), out_buf_.data(), start.to_seconds(),
                     enc, sgn);
+    sat_op_ = static_cast<std::int64_t>(core_.last_saturated());
+    adc_saturated_ += core_.last_saturated();
     finish_start(cost, start, dir == Direction::forward ? "mvm_fwd" : "mvm_transpose", n);
     return true;
   }
@@ -247,6 +259,7 @@ bool TileModule::on_cmd(std::uint32_t value, const sc_core::sc_time& at) {
     const double g = core_.verify_read(r, c, side, start.to_seconds());
     registers().set(regs::VERIFY_G_NSIEMENS,
                     static_cast<std::uint32_t>(std::lround(std::max(0.0, g) * 1000.0)));
+    sat_op_ = -1;
     finish_start(cost, start, "verify_read");
     return true;
   }
@@ -265,6 +278,7 @@ bool TileModule::on_cmd(std::uint32_t value, const sc_core::sc_time& at) {
   } else {
     core_.pulse_reset(r, c, side, v, start.to_seconds());
   }
+  sat_op_ = -1;
   finish_start(cost, start, op == regs::CMD_OP_SET_PULSE ? "set_pulse" : "reset_pulse");
   return true;
 }
@@ -381,6 +395,31 @@ tlm::tlm_response_status TileModule::window(const bus::WindowAccess& a) {
   return tlm::TLM_OK_RESPONSE;
 }
 
+void TileModule::set_adc_fault_injection(double rate, std::vector<double> at_s,
+                                         std::uint64_t seed) {
+  adc_fault_rate_ = rate;
+  adc_fault_at_s_ = std::move(at_s);
+  std::sort(adc_fault_at_s_.begin(), adc_fault_at_s_.end());
+  adc_fault_next_ = 0;
+  adc_fault_ = rate > 0 || !adc_fault_at_s_.empty();
+  adc_fault_rng_ = memplast::Rng(seed, std::string(name()) + ".adc_faults");
+}
+
+void TileModule::maybe_inject_adc(const sc_core::sc_time& start) {
+  bool hit = adc_fault_rate_ > 0 && adc_fault_rng_.uniform() < adc_fault_rate_;
+  const double t = start.to_seconds();
+  if (adc_fault_next_ < adc_fault_at_s_.size() && t >= adc_fault_at_s_[adc_fault_next_]) {
+    while (adc_fault_next_ < adc_fault_at_s_.size() && t >= adc_fault_at_s_[adc_fault_next_])
+      ++adc_fault_next_;
+    hit = true;
+  }
+  if (!hit) return;
+  ++adc_injected_;
+  const double u = adc_fault_rng_.uniform();
+  MP_LOG(log_, info, "injected ADC saturation at {} (u = {})", start.to_string(), u);
+  core_.inject_adc_saturation(u);
+}
+
 void TileModule::state_io(StateIO& io) {
   io.section("tile_module");
   registers_state_io(io);
@@ -394,6 +433,13 @@ void TileModule::state_io(StateIO& io) {
   sim::time_io(io, "op_end", op_end_);
   bool lvl = irq_level_;
   io.value("irq_level", lvl);
+  // ADC saturation: the total always; the fault injection only where configured.
+  io.value("adc_saturated", adc_saturated_);
+  if (adc_fault_) {
+    io.rng("adc_fault_rng", adc_fault_rng_);
+    io.value("adc_fault_next", adc_fault_next_);
+    io.value("adc_injected", adc_injected_);
+  }
   if (lvl != irq_level_)
     throw std::runtime_error(io.origin() + ": " + std::string(name()) + " interrupt level differs");
 }

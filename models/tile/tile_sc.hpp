@@ -34,6 +34,7 @@
 #include "bus/target.hpp"
 #include "common/energy.hpp"
 #include "common/log.hpp"
+#include "common/rng.hpp"
 #include "sim/irq.hpp"
 #include "tile/tile_core.hpp"
 
@@ -84,6 +85,14 @@ class TileModule : public bus::Target {
   // operation (MVM, verify read, pulse), driven at those instants (waves.vcd).
   [[nodiscard]] const sc_core::sc_signal<bool>& busy_signal() const { return busy_sig_; }
   [[nodiscard]] const ProgStats& prog_stats() const { return prog_; }
+  // Fault injection (faults.adc_sat_rate, faults.adc_sat_at_s): an MVM of this tile gets
+  // a saturated ADC (TileCore::inject_adc_saturation, the ADC drawn from stream
+  // "<name>.adc_faults" of `seed`) with probability `rate`, and the first MVM starting at
+  // or after each time of `at_s`. Call before sc_start.
+  void set_adc_fault_injection(double rate, std::vector<double> at_s, std::uint64_t seed);
+  [[nodiscard]] std::uint64_t adc_sat_injected() const { return adc_injected_; }
+  // Saturated conversions of every MVM since construction (ADC_SAT_TOTAL, not clipped).
+  [[nodiscard]] std::uint64_t adc_saturated() const { return adc_saturated_; }
 
  private:
   void prog_transport(tlm::tlm_generic_payload& p, sc_core::sc_time& delay);
@@ -128,6 +137,18 @@ class TileModule : public bus::Target {
   EnergyLedger::Id e_prog_set_{0};
   EnergyLedger::Id e_prog_reset_{0};
   EnergyLedger::Id e_prog_verify_{0};
+  // ADC saturation: the count of the operation that ends next (-1: not an MVM), the
+  // total, and the fault injection.
+  std::int64_t sat_op_{-1};
+  std::uint64_t adc_saturated_{0};
+  bool adc_fault_{false};
+  double adc_fault_rate_{0.0};
+  std::vector<double> adc_fault_at_s_;
+  std::uint64_t adc_fault_next_{0};
+  std::uint64_t adc_injected_{0};
+  memplast::Rng adc_fault_rng_;
+  // Arms the core's ADC saturation for an MVM starting at `start` if a fault hits it.
+  void maybe_inject_adc(const sc_core::sc_time& start);
 };
 
 }  // namespace memplast::tile

@@ -1,7 +1,9 @@
 #include "sw/drivers/dma_driver.hpp"
 
+#include <cstring>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 #include "sw/include/memplast_regs.h"
 
@@ -57,14 +59,95 @@ std::uint64_t DmaDriver::constant(std::uint32_t value) {
   return a;
 }
 
-void DmaDriver::check_error() {
-  const std::uint32_t s = hal_.read32(MP_DMA_BASE + MP_DMA_STATUS);
-  if ((s & MP_DMA_STATUS_ERROR_MASK) == 0) return;
+void DmaDriver::check_error() { check_error(hal_.read32(MP_DMA_BASE + MP_DMA_STATUS)); }
+
+void DmaDriver::retire(std::uint32_t status) {
+  const std::size_t live = ((status & MP_DMA_STATUS_BUSY_MASK) != 0 ? 1U : 0U) +
+                           ((status & MP_DMA_STATUS_PENDING_MASK) != 0 ? 1U : 0U);
+  if (flight_.size() > live)
+    flight_.erase(flight_.begin(), flight_.end() - static_cast<std::ptrdiff_t>(live));
+}
+
+void DmaDriver::check_error(std::uint32_t s) {
+  if ((s & MP_DMA_STATUS_ERROR_MASK) == 0) {
+    retire(s);
+    return;
+  }
   const std::uint32_t code = (s & MP_DMA_STATUS_ERR_CODE_MASK) >> MP_DMA_STATUS_ERR_CODE_SHIFT;
+  if (recover_ &&
+      (code == MP_DMA_STATUS_ERR_CODE_SRC_ERROR || code == MP_DMA_STATUS_ERR_CODE_DST_ERROR ||
+       code == MP_DMA_STATUS_ERR_CODE_DESC_ERROR)) {
+    recover(s, code);
+    return;
+  }
   const std::uint32_t addr = hal_.read32(MP_DMA_BASE + MP_DMA_ERR_ADDR);
   hal_.write32(MP_DMA_BASE + MP_DMA_CTRL, MP_DMA_CTRL_CLEAR_ERROR_MASK);
   throw std::runtime_error("dma: STATUS.ERROR, ERR_CODE " + std::to_string(code) + " at " +
                            hal::hex_address(addr));
+}
+
+void DmaDriver::recover(std::uint32_t s, std::uint32_t code) {
+  // The engine halted on the error: the failed chain is the one before a held start, or
+  // the last one started.
+  const std::size_t held = (s & MP_DMA_STATUS_PENDING_MASK) != 0 ? 1U : 0U;
+  const std::uint32_t addr = hal_.read32(MP_DMA_BASE + MP_DMA_ERR_ADDR);
+  const std::uint32_t done = hal_.read32(MP_DMA_BASE + MP_DMA_DESC_DONE);
+  if (flight_.size() < held + 1 || done >= flight_[flight_.size() - held - 1].descs.size()) {
+    throw std::runtime_error("dma: STATUS.ERROR, ERR_CODE " + std::to_string(code) + " at " +
+                             hal::hex_address(addr) + " (DESC_DONE " + std::to_string(done) +
+                             ") in no chain this driver started");
+  }
+  const std::size_t fi = flight_.size() - held - 1;
+  Flight rest;
+  rest.descs.assign(flight_[fi].descs.begin() + done, flight_[fi].descs.end());
+  rest.attempts = flight_[fi].attempts + 1;
+  flight_.erase(flight_.begin(), flight_.begin() + static_cast<std::ptrdiff_t>(fi) + 1);
+  ++rec_.errors;
+  // Clearing the error releases a held start.
+  hal_.write32(MP_DMA_BASE + MP_DMA_CTRL, MP_DMA_CTRL_CLEAR_ERROR_MASK);
+  if (rest.attempts <= retry_limit_) {
+    ++rec_.restarts;
+    start_flight(std::move(rest));
+  } else {
+    ++rec_.pio_transfers;
+    pio(rest.descs);
+  }
+}
+
+void DmaDriver::pio(const std::vector<Desc>& descs) {
+  std::vector<unsigned char> buf;
+  const auto in_host = [](std::uint64_t a, std::size_t n) {
+    return a >= MP_HOST_MEM_BASE && a + n <= MP_HOST_MEM_BASE + MP_HOST_MEM_SIZE;
+  };
+  for (const auto& d : descs) {
+    const std::uint32_t sf = (d.format & MP_DMA_FORMAT_SRC_FMT_MASK) >> MP_DMA_FORMAT_SRC_FMT_SHIFT;
+    const std::uint32_t df = (d.format & MP_DMA_FORMAT_DST_FMT_MASK) >> MP_DMA_FORMAT_DST_FMT_SHIFT;
+    const bool copy = (sf == MP_DMA_FORMAT_SRC_FMT_F32 && df == MP_DMA_FORMAT_DST_FMT_F32) ||
+                      (sf == MP_DMA_FORMAT_SRC_FMT_U32 && df == MP_DMA_FORMAT_DST_FMT_U32);
+    if (!copy) {
+      throw std::runtime_error("dma: programmed-I/O fallback: FORMAT " +
+                               hal::hex_address(d.format) +
+                               " is not a copy (F32 -> F32, U32 -> U32)");
+    }
+    const std::size_t bytes = std::size_t{d.count} * 4U;
+    const std::uint32_t rows = d.rows == 0 ? 1U : d.rows;
+    buf.resize(bytes);
+    for (std::uint32_t r = 0; r < rows; ++r) {
+      const std::uint64_t src = std::uint64_t{d.src} + std::uint64_t{r} * d.src_stride;
+      const std::uint64_t dst = std::uint64_t{d.dst} + std::uint64_t{r} * d.dst_stride;
+      if (in_host(src, bytes)) {
+        std::memcpy(buf.data(), hal_.host_memory(src, bytes), bytes);
+      } else {
+        hal_.read_block(src, buf.data(), bytes);
+      }
+      if (in_host(dst, bytes)) {
+        std::memcpy(hal_.host_memory(dst, bytes), buf.data(), bytes);
+      } else {
+        hal_.write_block(dst, buf.data(), bytes);
+      }
+      rec_.pio_bytes += bytes;
+    }
+  }
 }
 
 void DmaDriver::wait_event() {
@@ -80,8 +163,25 @@ void DmaDriver::wait_event() {
 void DmaDriver::start(const std::vector<Desc>& chain) {
   if (chain.empty() || chain.size() > max_chain_)
     throw std::invalid_argument("dma: chain of " + std::to_string(chain.size()) + " descriptors");
+  Flight f;
+  f.descs = chain;
+  start_flight(std::move(f));
+}
+
+void DmaDriver::start_flight(Flight f) {
   // At most one chain running and one held: wait for the running one to end first.
-  while ((hal_.read32(MP_DMA_BASE + MP_DMA_STATUS) & MP_DMA_STATUS_PENDING_MASK) != 0) wait_event();
+  for (;;) {
+    const std::uint32_t st = hal_.read32(MP_DMA_BASE + MP_DMA_STATUS);
+    if ((st & MP_DMA_STATUS_ERROR_MASK) != 0) {
+      check_error(st);
+      continue;
+    }
+    retire(st);
+    if ((st & MP_DMA_STATUS_PENDING_MASK) == 0) break;
+    wait_event();
+  }
+  flight_.push_back(std::move(f));
+  const std::vector<Desc>& chain = flight_.back().descs;
   const std::uint64_t area = chain_area_[chain_slot_];
   chain_slot_ ^= 1U;
   Desc* mem = ptr<Desc>(area, chain.size());
@@ -109,7 +209,11 @@ void DmaDriver::start(const std::vector<Desc>& chain) {
 void DmaDriver::wait_idle() {
   for (;;) {
     const std::uint32_t s = hal_.read32(MP_DMA_BASE + MP_DMA_STATUS);
-    if ((s & MP_DMA_STATUS_ERROR_MASK) != 0) check_error();
+    if ((s & MP_DMA_STATUS_ERROR_MASK) != 0) {
+      check_error(s);  // throws, or restarts the chain / moves it by programmed I/O
+      continue;
+    }
+    retire(s);
     if ((s & (MP_DMA_STATUS_BUSY_MASK | MP_DMA_STATUS_PENDING_MASK)) == 0) return;
     wait_event();
   }

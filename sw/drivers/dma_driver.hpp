@@ -12,6 +12,17 @@
 // (sysctl.IRQ_ENABLE = DMA) while it sleeps, and restores the enable mask after, so a
 // tile or meta_unit interrupt pending meanwhile does not wake it. An error
 // (STATUS.ERROR) throws std::runtime_error naming ERR_CODE and ERR_ADDR.
+//
+// Recovery (set_recovery, faults.retry_limit; docs/reliability.md): a chain that stopped
+// on a bus error (ERR_CODE SRC_ERROR, DST_ERROR, DESC_ERROR) is restarted from the
+// descriptor that failed (DESC_DONE; the ones before it took effect, and re-running a
+// descriptor that failed midway writes the same data again), up to `retry_limit` times
+// per transfer; then the rest of that transfer is moved by programmed I/O (the core
+// reads each source and writes each destination through the HAL). The driver tells
+// which chain failed from STATUS.PENDING (the engine halts on the error, so a chain held
+// behind the failed one is still pending); chains in flight together must be independent
+// (the firmware's are: distinct destinations), as a restarted one runs after it.
+// Other errors (BAD_FORMAT, BUSY: firmware bugs) still throw.
 #pragma once
 
 #include <cstddef>
@@ -63,11 +74,38 @@ class DmaDriver {
   }
   [[nodiscard]] std::uint64_t chains_started() const { return started_; }
 
+  // What the recovery did (summary.json "faults": dma_*).
+  struct Recovery {
+    std::uint64_t errors{0};         // chains stopped on a bus error (seen by the driver)
+    std::uint64_t restarts{0};       // chains restarted from the failed descriptor
+    std::uint64_t pio_transfers{0};  // transfers finished by programmed I/O
+    std::uint64_t pio_bytes{0};      // destination bytes they wrote
+  };
+  // Enable the recovery with `retry_limit` restarts per transfer (0: straight to
+  // programmed I/O). Off by default: an error throws.
+  void set_recovery(std::uint64_t retry_limit) {
+    recover_ = true;
+    retry_limit_ = retry_limit;
+  }
+  [[nodiscard]] const Recovery& recovery() const { return rec_; }
+  Recovery& recovery_ref() { return rec_; }
+
  private:
+  struct Flight {  // a chain started and not known to be complete
+    std::vector<Desc> descs;
+    std::uint64_t attempts{0};  // restarts of this transfer so far
+  };
+  void start_flight(Flight f);
+  // STATUS read: chains no longer busy or pending are complete (in order).
+  void retire(std::uint32_t status);
+  void recover(std::uint32_t status, std::uint32_t code);
+  // Move descriptors by programmed I/O (the core, through the HAL).
+  void pio(const std::vector<Desc>& descs);
   // Wait for the DMA interrupt once (only the DMA routed to the line), clear it, check
   // for an error.
   void wait_event();
   void check_error();
+  void check_error(std::uint32_t status);
 
   hal::Hal& hal_;
   unsigned irq_line_;
@@ -78,6 +116,10 @@ class DmaDriver {
   unsigned chain_slot_{0};
   std::uint64_t started_{0};
   std::vector<std::pair<std::uint32_t, std::uint64_t>> constants_;
+  std::vector<Flight> flight_;  // oldest first; at most one running and one held
+  bool recover_{false};
+  std::uint64_t retry_limit_{0};
+  Recovery rec_;
 };
 
 }  // namespace memplast::drivers

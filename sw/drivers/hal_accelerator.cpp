@@ -46,6 +46,7 @@ HalAccelerator::HalAccelerator(hal::Hal& hal, std::array<fw::LayerShape, 2> shap
     tiles_.back().clear_irq(MP_TILE_IRQ_STATUS_DONE_MASK | MP_TILE_IRQ_STATUS_ERROR_MASK);
     tiles_.back().enable_irq(MP_TILE_IRQ_ENABLE_DONE_MASK | MP_TILE_IRQ_ENABLE_ERROR_MASK);
   }
+  out_scale_.assign(tiles_.size(), 1.0F);
   hal_.write32(MP_SYSCTL_BASE + MP_SYSCTL_IRQ_ENABLE, MP_SYSCTL_IRQ_ENABLE_TILE_MASK |
                                                           MP_SYSCTL_IRQ_ENABLE_PV_MASK |
                                                           MP_SYSCTL_IRQ_ENABLE_META_MASK);
@@ -74,7 +75,8 @@ unsigned HalAccelerator::tile_of(int layer, int rb, int cb) const {
   return tile_index(layers_[static_cast<std::size_t>(layer)], rb, cb);
 }
 
-void HalAccelerator::wait_tiles(std::uint64_t pending) {
+std::uint64_t HalAccelerator::wait_tiles(std::uint64_t pending) {
+  std::uint64_t saturated = 0;
   while (pending != 0) {
     std::uint64_t lines = 0;
     if ((pending & 0xFFFFFFFFULL) != 0)
@@ -94,8 +96,58 @@ void HalAccelerator::wait_tiles(std::uint64_t pending) {
       const std::uint32_t irq = tile.irq_status();
       tile.clear_irq(irq);
       if ((irq & MP_TILE_IRQ_STATUS_ERROR_MASK) != 0) tile.check_error();
+      if ((irq & MP_TILE_IRQ_STATUS_ADC_SAT_MASK) != 0) saturated |= 1ULL << t;
     }
     pending &= ~fired;
+  }
+  return saturated;
+}
+
+void HalAccelerator::handle_saturation(std::uint64_t flagged, std::uint32_t op, std::size_t n_in) {
+  for (unsigned t = 0; t < 64; ++t) {
+    if (((flagged >> t) & 1U) == 0) continue;
+    auto& tile = tiles_[t];
+    ++adc_sat_.flagged;
+    adc_sat_.codes += hal_.read32(tile.base() + MP_TILE_ADC_SAT_COUNT);
+    if (!adc_recover_) continue;
+    std::uint64_t reruns = 0;
+    bool halved = false;
+    bool saturated = true;
+    while (saturated) {
+      if (reruns < adc_retry_limit_) {
+        ++reruns;
+        ++adc_sat_.reruns;
+      } else if (!halved) {
+        // The signal is out of range, not a glitch: halve the inputs (the INPUT window
+        // read back), double the outputs.
+        halved = true;
+        ++adc_sat_.rescaled;
+        xbuf_.resize(n_in);
+        hal_.read_block(tile.base() + MP_TILE_INPUT_OFFSET, xbuf_.data(), n_in * sizeof(float));
+        for (auto& v : xbuf_) v *= 0.5F;
+        tile.write_input(xbuf_.data(), n_in);
+        out_scale_[t] = 2.0F;
+      } else {
+        break;
+      }
+      tile.start(op);
+      // Wait on the tile's own IRQ_STATUS: sysctl's TILE_IRQ line of the run just
+      // acknowledged may not have dropped yet (wait_irq syncs the core first).
+      std::uint32_t irq = 0;
+      for (;;) {
+        irq = tile.irq_status();
+        if ((irq & MP_TILE_IRQ_STATUS_DONE_MASK) != 0) break;
+        hal_.wait_irq(1U << irq_line_);
+      }
+      tile.clear_irq(irq);
+      if ((irq & MP_TILE_IRQ_STATUS_ERROR_MASK) != 0) tile.check_error();
+      saturated = (irq & MP_TILE_IRQ_STATUS_ADC_SAT_MASK) != 0;
+    }
+    if (saturated) {
+      ++adc_sat_.unresolved;
+    } else {
+      ++adc_sat_.recovered;
+    }
   }
 }
 
@@ -126,13 +178,19 @@ void HalAccelerator::mvm_chunk(const LayerMap& L, bool transpose, const float* x
       pending |= 1ULL << t;
     }
   }
-  wait_tiles(pending);
+  const std::uint64_t saturated = wait_tiles(pending);
+  if (saturated != 0) handle_saturation(saturated, op, drive * nv);
   std::fill(y, y + nv * out_dim, 0.0F);
   for (int rb = 0; rb < L.row_blocks; ++rb) {
     for (int cb = 0; cb < L.col_blocks; ++cb) {
-      tiles_[tile_index(L, rb, cb)].read_output(ybuf_.data(), sense * nv);
+      const unsigned t = tile_index(L, rb, cb);
+      tiles_[t].read_output(ybuf_.data(), sense * nv);
       const std::size_t o0 = static_cast<std::size_t>(transpose ? rb : cb) * sense;
       const std::size_t no = std::min(sense, out_dim - o0);
+      if (saturated != 0 && out_scale_[t] != 1.0F) {
+        for (float& v : ybuf_) v *= out_scale_[t];
+        out_scale_[t] = 1.0F;
+      }
       for (std::size_t v = 0; v < nv; ++v) {
         float* yy = y + v * out_dim + o0;
         const float* p = ybuf_.data() + v * sense;
@@ -182,7 +240,8 @@ void HalAccelerator::mvm_chunk_dma(const LayerMap& L, bool transpose, const floa
     }
   }
   dma_->run(chain);
-  wait_tiles(pending);
+  const std::uint64_t saturated = wait_tiles(pending);
+  if (saturated != 0) handle_saturation(saturated, op, drive * nv);
   chain.clear();
   std::size_t k = 0;
   for (int rb = 0; rb < L.row_blocks; ++rb) {
@@ -201,9 +260,14 @@ void HalAccelerator::mvm_chunk_dma(const LayerMap& L, bool transpose, const floa
   k = 0;
   for (int rb = 0; rb < L.row_blocks; ++rb) {
     for (int cb = 0; cb < L.col_blocks; ++cb, ++k) {
-      const float* ys = dma_->ptr<float>(dma_out_ + k * sense * nv * 4, sense * nv);
+      float* ys = dma_->ptr<float>(dma_out_ + k * sense * nv * 4, sense * nv);
       const std::size_t o0 = static_cast<std::size_t>(transpose ? rb : cb) * sense;
       const std::size_t no = std::min(sense, out_dim - o0);
+      const unsigned t = tile_index(L, rb, cb);
+      if (saturated != 0 && out_scale_[t] != 1.0F) {
+        for (std::size_t i = 0; i < sense * nv; ++i) ys[i] *= out_scale_[t];
+        out_scale_[t] = 1.0F;
+      }
       for (std::size_t v = 0; v < nv; ++v) {
         float* yy = y + v * out_dim + o0;
         const float* p = ys + v * sense;

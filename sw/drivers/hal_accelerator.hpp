@@ -65,6 +65,26 @@ class HalAccelerator : public fw::Accelerator {
   // Tile index holding row block rb, column block cb of `layer`.
   [[nodiscard]] unsigned tile_of(int layer, int rb, int cb) const;
 
+  // ADC saturation (docs/reliability.md): after an MVM chunk, a tile whose IRQ_STATUS
+  // showed ADC_SAT has its ADC_SAT_COUNT read; with recovery on, its MVM is re-run (its
+  // INPUT window still holds the inputs) up to `retry_limit` times while it saturates,
+  // then once with its inputs halved (read back from INPUT, halved, written; the output
+  // doubled); a saturation left after that is accepted and counted.
+  struct AdcSatStats {
+    std::uint64_t flagged{0};     // tile MVMs that ended with IRQ_STATUS.ADC_SAT
+    std::uint64_t codes{0};       // ADC_SAT_COUNT read on those (first run)
+    std::uint64_t reruns{0};      // MVMs re-run as they were
+    std::uint64_t rescaled{0};    // MVMs re-run with halved inputs
+    std::uint64_t recovered{0};   // flagged MVMs whose last run did not saturate
+    std::uint64_t unresolved{0};  // flagged MVMs still saturating after all that
+  };
+  void set_adc_recovery(bool on, std::uint64_t retry_limit) {
+    adc_recover_ = on;
+    adc_retry_limit_ = retry_limit;
+  }
+  [[nodiscard]] const AdcSatStats& adc_sat() const { return adc_sat_; }
+  AdcSatStats& adc_sat_ref() { return adc_sat_; }
+
  private:
   struct LayerMap {
     fw::LayerShape shape{};
@@ -77,7 +97,11 @@ class HalAccelerator : public fw::Accelerator {
   // The same with the DMA engine: inputs staged in host memory, one chain that writes
   // every tile's INPUT window and its CMD; then one chain that reads every OUTPUT window.
   void mvm_chunk_dma(const LayerMap& L, bool transpose, const float* x, int n, float* y);
-  void wait_tiles(std::uint64_t pending);
+  // Waits for the tiles of `pending`; returns those whose IRQ_STATUS had ADC_SAT.
+  std::uint64_t wait_tiles(std::uint64_t pending);
+  // The ADC saturation handling above for the tiles of `flagged` (op: the MVM's CMD.OP,
+  // n_in: the floats of one tile's INPUT); sets out_scale_ of the rescaled tiles.
+  void handle_saturation(std::uint64_t flagged, std::uint32_t op, std::size_t n_in);
   static unsigned tile_index(const LayerMap& L, int rb, int cb);
 
   hal::Hal& hal_;
@@ -98,6 +122,10 @@ class HalAccelerator : public fw::Accelerator {
   std::uint64_t mvm_vectors_{0};
   std::uint64_t macs_{0};
   std::uint64_t ops_{0};
+  bool adc_recover_{false};
+  std::uint64_t adc_retry_limit_{0};
+  AdcSatStats adc_sat_;
+  std::vector<float> out_scale_;  // per tile: the factor its outputs get (halved inputs: 2)
 };
 
 }  // namespace memplast::drivers

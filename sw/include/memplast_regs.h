@@ -288,6 +288,9 @@
 /* CHAINS_DONE (RO): Chains completed since reset. */
 #define MP_DMA_CHAINS_DONE 0x038u
 #define MP_DMA_CHAINS_DONE_RESET 0x00000000u
+/* DESC_DONE (RO): Descriptors of the running (or last) chain completed, counted from 0 at the chain's start: after a chain stopped on an error, the index of the descriptor that failed (the ones before it took effect). */
+#define MP_DMA_DESC_DONE 0x03Cu
+#define MP_DMA_DESC_DONE_RESET 0x00000000u
 
 /* ---- tile: One crossbar tile (R x C 1T1R array, row DACs, column ADCs). Instance i is at base + i * stride; only the configured number of tiles is mapped (sysctl.N_TILES). */
 #define MP_TILE_BASE 0x10000000u
@@ -329,6 +332,8 @@
 #define MP_TILE_IRQ_STATUS_DONE_MASK 0x00000001u
 #define MP_TILE_IRQ_STATUS_ERROR_SHIFT 1u
 #define MP_TILE_IRQ_STATUS_ERROR_MASK 0x00000002u
+#define MP_TILE_IRQ_STATUS_ADC_SAT_SHIFT 2u
+#define MP_TILE_IRQ_STATUS_ADC_SAT_MASK 0x00000004u
 /* IRQ_ENABLE (RW): Interrupt enables, same bits as IRQ_STATUS. */
 #define MP_TILE_IRQ_ENABLE 0x00Cu
 #define MP_TILE_IRQ_ENABLE_RESET 0x00000000u
@@ -336,6 +341,8 @@
 #define MP_TILE_IRQ_ENABLE_DONE_MASK 0x00000001u
 #define MP_TILE_IRQ_ENABLE_ERROR_SHIFT 1u
 #define MP_TILE_IRQ_ENABLE_ERROR_MASK 0x00000002u
+#define MP_TILE_IRQ_ENABLE_ADC_SAT_SHIFT 2u
+#define MP_TILE_IRQ_ENABLE_ADC_SAT_MASK 0x00000004u
 /* CONFIG (RW): MVM set-up. */
 #define MP_TILE_CONFIG 0x010u
 #define MP_TILE_CONFIG_RESET 0x00010000u
@@ -401,6 +408,12 @@
 #define MP_TILE_COL_REMAP_SPARE_MASK 0x7FFF0000u
 #define MP_TILE_COL_REMAP_ENABLE_SHIFT 31u
 #define MP_TILE_COL_REMAP_ENABLE_MASK 0x80000000u
+/* ADC_SAT_COUNT (RO): ADC conversions of the last MVM whose code was at a limit of the code range (-2^(ADC_BITS-1) or 2^(ADC_BITS-1)-1): an out-of-range signal, or a saturated converter. */
+#define MP_TILE_ADC_SAT_COUNT 0x05Cu
+#define MP_TILE_ADC_SAT_COUNT_RESET 0x00000000u
+/* ADC_SAT_TOTAL (RO): Saturated conversions since reset (ADC_SAT_COUNT summed; stops at 2^32-1). */
+#define MP_TILE_ADC_SAT_TOTAL 0x060u
+#define MP_TILE_ADC_SAT_TOTAL_RESET 0x00000000u
 /* window INPUT (RW, float32: input value in the DAC's range, quantized by the DAC (DAC_BITS)): Input vectors: element i of vector v at byte (v * n + i) * 4, n = ROWS for MVM_FWD, COLS for MVM_TRANSPOSE. */
 #define MP_TILE_INPUT_OFFSET 0x00010000u
 #define MP_TILE_INPUT_SIZE 0x00070000u

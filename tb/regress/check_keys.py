@@ -113,6 +113,13 @@ OVERRIDE = {
     # A low rate: with retry_limit 2, three errors in a row on one access fail the run.
     "faults.bus_error_rate": ("0.001", []),
     "faults.bus_error_at_s": ("[0.0]", []),
+    # Half of the MVMs with a saturated ADC; the re-runs saturate as often.
+    "faults.adc_sat_rate": ("0.5", []),
+    "faults.adc_sat_at_s": ("[0.0]", []),
+    "faults.adc_sat_tile": ("0", ["faults.adc_sat_at_s=[0.0]"]),
+    "faults.adc_sat_recover": ("false", ["faults.adc_sat_at_s=[0.0]"]),
+    "faults.dma_error_rate": ("0.01", ["host.data_movement=dma"]),
+    "faults.dma_error_at_s": ("[0.0]", ["host.data_movement=dma"]),
     "faults.retry_limit": ("0", ["device.stuck_rate=0.05"]),
     "faults.remap": ("false", ["device.stuck_rate=0.05", "tile.spare_cols=2"]),
     "faults.skip": ("false", ["device.stuck_rate=0.05"]),

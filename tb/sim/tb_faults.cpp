@@ -31,9 +31,22 @@
 //   BusErrorExhausted : every host access fails (rate 1), faults.retry_limit = 2: the
 //                 first access is tried 3 times, then the firmware fails with an error
 //                 naming the operation, the address and the retry limit.
+//   AdcSaturation : after init, forward MVMs of layer 0 (13 x 2 tiles) through
+//                 HalAccelerator: the first MVM of tile 0 gets a saturated ADC
+//                 (faults.adc_sat_at_s, adc_sat_tile 0): flagged, re-run once, and the
+//                 output equals a clean run's; the same fault with the recovery off
+//                 changes the output of that ADC's 8 lines; an out-of-range signal
+//                 (tile 0's ADC full scale below its largest output) still saturates
+//                 after retry_limit re-runs and is recovered with halved inputs.
+//   DmaError    : the same MVMs with tile data moved by DMA: the first DMA access fails
+//                 (faults.dma_error_at_s): the chain stops with STATUS.ERROR and
+//                 IRQ_STATUS.ERROR, the driver restarts it from the failed descriptor, the
+//                 output equals a clean run's; then every DMA access fails: each chain is
+//                 restarted retry_limit times, then moved by programmed I/O, same output.
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -43,6 +56,7 @@
 #include "config/config.hpp"
 #include "fw/trainer.hpp"
 #include "sim/sc_support.hpp"
+#include "sw/drivers/dma_driver.hpp"
 #include "sw/drivers/hal_accelerator.hpp"
 #include "sw/drivers/meta_pv_update.hpp"
 #include "sw/hal/retry_hal.hpp"
@@ -320,4 +334,173 @@ TEST(Faults, BusErrorExhausted) {
   EXPECT_NE(o.error.find("TLM_GENERIC_ERROR_RESPONSE"), std::string::npos) << o.error;
   EXPECT_NE(o.error.find("after 2 retries (faults.retry_limit)"), std::string::npos) << o.error;
   EXPECT_NE(o.error.find("giving up on the access at 0x"), std::string::npos) << o.error;
+}
+
+namespace {
+
+// Runs `body` in the firmware after init (MetaPvUpdatePath, HalAccelerator on `dma` if
+// `use_dma`); the system for back-door looks.
+void run_mvm(const mp::Config& cfg, bool use_dma,
+             const std::function<void(mp::system::System&, mp::drivers::HalAccelerator&,
+                                      mp::drivers::DmaDriver*)>& body) {
+  const auto shapes = mp::fw::Trainer::shapes(cfg.train);
+  mp::drivers::MetaPvLayout layout;
+  layout.shapes = shapes;
+  layout.tile_rows = static_cast<unsigned>(cfg.tile.rows);
+  layout.tile_cols = static_cast<unsigned>(cfg.tile.cols);
+  layout.retry_limit = static_cast<unsigned>(cfg.faults.retry_limit);
+  layout.hidden =
+      mp::fw::Trainer::initial_hidden(cfg.train, static_cast<std::uint64_t>(cfg.sim.seed));
+  mp::system::System* sys = nullptr;
+  auto firmware = [&](mp::hal::Hal& host_hal) {
+    mp::hal::RetryHal hal(host_hal, static_cast<std::uint64_t>(cfg.faults.retry_limit));
+    mp::drivers::MetaPvUpdatePath up(hal, layout, mp::system::kIrqLine);
+    std::unique_ptr<mp::drivers::DmaDriver> dma;
+    if (use_dma) {
+      dma = std::make_unique<mp::drivers::DmaDriver>(hal, mp::system::kIrqLine);
+      dma->set_recovery(static_cast<std::uint64_t>(cfg.faults.retry_limit));
+    }
+    mp::drivers::HalAccelerator acc(hal, shapes, up, mp::system::kIrqLine, dma.get());
+    acc.set_adc_recovery(cfg.faults.adc_sat_recover,
+                         static_cast<std::uint64_t>(cfg.faults.retry_limit));
+    body(*sys, acc, dma.get());
+  };
+  mp::system::System top(cfg, shapes, firmware, true);
+  sys = &top;
+  sc_core::sc_start();
+  EXPECT_TRUE(top.host().finished());
+  if (top.host().error()) {
+    try {
+      std::rethrow_exception(top.host().error());
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << "firmware threw: " << e.what();
+    }
+  }
+}
+
+constexpr int kBatch = 8;
+
+// kBatch MNIST-sized input vectors in [0, 1] (deterministic).
+std::vector<float> inputs() {
+  std::vector<float> x(static_cast<std::size_t>(kBatch) * 784);
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>((i * 37U) % 101U) / 100.0F;
+  return x;
+}
+
+float max_abs_diff(const std::vector<float>& a, const std::vector<float>& b) {
+  float d = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) d = std::max(d, std::abs(a[i] - b[i]));
+  return d;
+}
+
+}  // namespace
+
+TEST(Faults, AdcSaturation) {
+  auto cfg = small_config();
+  cfg.faults.adc_sat_at_s = {0.0};  // the first MVM of tile 0
+  cfg.faults.adc_sat_tile = 0;
+  cfg.faults.retry_limit = 2;
+  run_mvm(cfg, false,
+          [&](mp::system::System& sys, mp::drivers::HalAccelerator& acc, mp::drivers::DmaDriver*) {
+            const auto x = inputs();
+            std::vector<float> y1(kBatch * 32);
+            std::vector<float> y2(kBatch * 32);
+            acc.forward(0, x.data(), kBatch, y1.data());  // tile 0 saturates, re-run once
+            auto st = acc.adc_sat();
+            EXPECT_EQ(sys.tile(0).adc_sat_injected(), 1U);
+            EXPECT_EQ(st.flagged, 1U);
+            EXPECT_EQ(st.codes, 8U * kBatch);  // one ADC: 8 lines (cols_per_adc) x the vectors
+            EXPECT_EQ(st.reruns, 1U);
+            EXPECT_EQ(st.recovered, 1U);
+            EXPECT_EQ(st.rescaled + st.unresolved, 0U);
+            acc.forward(0, x.data(), kBatch, y2.data());  // clean
+            EXPECT_EQ(acc.adc_sat().flagged, 1U);
+            EXPECT_LT(max_abs_diff(y1, y2), 1e-3F);
+            float scale = 0;
+            for (float v : y2) scale = std::max(scale, std::abs(v));
+            ASSERT_GT(scale, 0.5F);
+
+            // The same fault with the recovery off: flagged and counted, the output is wrong.
+            acc.set_adc_recovery(false, 2);
+            sys.tile(0).core().inject_adc_saturation(0.0);  // ADC 0: lines 0..7
+            std::vector<float> y3(kBatch * 32);
+            acc.forward(0, x.data(), kBatch, y3.data());
+            EXPECT_EQ(acc.adc_sat().flagged, 2U);
+            EXPECT_EQ(acc.adc_sat().reruns, 1U);
+            EXPECT_GT(max_abs_diff(y3, y2), 0.1F * scale);
+            // Only tile 0's ADC 0 (outputs 0..7) is wrong.
+            for (int v = 0; v < kBatch; ++v) {
+              for (int j = 8; j < 32; ++j) {
+                EXPECT_NEAR(y3[static_cast<std::size_t>(v * 32 + j)],
+                            y2[static_cast<std::size_t>(v * 32 + j)], 1e-3F);
+              }
+            }
+
+            // A signal out of range: tile 0's forward full scale at 0.7 of its largest output.
+            acc.set_adc_recovery(true, 2);
+            auto& core = sys.tile(0).core();
+            std::vector<float> x0(static_cast<std::size_t>(kBatch) * 64);
+            for (int v = 0; v < kBatch; ++v)
+              std::copy_n(x.data() + v * 784, 64, x0.data() + static_cast<std::ptrdiff_t>(v) * 64);
+            std::vector<float> p(static_cast<std::size_t>(kBatch) * 16);
+            const double fs = core.adc_full_scale(mp::tile::Direction::forward);
+            core.forward_batch(x0.data(), kBatch, p.data(), sc_core::sc_time_stamp().to_seconds());
+            float m = 0;
+            for (float v : p) m = std::max(m, std::abs(v));
+            ASSERT_GT(m, 0.0F);
+            core.set_adc_full_scale(mp::tile::Direction::forward, 0.7 * static_cast<double>(m));
+            std::vector<float> y4(kBatch * 32);
+            acc.forward(0, x.data(), kBatch, y4.data());
+            st = acc.adc_sat();
+            EXPECT_EQ(st.flagged, 3U);
+            EXPECT_EQ(st.reruns, 3U);    // 1 before, 2 now (still saturating)
+            EXPECT_EQ(st.rescaled, 1U);  // then halved inputs
+            EXPECT_EQ(st.recovered, 2U);
+            EXPECT_EQ(st.unresolved, 0U);
+            // The finer code step and the halved inputs' DAC rounding: close to the clean output.
+            EXPECT_LT(max_abs_diff(y4, y2), 0.05F * scale);
+            core.set_adc_full_scale(mp::tile::Direction::forward, fs);
+          });
+}
+
+TEST(Faults, DmaError) {
+  auto cfg = small_config();
+  cfg.faults.dma_error_at_s = {0.0};  // the first DMA access
+  cfg.faults.retry_limit = 2;
+  run_mvm(
+      cfg, true,
+      [&](mp::system::System& sys, mp::drivers::HalAccelerator& acc, mp::drivers::DmaDriver* dma) {
+        ASSERT_NE(dma, nullptr);
+        const auto x = inputs();
+        std::vector<float> y1(kBatch * 32);
+        std::vector<float> y2(kBatch * 32);
+        acc.forward(0, x.data(), kBatch, y1.data());
+        EXPECT_EQ(sys.dma().injected_errors(), 1U);
+        EXPECT_EQ(sys.dma().stats().errors, 1U);  // the engine stopped the chain on it
+        EXPECT_EQ(dma->recovery().errors, 1U);
+        EXPECT_EQ(dma->recovery().restarts, 1U);
+        EXPECT_EQ(dma->recovery().pio_transfers, 0U);
+        acc.forward(0, x.data(), kBatch, y2.data());  // clean
+        EXPECT_EQ(sys.dma().injected_errors(), 1U);
+        EXPECT_LT(max_abs_diff(y1, y2), 1e-3F);
+        float scale = 0;
+        for (float v : y2) scale = std::max(scale, std::abs(v));
+        ASSERT_GT(scale, 0.5F);
+
+        // Every DMA access fails: each chain (inputs + CMDs, then outputs) is tried 3 times,
+        // then moved by programmed I/O.
+        const std::uint64_t chains = dma->chains_started();
+        sys.dma().set_fault_injection(1.0, {}, 7);
+        std::vector<float> y3(kBatch * 32);
+        acc.forward(0, x.data(), kBatch, y3.data());
+        sys.dma().set_fault_injection(0.0, {}, 7);
+        EXPECT_EQ(dma->chains_started() - chains, 2U * 3U);
+        EXPECT_EQ(sys.dma().injected_errors(), 1U + 6U);
+        EXPECT_EQ(dma->recovery().errors, 1U + 6U);
+        EXPECT_EQ(dma->recovery().restarts, 1U + 4U);
+        EXPECT_EQ(dma->recovery().pio_transfers, 2U);
+        // inputs: 13 x 2 tiles x 64 x 8 floats + 26 CMD words; outputs: 26 x 16 x 8 floats
+        EXPECT_EQ(dma->recovery().pio_bytes, (26U * 64U * kBatch + 26U + 26U * 16U * kBatch) * 4U);
+        EXPECT_LT(max_abs_diff(y3, y2), 1e-3F);
+      });
 }

@@ -223,4 +223,10 @@ TEST(Faults, KeysHaveNoEffectByDefault) {
   EXPECT_EQ(c.faults.queue_drop_rate, 0.0);
   EXPECT_TRUE(c.faults.pv_fail_at_s.empty());
   EXPECT_TRUE(c.faults.queue_drop_at_s.empty());
+  EXPECT_EQ(c.faults.bus_error_rate, 0.0);
+  EXPECT_TRUE(c.faults.bus_error_at_s.empty());
+  EXPECT_EQ(c.faults.adc_sat_rate, 0.0);
+  EXPECT_TRUE(c.faults.adc_sat_at_s.empty());
+  EXPECT_EQ(c.faults.dma_error_rate, 0.0);
+  EXPECT_TRUE(c.faults.dma_error_at_s.empty());
 }

@@ -183,9 +183,10 @@ TEST(RegisterBank, AccessRulesGiveTheRightResponses) {
 TEST(RegisterBank, FieldMasksW1CAndHooks) {
   namespace tl = regs::tile;
   RegisterBank b("tile0", tl::kRegisters);
-  // IRQ_ENABLE has fields DONE and ERROR only: other bits are not stored.
+  // IRQ_ENABLE has fields DONE, ERROR and ADC_SAT only: other bits are not stored.
   EXPECT_EQ(write(b, tl::IRQ_ENABLE, 0xFFFFFFFF), tlm::TLM_OK_RESPONSE);
-  EXPECT_EQ(b.get(tl::IRQ_ENABLE), tl::IRQ_ENABLE_DONE_MASK | tl::IRQ_ENABLE_ERROR_MASK);
+  EXPECT_EQ(b.get(tl::IRQ_ENABLE),
+            tl::IRQ_ENABLE_DONE_MASK | tl::IRQ_ENABLE_ERROR_MASK | tl::IRQ_ENABLE_ADC_SAT_MASK);
   // W1C: writing 1 clears, 0 keeps.
   b.set(tl::IRQ_STATUS, tl::IRQ_STATUS_DONE_MASK | tl::IRQ_STATUS_ERROR_MASK);
   EXPECT_EQ(write(b, tl::IRQ_STATUS, tl::IRQ_STATUS_DONE_MASK), tlm::TLM_OK_RESPONSE);

@@ -401,7 +401,7 @@ inline constexpr std::uint32_t CTRL = 0x020;
 inline constexpr std::uint32_t CTRL_RESET = 0x00000000;
 inline constexpr unsigned CTRL_START_SHIFT = 0;  // 1: latch SRC .. NEXT and run the chain. While the channel is busy one start is held (STATUS.PENDING) and runs when the channel frees; that wait is the DMA-channel-busy contention. A start while one is pending is refused: STATUS.ERROR, ERR_CODE BUSY.
 inline constexpr std::uint32_t CTRL_START_MASK = 0x00000001;
-inline constexpr unsigned CTRL_CLEAR_ERROR_SHIFT = 1;  // 1: clear STATUS.ERROR and ERR_CODE.
+inline constexpr unsigned CTRL_CLEAR_ERROR_SHIFT = 1;  // 1: clear STATUS.ERROR and ERR_CODE. After a chain stopped on an error (SRC_ERROR, DST_ERROR, DESC_ERROR) the channel halts: a start held meanwhile (STATUS.PENDING) begins only when the error is cleared.
 inline constexpr std::uint32_t CTRL_CLEAR_ERROR_MASK = 0x00000002;
 
 // STATUS (RO, reset 0x00000000): Channel state.
@@ -450,7 +450,11 @@ inline constexpr std::uint32_t BYTES_DONE_RESET = 0x00000000;
 inline constexpr std::uint32_t CHAINS_DONE = 0x038;
 inline constexpr std::uint32_t CHAINS_DONE_RESET = 0x00000000;
 
-inline constexpr std::array<RegInfo, 15> kRegisters{{
+// DESC_DONE (RO, reset 0x00000000): Descriptors of the running (or last) chain completed, counted from 0 at the chain's start: after a chain stopped on an error, the index of the descriptor that failed (the ones before it took effect).
+inline constexpr std::uint32_t DESC_DONE = 0x03C;
+inline constexpr std::uint32_t DESC_DONE_RESET = 0x00000000;
+
+inline constexpr std::array<RegInfo, 16> kRegisters{{
     {"SRC", 0x000, Access::RW, 0x00000000, 0xFFFFFFFF},
     {"DST", 0x004, Access::RW, 0x00000000, 0xFFFFFFFF},
     {"COUNT", 0x008, Access::RW, 0x00000000, 0xFFFFFFFF},
@@ -466,6 +470,7 @@ inline constexpr std::array<RegInfo, 15> kRegisters{{
     {"ERR_ADDR", 0x030, Access::RO, 0x00000000, 0xFFFFFFFF},
     {"BYTES_DONE", 0x034, Access::RO, 0x00000000, 0xFFFFFFFF},
     {"CHAINS_DONE", 0x038, Access::RO, 0x00000000, 0xFFFFFFFF},
+    {"DESC_DONE", 0x03C, Access::RO, 0x00000000, 0xFFFFFFFF},
 }};
 inline constexpr std::array<WindowInfo, 0> kWindows{{
 }};
@@ -516,6 +521,8 @@ inline constexpr unsigned IRQ_STATUS_DONE_SHIFT = 0;  // The last operation fini
 inline constexpr std::uint32_t IRQ_STATUS_DONE_MASK = 0x00000001;
 inline constexpr unsigned IRQ_STATUS_ERROR_SHIFT = 1;  // A command was rejected.
 inline constexpr std::uint32_t IRQ_STATUS_ERROR_MASK = 0x00000002;
+inline constexpr unsigned IRQ_STATUS_ADC_SAT_SHIFT = 2;  // Sticky saturation flag: an MVM ended with at least one conversion at the ADC's code limit (its ADC_SAT_COUNT > 0). Set with DONE, so the firmware sees it when it reads IRQ_STATUS for DONE.
+inline constexpr std::uint32_t IRQ_STATUS_ADC_SAT_MASK = 0x00000004;
 
 // IRQ_ENABLE (RW, reset 0x00000000): Interrupt enables, same bits as IRQ_STATUS.
 inline constexpr std::uint32_t IRQ_ENABLE = 0x00C;
@@ -524,6 +531,8 @@ inline constexpr unsigned IRQ_ENABLE_DONE_SHIFT = 0;  // Enable DONE.
 inline constexpr std::uint32_t IRQ_ENABLE_DONE_MASK = 0x00000001;
 inline constexpr unsigned IRQ_ENABLE_ERROR_SHIFT = 1;  // Enable ERROR.
 inline constexpr std::uint32_t IRQ_ENABLE_ERROR_MASK = 0x00000002;
+inline constexpr unsigned IRQ_ENABLE_ADC_SAT_SHIFT = 2;  // Enable ADC_SAT.
+inline constexpr std::uint32_t IRQ_ENABLE_ADC_SAT_MASK = 0x00000004;
 
 // CONFIG (RW, reset 0x00010000): MVM set-up.
 inline constexpr std::uint32_t CONFIG = 0x010;
@@ -607,6 +616,14 @@ inline constexpr std::uint32_t COL_REMAP_SPARE_MASK = 0x7FFF0000;
 inline constexpr unsigned COL_REMAP_ENABLE_SHIFT = 31;  // 1: remap; 0: undo.
 inline constexpr std::uint32_t COL_REMAP_ENABLE_MASK = 0x80000000;
 
+// ADC_SAT_COUNT (RO, reset 0x00000000): ADC conversions of the last MVM whose code was at a limit of the code range (-2^(ADC_BITS-1) or 2^(ADC_BITS-1)-1): an out-of-range signal, or a saturated converter.
+inline constexpr std::uint32_t ADC_SAT_COUNT = 0x05C;
+inline constexpr std::uint32_t ADC_SAT_COUNT_RESET = 0x00000000;
+
+// ADC_SAT_TOTAL (RO, reset 0x00000000): Saturated conversions since reset (ADC_SAT_COUNT summed; stops at 2^32-1).
+inline constexpr std::uint32_t ADC_SAT_TOTAL = 0x060;
+inline constexpr std::uint32_t ADC_SAT_TOTAL_RESET = 0x00000000;
+
 // window INPUT (RW, float32: input value in the DAC's range, quantized by the DAC (DAC_BITS)): Input vectors: element i of vector v at byte (v * n + i) * 4, n = ROWS for MVM_FWD, COLS for MVM_TRANSPOSE.
 inline constexpr std::uint32_t INPUT_OFFSET = 0x00010000;
 inline constexpr std::uint32_t INPUT_SIZE = 0x00070000;
@@ -615,11 +632,11 @@ inline constexpr std::uint32_t INPUT_SIZE = 0x00070000;
 inline constexpr std::uint32_t OUTPUT_OFFSET = 0x00080000;
 inline constexpr std::uint32_t OUTPUT_SIZE = 0x00070000;
 
-inline constexpr std::array<RegInfo, 21> kRegisters{{
+inline constexpr std::array<RegInfo, 23> kRegisters{{
     {"CMD", 0x000, Access::WO, 0x00000000, 0x0000000F},
     {"STATUS", 0x004, Access::RO, 0x00000000, 0x0000FF07},
-    {"IRQ_STATUS", 0x008, Access::W1C, 0x00000000, 0x00000003},
-    {"IRQ_ENABLE", 0x00C, Access::RW, 0x00000000, 0x00000003},
+    {"IRQ_STATUS", 0x008, Access::W1C, 0x00000000, 0x00000007},
+    {"IRQ_ENABLE", 0x00C, Access::RW, 0x00000000, 0x00000007},
     {"CONFIG", 0x010, Access::RW, 0x00010000, 0xFFFF0007},
     {"ROWS", 0x014, Access::RO, 0x00000000, 0xFFFFFFFF},
     {"COLS", 0x018, Access::RO, 0x00000000, 0xFFFFFFFF},
@@ -637,6 +654,8 @@ inline constexpr std::array<RegInfo, 21> kRegisters{{
     {"VERIFY_G_NSIEMENS", 0x050, Access::RO, 0x00000000, 0xFFFFFFFF},
     {"SPARE_COLS", 0x054, Access::RO, 0x00000000, 0xFFFFFFFF},
     {"COL_REMAP", 0x058, Access::WO, 0x00000000, 0xFFFFFFFF},
+    {"ADC_SAT_COUNT", 0x05C, Access::RO, 0x00000000, 0xFFFFFFFF},
+    {"ADC_SAT_TOTAL", 0x060, Access::RO, 0x00000000, 0xFFFFFFFF},
 }};
 inline constexpr std::array<WindowInfo, 2> kWindows{{
     {"INPUT", 0x00010000, 0x00070000, Access::RW, "float32: input value in the DAC's range, quantized by the DAC (DAC_BITS)"},
