@@ -57,6 +57,7 @@ class FunctionalAccelerator : public fw::Accelerator {
   struct Layer;
   void program(Layer& L, std::size_t index, int level);
   void charge(const tile::OpCost& c);
+  void profile_range(Layer& L, tile::Direction dir, const float* x, int batch, bool signed_inputs);
   const Config& cfg_;
   std::unique_ptr<EnergyLedger> ledger_;
   std::array<EnergyLedger::Id, tile::kPhases> e_tile_{};
