@@ -316,6 +316,8 @@ json run_train(const LoadedConfig& loaded, const std::filesystem::path& out, Pro
     }
     write_file_atomic(out / "histograms.json", hist.dump(1) + "\n");
   }
+  if (!stats.adc_profile_json.empty())
+    write_file_atomic(out / "adc_profile.json", stats.adc_profile_json);
   save_state(out / "state", state);
   // summary.json last: its presence marks a finished run ("status": "complete"), or one
   // stopped by a signal ("interrupted", with "stopped": where).

@@ -172,6 +172,17 @@ double DeviceArray::read(std::size_t i, double t_s) {
   return g + read_sigma(g) * rng_[i].normal();
 }
 
+double DeviceArray::read_disturb(std::size_t i, double dose, double t_s) {
+  if (stuck_[i] != Stuck::none || !(dose > 0) || !(p_.read_disturb_rate > 0)) return 0.0;
+  const double g = conductance(i, t_s);
+  const double frac = -std::expm1(-p_.read_disturb_rate * dose);
+  const double z = p_.read_disturb_sigma > 0 ? rng_[i].normal() : 0.0;
+  double dg = (p_.g_max_uS - g) * frac * (1.0 + p_.read_disturb_sigma * z);
+  dg = std::min(dg, p_.g_max_uS - g);
+  g_prog_[i] = static_cast<float>(std::max(0.0, static_cast<double>(g_prog_[i]) + dg));
+  return dg;
+}
+
 void DeviceArray::force(std::size_t i, double g_uS, double t_s) {
   if (stuck_[i] != Stuck::none) return;
   g_prog_[i] = static_cast<float>(std::max(0.0, g_uS));

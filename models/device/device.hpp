@@ -92,6 +92,12 @@ class DeviceArray {
   // Per-cell device-to-device parameters.
   [[nodiscard]] double d2d_gain(std::size_t i) const;
   [[nodiscard]] double d2d_vth_V(std::size_t i) const;
+  // Read disturb (docs/device.md): `dose` reads' worth at read_disturb_v_ref_V (the sum
+  // of exp((|V| - v_ref) / v_accel) over the reads since the last application) move the
+  // cell toward g_max: G += (g_max - G(t_s)) (1 - exp(-rate dose)) (1 + sigma z), z from
+  // the cell's stream, G kept <= g_max, relaxation untouched; stuck cells do not move.
+  // Returns the change, uS.
+  double read_disturb(std::size_t i, double dose, double t_s);
   // Number of stuck cells.
   [[nodiscard]] std::size_t stuck_count() const;
   // Checkpoint: every per-cell field (conductances, relaxation offsets and last-write

@@ -21,6 +21,7 @@ DeviceParams ideal_params(DeviceParams p) {
   p.relax_sigma_frac = 0;
   p.nl_a2_per_V = 0;
   p.nl_a3_per_V2 = 0;
+  p.read_disturb_rate = 0;
   p.endurance_median = 4e9;
   p.endurance_sigma_ln = 0;
   p.stuck_rate = 0;
@@ -165,6 +166,20 @@ void bind_params(cfg::Schema& s, DeviceParams& p) {
         "assumption: off by default; CrossSim fits a2, a3 against log G for V <= 0.5 V");
   s.add("device.nl_a3_per_V2", &p.nl_a3_per_V2, -100.0, 100.0, "1/V^2",
         "I-V nonlinearity cubic coefficient (see nl_a2_per_V)", "assumption: off by default");
+  // read disturb
+  s.add("device.read_disturb_rate", &p.read_disturb_rate, 0.0, 1e-3, "1/read",
+        "Read disturb: fraction of the distance to g_max a cell moves per read at "
+        "read_disturb_v_ref_V; 0 = off (docs/device.md)",
+        "assumption bounded by public data: 1e-11 is the largest rate compatible with no "
+        "visible disturb after 7.5e8 reads (Valentian et al., IEDM 2019; calibration.md)");
+  s.add("device.read_disturb_v_ref_V", &p.read_disturb_v_ref_V, 0.01, 5.0, "V",
+        "Read disturb: cell voltage at which read_disturb_rate applies",
+        "calibration.md: read 0.1..0.3 V (the tile's default v_read)");
+  s.add("device.read_disturb_v_accel_V", &p.read_disturb_v_accel_V, 1e-3, 10.0, "V",
+        "Read disturb: voltage acceleration, the rate grows e-fold per this much more |V|",
+        "assumption: field-accelerated ion motion, a decade per 0.115 V");
+  s.add("device.read_disturb_sigma", &p.read_disturb_sigma, 0.0, 10.0, "",
+        "Read disturb: relative cell-to-cell spread of each application of the law", "assumption");
   // endurance and faults
   s.add("device.endurance_median", &p.endurance_median, 1.0, 4e9, "pulses",
         "Median per-cell endurance budget (SET + RESET pulses) of the log-normal distribution",

@@ -42,6 +42,13 @@ struct DeviceParams {
   // I-V nonlinearity: I = G V (1 + nl_a2_per_V V + nl_a3_per_V2 V^2)
   double nl_a2_per_V{0.0};
   double nl_a3_per_V2{0.0};
+  // Read disturb (docs/device.md "Read disturb"): a read at cell voltage V moves G toward
+  // g_max by the fraction read_disturb_rate * exp((|V| - read_disturb_v_ref_V) /
+  // read_disturb_v_accel_V), times (1 + read_disturb_sigma z) per application; 0 = off.
+  double read_disturb_rate{0.0};
+  double read_disturb_v_ref_V{0.2};
+  double read_disturb_v_accel_V{0.05};
+  double read_disturb_sigma{0.3};
   // Endurance and faults
   double endurance_median{3.16e5};
   double endurance_sigma_ln{0.576};

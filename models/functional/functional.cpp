@@ -9,6 +9,7 @@
 #include "bus/pio_cost.hpp"
 #include "common/energy.hpp"
 #include "common/schema.hpp"
+#include "fw/adc_range.hpp"
 #include "fw/dac_scale.hpp"
 #include "meta/meta_cost.hpp"
 #include "meta/meta_init.hpp"
@@ -120,6 +121,22 @@ FunctionalAccelerator::FunctionalAccelerator(const Config& cfg,
   if (cfg.train.device_effects) {
     tile_config_.assign(next_tile, -1);
     initial_programming();
+    // tile.adc_calibration = startup: every tile's ADC trim, all tiles in parallel (as the
+    // firmware starts ADC_TRIM on every tile and waits for all).
+    // The CMD write per tile and the wait as HalAccelerator's; the trim itself runs at
+    // its CMD.
+    if (cfg.tile.adc_calibration == "startup") {
+      std::vector<double> done;
+      for (auto& L : layers_) {
+        for (int t = 0; t < L.grid->n_tiles(); ++t) {
+          const double start = pio(true, 4, tile_word_s_);  // CMD = ADC_TRIM
+          const tile::OpCost c = L.grid->tile(t).calibrate_adc_trim();
+          charge_energy(c);
+          done.push_back(start + c.latency_s);
+        }
+      }
+      wait_tiles(done);
+    }
   }
   ledger_->end_phase(t_);
 }
@@ -303,6 +320,8 @@ void FunctionalAccelerator::charge_energy(const tile::OpCost& c) {
 void FunctionalAccelerator::forward(int layer, const float* x, int batch, float* y) {
   auto& L = layers_[static_cast<std::size_t>(layer)];
   if (L.grid) {
+    if (cfg_.tile.adc_range != "fixed" && batch > 0)
+      profile_range(L, tile::Direction::forward, x, batch, false);
     const int buf = static_cast<int>(cfg_.tile.buffer_vectors);
     for (int s = 0; s < batch; s += buf) {
       const int n = std::min(buf, batch - s);
@@ -323,6 +342,8 @@ void FunctionalAccelerator::transpose(int layer, const float* d, int batch, floa
     // The DAC range is [-1, 1]: scale the errors, run signed transpose MVMs, scale back.
     const float mx =
         fw::scale_to_dac_range(d, static_cast<std::size_t>(batch) * L.shape.out, scratch_);
+    if (cfg_.tile.adc_range != "fixed" && batch > 0)
+      profile_range(L, tile::Direction::transpose, scratch_.data(), batch, true);
     const int buf = static_cast<int>(cfg_.tile.buffer_vectors);
     for (int s = 0; s < batch; s += buf) {
       const int n = std::min(buf, batch - s);
@@ -427,6 +448,38 @@ void FunctionalAccelerator::wait_tiles(const std::vector<double>& done) {
       pending[k] = false;
       --left;
     }
+  }
+}
+
+// tile.adc_range = profile_*: before the first MVM of a layer and direction, a profiling
+// read of its first chunk (tile.buffer_vectors vectors, as the firmware's) and the range
+// chosen from the histograms, as HalAccelerator::profile_range does.
+void FunctionalAccelerator::profile_range(Layer& L, tile::Direction dir, const float* x, int batch,
+                                          bool signed_inputs) {
+  auto& g = *L.grid;
+  if (g.tile(0).adc_range_steps(dir) != 0) return;  // profiled (also after a restore)
+  const int n = std::min(batch, static_cast<int>(cfg_.tile.buffer_vectors));
+  // The profiling read: its energy, and its time on the host's clock (the firmware's
+  // INPUT writes, PROFILE window reads and ADC_RANGE writes are not charged here).
+  const tile::OpCost pc = g.profile_batch(dir, x, n, t_, signed_inputs);
+  charge_energy(pc);
+  t_ += pc.latency_s;
+  const double pct = cfg_.tile.adc_range_percentile;
+  const std::size_t bins = g.tile(0).adc_profile(dir).size();
+  std::vector<std::uint64_t> sum(bins, 0);
+  std::vector<std::uint32_t> steps(static_cast<std::size_t>(g.n_tiles()), 0);
+  for (int t = 0; t < g.n_tiles(); ++t) {
+    const auto& h = g.tile(t).adc_profile(dir);
+    std::vector<std::uint64_t> one(h.begin(), h.end());
+    for (std::size_t b = 0; b < bins; ++b) sum[b] += h[b];
+    steps[static_cast<std::size_t>(t)] = fw::adc_range_steps(one.data(), bins, pct);
+  }
+  const std::uint32_t layer_steps = fw::adc_range_steps(sum.data(), bins, pct);
+  const bool per_layer =
+      fw::parse_adc_range(cfg_.tile.adc_range) == fw::AdcRangeMode::profile_layer;
+  for (int t = 0; t < g.n_tiles(); ++t) {
+    const std::uint32_t v = per_layer ? layer_steps : steps[static_cast<std::size_t>(t)];
+    g.tile(t).set_adc_range_steps(dir, static_cast<int>(v != 0 ? v : std::max(layer_steps, 1U)));
   }
 }
 
@@ -586,6 +639,8 @@ fw::AccelStats FunctionalAccelerator::stats() const {
                      L.level.data()});
   }
   if (!views.empty()) s.histograms_json = tile::histograms_json(views, cfg_.tile, t_);
+  if (!views.empty() && cfg_.tile.adc_range != "fixed")
+    s.adc_profile_json = tile::adc_profile_json(views, cfg_.tile);
   return s;
 }
 

@@ -113,6 +113,7 @@ class FunctionalAccelerator : public fw::Accelerator {
   [[nodiscard]] pv::PvCosts pv_costs(const tile::TileCore& tile) const;
   // Energy (ledger rows as pv_ctrl charges them) and counters of one P&V loop.
   void account_pv(const pv::PvResult& r, const pv::PvCosts& costs);
+  void profile_range(Layer& L, tile::Direction dir, const float* x, int batch, bool signed_inputs);
   const Config& cfg_;
   std::unique_ptr<EnergyLedger> ledger_;
   std::array<EnergyLedger::Id, tile::kPhases> e_tile_{};

@@ -238,6 +238,9 @@ HardwareRunResult run_hardware_training(const Config& cfg, std::vector<data::Tas
       metapv.set_dma(dma.get());
     }
     drivers::HalAccelerator acc(hal, shapes, metapv, kIrqLine, dma.get());
+    // tile.adc_range / tile.adc_calibration: the firmware's ADC set-up (docs/tile.md).
+    acc.set_adc_range_mode(fw::parse_adc_range(cfg.tile.adc_range), cfg.tile.adc_range_percentile);
+    if (cfg.tile.adc_calibration == "startup") acc.calibrate_adcs();
     fw::Trainer trainer(cfg.train, acc, static_cast<std::uint64_t>(cfg.sim.seed), std::move(tasks),
                         names);
     const bool dma_faults = cfg.faults.dma_error_rate > 0 || !cfg.faults.dma_error_at_s.empty();
@@ -348,6 +351,7 @@ HardwareRunResult run_hardware_training(const Config& cfg, std::vector<data::Tas
       base += shapes[static_cast<std::size_t>(l)].in * shapes[static_cast<std::size_t>(l)].out;
     }
     s.histograms_json = tile::histograms_json(views, cfg.tile, res.simulated_time_s);
+    if (cfg.tile.adc_range != "fixed") s.adc_profile_json = tile::adc_profile_json(views, cfg.tile);
   }
   return res;
 }
@@ -380,6 +384,9 @@ HardwareInferResult run_hardware_inference(const Config& cfg,
       metapv.set_dma(dma.get());
     }
     drivers::HalAccelerator acc(hal, shapes, metapv, kIrqLine, dma.get());
+    // tile.adc_range / tile.adc_calibration: the firmware's ADC set-up (docs/tile.md).
+    acc.set_adc_range_mode(fw::parse_adc_range(cfg.tile.adc_range), cfg.tile.adc_range_percentile);
+    if (cfg.tile.adc_calibration == "startup") acc.calibrate_adcs();
     res.programmed_s = hal.now_ns() * 1e-9;
     fw::Trainer trainer(cfg.train, acc, static_cast<std::uint64_t>(cfg.sim.seed), std::move(tasks),
                         names);

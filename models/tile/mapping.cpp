@@ -111,6 +111,11 @@ OpCost TileGrid::transpose_batch(const float* X, int batch, float* Y, double t_s
   return grid_product(X, batch, Y, t_s, signed_inputs, true);
 }
 
+OpCost TileGrid::profile_batch(Direction dir, const float* X, int batch, double t_s,
+                               bool signed_inputs) {
+  return grid_product(X, batch, nullptr, t_s, signed_inputs, dir == Direction::transpose);
+}
+
 OpCost TileGrid::grid_product(const float* X, int batch, float* Y, double t_s, bool signed_inputs,
                               bool transposed) {
   const int in = transposed ? placement_.layer_cols : placement_.layer_rows;
@@ -120,7 +125,7 @@ OpCost TileGrid::grid_product(const float* X, int batch, float* Y, double t_s, b
   const int in_blocks = transposed ? placement_.col_blocks : placement_.row_blocks;
   const int out_blocks = transposed ? placement_.row_blocks : placement_.col_blocks;
   const auto nb = static_cast<std::size_t>(batch);
-  std::fill(Y, Y + static_cast<std::size_t>(out) * nb, 0.0F);
+  if (Y != nullptr) std::fill(Y, Y + static_cast<std::size_t>(out) * nb, 0.0F);
   xbuf_.assign(static_cast<std::size_t>(in_tile) * nb, 0.0F);
   ybuf_.resize(static_cast<std::size_t>(out_tile) * nb);
   OpCost total;
@@ -136,6 +141,12 @@ OpCost TileGrid::grid_product(const float* X, int batch, float* Y, double t_s, b
       const int cb = transposed ? ib : ob;
       const auto& b = placement_.blocks[static_cast<std::size_t>(rb * placement_.col_blocks + cb)];
       TileCore& tile = *tiles_[static_cast<std::size_t>(b.tile)];
+      if (Y == nullptr) {
+        merge_parallel(
+            total, tile.profile_batch(transposed ? Direction::transpose : Direction::forward,
+                                      xbuf_.data(), batch, t_s, tile.encoding(), signed_inputs));
+        continue;
+      }
       merge_parallel(
           total, transposed
                      ? tile.transpose_batch(xbuf_.data(), batch, ybuf_.data(), t_s, signed_inputs)

@@ -73,11 +73,15 @@ class TileGrid {
   OpCost forward_batch(const float* X, int batch, float* Y, double t_s, bool signed_inputs = false);
   OpCost transpose_batch(const float* X, int batch, float* Y, double t_s,
                          bool signed_inputs = true);
+  // A profiling read (TileCore::profile_batch) on every tile with its slice of X (the
+  // layout of forward_batch / transpose_batch); no outputs. Cost as an MVM's.
+  OpCost profile_batch(Direction dir, const float* X, int batch, double t_s, bool signed_inputs);
 
  private:
   // Both products: the input vectors are cut into tile-sized slices along the input axis
   // (rows forward, columns transposed); each block's partial output adds into Y at the
   // block's offset along the output axis.
+  // Y == nullptr: a profiling read (no outputs).
   OpCost grid_product(const float* X, int batch, float* Y, double t_s, bool signed_inputs,
                       bool transposed);
 

@@ -409,6 +409,7 @@ void TileCore::refresh(double t_s) {
   const bool stale =
       !cache_valid_ || std::abs(t_s - t_cache_) > p_.relax_refresh_s || dirty_.size() > n / 8;
   if (stale) {
+    if (read_disturb_on()) apply_read_disturb(t_s);  // tile_disturb.cpp
     const double unit = weight_unit_uS();
     const double inv = 1.0 / unit;
     const double inv2 = inv * inv;
@@ -830,6 +831,7 @@ OpCost TileCore::mvm_batch(Direction dir, const float* X, int batch, float* Y, d
     }
   }
 
+  if (read_disturb_on()) accumulate_read_dose(dir, K);  // tile_disturb.cpp
   const bool noise = p_.read_noise;
   // Driven lines past the last one any read drives (every drive exactly 0, e.g. the rows
   // of a partly filled tile, which the driver pads with zeros) add only exact zeros to the
@@ -1029,6 +1031,16 @@ void TileCore::state_io(StateIO& io) {
       io.vec(d == 0 ? "adc_a_fwd" : "adc_a_tr", adc_a_[d]);
       io.vec(d == 0 ? "adc_b_fwd" : "adc_b_tr", adc_b_[d]);
     }
+  }
+  if (read_disturb_on()) {  // absent without read disturb: the format is unchanged
+    io.vec("dose_fwd", dose_[0], false);
+    io.vec("dose_tr", dose_[1], false);
+    io.value("disturb_total_uS", disturb_total_uS_);
+  }
+  if (p_.adc_range != "fixed") {  // absent with a fixed range: the format is unchanged
+    io.array("adc_range_steps", adc_range_steps_.data(), adc_range_steps_.size());
+    io.vec("adc_profile_fwd", adc_profile_[0], false);
+    io.vec("adc_profile_tr", adc_profile_[1], false);
   }
   if (ir_mode_ != IrMode::off) {  // absent with IR drop off: the format is unchanged
     io.array("g_pos", g_pos_.data(), static_cast<std::uint64_t>(g_pos_.size()));

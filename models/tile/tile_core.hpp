@@ -204,6 +204,39 @@ class TileCore {
   // directions with the current trim (code units; the check a firmware would run).
   [[nodiscard]] double adc_trim_residual_lsb() const;
 
+  // ADC input-range profiling (tile.adc_range; docs/tile.md "ADC input-range profiling";
+  // tile_adc.cpp). The profiling step of direction dir is the code step of the widest
+  // range, adc_max_signal(dir) / 2^(adc_bits-1) weight units, with adc_max_signal R
+  // forward, C transpose (all inputs 1, all weights +1).
+  [[nodiscard]] double adc_max_signal(Direction dir) const;
+  [[nodiscard]] double adc_profile_step(Direction dir) const;
+  // Full scale = steps x adc_profile_step, steps in 1 .. 2^(adc_bits-1); 0 restores the
+  // configured default (tile.adc_range_fraction). Throws std::out_of_range beyond.
+  void set_adc_range_steps(Direction dir, int steps);
+  [[nodiscard]] int adc_range_steps(Direction dir) const {
+    return adc_range_steps_[dir_index(dir)];
+  }
+  // A profiling read: mvm_batch of the `batch` vectors of X with the ADC at its widest
+  // range (full scale adc_max_signal), outputs discarded, the full scale restored; the
+  // magnitudes of its codes replace adc_profile(dir) (element k: codes of magnitude k,
+  // 2^(adc_bits-1)+1 elements). Returns the MVM's cost (mvm_cost).
+  OpCost profile_batch(Direction dir, const float* X, int batch, double t_s, Encoding enc,
+                       bool signed_inputs);
+  [[nodiscard]] const std::vector<std::uint32_t>& adc_profile(Direction dir) const {
+    return adc_profile_[dir_index(dir)];
+  }
+
+  // Read disturb (device.read_disturb_rate > 0; docs/device.md, tile_disturb.cpp): every
+  // MVM adds each driven line's dose, sum over its reads of exp((|d| v_read - v_ref) /
+  // v_accel) (d the drive, 0 reads nothing); a cell's dose is its row's forward dose
+  // plus its column's transpose dose. The doses are applied to the devices
+  // (DeviceArray::read_disturb) at every full cache rebuild and by this call, then
+  // cleared. Returns the mean |change| of the devices, uS.
+  double apply_read_disturb(double t_s);
+  [[nodiscard]] double read_dose(Direction dir, int line) const;
+  // Sum of the devices' conductance changes by read disturb since construction, uS.
+  [[nodiscard]] double read_disturb_total_uS() const { return disturb_total_uS_; }
+
   // Cached effective weights (weight units, R x C) and per-weight read-noise variance
   // (weight units^2), refreshed as documented in docs/tile.md.
   const RowMatrix& weights(double t_s);
@@ -224,11 +257,14 @@ class TileCore {
   void state_io(StateIO& io);
 
  private:
+  static std::size_t dir_index(Direction dir) { return dir == Direction::forward ? 0U : 1U; }
   // Constructor parts (tile_core.cpp).
   void init_ir_drop();
   void init_adc(std::uint64_t global_seed);
   void load_stuck_cells(const device::DeviceParams& dp);
   void refresh(double t_s);
+  void accumulate_read_dose(Direction dir, int reads);  // from the drive matrix xin_
+  [[nodiscard]] bool read_disturb_on() const { return pos_->params().read_disturb_rate > 0; }
   // Applies the device.stuck_cells entries whose time is <= t_s.
   void apply_stuck_events(double t_s) {
     if (stuck_next_ < stuck_events_.size()) apply_stuck_events_slow(t_s);
@@ -281,6 +317,11 @@ class TileCore {
   std::uint64_t full_refreshes_{0};
   std::array<double, 2> adc_fs_{};
   std::array<ValueHistogram, 2> adc_in_;  // forward, transpose (adc_input_histogram)
+  std::array<int, 2> adc_range_steps_{};  // ADC_RANGE_* (0: default)
+  std::array<std::vector<std::uint32_t>, 2> adc_profile_;  // last profiling read's |codes|
+  std::vector<float> profile_y_;                           // its discarded outputs
+  std::array<std::vector<double>, 2> dose_;                // read-disturb dose per row / per column
+  double disturb_total_uS_{0};
 
   // ADC mismatch (per sensed line, forward then transpose): code = round(a u + b) with u
   // the ideal input in code units; a = gain/trim_gain, b = (offset - trim_offset)/trim_gain.

@@ -104,4 +104,32 @@ std::string histograms_json(const std::vector<LayerTiles>& layers, const TilePar
   return out.dump(1) + "\n";
 }
 
+std::string adc_profile_json(const std::vector<LayerTiles>& layers, const TileParams& params) {
+  nlohmann::json out;
+  out["mode"] = params.adc_range;
+  out["percentile"] = params.adc_range_percentile;
+  out["quantity"] =
+      "|ADC code| of the profiling read (the first MVM chunk of each layer and direction, ADC "
+      "at its widest range), element k = conversions of magnitude k; range_steps = the chosen "
+      "full scale in profiling steps (0 = configured default)";
+  for (std::size_t l = 0; l < layers.size(); ++l) {
+    nlohmann::json layer;
+    layer["layer"] = l;
+    for (const Direction dir : {Direction::forward, Direction::transpose}) {
+      nlohmann::json tiles = nlohmann::json::array();
+      for (int t = 0; t < static_cast<int>(layers[l].placement->blocks.size()); ++t) {
+        const TileCore& c = layers[l].tile_of(t);
+        tiles.push_back({{"tile", c.name()},
+                         {"profile_step", c.adc_profile_step(dir)},
+                         {"range_steps", c.adc_range_steps(dir)},
+                         {"full_scale", c.adc_full_scale(dir)},
+                         {"counts", c.adc_profile(dir)}});
+      }
+      layer[dir == Direction::forward ? "forward" : "transpose"] = tiles;
+    }
+    out["layers"].push_back(layer);
+  }
+  return out.dump(1) + "\n";
+}
+
 }  // namespace memplast::tile

@@ -42,4 +42,8 @@ struct LayerTiles {
 std::string histograms_json(const std::vector<LayerTiles>& layers, const TileParams& params,
                             double t_s);
 
+// adc_profile.json's content (tile.adc_range = profile_*): per layer and direction, each
+// tile's profiling histogram (TileCore::adc_profile), profiling step, chosen range.
+std::string adc_profile_json(const std::vector<LayerTiles>& layers, const TileParams& params);
+
 }  // namespace memplast::tile

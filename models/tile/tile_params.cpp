@@ -95,6 +95,17 @@ void bind_params(cfg::Schema& s, TileParams& p) {
         "Reference inputs per sensed line in the start-up ADC trim (least-squares offset and "
         "gain)",
         "assumption");
+  s.add("tile.adc_calibration", &p.adc_calibration, {"off", "startup"},
+        "ADC offset/gain trim in a run: off, or run by the firmware at start-up on every tile "
+        "(tile command ADC_TRIM; costs time and energy); docs/tile.md");
+  s.add("tile.adc_range", &p.adc_range, {"fixed", "profile_tile", "profile_layer"},
+        "ADC input range: fixed (tile.adc_range_fraction), or chosen by the firmware from a "
+        "profiling read of the first MVM of each layer and direction, per tile or per layer "
+        "(tile.adc_range_percentile of the profiled |codes| inside the range); docs/tile.md");
+  s.add("tile.adc_range_percentile", &p.adc_range_percentile, 50.0, 100.0, "%",
+        "Percentile of the profiled ADC input magnitudes the chosen range covers "
+        "(tile.adc_range = profile_*)",
+        "assumption: clip about 1 in 1000 conversions");
   s.add("tile.ir_drop", &p.ir_drop, {"off", "approx", "exact"},
         "IR drop of the wires and line terminals in every MVM: off, a first-order estimate "
         "(approx), or the nodal solution (exact); docs/tile.md");
@@ -123,6 +134,13 @@ void bind_params(cfg::Schema& s, TileParams& p) {
           "keys 'tile.ir_drop' ({}) and 'tile.mapping' ({}): IR drop is modelled for the "
           "differential mapping only",
           p.ir_drop, p.mapping));
+    }
+    if (p.adc_range != "fixed" && (p.ideal_converters || p.adc_bits > 14)) {
+      throw cfg::ConfigError(fmt::format(
+          "keys 'tile.adc_range' ({}), 'tile.ideal_converters' and 'tile.adc_bits' ({}): "
+          "profiling the ADC range needs real converters of at most 14 bits (the PROFILE "
+          "window holds 2^(adc_bits-1)+1 counts)",
+          p.adc_range, p.adc_bits));
     }
     if (p.ir_drop == "exact" && !(p.ir_r_row_ohm > 0 && p.ir_r_col_ohm > 0)) {
       throw cfg::ConfigError(

@@ -49,9 +49,13 @@ struct TileParams {
   double e_digital_pJ{0.5};  // one shift-and-add / accumulate of one output
   double e_pulse_pJ{10.0};   // one SET or RESET pulse (cell + driver)
   // ADC mismatch and its start-up trim (docs/tile.md "ADC offset and gain trim").
-  double adc_offset_sigma_lsb{0.0};  // per sensed line, offset spread (ADC steps)
-  double adc_gain_sigma{0.0};        // per sensed line, relative gain spread
-  std::int64_t adc_trim_points{16};  // reference inputs per line in the trim
+  double adc_offset_sigma_lsb{0.0};    // per sensed line, offset spread (ADC steps)
+  double adc_gain_sigma{0.0};          // per sensed line, relative gain spread
+  std::int64_t adc_trim_points{16};    // reference inputs per line in the trim
+  std::string adc_calibration{"off"};  // "off" | "startup": the firmware runs the trim
+  // ADC input range (docs/tile.md "ADC input-range profiling").
+  std::string adc_range{"fixed"};     // "fixed" | "profile_tile" | "profile_layer"
+  double adc_range_percentile{99.9};  // percent of the profiled |codes| inside the range
   // IR drop (docs/tile.md "IR drop", models/tile/ir_drop.hpp).
   std::string ir_drop{"off"};    // "off" | "approx" | "exact"
   double ir_r_row_ohm{0.5};      // row wire resistance per segment (cell pitch)

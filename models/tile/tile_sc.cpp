@@ -59,6 +59,7 @@ TileModule::TileModule(const sc_core::sc_module_name& name, const TileParams& p,
   registers().set(regs::BUF_VECTORS, buf_vectors_);
   registers().set(regs::SPARE_COLS, static_cast<std::uint32_t>(p.spare_cols));
   bind_col_remap();
+  bind_adc_range();
   if (core_.encoding() == Encoding::bit_serial) {
     registers().set(regs::CONFIG,
                     set_field(registers().get(regs::CONFIG), regs::CONFIG_ENCODING_MASK,
@@ -78,6 +79,7 @@ TileModule::TileModule(const sc_core::sc_module_name& name, const TileParams& p,
   const auto handler = [this](const bus::WindowAccess& a) { return window(a); };
   on_window(regs::INPUT_OFFSET, handler);
   on_window(regs::OUTPUT_OFFSET, handler);
+  on_window(regs::PROFILE_OFFSET, handler);
   SC_METHOD(on_done);
   sensitive << done_q_.default_event();
   dont_initialize();
@@ -107,6 +109,22 @@ void TileModule::bind_col_remap() {
         static_cast<int>((v & regs::COL_REMAP_SPARE_MASK) >> regs::COL_REMAP_SPARE_SHIFT),
         (v & regs::COL_REMAP_ENABLE_MASK) != 0);
   });
+}
+
+// ADC_RANGE_FWD / ADC_RANGE_TR (tile.adc_range): the ADC full scale in profiling steps.
+void TileModule::bind_adc_range() {
+  profile_buf_.assign((static_cast<std::size_t>(1) << (p_.adc_bits - 1)) + 1, 0U);
+  const auto half = static_cast<std::uint32_t>(1U << (p_.adc_bits - 1));
+  for (const std::uint32_t reg : {regs::ADC_RANGE_FWD, regs::ADC_RANGE_TR}) {
+    const Direction dir = reg == regs::ADC_RANGE_FWD ? Direction::forward : Direction::transpose;
+    on_write_check(reg, [this, half](std::uint32_t v) {
+      return busy_at(access_time()) || v > half ? tlm::TLM_COMMAND_ERROR_RESPONSE
+                                                : tlm::TLM_OK_RESPONSE;
+    });
+    registers().on_write(reg, [this, dir](std::uint32_t v, std::uint32_t) {
+      core_.set_adc_range_steps(dir, static_cast<int>(v));
+    });
+  }
 }
 
 void TileModule::drive_busy() { busy_sig_.write(busy_at(sc_core::sc_time_stamp())); }
@@ -193,7 +211,7 @@ bool TileModule::on_cmd(std::uint32_t value, const sc_core::sc_time& at) {
     registers().clear_bits(regs::STATUS, regs::STATUS_ERROR_MASK | regs::STATUS_ERR_CODE_MASK);
     return true;
   }
-  if (op < regs::CMD_OP_MVM_FWD || op > regs::CMD_OP_RESET_PULSE) {
+  if (op < regs::CMD_OP_MVM_FWD || op > regs::CMD_OP_PROFILE_TRANSPOSE) {
     reject(regs::STATUS_ERR_CODE_BAD_OP, "unknown CMD.OP");
     return false;
   }
@@ -201,7 +219,16 @@ bool TileModule::on_cmd(std::uint32_t value, const sc_core::sc_time& at) {
     reject(regs::STATUS_ERR_CODE_BUSY, "command while busy");
     return true;
   }
-  if (op == regs::CMD_OP_MVM_FWD || op == regs::CMD_OP_MVM_TRANSPOSE) {
+  if (op == regs::CMD_OP_ADC_TRIM) {
+    // The start-up trim (tile.adc_calibration): reference inputs on every sensed line.
+    const OpCost cost = core_.adc_trim_cost();
+    const sc_core::sc_time start = acquire(at, sc_core::sc_time(cost.latency_s, sc_core::SC_SEC));
+    core_.calibrate_adc_trim();
+    finish_start(cost, start, "adc_trim");
+    return true;
+  }
+  const bool profile = op == regs::CMD_OP_PROFILE_FWD || op == regs::CMD_OP_PROFILE_TRANSPOSE;
+  if (op == regs::CMD_OP_MVM_FWD || op == regs::CMD_OP_MVM_TRANSPOSE || profile) {
     const std::uint32_t cfg = registers().get(regs::CONFIG);
     const std::uint32_t enc_v =
         get_field(cfg, regs::CONFIG_ENCODING_MASK, regs::CONFIG_ENCODING_SHIFT);
@@ -212,7 +239,9 @@ bool TileModule::on_cmd(std::uint32_t value, const sc_core::sc_time& at) {
              "CONFIG: N_VECTORS outside 1..BUF_VECTORS or unknown ENCODING");
       return true;
     }
-    const Direction dir = op == regs::CMD_OP_MVM_FWD ? Direction::forward : Direction::transpose;
+    const Direction dir = op == regs::CMD_OP_MVM_FWD || op == regs::CMD_OP_PROFILE_FWD
+                              ? Direction::forward
+                              : Direction::transpose;
     const Encoding enc =
         enc_v == regs::CONFIG_ENCODING_BIT_SERIAL ? Encoding::bit_serial : Encoding::amplitude;
     const bool sgn = (cfg & regs::CONFIG_SIGNED_MASK) != 0;
@@ -220,6 +249,12 @@ bool TileModule::on_cmd(std::uint32_t value, const sc_core::sc_time& at) {
     // the start time (relaxation is evaluated there).
     const OpCost cost = core_.mvm_cost(dir, static_cast<int>(n), enc, sgn);
     const sc_core::sc_time start = acquire(at, sc_core::sc_time(cost.latency_s, sc_core::SC_SEC));
+    if (profile) {  // the outputs are discarded; the histogram goes to the PROFILE window
+      core_.profile_batch(dir, in_buf_.data(), static_cast<int>(n), start.to_seconds(), enc, sgn);
+      profile_buf_ = core_.adc_profile(dir);
+      finish_start(cost, start, dir == Direction::forward ? "profile_fwd" : "profile_transpose", n);
+      return true;
+    }
     if (adc_fault_) maybe_inject_adc(start);
     core_.mvm_batch(dir, in_buf_.data(), static_cast<int>(n), out_buf_.data(), start.to_seconds(),
                     enc, sgn);
@@ -376,6 +411,14 @@ void TileModule::prog_transport(tlm::tlm_generic_payload& p, sc_core::sc_time& d
 }
 
 tlm::tlm_response_status TileModule::window(const bus::WindowAccess& a) {
+  if (a.window.offset == regs::PROFILE_OFFSET) {  // read-only (the base refuses writes)
+    if (a.offset + a.len > profile_buf_.size() * sizeof(std::uint32_t))
+      return tlm::TLM_ADDRESS_ERROR_RESPONSE;
+    if (!a.debug && busy_at(a.at)) return tlm::TLM_GENERIC_ERROR_RESPONSE;
+    std::memcpy(a.data, reinterpret_cast<const unsigned char*>(profile_buf_.data()) + a.offset,
+                a.len);
+    return tlm::TLM_OK_RESPONSE;
+  }
   auto& buf = a.window.offset == regs::INPUT_OFFSET ? in_buf_ : out_buf_;
   if (a.offset + a.len > buf.size() * sizeof(float))
     return tlm::TLM_ADDRESS_ERROR_RESPONSE;  // beyond BUF_VECTORS
@@ -428,6 +471,7 @@ void TileModule::state_io(StateIO& io) {
   io.vec("out_buf", out_buf_);
   io.value("buf_vectors", buf_vectors_);
   io.value("started", started_);
+  if (p_.adc_range != "fixed") io.vec("profile_buf", profile_buf_);
   sim::time_io(io, "busy_until", busy_until_);
   sim::time_io(io, "op_start", op_start_);
   sim::time_io(io, "op_end", op_end_);

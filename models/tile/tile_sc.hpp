@@ -102,6 +102,7 @@ class TileModule : public bus::Target {
   void on_done();
   void drive_busy();
   void bind_col_remap();  // the COL_REMAP register (constructor part)
+  void bind_adc_range();  // ADC_RANGE_FWD / ADC_RANGE_TR and the PROFILE window
   void update_irq();
   // Handles a CMD write at time `at`; returns false for an unknown OP (TLM error).
   bool on_cmd(std::uint32_t value, const sc_core::sc_time& at);
@@ -122,6 +123,7 @@ class TileModule : public bus::Target {
 
   std::vector<float> in_buf_;
   std::vector<float> out_buf_;
+  std::vector<std::uint32_t> profile_buf_;  // PROFILE window: the last profiling histogram
   std::uint32_t buf_vectors_{0};
   bool started_{false};
   bool irq_level_{false};

@@ -277,8 +277,69 @@ void HalAccelerator::mvm_chunk_dma(const LayerMap& L, bool transpose, const floa
   }
 }
 
+void HalAccelerator::calibrate_adcs() {
+  std::uint64_t pending = 0;
+  for (unsigned t = 0; t < tiles_.size(); ++t) {
+    tiles_[t].start(MP_TILE_CMD_OP_ADC_TRIM);
+    pending |= 1ULL << t;
+  }
+  wait_tiles(pending);
+}
+
+void HalAccelerator::profile_range(int layer, bool transpose, const float* x, int n) {
+  auto& done = profiled_[static_cast<std::size_t>(layer)][transpose ? 1 : 0];
+  const auto& L = layers_[static_cast<std::size_t>(layer)];
+  if (done < 0) done = tiles_[L.first_tile].adc_range(transpose) != 0 ? 1 : 0;
+  if (done != 0) return;
+  done = 1;
+  const auto nv = static_cast<std::size_t>(n);
+  const std::size_t in_dim = transpose ? L.shape.out : L.shape.in;
+  const std::size_t drive = transpose ? C_ : R_;
+  const int drive_blocks = transpose ? L.col_blocks : L.row_blocks;
+  const int other_blocks = transpose ? L.row_blocks : L.col_blocks;
+  const std::uint32_t op =
+      transpose ? MP_TILE_CMD_OP_PROFILE_TRANSPOSE : MP_TILE_CMD_OP_PROFILE_FWD;
+  xbuf_.resize(drive * nv);
+  std::uint64_t pending = 0;
+  for (int db = 0; db < drive_blocks; ++db) {
+    const std::size_t i0 = static_cast<std::size_t>(db) * drive;
+    const std::size_t ni = std::min(drive, in_dim - i0);
+    std::fill(xbuf_.begin(), xbuf_.end(), 0.0F);
+    for (std::size_t v = 0; v < nv; ++v)
+      std::copy_n(x + v * in_dim + i0, ni, xbuf_.data() + v * drive);
+    for (int ob = 0; ob < other_blocks; ++ob) {
+      const unsigned t = transpose ? tile_index(L, ob, db) : tile_index(L, db, ob);
+      tiles_[t].configure(static_cast<unsigned>(n), transpose);
+      tiles_[t].write_input(xbuf_.data(), drive * nv);
+      tiles_[t].start(op);
+      pending |= 1ULL << t;
+    }
+  }
+  wait_tiles(pending);
+  const std::uint32_t adc_bits = hal_.read32(tiles_[L.first_tile].base() + MP_TILE_ADC_BITS);
+  const std::size_t bins = (static_cast<std::size_t>(1) << (adc_bits - 1)) + 1;
+  const unsigned n_tiles = static_cast<unsigned>(L.row_blocks * L.col_blocks);
+  std::vector<std::uint32_t> h(bins);
+  std::vector<std::uint64_t> sum(bins, 0);
+  std::vector<std::uint32_t> steps(n_tiles, 0);
+  for (unsigned k = 0; k < n_tiles; ++k) {
+    tiles_[L.first_tile + k].read_profile(h.data(), bins);
+    std::vector<std::uint64_t> one(h.begin(), h.end());
+    for (std::size_t b = 0; b < bins; ++b) sum[b] += h[b];
+    steps[k] = fw::adc_range_steps(one.data(), bins, range_percentile_);
+  }
+  const std::uint32_t layer_steps = fw::adc_range_steps(sum.data(), bins, range_percentile_);
+  for (unsigned k = 0; k < n_tiles; ++k) {
+    const std::uint32_t v = range_mode_ == fw::AdcRangeMode::profile_layer ? layer_steps : steps[k];
+    // A tile that counted nothing (e.g. only padding rows) keeps a range of the layer's.
+    tiles_[L.first_tile + k].set_adc_range(transpose, v != 0 ? v : std::max(layer_steps, 1U));
+  }
+}
+
 void HalAccelerator::forward(int layer, const float* x, int batch, float* y) {
   const auto& L = layers_[static_cast<std::size_t>(layer)];
+  if (range_mode_ != fw::AdcRangeMode::fixed && batch > 0)
+    profile_range(layer, false, x, std::min(static_cast<int>(buf_), batch));
   for (int s = 0; s < batch; s += static_cast<int>(buf_)) {
     const int n = std::min(static_cast<int>(buf_), batch - s);
     if (dma_ != nullptr) {
@@ -297,6 +358,8 @@ void HalAccelerator::transpose(int layer, const float* d, int batch, float* y) {
   // The DAC range is [-1, 1]: scale the errors, run signed transpose MVMs, scale back.
   const float mx =
       fw::scale_to_dac_range(d, static_cast<std::size_t>(batch) * L.shape.out, scaled_);
+  if (range_mode_ != fw::AdcRangeMode::fixed && batch > 0)
+    profile_range(layer, true, scaled_.data(), std::min(static_cast<int>(buf_), batch));
   for (int s = 0; s < batch; s += static_cast<int>(buf_)) {
     const int k = std::min(static_cast<int>(buf_), batch - s);
     const float* xs = scaled_.data() + static_cast<std::size_t>(s) * L.shape.out;
@@ -346,6 +409,7 @@ void HalAccelerator::restore_checkpoint_words(const std::vector<std::uint64_t>& 
   ops_ = w[3];
   for (std::size_t i = 0; i < tiles_.size(); ++i)
     tiles_[i].set_cached_config(static_cast<std::uint32_t>(w[4 + i]));
+  for (auto& l : profiled_) l = {-1, -1};  // read back from ADC_RANGE_* when needed
 }
 
 }  // namespace memplast::drivers

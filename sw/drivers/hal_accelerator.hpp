@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "fw/accelerator.hpp"
+#include "fw/adc_range.hpp"
 #include "sw/drivers/dma_driver.hpp"
 #include "sw/drivers/tile_driver.hpp"
 #include "sw/drivers/update_path.hpp"
@@ -41,6 +42,17 @@ class HalAccelerator : public fw::Accelerator {
   std::size_t update() override;
   void new_task() override { update_.new_task(); }
   void host_compute(std::uint64_t macs, std::uint64_t ops) override;
+  // tile.adc_calibration = startup: CMD.OP = ADC_TRIM on every tile of both layers (they
+  // trim in parallel), waiting for all of them.
+  void calibrate_adcs();
+  // tile.adc_range: with a profile_* mode, the first forward and the first transpose MVM
+  // of each layer are preceded by a profiling read (CMD.OP = PROFILE_*) of their first
+  // chunk on the layer's tiles, from whose PROFILE histograms the ADC range is chosen
+  // (fw::adc_range_steps, per tile or over the layer) and written to ADC_RANGE_*.
+  void set_adc_range_mode(fw::AdcRangeMode mode, double percentile) {
+    range_mode_ = mode;
+    range_percentile_ = percentile;
+  }
   [[nodiscard]] double now_s() const override { return hal_.now_ns() * 1e-9; }
   // Firmware-side statistics only (level changes, MVM vectors); the system top adds the
   // hardware's (energy, writes, pulses).
@@ -102,6 +114,9 @@ class HalAccelerator : public fw::Accelerator {
   // The ADC saturation handling above for the tiles of `flagged` (op: the MVM's CMD.OP,
   // n_in: the floats of one tile's INPUT); sets out_scale_ of the rescaled tiles.
   void handle_saturation(std::uint64_t flagged, std::uint32_t op, std::size_t n_in);
+  // The profiling read before the first MVM of (layer, direction) (set_adc_range_mode);
+  // x: the first chunk's n vectors (scaled to the DAC range).
+  void profile_range(int layer, bool transpose, const float* x, int n);
   static unsigned tile_index(const LayerMap& L, int rb, int cb);
 
   hal::Hal& hal_;
@@ -126,6 +141,11 @@ class HalAccelerator : public fw::Accelerator {
   std::uint64_t adc_retry_limit_{0};
   AdcSatStats adc_sat_;
   std::vector<float> out_scale_;  // per tile: the factor its outputs get (halved inputs: 2)
+  fw::AdcRangeMode range_mode_{fw::AdcRangeMode::fixed};
+  double range_percentile_{100.0};
+  // Per layer and direction (forward, transpose): 1 profiled, 0 not yet, -1 unknown after
+  // a checkpoint restore (then read back from the first tile's ADC_RANGE_* register).
+  std::array<std::array<int, 2>, 2> profiled_{};
 };
 
 }  // namespace memplast::drivers

@@ -40,6 +40,18 @@ void TileDriver::read_output(float* y, std::size_t n) {
   hal_.read_block(base_ + MP_TILE_OUTPUT_OFFSET, y, n * sizeof(float));
 }
 
+void TileDriver::set_adc_range(bool transpose, std::uint32_t steps) {
+  hal_.write32(base_ + (transpose ? MP_TILE_ADC_RANGE_TR : MP_TILE_ADC_RANGE_FWD), steps);
+}
+
+std::uint32_t TileDriver::adc_range(bool transpose) {
+  return hal_.read32(base_ + (transpose ? MP_TILE_ADC_RANGE_TR : MP_TILE_ADC_RANGE_FWD));
+}
+
+void TileDriver::read_profile(std::uint32_t* counts, std::size_t n) {
+  hal_.read_block(base_ + MP_TILE_PROFILE_OFFSET, counts, n * sizeof(std::uint32_t));
+}
+
 std::uint32_t TileDriver::status() { return hal_.read32(base_ + MP_TILE_STATUS); }
 std::uint32_t TileDriver::irq_status() { return hal_.read32(base_ + MP_TILE_IRQ_STATUS); }
 void TileDriver::enable_irq(std::uint32_t mask) { hal_.write32(base_ + MP_TILE_IRQ_ENABLE, mask); }

@@ -32,6 +32,11 @@ class TileDriver {
   void start(std::uint32_t op);
   // `n` floats from the OUTPUT window from element 0.
   void read_output(float* y, std::size_t n);
+  // ADC_RANGE_FWD (transpose: ADC_RANGE_TR) in profiling steps; 0 = configured default.
+  void set_adc_range(bool transpose, std::uint32_t steps);
+  [[nodiscard]] std::uint32_t adc_range(bool transpose);
+  // `n` counts from the PROFILE window from element 0 (one block transfer).
+  void read_profile(std::uint32_t* counts, std::size_t n);
   [[nodiscard]] std::uint32_t status();
   [[nodiscard]] std::uint32_t irq_status();
   void enable_irq(std::uint32_t mask);  // IRQ_ENABLE bits

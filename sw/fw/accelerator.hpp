@@ -38,6 +38,9 @@ struct AccelStats {
   // (tile::histograms_json; empty without device tiles) and power.csv (PowerSeries).
   std::string histograms_json;
   std::string power_csv;
+  // adc_profile.json (tile.adc_range = profile_*): the profiling histograms and the
+  // chosen ADC ranges per layer and tile (tile::adc_profile_json); empty otherwise.
+  std::string adc_profile_json;
 };
 
 class Accelerator {

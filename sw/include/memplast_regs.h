@@ -309,6 +309,9 @@
 #define MP_TILE_CMD_OP_SET_PULSE 4u
 #define MP_TILE_CMD_OP_RESET_PULSE 5u
 #define MP_TILE_CMD_OP_CLEAR_ERROR 6u
+#define MP_TILE_CMD_OP_ADC_TRIM 7u
+#define MP_TILE_CMD_OP_PROFILE_FWD 8u
+#define MP_TILE_CMD_OP_PROFILE_TRANSPOSE 9u
 /* STATUS (RO): Tile state. */
 #define MP_TILE_STATUS 0x004u
 #define MP_TILE_STATUS_RESET 0x00000000u
@@ -414,12 +417,21 @@
 /* ADC_SAT_TOTAL (RO): Saturated conversions since reset (ADC_SAT_COUNT summed; stops at 2^32-1). */
 #define MP_TILE_ADC_SAT_TOTAL 0x060u
 #define MP_TILE_ADC_SAT_TOTAL_RESET 0x00000000u
+/* ADC_RANGE_FWD (RW): ADC full scale of forward MVMs in profiling steps (ROWS / 2^(ADC_BITS-1) weight units each), 1 .. 2^(ADC_BITS-1); 0 = the configured default (tile.adc_range_fraction). A larger value, or a write while an operation runs, is refused with TLM_COMMAND_ERROR_RESPONSE. */
+#define MP_TILE_ADC_RANGE_FWD 0x064u
+#define MP_TILE_ADC_RANGE_FWD_RESET 0x00000000u
+/* ADC_RANGE_TR (RW): ADC full scale of transpose MVMs in profiling steps (COLS / 2^(ADC_BITS-1) weight units each); as ADC_RANGE_FWD. */
+#define MP_TILE_ADC_RANGE_TR 0x068u
+#define MP_TILE_ADC_RANGE_TR_RESET 0x00000000u
 /* window INPUT (RW, float32: input value in the DAC's range, quantized by the DAC (DAC_BITS)): Input vectors: element i of vector v at byte (v * n + i) * 4, n = ROWS for MVM_FWD, COLS for MVM_TRANSPOSE. */
 #define MP_TILE_INPUT_OFFSET 0x00010000u
 #define MP_TILE_INPUT_SIZE 0x00070000u
 /* window OUTPUT (RO, float32: ADC output (quantized to ADC_BITS), in units of the quantized weight values): Output vectors: element j of vector v at byte (v * m + j) * 4, m = COLS for MVM_FWD, ROWS for MVM_TRANSPOSE. */
 #define MP_TILE_OUTPUT_OFFSET 0x00080000u
 #define MP_TILE_OUTPUT_SIZE 0x00070000u
+/* window PROFILE (RO, uint32: count of ADC codes of magnitude k (element k, 0 .. 2^(ADC_BITS-1))): Histogram of the last PROFILE_FWD / PROFILE_TRANSPOSE command: an MVM of the INPUT vectors (CONFIG as for MVM_*) with the ADC at its widest range (full scale ROWS forward, COLS transpose), the outputs discarded; element k counts the conversions whose code had magnitude k. Elements beyond 2^(ADC_BITS-1) get TLM_ADDRESS_ERROR_RESPONSE. */
+#define MP_TILE_PROFILE_OFFSET 0x000F0000u
+#define MP_TILE_PROFILE_SIZE 0x00010000u
 
 /* ---- meta_unit: Digital metaplasticity unit: hidden weights in fixed point, gradient accumulation, optimizer, metaplastic update, level-change detection feeding pv_ctrl. Weights are indexed 0 .. N_WEIGHTS-1 in one flat space; window element i belongs to weight i. */
 #define MP_META_UNIT_BASE 0x20000000u

@@ -42,8 +42,6 @@ ALLOW = {
                "this test does not yet run them (hardware mode, trace.enable = true as context)",
     "train.checkpoint_minutes": "a wall-clock trigger of checkpoints: the tiny runs end before "
                                 "the altered value's first boundary; regress_resume checks it",
-    "tile.adc_trim_points": "read by the start-up ADC trim (TileCore::calibrate_adc_trim, "
-                            "tested in test_tile), which no run calls yet",
     "bus.max_burst_bytes": "a limit only: the bus refuses longer transactions, so a run either "
                            "gives the same outputs or fails (tb_bus_host tests the refusal)",
     "rtl.*": "runs a Verilated RTL block in place of its C++ model, bit-exact and with the same "
@@ -84,6 +82,16 @@ OVERRIDE = {
     "pv.max_iterations": ("2", []),
     "tile.relax_refresh_s": ("0.001", []),  # the tiny run simulates a few ms
     "tile.buffer_vectors": ("50", []),      # below the batch of 100
+    "tile.adc_trim_points": ("17", ["tile.adc_calibration=startup"]),  # the trim's cost
+    "tile.adc_range_percentile": ("90", ["tile.adc_range=profile_tile"]),
+    # Read disturb acts at full cache rebuilds: one per MVM with relax_refresh_s = 0.
+    "device.read_disturb_rate": ("1e-4", ["tile.relax_refresh_s=0"]),
+    "device.read_disturb_v_ref_V": ("0.3", ["device.read_disturb_rate=1e-4",
+                                            "tile.relax_refresh_s=0"]),
+    "device.read_disturb_v_accel_V": ("0.1", ["device.read_disturb_rate=1e-4",
+                                              "tile.relax_refresh_s=0"]),
+    "device.read_disturb_sigma": ("0.6", ["device.read_disturb_rate=1e-4",
+                                          "tile.relax_refresh_s=0"]),
     "tile.adc_gain_sigma": ("0.05", []),
     "tile.ir_compensation": ("true", ["tile.ir_drop=approx"]),
     "tile.ir_r_row_ohm": ("0.75", ["tile.ir_drop=approx"]),  # read only with IR drop on

@@ -71,7 +71,7 @@ struct Tb : sc_core::sc_module {
     // Unknown command: a TLM command error, STATUS.ERROR with ERR_CODE BAD_OP and
     // IRQ_STATUS.ERROR; CLEAR_ERROR and W1C clear them.
     EXPECT_EQ(ini.read32(rg::STATUS), 0U);
-    EXPECT_EQ(ini.write32(rg::CMD, 7), tlm::TLM_COMMAND_ERROR_RESPONSE);
+    EXPECT_EQ(ini.write32(rg::CMD, 10), tlm::TLM_COMMAND_ERROR_RESPONSE);
     EXPECT_EQ(ini.read32(rg::STATUS) & rg::STATUS_ERROR_MASK, rg::STATUS_ERROR_MASK);
     EXPECT_EQ(err_code(), rg::STATUS_ERR_CODE_BAD_OP);
     EXPECT_EQ(ini.read32(rg::IRQ_STATUS), rg::IRQ_STATUS_ERROR_MASK);

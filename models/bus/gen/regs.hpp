@@ -496,6 +496,9 @@ inline constexpr std::uint32_t CMD_OP_VERIFY_READ = 3;
 inline constexpr std::uint32_t CMD_OP_SET_PULSE = 4;
 inline constexpr std::uint32_t CMD_OP_RESET_PULSE = 5;
 inline constexpr std::uint32_t CMD_OP_CLEAR_ERROR = 6;
+inline constexpr std::uint32_t CMD_OP_ADC_TRIM = 7;
+inline constexpr std::uint32_t CMD_OP_PROFILE_FWD = 8;
+inline constexpr std::uint32_t CMD_OP_PROFILE_TRANSPOSE = 9;
 
 // STATUS (RO, reset 0x00000000): Tile state.
 inline constexpr std::uint32_t STATUS = 0x004;
@@ -624,6 +627,14 @@ inline constexpr std::uint32_t ADC_SAT_COUNT_RESET = 0x00000000;
 inline constexpr std::uint32_t ADC_SAT_TOTAL = 0x060;
 inline constexpr std::uint32_t ADC_SAT_TOTAL_RESET = 0x00000000;
 
+// ADC_RANGE_FWD (RW, reset 0x00000000): ADC full scale of forward MVMs in profiling steps (ROWS / 2^(ADC_BITS-1) weight units each), 1 .. 2^(ADC_BITS-1); 0 = the configured default (tile.adc_range_fraction). A larger value, or a write while an operation runs, is refused with TLM_COMMAND_ERROR_RESPONSE.
+inline constexpr std::uint32_t ADC_RANGE_FWD = 0x064;
+inline constexpr std::uint32_t ADC_RANGE_FWD_RESET = 0x00000000;
+
+// ADC_RANGE_TR (RW, reset 0x00000000): ADC full scale of transpose MVMs in profiling steps (COLS / 2^(ADC_BITS-1) weight units each); as ADC_RANGE_FWD.
+inline constexpr std::uint32_t ADC_RANGE_TR = 0x068;
+inline constexpr std::uint32_t ADC_RANGE_TR_RESET = 0x00000000;
+
 // window INPUT (RW, float32: input value in the DAC's range, quantized by the DAC (DAC_BITS)): Input vectors: element i of vector v at byte (v * n + i) * 4, n = ROWS for MVM_FWD, COLS for MVM_TRANSPOSE.
 inline constexpr std::uint32_t INPUT_OFFSET = 0x00010000;
 inline constexpr std::uint32_t INPUT_SIZE = 0x00070000;
@@ -632,7 +643,11 @@ inline constexpr std::uint32_t INPUT_SIZE = 0x00070000;
 inline constexpr std::uint32_t OUTPUT_OFFSET = 0x00080000;
 inline constexpr std::uint32_t OUTPUT_SIZE = 0x00070000;
 
-inline constexpr std::array<RegInfo, 23> kRegisters{{
+// window PROFILE (RO, uint32: count of ADC codes of magnitude k (element k, 0 .. 2^(ADC_BITS-1))): Histogram of the last PROFILE_FWD / PROFILE_TRANSPOSE command: an MVM of the INPUT vectors (CONFIG as for MVM_*) with the ADC at its widest range (full scale ROWS forward, COLS transpose), the outputs discarded; element k counts the conversions whose code had magnitude k. Elements beyond 2^(ADC_BITS-1) get TLM_ADDRESS_ERROR_RESPONSE.
+inline constexpr std::uint32_t PROFILE_OFFSET = 0x000F0000;
+inline constexpr std::uint32_t PROFILE_SIZE = 0x00010000;
+
+inline constexpr std::array<RegInfo, 25> kRegisters{{
     {"CMD", 0x000, Access::WO, 0x00000000, 0x0000000F},
     {"STATUS", 0x004, Access::RO, 0x00000000, 0x0000FF07},
     {"IRQ_STATUS", 0x008, Access::W1C, 0x00000000, 0x00000007},
@@ -656,10 +671,13 @@ inline constexpr std::array<RegInfo, 23> kRegisters{{
     {"COL_REMAP", 0x058, Access::WO, 0x00000000, 0xFFFFFFFF},
     {"ADC_SAT_COUNT", 0x05C, Access::RO, 0x00000000, 0xFFFFFFFF},
     {"ADC_SAT_TOTAL", 0x060, Access::RO, 0x00000000, 0xFFFFFFFF},
+    {"ADC_RANGE_FWD", 0x064, Access::RW, 0x00000000, 0xFFFFFFFF},
+    {"ADC_RANGE_TR", 0x068, Access::RW, 0x00000000, 0xFFFFFFFF},
 }};
-inline constexpr std::array<WindowInfo, 2> kWindows{{
+inline constexpr std::array<WindowInfo, 3> kWindows{{
     {"INPUT", 0x00010000, 0x00070000, Access::RW, "float32: input value in the DAC's range, quantized by the DAC (DAC_BITS)"},
     {"OUTPUT", 0x00080000, 0x00070000, Access::RO, "float32: ADC output (quantized to ADC_BITS), in units of the quantized weight values"},
+    {"PROFILE", 0x000F0000, 0x00010000, Access::RO, "uint32: count of ADC codes of magnitude k (element k, 0 .. 2^(ADC_BITS-1))"},
 }};
 }  // namespace tile
 
