@@ -121,24 +121,26 @@ FunctionalAccelerator::FunctionalAccelerator(const Config& cfg,
   if (cfg.train.device_effects) {
     tile_config_.assign(next_tile, -1);
     initial_programming();
-    // tile.adc_calibration = startup: every tile's ADC trim, all tiles in parallel (as the
-    // firmware starts ADC_TRIM on every tile and waits for all).
-    // The CMD write per tile and the wait as HalAccelerator's; the trim itself runs at
-    // its CMD.
-    if (cfg.tile.adc_calibration == "startup") {
-      std::vector<double> done;
-      for (auto& L : layers_) {
-        for (int t = 0; t < L.grid->n_tiles(); ++t) {
-          const double start = pio(true, 4, tile_word_s_);  // CMD = ADC_TRIM
-          const tile::OpCost c = L.grid->tile(t).calibrate_adc_trim();
-          charge_energy(c);
-          done.push_back(start + c.latency_s);
-        }
-      }
-      wait_tiles(done);
-    }
+    if (cfg.tile.adc_calibration == "startup") calibrate_adcs();
   }
   ledger_->end_phase(t_);
+}
+
+void FunctionalAccelerator::calibrate_adcs() {
+  // tile.adc_calibration = startup: every tile's ADC trim, all tiles in parallel (as the
+  // firmware starts ADC_TRIM on every tile and waits for all).
+  // The CMD write per tile and the wait as HalAccelerator's; the trim itself runs at
+  // its CMD.
+  std::vector<double> done;
+  for (auto& L : layers_) {
+    for (int t = 0; t < L.grid->n_tiles(); ++t) {
+      const double start = pio(true, 4, tile_word_s_);  // CMD = ADC_TRIM
+      const tile::OpCost c = L.grid->tile(t).calibrate_adc_trim();
+      charge_energy(c);
+      done.push_back(start + c.latency_s);
+    }
+  }
+  wait_tiles(done);
 }
 
 void FunctionalAccelerator::initial_programming() {
@@ -265,8 +267,7 @@ double FunctionalAccelerator::pv_push() {
   return pio(true, 4, 0.0);                       // CMD_PUSH
 }
 
-double FunctionalAccelerator::program_reference(Layer& L, std::size_t block, int row,
-                                                double at) {
+double FunctionalAccelerator::program_reference(Layer& L, std::size_t block, int row, double at) {
   const auto& b = L.grid->placement().blocks[block];
   auto& tile = L.grid->tile(b.tile);
   const auto d = pv::plan_reference_write(tile.params(), cfg_.pv);
@@ -415,6 +416,12 @@ void FunctionalAccelerator::mvm_chunk(Layer& L, bool transpose, const float* x, 
     }
   }
   wait_tiles(done);
+  // A tile whose MVM had a conversion at a code limit showed IRQ_STATUS.ADC_SAT: the
+  // firmware reads its ADC_SAT_COUNT (HalAccelerator::handle_saturation; the recovery,
+  // faults.adc_sat_recover, is a hardware-mode policy).
+  for (const auto& b : pl.blocks) {
+    if (L.grid->tile(b.tile).last_saturated() > 0) pio(false, 4, tile_word_s_);
+  }
   for (std::size_t k = 0; k < done.size(); ++k) pio(false, 4 * sense * nv, tile_word_s_);
 }
 

@@ -79,6 +79,8 @@ class FunctionalAccelerator : public fw::Accelerator {
   // The firmware's set-up and the initial programming of every weight (phase "init"), as
   // the hardware mode's drivers do it.
   void initial_programming();
+  // tile.adc_calibration = startup: ADC_TRIM on every tile, then the wait for all.
+  void calibrate_adcs();
   // HalAccelerator::wait_tiles for tiles done at `done` (sysctl and tile IRQ accesses).
   void wait_tiles(const std::vector<double>& done);
   // One MVM chunk of n <= tile.buffer_vectors vectors, timed as HalAccelerator::mvm_chunk.

@@ -49,8 +49,9 @@ void bind_params(cfg::Schema& s, FaultParams& p) {
   s.add("faults.adc_sat_recover", &p.adc_sat_recover,
         "Firmware recovery: an MVM whose tile flags IRQ_STATUS.ADC_SAT (saturated conversions, "
         "natural or injected) is re-run up to faults.retry_limit times while it saturates, "
-        "then once with its inputs halved (outputs doubled); false: the saturation is only "
-        "counted",
+        "then once with its inputs halved (outputs doubled); false (the default, so that a run "
+        "whose ADCs clip naturally keeps its results and the functional mode, which has no "
+        "recovery, stays comparable): the saturation is only counted",
         "policy");
   s.add("faults.dma_error_rate", &p.dma_error_rate, 0.0, 1.0, "per DMA access",
         "Fault injection: probability that an access of the DMA engine (a burst read or write, "

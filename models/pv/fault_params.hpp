@@ -41,7 +41,7 @@ struct FaultParams {
   std::int64_t adc_sat_tile{-1};
   // Firmware recovery (drivers::HalAccelerator): react to IRQ_STATUS.ADC_SAT by re-running
   // the MVM (then with halved inputs); off: count only.
-  bool adc_sat_recover{true};
+  bool adc_sat_recover{false};
   // DMA error: an access of the DMA engine (a burst read or write, a descriptor fetch) is
   // answered with TLM_GENERIC_ERROR_RESPONSE and not forwarded, with this probability,
   // and the first one at or after each listed time: the chain stops with STATUS.ERROR and

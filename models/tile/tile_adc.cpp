@@ -23,13 +23,13 @@ double TileCore::adc_profile_step(Direction dir) const {
 void TileCore::set_adc_range_steps(Direction dir, int steps) {
   const int half = 1 << (static_cast<int>(p_.adc_bits) - 1);
   if (steps < 0 || steps > half) {
-    throw std::out_of_range(fmt::format("{}: ADC range of {} profiling steps outside 0..{}",
-                                        name_, steps, half));
+    throw std::out_of_range(
+        fmt::format("{}: ADC range of {} profiling steps outside 0..{}", name_, steps, half));
   }
   const std::size_t d = dir_index(dir);
   adc_range_steps_[d] = steps;
-  adc_fs_[d] = steps == 0 ? p_.adc_range_fraction * adc_max_signal(dir)
-                          : steps * adc_profile_step(dir);
+  adc_fs_[d] =
+      steps == 0 ? p_.adc_range_fraction * adc_max_signal(dir) : steps * adc_profile_step(dir);
 }
 
 OpCost TileCore::profile_batch(Direction dir, const float* X, int batch, double t_s, Encoding enc,

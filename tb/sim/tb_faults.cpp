@@ -399,6 +399,7 @@ TEST(Faults, AdcSaturation) {
   auto cfg = small_config();
   cfg.faults.adc_sat_at_s = {0.0};  // the first MVM of tile 0
   cfg.faults.adc_sat_tile = 0;
+  cfg.faults.adc_sat_recover = true;  // off by default
   cfg.faults.retry_limit = 2;
   run_mvm(cfg, false,
           [&](mp::system::System& sys, mp::drivers::HalAccelerator& acc, mp::drivers::DmaDriver*) {

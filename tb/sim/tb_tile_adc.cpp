@@ -26,8 +26,8 @@ using sc_core::sc_time_stamp;
 
 namespace {
 
-constexpr int kN = 16;   // rows = cols
-constexpr int kV = 20;   // input vectors
+constexpr int kN = 16;           // rows = cols
+constexpr int kV = 20;           // input vectors
 constexpr double kHalf = 128.0;  // 2^(adc_bits-1)
 
 struct Tb : sc_core::sc_module {
@@ -53,7 +53,8 @@ struct Tb : sc_core::sc_module {
       for (int j = 0; j < kN; ++j) {
         double s = 0;
         for (int i = 0; i < kN; ++i)
-          s += static_cast<double>(x[static_cast<std::size_t>(v * kN + i)]) * static_cast<double>(w(i, j));
+          s += static_cast<double>(x[static_cast<std::size_t>(v * kN + i)]) *
+               static_cast<double>(w(i, j));
         const double ideal = std::clamp(std::nearbyint(s / step), -kHalf, kHalf - 1);
         const double code = static_cast<double>(y[static_cast<std::size_t>(v * kN + j)]) / step;
         worst = std::max(worst, std::abs(code - ideal));

@@ -80,10 +80,11 @@ TEST(TileReadDisturb, DoseFollowsVoltageLawAndChangeFollowsLawStatistically) {
     const double sig2 = dp.read_disturb_sigma * dp.read_disturb_sigma;
     const double mean_bound = 4.0 * dp.read_disturb_sigma / std::sqrt(n);
     const double var_bound = 4.0 * std::sqrt(2.0 / (n - 1));
-    std::printf("read disturb, |V| = %.4f V, dose %.1f: n %d, mean(change/law) %.4f (bound "
-                "+-%.4f), var/sigma^2 %.4f (bound +-%.4f)\n",
-                0.2 * (parity == 0 ? 1.0 : static_cast<double>(kOdd)), dose, n, mean,
-                mean_bound, var / sig2, var_bound);
+    std::printf(
+        "read disturb, |V| = %.4f V, dose %.1f: n %d, mean(change/law) %.4f (bound "
+        "+-%.4f), var/sigma^2 %.4f (bound +-%.4f)\n",
+        0.2 * (parity == 0 ? 1.0 : static_cast<double>(kOdd)), dose, n, mean, mean_bound,
+        var / sig2, var_bound);
     EXPECT_NEAR(mean, 1.0, mean_bound);
     EXPECT_NEAR(var / sig2, 1.0, var_bound);
   }
