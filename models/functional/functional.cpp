@@ -42,6 +42,19 @@ struct FunctionalAccelerator::Layer {
   std::uint64_t first_weight{0};   // the layer's first weight in meta_unit's windows
 };
 
+namespace {
+// The reference mapping's reference cells: the first index of each block's rows (in
+// placement order) into `first`; returns their number.
+std::size_t reference_rows(const tile::TileGrid& grid, std::vector<std::size_t>& first) {
+  std::size_t n_ref = 0;
+  for (const auto& b : grid.placement().blocks) {
+    first.push_back(n_ref);
+    n_ref += static_cast<std::size_t>(b.n_rows);
+  }
+  return n_ref;
+}
+}  // namespace
+
 FunctionalAccelerator::FunctionalAccelerator(const Config& cfg,
                                              std::array<fw::LayerShape, 2> shapes)
     : cfg_(cfg), ledger_(std::make_unique<EnergyLedger>()) {
@@ -101,16 +114,9 @@ FunctionalAccelerator::FunctionalAccelerator(const Config& cfg,
       L.grid = std::make_unique<tile::TileGrid>(
           static_cast<int>(shapes[l].in), static_cast<int>(shapes[l].out), cfg.tile, cfg.device,
           static_cast<std::uint64_t>(cfg.sim.seed), "layer" + std::to_string(l));
-      if (L.grid->tile(0).mapping() == tile::Mapping::reference_column) {
-        std::size_t n_ref = 0;
-        for (const auto& b : L.grid->placement().blocks) {
-          L.ref_first.push_back(n_ref);
-          n_ref += static_cast<std::size_t>(b.n_rows);
-        }
-        L.writes.assign(n + n_ref, 0);
-      } else {
-        L.writes.assign(2 * n, 0);
-      }
+      // Writes per device: two per weight, or one per weight and one per reference cell.
+      const bool ref = L.grid->tile(0).mapping() == tile::Mapping::reference_column;
+      L.writes.assign(n + (ref ? reference_rows(*L.grid, L.ref_first) : n), 0);
       L.level.assign(n, -1);
       next_tile += static_cast<unsigned>(L.grid->n_tiles());
     } else {

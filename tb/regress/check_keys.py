@@ -125,7 +125,7 @@ OVERRIDE = {
     "faults.adc_sat_rate": ("0.5", []),
     "faults.adc_sat_at_s": ("[0.0]", []),
     "faults.adc_sat_tile": ("0", ["faults.adc_sat_at_s=[0.0]"]),
-    "faults.adc_sat_recover": ("false", ["faults.adc_sat_at_s=[0.0]"]),
+    "faults.adc_sat_recover": ("true", ["faults.adc_sat_at_s=[0.0]"]),
     "faults.dma_error_rate": ("0.01", ["host.data_movement=dma"]),
     "faults.dma_error_at_s": ("[0.0]", ["host.data_movement=dma"]),
     "faults.retry_limit": ("0", ["device.stuck_rate=0.05"]),
