@@ -7,143 +7,15 @@
 
 #include <fmt/format.h>
 
-#include "Vmeta_update.h"
 #include "common/schema.hpp"
-#include "common/state_io.hpp"
-#include "meta/meta_fixed.hpp"
+#include "rtl/meta_update_drv.hpp"
 #include "rtl/rtl_blocks.hpp"
-#include "verilated.h"
 
 namespace memplast::rtl {
 
 namespace {
 
-using Engine = meta::detail::FixedEngine;
-
-// The engine's per-weight state in checkpoint order (EngineBase::state_io).
-struct State {
-  std::vector<std::int32_t> h, acc, m;
-  std::vector<std::uint32_t> v;
-  std::vector<std::int8_t> lev;
-  std::uint64_t count{0}, divisor{0}, t{0};
-  explicit State(std::size_t n) : h(n), acc(n), m(n), v(n), lev(n) {}
-  void io(StateIO& s) {
-    s.section("meta_engine");
-    s.vec("h", h);
-    s.vec("acc", acc);
-    s.vec("m", m);
-    s.vec("v", v);
-    s.vec("lev", lev);
-    s.value("count", count);
-    s.value("divisor", divisor);
-    s.value("t", t);
-  }
-};
-
-void load(Engine& e, State& st) {
-  auto w = StateIO::writer();
-  st.io(w);
-  auto r = StateIO::reader(w.buffer(), "rtl.meta state");
-  e.state_io(r);
-}
-
-State save(Engine& e) {
-  auto w = StateIO::writer();
-  e.state_io(w);
-  State st(e.size());
-  auto r = StateIO::reader(w.buffer(), "rtl.meta engine");
-  st.io(r);
-  return st;
-}
-
-// The Verilated datapath and the controller around it: the table load and the per-step
-// scalars (pin-level), then one weight per clock.
-class Datapath {
- public:
-  Datapath() : top_(std::make_unique<Vmeta_update>(&ctx_, "meta_update")) {
-    top_->clk = 0;
-    top_->rst_n = 0;
-    top_->eval();
-    tick();
-    top_->rst_n = 1;
-  }
-  void configure(const Engine::HwConsts& k) {
-    for (std::size_t i = 0; i < k.lut.size(); ++i)
-      write_table(0, static_cast<unsigned>(i), static_cast<std::uint64_t>(k.lut[i]));
-    for (std::size_t i = 0; i < k.rsq.size(); ++i)
-      write_table(1, static_cast<unsigned>(i), static_cast<std::uint64_t>(k.rsq[i]));
-    for (std::size_t i = 0; i < k.thr.size(); ++i) {
-      write_table(2, static_cast<unsigned>(i), static_cast<std::uint32_t>(k.thr[i]));
-      write_table(3, static_cast<unsigned>(i),
-                  (static_cast<std::uint64_t>(k.kthr[i].shift) << 32) |
-                      static_cast<std::uint64_t>(k.kthr[i].q));
-    }
-    top_->cfg_adam = k.adam;
-    top_->cfg_meta = k.meta_on;
-    top_->cfg_opt = k.option == 'A' ? 0 : (k.option == 'B' ? 1 : 2);
-    top_->cfg_nthr = static_cast<std::uint8_t>(k.thr.size());
-    top_->cfg_c1 = static_cast<std::uint32_t>(k.c1);
-    top_->cfg_c2 = static_cast<std::uint32_t>(k.c2);
-    top_->cfg_mu = static_cast<std::uint32_t>(k.mu);
-    top_->cfg_wd_q = static_cast<std::uint32_t>(k.wd.q);
-    top_->cfg_wd_s = static_cast<std::uint8_t>(k.wd.shift);
-    top_->cfg_kg_q = static_cast<std::uint32_t>(k.kglob.q);
-    top_->cfg_kg_s = static_cast<std::uint8_t>(k.kglob.shift);
-    top_->cfg_lut_seg = static_cast<std::uint8_t>(k.lut_seg);
-    top_->cfg_lut_xmax = static_cast<std::uint32_t>(k.lut_xmax);
-    top_->cfg_lut_frac = static_cast<std::uint8_t>(k.lut_frac);
-  }
-  void set_step(const Engine::StepConst& c) {
-    top_->st_rc = static_cast<std::uint64_t>(c.rc);
-    top_->st_ka_q = static_cast<std::uint32_t>(c.ka.q);
-    top_->st_adam_shift = static_cast<std::uint8_t>(c.adam_shift);
-    top_->st_sgd_shift = static_cast<std::uint8_t>(c.sgd_shift);
-    top_->st_eps_v = static_cast<std::uint64_t>(c.eps_v);
-  }
-  // One STEP over every weight: `st` in, the new h, m, v and levels written back into it.
-  void run(State& st, std::vector<meta::LevelChange>& changes, int hb, int mb) {
-    const auto hmask = static_cast<std::uint32_t>((std::uint64_t{1} << hb) - 1U);
-    const auto mmask = static_cast<std::uint32_t>((std::uint64_t{1} << mb) - 1U);
-    for (std::size_t i = 0; i < st.h.size(); ++i) {
-      top_->in_valid = 1;
-      top_->in_h = static_cast<std::uint32_t>(st.h[i]) & hmask;
-      top_->in_acc = static_cast<std::uint32_t>(st.acc[i]);
-      top_->in_m = static_cast<std::uint32_t>(st.m[i]) & mmask;
-      top_->in_v = st.v[i];
-      top_->in_lev = static_cast<std::uint8_t>(st.lev[i]);
-      tick();
-      if (top_->out_valid == 0) {
-        throw std::logic_error(
-            fmt::format("rtl.meta: meta_update gave no result for weight {}", i));
-      }
-      // Sign-extend the HB / MB-bit outputs.
-      st.h[i] = static_cast<std::int32_t>(top_->out_h << (32 - hb)) >> (32 - hb);
-      st.m[i] = static_cast<std::int32_t>(top_->out_m << (32 - mb)) >> (32 - mb);
-      st.v[i] = top_->out_v;
-      st.lev[i] = static_cast<std::int8_t>(top_->out_lev);
-      if (top_->out_changed != 0) changes.push_back({static_cast<std::uint32_t>(i), st.lev[i]});
-    }
-    top_->in_valid = 0;
-  }
-
- private:
-  void tick() {
-    top_->clk = 0;
-    top_->eval();
-    top_->clk = 1;
-    top_->eval();
-  }
-  void write_table(unsigned sel, unsigned addr, std::uint64_t data) {
-    top_->tab_we = 1;
-    top_->tab_sel = sel;
-    top_->tab_addr = addr;
-    top_->tab_wdata = data;
-    tick();
-    top_->tab_we = 0;
-  }
-  VerilatedContext ctx_;
-  std::unique_ptr<Vmeta_update> top_;
-};
+using Engine = MetaFixedEngine;
 
 class RtlMetaEngine final : public meta::MetaEngine {
  public:
@@ -154,15 +26,18 @@ class RtlMetaEngine final : public meta::MetaEngine {
   void init_uniform(Rng& rng, double a) override { e_.init_uniform(rng, a); }
   void accumulate(const float* grad, std::size_t n) override { e_.accumulate(grad, n); }
   void step(std::vector<meta::LevelChange>& changes) override {
-    State st = save(e_);
+    MetaState st = save_state(e_);
     const std::uint64_t div = st.divisor > 0 ? st.divisor : st.count;
     rtl_.set_step(e_.step_const(div, st.t + 1));
-    rtl_.run(st, changes, static_cast<int>(e_.params().hidden_bits),
+    rtl_.run(st, st, changed_, static_cast<int>(e_.params().hidden_bits),
              static_cast<int>(e_.params().m_bits));
+    for (std::size_t i = 0; i < changed_.size(); ++i) {
+      if (changed_[i] != 0) changes.push_back({static_cast<std::uint32_t>(i), st.lev[i]});
+    }
     std::fill(st.acc.begin(), st.acc.end(), 0);  // STEP clears the accumulator
     st.count = 0;
     st.t += 1;
-    load(e_, st);
+    load_state(e_, st);
   }
   void new_task() override { e_.new_task(); }
   void clear_accumulator() override { e_.clear_accumulator(); }
@@ -179,7 +54,8 @@ class RtlMetaEngine final : public meta::MetaEngine {
 
  private:
   Engine e_;
-  Datapath rtl_;
+  MetaUpdateDriver rtl_;
+  std::vector<std::uint8_t> changed_;
 };
 
 void require(bool ok, const std::string& key, const std::string& what) {

@@ -18,53 +18,24 @@
 #include <string>
 #include <vector>
 
-#include "Vmeta_update.h"
 #include "common/rng.hpp"
-#include "common/state_io.hpp"
 #include "meta/meta_cost.hpp"
 #include "meta/meta_fixed.hpp"
 #include "meta/meta_params.hpp"
-#include "verilated.h"
+#include "rtl/meta_update_drv.hpp"
+#include "rtl/rtl_blocks.hpp"
 
 namespace {
 
 namespace mm = memplast::meta;
 using Engine = mm::detail::FixedEngine;
 
-// The engine's per-weight state in checkpoint order (EngineBase::state_io).
-struct State {
-  std::vector<std::int32_t> h, acc, m;
-  std::vector<std::uint32_t> v;
-  std::vector<std::int8_t> lev;
-  std::uint64_t count{0}, divisor{0}, t{0};
-  explicit State(std::size_t n) : h(n), acc(n), m(n), v(n), lev(n) {}
-  void io(memplast::StateIO& s) {
-    s.section("meta_engine");
-    s.vec("h", h);
-    s.vec("acc", acc);
-    s.vec("m", m);
-    s.vec("v", v);
-    s.vec("lev", lev);
-    s.value("count", count);
-    s.value("divisor", divisor);
-    s.value("t", t);
-  }
-};
-
-void load(Engine& e, State& st) {
-  auto w = memplast::StateIO::writer();
-  st.io(w);
-  auto r = memplast::StateIO::reader(w.buffer(), "cosim stimulus");
-  e.state_io(r);
-}
-State save(Engine& e) {
-  auto w = memplast::StateIO::writer();
-  e.state_io(w);
-  State st(e.size());
-  auto r = memplast::StateIO::reader(w.buffer(), "cosim engine");
-  st.io(r);
-  return st;
-}
+// The state, its checkpoint load/save and the pin-level driver are the rtl.meta
+// transactor's (models/rtl/meta_update_drv.hpp): the test drives the RTL as training does.
+using State = memplast::rtl::MetaState;
+using Rtl = memplast::rtl::MetaUpdateDriver;
+void load(Engine& e, State& st) { memplast::rtl::load_state(e, st); }
+State save(Engine& e) { return memplast::rtl::save_state(e); }
 
 // The second moment's storage code of a value v >= 0 (docs/meta.md), for stimulus.
 std::uint32_t v_code(std::uint64_t v, int vs) {
@@ -72,98 +43,6 @@ std::uint32_t v_code(std::uint64_t v, int vs) {
   while ((v >> sh) >= (std::uint64_t{1} << vs)) ++sh;
   return static_cast<std::uint32_t>((static_cast<std::uint64_t>(sh) << vs) | (v >> sh));
 }
-
-// The Verilated datapath, clocked one weight per cycle.
-class Rtl {
- public:
-  Rtl() : top_(std::make_unique<Vmeta_update>(&ctx_, "meta_update")) {
-    top_->clk = 0;
-    top_->rst_n = 0;
-    top_->eval();
-    tick();
-    top_->rst_n = 1;
-  }
-  void tick() {
-    top_->clk = 0;
-    top_->eval();
-    top_->clk = 1;
-    top_->eval();
-    ++cycles_;
-  }
-  void write_table(unsigned sel, unsigned addr, std::uint64_t data) {
-    top_->tab_we = 1;
-    top_->tab_sel = sel;
-    top_->tab_addr = addr;
-    top_->tab_wdata = data;
-    tick();
-    top_->tab_we = 0;
-  }
-  // The controller's configuration load.
-  void configure(const Engine::HwConsts& k) {
-    for (std::size_t i = 0; i < k.lut.size(); ++i)
-      write_table(0, static_cast<unsigned>(i), static_cast<std::uint64_t>(k.lut[i]));
-    for (std::size_t i = 0; i < k.rsq.size(); ++i)
-      write_table(1, static_cast<unsigned>(i), static_cast<std::uint64_t>(k.rsq[i]));
-    for (std::size_t i = 0; i < k.thr.size(); ++i) {
-      write_table(2, static_cast<unsigned>(i), static_cast<std::uint32_t>(k.thr[i]));
-      write_table(3, static_cast<unsigned>(i),
-                  (static_cast<std::uint64_t>(k.kthr[i].shift) << 32) |
-                      static_cast<std::uint64_t>(k.kthr[i].q));
-    }
-    top_->cfg_adam = k.adam;
-    top_->cfg_meta = k.meta_on;
-    top_->cfg_opt = k.option == 'A' ? 0 : (k.option == 'B' ? 1 : 2);
-    top_->cfg_nthr = static_cast<std::uint8_t>(k.thr.size());
-    top_->cfg_c1 = static_cast<std::uint32_t>(k.c1);
-    top_->cfg_c2 = static_cast<std::uint32_t>(k.c2);
-    top_->cfg_mu = static_cast<std::uint32_t>(k.mu);
-    top_->cfg_wd_q = static_cast<std::uint32_t>(k.wd.q);
-    top_->cfg_wd_s = static_cast<std::uint8_t>(k.wd.shift);
-    top_->cfg_kg_q = static_cast<std::uint32_t>(k.kglob.q);
-    top_->cfg_kg_s = static_cast<std::uint8_t>(k.kglob.shift);
-    top_->cfg_lut_seg = static_cast<std::uint8_t>(k.lut_seg);
-    top_->cfg_lut_xmax = static_cast<std::uint32_t>(k.lut_xmax);
-    top_->cfg_lut_frac = static_cast<std::uint8_t>(k.lut_frac);
-  }
-  void set_step(const Engine::StepConst& c) {
-    top_->st_rc = static_cast<std::uint64_t>(c.rc);
-    top_->st_ka_q = static_cast<std::uint32_t>(c.ka.q);
-    top_->st_adam_shift = static_cast<std::uint8_t>(c.adam_shift);
-    top_->st_sgd_shift = static_cast<std::uint8_t>(c.sgd_shift);
-    top_->st_eps_v = static_cast<std::uint64_t>(c.eps_v);
-  }
-  // One step over all weights; returns the new state (h, m, v, lev) and the change flags.
-  // ready[i]: the cycle (from the step's first) after which weight i's result is out.
-  void run(const State& in, State& out, std::vector<std::uint8_t>& changed, int hb, int mb,
-           std::vector<std::uint64_t>* ready = nullptr) {
-    const std::uint64_t start = cycles_;
-    for (std::size_t i = 0; i < in.h.size(); ++i) {
-      top_->in_valid = 1;
-      top_->in_h = static_cast<std::uint32_t>(in.h[i]) & ((1U << hb) - 1U);
-      top_->in_acc = static_cast<std::uint32_t>(in.acc[i]);
-      top_->in_m = static_cast<std::uint32_t>(in.m[i]) &
-                   static_cast<std::uint32_t>((std::uint64_t{1} << mb) - 1U);
-      top_->in_v = in.v[i];
-      top_->in_lev = static_cast<std::uint8_t>(in.lev[i]);
-      tick();
-      EXPECT_EQ(top_->out_valid, 1);
-      if (ready != nullptr) ready->push_back(cycles_ - start);
-      // Sign-extend the HB / MB-bit outputs.
-      out.h[i] = static_cast<std::int32_t>(top_->out_h << (32 - hb)) >> (32 - hb);
-      out.m[i] = static_cast<std::int32_t>(top_->out_m << (32 - mb)) >> (32 - mb);
-      out.v[i] = top_->out_v;
-      out.lev[i] = static_cast<std::int8_t>(top_->out_lev);
-      changed[i] = top_->out_changed;
-    }
-    top_->in_valid = 0;
-  }
-  [[nodiscard]] std::uint64_t cycles() const { return cycles_; }
-
- private:
-  VerilatedContext ctx_;
-  std::unique_ptr<Vmeta_update> top_;
-  std::uint64_t cycles_{0};
-};
 
 struct Scenario {
   std::string option{"B"};
@@ -348,50 +227,6 @@ TEST(MetaCosim, RtlMatchesFixedEngineBitForBit) {
   EXPECT_GT(seen.v_zero, 100U);
 }
 
-// The MetaEngine interface with its STEP arithmetic done by the RTL: the state lives in
-// a FixedEngine (accumulate, new_task, checkpoint, accessors), each step() reads it out,
-// streams every weight through meta_update and writes the RTL's results back. What a
-// meta_unit with the RTL in place would compute (docs/cosim.md, "Not done").
-class RtlEngine final : public mm::MetaEngine {
- public:
-  RtlEngine(const mm::MetaParams& p, std::size_t n) : e_(p, n) { rtl_.configure(e_.hw_consts()); }
-  std::size_t size() const override { return e_.size(); }
-  void init_uniform(memplast::Rng& rng, double a) override { e_.init_uniform(rng, a); }
-  void accumulate(const float* grad, std::size_t n) override { e_.accumulate(grad, n); }
-  void step(std::vector<mm::LevelChange>& changes) override {
-    State st = save(e_);
-    const std::uint64_t div = st.divisor > 0 ? st.divisor : st.count;
-    rtl_.set_step(e_.step_const(div, st.t + 1));
-    State out = st;
-    std::vector<std::uint8_t> changed(st.h.size());
-    rtl_.run(st, out, changed, static_cast<int>(e_.params().hidden_bits),
-             static_cast<int>(e_.params().m_bits));
-    std::fill(out.acc.begin(), out.acc.end(), 0);
-    out.count = 0;
-    out.t = st.t + 1;
-    load(e_, out);
-    for (std::size_t i = 0; i < changed.size(); ++i) {
-      if (changed[i] != 0) changes.push_back({static_cast<std::uint32_t>(i), out.lev[i]});
-    }
-  }
-  void new_task() override { e_.new_task(); }
-  void clear_accumulator() override { e_.clear_accumulator(); }
-  void set_batch_divisor(std::uint32_t d) override { e_.set_batch_divisor(d); }
-  const std::int8_t* levels() const override { return e_.levels(); }
-  float level_value(int level) const override { return e_.level_value(level); }
-  float hidden(std::size_t i) const override { return e_.hidden(i); }
-  void set_hidden(std::size_t i, double w) override { e_.set_hidden(i, w); }
-  mm::MemoryBits memory_bits() const override { return e_.memory_bits(); }
-  std::uint64_t steps_in_task() const override { return e_.steps_in_task(); }
-  const mm::MetaParams& params() const override { return e_.params(); }
-  const mm::Quantizer& quantizer() const override { return e_.quantizer(); }
-  void state_io(memplast::StateIO& io) override { e_.state_io(io); }
-
- private:
-  Engine e_;
-  Rtl rtl_;
-};
-
 // Training-like trajectories through the MetaEngine interface: 40 steps of 4096 weights
 // from init_uniform, 1 to 4 accumulates of gradients of random sign and log-uniform
 // magnitude per step, a batch divisor on some steps, a new task half way. The RTL engine's
@@ -407,7 +242,9 @@ TEST(MetaCosim, TrajectoriesThroughTheEngineInterface) {
     p.momentum = opt[0] == 'A' ? 0.9 : 0.0;
     p.lr = opt[0] == 'A' ? 0.05 : 0.005;
     Engine ref(p, n);
-    RtlEngine rtl(p, n);
+    // The rtl.meta transactor that training runs use (models/rtl/rtl_meta.cpp).
+    const auto rtl_engine = memplast::rtl::make_meta_engine(p, n);
+    mm::MetaEngine& rtl = *rtl_engine;
     memplast::Rng init_a(11), init_b(11), g(12);
     ref.init_uniform(init_a, 0.6);
     rtl.init_uniform(init_b, 0.6);
