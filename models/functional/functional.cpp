@@ -181,7 +181,7 @@ void FunctionalAccelerator::initial_programming() {
     for (std::size_t b = 0; b < L.ref_first.size(); ++b) {
       for (int r = 0; r < blocks[b].n_rows; ++r) {
         const double arrival = pv_push();
-        const double start = std::max(arrival, pv_free_);
+        const double start = pv_start(arrival);
         pv_free_ = start + program_reference(L, b, r, start);
         pv_queue_.push_back(start);
       }
@@ -189,7 +189,7 @@ void FunctionalAccelerator::initial_programming() {
     const auto* lv = L.meta->levels();
     for (std::size_t i = 0; i < L.level.size(); ++i) {
       const double arrival = pv_push();
-      const double start = std::max(arrival, pv_free_);
+      const double start = pv_start(arrival);
       pv_free_ = start + program(L, i, lv[i], start);
       pv_queue_.push_back(start);
     }
@@ -261,6 +261,11 @@ void FunctionalAccelerator::pv_wait_idle() {
   }
   pio(true, 4, 0.0);  // IRQ_STATUS.EMPTY cleared
   pv_queue_.clear();
+}
+
+double FunctionalAccelerator::pv_start(double arrival) const {
+  if (arrival > pv_free_) return arrival + pv::idle_start_s(cfg_.pv.f_clk_MHz);
+  return pv_free_;
 }
 
 double FunctionalAccelerator::pv_push() {
@@ -564,7 +569,7 @@ std::size_t FunctionalAccelerator::update() {
           const auto a = bus::pio_access(cfg_.bus, cfg_.host.burst_bytes, 8, 0.0);
           ledger_->charge(e_bus_write_, a.energy_J, a.transactions, a.bus_s);
         }
-        const double start = std::max(path_free, pv_free_);
+        const double start = pv_start(path_free);
         pv_free_ = start + program(L, c.index, c.level, start);
       } else {
         ++L.writes[c.index];

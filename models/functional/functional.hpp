@@ -99,6 +99,10 @@ class FunctionalAccelerator : public fw::Accelerator {
   // waited for until it drains, as the driver does), the command registers, CMD_PUSH.
   // Returns the time the command reaches the queue.
   double pv_push();
+  // When pv_ctrl's worker starts a command that reaches its queue at `arrival`: when the
+  // controller frees, or, arriving at an idle controller, after the idle-start cycles
+  // of a clocked controller (pv::idle_start_s), as PvCtrl::run does.
+  [[nodiscard]] double pv_start(double arrival) const;
   [[nodiscard]] bool timed() const { return cfg_.train.device_effects; }
   double tile_word_s_{0};
   double meta_word_s_{0};

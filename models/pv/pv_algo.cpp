@@ -114,6 +114,10 @@ PvCosts clocked(PvCosts c, double f_clk_MHz) {
   return c;
 }
 
+double idle_start_s(double f_clk_MHz) {
+  return f_clk_MHz > 0 ? static_cast<double>(kIdleStartCycles) / (f_clk_MHz * 1e6) : 0.0;
+}
+
 double pv_duration_s(const PvCosts& c, int n_set, int n_reset, int n_verify) {
   return (n_set + n_reset) * c.t_pulse_s + n_verify * c.t_verify_s;
 }

@@ -171,6 +171,14 @@ double clocked_s(double t_s, double f_clk_MHz);
 // `c` with both event times clocked (clocked_s); the energies unchanged.
 PvCosts clocked(PvCosts c, double f_clk_MHz);
 
+// Cycles a clocked controller takes from a command's arrival at an idle controller to
+// its first device event: the queue write, then the pop (the RTL pv_fsm's cmd_valid ->
+// first verify, docs/cosim.md). A command queued while another runs starts in the cycle
+// after that one ends, without these.
+inline constexpr int kIdleStartCycles = 2;
+// kIdleStartCycles of f_clk_MHz in seconds; 0 when unclocked (f_clk_MHz <= 0).
+double idle_start_s(double f_clk_MHz);
+
 // Time and energy of a loop with these counts.
 double pv_duration_s(const PvCosts& c, int n_set, int n_reset, int n_verify);
 double pv_energy_j(const PvCosts& c, int n_set, int n_reset, int n_verify);

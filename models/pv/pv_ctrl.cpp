@@ -505,9 +505,18 @@ void PvCtrl::complete(const PvCommand& c, bool ok) {
 
 void PvCtrl::run() {
   for (;;) {
-    while (queue_.empty()) wait(push_ev_);
+    bool idle = false;  // the controller waited for this command
+    while (queue_.empty()) {
+      wait(push_ev_);
+      idle = true;
+    }
     const Entry e = queue_.front();
-    if (e.arrival > sc_core::sc_time_stamp()) wait(e.arrival - sc_core::sc_time_stamp());
+    if (e.arrival > sc_core::sc_time_stamp()) {
+      wait(e.arrival - sc_core::sc_time_stamp());
+      idle = true;
+    }
+    // pv.f_clk_MHz > 0: from idle, the queue write and the pop take their cycles first.
+    if (idle && p_.f_clk_MHz > 0) wait(sim::cycles(pv::kIdleStartCycles, p_.f_clk_MHz));
     queue_.pop_front();
     busy_ = true;
     busy_sig_.write(true);

@@ -42,10 +42,11 @@ void bind_params(cfg::Schema& s, PvParams& p) {
   s.add("pv.f_clk_MHz", &p.f_clk_MHz, 0.0, 10000.0, "MHz",
         "Clock of the program-and-verify controller: > 0: each verify read and pulse takes "
         "whole cycles of it, the tile's latency rounded up to the next edge (as a synchronous "
-        "controller, e.g. the RTL pv_fsm, sees the device's ack; docs/cosim.md); 0: unclocked, "
-        "each event takes exactly the tile's latency",
-        "assumption: 0 keeps the event times of the tile keys; meta.f_clk_MHz = 100 is the "
-        "digital clock of the RTL comparison");
+        "controller, e.g. the RTL pv_fsm, sees the device's ack), and a command reaching an "
+        "idle controller starts 2 cycles later (queue write, pop; docs/cosim.md); 0: "
+        "unclocked, each event takes exactly the tile's latency",
+        "assumption: the digital clock of the 130 nm blocks (meta.f_clk_MHz, tile.f_clk_MHz); "
+        "the RTL pv_fsm's cycle counts equal the model's at this clock (PvCosim.CycleTable)");
   s.add("pv.max_iterations", &p.max_iterations, 1, 100000, "pulses",
         "Iteration limit: the loop fails after this many pulses",
         "assumption: generous against the few-iteration mean, bounds the time of a stuck cell");

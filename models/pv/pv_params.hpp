@@ -34,8 +34,9 @@ struct PvParams {
   // Controller (pv_ctrl): command queue capacity.
   std::int64_t queue_depth{64};
   // Controller clock: > 0: every verify and pulse takes whole cycles of it (the tile's
-  // latency rounded up, as a synchronous controller sees the device's ack); 0: none.
-  double f_clk_MHz{0.0};
+  // latency rounded up, as a synchronous controller sees the device's ack; a command
+  // reaching an idle controller starts pv::kIdleStartCycles later); 0: unclocked.
+  double f_clk_MHz{100.0};
   // meta_unit -> pv_ctrl command path: "link" (dedicated point-to-point link, PvLink)
   // or "bus" (the system bus, pv_ctrl's CMDQ window), each with its latency and energy.
   std::string cmd_path{"link"};

@@ -346,9 +346,10 @@ TEST(PvCosim, RtlMatchesPvFsmBitForBit) {
 // (c) Cycle counts per operation type: the tile's default verify and pulse latencies
 // (TileCore::verify_cost, tile.t_pulse_ns) at a controller clock f. The RTL waits whole
 // cycles for each device event (ceil(t f)). The TLM model either times the events
-// exactly (pv.f_clk_MHz = 0, the default) or, clocked at the RTL's clock (pv.f_clk_MHz =
-// f), rounds each event up to whole cycles with pv::clocked (what pv_ctrl and the
-// functional mode do): then it must equal the RTL exactly.
+// exactly (pv.f_clk_MHz = 0, unclocked) or, clocked at the RTL's clock (pv.f_clk_MHz =
+// f; the default is 100 MHz), rounds each event up to whole cycles with pv::clocked and
+// starts a command that reaches an idle controller pv::kIdleStartCycles later (what
+// pv_ctrl and the functional mode do): then it must equal the RTL exactly.
 TEST(PvCosim, CycleTable) {
   const auto tp = memplast::test::validated_defaults<memplast::tile::TileParams>();
   const auto dp = memplast::test::validated_defaults<memplast::device::DeviceParams>();
@@ -389,10 +390,13 @@ TEST(PvCosim, CycleTable) {
                                static_cast<double>(sim.count(1) + sim.count(2)) * p_clk;
     row("P&V command (all, summed)", tot.commands, sim.tlm_cmd_cycles(), tlm_clocked,
         static_cast<double>(sim.rtl_cmd_cycles()));
+    const double idle_clk = memplast::pv::idle_start_s(mhz) * f;
     std::printf(
-        "| %.0f MHz | command start from idle (cmd_valid to first verify) | 1 | 0 | 0 | %llu "
-        "| | |\n",
-        mhz, static_cast<unsigned long long>(sim.idle_start_cycles()));
+        "| %.0f MHz | command start from idle (cmd_valid to first verify) | 1 | 0 | %.0f | %llu "
+        "| | %+.1f %% |\n",
+        mhz, idle_clk, static_cast<unsigned long long>(sim.idle_start_cycles()),
+        pct(static_cast<double>(sim.idle_start_cycles()), idle_clk));
+    EXPECT_DOUBLE_EQ(static_cast<double>(sim.idle_start_cycles()), idle_clk);
     // The clocked TLM model equals the RTL, per event type and summed over the commands.
     EXPECT_DOUBLE_EQ(v_clk, s.verify_cycles);
     EXPECT_DOUBLE_EQ(p_clk, s.pulse_cycles);

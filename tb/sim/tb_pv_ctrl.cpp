@@ -40,6 +40,8 @@ mp::PvParams pv_params() {
   mp::PvParams p;
   p.queue_depth = kQueueDepth;
   p.max_iterations = kMaxIter;
+  p.f_clk_MHz = 0;  // unclocked: the events take exactly the tile's latencies (phase B);
+                    // the clocked default is tb_pv_clocked's
   return p;
 }
 

@@ -132,6 +132,7 @@ struct Tb : sc_core::sc_module {
 
 TEST(PvQueue, LinkAndBusPathsBackPressureSpaceLine) {
   mp::PvParams pp;
+  pp.f_clk_MHz = 0;  // unclocked: a command starts when it arrives (tb_pv_clocked: clocked)
   pp.queue_depth = kDepth;
   memplast::EnergyLedger ledger;
   mt::TileModule t("tile0", tile_params(), memplast::device::DeviceParams{}, 3, &ledger);

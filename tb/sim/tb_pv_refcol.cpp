@@ -168,7 +168,8 @@ struct Tb : sc_core::sc_module {
 }  // namespace
 
 TEST(PvCtrl, ReferenceColumnProgrammedLikeAnyColumn) {
-  const mp::PvParams pp;
+  mp::PvParams pp;
+  pp.f_clk_MHz = 0;  // unclocked: each loop takes exactly its events' tile latencies
   const memplast::device::DeviceParams dp;
   memplast::EnergyLedger ledger;
   mt::TileModule t0("tile0", tile_params(), dp, 21, &ledger);
