@@ -2,10 +2,11 @@
 // the HAL. MVMs run on the tiles: each layer is laid out on a grid of R x C tiles
 // exactly as tile::TileGrid does (tile (rb, cb) holds rows [rb*R, ..) and columns
 // [cb*C, ..); tiles numbered row-block-major; layer 0 from tile 0, layer 1 right after),
-// R, C and the buffer depth read from the tiles' registers. Per MVM chunk of up to
-// BUF_VECTORS vectors: write each tile's INPUT window (one block transfer), set
-// CONFIG, start CMD; then wait for every tile's DONE interrupt (sysctl aggregates the
-// tile lines onto host line `irq_line`; TILE_IRQ_LO/HI say which), clear it, and read the
+// R, C, the tile count and the tiles' addresses read from sysctl (drivers::discover) and
+// checked against tile 0's registers. Per MVM chunk of up to BUF_VECTORS vectors: write
+// each tile's INPUT window (one block transfer), set CONFIG, start CMD; then wait for
+// every tile's DONE interrupt (sysctl aggregates the tile lines onto host line
+// `irq_line`; TILE_IRQ_LO/HI and the TILE_IRQ window say which), clear it, and read the
 // OUTPUT windows in tile order, adding the row-block (column-block for transpose) partial
 // sums in the same order as TileGrid, so the result equals FunctionalAccelerator's bit
 // for bit when the tiles hold the same conductances.
