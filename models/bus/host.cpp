@@ -99,6 +99,24 @@ std::uint32_t Host::read32(std::uint64_t addr) {
   return v;
 }
 
+std::uint32_t Host::probe32(std::uint64_t addr) {
+  std::uint32_t v = 0;
+  tlm::tlm_generic_payload t;
+  t.set_command(tlm::TLM_READ_COMMAND);
+  t.set_address(addr);
+  t.set_data_ptr(reinterpret_cast<unsigned char*>(&v));
+  t.set_data_length(4);
+  t.set_streaming_width(4);
+  t.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+  const unsigned n = socket->transport_dbg(t);
+  if (t.get_response_status() != tlm::TLM_OK_RESPONSE || n != 4) {
+    throw hal::HalError("probe32", addr, 4,
+                        n != 4 && t.is_response_ok() ? hal::Response::generic_error
+                                                     : to_hal(t.get_response_status()));
+  }
+  return v;
+}
+
 void Host::write32(std::uint64_t addr, std::uint32_t value) {
   transfer(tlm::TLM_WRITE_COMMAND, "write32", addr, reinterpret_cast<std::uint8_t*>(&value), 4);
 }

@@ -91,6 +91,8 @@ class Host : public sc_core::sc_module, public hal::Hal {
   // hal::Hal
   std::uint32_t read32(std::uint64_t addr) override;
   void write32(std::uint64_t addr, std::uint32_t value) override;
+  // The debug transport (no time, no bus statistics or trace); HalError on an error.
+  std::uint32_t probe32(std::uint64_t addr) override;
   void write_block(std::uint64_t addr, const void* src, std::size_t bytes) override;
   void read_block(std::uint64_t addr, void* dst, std::size_t bytes) override;
   std::uint32_t wait_irq(std::uint32_t mask) override;

@@ -3,12 +3,16 @@
 // covers the access). SIM_TIME_LO/HI read the access's local time.
 //
 // Interrupts are signals (sim::IrqIn / IrqOut): the system top binds each block's
-// interrupt output to tile_irq[i], pv_irq, meta_irq and dma_irq; IRQ_STATUS and TILE_IRQ_LO/HI
-// show them, and the output `irq_out` is driven with (IRQ_STATUS & IRQ_ENABLE) != 0 on
-// every change (bind it to one of the host's irq_in lines).
+// interrupt output to tile_irq[i], pv_irq, meta_irq and dma_irq; IRQ_STATUS, TILE_IRQ_LO/HI
+// and the TILE_IRQ window (one bit per tile) show them, and the output `irq_out` is driven
+// with (IRQ_STATUS & IRQ_ENABLE) != 0 on every change (bind it to one of the host's
+// irq_in lines).
+// Geometry (RO, for the firmware's discovery): N_TILES, TILE_ROWS, TILE_COLS, LAYERS, and
+// TILE_BASE / TILE_STRIDE, the placement of N_TILES tiles (regs::tile::placement_base).
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include <systemc>
 #include <tlm>
@@ -20,7 +24,10 @@ namespace memplast::bus {
 class Sysctl : public Target {
  public:
   SC_HAS_PROCESS(Sysctl);
-  Sysctl(const sc_core::sc_module_name& name, std::uint32_t n_tiles);
+  // n_tiles: 0 .. regs::tile::kMaxInstances (std::invalid_argument beyond). The geometry
+  // registers read tile_rows, tile_cols and layers as given (0: not described).
+  Sysctl(const sc_core::sc_module_name& name, std::uint32_t n_tiles, std::uint32_t tile_rows = 0,
+         std::uint32_t tile_cols = 0, std::uint32_t layers = 0);
 
   sc_core::sc_vector<sim::IrqIn> tile_irq;  // one per tile, N_TILES of them
   sim::IrqIn pv_irq{"pv_irq"};
@@ -38,6 +45,7 @@ class Sysctl : public Target {
   void update_irq();
 
   bool irq_level_{false};
+  std::vector<std::uint32_t> irq_words_;  // the TILE_IRQ window: bit b of word w = tile 32w+b
 };
 
 }  // namespace memplast::bus

@@ -21,13 +21,14 @@ namespace memplast::system {
 
 namespace {
 
-// The firmware's view of the update path: geometry and memory report (the level table
-// and number formats it reads from meta_unit's FORMAT register and LEVEL_VALUES window).
+// The firmware's view of the update path: network and memory report (the tile geometry
+// it reads from sysctl, the level table and number formats from meta_unit's FORMAT
+// register and LEVEL_VALUES window).
 drivers::MetaPvLayout make_layout(const Config& cfg, const std::array<fw::LayerShape, 2>& shapes) {
   drivers::MetaPvLayout layout;
   layout.shapes = shapes;
-  layout.tile_rows = static_cast<unsigned>(cfg.tile.rows);
-  layout.tile_cols = static_cast<unsigned>(cfg.tile.cols);
+  layout.tile_rows = 0;  // the hardware's: sysctl.TILE_ROWS / TILE_COLS
+  layout.tile_cols = 0;
   layout.retry_limit = static_cast<unsigned>(cfg.faults.retry_limit);
   layout.remap = cfg.faults.remap;
   layout.skip = cfg.faults.skip;

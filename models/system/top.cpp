@@ -23,12 +23,16 @@ System::System(const Config& cfg, std::array<fw::LayerShape, 2> shapes,
         tile::make_placement(static_cast<int>(shapes[l].in), static_cast<int>(shapes[l].out), R, C);
     total += placement_[l].blocks.size();
   }
-  if (total > regs::tile::kInstances) {
+  // The tiles' placement in the address map follows their number (regs::tile::kPlacements:
+  // up to 256 at the map's first tile base, more above host memory).
+  if (total > regs::tile::kMaxInstances) {
     throw cfg::ConfigError(
         fmt::format("keys 'train.hidden', 'tile.rows', 'tile.cols': the network needs {} tiles, "
-                    "the address map has {}",
-                    total, regs::tile::kInstances));
+                    "the address map has room for {}",
+                    total, regs::tile::kMaxInstances));
   }
+  regs::BlockInfo tile_block = regs::tile::kBlock;
+  tile_block.base = regs::tile::placement_base(static_cast<std::uint32_t>(total));
   host_ = std::make_unique<bus::Host>("host", cfg.host, std::move(firmware), stop_when_done);
   router_ = std::make_unique<bus::Router>("bus", cfg.bus);
   // The time ledger: host compute rows and phase markers, bus transfers and waits.
@@ -36,7 +40,9 @@ System::System(const Config& cfg, std::array<fw::LayerShape, 2> shapes,
   router_->set_ledger(ledger_.get());
   router_->set_fault_injection(cfg.faults.bus_error_rate, cfg.faults.bus_error_at_s,
                                static_cast<std::uint64_t>(cfg.sim.seed));
-  sysctl_ = std::make_unique<bus::Sysctl>("sysctl", static_cast<std::uint32_t>(total));
+  sysctl_ = std::make_unique<bus::Sysctl>("sysctl", static_cast<std::uint32_t>(total),
+                                          static_cast<std::uint32_t>(R),
+                                          static_cast<std::uint32_t>(C), 2U);
   // Interrupt lines: one signal per source, bound as the blocks are made.
   auto irq_line = [this](sim::IrqOut& out, sim::IrqIn& in) {
     irq_lines_.push_back(std::make_unique<sim::IrqLine>(
@@ -62,7 +68,7 @@ System::System(const Config& cfg, std::array<fw::LayerShape, 2> shapes,
       if (cfg.faults.adc_sat_tile < 0 || cfg.faults.adc_sat_tile == static_cast<int>(index))
         t->set_adc_fault_injection(cfg.faults.adc_sat_rate, cfg.faults.adc_sat_at_s, seed);
       wiring_.socket(router_->initiator_socket, t->socket);
-      router_->map(target++, regs::tile::kBlock, index);
+      router_->map(target++, tile_block, index);
       layer_tiles_[l].push_back(t.get());
       tiles_.push_back(std::move(t));
     }

@@ -2,9 +2,10 @@
 //   host (runs the firmware through the HAL) -> bus (Router) -> sysctl, tiles.
 // Tiles: one tile::TileModule per tile of each layer's TileGrid placement, layer 0
 // first, row-block-major (the order HalAccelerator assumes); tile instance i sits at
-// the spec's base regs::tile::base(i). Modules are created at the top of the SystemC
-// hierarchy (System is a plain C++ owner, not an sc_module), so tile k of layer l is
-// named "layer<l>_t<k>": the same name TileGrid gives the functional tile, hence the
+// regs::tile::placement_base(N) + i * regs::tile::kStride for N tiles (N <= 256: the
+// spec's regs::tile::base(i)), which sysctl reports (TILE_BASE, TILE_STRIDE). Modules are created
+// at the top of the SystemC hierarchy (System is a plain C++ owner, not an sc_module), so tile k of
+// layer l is named "layer<l>_t<k>": the same name TileGrid gives the functional tile, hence the
 // same device and read-noise random streams as FunctionalAccelerator.
 // pv_ctrl (regs::pv_ctrl) programs the tiles through their programming sockets
 // (tile_socket[i] -> prog_socket); meta_unit (regs::meta_unit, one flat weight space:

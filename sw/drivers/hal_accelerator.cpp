@@ -13,32 +13,39 @@ namespace memplast::drivers {
 HalAccelerator::HalAccelerator(hal::Hal& hal, std::array<fw::LayerShape, 2> shapes,
                                UpdatePath& update, unsigned irq_line, DmaDriver* dma)
     : hal_(hal), update_(update), irq_line_(irq_line), dma_(dma) {
+  // The geometry (sysctl's registers, no simulated time), then the timed start-up reads
+  // the firmware has always made: sysctl ID and N_TILES, tile 0's registers.
+  geo_ = discover(hal_);
   if (hal_.read32(MP_SYSCTL_BASE + MP_SYSCTL_ID) != MP_SYSCTL_ID_RESET) {
     throw std::runtime_error("sysctl.ID does not read \"MPLS\": not a memplast system");
   }
   const std::uint32_t present = hal_.read32(MP_SYSCTL_BASE + MP_SYSCTL_N_TILES);
-  if (present == 0) throw std::runtime_error("sysctl.N_TILES is 0: no tiles");
-  TileDriver t0(hal_, 0);
+  if (present != geo_.n_tiles) {
+    throw std::runtime_error("sysctl.N_TILES changed: " + std::to_string(geo_.n_tiles) + ", then " +
+                             std::to_string(present));
+  }
+  TileDriver t0(hal_, 0, geo_.tile_addr(0));
   R_ = t0.rows();
   C_ = t0.cols();
   buf_ = t0.buf_vectors();
-  unsigned next = 0;
+  if (R_ != geo_.tile_rows || C_ != geo_.tile_cols) {
+    throw std::runtime_error("sysctl.TILE_ROWS x TILE_COLS = " + std::to_string(geo_.tile_rows) +
+                             " x " + std::to_string(geo_.tile_cols) + ", tile0.ROWS x COLS = " +
+                             std::to_string(R_) + " x " + std::to_string(C_));
+  }
+  const unsigned next = geo_.require({shapes.begin(), shapes.end()});
+  unsigned first = 0;
   for (std::size_t l = 0; l < shapes.size(); ++l) {
     auto& L = layers_[l];
     L.shape = shapes[l];
     L.row_blocks = static_cast<int>((shapes[l].in + R_ - 1) / R_);
     L.col_blocks = static_cast<int>((shapes[l].out + C_ - 1) / C_);
-    L.first_tile = next;
-    next += static_cast<unsigned>(L.row_blocks * L.col_blocks);
-  }
-  if (next > present || next > 64) {
-    throw std::runtime_error("the network needs " + std::to_string(next) + " tiles of " +
-                             std::to_string(R_) + " x " + std::to_string(C_) +
-                             ", sysctl.N_TILES = " + std::to_string(present));
+    L.first_tile = first;
+    first += static_cast<unsigned>(L.row_blocks * L.col_blocks);
   }
   tiles_.reserve(next);
   for (unsigned i = 0; i < next; ++i) {
-    tiles_.emplace_back(hal_, i);
+    tiles_.emplace_back(hal_, i, geo_.tile_addr(i));
     if (tiles_.back().rows() != R_ || tiles_.back().cols() != C_ ||
         tiles_.back().buf_vectors() != buf_) {
       throw std::runtime_error("tile" + std::to_string(i) + ": geometry differs from tile0's");
@@ -75,79 +82,83 @@ unsigned HalAccelerator::tile_of(int layer, int rb, int cb) const {
   return tile_index(layers_[static_cast<std::size_t>(layer)], rb, cb);
 }
 
-std::uint64_t HalAccelerator::wait_tiles(std::uint64_t pending) {
-  std::uint64_t saturated = 0;
-  while (pending != 0) {
-    std::uint64_t lines = 0;
-    if ((pending & 0xFFFFFFFFULL) != 0)
-      lines |= hal_.read32(MP_SYSCTL_BASE + MP_SYSCTL_TILE_IRQ_LO);
-    if ((pending >> 32U) != 0) {
-      lines |= static_cast<std::uint64_t>(hal_.read32(MP_SYSCTL_BASE + MP_SYSCTL_TILE_IRQ_HI))
-               << 32U;
+TileSet HalAccelerator::wait_tiles(TileSet pending) {
+  TileSet saturated(tiles_.size());
+  TileSet fired(tiles_.size());
+  while (pending.any()) {
+    // sysctl's pending-tile words for the tiles waited on: TILE_IRQ_LO (tiles 0..31),
+    // TILE_IRQ_HI (32..63), then the TILE_IRQ window's words.
+    fired.clear();
+    for (std::size_t k = 0; k < 2 * pending.words(); ++k) {
+      if (pending.word32(k) == 0) continue;
+      const std::uint32_t off = k == 0   ? MP_SYSCTL_TILE_IRQ_LO
+                                : k == 1 ? MP_SYSCTL_TILE_IRQ_HI
+                                         : MP_SYSCTL_TILE_IRQ_OFFSET + 4 * static_cast<unsigned>(k);
+      fired.or_word32(k, hal_.read32(MP_SYSCTL_BASE + off));
     }
-    const std::uint64_t fired = lines & pending;
-    if (fired == 0) {
+    fired &= pending;
+    if (!fired.any()) {
       hal_.wait_irq(1U << irq_line_);
       continue;
     }
-    for (unsigned t = 0; t < 64; ++t) {
-      if (((fired >> t) & 1U) == 0) continue;
+    fired.for_each([&](unsigned t) {
       auto& tile = tiles_[t];
       const std::uint32_t irq = tile.irq_status();
       tile.clear_irq(irq);
       if ((irq & MP_TILE_IRQ_STATUS_ERROR_MASK) != 0) tile.check_error();
-      if ((irq & MP_TILE_IRQ_STATUS_ADC_SAT_MASK) != 0) saturated |= 1ULL << t;
-    }
-    pending &= ~fired;
+      if ((irq & MP_TILE_IRQ_STATUS_ADC_SAT_MASK) != 0) saturated.set(t);
+    });
+    pending.and_not(fired);
   }
   return saturated;
 }
 
-void HalAccelerator::handle_saturation(std::uint64_t flagged, std::uint32_t op, std::size_t n_in) {
-  for (unsigned t = 0; t < 64; ++t) {
-    if (((flagged >> t) & 1U) == 0) continue;
-    auto& tile = tiles_[t];
-    ++adc_sat_.flagged;
-    adc_sat_.codes += hal_.read32(tile.base() + MP_TILE_ADC_SAT_COUNT);
-    if (!adc_recover_) continue;
-    std::uint64_t reruns = 0;
-    bool halved = false;
-    bool saturated = true;
-    while (saturated) {
-      if (reruns < adc_retry_limit_) {
-        ++reruns;
-        ++adc_sat_.reruns;
-      } else if (!halved) {
-        // The signal is out of range, not a glitch: halve the inputs (the INPUT window
-        // read back), double the outputs.
-        halved = true;
-        ++adc_sat_.rescaled;
-        xbuf_.resize(n_in);
-        hal_.read_block(tile.base() + MP_TILE_INPUT_OFFSET, xbuf_.data(), n_in * sizeof(float));
-        for (auto& v : xbuf_) v *= 0.5F;
-        tile.write_input(xbuf_.data(), n_in);
-        out_scale_[t] = 2.0F;
-      } else {
-        break;
-      }
-      tile.start(op);
-      // Wait on the tile's own IRQ_STATUS: sysctl's TILE_IRQ line of the run just
-      // acknowledged may not have dropped yet (wait_irq syncs the core first).
-      std::uint32_t irq = 0;
-      for (;;) {
-        irq = tile.irq_status();
-        if ((irq & MP_TILE_IRQ_STATUS_DONE_MASK) != 0) break;
-        hal_.wait_irq(1U << irq_line_);
-      }
-      tile.clear_irq(irq);
-      if ((irq & MP_TILE_IRQ_STATUS_ERROR_MASK) != 0) tile.check_error();
-      saturated = (irq & MP_TILE_IRQ_STATUS_ADC_SAT_MASK) != 0;
-    }
-    if (saturated) {
-      ++adc_sat_.unresolved;
+void HalAccelerator::handle_saturation(const TileSet& flagged, std::uint32_t op, std::size_t n_in) {
+  flagged.for_each([&](unsigned t) { rerun_saturated(t, op, n_in); });
+}
+
+void HalAccelerator::rerun_saturated(unsigned t, std::uint32_t op, std::size_t n_in) {
+  auto& tile = tiles_[t];
+  ++adc_sat_.flagged;
+  adc_sat_.codes += hal_.read32(tile.base() + MP_TILE_ADC_SAT_COUNT);
+  if (!adc_recover_) return;
+  std::uint64_t reruns = 0;
+  bool halved = false;
+  bool saturated = true;
+  while (saturated) {
+    if (reruns < adc_retry_limit_) {
+      ++reruns;
+      ++adc_sat_.reruns;
+    } else if (!halved) {
+      // The signal is out of range, not a glitch: halve the inputs (the INPUT window
+      // read back), double the outputs.
+      halved = true;
+      ++adc_sat_.rescaled;
+      xbuf_.resize(n_in);
+      hal_.read_block(tile.base() + MP_TILE_INPUT_OFFSET, xbuf_.data(), n_in * sizeof(float));
+      for (auto& v : xbuf_) v *= 0.5F;
+      tile.write_input(xbuf_.data(), n_in);
+      out_scale_[t] = 2.0F;
     } else {
-      ++adc_sat_.recovered;
+      break;
     }
+    tile.start(op);
+    // Wait on the tile's own IRQ_STATUS: sysctl's TILE_IRQ line of the run just
+    // acknowledged may not have dropped yet (wait_irq syncs the core first).
+    std::uint32_t irq = 0;
+    for (;;) {
+      irq = tile.irq_status();
+      if ((irq & MP_TILE_IRQ_STATUS_DONE_MASK) != 0) break;
+      hal_.wait_irq(1U << irq_line_);
+    }
+    tile.clear_irq(irq);
+    if ((irq & MP_TILE_IRQ_STATUS_ERROR_MASK) != 0) tile.check_error();
+    saturated = (irq & MP_TILE_IRQ_STATUS_ADC_SAT_MASK) != 0;
+  }
+  if (saturated) {
+    ++adc_sat_.unresolved;
+  } else {
+    ++adc_sat_.recovered;
   }
 }
 
@@ -162,7 +173,7 @@ void HalAccelerator::mvm_chunk(const LayerMap& L, bool transpose, const float* x
   const std::uint32_t op = transpose ? MP_TILE_CMD_OP_MVM_TRANSPOSE : MP_TILE_CMD_OP_MVM_FWD;
   xbuf_.resize(drive * nv);
   ybuf_.resize(sense * nv);
-  std::uint64_t pending = 0;
+  TileSet pending(tiles_.size());
   for (int db = 0; db < drive_blocks; ++db) {
     const std::size_t i0 = static_cast<std::size_t>(db) * drive;
     const std::size_t ni = std::min(drive, in_dim - i0);
@@ -175,11 +186,11 @@ void HalAccelerator::mvm_chunk(const LayerMap& L, bool transpose, const float* x
       tile.configure(static_cast<unsigned>(n), transpose);
       tile.write_input(xbuf_.data(), drive * nv);
       tile.start(op);
-      pending |= 1ULL << t;
+      pending.set(t);
     }
   }
-  const std::uint64_t saturated = wait_tiles(pending);
-  if (saturated != 0) handle_saturation(saturated, op, drive * nv);
+  const TileSet saturated = wait_tiles(pending);
+  if (saturated.any()) handle_saturation(saturated, op, drive * nv);
   std::fill(y, y + nv * out_dim, 0.0F);
   for (int rb = 0; rb < L.row_blocks; ++rb) {
     for (int cb = 0; cb < L.col_blocks; ++cb) {
@@ -187,7 +198,7 @@ void HalAccelerator::mvm_chunk(const LayerMap& L, bool transpose, const float* x
       tiles_[t].read_output(ybuf_.data(), sense * nv);
       const std::size_t o0 = static_cast<std::size_t>(transpose ? rb : cb) * sense;
       const std::size_t no = std::min(sense, out_dim - o0);
-      if (saturated != 0 && out_scale_[t] != 1.0F) {
+      if (saturated.any() && out_scale_[t] != 1.0F) {
         for (float& v : ybuf_) v *= out_scale_[t];
         out_scale_[t] = 1.0F;
       }
@@ -212,7 +223,7 @@ void HalAccelerator::mvm_chunk_dma(const LayerMap& L, bool transpose, const floa
   const std::uint32_t op = transpose ? MP_TILE_CMD_OP_MVM_TRANSPOSE : MP_TILE_CMD_OP_MVM_FWD;
   const std::uint64_t cmd = dma_->constant((op << MP_TILE_CMD_OP_SHIFT) & MP_TILE_CMD_OP_MASK);
   std::vector<DmaDriver::Desc> chain;
-  std::uint64_t pending = 0;
+  TileSet pending(tiles_.size());
   for (int db = 0; db < drive_blocks; ++db) {
     const std::size_t i0 = static_cast<std::size_t>(db) * drive;
     const std::size_t ni = std::min(drive, in_dim - i0);
@@ -236,12 +247,12 @@ void HalAccelerator::mvm_chunk_dma(const LayerMap& L, bool transpose, const floa
       start.count = 1;
       start.format = DmaDriver::kU32;
       chain.push_back(start);
-      pending |= 1ULL << t;
+      pending.set(t);
     }
   }
   dma_->run(chain);
-  const std::uint64_t saturated = wait_tiles(pending);
-  if (saturated != 0) handle_saturation(saturated, op, drive * nv);
+  const TileSet saturated = wait_tiles(pending);
+  if (saturated.any()) handle_saturation(saturated, op, drive * nv);
   chain.clear();
   std::size_t k = 0;
   for (int rb = 0; rb < L.row_blocks; ++rb) {
@@ -264,7 +275,7 @@ void HalAccelerator::mvm_chunk_dma(const LayerMap& L, bool transpose, const floa
       const std::size_t o0 = static_cast<std::size_t>(transpose ? rb : cb) * sense;
       const std::size_t no = std::min(sense, out_dim - o0);
       const unsigned t = tile_index(L, rb, cb);
-      if (saturated != 0 && out_scale_[t] != 1.0F) {
+      if (saturated.any() && out_scale_[t] != 1.0F) {
         for (std::size_t i = 0; i < sense * nv; ++i) ys[i] *= out_scale_[t];
         out_scale_[t] = 1.0F;
       }
@@ -278,10 +289,10 @@ void HalAccelerator::mvm_chunk_dma(const LayerMap& L, bool transpose, const floa
 }
 
 void HalAccelerator::calibrate_adcs() {
-  std::uint64_t pending = 0;
+  TileSet pending(tiles_.size());
   for (unsigned t = 0; t < tiles_.size(); ++t) {
     tiles_[t].start(MP_TILE_CMD_OP_ADC_TRIM);
-    pending |= 1ULL << t;
+    pending.set(t);
   }
   wait_tiles(pending);
 }
@@ -300,7 +311,7 @@ void HalAccelerator::profile_range(int layer, bool transpose, const float* x, in
   const std::uint32_t op =
       transpose ? MP_TILE_CMD_OP_PROFILE_TRANSPOSE : MP_TILE_CMD_OP_PROFILE_FWD;
   xbuf_.resize(drive * nv);
-  std::uint64_t pending = 0;
+  TileSet pending(tiles_.size());
   for (int db = 0; db < drive_blocks; ++db) {
     const std::size_t i0 = static_cast<std::size_t>(db) * drive;
     const std::size_t ni = std::min(drive, in_dim - i0);
@@ -312,7 +323,7 @@ void HalAccelerator::profile_range(int layer, bool transpose, const float* x, in
       tiles_[t].configure(static_cast<unsigned>(n), transpose);
       tiles_[t].write_input(xbuf_.data(), drive * nv);
       tiles_[t].start(op);
-      pending |= 1ULL << t;
+      pending.set(t);
     }
   }
   wait_tiles(pending);

@@ -2,10 +2,11 @@
 // the HAL. MVMs run on the tiles: each layer is laid out on a grid of R x C tiles
 // exactly as tile::TileGrid does (tile (rb, cb) holds rows [rb*R, ..) and columns
 // [cb*C, ..); tiles numbered row-block-major; layer 0 from tile 0, layer 1 right after),
-// R, C and the buffer depth read from the tiles' registers. Per MVM chunk of up to
-// BUF_VECTORS vectors: write each tile's INPUT window (one block transfer), set
-// CONFIG, start CMD; then wait for every tile's DONE interrupt (sysctl aggregates the
-// tile lines onto host line `irq_line`; TILE_IRQ_LO/HI say which), clear it, and read the
+// R, C, the tile count and the tiles' addresses read from sysctl (drivers::discover) and
+// checked against tile 0's registers. Per MVM chunk of up to BUF_VECTORS vectors: write
+// each tile's INPUT window (one block transfer), set CONFIG, start CMD; then wait for
+// every tile's DONE interrupt (sysctl aggregates the tile lines onto host line
+// `irq_line`; TILE_IRQ_LO/HI and the TILE_IRQ window say which), clear it, and read the
 // OUTPUT windows in tile order, adding the row-block (column-block for transpose) partial
 // sums in the same order as TileGrid, so the result equals FunctionalAccelerator's bit
 // for bit when the tiles hold the same conductances.
@@ -20,6 +21,7 @@
 #include "fw/accelerator.hpp"
 #include "fw/adc_range.hpp"
 #include "sw/drivers/dma_driver.hpp"
+#include "sw/drivers/geometry.hpp"
 #include "sw/drivers/tile_driver.hpp"
 #include "sw/drivers/update_path.hpp"
 #include "sw/hal/hal.hpp"
@@ -28,8 +30,10 @@ namespace memplast::drivers {
 
 class HalAccelerator : public fw::Accelerator {
  public:
-  // `irq_line`: the host interrupt line sysctl drives. Programs the sysctl and tile
-  // interrupt enables, checks sysctl.N_TILES covers both layers, then calls update.init().
+  // `irq_line`: the host interrupt line sysctl drives. Reads the geometry (discover:
+  // sysctl N_TILES, TILE_ROWS/COLS, LAYERS, TILE_BASE/STRIDE), checks that the network's
+  // layers fit it (an error names the register), programs the sysctl and tile interrupt
+  // enables, then calls update.init().
   // `dma` (host.data_movement = dma): tile inputs and outputs move by DMA through host
   // memory (mvm_chunk); null: programmed I/O.
   HalAccelerator(hal::Hal& hal, std::array<fw::LayerShape, 2> shapes, UpdatePath& update,
@@ -95,6 +99,8 @@ class HalAccelerator : public fw::Accelerator {
     adc_retry_limit_ = retry_limit;
   }
   [[nodiscard]] const AdcSatStats& adc_sat() const { return adc_sat_; }
+  // The geometry the firmware read from sysctl at start-up.
+  [[nodiscard]] const Geometry& geometry() const { return geo_; }
   AdcSatStats& adc_sat_ref() { return adc_sat_; }
 
  private:
@@ -110,16 +116,19 @@ class HalAccelerator : public fw::Accelerator {
   // every tile's INPUT window and its CMD; then one chain that reads every OUTPUT window.
   void mvm_chunk_dma(const LayerMap& L, bool transpose, const float* x, int n, float* y);
   // Waits for the tiles of `pending`; returns those whose IRQ_STATUS had ADC_SAT.
-  std::uint64_t wait_tiles(std::uint64_t pending);
+  TileSet wait_tiles(TileSet pending);
   // The ADC saturation handling above for the tiles of `flagged` (op: the MVM's CMD.OP,
   // n_in: the floats of one tile's INPUT); sets out_scale_ of the rescaled tiles.
-  void handle_saturation(std::uint64_t flagged, std::uint32_t op, std::size_t n_in);
+  void handle_saturation(const TileSet& flagged, std::uint32_t op, std::size_t n_in);
+  // That handling for one tile t.
+  void rerun_saturated(unsigned t, std::uint32_t op, std::size_t n_in);
   // The profiling read before the first MVM of (layer, direction) (set_adc_range_mode);
   // x: the first chunk's n vectors (scaled to the DAC range).
   void profile_range(int layer, bool transpose, const float* x, int n);
   static unsigned tile_index(const LayerMap& L, int rb, int cb);
 
   hal::Hal& hal_;
+  Geometry geo_;  // sysctl's, read at start-up
   UpdatePath& update_;
   unsigned irq_line_;
   std::vector<TileDriver> tiles_;

@@ -10,10 +10,19 @@
 namespace memplast::drivers {
 
 MetaPvUpdatePath::MetaPvUpdatePath(hal::Hal& hal, MetaPvLayout layout, unsigned irq_line)
-    : hal_(hal), L_(std::move(layout)), irq_line_(irq_line), meta_(hal), pv_(hal) {
-  if (L_.tile_rows == 0 || L_.tile_cols == 0) {
-    throw std::invalid_argument("MetaPvUpdatePath: tile geometry is required");
+    : hal_(hal),
+      geo_(discover(hal)),
+      L_(std::move(layout)),
+      irq_line_(irq_line),
+      meta_(hal),
+      pv_(hal) {
+  // The tile geometry is the hardware's (sysctl); a layout that names one must agree.
+  if (L_.tile_rows == 0 && L_.tile_cols == 0) {
+    L_.tile_rows = geo_.tile_rows;
+    L_.tile_cols = geo_.tile_cols;
   }
+  geo_.require_tile(L_.tile_rows, L_.tile_cols);
+  geo_.require({L_.shapes.begin(), L_.shapes.end()});
 }
 
 std::size_t MetaPvUpdatePath::count(int layer) const {
@@ -178,7 +187,7 @@ void MetaPvUpdatePath::recover() {
         const unsigned spare = used++;
         remapped_[ck] = spare;
         ++rec_.remapped_columns;
-        hal_.write32(MP_TILE_ADDR(tile) + MP_TILE_COL_REMAP,
+        hal_.write32(geo_.tile_addr(tile) + MP_TILE_COL_REMAP,
                      (col << MP_TILE_COL_REMAP_COL_SHIFT) |
                          (spare << MP_TILE_COL_REMAP_SPARE_SHIFT) | MP_TILE_COL_REMAP_ENABLE_MASK);
         // Fill the spare column: every weight of the column, at its current level; its

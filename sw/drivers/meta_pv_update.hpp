@@ -39,6 +39,7 @@
 #include <vector>
 
 #include "fw/accelerator.hpp"
+#include "sw/drivers/geometry.hpp"
 #include "sw/drivers/meta_driver.hpp"
 #include "sw/drivers/pv_driver.hpp"
 #include "sw/drivers/update_path.hpp"
@@ -48,6 +49,9 @@ namespace memplast::drivers {
 
 struct MetaPvLayout {
   std::array<fw::LayerShape, 2> shapes{};
+  // Tile geometry the firmware lays the weights out for; both 0: the hardware's
+  // (sysctl.TILE_ROWS / TILE_COLS). Otherwise it must match them (an error names the
+  // register).
   unsigned tile_rows{0};
   unsigned tile_cols{0};
   // Hidden weights to load before the initial programming (in x out per layer), or
@@ -130,6 +134,7 @@ class MetaPvUpdatePath : public UpdatePath {
   }
 
   hal::Hal& hal_;
+  Geometry geo_;  // sysctl's, read at construction
   MetaPvLayout L_;
   unsigned irq_line_;
   MetaDriver meta_;

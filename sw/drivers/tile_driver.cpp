@@ -7,8 +7,8 @@
 
 namespace memplast::drivers {
 
-TileDriver::TileDriver(hal::Hal& hal, unsigned index)
-    : hal_(hal), index_(index), base_(MP_TILE_ADDR(index)) {
+TileDriver::TileDriver(hal::Hal& hal, unsigned index, std::uint64_t base)
+    : hal_(hal), index_(index), base_(base) {
   rows_ = hal_.read32(base_ + MP_TILE_ROWS);
   cols_ = hal_.read32(base_ + MP_TILE_COLS);
   buf_vectors_ = hal_.read32(base_ + MP_TILE_BUF_VECTORS);

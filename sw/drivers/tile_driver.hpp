@@ -11,8 +11,9 @@ namespace memplast::drivers {
 
 class TileDriver {
  public:
-  // Reads the tile's geometry registers (ROWS, COLS, BUF_VECTORS, CONFIG).
-  TileDriver(hal::Hal& hal, unsigned index);
+  // Tile `index` at `base` (Geometry::tile_addr). Reads the tile's geometry registers
+  // (ROWS, COLS, BUF_VECTORS, CONFIG).
+  TileDriver(hal::Hal& hal, unsigned index, std::uint64_t base);
 
   [[nodiscard]] unsigned index() const { return index_; }
   [[nodiscard]] std::uint64_t base() const { return base_; }

@@ -34,6 +34,8 @@ class RetryHal : public Hal {
   void write32(std::uint64_t addr, std::uint32_t value) override {
     with_retry([&](std::uint64_t) { inner_.write32(addr, value); }, addr);
   }
+  // Not retried: the debug path has no injected errors.
+  std::uint32_t probe32(std::uint64_t addr) override { return inner_.probe32(addr); }
   void write_block(std::uint64_t addr, const void* src, std::size_t bytes) override {
     const auto* p = static_cast<const std::uint8_t*>(src);
     with_retry(

@@ -7,7 +7,7 @@
 #ifndef MEMPLAST_REGS_H
 #define MEMPLAST_REGS_H
 
-#define MP_MAP_VERSION_STRING "1.0"
+#define MP_MAP_VERSION_STRING "1.1"
 
 /* ---- sysctl: System control: identification, simulated time, interrupt aggregation. */
 #define MP_SYSCTL_BASE 0x00000000u
@@ -20,7 +20,7 @@
 #define MP_SYSCTL_ID_RESET 0x4D504C53u
 /* VERSION (RO): Address-map version. */
 #define MP_SYSCTL_VERSION 0x004u
-#define MP_SYSCTL_VERSION_RESET 0x00010000u
+#define MP_SYSCTL_VERSION_RESET 0x00010001u
 #define MP_SYSCTL_VERSION_MAJOR_SHIFT 16u
 #define MP_SYSCTL_VERSION_MAJOR_MASK 0xFFFF0000u
 #define MP_SYSCTL_VERSION_MINOR_SHIFT 0u
@@ -53,7 +53,7 @@
 #define MP_SYSCTL_IRQ_ENABLE_META_MASK 0x00000004u
 #define MP_SYSCTL_IRQ_ENABLE_DMA_SHIFT 3u
 #define MP_SYSCTL_IRQ_ENABLE_DMA_MASK 0x00000008u
-/* N_TILES (RO): Number of tile instances present (tile0 .. tile(N_TILES-1)). */
+/* N_TILES (RO): Number of tile instances present (tile0 .. tile(N_TILES-1)), as the network and the tile geometry need them; they sit at TILE_BASE + i * TILE_STRIDE. */
 #define MP_SYSCTL_N_TILES 0x018u
 #define MP_SYSCTL_N_TILES_RESET 0x00000000u
 /* SCRATCH (RW): Scratch register for firmware and bus tests; no side effect. */
@@ -62,9 +62,27 @@
 /* TILE_IRQ_LO (RO): Bit i: tile i (0..31) has an interrupt pending. */
 #define MP_SYSCTL_TILE_IRQ_LO 0x020u
 #define MP_SYSCTL_TILE_IRQ_LO_RESET 0x00000000u
-/* TILE_IRQ_HI (RO): Bit i: tile 32+i (32..63) has an interrupt pending. */
+/* TILE_IRQ_HI (RO): Bit i: tile 32+i (32..63) has an interrupt pending (tiles 64 and up: the TILE_IRQ window). */
 #define MP_SYSCTL_TILE_IRQ_HI 0x024u
 #define MP_SYSCTL_TILE_IRQ_HI_RESET 0x00000000u
+/* TILE_ROWS (RO): Rows of every tile (tile.rows): the firmware sizes its row blocks from it. */
+#define MP_SYSCTL_TILE_ROWS 0x028u
+#define MP_SYSCTL_TILE_ROWS_RESET 0x00000000u
+/* TILE_COLS (RO): Weight columns of every tile (tile.cols). */
+#define MP_SYSCTL_TILE_COLS 0x02Cu
+#define MP_SYSCTL_TILE_COLS_RESET 0x00000000u
+/* LAYERS (RO): Weight layers the tiles are laid out for (layer 0's tiles first, each layer row-block-major). */
+#define MP_SYSCTL_LAYERS 0x030u
+#define MP_SYSCTL_LAYERS_RESET 0x00000000u
+/* TILE_BASE (RO): Address of tile 0: the base of the tile placement that holds N_TILES tiles (see the tile block). */
+#define MP_SYSCTL_TILE_BASE 0x034u
+#define MP_SYSCTL_TILE_BASE_RESET 0x00000000u
+/* TILE_STRIDE (RO): Distance in bytes between consecutive tiles: tile i is at TILE_BASE + i * TILE_STRIDE. */
+#define MP_SYSCTL_TILE_STRIDE 0x038u
+#define MP_SYSCTL_TILE_STRIDE_RESET 0x00000000u
+/* window TILE_IRQ (RO, uint32: bit b of word w = tile 32w + b): Pending tile interrupts of every tile: word w, bit b is tile 32w + b (words 0 and 1 read as TILE_IRQ_LO and TILE_IRQ_HI). Words past the last tile's (w >= ceil(N_TILES / 32)) get TLM_ADDRESS_ERROR_RESPONSE. */
+#define MP_SYSCTL_TILE_IRQ_OFFSET 0x00000400u
+#define MP_SYSCTL_TILE_IRQ_SIZE 0x00000160u
 
 /* ---- pv_ctrl: Program-and-verify controller: a queue of (tile, row, col, level) commands run by the incremental-step P&V loop. */
 #define MP_PV_CTRL_BASE 0x00010000u
@@ -292,11 +310,19 @@
 #define MP_DMA_DESC_DONE 0x03Cu
 #define MP_DMA_DESC_DONE_RESET 0x00000000u
 
-/* ---- tile: One crossbar tile (R x C 1T1R array, row DACs, column ADCs). Instance i is at base + i * stride; only the configured number of tiles is mapped (sysctl.N_TILES). */
+/* ---- tile: One crossbar tile (R x C 1T1R array, row DACs, column ADCs). Instance i (0 .. N_TILES-1) is at TILE_BASE + i * stride (see the placements); only the configured number of tiles is mapped (sysctl.N_TILES). */
 #define MP_TILE_BASE 0x10000000u
 #define MP_TILE_SIZE 0x00100000u
 #define MP_TILE_STRIDE 0x00100000u
-#define MP_TILE_INSTANCES 64u
+/* N_TILES: The system has N_TILES tiles, the sum over the layers of ceil(in / tile.rows) * ceil(out / tile.cols) (the network and the tile geometry decide it). They sit together in the first placement that holds them all: tile i at that placement's base + i * stride. The firmware reads N_TILES, TILE_BASE and TILE_STRIDE from sysctl. */
+#define MP_TILE_MAX_INSTANCES 2816u
+#define MP_TILE_PLACEMENT0_BASE 0x10000000u
+#define MP_TILE_PLACEMENT0_MAX 256u
+#define MP_TILE_PLACEMENT1_BASE 0x50000000u
+#define MP_TILE_PLACEMENT1_MAX 2816u
+/* instance i of a system whose instance 0 is at base (read it from the hardware) */
+#define MP_TILE_ADDR_AT(base, i) ((base) + (unsigned)(i) * MP_TILE_STRIDE)
+/* instance i in the first placement (systems of at most 256) */
 #define MP_TILE_ADDR(i) (MP_TILE_BASE + (unsigned)(i) * MP_TILE_STRIDE)
 /* CMD (WO): Start an operation; STATUS.BUSY until IRQ_STATUS.DONE. One operation at a time. */
 #define MP_TILE_CMD 0x000u

@@ -94,8 +94,27 @@ TEST(GeneratedMap, BlocksAreSortedAndDisjoint) {
   for (std::size_t i = 0; i + 1 < regs::kBlocks.size(); ++i) {
     const auto& a = regs::kBlocks[i];
     const auto& b = regs::kBlocks[i + 1];
-    EXPECT_LE(a.base + (a.instances - 1) * a.stride + a.size, b.base) << a.name << " / " << b.name;
+    // The tile block's base is its first placement's (the others: below).
+    const std::uint64_t n =
+        std::string(a.name) == "tile" ? regs::tile::kPlacements[0].max : a.instances;
+    EXPECT_LE(a.base + (n - 1) * a.stride + a.size, b.base) << a.name << " / " << b.name;
   }
+  // Every tile placement, full, is disjoint from every other block.
+  for (const auto& p : regs::tile::kPlacements) {
+    const std::uint64_t end = p.base + (p.max - 1) * regs::tile::kStride + regs::tile::kSize;
+    EXPECT_LE(end, std::uint64_t{1} << 32);
+    for (const auto& b : regs::kBlocks) {
+      if (std::string(b.name) == "tile") continue;
+      const std::uint64_t b_end = b.base + (b.instances - 1) * b.stride + b.size;
+      EXPECT_TRUE(end <= b.base || b_end <= p.base)
+          << "tile placement at " << p.base << " / " << b.name;
+    }
+  }
+  EXPECT_EQ(regs::tile::placement_base(64), regs::tile::kBase);
+  EXPECT_EQ(regs::tile::placement_base(256), regs::tile::kBase);
+  EXPECT_EQ(regs::tile::placement_base(257), regs::tile::kPlacements[1].base);
+  EXPECT_EQ(regs::tile::placement_base(0), 0U);
+  EXPECT_EQ(regs::tile::placement_base(regs::tile::kMaxInstances + 1), 0U);
   check_block(regs::sysctl::kBlock, regs::sysctl::kRegisters, regs::sysctl::kWindows);
   check_block(regs::pv_ctrl::kBlock, regs::pv_ctrl::kRegisters, regs::pv_ctrl::kWindows);
   check_block(regs::meta_unit::kBlock, regs::meta_unit::kRegisters, regs::meta_unit::kWindows);
@@ -106,7 +125,11 @@ TEST(GeneratedMap, CHeaderAgreesWithCppHeader) {
   EXPECT_EQ(MP_TILE_BASE, regs::tile::kBase);
   EXPECT_EQ(MP_TILE_ADDR(3), regs::tile::base(3));
   EXPECT_EQ(MP_TILE_STRIDE, regs::tile::kStride);
-  EXPECT_EQ(MP_TILE_INSTANCES, regs::tile::kInstances);
+  EXPECT_EQ(MP_TILE_MAX_INSTANCES, regs::tile::kMaxInstances);
+  EXPECT_EQ(MP_TILE_PLACEMENT1_BASE, regs::tile::kPlacements[1].base);
+  EXPECT_EQ(MP_TILE_ADDR_AT(MP_TILE_PLACEMENT1_BASE, 5),
+            regs::tile::kPlacements[1].base + 5 * regs::tile::kStride);
+  EXPECT_EQ(MP_SYSCTL_TILE_IRQ_SIZE * 8, regs::sysctl::TILE_IRQ_SIZE * 8);
   EXPECT_EQ(MP_TILE_CONFIG, regs::tile::CONFIG);
   EXPECT_EQ(MP_TILE_CONFIG_N_VECTORS_MASK, regs::tile::CONFIG_N_VECTORS_MASK);
   EXPECT_EQ(MP_TILE_CONFIG_N_VECTORS_SHIFT, regs::tile::CONFIG_N_VECTORS_SHIFT);

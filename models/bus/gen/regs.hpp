@@ -41,10 +41,17 @@ struct WindowInfo {
 
 struct BlockInfo {
   const char* name;
-  std::uint64_t base;       // of instance 0
+  std::uint64_t base;       // of instance 0 (a parameterised block: in its first placement)
   std::uint64_t size;       // bytes per instance
   std::uint32_t instances;  // instances the map has room for
   std::uint64_t stride;     // distance between instances
+};
+
+// Where the instances of a parameterised block sit: a system with n of them uses the
+// first placement with n <= max, instance i at base + i * stride.
+struct Placement {
+  std::uint64_t base;
+  std::uint32_t max;
 };
 
 constexpr std::uint32_t get_field(std::uint32_t reg, std::uint32_t mask, unsigned shift) {
@@ -55,7 +62,7 @@ constexpr std::uint32_t set_field(std::uint32_t reg, std::uint32_t mask, unsigne
   return (reg & ~mask) | ((value << shift) & mask);
 }
 inline constexpr const char* kMapName = "memplast";
-inline constexpr const char* kMapVersion = "1.0";
+inline constexpr const char* kMapVersion = "1.1";
 
 // ---- sysctl: System control: identification, simulated time, interrupt aggregation.
 namespace sysctl {
@@ -70,9 +77,9 @@ constexpr std::uint64_t base(std::uint32_t instance) { return kBase + instance *
 inline constexpr std::uint32_t ID = 0x000;
 inline constexpr std::uint32_t ID_RESET = 0x4D504C53;
 
-// VERSION (RO, reset 0x00010000): Address-map version.
+// VERSION (RO, reset 0x00010001): Address-map version.
 inline constexpr std::uint32_t VERSION = 0x004;
-inline constexpr std::uint32_t VERSION_RESET = 0x00010000;
+inline constexpr std::uint32_t VERSION_RESET = 0x00010001;
 inline constexpr unsigned VERSION_MAJOR_SHIFT = 16;  // Incompatible map changes.
 inline constexpr std::uint32_t VERSION_MAJOR_MASK = 0xFFFF0000;
 inline constexpr unsigned VERSION_MINOR_SHIFT = 0;  // Compatible additions.
@@ -110,7 +117,7 @@ inline constexpr std::uint32_t IRQ_ENABLE_META_MASK = 0x00000004;
 inline constexpr unsigned IRQ_ENABLE_DMA_SHIFT = 3;  // Route the dma interrupt.
 inline constexpr std::uint32_t IRQ_ENABLE_DMA_MASK = 0x00000008;
 
-// N_TILES (RO, reset 0x00000000): Number of tile instances present (tile0 .. tile(N_TILES-1)).
+// N_TILES (RO, reset 0x00000000): Number of tile instances present (tile0 .. tile(N_TILES-1)), as the network and the tile geometry need them; they sit at TILE_BASE + i * TILE_STRIDE.
 inline constexpr std::uint32_t N_TILES = 0x018;
 inline constexpr std::uint32_t N_TILES_RESET = 0x00000000;
 
@@ -122,13 +129,37 @@ inline constexpr std::uint32_t SCRATCH_RESET = 0x00000000;
 inline constexpr std::uint32_t TILE_IRQ_LO = 0x020;
 inline constexpr std::uint32_t TILE_IRQ_LO_RESET = 0x00000000;
 
-// TILE_IRQ_HI (RO, reset 0x00000000): Bit i: tile 32+i (32..63) has an interrupt pending.
+// TILE_IRQ_HI (RO, reset 0x00000000): Bit i: tile 32+i (32..63) has an interrupt pending (tiles 64 and up: the TILE_IRQ window).
 inline constexpr std::uint32_t TILE_IRQ_HI = 0x024;
 inline constexpr std::uint32_t TILE_IRQ_HI_RESET = 0x00000000;
 
-inline constexpr std::array<RegInfo, 10> kRegisters{{
+// TILE_ROWS (RO, reset 0x00000000): Rows of every tile (tile.rows): the firmware sizes its row blocks from it.
+inline constexpr std::uint32_t TILE_ROWS = 0x028;
+inline constexpr std::uint32_t TILE_ROWS_RESET = 0x00000000;
+
+// TILE_COLS (RO, reset 0x00000000): Weight columns of every tile (tile.cols).
+inline constexpr std::uint32_t TILE_COLS = 0x02C;
+inline constexpr std::uint32_t TILE_COLS_RESET = 0x00000000;
+
+// LAYERS (RO, reset 0x00000000): Weight layers the tiles are laid out for (layer 0's tiles first, each layer row-block-major).
+inline constexpr std::uint32_t LAYERS = 0x030;
+inline constexpr std::uint32_t LAYERS_RESET = 0x00000000;
+
+// TILE_BASE (RO, reset 0x00000000): Address of tile 0: the base of the tile placement that holds N_TILES tiles (see the tile block).
+inline constexpr std::uint32_t TILE_BASE = 0x034;
+inline constexpr std::uint32_t TILE_BASE_RESET = 0x00000000;
+
+// TILE_STRIDE (RO, reset 0x00000000): Distance in bytes between consecutive tiles: tile i is at TILE_BASE + i * TILE_STRIDE.
+inline constexpr std::uint32_t TILE_STRIDE = 0x038;
+inline constexpr std::uint32_t TILE_STRIDE_RESET = 0x00000000;
+
+// window TILE_IRQ (RO, uint32: bit b of word w = tile 32w + b): Pending tile interrupts of every tile: word w, bit b is tile 32w + b (words 0 and 1 read as TILE_IRQ_LO and TILE_IRQ_HI). Words past the last tile's (w >= ceil(N_TILES / 32)) get TLM_ADDRESS_ERROR_RESPONSE.
+inline constexpr std::uint32_t TILE_IRQ_OFFSET = 0x00000400;
+inline constexpr std::uint32_t TILE_IRQ_SIZE = 0x00000160;
+
+inline constexpr std::array<RegInfo, 15> kRegisters{{
     {"ID", 0x000, Access::RO, 0x4D504C53, 0xFFFFFFFF},
-    {"VERSION", 0x004, Access::RO, 0x00010000, 0xFFFFFFFF},
+    {"VERSION", 0x004, Access::RO, 0x00010001, 0xFFFFFFFF},
     {"SIM_TIME_LO", 0x008, Access::RO, 0x00000000, 0xFFFFFFFF},
     {"SIM_TIME_HI", 0x00C, Access::RO, 0x00000000, 0xFFFFFFFF},
     {"IRQ_STATUS", 0x010, Access::RO, 0x00000000, 0x0000000F},
@@ -137,8 +168,14 @@ inline constexpr std::array<RegInfo, 10> kRegisters{{
     {"SCRATCH", 0x01C, Access::RW, 0x00000000, 0xFFFFFFFF},
     {"TILE_IRQ_LO", 0x020, Access::RO, 0x00000000, 0xFFFFFFFF},
     {"TILE_IRQ_HI", 0x024, Access::RO, 0x00000000, 0xFFFFFFFF},
+    {"TILE_ROWS", 0x028, Access::RO, 0x00000000, 0xFFFFFFFF},
+    {"TILE_COLS", 0x02C, Access::RO, 0x00000000, 0xFFFFFFFF},
+    {"LAYERS", 0x030, Access::RO, 0x00000000, 0xFFFFFFFF},
+    {"TILE_BASE", 0x034, Access::RO, 0x00000000, 0xFFFFFFFF},
+    {"TILE_STRIDE", 0x038, Access::RO, 0x00000000, 0xFFFFFFFF},
 }};
-inline constexpr std::array<WindowInfo, 0> kWindows{{
+inline constexpr std::array<WindowInfo, 1> kWindows{{
+    {"TILE_IRQ", 0x00000400, 0x00000160, Access::RO, "uint32: bit b of word w = tile 32w + b"},
 }};
 }  // namespace sysctl
 
@@ -476,13 +513,26 @@ inline constexpr std::array<WindowInfo, 0> kWindows{{
 }};
 }  // namespace dma
 
-// ---- tile: One crossbar tile (R x C 1T1R array, row DACs, column ADCs). Instance i is at base + i * stride; only the configured number of tiles is mapped (sysctl.N_TILES).
+// ---- tile: One crossbar tile (R x C 1T1R array, row DACs, column ADCs). Instance i (0 .. N_TILES-1) is at TILE_BASE + i * stride (see the placements); only the configured number of tiles is mapped (sysctl.N_TILES).
 namespace tile {
-inline constexpr BlockInfo kBlock{"tile", 0x10000000, 0x00100000, 64, 0x00100000};
+inline constexpr BlockInfo kBlock{"tile", 0x10000000, 0x00100000, 2816, 0x00100000};
 inline constexpr std::uint64_t kBase = 0x10000000;
 inline constexpr std::uint64_t kSize = 0x00100000;
 inline constexpr std::uint64_t kStride = 0x00100000;
-inline constexpr std::uint32_t kInstances = 64;
+// N_TILES: The system has N_TILES tiles, the sum over the layers of ceil(in / tile.rows) * ceil(out / tile.cols) (the network and the tile geometry decide it). They sit together in the first placement that holds them all: tile i at that placement's base + i * stride. The firmware reads N_TILES, TILE_BASE and TILE_STRIDE from sysctl.
+inline constexpr std::uint32_t kMaxInstances = 2816;
+inline constexpr std::array<Placement, 2> kPlacements{{
+    {0x10000000, 256},  // Up to 256 tiles: between the control blocks and meta_unit (the paper's 64 tiles of 128 x 128 sit here).
+    {0x50000000, 2816},  // 257 .. 2816 tiles: above host_mem, to the top of the 32-bit space.
+}};
+// The base of instance 0 in a system of n instances, 0 if the map has no room for n.
+constexpr std::uint64_t placement_base(std::uint32_t n) {
+  for (const auto& p : kPlacements) {
+    if (n >= 1 && n <= p.max) return p.base;
+  }
+  return 0;
+}
+// Instance i in the first placement (systems of at most 256).
 constexpr std::uint64_t base(std::uint32_t instance) { return kBase + instance * kStride; }
 
 // CMD (WO, reset 0x00000000): Start an operation; STATUS.BUSY until IRQ_STATUS.DONE. One operation at a time.
