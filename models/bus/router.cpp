@@ -27,6 +27,12 @@ Router::Router(const sc_core::sc_module_name& name, const BusParams& p)
       !(p_.f_clk_MHz > 0.0)) {
     throw std::invalid_argument(fmt::format("{}: invalid bus parameters", this->name()));
   }
+  // The occupancy of the whole-word lengths up to max_burst_bytes (at most 4 KiB),
+  // computed once as transfer_time() computes it.
+  transfer_time_.resize(
+      static_cast<std::size_t>(std::min<std::int64_t>(p_.max_burst_bytes, 4096)) / kWordBytes + 1);
+  for (std::size_t w = 0; w < transfer_time_.size(); ++w)
+    transfer_time_[w] = clk_ * static_cast<double>(transfer_cycles(p_, w * kWordBytes));
   target_socket.register_b_transport(this, &Router::b_transport);
   target_socket.register_transport_dbg(this, &Router::transport_dbg);
   target_socket.register_get_direct_mem_ptr(this, &Router::get_direct_mem_ptr);
@@ -98,6 +104,8 @@ void Router::set_ledger(EnergyLedger* ledger) {
 }
 
 sc_core::sc_time Router::transfer_time(std::uint64_t bytes) const {
+  if (bytes % kWordBytes == 0 && bytes / kWordBytes < transfer_time_.size())
+    return transfer_time_[bytes / kWordBytes];
   return clk_ * static_cast<double>(transfer_cycles(p_, bytes));
 }
 
@@ -119,14 +127,19 @@ tlm::tlm_response_status Router::route(const tlm::tlm_generic_payload& p, const 
 
 sc_core::sc_time Router::reserve(const sc_core::sc_time& request,
                                  const sc_core::sc_time& occupancy) {
+  // The reservations never overlap (each is placed in a gap, below), so the calendar is
+  // sorted by end as well as by start: the slots that ended by now are a prefix, and so
+  // are the slots that end by `request` (the first-fit scan would skip them).
   // Every initiator's local time is >= sc_time_stamp(), so slots that ended by now
   // can never be hit again.
   const auto now = sc_core::sc_time_stamp();
-  calendar_.erase(std::remove_if(calendar_.begin(), calendar_.end(),
-                                 [&](const Slot& s) { return s.end <= now; }),
-                  calendar_.end());
+  const auto ended_by = [](const Slot& s, const sc_core::sc_time& t) { return s.end <= t; };
+  if (!calendar_.empty() && calendar_.front().end <= now) {
+    calendar_.erase(calendar_.begin(),
+                    std::lower_bound(calendar_.begin(), calendar_.end(), now, ended_by));
+  }
   sc_core::sc_time start = request;
-  auto pos = calendar_.begin();
+  auto pos = std::lower_bound(calendar_.begin(), calendar_.end(), request, ended_by);
   for (; pos != calendar_.end(); ++pos) {
     if (pos->end <= start) continue;
     if (pos->start >= start + occupancy) break;  // fits in the gap before this slot

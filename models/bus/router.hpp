@@ -124,6 +124,7 @@ class Router : public sc_core::sc_module {
     sc_core::sc_time end;
   };
   std::vector<Slot> calendar_;  // reservations, sorted by start, none ending before now
+  std::vector<sc_core::sc_time> transfer_time_;  // transfer_time(4 w), w = 0 .. max burst
   std::vector<InitiatorStats> stats_;
   double fault_rate_{0.0};
   std::vector<double> fault_at_s_;

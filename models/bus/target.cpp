@@ -45,6 +45,13 @@ const Target::Window* Target::window_at(std::uint64_t offset) const {
 }
 
 tlm::tlm_response_status Target::check(const tlm::tlm_generic_payload& p, bool debug) const {
+  const Window* w = nullptr;
+  return check(p, debug, w);
+}
+
+tlm::tlm_response_status Target::check(const tlm::tlm_generic_payload& p, bool debug,
+                                       const Window*& w) const {
+  w = nullptr;
   const auto cmd = p.get_command();
   if (cmd != tlm::TLM_READ_COMMAND && cmd != tlm::TLM_WRITE_COMMAND &&
       cmd != tlm::TLM_IGNORE_COMMAND) {
@@ -54,7 +61,7 @@ tlm::tlm_response_status Target::check(const tlm::tlm_generic_payload& p, bool d
   if (p.get_byte_enable_ptr() != nullptr) return tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE;
   if (p.get_streaming_width() != p.get_data_length()) return tlm::TLM_BURST_ERROR_RESPONSE;
   if (max_burst_ != 0 && p.get_data_length() > max_burst_) return tlm::TLM_BURST_ERROR_RESPONSE;
-  if (const Window* w = window_at(p.get_address())) {
+  if ((w = window_at(p.get_address())) != nullptr) {
     const auto st = check_window(p, w->info, debug);
     if (st != tlm::TLM_OK_RESPONSE) return st;
     return w->handler ? tlm::TLM_OK_RESPONSE : tlm::TLM_ADDRESS_ERROR_RESPONSE;
@@ -65,13 +72,14 @@ tlm::tlm_response_status Target::check(const tlm::tlm_generic_payload& p, bool d
 tlm::tlm_response_status Target::transport(tlm::tlm_generic_payload& p, const sc_core::sc_time& at,
                                            bool debug) {
   at_ = at;
-  auto st = check(p, debug);
+  const Window* w = nullptr;  // the window check() found (one lookup per access)
+  auto st = check(p, debug, w);
   if (st != tlm::TLM_OK_RESPONSE || p.get_command() == tlm::TLM_IGNORE_COMMAND) {
     p.set_response_status(st);
     return st;
   }
   const std::uint64_t addr = p.get_address();
-  if (const Window* w = window_at(addr)) {
+  if (w != nullptr) {
     st = w->handler(WindowAccess{w->info, p.is_write(), addr - w->info.offset, p.get_data_ptr(),
                                  p.get_data_length(), at, debug});
     p.set_response_status(st);

@@ -118,6 +118,9 @@ class Target : public sc_core::sc_module {
   tlm::tlm_response_status transport(tlm::tlm_generic_payload& p, const sc_core::sc_time& at,
                                      bool debug);
   [[nodiscard]] const Window* window_at(std::uint64_t offset) const;
+  // check(), also giving the window the access falls in (nullptr: a register access).
+  tlm::tlm_response_status check(const tlm::tlm_generic_payload& p, bool debug,
+                                 const Window*& w) const;
 
   RegisterBank regs_;
   std::vector<Window> windows_;

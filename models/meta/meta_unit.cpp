@@ -144,7 +144,7 @@ bool MetaUnit::send(const ProgramCommand& c) {
   const auto col = static_cast<std::uint32_t>(cell & 0xFFFFU);
   std::uint32_t w[2] = {(tile << 16) | row,
                         (static_cast<std::uint32_t>(c.level & 0xFFFF) << 16) | col};
-  tlm::tlm_generic_payload gp;
+  tlm::tlm_generic_payload& gp = pv_gp_;
   gp.set_command(tlm::TLM_WRITE_COMMAND);
   gp.set_address(pv_addr_);
   gp.set_data_ptr(reinterpret_cast<unsigned char*>(w));
@@ -197,13 +197,13 @@ void MetaUnit::worker() {
       const bool fixed =
           regs::get_field(registers().get(R::CONFIG), R::CONFIG_GRAD_FMT_MASK,
                           R::CONFIG_GRAD_FMT_SHIFT) == R::CONFIG_GRAD_FMT_FIXED_S15_16;
-      for (std::size_t i = 0; i < n_; ++i) {
-        if (fixed) {
+      if (fixed) {
+        for (std::size_t i = 0; i < n_; ++i) {
           grad_[i] =
               static_cast<float>(static_cast<std::int32_t>(grad_raw_[i])) * (1.0F / 65536.0F);
-        } else {
-          std::memcpy(&grad_[i], &grad_raw_[i], 4);
         }
+      } else {
+        std::memcpy(grad_.data(), grad_raw_.data(), n_ * sizeof(float));
       }
       engine_->accumulate(grad_.data(), n_);
       if (ledger_ != nullptr) {

@@ -107,6 +107,9 @@ class MetaUnit : public bus::Target {
   // Send one command; false when pv_ctrl's queue refused it (full).
   bool send(const ProgramCommand& c);
   std::uint64_t pv_addr_{0};
+  // The command port's payload, reused (a tlm_generic_payload allocates its extension
+  // array when constructed); every field send() relies on is set before each use.
+  tlm::tlm_generic_payload pv_gp_;
   double pv_cmd_J_{0};
   EnergyLedger::Id e_pv_cmd_{0};
   std::vector<std::uint64_t> cell_map_;

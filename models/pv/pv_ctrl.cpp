@@ -310,7 +310,7 @@ void PvCtrl::trace_batch_end() {
 
 std::uint32_t PvCtrl::prog(std::uint32_t t, tlm::tlm_command cmd, std::uint64_t addr,
                            std::uint32_t word) {
-  tlm::tlm_generic_payload gp;
+  tlm::tlm_generic_payload& gp = prog_gp_;
   gp.set_command(cmd);
   gp.set_address(addr);
   gp.set_data_ptr(reinterpret_cast<unsigned char*>(&word));

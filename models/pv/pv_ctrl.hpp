@@ -230,6 +230,9 @@ class PvCtrl : public bus::Target {
   bool ref_col_{false};  // tile.mapping = reference_column
   std::size_t n_tiles_;
   device::DeviceArray calib_;  // nominal laws of the devices (gate_for, reset_for)
+  // The programming port's payload, reused by prog() (a tlm_generic_payload allocates
+  // its extension array when constructed); prog() sets every field it relies on.
+  tlm::tlm_generic_payload prog_gp_;
   log::Logger log_;
 
   std::deque<Entry> queue_;
