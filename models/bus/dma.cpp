@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 #include <tlm_utils/tlm_quantumkeeper.h>
 
+#include "bus/dma_cost.hpp"
 #include "sim/sc_support.hpp"
 #include "sim/state_sc.hpp"
 
@@ -212,17 +213,16 @@ void Dma::sync() {
   t_wr_ -= d;
 }
 
-bool Dma::fetch(std::uint32_t addr, Desc& d) {
+bool Dma::fetch(std::uint32_t addr, Desc& d, sc_core::sc_time& t) {
   std::uint32_t w[8];
-  const sc_core::sc_time t0 = t_rd_;
-  if (addr % 4 != 0 || !access(false, addr, reinterpret_cast<unsigned char*>(w), 32, t_rd_)) {
-    t_rd_ = t0;
+  const sc_core::sc_time t0 = t;
+  if (addr % 4 != 0 || !access(false, addr, reinterpret_cast<unsigned char*>(w), 32, t)) {
+    t = t0;
     stop_on_error(r::STATUS_ERR_CODE_DESC_ERROR, addr);
     return false;
   }
   stats_.bytes_read += 32;
   d = Desc{w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]};
-  t_wr_ = std::max(t_wr_, t_rd_);
   return true;
 }
 
@@ -240,43 +240,33 @@ bool Dma::run_desc(const Desc& d) {
     return false;
   }
   ++stats_.descriptors;
-  const auto burst_elems = static_cast<std::uint32_t>(
-      std::max<std::int64_t>(1, p_.burst_bytes / static_cast<std::int64_t>(db)));
-  for (std::uint32_t row = 0; row < rows; ++row) {
-    const std::uint64_t s0 = std::uint64_t{d.src} + std::uint64_t{row} * d.src_stride;
-    const std::uint64_t d0 = std::uint64_t{d.dst} + std::uint64_t{row} * d.dst_stride;
-    for (std::uint32_t e = 0; e < d.count; e += burst_elems) {
-      // k * db is whole words: burst_bytes and COUNT * db are.
-      const std::uint32_t k = std::min(burst_elems, d.count - e);
-      // Source: the word-aligned span holding the elements (the bus moves whole words).
-      const std::uint64_t sa = s0 + std::uint64_t{e} * sb;
-      const std::uint64_t sa4 = sa & ~std::uint64_t{3};
-      const std::uint64_t se4 = (sa + std::uint64_t{k} * sb + 3) & ~std::uint64_t{3};
-      src_buf_.resize(se4 - sa4);
-      t_rd_ += clk_ * static_cast<double>(p_.cycles_per_burst);
-      if (!access(false, sa4, src_buf_.data(), static_cast<unsigned>(se4 - sa4), t_rd_)) {
-        stop_on_error(r::STATUS_ERR_CODE_SRC_ERROR, sa4);
-        return false;
-      }
-      stats_.bytes_read += se4 - sa4;
-      dst_buf_.resize(std::size_t{k} * db);
-      dma_format::convert(d.format, src_buf_.data() + (sa - sa4), dst_buf_.data(), k);
-      const sc_core::sc_time conv =
-          clk_ * std::ceil(static_cast<double>(k) / static_cast<double>(p_.elements_per_cycle));
-      t_wr_ = std::max(t_wr_, t_rd_ + conv);
-      const std::uint64_t da = d0 + std::uint64_t{e} * db;
-      const auto len = static_cast<unsigned>(dst_buf_.size());
-      if (!access(true, da, dst_buf_.data(), len, t_wr_)) {
-        stop_on_error(r::STATUS_ERR_CODE_DST_ERROR, da);
-        return false;
-      }
-      stats_.bytes_written += len;
-      registers().set(r::BYTES_DONE, bank().get(r::BYTES_DONE) + len);
-      if (ledger_ != nullptr) ledger_->charge(e_beat_, (len / 4) * p_.e_beat_pJ * 1e-12, len / 4);
-      sync();
+  const DmaGeometry g{d.src, d.dst, d.count, d.rows, d.src_stride, d.dst_stride, sb, db};
+  // The schedule (bursts, overlap, conversion time) is bus/dma_cost.hpp's; the accesses
+  // are TLM transactions.
+  const auto read = [&](const DmaBurst& b, sc_core::sc_time& t) {
+    src_buf_.resize(b.src_len);
+    if (!access(false, b.src_addr, src_buf_.data(), b.src_len, t)) {
+      stop_on_error(r::STATUS_ERR_CODE_SRC_ERROR, b.src_addr);
+      return false;
     }
-  }
-  return true;
+    stats_.bytes_read += b.src_len;
+    dst_buf_.resize(b.dst_len);
+    dma_format::convert(d.format, src_buf_.data() + b.src_skip, dst_buf_.data(), b.elements);
+    return true;
+  };
+  const auto write = [&](const DmaBurst& b, sc_core::sc_time& t) {
+    if (!access(true, b.dst_addr, dst_buf_.data(), b.dst_len, t)) {
+      stop_on_error(r::STATUS_ERR_CODE_DST_ERROR, b.dst_addr);
+      return false;
+    }
+    stats_.bytes_written += b.dst_len;
+    registers().set(r::BYTES_DONE, bank().get(r::BYTES_DONE) + b.dst_len);
+    if (ledger_ != nullptr)
+      ledger_->charge(e_beat_, (b.dst_len / 4) * p_.e_beat_pJ * 1e-12, b.dst_len / 4);
+    sync();
+    return true;
+  };
+  return dma_descriptor(p_, clk_, g, t_rd_, t_wr_, read, write);
 }
 
 void Dma::run() {
@@ -286,22 +276,15 @@ void Dma::run() {
     const sc_core::sc_time t_begin = sc_core::sc_time_stamp();
     t_rd_ = sc_core::SC_ZERO_TIME;
     t_wr_ = sc_core::SC_ZERO_TIME;
-    Desc d = current_;
-    bool ok = true;
     registers().set(r::DESC_DONE, 0);
-    for (;;) {
-      if (!run_desc(d)) {
-        ok = false;
-        break;
-      }
-      registers().set(r::DESC_DONE, bank().get(r::DESC_DONE) + 1);
-      if (d.next == 0) break;
-      t_rd_ = std::max(t_rd_, t_wr_);  // the next descriptor after this one's last write
-      if (!fetch(d.next, d)) {
-        ok = false;
-        break;
-      }
-    }
+    const bool ok = dma_chain(
+        current_, t_rd_, t_wr_,
+        [this](const Desc& d) {
+          if (!run_desc(d)) return false;
+          registers().set(r::DESC_DONE, bank().get(r::DESC_DONE) + 1);
+          return true;
+        },
+        [this](std::uint32_t addr, Desc& d, sc_core::sc_time& t) { return fetch(addr, d, t); });
     wait(std::max(t_rd_, t_wr_));
     const sc_core::sc_time now = sc_core::sc_time_stamp();
     ++stats_.chains;

@@ -100,7 +100,8 @@ class Dma : public Target {
   void run();
   // Run one descriptor; false (with the error registers set) on an error.
   bool run_desc(const Desc& d);
-  bool fetch(std::uint32_t addr, Desc& d);
+  // Fetch the descriptor at `addr` at local time `t` (advanced; unchanged on an error).
+  bool fetch(std::uint32_t addr, Desc& d, sc_core::sc_time& t);
   // One access at local time `t` (advanced to its completion); false on an error.
   bool access(bool write, std::uint64_t addr, unsigned char* data, unsigned len,
               sc_core::sc_time& t);

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <new>
 
+#include "bus/dma_cost.hpp"
 #include "sim/state_sc.hpp"
 
 namespace memplast::bus {
@@ -33,8 +34,7 @@ HostMemory::HostMemory(const sc_core::sc_module_name& name, const HostMemParams&
 }
 
 sc_core::sc_time HostMemory::access_time(std::uint64_t bytes) const {
-  return sc_core::sc_time(p_.latency_ns + static_cast<double>(bytes) / p_.bandwidth_GBps,
-                          sc_core::SC_NS);
+  return sc_core::sc_time(host_mem_access_ns(p_, bytes), sc_core::SC_NS);
 }
 
 tlm::tlm_response_status HostMemory::check(const tlm::tlm_generic_payload& p) const {
@@ -69,7 +69,7 @@ void HostMemory::b_transport(tlm::tlm_generic_payload& p, sc_core::sc_time& dela
   const std::uint64_t n = p.get_data_length();
   const sc_core::sc_time request = sc_core::sc_time_stamp() + delay;
   const sc_core::sc_time start = std::max(request, free_);
-  const sc_core::sc_time hold(static_cast<double>(n) / p_.bandwidth_GBps, sc_core::SC_NS);
+  const sc_core::sc_time hold(host_mem_hold_ns(p_, n), sc_core::SC_NS);
   free_ = start + hold;
   const sc_core::sc_time done = start + sc_core::sc_time(p_.latency_ns, sc_core::SC_NS) + hold;
   delay += done - request;

@@ -6,6 +6,7 @@
 
 #include <Eigen/Dense>
 
+#include "bus/dma_cost.hpp"
 #include "bus/pio_cost.hpp"
 #include "common/energy.hpp"
 #include "common/schema.hpp"
@@ -79,11 +80,14 @@ FunctionalAccelerator::FunctionalAccelerator(const Config& cfg,
   // bus.e_beat_pJ per bus cycle.
   e_bus_read_ = ledger_->entry("bus", "read");
   e_bus_write_ = ledger_->entry("bus", "write");
-  if (cfg.train.device_effects && cfg.host.data_movement != "pio") {
-    throw cfg::ConfigError(
-        "key 'host.data_movement' = " + cfg.host.data_movement +
-        ": the functional mode charges programmed I/O only (the DMA engine's timing is not "
-        "modelled there); use --mode hardware");
+  // host.data_movement = dma: the DMA engine's rows (bus::Dma) and host memory's
+  // (bus::HostMemory), as the hardware mode charges them.
+  dma_ = cfg.train.device_effects && cfg.host.data_movement == "dma";
+  if (dma_) {
+    e_dma_beat_ = ledger_->entry("dma", "beat");
+    e_dma_transfer_ = ledger_->row_entry("dma", "transfer");
+    e_hm_read_ = ledger_->entry("host_mem", "read");
+    e_hm_write_ = ledger_->entry("host_mem", "write");
   }
   // The meta_unit -> pv_ctrl command path (pv.cmd_path): the link's energy per transfer,
   // or meta_unit's bus command energy plus the bus transaction.
@@ -152,10 +156,14 @@ void FunctionalAccelerator::calibrate_adcs() {
 void FunctionalAccelerator::initial_programming() {
   // The firmware's set-up, as the hardware mode's drivers do it (MetaDriver, PvDriver,
   // HalAccelerator and TileDriver constructors): register accesses only.
-  pio(true, 4, meta_word_s_);                               // meta_unit CONFIG
-  pio(true, 4, meta_word_s_);                               // meta_unit IRQ_ENABLE
-  pio(false, 4, 0.0);                                       // pv_ctrl QUEUE_DEPTH
-  pio(true, 4, 0.0);                                        // pv_ctrl IRQ_ENABLE
+  pio(true, 4, meta_word_s_);  // meta_unit CONFIG
+  pio(true, 4, meta_word_s_);  // meta_unit IRQ_ENABLE
+  pio(false, 4, 0.0);          // pv_ctrl QUEUE_DEPTH
+  pio(true, 4, 0.0);           // pv_ctrl IRQ_ENABLE
+  if (dma_) {                  // DmaDriver: IRQ_STATUS cleared, IRQ_ENABLE
+    dma_irq_cleared_ = pio(true, 4, 0.0);
+    pio(true, 4, 0.0);
+  }
   pio(false, 4, 0.0);                                       // sysctl ID
   pio(false, 4, 0.0);                                       // sysctl N_TILES
   for (int k = 0; k < 4; ++k) pio(false, 4, tile_word_s_);  // tile0 ROWS .. CONFIG
@@ -337,8 +345,13 @@ void FunctionalAccelerator::forward(int layer, const float* x, int batch, float*
     const int buf = static_cast<int>(cfg_.tile.buffer_vectors);
     for (int s = 0; s < batch; s += buf) {
       const int n = std::min(buf, batch - s);
-      mvm_chunk(L, false, x + static_cast<std::size_t>(s) * L.shape.in, n,
-                y + static_cast<std::size_t>(s) * L.shape.out, false);
+      if (dma_) {
+        mvm_chunk_dma(L, false, x + static_cast<std::size_t>(s) * L.shape.in, n,
+                      y + static_cast<std::size_t>(s) * L.shape.out, false);
+      } else {
+        mvm_chunk(L, false, x + static_cast<std::size_t>(s) * L.shape.in, n,
+                  y + static_cast<std::size_t>(s) * L.shape.out, false);
+      }
     }
     mvm_vectors_ += static_cast<std::uint64_t>(batch);
     return;
@@ -359,8 +372,13 @@ void FunctionalAccelerator::transpose(int layer, const float* d, int batch, floa
     const int buf = static_cast<int>(cfg_.tile.buffer_vectors);
     for (int s = 0; s < batch; s += buf) {
       const int n = std::min(buf, batch - s);
-      mvm_chunk(L, true, scratch_.data() + static_cast<std::size_t>(s) * L.shape.out, n,
-                y + static_cast<std::size_t>(s) * L.shape.in, true);
+      const float* xs = scratch_.data() + static_cast<std::size_t>(s) * L.shape.out;
+      float* ys = y + static_cast<std::size_t>(s) * L.shape.in;
+      if (dma_) {
+        mvm_chunk_dma(L, true, xs, n, ys, true);
+      } else {
+        mvm_chunk(L, true, xs, n, ys, true);
+      }
     }
     fw::scale_back(y, static_cast<std::size_t>(batch) * L.shape.in, mx);
     mvm_vectors_ += static_cast<std::uint64_t>(batch);
@@ -436,6 +454,180 @@ void FunctionalAccelerator::mvm_chunk(Layer& L, bool transpose, const float* x, 
   for (std::size_t k = 0; k < done.size(); ++k) pio(false, 4 * sense * nv, tile_word_s_);
 }
 
+// One descriptor of a chain the firmware builds: `count` 32-bit words (F32 or U32 copies,
+// one row), from and to host memory (word time < 0) or a bus target with that time per
+// word (tile: tile.f_clk_MHz, meta_unit: meta.f_clk_MHz).
+struct FunctionalAccelerator::DmaDesc {
+  std::uint32_t count{0};
+  double src_word_s{-1.0};
+  double dst_word_s{-1.0};
+};
+
+double FunctionalAccelerator::dma_chain(const std::vector<DmaDesc>& chain, double start,
+                                        std::vector<double>* cmd_at) {
+  // The engine's schedule (bus/dma_cost.hpp) with each access's contention-free time:
+  // host memory's latency and bandwidth, or the bus transaction and the target's words.
+  const auto& hm = cfg_.host_mem;
+  const auto access = [&](bool write, double word_s, unsigned bytes, double& t) {
+    if (word_s < 0) {
+      const double s = bus::host_mem_access_ns(hm, bytes) * 1e-9;
+      ledger_->charge(write ? e_hm_write_ : e_hm_read_,
+                      static_cast<double>(bytes) * hm.e_byte_pJ * 1e-12, 1, s);
+      t += s;
+      return t;
+    }
+    const auto a = bus::pio_access(cfg_.bus, bytes, bytes, word_s);
+    ledger_->charge(write ? e_bus_write_ : e_bus_read_, a.energy_J, a.transactions, a.bus_s);
+    const double arrival = t + a.bus_s;
+    t += a.total_s();
+    return arrival;
+  };
+  struct Cursor {
+    std::size_t i;
+    std::uint32_t next;  // != 0 while a descriptor follows
+  };
+  const double clk = 1.0 / (cfg_.dma.f_clk_MHz * 1e6);
+  double t_rd = start;
+  double t_wr = start;
+  const auto run = [&](const Cursor& c) {
+    const DmaDesc& d = chain[c.i];
+    bus::DmaGeometry g;
+    g.count = d.count;
+    const auto read = [&](const bus::DmaBurst& b, double& t) {
+      access(false, d.src_word_s, b.src_len, t);
+      return true;
+    };
+    const auto write = [&](const bus::DmaBurst& b, double& t) {
+      const double arrival = access(true, d.dst_word_s, b.dst_len, t);
+      if (cmd_at != nullptr) (*cmd_at)[c.i] = arrival;
+      ledger_->charge(e_dma_beat_, (b.dst_len / 4) * cfg_.dma.e_beat_pJ * 1e-12, b.dst_len / 4);
+      return true;
+    };
+    return bus::dma_descriptor(cfg_.dma, clk, g, t_rd, t_wr, read, write);
+  };
+  const auto fetch = [&](std::uint32_t, Cursor& c, double& t) {
+    access(false, -1.0, 32, t);  // the next descriptor: 8 words of host memory
+    c = Cursor{c.i + 1, c.i + 2 < chain.size() ? 1U : 0U};
+    return true;
+  };
+  if (cmd_at != nullptr) cmd_at->assign(chain.size(), 0.0);
+  bus::dma_chain(Cursor{0, chain.size() > 1 ? 1U : 0U}, t_rd, t_wr, run, fetch);
+  const double end = std::max(t_rd, t_wr);
+  ledger_->charge_rows(e_dma_transfer_, 0.0, 1, end - start);
+  return end;
+}
+
+void FunctionalAccelerator::dma_start(const std::vector<DmaDesc>& chain,
+                                      std::vector<double>* cmd_at) {
+  pio(false, 4, 0.0);                             // STATUS
+  for (int k = 0; k < 8; ++k) pio(true, 4, 0.0);  // SRC .. NEXT
+  const double start = pio(true, 4, 0.0);         // CTRL.START: the chain begins here
+  dma_ends_.push_back(dma_chain(chain, start, cmd_at));
+  pio(false, 4, 0.0);  // STATUS (the driver's error check)
+}
+
+void FunctionalAccelerator::dma_wait_idle() {
+  for (;;) {
+    const double seen = pio(false, 4, 0.0);  // STATUS
+    double next = 0;
+    bool busy = false;
+    bool fired = false;  // IRQ_STATUS.DONE set since the firmware last cleared it
+    for (const double e : dma_ends_) {
+      if (e > seen) busy = true;
+      if (e > dma_irq_cleared_ && (!fired || e < next)) {
+        next = e;
+        fired = true;
+      }
+    }
+    if (!busy) break;
+    // DmaDriver::wait_event: only the DMA line routed to the host, wait for it, the
+    // enable mask restored, IRQ_STATUS read and cleared.
+    pio(false, 4, 0.0);
+    pio(true, 4, 0.0);
+    if (fired) t_ = std::max(t_, next);
+    pio(true, 4, 0.0);
+    pio(false, 4, 0.0);
+    dma_irq_cleared_ = pio(true, 4, 0.0);
+  }
+  dma_ends_.clear();
+}
+
+void FunctionalAccelerator::mvm_chunk_dma(Layer& L, bool transpose, const float* x, int n, float* y,
+                                          bool signed_inputs) {
+  const auto& pl = L.grid->placement();
+  const auto nv = static_cast<std::uint64_t>(n);
+  const auto drive = static_cast<std::uint64_t>(transpose ? pl.tile_cols : pl.tile_rows);
+  const auto sense = static_cast<std::uint64_t>(transpose ? pl.tile_rows : pl.tile_cols);
+  const int drive_blocks = transpose ? pl.col_blocks : pl.row_blocks;
+  const int other_blocks = transpose ? pl.row_blocks : pl.col_blocks;
+  const auto dir = transpose ? tile::Direction::transpose : tile::Direction::forward;
+  const int config = 2 * n + (signed_inputs ? 1 : 0);
+  const auto in_dim = static_cast<std::size_t>(transpose ? pl.layer_cols : pl.layer_rows);
+  const auto out_dim = static_cast<std::size_t>(transpose ? pl.layer_rows : pl.layer_cols);
+  // HalAccelerator::mvm_chunk_dma: CONFIG per tile (when it changes) while staging the
+  // inputs, then one chain writing each tile's INPUT window and its CMD (a tile starts at
+  // its CMD's arrival), waited for; the tiles waited for; one chain reading every OUTPUT.
+  std::vector<DmaDesc> chain;
+  std::vector<int> tile_of;  // per CMD descriptor: the tile (block) it starts
+  for (int db = 0; db < drive_blocks; ++db) {
+    for (int ob = 0; ob < other_blocks; ++ob) {
+      const int k = transpose ? ob * pl.col_blocks + db : db * pl.col_blocks + ob;
+      auto& cfg_word = tile_config_[L.first_tile + static_cast<unsigned>(k)];
+      if (cfg_word != config) {
+        pio(true, 4, tile_word_s_);
+        cfg_word = config;
+      }
+      chain.push_back({static_cast<std::uint32_t>(drive * nv), -1.0, tile_word_s_});  // INPUT
+      chain.push_back({1, -1.0, tile_word_s_});                                       // CMD
+      tile_of.push_back(k);
+    }
+  }
+  std::vector<double> arrival;
+  dma_start(chain, &arrival);
+  std::vector<double> done(pl.blocks.size(), 0.0);
+  std::vector<float> xb(drive * nv);
+  std::vector<float>& out = ybufs_;
+  out.assign(pl.blocks.size() * sense * nv, 0.0F);
+  std::size_t c = 0;
+  for (int db = 0; db < drive_blocks; ++db) {
+    const std::size_t i0 = static_cast<std::size_t>(db) * drive;
+    const std::size_t ni = std::min<std::size_t>(drive, in_dim - i0);
+    std::fill(xb.begin(), xb.end(), 0.0F);
+    for (std::size_t v = 0; v < nv; ++v)
+      std::copy_n(x + v * in_dim + i0, ni, xb.data() + v * drive);
+    for (int ob = 0; ob < other_blocks; ++ob, ++c) {
+      const int k = tile_of[c];
+      const double start = arrival[2 * c + 1];
+      auto& tile = L.grid->tile(pl.blocks[static_cast<std::size_t>(k)].tile);
+      const double at = std::round(start * 1e12) * 1e-12;
+      const tile::OpCost cost =
+          tile.mvm_batch(dir, xb.data(), n, out.data() + static_cast<std::size_t>(k) * sense * nv,
+                         at, tile.encoding(), signed_inputs);
+      charge_energy(cost);
+      done[static_cast<std::size_t>(k)] = start + cost.latency_s;
+    }
+  }
+  dma_wait_idle();
+  std::fill(y, y + nv * out_dim, 0.0F);
+  for (std::size_t k = 0; k < pl.blocks.size(); ++k) {
+    const auto& b = pl.blocks[k];
+    const auto o0 = static_cast<std::size_t>(transpose ? b.row0 : b.col0);
+    const auto no = static_cast<std::size_t>(transpose ? b.n_rows : b.n_cols);
+    for (std::size_t v = 0; v < nv; ++v) {
+      float* yy = y + v * out_dim + o0;
+      const float* p = out.data() + k * sense * nv + v * sense;
+      for (std::size_t j = 0; j < no; ++j) yy[j] += p[j];
+    }
+  }
+  wait_tiles(done);
+  for (const auto& b : pl.blocks) {
+    if (L.grid->tile(b.tile).last_saturated() > 0) pio(false, 4, tile_word_s_);
+  }
+  chain.assign(pl.blocks.size(), {static_cast<std::uint32_t>(sense * nv), tile_word_s_, -1.0});
+  dma_start(chain);
+  dma_wait_idle();
+}
+
 void FunctionalAccelerator::wait_tiles(const std::vector<double>& done) {
   // HalAccelerator::wait_tiles: sysctl TILE_IRQ_LO, then per tile that finished
   // IRQ_STATUS read and cleared; wait for the next DONE when none has.
@@ -509,7 +701,18 @@ void FunctionalAccelerator::read_weights(int layer, float* w) {
 
 void FunctionalAccelerator::accumulate(int layer, const float* grad) {
   auto& L = layers_[static_cast<std::size_t>(layer)];
-  if (timed()) pio(true, 4 * L.shape.in * L.shape.out, meta_word_s_);  // GRAD
+  if (dma_) {
+    // MetaDriver::write_grad: the gradient in host memory, a chain to the GRAD window
+    // (descriptors of at most 2^18 words), started, not waited for.
+    constexpr std::uint64_t kPerDesc = 1U << 18U;
+    const std::uint64_t n = L.shape.in * L.shape.out;
+    std::vector<DmaDesc> chain;
+    for (std::uint64_t i = 0; i < n; i += kPerDesc)
+      chain.push_back({static_cast<std::uint32_t>(std::min(kPerDesc, n - i)), -1.0, meta_word_s_});
+    dma_start(chain);
+  } else if (timed()) {
+    pio(true, 4 * L.shape.in * L.shape.out, meta_word_s_);  // GRAD
+  }
   L.meta->accumulate(grad, L.shape.in * L.shape.out);
 }
 
@@ -538,12 +741,14 @@ std::size_t FunctionalAccelerator::update() {
   double path_free = 0;
   double path_s = 0;
   if (timed()) {
+    if (dma_) dma_wait_idle();  // MetaDriver::run: the gradients are in the GRAD window
     if (!meta_n_written_) {
       pio(true, 4, meta_word_s_);  // N_WEIGHTS
       meta_n_written_ = true;
     }
     const double acc_start = meta_cmd();
     meta_wait(acc_start + static_cast<double>(meta::op_cycles(mp, n)) * meta_clk_s_);
+    if (dma_) dma_wait_idle();
     step_start = meta_cmd();
     path_s = cfg_.pv.cmd_path == "link"
                  ? cfg_.pv.link_latency_ns * 1e-9
@@ -597,6 +802,7 @@ void FunctionalAccelerator::readback() {
 void FunctionalAccelerator::new_task() {
   charge_meta_sram(meta::sram_accesses_new_task(cfg_.meta, meta_weights()));
   if (timed()) {
+    if (dma_) dma_wait_idle();
     if (!meta_n_written_) {
       pio(true, 4, meta_word_s_);  // N_WEIGHTS
       meta_n_written_ = true;
@@ -712,6 +918,7 @@ void FunctionalAccelerator::state_io(StateIO& io) {
   io.value("pv_failures", pv_failures_);
   io.value("mvm_vectors", mvm_vectors_);
   io.value("level_changes", level_changes_);
+  if (dma_) io.value("dma_irq_cleared", dma_irq_cleared_);  // chains: none at a checkpoint
 }
 
 }  // namespace memplast::functional

@@ -14,7 +14,13 @@
 // (meta_cost.hpp), the STEP's level changes leaving the pipeline at ready_cycle and
 // crossing the meta_unit -> pv_ctrl path, pv_ctrl programming them one after another
 // (pv.queue_depth is not enforced: a full queue is contention), and host compute. The
-// bus charges its energy per cycle as the router does. Without device effects only host
+// bus charges its energy per cycle as the router does. With host.data_movement = dma the
+// tile inputs (and the tiles' CMD), outputs and gradients move as the firmware's DMA
+// chains (DmaDriver, HalAccelerator::mvm_chunk_dma, MetaDriver::write_grad), each chain
+// timed by the DMA engine's schedule (bus/dma_cost.hpp: descriptor fetches, host memory
+// latency and bandwidth, conversion, bus beats to the target windows) from its START,
+// as if the channel were free (a start held behind a running chain is contention), with
+// the DMA's, host memory's and the bus's energy. Without device effects only host
 // compute and program-and-verify are timed (no tiles to time).
 #pragma once
 
@@ -104,6 +110,23 @@ class FunctionalAccelerator : public fw::Accelerator {
   // of a clocked controller (pv::idle_start_s), as PvCtrl::run does.
   [[nodiscard]] double pv_start(double arrival) const;
   [[nodiscard]] bool timed() const { return cfg_.train.device_effects; }
+  // host.data_movement = dma (with device effects).
+  struct DmaDesc;
+  [[nodiscard]] bool dma() const { return dma_; }
+  // One MVM chunk moved by DMA, timed as HalAccelerator::mvm_chunk_dma.
+  void mvm_chunk_dma(Layer& L, bool transpose, const float* x, int n, float* y, bool signed_inputs);
+  // DmaDriver::start: STATUS read, the descriptor registers and CTRL.START; the chain
+  // runs from the START's arrival (bus::dma_chain), contention-free. `cmd_at`: the
+  // arrival time of each descriptor's last write (a tile's CMD: its MVM's start).
+  void dma_start(const std::vector<DmaDesc>& chain, std::vector<double>* cmd_at = nullptr);
+  // DmaDriver::wait_idle: STATUS polls, the wait for the DMA interrupt and its clear.
+  void dma_wait_idle();
+  // The chain's schedule from `start`; returns its end.
+  double dma_chain(const std::vector<DmaDesc>& chain, double start, std::vector<double>* cmd_at);
+  bool dma_{false};
+  std::vector<double> dma_ends_;  // ends of the chains started and not yet waited for
+  double dma_irq_cleared_{0};     // the firmware's last clear of the DMA's IRQ_STATUS
+  EnergyLedger::Id e_dma_beat_{0}, e_dma_transfer_{0}, e_hm_read_{0}, e_hm_write_{0};
   double tile_word_s_{0};
   double meta_word_s_{0};
   double meta_clk_s_{0};
