@@ -202,7 +202,8 @@ void DeviceArray::make_stuck(std::size_t i, Stuck kind, double t_s) {
 }
 
 double DeviceArray::current_of(double g_uS, double v_V) const {
-  return g_uS * v_V * (1.0 + p_.nl_a2_per_V * v_V + p_.nl_a3_per_V2 * v_V * v_V);
+  const IvCoeffs k = iv_coeffs(p_, g_uS);
+  return g_uS * v_V * (1.0 + k.a2 * v_V + k.a3 * v_V * v_V);
 }
 
 double DeviceArray::current(std::size_t i, double v_V, double t_s) const {

@@ -65,7 +65,8 @@ class DeviceArray {
   void make_stuck(std::size_t i, Stuck kind, double t_s);
 
   // ---- additions (device owner) ----
-  // Cell current in uA at read voltage v_V (I-V nonlinearity applied), time t_s.
+  // Cell current in uA at read voltage v_V (I-V nonlinearity applied, its coefficients
+  // those of the cell's conductance: iv_coeffs), time t_s.
   [[nodiscard]] double current(std::size_t i, double v_V, double t_s) const;
   // Same law for a given conductance (for vectorised use by the tile), uA.
   [[nodiscard]] double current_of(double g_uS, double v_V) const;

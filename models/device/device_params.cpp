@@ -1,6 +1,8 @@
 // Configuration keys "device.*" of the 1T1R device model.
 #include "device/device_params.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -162,10 +164,17 @@ void bind_params(cfg::Schema& s, DeviceParams& p) {
         "assumption: levels drift within hours (Esmanhotto et al., Adv. Intell. Syst. 2022)");
   // I-V
   s.add("device.nl_a2_per_V", &p.nl_a2_per_V, -100.0, 100.0, "1/V",
-        "I-V nonlinearity: I = G V (1 + a2 V + a3 V^2); 0 = linear",
+        "I-V nonlinearity: I = G V (1 + a2 V + a3 V^2), a2 at LRS (g_max; see nl_hrs_factor); "
+        "0 = linear. The tile applies it in its MVMs (differential mapping; docs/tile.md)",
         "assumption: off by default; CrossSim fits a2, a3 against log G for V <= 0.5 V");
   s.add("device.nl_a3_per_V2", &p.nl_a3_per_V2, -100.0, 100.0, "1/V^2",
-        "I-V nonlinearity cubic coefficient (see nl_a2_per_V)", "assumption: off by default");
+        "I-V nonlinearity cubic coefficient at LRS (see nl_a2_per_V, nl_hrs_factor)",
+        "assumption: off by default");
+  s.add("device.nl_hrs_factor", &p.nl_hrs_factor, 0.0, 100.0, "",
+        "I-V coefficients at HRS (g_min) over those at LRS (g_max); interpolated linearly in "
+        "log G between them (docs/device.md); 1 = independent of G",
+        "assumption: 1 keeps the former G-independent law; HRS conduction is the more "
+        "nonlinear (docs/device.md)");
   // read disturb
   s.add("device.read_disturb_rate", &p.read_disturb_rate, 0.0, 1e-3, "1/read",
         "Read disturb: fraction of the distance to g_max a cell moves per read at "
@@ -228,6 +237,15 @@ void bind_params(cfg::Schema& s, DeviceParams& p) {
           "keys 'device.relax_t0_s' and 'device.relax_tsat_s': t0 must be < t_sat");
     }
   });
+}
+
+IvCoeffs iv_coeffs(const DeviceParams& p, double g_uS) {
+  if (p.nl_hrs_factor == 1.0) return {p.nl_a2_per_V, p.nl_a3_per_V2};
+  double t = 0;
+  if (g_uS > p.g_min_uS)
+    t = std::min(1.0, std::log(g_uS / p.g_min_uS) / std::log(p.g_max_uS / p.g_min_uS));
+  const double s = 1.0 + (p.nl_hrs_factor - 1.0) * (1.0 - t);
+  return {p.nl_a2_per_V * s, p.nl_a3_per_V2 * s};
 }
 
 }  // namespace memplast::device

@@ -39,9 +39,12 @@ struct DeviceParams {
   double relax_mean_frac{0.0};    // of g_max
   double relax_t0_s{1e-3};
   double relax_tsat_s{1e4};
-  // I-V nonlinearity: I = G V (1 + nl_a2_per_V V + nl_a3_per_V2 V^2)
+  // I-V nonlinearity: I = G V (1 + a2(G) V + a3(G) V^2) with a2, a3 = nl_a2_per_V,
+  // nl_a3_per_V2 at LRS (g_max) and nl_hrs_factor times that at HRS (g_min), interpolated
+  // linearly in log G between them (iv_coeffs; docs/device.md "I-V nonlinearity").
   double nl_a2_per_V{0.0};
   double nl_a3_per_V2{0.0};
+  double nl_hrs_factor{1.0};
   // Read disturb (docs/device.md "Read disturb"): a read at cell voltage V moves G toward
   // g_max by the fraction read_disturb_rate * exp((|V| - read_disturb_v_ref_V) /
   // read_disturb_v_accel_V), times (1 + read_disturb_sigma z) per application; 0 = off.
@@ -86,5 +89,19 @@ std::vector<StuckCellSpec> parse_stuck_cells(const std::string& text);
 // I-V law, no stuck cells and no wear-out (the endurance budget is the largest the
 // model holds, 4e9 pulses, for every cell).
 DeviceParams ideal_params(DeviceParams p);
+
+// I-V coefficients of a cell of conductance g (uS): a2 (1/V) and a3 (1/V^2) of
+// I = G V (1 + a2 V + a3 V^2). s(G) = 1 + (nl_hrs_factor - 1)(1 - t), t = ln(G/g_min) /
+// ln(g_max/g_min) clamped to [0, 1]; a2 = nl_a2_per_V s, a3 = nl_a3_per_V2 s. With
+// nl_hrs_factor = 1 the coefficients are the keys' values, whatever G.
+struct IvCoeffs {
+  double a2{0};
+  double a3{0};
+};
+IvCoeffs iv_coeffs(const DeviceParams& p, double g_uS);
+// Whether p's I-V law is nonlinear (a coefficient is not 0).
+inline bool iv_nonlinear(const DeviceParams& p) {
+  return p.nl_a2_per_V != 0.0 || p.nl_a3_per_V2 != 0.0;
+}
 
 }  // namespace memplast::device

@@ -83,6 +83,7 @@ TileCore::TileCore(const TileParams& p, const device::DeviceParams& dp, std::uin
   w_.resize(rows_, cols_);
   s2_.resize(rows_, cols_);
   init_ir_drop();
+  init_iv();  // tile_iv.cpp
   // The best build of the MVM products the CPU runs (generic off x86-64, where
   // select_isa accepts nothing else); MEMPLAST_TILE_ISA or MEMPLAST_ISA forces one.
   gemm_isa_ = select_isa("MEMPLAST_TILE_ISA");
@@ -330,10 +331,11 @@ void TileCore::refresh_cell(std::size_t k, double t_s) {
     const double sn = neg_->read_sigma(gn);
     w_(r, c) = static_cast<float>((gp - gn) / unit);
     s2_(r, c) = static_cast<float>((sp * sp + sn * sn) * inv2);
-    if (ir_mode_ != IrMode::off) {
+    if (keep_conductances()) {
       g_pos_(r, c) = static_cast<float>(gp);
       g_neg_(r, c) = static_cast<float>(gn);
       ir_valid_ = false;
+      if (nl_on_) iv_cell(r, c);
     }
   } else {
     const double g_ref = 0.5 * (p_.g_on_uS + p_.g_off_uS);
@@ -429,10 +431,11 @@ void TileCore::refresh(double t_s) {
         s2_(r, c) = static_cast<float>((sp * sp + sn * sn) * inv2);
         gsum += static_cast<double>(gp[i]) + static_cast<double>(gn[i]);
       }
-      if (ir_mode_ != IrMode::off) {
-        std::copy(gp.begin(), gp.end(), g_pos_.data());
-        std::copy(gn.begin(), gn.end(), g_neg_.data());
+      if (keep_conductances()) {  // the weight devices (the spare ones follow them)
+        std::copy_n(gp.begin(), n, g_pos_.data());
+        std::copy_n(gn.begin(), n, g_neg_.data());
         ir_valid_ = false;
+        if (nl_on_) iv_all();
       }
     } else {
       const double g_ref = 0.5 * (p_.g_on_uS + p_.g_off_uS);
@@ -561,6 +564,7 @@ void TileCore::update_ir() {
     }
   }
   ir_valid_ = true;
+  nl_pulse_valid_ = {false, false};
   ir_comp_pending_ = false;
   ++ir_updates_;
 }
@@ -789,8 +793,10 @@ OpCost TileCore::mvm_batch(Direction dir, const float* X, int batch, float* Y, d
   // A pending IR-drop compensation runs now (in effective_weights); its cost is part of
   // this MVM's, as mvm_cost says before the call.
   const bool calibrating = ir_comp_pending_;
-  // The cached weights, or with IR drop those seen through the wires (refreshes the cache).
-  const RowMatrix& wm = effective_weights(dir, t_s);
+  // The cached weights, or with IR drop those seen through the wires (refreshes the
+  // cache); with the I-V nonlinearity and bit-serial pulses, those times their gain.
+  const bool iv_pulses = nl_on_ && !p_.ideal_converters && enc == Encoding::bit_serial;
+  const RowMatrix& wm = iv_pulses ? iv_pulse_weights(dir, t_s) : effective_weights(dir, t_s);
   // After the refresh: the array energy uses the refreshed conductance sum.
   OpCost cost = mvm_cost_base(dir, batch, enc, signed_inputs);
   if (calibrating) cost += ir_compensation_cost();
@@ -888,6 +894,7 @@ OpCost TileCore::mvm_batch(Direction dir, const float* X, int batch, float* Y, d
       }
     }
   }
+  if (nl_on_ && pulses == 1) add_iv_terms(fwd, n_act);  // amplitude: + B x^2 + C x^3
   const bool use_ref = fwd && ref_ != nullptr;
   Eigen::VectorXf ref_sig;
   Eigen::VectorXf ref_var;
@@ -1042,9 +1049,12 @@ void TileCore::state_io(StateIO& io) {
     io.vec("adc_profile_fwd", adc_profile_[0], false);
     io.vec("adc_profile_tr", adc_profile_[1], false);
   }
-  if (ir_mode_ != IrMode::off) {  // absent with IR drop off: the format is unchanged
+  if (keep_conductances()) {  // absent with IR drop and I-V nonlinearity off
     io.array("g_pos", g_pos_.data(), static_cast<std::uint64_t>(g_pos_.size()));
     io.array("g_neg", g_neg_.data(), static_cast<std::uint64_t>(g_neg_.size()));
+    if (nl_on_ && io.reading()) iv_all();
+  }
+  if (ir_mode_ != IrMode::off) {
     if (p_.ir_compensation) {
       io.vec("ir_gain_fwd", ir_gain_fwd_);
       io.vec("ir_gain_tr", ir_gain_tr_);

@@ -252,6 +252,14 @@ class TileCore {
   const RowMatrix& effective_weights(Direction dir, double t_s);
   // IR-drop recomputations of the effective weights since construction.
   [[nodiscard]] std::uint64_t ir_updates() const { return ir_updates_; }
+  // I-V nonlinearity (device.nl_*; docs/tile.md "I-V nonlinearity"): whether it is on,
+  // and its per-weight terms in weight units: a read of drives x (in [0, 1] of v_read)
+  // senses sum W x + B x^2 + C x^3 per output, B = quadratic(dir), C = cubic(). With
+  // bit-serial encoding every pulse is at v_read, so the MVM uses W + B + C (a per-cell
+  // gain). Zero matrices when off.
+  [[nodiscard]] bool iv_nonlinear() const { return nl_on_; }
+  const RowMatrix& iv_quadratic(Direction dir, double t_s);
+  const RowMatrix& iv_cubic(double t_s);
   // Checkpoint: the devices, the read-noise stream, the cached weights and their
   // refresh state, the ADC calibration.
   void state_io(StateIO& io);
@@ -275,6 +283,14 @@ class TileCore {
   double refresh_remapped(double t_s);
   void refresh_cell(std::size_t i, double t_s);
   void update_ir();
+  // I-V nonlinearity (tile_iv.cpp).
+  void init_iv();
+  void iv_cell(Eigen::Index r, Eigen::Index c);  // B, C of weight (r, c) from g_pos_, g_neg_
+  void iv_all();
+  // The bit-serial pulse weights W + B + C of direction dir (after effective_weights).
+  const RowMatrix& iv_pulse_weights(Direction dir, double t_s);
+  // Adds the B x^2 + C x^3 terms of the first n_act driven lines of xin_ to acc_.
+  void add_iv_terms(bool fwd, int n_act);
   [[nodiscard]] int n_adcs(Direction dir) const;
   // Driven lines the products of the K reads in xin_ use (see mvm_batch).
   [[nodiscard]] int active_inputs(int K) const;
@@ -350,6 +366,17 @@ class TileCore {
   [[nodiscard]] OpCost ir_compensation_cost() const;
   [[nodiscard]] OpCost mvm_cost_base(Direction dir, int batch, Encoding enc,
                                      bool signed_inputs) const;
+
+  // I-V nonlinearity (device.nl_* not 0): uses g_pos_, g_neg_ (kept as with IR drop).
+  bool nl_on_{false};
+  bool nl_quad_{false};                // device.nl_a2_per_V != 0
+  bool nl_cubic_{false};               // device.nl_a3_per_V2 != 0
+  std::array<RowMatrix, 2> nl_b_;      // quadratic terms, forward / transpose
+  RowMatrix nl_c_;                     // cubic terms (both directions)
+  std::array<RowMatrix, 2> nl_pulse_;  // bit-serial pulse weights W + B + C
+  std::array<bool, 2> nl_pulse_valid_{};
+  Eigen::MatrixXf nl_x_;  // work buffer: x^2, x^3
+  [[nodiscard]] bool keep_conductances() const { return ir_mode_ != IrMode::off || nl_on_; }
 
   std::uint64_t sat_last_{0};  // last_saturated()
   double sat_inject_u_{-1.0};  // inject_adc_saturation(), < 0: none armed

@@ -34,9 +34,6 @@ ALLOW = {
     "log.level": "logging only",
     "log.modules": "logging only",
     "data.dir": "where the data sets are read from (the test itself sets it)",
-    "device.nl_a2_per_V": "I-V nonlinearity: only a device-level function reads it; the tile never "
-                          "calls it (until the circuit issue wires it in)",
-    "device.nl_a3_per_V2": "I-V nonlinearity: as device.nl_a2_per_V",
     "trace.*": "trace outputs only (trace.json, waves.vcd; results never change, "
                "scripts/refactor_check): regress_trace and regress_vcd check what they write; "
                "this test does not yet run them (hardware mode, trace.enable = true as context)",
@@ -92,6 +89,8 @@ OVERRIDE = {
                                               "tile.relax_refresh_s=0"]),
     "device.read_disturb_sigma": ("0.6", ["device.read_disturb_rate=1e-4",
                                           "tile.relax_refresh_s=0"]),
+    # The HRS factor scales the I-V coefficients: read only with one of them not 0.
+    "device.nl_hrs_factor": ("6", ["device.nl_a3_per_V2=0.5"]),
     "tile.adc_gain_sigma": ("0.05", []),
     "tile.ir_compensation": ("true", ["tile.ir_drop=approx"]),
     "tile.ir_r_row_ohm": ("0.75", ["tile.ir_drop=approx"]),  # read only with IR drop on
