@@ -286,6 +286,10 @@ json run_train(const LoadedConfig& loaded, const std::filesystem::path& out, Pro
   summary["writes_per_device"] = distribution_summary(stats.writes_per_device);
   summary["pulses_per_device"] = distribution_summary(stats.pulses_per_device);
   summary["level_changes"] = stats.level_changes;
+  // train.refresh_every_epochs: the refreshes' count, pulses and simulated time (their
+  // energy: ledger.by_phase_j.refresh).
+  summary["refresh"] = {
+      {"count", res.refreshes}, {"pulses", res.refresh_pulses}, {"simulated_s", res.refresh_s}};
   summary["pv_failures"] = stats.pv_failures;
   if (!stats.faults.empty()) summary["faults"] = stats.faults;
   summary["memory_bits"] = {{"hidden", hidden},

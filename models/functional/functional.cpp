@@ -182,27 +182,44 @@ void FunctionalAccelerator::initial_programming() {
   for (std::size_t l = 0; l < layers_.size(); ++l) {
     auto& L = layers_[l];
     const std::uint64_t n = L.level.size();
-    pio(true, 4 * n, meta_word_s_);   // HIDDEN
-    pio(false, 4 * n, meta_word_s_);  // LEVELS
-    // The reference column (reference mapping) first, tile by tile, then the weights.
-    const auto& blocks = L.grid->placement().blocks;
-    for (std::size_t b = 0; b < L.ref_first.size(); ++b) {
-      for (int r = 0; r < blocks[b].n_rows; ++r) {
-        const double arrival = pv_push();
-        const double start = pv_start(arrival);
-        pv_free_ = start + program_reference(L, b, r, start);
-        pv_queue_.push_back(start);
-      }
-    }
-    const auto* lv = L.meta->levels();
-    for (std::size_t i = 0; i < L.level.size(); ++i) {
+    pio(true, 4 * n, meta_word_s_);  // HIDDEN
+    push_layer(L);
+  }
+  pv_wait_idle();
+}
+
+void FunctionalAccelerator::push_layer(Layer& L) {
+  pio(false, 4 * static_cast<std::uint64_t>(L.level.size()), meta_word_s_);  // LEVELS
+  // The reference column (reference mapping) first, tile by tile, then the weights.
+  const auto& blocks = L.grid->placement().blocks;
+  for (std::size_t b = 0; b < L.ref_first.size(); ++b) {
+    for (int r = 0; r < blocks[b].n_rows; ++r) {
       const double arrival = pv_push();
       const double start = pv_start(arrival);
-      pv_free_ = start + program(L, i, lv[i], start);
+      pv_free_ = start + program_reference(L, b, r, start);
       pv_queue_.push_back(start);
     }
   }
+  const auto* lv = L.meta->levels();
+  for (std::size_t i = 0; i < L.level.size(); ++i) {
+    const double arrival = pv_push();
+    const double start = pv_start(arrival);
+    pv_free_ = start + program(L, i, lv[i], start);
+    pv_queue_.push_back(start);
+  }
+}
+
+std::uint64_t FunctionalAccelerator::refresh() {
+  if (!timed()) return 0;                          // ideal weights: nothing relaxes
+  for (int k = 0; k < 3; ++k) pio(false, 4, 0.0);  // CNT_PROGRAMMED, CNT_FAILED, CNT_PULSES
+  const std::uint64_t before = pulses_;
+  for (auto& L : layers_) {
+    std::fill(L.level.begin(), L.level.end(), static_cast<std::int8_t>(-1));  // FORCE
+    push_layer(L);
+  }
   pv_wait_idle();
+  for (int k = 0; k < 3; ++k) pio(false, 4, 0.0);
+  return pulses_ - before;
 }
 
 void FunctionalAccelerator::mark_phase(bool begin, const char* name) {

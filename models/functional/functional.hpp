@@ -48,6 +48,10 @@ class FunctionalAccelerator : public fw::Accelerator {
   void accumulate(int layer, const float* grad) override;
   std::size_t update() override;
   void new_task() override;
+  // MetaPvUpdatePath::refresh: CNT_PULSES read, per layer the LEVELS read and every
+  // reference cell and weight pushed with FORCE (push_layer), the wait for idle,
+  // CNT_PULSES again.
+  std::uint64_t refresh() override;
   void host_compute(std::uint64_t macs, std::uint64_t ops) override;
   // Functional mode has no simulation: the analytic clock (see the file header).
   [[nodiscard]] double now_s() const override { return t_; }
@@ -85,6 +89,10 @@ class FunctionalAccelerator : public fw::Accelerator {
   // The firmware's set-up and the initial programming of every weight (phase "init"), as
   // the hardware mode's drivers do it.
   void initial_programming();
+  // The firmware's pushes of one layer (init and refresh): its reference cells
+  // (reference mapping), then every weight at its level, each programmed from the
+  // level the controller last wrote (-1 everywhere: every device, as CMD_PUSH.FORCE).
+  void push_layer(Layer& L);
   // tile.adc_calibration = startup: ADC_TRIM on every tile, then the wait for all.
   void calibrate_adcs();
   // HalAccelerator::wait_tiles for tiles done at `done` (sysctl and tile IRQ accesses).

@@ -93,12 +93,19 @@ TileCore::TileCore(const TileParams& p, const device::DeviceParams& dp, std::uin
   init_adc(global_seed);
   adc_fs_[0] = p_.adc_range_fraction * rows_;
   adc_fs_[1] = p_.adc_range_fraction * cols_;
-  // Defined initial state: every weight at the level nearest 0.
+  // Defined initial state. Differential: every weight at the level nearest 0 (both
+  // devices at g_off, the as-fabricated HRS with the default g_off = g_min). Reference
+  // column: the weight devices, like the reference cells, start as fabricated (the
+  // device model's g_min, about -1 weight unit) and hold nothing until program-and-verify
+  // writes them (the firmware's initial programming), so the initial weights pay their
+  // pulses and carry programming spread.
   const int zero_level = static_cast<int>((p_.levels - 1) / 2);
-  for (int r = 0; r < rows_; ++r) {
-    for (int c = 0; c < cols_; ++c) program_ideal(r, c, zero_level, 0.0);
+  if (mapping_ == Mapping::differential) {
+    for (int r = 0; r < rows_; ++r) {
+      for (int c = 0; c < cols_; ++c) program_ideal(r, c, zero_level, 0.0);
+    }
   }
-  if (spare_ > 0) {  // the spare devices hold the zero level too
+  if (spare_ > 0 && mapping_ == Mapping::differential) {  // spares hold the zero level too
     const auto [gp, gn] = target_conductances(zero_level);
     for (std::size_t i = n; i < n_dev; ++i) {
       pos_->force(i, gp, 0.0);

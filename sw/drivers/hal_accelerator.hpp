@@ -45,6 +45,7 @@ class HalAccelerator : public fw::Accelerator {
   void accumulate(int layer, const float* grad) override { update_.accumulate(layer, grad); }
   std::size_t update() override;
   void new_task() override { update_.new_task(); }
+  std::uint64_t refresh() override { return update_.refresh(); }
   void host_compute(std::uint64_t macs, std::uint64_t ops) override;
   // tile.adc_calibration = startup: CMD.OP = ADC_TRIM on every tile of both layers (they
   // trim in parallel), waiting for all of them.

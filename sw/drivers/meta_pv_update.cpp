@@ -42,7 +42,6 @@ void MetaPvUpdatePath::init() {
   meta_.read_level_values(level_values_.data(), level_values_.size());
   unsigned first_tile = 0;
   for (int l = 0; l < 2; ++l) {
-    const auto& s = L_.shapes[static_cast<std::size_t>(l)];
     const std::size_t n = count(l);
     const auto& h = L_.hidden[static_cast<std::size_t>(l)];
     if (!h.empty()) {
@@ -55,37 +54,50 @@ void MetaPvUpdatePath::init() {
       // Written: the unit holds them now; the firmware keeps no copy.
       std::vector<double>().swap(L_.hidden[static_cast<std::size_t>(l)]);
     }
-    levels_.resize(n);
-    meta_.read_levels(first(l), levels_.data(), n);
-    const auto R = L_.tile_rows;
-    const auto C = L_.tile_cols;
-    const auto col_blocks = static_cast<unsigned>((s.out + C - 1) / C);
-    const auto row_blocks = static_cast<unsigned>((s.in + R - 1) / R);
-    if (L_.reference_column) {  // the reference cells of the rows in use, tile by tile
-      for (unsigned rb = 0; rb < row_blocks; ++rb) {
-        const auto rows =
-            static_cast<unsigned>(std::min<std::size_t>(R, s.in - std::size_t{rb} * R));
-        for (unsigned cb = 0; cb < col_blocks; ++cb) {
-          for (unsigned r = 0; r < rows; ++r) {
-            push_checked(first_tile + rb * col_blocks + cb, r, C, 0);
-          }
-        }
-      }
-    }
-    for (std::size_t i = 0; i < n; ++i) {
-      const auto row = static_cast<unsigned>(i / s.out);
-      const auto col = static_cast<unsigned>(i % s.out);
-      const unsigned tile = first_tile + (row / R) * col_blocks + col / C;
-      push_checked(tile, row % R, col % C, static_cast<std::uint32_t>(levels_[i]));
-    }
-    first_tile += row_blocks * col_blocks;
+    first_tile += push_layer(l, first_tile, false);
   }
   wait_and_recover();
 }
 
-void MetaPvUpdatePath::push_checked(unsigned tile, unsigned row, unsigned col,
-                                    std::uint32_t level) {
-  const std::uint32_t status = pv_.push(tile, row, col, level, irq_line_);
+unsigned MetaPvUpdatePath::push_layer(int l, unsigned first_tile, bool force) {
+  const auto& s = L_.shapes[static_cast<std::size_t>(l)];
+  const std::size_t n = count(l);
+  levels_.resize(n);
+  meta_.read_levels(first(l), levels_.data(), n);
+  const auto R = L_.tile_rows;
+  const auto C = L_.tile_cols;
+  const auto col_blocks = static_cast<unsigned>((s.out + C - 1) / C);
+  const auto row_blocks = static_cast<unsigned>((s.in + R - 1) / R);
+  if (L_.reference_column) {  // the reference cells of the rows in use, tile by tile
+    for (unsigned rb = 0; rb < row_blocks; ++rb) {
+      const auto rows = static_cast<unsigned>(std::min<std::size_t>(R, s.in - std::size_t{rb} * R));
+      for (unsigned cb = 0; cb < col_blocks; ++cb) {
+        for (unsigned r = 0; r < rows; ++r) {
+          push_checked(first_tile + rb * col_blocks + cb, r, C, 0, force);
+        }
+      }
+    }
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto row = static_cast<unsigned>(i / s.out);
+    const auto col = static_cast<unsigned>(i % s.out);
+    const unsigned tile = first_tile + (row / R) * col_blocks + col / C;
+    push_checked(tile, row % R, col % C, static_cast<std::uint32_t>(levels_[i]), force);
+  }
+  return row_blocks * col_blocks;
+}
+
+std::uint64_t MetaPvUpdatePath::refresh() {
+  const std::uint32_t before = pv_.counters().pulses;
+  unsigned first_tile = 0;
+  for (int l = 0; l < 2; ++l) first_tile += push_layer(l, first_tile, true);
+  wait_and_recover();
+  return static_cast<std::uint32_t>(pv_.counters().pulses - before);
+}
+
+void MetaPvUpdatePath::push_checked(unsigned tile, unsigned row, unsigned col, std::uint32_t level,
+                                    bool force) {
+  const std::uint32_t status = pv_.push(tile, row, col, level, irq_line_, force);
   // Failures pending: recover before the failure log fills up (it holds 4096).
   if ((status & MP_PV_CTRL_STATUS_FAIL_PENDING_MASK) != 0 && pv_.fail_count() >= 2048) {
     pv_.wait_idle(irq_line_);

@@ -17,6 +17,11 @@
 //                 pv_ctrl idle; returns CHANGES_COUNT;
 //   read_weights: the LEVELS window of the layer, mapped through the level values;
 //   new_task    : CMD NEW_TASK;
+//   refresh     : (train.refresh_every_epochs) per layer, read the LEVELS window and push
+//                 every reference cell and every weight again with FORCE at its current
+//                 level, as init() does: pv_ctrl re-verifies each device and reprograms
+//                 the ones that left their band; wait until idle (with recovery); returns
+//                 the pulses (CNT_PULSES before and after);
 //   read_hidden : the layer's HIDDEN window (the trained state, read back at the end).
 // Recovery (docs/reliability.md): after every wait for pv_ctrl idle whose STATUS shows
 // FAIL_PENDING, the firmware drains pv_ctrl's failure log. A weight whose command failed
@@ -96,6 +101,7 @@ class MetaPvUpdatePath : public UpdatePath {
   void accumulate(int layer, const float* grad) override;
   std::size_t update() override;
   void new_task() override;
+  std::uint64_t refresh() override;
   // The layer's hidden weights (in x out, row-major) from the HIDDEN window.
   void read_hidden(int layer, float* h);
   // The level table read by init() (value of level k).
@@ -120,7 +126,12 @@ class MetaPvUpdatePath : public UpdatePath {
   void wait_and_recover();
   void recover();
   // One command of the initial programming; recovers when the failure log fills up.
-  void push_checked(unsigned tile, unsigned row, unsigned col, std::uint32_t level);
+  void push_checked(unsigned tile, unsigned row, unsigned col, std::uint32_t level,
+                    bool force = false);
+  // Layer l (first tile `first_tile`): read its LEVELS, push its reference cells (reference
+  // mapping) and every weight at its level (init, refresh with FORCE). Returns the
+  // layer's tile count.
+  unsigned push_layer(int l, unsigned first_tile, bool force);
   // The layer, weight index and tile-block row count of (tile, row, col).
   struct Where {
     int layer{0};

@@ -19,6 +19,8 @@ class UpdatePath {
   virtual void accumulate(int layer, const float* grad) = 0;
   virtual std::size_t update() = 0;
   virtual void new_task() = 0;
+  // fw::Accelerator::refresh: re-verify every device in use; returns the pulses applied.
+  virtual std::uint64_t refresh() { return 0; }
   [[nodiscard]] virtual std::uint64_t memory_hidden_bits() const = 0;
   [[nodiscard]] virtual std::uint64_t memory_optimizer_bits() const = 0;
   [[nodiscard]] virtual std::uint64_t memory_stored_bits() const = 0;

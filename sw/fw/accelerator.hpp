@@ -60,6 +60,11 @@ class Accelerator {
   virtual std::size_t update() = 0;
   // Task boundary: optimizer state reset.
   virtual void new_task() = 0;
+  // Refresh against relaxation (train.refresh_every_epochs): every device in use is
+  // re-verified at its current level by program-and-verify from its present state (one
+  // verify read if it is still in its band, pulses otherwise). Returns the SET and RESET
+  // pulses applied. Default: nothing to refresh.
+  virtual std::uint64_t refresh() { return 0; }
   // Charge host computation (multiply-accumulates and other operations).
   virtual void host_compute(std::uint64_t macs, std::uint64_t ops) = 0;
   // Simulated time so far (0 in functional mode).

@@ -61,6 +61,13 @@ void bind_params(cfg::Schema& s, TrainParams& p) {
   s.add("train.checkpoint_minutes", &p.checkpoint_minutes, 0, 1e6, "minutes",
         "Also write the checkpoint at the first batch boundary after this many minutes of "
         "wall-clock time since the last one; 0 = off");
+  s.add("train.refresh_every_epochs", &p.refresh_every_epochs, 0, 1000, "epochs",
+        "Firmware refresh against relaxation: after every this many epochs (counted over the "
+        "whole run, before that epoch's evaluation), every device in use (weights, and the "
+        "reference cells with tile.mapping = reference_column) is re-verified at its current "
+        "level through pv_ctrl (CMD_PUSH.FORCE): one verify read if still in its band, "
+        "program-and-verify pulses otherwise (phase 'refresh'); 0 = off",
+        "assumption: periodic re-verify, as P&V with wait times (Esmanhotto et al. 2022)");
   s.add_check([&p] {
     const auto tasks = task_list(p);
     if (tasks.empty()) throw cfg::ConfigError("key 'train.tasks': no task given");

@@ -28,6 +28,9 @@ struct TrainParams {
   bool eval_every_epoch{true};
   std::int64_t checkpoint_every{0};  // batches; 0 = no periodic checkpoint
   double checkpoint_minutes{0};      // wall-clock minutes; 0 = off
+  // Firmware refresh against relaxation: every this many epochs (counted over the run),
+  // every device in use re-verified at its level; 0 = off.
+  std::int64_t refresh_every_epochs{0};
 };
 
 void bind_params(cfg::Schema& s, TrainParams& p);

@@ -374,6 +374,21 @@ void bn_io(StateIO& io, BatchNorm& b) {
 }
 }  // namespace
 
+void Trainer::maybe_refresh(TrainResult& res, std::size_t t, int e) {
+  if (p_.refresh_every_epochs <= 0) return;
+  // Epochs completed over the run (the same count after a resume).
+  std::int64_t done = e + 1;
+  for (std::size_t s = 0; s < t; ++s)
+    done += static_cast<std::int64_t>(p_.epochs[std::min(s, p_.epochs.size() - 1)]);
+  if (done % p_.refresh_every_epochs != 0) return;
+  mark(true, "refresh");
+  const double t0 = acc_.now_s();
+  res.refresh_pulses += acc_.refresh();
+  res.refresh_s += acc_.now_s() - t0;
+  ++res.refreshes;
+  mark(false, "refresh");
+}
+
 void Trainer::state_io(StateIO& io, TrainPosition pos) {
   io.section("trainer");
   TrainResult& res = io.writing() ? *cur_ : resume_res_;
@@ -388,6 +403,9 @@ void Trainer::state_io(StateIO& io, TrainPosition pos) {
   records_io(io, "after_task", res.after_task);
   io.value("samples_trained", res.samples_trained);
   io.value("samples_evaluated", samples_evaluated_);
+  io.value("refreshes", res.refreshes);
+  io.value("refresh_pulses", res.refresh_pulses);
+  io.value("refresh_s", res.refresh_s);
   for (auto& pair : bn_) {
     for (auto& b : pair) bn_io(io, b);
   }
@@ -485,6 +503,7 @@ TrainResult Trainer::run(const ProgressFn& progress) {
         }
       }
       res.samples_trained += seen;
+      maybe_refresh(res, t, e);
       if (p_.eval_every_epoch || e + 1 == epochs) res.per_epoch.push_back(evaluate_seen(e + 1));
       mark(false, "epoch");
       pos_.epoch = -1;

@@ -63,6 +63,11 @@ struct TrainResult {
   std::uint64_t samples_evaluated{0};
   double train_wall_s{0};
   std::uint64_t bn_bits{0};  // task-specific parameters kept outside the crossbars
+  // Refreshes (train.refresh_every_epochs): how many, their SET/RESET pulses and their
+  // simulated time (phase "refresh"; its energy is the ledger's).
+  std::uint64_t refreshes{0};
+  std::uint64_t refresh_pulses{0};
+  double refresh_s{0};
 };
 
 // Per-task batch-norm state of one layer (affine parameters, running statistics, and
@@ -158,6 +163,9 @@ class Trainer {
   // Gradients to the accelerator and its update; batch-norm Adam step; host work charged.
   void update(std::array<BatchNorm, 2>& bn, std::size_t b);
   std::array<BatchNorm, 2>& bn_for(std::size_t t) { return bn_[p_.bn_per_task ? t : 0]; }
+  // After epoch e of task t: the refresh, if train.refresh_every_epochs says so (phase
+  // "refresh"), counted in `res`.
+  void maybe_refresh(TrainResult& res, std::size_t t, int e);
   // C (m x n, row-major) = alpha op(A) op(B) on the AVX2 / AVX-512 build (fw/host_gemm.hpp).
   void simd_product(const float* A, bool ta, const float* B, bool tb, Eigen::Index m,
                     Eigen::Index n, Eigen::Index k, float alpha, float* C) const;

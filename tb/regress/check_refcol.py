@@ -8,7 +8,17 @@ on a tiny configs/quick.json run (784-32-10 on 128 x 128 tiles: 7 + 1 tiles).
   * every one of them was programmed (the initial write, reference cells included):
     the mean writes per device is at least 1;
   * pulses_per_device counts every physical device: per tile the R x C weight devices
-    and the R reference cells.
+    and the R reference cells;
+  * the initial weights are programmed (issue 17 item 1): the weight devices start as
+    fabricated (g_min, the lowest level) and every weight above the lowest level needs
+    at least one SET pulse. A run with no training (train.epochs = [0, 0]) does only the
+    initial programming: hidden weights uniform in +-0.6 and ternary thresholds at +-0.5
+    put 11/12 of the weights above the lowest level (binomial sd of that share 0.0017
+    over 25408 weights), so at least 0.85 x 25408 devices must have been pulsed
+    (histograms.json pulses_per_device). Before, the weights started at the middle level
+    (g_ref) and passed their first verify unpulsed: only the 2/12 at the outer levels
+    and the 816 reference cells were pulsed (measured: 5080 devices, 0.200 per weight,
+    against 24108, 0.949, now).
 
 usage: check_refcol.py MEMPLAST_BIN SOURCE_DIR
 """
@@ -34,6 +44,18 @@ def main():
     tiles = sum(((i + R - 1) // R) * ((o + C - 1) // C) for i, o in layers)
     with tempfile.TemporaryDirectory() as tmp:
         for mode in ("hardware", "functional"):
+            out = os.path.join(tmp, mode + "-init")
+            sets0 = SETS[:-2] + ("train.epochs=[0,0]", "trace.enable=false")
+            run_or_fail(quick_train_cmd(binary, src, out, mode, sets0), src)
+            with open(os.path.join(out, "histograms.json")) as f:
+                h = json.load(f)["pulses_per_device"]
+            pulsed = sum(n for v, n in zip(h["values"], h["devices"]) if v >= 1)
+            print("%s, initial programming only: %d devices pulsed, %.3f per weight"
+                  % (mode, pulsed, pulsed / weights))
+            if not pulsed >= 0.85 * weights:
+                fail("%s: the initial programming pulsed %d devices (< 0.85 x %d weights): the "
+                     "initial weights were not programmed from the as-fabricated state"
+                     % (mode, pulsed, weights))
             out = os.path.join(tmp, mode)
             run_or_fail(quick_train_cmd(binary, src, out, mode, SETS), src)
             with open(os.path.join(out, "summary.json")) as f:

@@ -1,12 +1,15 @@
 // pv_ctrl with the reference-column mapping (tile.mapping = reference_column): one
 // elaboration, one sc_start, phases in one thread:
-//  A  the reference cells start as fabricated (the device model's g_min), not at g_ref:
-//     nothing programs them for free;
+//  A  the reference cells and the weight devices start as fabricated (the device
+//     model's g_min), not at g_ref or at the level nearest 0: nothing programs them for
+//     free;
 //  B  a command with CMD_COL = C (one past the last weight column) programs the
 //     reference cell of its row through the tile's programming port like a weight
 //     device: verify reads and pulses, in band, back to back in simulated time, with the
 //     tile charging the events; the programmed cells carry programming spread and a
-//     relaxation offset;
+//     relaxation offset; so do the initial weights: every weight above the lowest level
+//     needs at least one SET from g_min, and the weights at the middle level (g_ref)
+//     carry programming spread (before issue 17 they started at exactly g_ref, unpulsed);
 //  C  writes_per_device counts the devices that exist: R x C weight devices and R
 //     reference cells (not 2 R x C), each written once here;
 //  D  a reference cell cannot be marked SKIP; a column beyond C is refused.
@@ -80,6 +83,15 @@ struct Tb : sc_core::sc_module {
           << "reference cell " << row << " set without programming";
       EXPECT_EQ(ref.pulses(static_cast<std::size_t>(row)), 0U);
     }
+    const auto& pos = tile.core().array(mt::Side::pos);
+    for (int row = 0; row < kN; ++row) {
+      for (int col = 0; col < kN; ++col) {
+        const std::size_t cell = tile.core().cell_index(row, col);
+        EXPECT_DOUBLE_EQ(pos.conductance(cell, 0.0), pos.params().g_min_uS)
+            << "weight (" << row << ", " << col << ") set without programming";
+        EXPECT_EQ(pos.pulses(cell), 0U);
+      }
+    }
 
     // ---- B: program the reference column, then every weight -------------------------------
     const sc_time t0 = sc_time_stamp();
@@ -99,6 +111,9 @@ struct Tb : sc_core::sc_module {
     sc_time expect = t0;
     double sum = 0;
     double sum2 = 0;
+    double mid_sum = 0;
+    double mid_sum2 = 0;
+    int mid_n = 0;
     std::uint64_t ref_pulses = 0;
     for (std::size_t k = 0; k < records.size(); ++k) {
       const auto& rec = records[k];
@@ -108,6 +123,18 @@ struct Tb : sc_core::sc_module {
       EXPECT_TRUE(rec.result.success);
       if (k >= static_cast<std::size_t>(kN)) {
         EXPECT_EQ(rec.side, mt::Side::pos);
+        if (rec.cmd.level >= 1) {  // above g_min = the lowest level: programmed, not given
+          EXPECT_GE(rec.result.n_set + rec.result.n_reset, 1)
+              << "initial weight level " << rec.cmd.level << " reached without a pulse";
+        }
+        if (rec.cmd.level == 1) {  // the middle level, g_ref
+          const double g = pos.conductance(
+              tile.core().cell_index(static_cast<int>(rec.cmd.row), static_cast<int>(rec.cmd.col)),
+              rec.end.to_seconds());
+          mid_sum += g;
+          mid_sum2 += g * g;
+          ++mid_n;
+        }
         continue;
       }
       EXPECT_EQ(rec.side, mt::Side::ref);
@@ -129,6 +156,10 @@ struct Tb : sc_core::sc_module {
     // Programming spread: the cells are not all at one conductance.
     const double var = sum2 / kN - (sum / kN) * (sum / kN);
     EXPECT_GT(var, 0.01);
+    // The initial weights at the middle level carry programming spread too.
+    ASSERT_GT(mid_n, 2);
+    const double mid_var = mid_sum2 / mid_n - (mid_sum / mid_n) * (mid_sum / mid_n);
+    EXPECT_GT(mid_var, 0.01) << "initial middle-level weights all at one conductance";
     std::uint64_t rec_pulses = 0;
     for (std::size_t k = 0; k < static_cast<std::size_t>(kN); ++k)
       rec_pulses += static_cast<std::uint64_t>(records[k].result.n_set + records[k].result.n_reset);

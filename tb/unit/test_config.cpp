@@ -199,6 +199,46 @@ TEST(Config, PaperPresetEqualsDefaults) {
   EXPECT_EQ(paper.resolved, defaults.resolved);
 }
 
+// configs/paper-multilevel.json (issue 17): the paper's experiment (network, data,
+// epochs, hardware model with device effects and relaxation) with each device holding
+// at least 3 conductance levels; it differs from configs/paper.json only in the
+// multi-level keys.
+TEST(Config, PaperMultilevelPresetIsThePaperRunWithMultiLevelDevices) {
+  const auto ml = load_config((source_dir() / "configs" / "paper-multilevel.json").string(), {});
+  const auto paper = load_config((source_dir() / "configs" / "paper.json").string(), {});
+  const auto& c = *ml.config;
+  EXPECT_GE(memplast::tile::device_levels_for(c.tile.mapping, c.meta.levels), 3)
+      << "a device of the multi-level configuration holds fewer than 3 levels";
+  EXPECT_EQ(c.train.mode, "hardware");
+  EXPECT_TRUE(c.train.device_effects);
+  EXPECT_GT(c.device.relax_scale, 0.0) << "relaxation off";
+  const std::set<std::string> allowed{"/meta/levels",
+                                      "/tile/mapping",
+                                      "/tile/levels",
+                                      "/tile/device_levels",
+                                      "/pv/band_frac",
+                                      "/pv/band_frac_per_level",
+                                      "/train/refresh_every_epochs"};
+  const auto a = ml.resolved.flatten();
+  const auto b = paper.resolved.flatten();
+  std::set<std::string> differ;
+  for (auto it = a.begin(); it != a.end(); ++it) {
+    if (!b.contains(it.key()) || b.at(it.key()) != it.value()) {
+      // A list element flattens to /key/i: the key is the list.
+      std::string k = it.key();
+      if (k.rfind("/pv/band_frac_per_level", 0) == 0) k = "/pv/band_frac_per_level";
+      differ.insert(k);
+    }
+  }
+  for (auto it = b.begin(); it != b.end(); ++it) {
+    if (!a.contains(it.key()))
+      differ.insert(it.key().rfind("/pv/band_frac_per_level", 0) == 0 ? "/pv/band_frac_per_level"
+                                                                      : it.key());
+  }
+  EXPECT_FALSE(differ.empty()) << "identical to configs/paper.json";
+  for (const auto& k : differ) EXPECT_TRUE(allowed.count(k)) << "differs from paper.json: " << k;
+}
+
 TEST(Config, DocsListExactlyTheKeysInCode) {
   const auto doc_path = source_dir() / "docs" / "configuration.md";
   std::ifstream in(doc_path);
