@@ -59,7 +59,7 @@ struct DmaBurst {
   std::uint64_t src_skip{0};  // bytes from src_addr to the first element
   unsigned src_len{0};        // bytes read (whole words)
   std::uint64_t dst_addr{0};
-  unsigned dst_len{0};     // bytes written (k * dst_bytes, whole words)
+  unsigned dst_len{0};  // bytes written (k * dst_bytes, whole words)
   std::uint32_t elements{0};
 };
 

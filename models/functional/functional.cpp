@@ -164,8 +164,9 @@ void FunctionalAccelerator::initial_programming() {
     dma_irq_cleared_ = pio(true, 4, 0.0);
     pio(true, 4, 0.0);
   }
-  pio(false, 4, 0.0);                                       // sysctl ID
-  pio(false, 4, 0.0);                                       // sysctl N_TILES
+  // drivers::discover, by MetaPvUpdatePath and by HalAccelerator: sysctl ID, N_TILES,
+  // TILE_ROWS, TILE_COLS, LAYERS, TILE_BASE, TILE_STRIDE, each a timed read.
+  for (int k = 0; k < 2 * 7; ++k) pio(false, 4, 0.0);
   for (int k = 0; k < 4; ++k) pio(false, 4, tile_word_s_);  // tile0 ROWS .. CONFIG
   for (std::size_t t = 0; t < tile_config_.size(); ++t) {
     for (int k = 0; k < 4; ++k) pio(false, 4, tile_word_s_);  // ROWS .. CONFIG

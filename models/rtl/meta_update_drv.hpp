@@ -108,8 +108,8 @@ class MetaUpdateDriver {
   // into `changed`; ready[i], if given, the cycle (counted from the step's first) after
   // which weight i's result is out. Throws std::logic_error when the datapath gives no
   // result in a weight's cycle.
-  void run(const MetaState& in, MetaState& out, std::vector<std::uint8_t>& changed, int hb,
-           int mb, std::vector<std::uint64_t>* ready = nullptr) {
+  void run(const MetaState& in, MetaState& out, std::vector<std::uint8_t>& changed, int hb, int mb,
+           std::vector<std::uint64_t>* ready = nullptr) {
     const auto hmask = static_cast<std::uint32_t>((std::uint64_t{1} << hb) - 1U);
     const auto mmask = static_cast<std::uint32_t>((std::uint64_t{1} << mb) - 1U);
     changed.assign(in.h.size(), 0);

@@ -9,8 +9,8 @@ namespace memplast::drivers {
 
 namespace {
 
-std::uint32_t probe_nonzero(hal::Hal& hal, std::uint32_t offset, const char* name) {
-  const std::uint32_t v = hal.probe32(MP_SYSCTL_BASE + offset);
+std::uint32_t read_nonzero(hal::Hal& hal, std::uint32_t offset, const char* name) {
+  const std::uint32_t v = hal.read32(MP_SYSCTL_BASE + offset);
   if (v == 0) throw std::runtime_error(std::string("sysctl.") + name + " reads 0");
   return v;
 }
@@ -18,16 +18,16 @@ std::uint32_t probe_nonzero(hal::Hal& hal, std::uint32_t offset, const char* nam
 }  // namespace
 
 Geometry discover(hal::Hal& hal) {
-  if (hal.probe32(MP_SYSCTL_BASE + MP_SYSCTL_ID) != MP_SYSCTL_ID_RESET) {
+  if (hal.read32(MP_SYSCTL_BASE + MP_SYSCTL_ID) != MP_SYSCTL_ID_RESET) {
     throw std::runtime_error("sysctl.ID does not read \"MPLS\": not a memplast system");
   }
   Geometry g;
-  g.n_tiles = probe_nonzero(hal, MP_SYSCTL_N_TILES, "N_TILES");
-  g.tile_rows = probe_nonzero(hal, MP_SYSCTL_TILE_ROWS, "TILE_ROWS");
-  g.tile_cols = probe_nonzero(hal, MP_SYSCTL_TILE_COLS, "TILE_COLS");
-  g.layers = probe_nonzero(hal, MP_SYSCTL_LAYERS, "LAYERS");
-  g.tile_base = probe_nonzero(hal, MP_SYSCTL_TILE_BASE, "TILE_BASE");
-  g.tile_stride = probe_nonzero(hal, MP_SYSCTL_TILE_STRIDE, "TILE_STRIDE");
+  g.n_tiles = read_nonzero(hal, MP_SYSCTL_N_TILES, "N_TILES");
+  g.tile_rows = read_nonzero(hal, MP_SYSCTL_TILE_ROWS, "TILE_ROWS");
+  g.tile_cols = read_nonzero(hal, MP_SYSCTL_TILE_COLS, "TILE_COLS");
+  g.layers = read_nonzero(hal, MP_SYSCTL_LAYERS, "LAYERS");
+  g.tile_base = read_nonzero(hal, MP_SYSCTL_TILE_BASE, "TILE_BASE");
+  g.tile_stride = read_nonzero(hal, MP_SYSCTL_TILE_STRIDE, "TILE_STRIDE");
   if (g.n_tiles > MP_SYSCTL_TILE_IRQ_SIZE * 8) {
     throw std::runtime_error("sysctl.N_TILES = " + std::to_string(g.n_tiles) +
                              ": more tiles than the TILE_IRQ window has bits (" +

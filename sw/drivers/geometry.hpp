@@ -35,9 +35,9 @@ struct Geometry {
   void require_tile(unsigned rows, unsigned cols) const;
 };
 
-// Reads sysctl's geometry registers with Hal::probe32 (no simulated time: the default
-// run's timing is that of a firmware with the geometry built in). Checks sysctl.ID and
-// that every value is usable (a zero register is an error naming it).
+// Reads sysctl's geometry registers over the bus (timed register reads, as any firmware
+// access: ID, N_TILES, TILE_ROWS, TILE_COLS, LAYERS, TILE_BASE, TILE_STRIDE). Checks
+// sysctl.ID and that every value is usable (a zero register is an error naming it).
 Geometry discover(hal::Hal& hal);
 
 // A set of tile indices (bit t = tile t), as wide as the system's tile count.

@@ -13,17 +13,8 @@ namespace memplast::drivers {
 HalAccelerator::HalAccelerator(hal::Hal& hal, std::array<fw::LayerShape, 2> shapes,
                                UpdatePath& update, unsigned irq_line, DmaDriver* dma)
     : hal_(hal), update_(update), irq_line_(irq_line), dma_(dma) {
-  // The geometry (sysctl's registers, no simulated time), then the timed start-up reads
-  // the firmware has always made: sysctl ID and N_TILES, tile 0's registers.
+  // The geometry (sysctl's registers, timed reads), then tile 0's registers.
   geo_ = discover(hal_);
-  if (hal_.read32(MP_SYSCTL_BASE + MP_SYSCTL_ID) != MP_SYSCTL_ID_RESET) {
-    throw std::runtime_error("sysctl.ID does not read \"MPLS\": not a memplast system");
-  }
-  const std::uint32_t present = hal_.read32(MP_SYSCTL_BASE + MP_SYSCTL_N_TILES);
-  if (present != geo_.n_tiles) {
-    throw std::runtime_error("sysctl.N_TILES changed: " + std::to_string(geo_.n_tiles) + ", then " +
-                             std::to_string(present));
-  }
   TileDriver t0(hal_, 0, geo_.tile_addr(0));
   R_ = t0.rows();
   C_ = t0.cols();

@@ -85,7 +85,7 @@ TEST(Geometry, DiscoveredFromSysctlBeyond256Tiles) {
   auto firmware = [&](mp::hal::Hal& hal) {
     const double t0 = hal.now_ns();
     const auto g = mp::drivers::discover(hal);
-    EXPECT_EQ(hal.now_ns(), t0);  // probe32: no simulated time
+    EXPECT_GT(hal.now_ns(), t0);  // timed register reads over the bus
     EXPECT_EQ(g.n_tiles, kTiles);
     EXPECT_EQ(g.tile_rows, 64U);
     EXPECT_EQ(g.tile_cols, 64U);
