@@ -78,9 +78,10 @@ class Hal {
   // One 32-bit register access (4-byte aligned address).
   virtual std::uint32_t read32(std::uint64_t addr) = 0;
   virtual void write32(std::uint64_t addr, std::uint32_t value) = 0;
-  // A start-up read of a configuration register (sysctl's geometry: TILE_ROWS .. LAYERS):
-  // the value only, no side effect and no simulated time (the TLM host uses the debug
-  // transport, like a boot ROM reading straps). Errors as read32. The default is read32.
+  // A read of a register's value with no side effect and no simulated time (the TLM host
+  // uses the debug transport), for tools and tests; the firmware does not use it (its
+  // geometry reads, drivers::discover, are timed read32). Errors as read32. The default
+  // is read32.
   virtual std::uint32_t probe32(std::uint64_t addr) { return read32(addr); }
   // Block transfers of `bytes` (a multiple of 4) to/from consecutive addresses, e.g. a
   // buffer window; split into bus bursts by the implementation. On an error the
