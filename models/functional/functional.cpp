@@ -25,6 +25,30 @@ namespace {
 using Mat = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 using MapM = Eigen::Map<Mat>;
 using CMapM = Eigen::Map<const Mat>;
+// The hardware's index of each placement block's tile (the layer's tiles follow
+// `first`, in placement order).
+std::vector<unsigned> block_tiles(unsigned first, const tile::Placement& pl) {
+  std::vector<unsigned> t;
+  t.reserve(pl.blocks.size());
+  for (const auto& b : pl.blocks) t.push_back(first + static_cast<unsigned>(b.tile));
+  return t;
+}
+// y (nv x out_dim) = the blocks' partial sums (`out`: per block, nv x sense), added in
+// tile order (HalAccelerator, TileGrid).
+void sum_partials(const tile::Placement& pl, bool transpose, const float* out, std::size_t sense,
+                  std::size_t nv, std::size_t out_dim, float* y) {
+  std::fill(y, y + nv * out_dim, 0.0F);
+  for (std::size_t k = 0; k < pl.blocks.size(); ++k) {
+    const auto& b = pl.blocks[k];
+    const auto o0 = static_cast<std::size_t>(transpose ? b.row0 : b.col0);
+    const auto no = static_cast<std::size_t>(transpose ? b.n_rows : b.n_cols);
+    for (std::size_t v = 0; v < nv; ++v) {
+      float* yy = y + v * out_dim + o0;
+      const float* p = out + k * sense * nv + v * sense;
+      for (std::size_t j = 0; j < no; ++j) yy[j] += p[j];
+    }
+  }
+}
 }  // namespace
 
 struct FunctionalAccelerator::Layer {
@@ -142,15 +166,17 @@ void FunctionalAccelerator::calibrate_adcs() {
   // The CMD write per tile and the wait as HalAccelerator's; the trim itself runs at
   // its CMD.
   std::vector<double> done;
+  std::vector<unsigned> tiles;
   for (auto& L : layers_) {
     for (int t = 0; t < L.grid->n_tiles(); ++t) {
       const double start = pio(true, 4, tile_word_s_);  // CMD = ADC_TRIM
       const tile::OpCost c = L.grid->tile(t).calibrate_adc_trim();
       charge_energy(c);
       done.push_back(start + c.latency_s);
+      tiles.push_back(L.first_tile + static_cast<unsigned>(t));
     }
   }
-  wait_tiles(done);
+  wait_tiles(done, tiles);
 }
 
 void FunctionalAccelerator::initial_programming() {
@@ -450,19 +476,8 @@ void FunctionalAccelerator::mvm_chunk(Layer& L, bool transpose, const float* x, 
       done[static_cast<std::size_t>(k)] = start + c.latency_s;
     }
   }
-  // Partial sums in tile order (HalAccelerator, TileGrid).
-  std::fill(y, y + nv * out_dim, 0.0F);
-  for (std::size_t k = 0; k < pl.blocks.size(); ++k) {
-    const auto& b = pl.blocks[k];
-    const auto o0 = static_cast<std::size_t>(transpose ? b.row0 : b.col0);
-    const auto no = static_cast<std::size_t>(transpose ? b.n_rows : b.n_cols);
-    for (std::size_t v = 0; v < nv; ++v) {
-      float* yy = y + v * out_dim + o0;
-      const float* p = out.data() + k * sense * nv + v * sense;
-      for (std::size_t j = 0; j < no; ++j) yy[j] += p[j];
-    }
-  }
-  wait_tiles(done);
+  sum_partials(pl, transpose, out.data(), sense, nv, out_dim, y);
+  wait_tiles(done, block_tiles(L.first_tile, pl));
   // A tile whose MVM had a conversion at a code limit showed IRQ_STATUS.ADC_SAT: the
   // firmware reads its ADC_SAT_COUNT (HalAccelerator::handle_saturation; the recovery,
   // faults.adc_sat_recover, is a hardware-mode policy).
@@ -544,6 +559,24 @@ void FunctionalAccelerator::dma_start(const std::vector<DmaDesc>& chain,
   pio(false, 4, 0.0);  // STATUS (the driver's error check)
 }
 
+void FunctionalAccelerator::dma_run(const std::vector<DmaDesc>& descs,
+                                    std::vector<double>* cmd_at) {
+  if (descs.size() <= fw::kDmaChainMax) {
+    dma_start(descs, cmd_at);
+    dma_wait_idle();
+    return;
+  }
+  if (cmd_at != nullptr) cmd_at->clear();
+  std::vector<double> at;
+  for (std::size_t i = 0; i < descs.size(); i += fw::kDmaChainMax) {
+    const auto first = descs.begin() + static_cast<std::ptrdiff_t>(i);
+    const auto n = static_cast<std::ptrdiff_t>(std::min(fw::kDmaChainMax, descs.size() - i));
+    dma_start(std::vector<DmaDesc>(first, first + n), cmd_at != nullptr ? &at : nullptr);
+    dma_wait_idle();
+    if (cmd_at != nullptr) cmd_at->insert(cmd_at->end(), at.begin(), at.end());
+  }
+}
+
 void FunctionalAccelerator::dma_wait_idle() {
   for (;;) {
     const double seen = pio(false, 4, 0.0);  // STATUS
@@ -600,8 +633,16 @@ void FunctionalAccelerator::mvm_chunk_dma(Layer& L, bool transpose, const float*
       tile_of.push_back(k);
     }
   }
+  // One chain: started, the tiles' MVMs from their CMDs' arrivals, waited for (the
+  // firmware's DmaDriver::run). More descriptors than a chain holds: each chain run to
+  // its end first (the MVMs still start at their CMDs' arrivals).
+  const bool one_chain = chain.size() <= fw::kDmaChainMax;
   std::vector<double> arrival;
-  dma_start(chain, &arrival);
+  if (one_chain) {
+    dma_start(chain, &arrival);
+  } else {
+    dma_run(chain, &arrival);
+  }
   std::vector<double> done(pl.blocks.size(), 0.0);
   std::vector<float> xb(drive * nv);
   std::vector<float>& out = ybufs_;
@@ -625,54 +666,59 @@ void FunctionalAccelerator::mvm_chunk_dma(Layer& L, bool transpose, const float*
       done[static_cast<std::size_t>(k)] = start + cost.latency_s;
     }
   }
-  dma_wait_idle();
-  std::fill(y, y + nv * out_dim, 0.0F);
-  for (std::size_t k = 0; k < pl.blocks.size(); ++k) {
-    const auto& b = pl.blocks[k];
-    const auto o0 = static_cast<std::size_t>(transpose ? b.row0 : b.col0);
-    const auto no = static_cast<std::size_t>(transpose ? b.n_rows : b.n_cols);
-    for (std::size_t v = 0; v < nv; ++v) {
-      float* yy = y + v * out_dim + o0;
-      const float* p = out.data() + k * sense * nv + v * sense;
-      for (std::size_t j = 0; j < no; ++j) yy[j] += p[j];
-    }
-  }
-  wait_tiles(done);
+  if (one_chain) dma_wait_idle();
+  sum_partials(pl, transpose, out.data(), sense, nv, out_dim, y);
+  wait_tiles(done, block_tiles(L.first_tile, pl));
   for (const auto& b : pl.blocks) {
     if (L.grid->tile(b.tile).last_saturated() > 0) pio(false, 4, tile_word_s_);
   }
   chain.assign(pl.blocks.size(), {static_cast<std::uint32_t>(sense * nv), tile_word_s_, -1.0});
-  dma_start(chain);
-  dma_wait_idle();
+  dma_run(chain);
 }
 
-void FunctionalAccelerator::wait_tiles(const std::vector<double>& done) {
-  // HalAccelerator::wait_tiles: sysctl TILE_IRQ_LO, then per tile that finished
-  // IRQ_STATUS read and cleared; wait for the next DONE when none has.
+void FunctionalAccelerator::wait_tiles(const std::vector<double>& done,
+                                       const std::vector<unsigned>& tile) {
+  // HalAccelerator::wait_tiles: one read of sysctl's pending-tile word (TILE_IRQ_LO,
+  // TILE_IRQ_HI, then the TILE_IRQ window) per 32 tiles with a tile still waited on, in
+  // word order, each seeing the tiles done by its own arrival; then per tile that
+  // finished IRQ_STATUS read and cleared; the wait for the next DONE when none has.
   std::vector<bool> pending(done.size(), true);
+  std::vector<bool> fired(done.size(), false);
+  std::vector<unsigned> words;
   std::size_t left = done.size();
   while (left > 0) {
-    const double seen = pio(false, 4, 0.0);
+    words.clear();
+    for (std::size_t k = 0; k < done.size(); ++k)
+      if (pending[k]) words.push_back(tile[k] / 32);
+    std::sort(words.begin(), words.end());
+    words.erase(std::unique(words.begin(), words.end()), words.end());
     bool any = false;
-    double next = 0;
-    bool have_next = false;
-    for (std::size_t k = 0; k < done.size(); ++k) {
-      if (!pending[k]) continue;
-      if (done[k] <= seen) {
-        any = true;
-      } else if (!have_next || done[k] < next) {
-        next = done[k];
-        have_next = true;
+    for (const unsigned w : words) {
+      const double seen = pio(false, 4, 0.0);
+      for (std::size_t k = 0; k < done.size(); ++k) {
+        if (pending[k] && tile[k] / 32 == w && done[k] <= seen) {
+          fired[k] = true;
+          any = true;
+        }
       }
     }
     if (!any) {
+      double next = 0;
+      bool have_next = false;
+      for (std::size_t k = 0; k < done.size(); ++k) {
+        if (pending[k] && (!have_next || done[k] < next)) {
+          next = done[k];
+          have_next = true;
+        }
+      }
       t_ = std::max(t_, next);
       continue;
     }
     for (std::size_t k = 0; k < done.size(); ++k) {
-      if (!pending[k] || done[k] > seen) continue;
+      if (!fired[k]) continue;
       pio(false, 4, tile_word_s_);  // IRQ_STATUS
       pio(true, 4, tile_word_s_);   // IRQ_STATUS cleared
+      fired[k] = false;
       pending[k] = false;
       --left;
     }

@@ -95,8 +95,9 @@ class FunctionalAccelerator : public fw::Accelerator {
   void push_layer(Layer& L);
   // tile.adc_calibration = startup: ADC_TRIM on every tile, then the wait for all.
   void calibrate_adcs();
-  // HalAccelerator::wait_tiles for tiles done at `done` (sysctl and tile IRQ accesses).
-  void wait_tiles(const std::vector<double>& done);
+  // HalAccelerator::wait_tiles for tiles done at `done` (sysctl and tile IRQ accesses);
+  // `tile`: their indices in the hardware's numbering (which sysctl word flags them).
+  void wait_tiles(const std::vector<double>& done, const std::vector<unsigned>& tile);
   // One MVM chunk of n <= tile.buffer_vectors vectors, timed as HalAccelerator::mvm_chunk.
   void mvm_chunk(Layer& L, bool transpose, const float* x, int n, float* y, bool signed_inputs);
   // A host access of `bytes` to a target with `word_s` per word (bus::pio_access): the
@@ -127,6 +128,9 @@ class FunctionalAccelerator : public fw::Accelerator {
   // runs from the START's arrival (bus::dma_chain), contention-free. `cmd_at`: the
   // arrival time of each descriptor's last write (a tile's CMD: its MVM's start).
   void dma_start(const std::vector<DmaDesc>& chain, std::vector<double>* cmd_at = nullptr);
+  // DmaDriver::run: `descs` as consecutive chains of at most fw::kDmaChainMax
+  // descriptors, each started and waited for; `cmd_at` as dma_start's, over all of them.
+  void dma_run(const std::vector<DmaDesc>& descs, std::vector<double>* cmd_at = nullptr);
   // DmaDriver::wait_idle: STATUS polls, the wait for the DMA interrupt and its clear.
   void dma_wait_idle();
   // The chain's schedule from `start`; returns its end.

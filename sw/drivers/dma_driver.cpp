@@ -1,5 +1,6 @@
 #include "sw/drivers/dma_driver.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <stdexcept>
 #include <string>
@@ -166,6 +167,20 @@ void DmaDriver::start(const std::vector<Desc>& chain) {
   Flight f;
   f.descs = chain;
   start_flight(std::move(f));
+}
+
+void DmaDriver::run(const std::vector<Desc>& descs) {
+  if (descs.size() <= max_chain_) {
+    start(descs);
+    wait_idle();
+    return;
+  }
+  for (std::size_t i = 0; i < descs.size(); i += max_chain_) {
+    const auto first = descs.begin() + static_cast<std::ptrdiff_t>(i);
+    const auto n = static_cast<std::ptrdiff_t>(std::min(max_chain_, descs.size() - i));
+    start(std::vector<Desc>(first, first + n));
+    wait_idle();
+  }
 }
 
 void DmaDriver::start_flight(Flight f) {

@@ -29,6 +29,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "fw/accelerator.hpp"
 #include "sw/hal/hal.hpp"
 
 namespace memplast::drivers {
@@ -52,7 +53,7 @@ class DmaDriver {
   static const std::uint32_t kU32;  // U32 -> U32 (register writes)
 
   // `irq_line`: the host line sysctl drives; `max_chain`: descriptors per chain.
-  DmaDriver(hal::Hal& hal, unsigned irq_line, std::size_t max_chain = 1024);
+  DmaDriver(hal::Hal& hal, unsigned irq_line, std::size_t max_chain = fw::kDmaChainMax);
 
   // A region of `bytes` in host memory (its system address). std::runtime_error when
   // host memory is exhausted.
@@ -68,10 +69,9 @@ class DmaDriver {
   void start(const std::vector<Desc>& chain);
   // Block until every started chain has completed.
   void wait_idle();
-  void run(const std::vector<Desc>& chain) {
-    start(chain);
-    wait_idle();
-  }
+  // Run `descs` (at least one) to completion: as consecutive chains of at most
+  // max_chain descriptors, each started and waited for.
+  void run(const std::vector<Desc>& descs);
   [[nodiscard]] std::uint64_t chains_started() const { return started_; }
 
   // What the recovery did (summary.json "faults": dma_*).

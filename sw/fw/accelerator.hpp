@@ -20,6 +20,11 @@ struct LayerShape {
   std::size_t out;
 };
 
+// Descriptors per DMA chain in the firmware's drivers (drivers::DmaDriver's chain area,
+// host.data_movement = dma). A longer transfer list runs as consecutive chains of at
+// most this many, each waited for (DmaDriver::run); the functional mode charges the same.
+inline constexpr std::size_t kDmaChainMax = 1024;
+
 struct AccelStats {
   // Per-device programming operations (a program-and-verify of one device whose
   // target changed), and SET/RESET pulses per device, over the whole run.
