@@ -316,7 +316,7 @@ void FunctionalAccelerator::pv_wait_idle() {
 }
 
 double FunctionalAccelerator::pv_start(double arrival) const {
-  if (arrival > pv_free_) return arrival + pv::idle_start_s(cfg_.pv.f_clk_MHz);
+  if (arrival >= pv_free_) return arrival + pv::idle_start_s(cfg_.pv.f_clk_MHz);
   return pv_free_;
 }
 

@@ -115,8 +115,8 @@ class FunctionalAccelerator : public fw::Accelerator {
   // Returns the time the command reaches the queue.
   double pv_push();
   // When pv_ctrl's worker starts a command that reaches its queue at `arrival`: when the
-  // controller frees, or, arriving at an idle controller, after the idle-start cycles
-  // of a clocked controller (pv::idle_start_s), as PvCtrl::run does.
+  // controller frees, or, arriving at or after that (an idle controller), after the
+  // idle-start cycles of a clocked controller (pv::idle_start_s), as PvCtrl::run does.
   [[nodiscard]] double pv_start(double arrival) const;
   [[nodiscard]] bool timed() const { return cfg_.train.device_effects; }
   // host.data_movement = dma (with device effects).

@@ -505,17 +505,14 @@ void PvCtrl::complete(const PvCommand& c, bool ok) {
 
 void PvCtrl::run() {
   for (;;) {
-    bool idle = false;  // the controller waited for this command
-    while (queue_.empty()) {
-      wait(push_ev_);
-      idle = true;
-    }
+    while (queue_.empty()) wait(push_ev_);
     const Entry e = queue_.front();
-    if (e.arrival > sc_core::sc_time_stamp()) {
-      wait(e.arrival - sc_core::sc_time_stamp());
-      idle = true;
-    }
-    // pv.f_clk_MHz > 0: from idle, the queue write and the pop take their cycles first.
+    if (e.arrival > sc_core::sc_time_stamp()) wait(e.arrival - sc_core::sc_time_stamp());
+    // pv.f_clk_MHz > 0: a command that was not queued before the last one ended (it
+    // arrived at or after that end, a tie included, whichever delta cycle pushed it) found
+    // the controller idle: the queue write and the pop take their cycles first, as the
+    // RTL pv_fsm's IDLE -> VERIFY (docs/cosim.md). The functional mode's pv_start alike.
+    const bool idle = e.arrival >= free_at_;
     if (idle && p_.f_clk_MHz > 0) wait(sim::cycles(pv::kIdleStartCycles, p_.f_clk_MHz));
     queue_.pop_front();
     busy_ = true;
@@ -529,6 +526,7 @@ void PvCtrl::run() {
     const sc_core::sc_time t0 = sc_core::sc_time_stamp();
     if (probe().on()) trace_command_start(t0);
     execute(e.cmd);
+    free_at_ = sc_core::sc_time_stamp();
     stats_.busy += sc_core::sc_time_stamp() - t0;
     busy_ = false;
     busy_sig_.write(false);

@@ -237,6 +237,9 @@ class PvCtrl : public bus::Target {
 
   std::deque<Entry> queue_;
   bool busy_{false};
+  // When the last command ended: a command that reaches the queue at or after it found
+  // the controller idle (the RTL pv_fsm pops it from IDLE, kIdleStartCycles later).
+  sc_core::sc_time free_at_{sc_core::SC_ZERO_TIME};
   sc_core::sc_event push_ev_;
   sc_core::sc_event space_ev_;
   sc_core::sc_event idle_ev_;

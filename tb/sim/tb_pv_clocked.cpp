@@ -1,7 +1,8 @@
 // pv_ctrl clocked (pv.f_clk_MHz > 0, the default 100 MHz): every device event takes
 // whole controller cycles (the tile's latency rounded up, pv::clocked_s), a command that
 // reaches an idle controller starts pv::kIdleStartCycles later (the queue write, then the
-// pop: the RTL pv_fsm's cmd_valid -> first verify, docs/cosim.md), and a command queued
+// pop: the RTL pv_fsm's cmd_valid -> first verify, docs/cosim.md), a command arriving at
+// the time the last one ended counts as reaching an idle controller, and a command queued
 // while another runs starts when that one ends, with no cycles between.
 #include <gtest/gtest.h>
 #include <systemc>
@@ -92,6 +93,16 @@ struct Tb : sc_core::sc_module {
       const double edges = rec.end.to_seconds() * kMHz * 1e6;
       EXPECT_NEAR(edges, std::round(edges), 1e-6);
     }
+    // A command reaching the queue at the very time the last one ended (the tie): it was
+    // not queued before, so the controller was idle: the idle-start cycles again, as the
+    // RTL's IDLE -> VERIFY and the functional mode's pv_start (arrival >= free).
+    const sc_time t_end = records.back().end;
+    ASSERT_EQ(sc_time_stamp(), t_end);  // wait_idle returns in the end's time step
+    records.clear();
+    ASSERT_TRUE(ctrl.try_push({0, 2, 0, 1}));
+    wait_idle();
+    ASSERT_FALSE(records.empty());
+    EXPECT_EQ(records[0].start, t_end + cyc(mp::kIdleStartCycles));
     finished = true;
   }
 };
