@@ -6,14 +6,17 @@ reduced data (400 training and 300 test samples per task, one epoch each) with
     placement), and
   * hidden width 2048 on 64 x 64 tiles (13 x 32 + 32 = 448, the second placement),
 
-each must finish with status "complete" and learn: after the first task its MNIST
-accuracy on 300 test samples is at least 0.2 (chance is 0.1: P(X >= 60) for
+each must finish with status "complete", build exactly the tiles it needs (the energy
+ledger names one component per tile module, "layer<l>_t<k>", and every one of them must
+have spent energy: a tile the address map never reached spends none), and learn: after
+the first task its MNIST accuracy on 300 test samples is at least 0.2 (chance is 0.1: P(X >= 60) for
 X ~ B(300, 0.1) is 1.7e-7).
 
     python3 tb/regress/check_scale.py MEMPLAST_BIN SOURCE_DIR
 """
 import json
 import os
+import re
 import sys
 import tempfile
 
@@ -36,6 +39,13 @@ def main():
             s = json.load(open(os.path.join(out, "summary.json")))
             if s.get("status") != "complete":
                 fail(f"{label}: status {s.get('status')!r}")
+            comps = s["ledger"]["by_component_j"]
+            spent = {k: v for k, v in comps.items() if re.fullmatch(r"layer\d+_t\d+", k)}
+            if len(spent) != tiles:
+                fail(f"{label}: {len(spent)} tile modules in the ledger, expected {tiles}")
+            idle = sorted(k for k, v in spent.items() if not v > 0)
+            if idle:
+                fail(f"{label}: {len(idle)} tiles spent no energy, e.g. {idle[:3]}")
             acc = s["accuracy"]["after_task"][0]["accuracy"]["mnist"]
             if not acc >= 0.2:
                 fail(f"{label}: MNIST accuracy after task 1 = {acc} (chance 0.1)")

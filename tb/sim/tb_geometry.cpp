@@ -13,6 +13,7 @@
 //  * HalAccelerator (with an update path that programs nothing) sizes itself from it:
 //    448 tiles, and a forward MVM of each layer completes on tiles 0..415 and 416..447,
 //    the firmware waiting on TILE_IRQ_LO/HI and the TILE_IRQ window words.
+#include <algorithm>
 #include <cmath>
 #include <exception>
 #include <string>
@@ -134,6 +135,21 @@ TEST(Geometry, DiscoveredFromSysctlBeyond256Tiles) {
   EXPECT_EQ(top.n_tiles(), kTiles);
   sc_core::sc_start();
   EXPECT_TRUE(ran);
+  // Each MVM reached its own tile: every one of the 448 ran a register-started operation
+  // (an address decoded to the wrong tile leaves another idle), and layer 1's tiles
+  // started only after every layer-0 tile had ended (its input is layer 0's output).
+  const unsigned l0 = 13U * 32U;
+  sc_core::sc_time l0_end = sc_core::SC_ZERO_TIME;
+  sc_core::sc_time l1_start = sc_core::sc_max_time();
+  for (unsigned i = 0; i < kTiles; ++i) {
+    auto& t = top.tile(i);
+    EXPECT_GT(t.op_end(), sc_core::SC_ZERO_TIME) << "tile " << i << " never ran an MVM";
+    if (i < l0)
+      l0_end = std::max(l0_end, t.op_end());
+    else
+      l1_start = std::min(l1_start, t.op_start());
+  }
+  EXPECT_LE(l0_end, l1_start);
   if (top.host().error()) {
     try {
       std::rethrow_exception(top.host().error());
