@@ -132,8 +132,8 @@ void TileCore::init_ir_drop() {
           "{}: 'tile.ir_drop' is modelled for 'tile.mapping' differential only", name_));
     }
     ir_mode_ = p_.ir_drop == "exact" ? IrMode::exact : IrMode::approx;
-    g_pos_.resize(rows_, cols_);
-    g_neg_.resize(rows_, cols_);
+    g_pos_ = RowMatrix::Zero(rows_, cols_);  // the constructor's refresh fills them
+    g_neg_ = RowMatrix::Zero(rows_, cols_);
     if (p_.ir_compensation) {
       ir_gain_fwd_.assign(static_cast<std::size_t>(2 * cols_), 1.0F);
       ir_gain_tr_.assign(static_cast<std::size_t>(rows_), 1.0F);

@@ -29,8 +29,8 @@ void TileCore::init_iv() {
   }
   nl_quad_ = dp.nl_a2_per_V != 0.0;
   nl_cubic_ = dp.nl_a3_per_V2 != 0.0;
-  g_pos_.resize(rows_, cols_);
-  g_neg_.resize(rows_, cols_);
+  g_pos_ = RowMatrix::Zero(rows_, cols_);  // the constructor's refresh fills them
+  g_neg_ = RowMatrix::Zero(rows_, cols_);
   for (auto& m : nl_b_) m = RowMatrix::Zero(rows_, cols_);
   nl_c_ = RowMatrix::Zero(rows_, cols_);
 }
