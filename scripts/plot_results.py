@@ -1,8 +1,7 @@
 #!/usr/bin/python3
 """Plots for docs/results.md from memplast train outputs.
 
-usage: scripts/plot_results.py mstar OUT.png RUN_DIR...   accuracy after task 2 vs m*
-       scripts/plot_results.py curves OUT.png RUN_DIR     accuracy per epoch of one run
+usage: scripts/plot_results.py curves OUT.png RUN_DIR     accuracy per epoch of one run
        scripts/plot_results.py writes OUT.png RUN_DIR     writes-per-device histogram
 """
 import csv
@@ -44,20 +43,6 @@ def finish(fig, ax, out, xlabel, ylabel, legend=True):
     save(fig, out)
 
 
-def mstar(out, runs):
-    pts = []
-    for r in runs:
-        s = load(r)
-        m = s["config"]["meta"]["m_star"]
-        last = s["accuracy"]["after_task"][-1]["accuracy"]
-        pts.append((m, last.get("mnist", 0), last.get("fashion_mnist", 0)))
-    pts.sort()
-    fig, ax = new_axes()
-    ax.plot([p[0] for p in pts], [100 * p[1] for p in pts], "o-", label="MNIST (task 1)")
-    ax.plot([p[0] for p in pts], [100 * p[2] for p in pts], "s-", label="Fashion-MNIST (task 2)")
-    finish(fig, ax, out, "m*", "test accuracy after task 2 (%)")
-
-
 def curves(out, run):
     rows = list(csv.DictReader(open(os.path.join(run, "accuracy.csv"))))
     fig, ax = new_axes()
@@ -92,5 +77,5 @@ if __name__ == "__main__":
     if len(sys.argv) < 4:
         sys.exit(__doc__)
     kind, out, runs = sys.argv[1], sys.argv[2], sys.argv[3:]
-    {"mstar": lambda: mstar(out, runs), "curves": lambda: curves(out, runs[0]),
+    {"curves": lambda: curves(out, runs[0]),
      "writes": lambda: writes(out, runs[0])}[kind]()
