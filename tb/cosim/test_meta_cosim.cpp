@@ -27,8 +27,9 @@
 
 // memplast::rtl brings in libsystemc.so, which refers to sc_main; this binary's main is
 // gtest_main (no kernel is elaborated here), so sc_main is never called. Without it the
-// sanitizer build (-O1, fewer calls inlined away) fails to link.
-int sc_main(int /*argc*/, char* /*argv*/[]) { return 1; }
+// sanitizer build fails to link. This file includes no SystemC header, so the C linkage
+// SystemC declares sc_main with is given here (a C++-mangled sc_main does not resolve).
+extern "C" int sc_main(int /*argc*/, char* /*argv*/[]) { return 1; }
 
 namespace {
 
