@@ -189,8 +189,7 @@ bool Dma::access(bool write, std::uint64_t addr, unsigned char* data, unsigned l
   p.set_streaming_width(len);
   p.set_dmi_allowed(false);
   p.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-  if ((fault_rate_ > 0 || fault_next_ < fault_at_s_.size()) &&
-      inject_error(sc_core::sc_time_stamp() + t)) {
+  if (faults_.pending() && inject_error(sc_core::sc_time_stamp() + t)) {
     ++injected_errors_;
     p.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
     MP_LOG(log_, info, "injected DMA error: {} at {:#x} ({} bytes)", write ? "write" : "read", addr,
@@ -318,23 +317,10 @@ void Dma::begin_pending(const sc_core::sc_time& now, bool wake) {
 }
 
 void Dma::set_fault_injection(double rate, std::vector<double> at_s, std::uint64_t seed) {
-  fault_rate_ = rate;
-  fault_at_s_ = std::move(at_s);
-  std::sort(fault_at_s_.begin(), fault_at_s_.end());
-  fault_next_ = 0;
-  fault_rng_ = Rng(seed, "dma.faults");
+  faults_ = FaultSchedule(rate, std::move(at_s), seed, "dma.faults");
 }
 
-bool Dma::inject_error(const sc_core::sc_time& t) {
-  bool hit = false;
-  if (fault_rate_ > 0 && fault_rng_.uniform() < fault_rate_) hit = true;
-  if (fault_next_ < fault_at_s_.size() && t.to_seconds() >= fault_at_s_[fault_next_]) {
-    while (fault_next_ < fault_at_s_.size() && t.to_seconds() >= fault_at_s_[fault_next_])
-      ++fault_next_;
-    hit = true;
-  }
-  return hit;
-}
+bool Dma::inject_error(const sc_core::sc_time& t) { return faults_.hit(t.to_seconds()); }
 
 void Dma::state_io(StateIO& io) {
   io.section("dma");
@@ -349,9 +335,8 @@ void Dma::state_io(StateIO& io) {
   sim::time_io(io, "active", stats_.active);
   sim::time_io(io, "channel_busy", stats_.channel_busy);
   // Fault injection and the halt: only where configured (the default layout is unchanged).
-  if (fault_rate_ > 0 || !fault_at_s_.empty()) {
-    io.rng("fault_rng", fault_rng_);
-    io.value("fault_next", fault_next_);
+  if (faults_.configured()) {
+    faults_.state_io(io, "fault_");
     io.value("injected_errors", injected_errors_);
     io.value("halted", halted_);
   }

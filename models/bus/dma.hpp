@@ -46,8 +46,8 @@
 #include "bus/gen/regs.hpp"
 #include "bus/target.hpp"
 #include "common/energy.hpp"
+#include "common/fault_schedule.hpp"
 #include "common/log.hpp"
-#include "common/rng.hpp"
 #include "common/state_io.hpp"
 #include "sim/irq.hpp"
 
@@ -133,12 +133,9 @@ class Dma : public Target {
   EnergyLedger::Id e_beat_{0};
   EnergyLedger::Id e_transfer_{0};
   EnergyLedger::Id e_busy_{0};
-  bool halted_{false};  // a chain stopped on an error; a held start waits for CLEAR_ERROR
-  double fault_rate_{0.0};
-  std::vector<double> fault_at_s_;
-  std::uint64_t fault_next_{0};
+  bool halted_{false};    // a chain stopped on an error; a held start waits for CLEAR_ERROR
+  FaultSchedule faults_;  // stream "dma.faults"
   std::uint64_t injected_errors_{0};
-  Rng fault_rng_;
   // Whether the access requested at `t` gets an injected error response.
   bool inject_error(const sc_core::sc_time& t);
   void begin_pending(const sc_core::sc_time& now, bool wake);

@@ -226,23 +226,10 @@ void Router::invalidate_direct_mem_ptr(int /*id*/, sc_dt::uint64 /*start*/, sc_d
 }
 
 void Router::set_fault_injection(double rate, std::vector<double> at_s, std::uint64_t seed) {
-  fault_rate_ = rate;
-  fault_at_s_ = std::move(at_s);
-  std::sort(fault_at_s_.begin(), fault_at_s_.end());
-  fault_next_ = 0;
-  fault_rng_ = Rng(seed, "bus.faults");
+  faults_ = FaultSchedule(rate, std::move(at_s), seed, "bus.faults");
 }
 
-bool Router::inject_error(const sc_core::sc_time& t) {
-  bool hit = false;
-  if (fault_rate_ > 0 && fault_rng_.uniform() < fault_rate_) hit = true;
-  if (fault_next_ < fault_at_s_.size() && t.to_seconds() >= fault_at_s_[fault_next_]) {
-    while (fault_next_ < fault_at_s_.size() && t.to_seconds() >= fault_at_s_[fault_next_])
-      ++fault_next_;
-    hit = true;
-  }
-  return hit;
-}
+bool Router::inject_error(const sc_core::sc_time& t) { return faults_.hit(t.to_seconds()); }
 
 void Router::state_io(StateIO& io) {
   io.section("router");
@@ -267,8 +254,7 @@ void Router::state_io(StateIO& io) {
     sim::time_io(io, "wait", s.wait);
     sim::time_io(io, "busy", s.busy);
   }
-  io.rng("fault_rng", fault_rng_);
-  io.value("fault_next", fault_next_);
+  faults_.state_io(io, "fault_");
   io.value("injected_errors", injected_errors_);
 }
 

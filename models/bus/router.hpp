@@ -33,8 +33,8 @@
 #include "bus/bus_params.hpp"
 #include "bus/gen/regs.hpp"
 #include "common/energy.hpp"
+#include "common/fault_schedule.hpp"
 #include "common/log.hpp"
-#include "common/rng.hpp"
 #include "common/state_io.hpp"
 #include "trace/probe.hpp"
 
@@ -126,11 +126,8 @@ class Router : public sc_core::sc_module {
   std::vector<Slot> calendar_;  // reservations, sorted by start, none ending before now
   std::vector<sc_core::sc_time> transfer_time_;  // transfer_time(4 w), w = 0 .. max burst
   std::vector<InitiatorStats> stats_;
-  double fault_rate_{0.0};
-  std::vector<double> fault_at_s_;
-  std::uint64_t fault_next_{0};
+  FaultSchedule faults_;  // stream "bus.faults"
   std::uint64_t injected_errors_{0};
-  Rng fault_rng_;
   log::Logger log_;
   trace::Probe probe_;
   std::vector<std::string> initiator_names_;

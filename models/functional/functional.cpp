@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <string>
 
 #include <Eigen/Dense>
@@ -32,6 +33,26 @@ std::vector<unsigned> block_tiles(unsigned first, const tile::Placement& pl) {
   t.reserve(pl.blocks.size());
   for (const auto& b : pl.blocks) t.push_back(first + static_cast<unsigned>(b.tile));
   return t;
+}
+// One MVM chunk's sizes on a layer's tile grid: `drive` inputs and `sense` outputs per
+// tile, the blocks along and across the inputs, the tile's CONFIG word.
+struct ChunkDims {
+  std::uint64_t nv, drive, sense;
+  int drive_blocks, other_blocks;
+  tile::Direction dir;
+  int config;
+  std::size_t in_dim, out_dim;
+};
+ChunkDims chunk_dims(const tile::Placement& pl, bool transpose, int n, bool signed_inputs) {
+  return {static_cast<std::uint64_t>(n),
+          static_cast<std::uint64_t>(transpose ? pl.tile_cols : pl.tile_rows),
+          static_cast<std::uint64_t>(transpose ? pl.tile_rows : pl.tile_cols),
+          transpose ? pl.col_blocks : pl.row_blocks,
+          transpose ? pl.row_blocks : pl.col_blocks,
+          transpose ? tile::Direction::transpose : tile::Direction::forward,
+          2 * n + (signed_inputs ? 1 : 0),
+          static_cast<std::size_t>(transpose ? pl.layer_cols : pl.layer_rows),
+          static_cast<std::size_t>(transpose ? pl.layer_rows : pl.layer_cols)};
 }
 // y (nv x out_dim) = the blocks' partial sums (`out`: per block, nv x sense), added in
 // tile order (HalAccelerator, TileGrid).
@@ -433,50 +454,53 @@ void FunctionalAccelerator::transpose(int layer, const float* d, int batch, floa
   MapM(y, batch, in).noalias() = CMapM(d, batch, out) * L.w.transpose();
 }
 
+void FunctionalAccelerator::run_chunk(Layer& L, bool transpose, const float* x, int n, float* y,
+                                      bool signed_inputs, std::vector<double>& done,
+                                      const std::function<double(int, std::size_t)>& start_of) {
+  const auto& pl = L.grid->placement();
+  const ChunkDims d = chunk_dims(pl, transpose, n, signed_inputs);
+  std::vector<float> xb(d.drive * d.nv);
+  std::vector<float>& out = ybufs_;
+  out.assign(pl.blocks.size() * d.sense * d.nv, 0.0F);
+  std::size_t c = 0;
+  for (int db = 0; db < d.drive_blocks; ++db) {
+    const std::size_t i0 = static_cast<std::size_t>(db) * d.drive;
+    const std::size_t ni = std::min<std::size_t>(d.drive, d.in_dim - i0);
+    std::fill(xb.begin(), xb.end(), 0.0F);
+    for (std::size_t v = 0; v < d.nv; ++v)
+      std::copy_n(x + v * d.in_dim + i0, ni, xb.data() + v * d.drive);
+    for (int ob = 0; ob < d.other_blocks; ++ob, ++c) {
+      const int k = transpose ? ob * pl.col_blocks + db : db * pl.col_blocks + ob;
+      const double start = start_of(k, c);
+      auto& tile = L.grid->tile(pl.blocks[static_cast<std::size_t>(k)].tile);
+      const double at = std::round(start * 1e12) * 1e-12;
+      const tile::OpCost cost = tile.mvm_batch(
+          d.dir, xb.data(), n, out.data() + static_cast<std::size_t>(k) * d.sense * d.nv, at,
+          tile.encoding(), signed_inputs);
+      charge_energy(cost);
+      done[static_cast<std::size_t>(k)] = start + cost.latency_s;
+    }
+  }
+  sum_partials(pl, transpose, out.data(), d.sense, d.nv, d.out_dim, y);
+}
+
 void FunctionalAccelerator::mvm_chunk(Layer& L, bool transpose, const float* x, int n, float* y,
                                       bool signed_inputs) {
   const auto& pl = L.grid->placement();
-  const auto nv = static_cast<std::uint64_t>(n);
-  const auto drive = static_cast<std::uint64_t>(transpose ? pl.tile_cols : pl.tile_rows);
-  const auto sense = static_cast<std::uint64_t>(transpose ? pl.tile_rows : pl.tile_cols);
-  const int drive_blocks = transpose ? pl.col_blocks : pl.row_blocks;
-  const int other_blocks = transpose ? pl.row_blocks : pl.col_blocks;
-  const auto dir = transpose ? tile::Direction::transpose : tile::Direction::forward;
-  const int config = 2 * n + (signed_inputs ? 1 : 0);
-  const auto in_dim = static_cast<std::size_t>(transpose ? pl.layer_cols : pl.layer_rows);
-  const auto out_dim = static_cast<std::size_t>(transpose ? pl.layer_rows : pl.layer_cols);
+  const ChunkDims d = chunk_dims(pl, transpose, n, signed_inputs);
   // Inputs, CONFIG (when it changes) and CMD per tile, in HalAccelerator's order; each
   // tile computes at its CMD (the relaxation clock, on the picosecond grid of sc_time) and
   // runs while the host writes the next.
   std::vector<double> done(pl.blocks.size(), 0.0);
-  std::vector<float> xb(drive * nv);
-  std::vector<float>& out = ybufs_;
-  out.assign(pl.blocks.size() * sense * nv, 0.0F);
-  for (int db = 0; db < drive_blocks; ++db) {
-    const std::size_t i0 = static_cast<std::size_t>(db) * drive;
-    const std::size_t ni = std::min<std::size_t>(drive, in_dim - i0);
-    std::fill(xb.begin(), xb.end(), 0.0F);
-    for (std::size_t v = 0; v < nv; ++v)
-      std::copy_n(x + v * in_dim + i0, ni, xb.data() + v * drive);
-    for (int ob = 0; ob < other_blocks; ++ob) {
-      const int k = transpose ? ob * pl.col_blocks + db : db * pl.col_blocks + ob;
-      auto& cfg_word = tile_config_[L.first_tile + static_cast<unsigned>(k)];
-      if (cfg_word != config) {
-        pio(true, 4, tile_word_s_);
-        cfg_word = config;
-      }
-      pio(true, 4 * drive * nv, tile_word_s_);          // INPUT
-      const double start = pio(true, 4, tile_word_s_);  // CMD
-      auto& tile = L.grid->tile(pl.blocks[static_cast<std::size_t>(k)].tile);
-      const double at = std::round(start * 1e12) * 1e-12;
-      const tile::OpCost c =
-          tile.mvm_batch(dir, xb.data(), n, out.data() + static_cast<std::size_t>(k) * sense * nv,
-                         at, tile.encoding(), signed_inputs);
-      charge_energy(c);
-      done[static_cast<std::size_t>(k)] = start + c.latency_s;
+  run_chunk(L, transpose, x, n, y, signed_inputs, done, [&](int k, std::size_t /*c*/) {
+    auto& cfg_word = tile_config_[L.first_tile + static_cast<unsigned>(k)];
+    if (cfg_word != d.config) {
+      pio(true, 4, tile_word_s_);
+      cfg_word = d.config;
     }
-  }
-  sum_partials(pl, transpose, out.data(), sense, nv, out_dim, y);
+    pio(true, 4 * d.drive * d.nv, tile_word_s_);  // INPUT
+    return pio(true, 4, tile_word_s_);            // CMD
+  });
   wait_tiles(done, block_tiles(L.first_tile, pl));
   // A tile whose MVM had a conversion at a code limit showed IRQ_STATUS.ADC_SAT: the
   // firmware reads its ADC_SAT_COUNT (HalAccelerator::handle_saturation; the recovery,
@@ -484,7 +508,7 @@ void FunctionalAccelerator::mvm_chunk(Layer& L, bool transpose, const float* x, 
   for (const auto& b : pl.blocks) {
     if (L.grid->tile(b.tile).last_saturated() > 0) pio(false, 4, tile_word_s_);
   }
-  for (std::size_t k = 0; k < done.size(); ++k) pio(false, 4 * sense * nv, tile_word_s_);
+  for (std::size_t k = 0; k < done.size(); ++k) pio(false, 4 * d.sense * d.nv, tile_word_s_);
 }
 
 // One descriptor of a chain the firmware builds: `count` 32-bit words (F32 or U32 copies,
@@ -606,31 +630,21 @@ void FunctionalAccelerator::dma_wait_idle() {
 void FunctionalAccelerator::mvm_chunk_dma(Layer& L, bool transpose, const float* x, int n, float* y,
                                           bool signed_inputs) {
   const auto& pl = L.grid->placement();
-  const auto nv = static_cast<std::uint64_t>(n);
-  const auto drive = static_cast<std::uint64_t>(transpose ? pl.tile_cols : pl.tile_rows);
-  const auto sense = static_cast<std::uint64_t>(transpose ? pl.tile_rows : pl.tile_cols);
-  const int drive_blocks = transpose ? pl.col_blocks : pl.row_blocks;
-  const int other_blocks = transpose ? pl.row_blocks : pl.col_blocks;
-  const auto dir = transpose ? tile::Direction::transpose : tile::Direction::forward;
-  const int config = 2 * n + (signed_inputs ? 1 : 0);
-  const auto in_dim = static_cast<std::size_t>(transpose ? pl.layer_cols : pl.layer_rows);
-  const auto out_dim = static_cast<std::size_t>(transpose ? pl.layer_rows : pl.layer_cols);
+  const ChunkDims d = chunk_dims(pl, transpose, n, signed_inputs);
   // HalAccelerator::mvm_chunk_dma: CONFIG per tile (when it changes) while staging the
   // inputs, then one chain writing each tile's INPUT window and its CMD (a tile starts at
   // its CMD's arrival), waited for; the tiles waited for; one chain reading every OUTPUT.
   std::vector<DmaDesc> chain;
-  std::vector<int> tile_of;  // per CMD descriptor: the tile (block) it starts
-  for (int db = 0; db < drive_blocks; ++db) {
-    for (int ob = 0; ob < other_blocks; ++ob) {
+  for (int db = 0; db < d.drive_blocks; ++db) {
+    for (int ob = 0; ob < d.other_blocks; ++ob) {
       const int k = transpose ? ob * pl.col_blocks + db : db * pl.col_blocks + ob;
       auto& cfg_word = tile_config_[L.first_tile + static_cast<unsigned>(k)];
-      if (cfg_word != config) {
+      if (cfg_word != d.config) {
         pio(true, 4, tile_word_s_);
-        cfg_word = config;
+        cfg_word = d.config;
       }
-      chain.push_back({static_cast<std::uint32_t>(drive * nv), -1.0, tile_word_s_});  // INPUT
-      chain.push_back({1, -1.0, tile_word_s_});                                       // CMD
-      tile_of.push_back(k);
+      chain.push_back({static_cast<std::uint32_t>(d.drive * d.nv), -1.0, tile_word_s_});  // INPUT
+      chain.push_back({1, -1.0, tile_word_s_});                                           // CMD
     }
   }
   // One chain: started, the tiles' MVMs from their CMDs' arrivals, waited for (the
@@ -644,35 +658,14 @@ void FunctionalAccelerator::mvm_chunk_dma(Layer& L, bool transpose, const float*
     dma_run(chain, &arrival);
   }
   std::vector<double> done(pl.blocks.size(), 0.0);
-  std::vector<float> xb(drive * nv);
-  std::vector<float>& out = ybufs_;
-  out.assign(pl.blocks.size() * sense * nv, 0.0F);
-  std::size_t c = 0;
-  for (int db = 0; db < drive_blocks; ++db) {
-    const std::size_t i0 = static_cast<std::size_t>(db) * drive;
-    const std::size_t ni = std::min<std::size_t>(drive, in_dim - i0);
-    std::fill(xb.begin(), xb.end(), 0.0F);
-    for (std::size_t v = 0; v < nv; ++v)
-      std::copy_n(x + v * in_dim + i0, ni, xb.data() + v * drive);
-    for (int ob = 0; ob < other_blocks; ++ob, ++c) {
-      const int k = tile_of[c];
-      const double start = arrival[2 * c + 1];
-      auto& tile = L.grid->tile(pl.blocks[static_cast<std::size_t>(k)].tile);
-      const double at = std::round(start * 1e12) * 1e-12;
-      const tile::OpCost cost =
-          tile.mvm_batch(dir, xb.data(), n, out.data() + static_cast<std::size_t>(k) * sense * nv,
-                         at, tile.encoding(), signed_inputs);
-      charge_energy(cost);
-      done[static_cast<std::size_t>(k)] = start + cost.latency_s;
-    }
-  }
+  run_chunk(L, transpose, x, n, y, signed_inputs, done,
+            [&](int /*k*/, std::size_t c) { return arrival[2 * c + 1]; });
   if (one_chain) dma_wait_idle();
-  sum_partials(pl, transpose, out.data(), sense, nv, out_dim, y);
   wait_tiles(done, block_tiles(L.first_tile, pl));
   for (const auto& b : pl.blocks) {
     if (L.grid->tile(b.tile).last_saturated() > 0) pio(false, 4, tile_word_s_);
   }
-  chain.assign(pl.blocks.size(), {static_cast<std::uint32_t>(sense * nv), tile_word_s_, -1.0});
+  chain.assign(pl.blocks.size(), {static_cast<std::uint32_t>(d.sense * d.nv), tile_word_s_, -1.0});
   dma_run(chain);
 }
 

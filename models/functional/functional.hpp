@@ -25,6 +25,7 @@
 #pragma once
 
 #include <array>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -100,6 +101,12 @@ class FunctionalAccelerator : public fw::Accelerator {
   void wait_tiles(const std::vector<double>& done, const std::vector<unsigned>& tile);
   // One MVM chunk of n <= tile.buffer_vectors vectors, timed as HalAccelerator::mvm_chunk.
   void mvm_chunk(Layer& L, bool transpose, const float* x, int n, float* y, bool signed_inputs);
+  // The tile MVMs of a chunk, shared by both paths: the inputs staged per drive block, the
+  // MVM of block k (the c-th in issue order) run from start_of(k, c), the time its CMD
+  // reaches the tile, its end in done[k]; the partial sums added into y.
+  void run_chunk(Layer& L, bool transpose, const float* x, int n, float* y, bool signed_inputs,
+                 std::vector<double>& done,
+                 const std::function<double(int, std::size_t)>& start_of);
   // A host access of `bytes` to a target with `word_s` per word (bus::pio_access): the
   // clock advances by its time, the bus ledger row gets its energy. Returns the time the
   // (first) transaction reaches the target.

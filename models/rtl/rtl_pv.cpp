@@ -7,6 +7,7 @@
 
 #include "Vpv_fsm.h"
 #include "common/schema.hpp"
+#include "rtl/pv_fsm_drv.hpp"
 #include "rtl/rtl_blocks.hpp"
 #include "system/rtl_hooks.hpp"
 #include "tile/prog_codes.hpp"
@@ -29,14 +30,7 @@ namespace pc = tile::prog;
 class RtlPvLoop final : public pv::PvLoop {
  public:
   explicit RtlPvLoop(const pv::PvParams& p) : top_(std::make_unique<Vpv_fsm>(&ctx_, "pv_fsm")) {
-    top_->cfg_gate_start = pc::gate_code(p.v_gate_start_V);
-    top_->cfg_gate_step = pc::gate_code(p.v_gate_step_V);
-    top_->cfg_gate_max = pc::gate_code(p.v_gate_max_V);
-    top_->cfg_reset_start = pc::amp_code(p.v_reset_start_V);
-    top_->cfg_reset_step = pc::amp_code(p.v_reset_step_V);
-    top_->cfg_reset_max = pc::amp_code(p.v_reset_max_V);
-    top_->cfg_backoff = static_cast<std::uint8_t>(p.reversal_backoff_steps);
-    top_->cfg_max_iter = static_cast<std::uint16_t>(p.max_iterations);
+    configure_pv_fsm(*top_, p);
     top_->irq_enable = 0;
     top_->clk = 0;
     top_->rst_n = 0;

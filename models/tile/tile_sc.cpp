@@ -440,25 +440,15 @@ tlm::tlm_response_status TileModule::window(const bus::WindowAccess& a) {
 
 void TileModule::set_adc_fault_injection(double rate, std::vector<double> at_s,
                                          std::uint64_t seed) {
-  adc_fault_rate_ = rate;
-  adc_fault_at_s_ = std::move(at_s);
-  std::sort(adc_fault_at_s_.begin(), adc_fault_at_s_.end());
-  adc_fault_next_ = 0;
-  adc_fault_ = rate > 0 || !adc_fault_at_s_.empty();
-  adc_fault_rng_ = memplast::Rng(seed, std::string(name()) + ".adc_faults");
+  adc_faults_ =
+      memplast::FaultSchedule(rate, std::move(at_s), seed, std::string(name()) + ".adc_faults");
+  adc_fault_ = adc_faults_.configured();
 }
 
 void TileModule::maybe_inject_adc(const sc_core::sc_time& start) {
-  bool hit = adc_fault_rate_ > 0 && adc_fault_rng_.uniform() < adc_fault_rate_;
-  const double t = start.to_seconds();
-  if (adc_fault_next_ < adc_fault_at_s_.size() && t >= adc_fault_at_s_[adc_fault_next_]) {
-    while (adc_fault_next_ < adc_fault_at_s_.size() && t >= adc_fault_at_s_[adc_fault_next_])
-      ++adc_fault_next_;
-    hit = true;
-  }
-  if (!hit) return;
+  if (!adc_faults_.hit(start.to_seconds())) return;
   ++adc_injected_;
-  const double u = adc_fault_rng_.uniform();
+  const double u = adc_faults_.rng().uniform();
   MP_LOG(log_, info, "injected ADC saturation at {} (u = {})", start.to_string(), u);
   core_.inject_adc_saturation(u);
 }
@@ -480,8 +470,7 @@ void TileModule::state_io(StateIO& io) {
   // ADC saturation: the total always; the fault injection only where configured.
   io.value("adc_saturated", adc_saturated_);
   if (adc_fault_) {
-    io.rng("adc_fault_rng", adc_fault_rng_);
-    io.value("adc_fault_next", adc_fault_next_);
+    adc_faults_.state_io(io, "adc_fault_");
     io.value("adc_injected", adc_injected_);
   }
   if (lvl != irq_level_)

@@ -33,8 +33,8 @@
 #include <tlm>
 #include "bus/target.hpp"
 #include "common/energy.hpp"
+#include "common/fault_schedule.hpp"
 #include "common/log.hpp"
-#include "common/rng.hpp"
 #include "sim/irq.hpp"
 #include "tile/tile_core.hpp"
 
@@ -144,11 +144,8 @@ class TileModule : public bus::Target {
   std::int64_t sat_op_{-1};
   std::uint64_t adc_saturated_{0};
   bool adc_fault_{false};
-  double adc_fault_rate_{0.0};
-  std::vector<double> adc_fault_at_s_;
-  std::uint64_t adc_fault_next_{0};
+  memplast::FaultSchedule adc_faults_;  // stream "<name>.adc_faults"
   std::uint64_t adc_injected_{0};
-  memplast::Rng adc_fault_rng_;
   // Arms the core's ADC saturation for an MVM starting at `start` if a fault hits it.
   void maybe_inject_adc(const sc_core::sc_time& start);
 };

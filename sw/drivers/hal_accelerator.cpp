@@ -153,17 +153,14 @@ void HalAccelerator::rerun_saturated(unsigned t, std::uint32_t op, std::size_t n
   }
 }
 
-void HalAccelerator::mvm_chunk(const LayerMap& L, bool transpose, const float* x, int n, float* y) {
+TileSet HalAccelerator::start_tiles(const LayerMap& L, bool transpose, const float* x, int n,
+                                    std::uint32_t op) {
   const auto nv = static_cast<std::size_t>(n);
   const std::size_t in_dim = transpose ? L.shape.out : L.shape.in;
-  const std::size_t out_dim = transpose ? L.shape.in : L.shape.out;
   const std::size_t drive = transpose ? C_ : R_;  // inputs per tile
-  const std::size_t sense = transpose ? R_ : C_;  // outputs per tile
   const int drive_blocks = transpose ? L.col_blocks : L.row_blocks;
   const int other_blocks = transpose ? L.row_blocks : L.col_blocks;
-  const std::uint32_t op = transpose ? MP_TILE_CMD_OP_MVM_TRANSPOSE : MP_TILE_CMD_OP_MVM_FWD;
   xbuf_.resize(drive * nv);
-  ybuf_.resize(sense * nv);
   TileSet pending(tiles_.size());
   for (int db = 0; db < drive_blocks; ++db) {
     const std::size_t i0 = static_cast<std::size_t>(db) * drive;
@@ -180,7 +177,17 @@ void HalAccelerator::mvm_chunk(const LayerMap& L, bool transpose, const float* x
       pending.set(t);
     }
   }
-  const TileSet saturated = wait_tiles(pending);
+  return pending;
+}
+
+void HalAccelerator::mvm_chunk(const LayerMap& L, bool transpose, const float* x, int n, float* y) {
+  const auto nv = static_cast<std::size_t>(n);
+  const std::size_t out_dim = transpose ? L.shape.in : L.shape.out;
+  const std::size_t drive = transpose ? C_ : R_;  // inputs per tile
+  const std::size_t sense = transpose ? R_ : C_;  // outputs per tile
+  const std::uint32_t op = transpose ? MP_TILE_CMD_OP_MVM_TRANSPOSE : MP_TILE_CMD_OP_MVM_FWD;
+  ybuf_.resize(sense * nv);
+  const TileSet saturated = wait_tiles(start_tiles(L, transpose, x, n, op));
   if (saturated.any()) handle_saturation(saturated, op, drive * nv);
   std::fill(y, y + nv * out_dim, 0.0F);
   for (int rb = 0; rb < L.row_blocks; ++rb) {
@@ -294,30 +301,9 @@ void HalAccelerator::profile_range(int layer, bool transpose, const float* x, in
   if (done < 0) done = tiles_[L.first_tile].adc_range(transpose) != 0 ? 1 : 0;
   if (done != 0) return;
   done = 1;
-  const auto nv = static_cast<std::size_t>(n);
-  const std::size_t in_dim = transpose ? L.shape.out : L.shape.in;
-  const std::size_t drive = transpose ? C_ : R_;
-  const int drive_blocks = transpose ? L.col_blocks : L.row_blocks;
-  const int other_blocks = transpose ? L.row_blocks : L.col_blocks;
   const std::uint32_t op =
       transpose ? MP_TILE_CMD_OP_PROFILE_TRANSPOSE : MP_TILE_CMD_OP_PROFILE_FWD;
-  xbuf_.resize(drive * nv);
-  TileSet pending(tiles_.size());
-  for (int db = 0; db < drive_blocks; ++db) {
-    const std::size_t i0 = static_cast<std::size_t>(db) * drive;
-    const std::size_t ni = std::min(drive, in_dim - i0);
-    std::fill(xbuf_.begin(), xbuf_.end(), 0.0F);
-    for (std::size_t v = 0; v < nv; ++v)
-      std::copy_n(x + v * in_dim + i0, ni, xbuf_.data() + v * drive);
-    for (int ob = 0; ob < other_blocks; ++ob) {
-      const unsigned t = transpose ? tile_index(L, ob, db) : tile_index(L, db, ob);
-      tiles_[t].configure(static_cast<unsigned>(n), transpose);
-      tiles_[t].write_input(xbuf_.data(), drive * nv);
-      tiles_[t].start(op);
-      pending.set(t);
-    }
-  }
-  wait_tiles(pending);
+  wait_tiles(start_tiles(L, transpose, x, n, op));
   const std::uint32_t adc_bits = hal_.read32(tiles_[L.first_tile].base() + MP_TILE_ADC_BITS);
   const std::size_t bins = (static_cast<std::size_t>(1) << (adc_bits - 1)) + 1;
   const unsigned n_tiles = static_cast<unsigned>(L.row_blocks * L.col_blocks);

@@ -116,6 +116,10 @@ class HalAccelerator : public fw::Accelerator {
   // The same with the DMA engine: inputs staged in host memory, one chain that writes
   // every tile's INPUT window and its CMD; then one chain that reads every OUTPUT window.
   void mvm_chunk_dma(const LayerMap& L, bool transpose, const float* x, int n, float* y);
+  // Stages x per drive block and starts `op` (an MVM or a profiling read) on every tile
+  // of the layer: CONFIG (n, direction), INPUT, CMD, in HalAccelerator's tile order.
+  // Returns the tiles started.
+  TileSet start_tiles(const LayerMap& L, bool transpose, const float* x, int n, std::uint32_t op);
   // Waits for the tiles of `pending`; returns those whose IRQ_STATUS had ADC_SAT.
   TileSet wait_tiles(TileSet pending);
   // The ADC saturation handling above for the tiles of `flagged` (op: the MVM's CMD.OP,

@@ -28,6 +28,7 @@
 #include "params_util.hpp"
 #include "pv/pv_algo.hpp"
 #include "pv/pv_params.hpp"
+#include "rtl/pv_fsm_drv.hpp"
 #include "tile/prog_codes.hpp"
 #include "tile/tile_core.hpp"
 #include "tile/tile_params.hpp"
@@ -64,14 +65,7 @@ class PvCosim {
         dev_(memplast::test::validated_defaults<memplast::device::DeviceParams>(), kCells, seed),
         top_(std::make_unique<Vpv_fsm>(&ctx_, "pv_fsm")) {
     const PvParams& p = s_.p;
-    top_->cfg_gate_start = pc::gate_code(p.v_gate_start_V);
-    top_->cfg_gate_step = pc::gate_code(p.v_gate_step_V);
-    top_->cfg_gate_max = pc::gate_code(p.v_gate_max_V);
-    top_->cfg_reset_start = pc::amp_code(p.v_reset_start_V);
-    top_->cfg_reset_step = pc::amp_code(p.v_reset_step_V);
-    top_->cfg_reset_max = pc::amp_code(p.v_reset_max_V);
-    top_->cfg_backoff = static_cast<std::uint8_t>(p.reversal_backoff_steps);
-    top_->cfg_max_iter = static_cast<std::uint16_t>(p.max_iterations);
+    memplast::rtl::configure_pv_fsm(*top_, p);
     top_->irq_enable = 3;
     top_->rst_n = 0;
     tick();
