@@ -5,6 +5,7 @@
 #include <new>
 
 #include "bus/dma_cost.hpp"
+#include "bus/target.hpp"
 #include "sim/state_sc.hpp"
 
 namespace memplast::bus {
@@ -38,15 +39,9 @@ sc_core::sc_time HostMemory::access_time(std::uint64_t bytes) const {
 }
 
 tlm::tlm_response_status HostMemory::check(const tlm::tlm_generic_payload& p) const {
-  const auto cmd = p.get_command();
-  if (cmd != tlm::TLM_READ_COMMAND && cmd != tlm::TLM_WRITE_COMMAND &&
-      cmd != tlm::TLM_IGNORE_COMMAND) {
-    return tlm::TLM_COMMAND_ERROR_RESPONSE;
-  }
-  if (cmd == tlm::TLM_IGNORE_COMMAND) return tlm::TLM_OK_RESPONSE;
-  if (p.get_byte_enable_ptr() != nullptr) return tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE;
-  if (p.get_data_length() == 0 || p.get_streaming_width() != p.get_data_length())
-    return tlm::TLM_BURST_ERROR_RESPONSE;
+  const auto st = check_payload(p);
+  if (st != tlm::TLM_OK_RESPONSE || p.get_command() == tlm::TLM_IGNORE_COMMAND) return st;
+  if (p.get_data_length() == 0) return tlm::TLM_BURST_ERROR_RESPONSE;
   const std::uint64_t a = p.get_address();
   if (a >= size_ || p.get_data_length() > size_ - a) return tlm::TLM_ADDRESS_ERROR_RESPONSE;
   return tlm::TLM_OK_RESPONSE;

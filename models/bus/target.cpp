@@ -49,9 +49,7 @@ tlm::tlm_response_status Target::check(const tlm::tlm_generic_payload& p, bool d
   return check(p, debug, w);
 }
 
-tlm::tlm_response_status Target::check(const tlm::tlm_generic_payload& p, bool debug,
-                                       const Window*& w) const {
-  w = nullptr;
+tlm::tlm_response_status check_payload(const tlm::tlm_generic_payload& p) {
   const auto cmd = p.get_command();
   if (cmd != tlm::TLM_READ_COMMAND && cmd != tlm::TLM_WRITE_COMMAND &&
       cmd != tlm::TLM_IGNORE_COMMAND) {
@@ -60,6 +58,14 @@ tlm::tlm_response_status Target::check(const tlm::tlm_generic_payload& p, bool d
   if (cmd == tlm::TLM_IGNORE_COMMAND) return tlm::TLM_OK_RESPONSE;
   if (p.get_byte_enable_ptr() != nullptr) return tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE;
   if (p.get_streaming_width() != p.get_data_length()) return tlm::TLM_BURST_ERROR_RESPONSE;
+  return tlm::TLM_OK_RESPONSE;
+}
+
+tlm::tlm_response_status Target::check(const tlm::tlm_generic_payload& p, bool debug,
+                                       const Window*& w) const {
+  w = nullptr;
+  const auto first = check_payload(p);
+  if (first != tlm::TLM_OK_RESPONSE || p.get_command() == tlm::TLM_IGNORE_COMMAND) return first;
   if (max_burst_ != 0 && p.get_data_length() > max_burst_) return tlm::TLM_BURST_ERROR_RESPONSE;
   if ((w = window_at(p.get_address())) != nullptr) {
     const auto st = check_window(p, w->info, debug);

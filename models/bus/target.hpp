@@ -45,6 +45,11 @@
 
 namespace memplast::bus {
 
+// The first four protocol checks above, shared by every target (Target and the DMA's
+// host memory): the command, IGNORE (TLM_OK_RESPONSE: the caller does nothing more),
+// byte enables, the streaming width.
+tlm::tlm_response_status check_payload(const tlm::tlm_generic_payload& p);
+
 // One access to a buffer window, as handed to its handler. The protocol checks have
 // passed: `offset + len` lies inside the window and is a whole number of 32-bit words.
 struct WindowAccess {

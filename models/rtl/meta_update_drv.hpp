@@ -14,6 +14,7 @@
 #include "Vmeta_update.h"
 #include "common/state_io.hpp"
 #include "meta/meta_fixed.hpp"
+#include "rtl/clock.hpp"
 #include "verilated.h"
 
 namespace memplast::rtl {
@@ -140,10 +141,7 @@ class MetaUpdateDriver {
 
  private:
   void tick() {
-    top_->clk = 0;
-    top_->eval();
-    top_->clk = 1;
-    top_->eval();
+    clock_cycle(*top_);
     ++cycles_;
   }
   void write_table(unsigned sel, unsigned addr, std::uint64_t data) {

@@ -7,6 +7,7 @@
 
 #include "Vpv_fsm.h"
 #include "common/schema.hpp"
+#include "rtl/clock.hpp"
 #include "rtl/pv_fsm_drv.hpp"
 #include "rtl/rtl_blocks.hpp"
 #include "system/rtl_hooks.hpp"
@@ -83,12 +84,7 @@ class RtlPvLoop final : public pv::PvLoop {
   }
 
  private:
-  void tick() {
-    top_->clk = 0;
-    top_->eval();
-    top_->clk = 1;
-    top_->eval();
-  }
+  void tick() { clock_cycle(*top_); }
   VerilatedContext ctx_;
   std::unique_ptr<Vpv_fsm> top_;
 };

@@ -28,6 +28,7 @@
 #include "params_util.hpp"
 #include "pv/pv_algo.hpp"
 #include "pv/pv_params.hpp"
+#include "rtl/clock.hpp"
 #include "rtl/pv_fsm_drv.hpp"
 #include "tile/prog_codes.hpp"
 #include "tile/tile_core.hpp"
@@ -244,10 +245,7 @@ class PvCosim {
   }
 
   void tick() {
-    top_->clk = 0;
-    top_->eval();
-    top_->clk = 1;
-    top_->eval();
+    memplast::rtl::clock_cycle(*top_);
     busy_cycles_ += top_->busy ? 1 : 0;
     top_->irq_clear = 0;
     ++cycle_;
