@@ -255,7 +255,7 @@ bool TileModule::on_cmd(std::uint32_t value, const sc_core::sc_time& at) {
       finish_start(cost, start, dir == Direction::forward ? "profile_fwd" : "profile_transpose", n);
       return true;
     }
-    if (adc_fault_) maybe_inject_adc(start);
+    if (adc_faults_.configured()) maybe_inject_adc(start);
     core_.mvm_batch(dir, in_buf_.data(), static_cast<int>(n), out_buf_.data(), start.to_seconds(),
                     enc, sgn);
     sat_op_ = static_cast<std::int64_t>(core_.last_saturated());
@@ -442,7 +442,6 @@ void TileModule::set_adc_fault_injection(double rate, std::vector<double> at_s,
                                          std::uint64_t seed) {
   adc_faults_ =
       memplast::FaultSchedule(rate, std::move(at_s), seed, std::string(name()) + ".adc_faults");
-  adc_fault_ = adc_faults_.configured();
 }
 
 void TileModule::maybe_inject_adc(const sc_core::sc_time& start) {
@@ -469,7 +468,7 @@ void TileModule::state_io(StateIO& io) {
   io.value("irq_level", lvl);
   // ADC saturation: the total always; the fault injection only where configured.
   io.value("adc_saturated", adc_saturated_);
-  if (adc_fault_) {
+  if (adc_faults_.configured()) {
     adc_faults_.state_io(io, "adc_fault_");
     io.value("adc_injected", adc_injected_);
   }

@@ -143,7 +143,6 @@ class TileModule : public bus::Target {
   // total, and the fault injection.
   std::int64_t sat_op_{-1};
   std::uint64_t adc_saturated_{0};
-  bool adc_fault_{false};
   memplast::FaultSchedule adc_faults_;  // stream "<name>.adc_faults"
   std::uint64_t adc_injected_{0};
   // Arms the core's ADC saturation for an MVM starting at `start` if a fault hits it.

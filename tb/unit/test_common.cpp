@@ -13,6 +13,7 @@
 #include <gtest/gtest.h>
 
 #include "common/energy.hpp"
+#include "common/fault_schedule.hpp"
 #include "common/histogram.hpp"
 #include "common/log.hpp"
 #include "common/output.hpp"
@@ -382,4 +383,55 @@ TEST(StateIO, EnergyLedgerRoundTripRegistersMissingEntriesInOrder) {
   c.entry("host", "compute");
   auto rd2 = StateIO::reader(w.buffer(), "ckpt");
   EXPECT_THROW(c.state_io(rd2), std::runtime_error);
+}
+
+// FaultSchedule (models/common/fault_schedule.hpp): the one rule of the bus, DMA and tile
+// ADC fault injection.
+TEST(FaultSchedule, UnconfiguredNeverHits) {
+  memplast::FaultSchedule f;
+  EXPECT_FALSE(f.configured());
+  EXPECT_FALSE(f.pending());
+  for (int i = 0; i < 100; ++i) EXPECT_FALSE(f.hit(1e-6 * i));
+}
+
+TEST(FaultSchedule, ScheduledTimesHitTheFirstOperationAtOrAfterThemOnce) {
+  memplast::FaultSchedule f(0.0, {3e-6, 1e-6, 2e-6}, 7, "test.faults");  // any order
+  EXPECT_TRUE(f.configured());
+  EXPECT_TRUE(f.pending());
+  EXPECT_FALSE(f.hit(0.5e-6));
+  EXPECT_TRUE(f.hit(1e-6));  // at the time
+  EXPECT_FALSE(f.hit(1.5e-6));
+  EXPECT_TRUE(f.hit(5e-6));  // 2 us and 3 us both passed: one hit
+  EXPECT_FALSE(f.pending());
+  EXPECT_FALSE(f.hit(6e-6));
+  EXPECT_TRUE(f.configured());  // still configured: its checkpoint fields stay
+}
+
+TEST(FaultSchedule, RateHitsAtTheRateWithinSixSigma) {
+  // n = 20000 operations at p = 0.1: hits ~ B(n, p), mean 2000, sd sqrt(n p (1-p)) = 42.4;
+  // +-6 sd = [1745, 2255] (a false failure has probability ~2e-9).
+  memplast::FaultSchedule f(0.1, {}, 11, "test.faults");
+  int hits = 0;
+  for (int i = 0; i < 20000; ++i) hits += f.hit(1e-9 * i) ? 1 : 0;
+  EXPECT_GE(hits, 1745);
+  EXPECT_LE(hits, 2255);
+}
+
+TEST(FaultSchedule, CheckpointResumesTheSameSequence) {
+  const auto make = [] { return memplast::FaultSchedule(0.3, {5e-6, 9e-6}, 3, "test.faults"); };
+  memplast::FaultSchedule a = make();
+  for (int i = 0; i < 7; ++i) (void)a.hit(1e-6 * i);  // past the first scheduled time
+  auto w = StateIO::writer();
+  a.state_io(w, "fault_");
+  memplast::FaultSchedule b = make();
+  auto rd = StateIO::reader(w.buffer(), "ckpt");
+  b.state_io(rd, "fault_");
+  rd.expect_end();
+  for (int i = 7; i < 200; ++i) EXPECT_EQ(a.hit(1e-6 * i), b.hit(1e-6 * i)) << "operation " << i;
+  // A different stream name gives a different sequence.
+  memplast::FaultSchedule c(0.3, {}, 3, "other.faults");
+  memplast::FaultSchedule d(0.3, {}, 3, "test.faults");
+  int differ = 0;
+  for (int i = 0; i < 64; ++i) differ += c.hit(0) != d.hit(0) ? 1 : 0;
+  EXPECT_GT(differ, 0);
 }
