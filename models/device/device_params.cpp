@@ -9,9 +9,7 @@
 
 namespace memplast::device {
 
-DeviceParams ideal_params(DeviceParams p) {
-  p.sigma_slope = 0;
-  p.sigma_offset_uS = 0;
+DeviceParams without_spread(DeviceParams p) {
   p.c2c_scale = 0;
   p.d2d_gain_sigma = 0;
   p.d2d_vth_sigma_V = 0;
@@ -19,6 +17,13 @@ DeviceParams ideal_params(DeviceParams p) {
   p.read_sigma_abs_uS = 0;
   p.read_sigma_frac = 0;
   p.relax_scale = 0;
+  return p;
+}
+
+DeviceParams ideal_params(DeviceParams p) {
+  p = without_spread(p);
+  p.sigma_slope = 0;
+  p.sigma_offset_uS = 0;
   p.relax_mean_frac = 0;
   p.relax_sigma_frac = 0;
   p.nl_a2_per_V = 0;

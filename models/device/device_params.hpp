@@ -84,6 +84,12 @@ struct StuckCellSpec {
 // throws cfg::ConfigError naming the key and the entry.
 std::vector<StuckCellSpec> parse_stuck_cells(const std::string& text);
 
+// `p` with every random spread switched off by its scale: no cycle-to-cycle or
+// device-to-device spread, no read noise, no relaxation. The laws' fit parameters
+// (sigma_slope, relax_mean_frac, ...) are kept, so one spread comes back by setting its
+// scale alone (the device tests do so). I-V nonlinearity, stuck cells and wear-out stay.
+DeviceParams without_spread(DeviceParams p);
+
 // `p` with its non-idealities removed, as a DeviceArray uses it when p.ideal is set:
 // no device-to-device or cycle-to-cycle spread, no read noise, no relaxation, a linear
 // I-V law, no stuck cells and no wear-out (the endurance budget is the largest the

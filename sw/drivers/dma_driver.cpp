@@ -205,20 +205,24 @@ void DmaDriver::start_flight(Flight f) {
     mem[i].next =
         i + 1 < chain.size() ? static_cast<std::uint32_t>(area + (i + 1) * sizeof(Desc)) : 0;
   }
-  const Desc& d = chain[0];
-  const std::uint64_t b = MP_DMA_BASE;
-  hal_.write32(b + MP_DMA_SRC, d.src);
-  hal_.write32(b + MP_DMA_DST, d.dst);
-  hal_.write32(b + MP_DMA_COUNT, d.count);
-  hal_.write32(b + MP_DMA_ROWS, d.rows);
-  hal_.write32(b + MP_DMA_SRC_STRIDE, d.src_stride);
-  hal_.write32(b + MP_DMA_DST_STRIDE, d.dst_stride);
-  hal_.write32(b + MP_DMA_FORMAT, d.format);
-  hal_.write32(b + MP_DMA_NEXT,
-               chain.size() > 1 ? static_cast<std::uint32_t>(area + sizeof(Desc)) : 0U);
-  hal_.write32(b + MP_DMA_CTRL, MP_DMA_CTRL_START_MASK);
+  Desc d = chain[0];
+  d.next = chain.size() > 1 ? static_cast<std::uint32_t>(area + sizeof(Desc)) : 0U;
+  write_registers(hal_, d);
+  hal_.write32(MP_DMA_BASE + MP_DMA_CTRL, MP_DMA_CTRL_START_MASK);
   ++started_;
   check_error();
+}
+
+void DmaDriver::write_registers(hal::Hal& hal, const Desc& d) {
+  const std::uint64_t b = MP_DMA_BASE;
+  hal.write32(b + MP_DMA_SRC, d.src);
+  hal.write32(b + MP_DMA_DST, d.dst);
+  hal.write32(b + MP_DMA_COUNT, d.count);
+  hal.write32(b + MP_DMA_ROWS, d.rows);
+  hal.write32(b + MP_DMA_SRC_STRIDE, d.src_stride);
+  hal.write32(b + MP_DMA_DST_STRIDE, d.dst_stride);
+  hal.write32(b + MP_DMA_FORMAT, d.format);
+  hal.write32(b + MP_DMA_NEXT, d.next);
 }
 
 void DmaDriver::wait_idle() {

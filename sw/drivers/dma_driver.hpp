@@ -46,6 +46,9 @@ class DmaDriver {
     std::uint32_t format{0};
     std::uint32_t next{0};
   };
+  // Writes `d` into the engine's descriptor registers, SRC to NEXT in register order
+  // (not CTRL): what start() does for a chain's first descriptor.
+  static void write_registers(hal::Hal& hal, const Desc& d);
   // FORMAT values.
   static std::uint32_t format(std::uint32_t src_fmt, std::uint32_t dst_fmt,
                               std::uint32_t dac_bits = 0, std::uint32_t fix_frac = 0);

@@ -26,6 +26,7 @@
 #include "bus/sysctl.hpp"
 #include "sim/sc_support.hpp"
 #include "sw/hal/hal.hpp"
+#include "tlm_payload.hpp"
 
 namespace {
 
@@ -355,11 +356,7 @@ TEST(BusHost, LatencyArbitrationErrorsAndIrqFromFirmware) {
   const sc_time before = sc_core::sc_time_stamp();
   std::uint32_t dv = 0;
   tlm::tlm_generic_payload p;
-  p.set_command(tlm::TLM_READ_COMMAND);
-  p.set_address(kMem0);
-  p.set_data_ptr(reinterpret_cast<unsigned char*>(&dv));
-  p.set_data_length(4);
-  p.set_streaming_width(4);
+  tb::set_payload(p, tlm::TLM_READ_COMMAND, kMem0, &dv, 4);
   EXPECT_EQ(host0.socket->transport_dbg(p), 4U);
   EXPECT_EQ(dv, 0xDEADBEEFU);
   p.set_address(0x70000000);

@@ -70,16 +70,7 @@ std::uint32_t dfmt(std::uint32_t s, std::uint32_t d, std::uint32_t dac = 0,
   return DmaDriver::format(s, d, dac, frac);
 }
 
-void program(Hal& hal, const DmaDriver::Desc& d) {
-  hal.write32(kDma + MP_DMA_SRC, d.src);
-  hal.write32(kDma + MP_DMA_DST, d.dst);
-  hal.write32(kDma + MP_DMA_COUNT, d.count);
-  hal.write32(kDma + MP_DMA_ROWS, d.rows);
-  hal.write32(kDma + MP_DMA_SRC_STRIDE, d.src_stride);
-  hal.write32(kDma + MP_DMA_DST_STRIDE, d.dst_stride);
-  hal.write32(kDma + MP_DMA_FORMAT, d.format);
-  hal.write32(kDma + MP_DMA_NEXT, d.next);
-}
+void program(Hal& hal, const DmaDriver::Desc& d) { DmaDriver::write_registers(hal, d); }
 
 // Wait for the DMA's interrupt; returns and clears IRQ_STATUS.
 std::uint32_t wait_dma(Hal& hal) {

@@ -126,23 +126,30 @@ void inspect(mp::system::System& top, Outcome& out) {
   }
 }
 
+// The update path's layout for `cfg`: its geometry, bus retries, and the initial hidden
+// weights, which the firmware loads through HIDDEN (no back door).
+mp::drivers::MetaPvLayout base_layout(const mp::Config& cfg,
+                                      const std::array<mp::fw::LayerShape, 2>& shapes) {
+  mp::drivers::MetaPvLayout layout;
+  layout.shapes = shapes;
+  layout.tile_rows = static_cast<unsigned>(cfg.tile.rows);
+  layout.tile_cols = static_cast<unsigned>(cfg.tile.cols);
+  layout.retry_limit = static_cast<unsigned>(cfg.faults.retry_limit);
+  layout.hidden =
+      mp::fw::Trainer::initial_hidden(cfg.train, static_cast<std::uint64_t>(cfg.sim.seed));
+  return layout;
+}
+
 // Runs init + one update on `cfg`; `check` runs in the firmware thread at the end with
 // the system (to look at tiles and pv_ctrl state).
 // `expect_error`: the firmware is expected to throw (its message goes to Outcome::error).
 Outcome run(const mp::Config& cfg, const std::function<void(mp::system::System&)>& check = {},
             bool expect_error = false) {
   const auto shapes = mp::fw::Trainer::shapes(cfg.train);
-  mp::drivers::MetaPvLayout layout;
-  layout.shapes = shapes;
-  layout.tile_rows = static_cast<unsigned>(cfg.tile.rows);
-  layout.tile_cols = static_cast<unsigned>(cfg.tile.cols);
-  layout.retry_limit = static_cast<unsigned>(cfg.faults.retry_limit);
+  auto layout = base_layout(cfg, shapes);
   layout.remap = cfg.faults.remap;
   layout.skip = cfg.faults.skip;
   layout.spare_cols = static_cast<unsigned>(cfg.tile.spare_cols);
-  // The firmware loads the initial hidden weights through HIDDEN (no back door).
-  layout.hidden =
-      mp::fw::Trainer::initial_hidden(cfg.train, static_cast<std::uint64_t>(cfg.sim.seed));
   mp::system::System* sys = nullptr;
   Outcome out;
   auto firmware = [&](mp::hal::Hal& host_hal) {
@@ -344,13 +351,7 @@ void run_mvm(const mp::Config& cfg, bool use_dma,
              const std::function<void(mp::system::System&, mp::drivers::HalAccelerator&,
                                       mp::drivers::DmaDriver*)>& body) {
   const auto shapes = mp::fw::Trainer::shapes(cfg.train);
-  mp::drivers::MetaPvLayout layout;
-  layout.shapes = shapes;
-  layout.tile_rows = static_cast<unsigned>(cfg.tile.rows);
-  layout.tile_cols = static_cast<unsigned>(cfg.tile.cols);
-  layout.retry_limit = static_cast<unsigned>(cfg.faults.retry_limit);
-  layout.hidden =
-      mp::fw::Trainer::initial_hidden(cfg.train, static_cast<std::uint64_t>(cfg.sim.seed));
+  const auto layout = base_layout(cfg, shapes);
   mp::system::System* sys = nullptr;
   auto firmware = [&](mp::hal::Hal& host_hal) {
     mp::hal::RetryHal hal(host_hal, static_cast<std::uint64_t>(cfg.faults.retry_limit));

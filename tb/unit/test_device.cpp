@@ -28,18 +28,8 @@ constexpr double kZ = 5.0;
 
 DeviceParams defaults() { return memplast::test::validated_defaults<DeviceParams>(); }
 
-// No spread of any kind: the nominal response.
-DeviceParams ideal() {
-  DeviceParams p = defaults();
-  p.c2c_scale = 0;
-  p.d2d_gain_sigma = 0;
-  p.d2d_vth_sigma_V = 0;
-  p.d2d_vreset_sigma_V = 0;
-  p.read_sigma_abs_uS = 0;
-  p.read_sigma_frac = 0;
-  p.relax_scale = 0;
-  return p;
-}
+// No spread of any kind: the nominal response (each test turns one spread back on).
+DeviceParams ideal() { return memplast::device::without_spread(defaults()); }
 
 struct Stats {
   double mean{0};

@@ -12,6 +12,7 @@
 #include <Eigen/Dense>
 
 #include "common/rng.hpp"
+#include "ir_drop_measure.hpp"
 #include "tile/ir_drop.hpp"
 #include "tile/tile_core.hpp"
 
@@ -182,57 +183,6 @@ TEST(IrDrop, ApproxIsExactWithoutWires) {
   EXPECT_THROW(ir::exact_transfer({1, 2, 3, 4}, 2, 2, w, ir::Drive::rows), std::invalid_argument);
 }
 
-// Error of the approximation on a random ternary differential array (G+ at physical
-// column 2c, G- at 2c+1, g_off 5 uS, g_on 200 uS, weight unit 195 uS) with random inputs
-// in [0, 1]: the largest |y_approx - y_exact| over 16 inputs and all outputs, in weight
-// units, forward and transpose. Also returns the IR-drop effect itself (|y_exact -
-// y_ideal|, largest) in *effect.
-struct ErrorFigure {
-  double approx_err{0};
-  double effect{0};
-};
-
-ErrorFigure measure(int n, const ir::Wires& w, std::uint64_t seed) {
-  const int R = n, C = n, P = 2 * n;
-  memplast::Rng rng(seed);
-  std::vector<double> g(static_cast<std::size_t>(R) * P);
-  for (int r = 0; r < R; ++r) {
-    for (int c = 0; c < C; ++c) {
-      const auto lvl = static_cast<int>(rng.below(3)) - 1;
-      g[r * P + 2 * c] = lvl > 0 ? 200.0 : 5.0;
-      g[r * P + 2 * c + 1] = lvl < 0 ? 200.0 : 5.0;
-    }
-  }
-  std::vector<float> gf(g.begin(), g.end());
-  ErrorFigure f;
-  const double U = 195.0;
-  for (const auto d : {ir::Drive::rows, ir::Drive::cols}) {
-    const auto Te = ir::exact_transfer(g, R, P, w, d);
-    std::vector<float> Ta(g.size());
-    ir::approx_transfer(gf.data(), R, P, w, d, Ta.data());
-    for (int t = 0; t < 16; ++t) {
-      std::vector<double> x(static_cast<std::size_t>(n));
-      for (auto& xi : x) xi = rng.uniform();
-      // Weight-unit outputs of the differential pairs: forward y_c = sum_r x_r (T_r,2c -
-      // T_r,2c+1) / U; transpose (pairs driven +x / -x) y_r = sum_c x_c (same) / U.
-      for (int o = 0; o < n; ++o) {
-        double ye = 0, ya = 0, yi = 0;
-        for (int i = 0; i < n; ++i) {
-          const int r = d == ir::Drive::rows ? i : o;
-          const int c = d == ir::Drive::rows ? o : i;
-          const std::size_t kp = static_cast<std::size_t>(r) * P + 2 * c;
-          ye += x[i] * (Te[kp] - Te[kp + 1]);
-          ya += x[i] * (static_cast<double>(Ta[kp]) - static_cast<double>(Ta[kp + 1]));
-          yi += x[i] * (g[kp] - g[kp + 1]);
-        }
-        f.approx_err = std::max(f.approx_err, std::abs(ya - ye) / U);
-        f.effect = std::max(f.effect, std::abs(ye - yi) / U);
-      }
-    }
-  }
-  return f;
-}
-
 TEST(IrDrop, ApproximationWithinStatedBound) {
   // Bounds (weight units) stated in docs/tile.md, "IR drop": measured max x 1.5 rounded up.
   struct Case {
@@ -246,7 +196,7 @@ TEST(IrDrop, ApproximationWithinStatedBound) {
   };
   for (const auto& k : cases) {
     const ir::Wires w{k.r_wire, k.r_wire, 10.0, 10.0};
-    const auto f = measure(k.n, w, 1234 + static_cast<std::uint64_t>(k.n));
+    const auto f = memplast::test::measure_ir_error(k.n, w, 1234 + static_cast<std::uint64_t>(k.n));
     std::printf("ir_drop n=%d r_wire=%.2f ohm: effect %.4f, approx error %.4f weight units\n", k.n,
                 k.r_wire, f.effect, f.approx_err);
     EXPECT_LE(f.approx_err, k.bound) << "n " << k.n << " r " << k.r_wire;
