@@ -72,19 +72,14 @@ void Sysctl::sample_inputs() {
 }
 
 void Sysctl::update_irq() {
-  const bool level = (registers().get(r::IRQ_STATUS) & registers().get(r::IRQ_ENABLE)) != 0;
-  if (level != irq_level_) {
-    irq_level_ = level;
-    sim::drive(irq_out, level);
-  }
+  irq_level_.update(irq_out,
+                    (registers().get(r::IRQ_STATUS) & registers().get(r::IRQ_ENABLE)) != 0);
 }
 
 void Sysctl::state_io(StateIO& io) {
   io.section("sysctl");
   registers_state_io(io);
-  bool lvl = irq_level_;
-  io.value("irq_level", lvl);
-  if (lvl != irq_level_) throw std::runtime_error(io.origin() + ": sysctl interrupt level differs");
+  irq_level_.state_io(io, "sysctl");
 }
 
 }  // namespace memplast::bus

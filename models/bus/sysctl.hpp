@@ -34,7 +34,7 @@ class Sysctl : public Target {
   sim::IrqIn meta_irq{"meta_irq"};
   sim::IrqIn dma_irq{"dma_irq"};
   sim::IrqOut irq_out{"irq_out"};
-  [[nodiscard]] bool irq() const { return irq_level_; }
+  [[nodiscard]] bool irq() const { return irq_level_.get(); }
   // Checkpoint (at a batch boundary): registers; the interrupt level must be the one
   // the block has now (no interrupt pending across a checkpoint).
   void state_io(StateIO& io);
@@ -44,7 +44,7 @@ class Sysctl : public Target {
   void sample_inputs();
   void update_irq();
 
-  bool irq_level_{false};
+  sim::IrqLevel irq_level_;
   std::vector<std::uint32_t> irq_words_;  // the TILE_IRQ window: bit b of word w = tile 32w+b
 };
 

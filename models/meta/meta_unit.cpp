@@ -80,13 +80,7 @@ const char* MetaUnit::op_name(std::uint32_t op) {
 
 bool MetaUnit::irq() const { return (bank().get(R::IRQ_STATUS) & bank().get(R::IRQ_ENABLE)) != 0; }
 
-void MetaUnit::update_irq() {
-  const bool level = irq();
-  if (level != irq_level_) {
-    irq_level_ = level;
-    sim::drive(irq_out, level);
-  }
-}
+void MetaUnit::update_irq() { irq_level_.update(irq_out, irq()); }
 
 bool MetaUnit::busy_at(const sc_core::sc_time& at) const {
   if (!running_) return false;
@@ -376,10 +370,7 @@ void MetaUnit::state_io(StateIO& io) {
   sim::time_io(io, "stall_total", stall_total_);
   sim::time_io(io, "stall_last", stall_last_);
   io.value("commands_sent", commands_sent_);
-  bool lvl = irq_level_;
-  io.value("irq_level", lvl);
-  if (lvl != irq_level_)
-    throw std::runtime_error(io.origin() + ": meta_unit interrupt level differs");
+  irq_level_.state_io(io, "meta_unit");
 }
 
 }  // namespace memplast::meta

@@ -125,7 +125,7 @@ class MetaUnit : public bus::Target {
   bool running_{false};    // accepted and not finished (in simulated time)
   bool end_known_{false};  // op_end_ is final (no stall possible)
   bool stalled_{false};
-  bool irq_level_{false};
+  sim::IrqLevel irq_level_;
   sc_core::sc_time op_start_{sc_core::SC_ZERO_TIME};
   sc_core::sc_time op_end_{sc_core::SC_ZERO_TIME};
   sc_core::sc_time stall_total_{sc_core::SC_ZERO_TIME};

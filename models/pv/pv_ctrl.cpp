@@ -268,11 +268,7 @@ void PvCtrl::raise(std::uint32_t irq_bits) {
 
 void PvCtrl::update_irq() {
   const bool level = (registers().get(r::IRQ_STATUS) & registers().get(r::IRQ_ENABLE)) != 0;
-  if (level != irq_level_) {
-    irq_level_ = level;
-    MP_LOG(log_, debug, "irq {}", level ? 1 : 0);
-    sim::drive(irq_out, level);
-  }
+  if (irq_level_.update(irq_out, level)) MP_LOG(log_, debug, "irq {}", level ? 1 : 0);
 }
 
 void PvCtrl::clear_counters() {
@@ -586,10 +582,7 @@ void PvCtrl::state_io(StateIO& io) {
     for (std::size_t i = 0; i + 3 < log.size(); i += 4)
       fail_log_.push_back({log[i], log[i + 1], log[i + 2], log[i + 3]});
   }
-  bool lvl = irq_level_;
-  io.value("irq_level", lvl);
-  if (lvl != irq_level_)
-    throw std::runtime_error(io.origin() + ": pv_ctrl interrupt level differs");
+  irq_level_.state_io(io, "pv_ctrl");
 }
 
 }  // namespace memplast::pv

@@ -131,7 +131,7 @@ class PvCtrl : public bus::Target {
 
   // Interrupt output (level), driven from the process that changes it.
   sim::IrqOut irq_out{"irq_out"};
-  [[nodiscard]] bool irq() const { return irq_level_; }
+  [[nodiscard]] bool irq() const { return irq_level_.get(); }
   // STATUS.BUSY and QUEUE_COUNT as signals (waves.vcd): busy while a command runs, the
   // queue's occupancy after every push and pop.
   [[nodiscard]] const sc_core::sc_signal<bool>& busy_signal() const { return busy_sig_; }
@@ -245,7 +245,7 @@ class PvCtrl : public bus::Target {
   sc_core::sc_event idle_ev_;
   std::function<void(const PvDeviceRecord&)> record_cb_;
   std::unique_ptr<PvLoop> loop_;  // null: PvFsm
-  bool irq_level_{false};
+  sim::IrqLevel irq_level_;
   sc_core::sc_signal<bool> busy_sig_{"busy"};
   // Pushed from the producers' processes (host, meta_unit), popped by the worker.
   sc_core::sc_signal<std::uint32_t, sc_core::SC_UNCHECKED_WRITERS> depth_sig_{"queue_depth"};

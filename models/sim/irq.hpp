@@ -5,7 +5,12 @@
 // tested on its own; an unbound output is simply not driven.
 #pragma once
 
+#include <stdexcept>
+#include <string>
+
 #include <systemc>
+
+#include "common/state_io.hpp"
 
 namespace memplast::sim {
 
@@ -24,5 +29,30 @@ inline void drive(IrqOut& port, bool level) {
 }
 // The level on `port`, false if unbound.
 inline bool level(const IrqIn& port) { return port.size() > 0 && port->read(); }
+
+// A block's interrupt output: its level, (IRQ_STATUS & IRQ_ENABLE) != 0 of the block's
+// registers, driven onto the port when it changes.
+class IrqLevel {
+ public:
+  [[nodiscard]] bool get() const { return level_; }
+  // Sets the level; drives `port` and returns true if it changed.
+  bool update(IrqOut& port, bool level) {
+    if (level == level_) return false;
+    level_ = level;
+    drive(port, level);
+    return true;
+  }
+  // Checkpoint field "irq_level": saved, and on load checked against the level that the
+  // restored registers gave (an error naming `block` if they differ).
+  void state_io(StateIO& io, const std::string& block) const {
+    bool saved = level_;
+    io.value("irq_level", saved);
+    if (saved != level_)
+      throw std::runtime_error(io.origin() + ": " + block + " interrupt level differs");
+  }
+
+ private:
+  bool level_{false};
+};
 
 }  // namespace memplast::sim

@@ -12,6 +12,29 @@
 
 namespace memplast::system {
 
+namespace {
+
+// The system's number of layer l's first tile (layer 1's follow layer 0's).
+std::size_t first_tile(const std::array<tile::Placement, 2>& placement, std::size_t l) {
+  return l == 0 ? 0 : placement[0].blocks.size();
+}
+
+// Calls f(tile, location) for every weight of layer l, row-major, with the tile's
+// system-wide number.
+template <class F>
+void for_each_weight(const std::array<tile::Placement, 2>& placement, std::size_t l, F&& f) {
+  const auto& p = placement[l];
+  const auto first = first_tile(placement, l);
+  for (int row = 0; row < p.layer_rows; ++row) {
+    for (int col = 0; col < p.layer_cols; ++col) {
+      const auto loc = p.locate(row, col);
+      f(first + static_cast<std::size_t>(loc.tile), loc);
+    }
+  }
+}
+
+}  // namespace
+
 System::System(const Config& cfg, std::array<fw::LayerShape, 2> shapes,
                bus::Host::Firmware firmware, bool stop_when_done, trace::Tracer* tracer)
     : ledger_(std::make_unique<EnergyLedger>()) {
@@ -103,16 +126,11 @@ System::System(const Config& cfg, std::array<fw::LayerShape, 2> shapes,
   std::vector<std::uint64_t> cells;
   cells.reserve(n0 + n1);
   for (std::size_t l = 0; l < 2; ++l) {
-    const auto& p = placement_[l];
-    const auto first = static_cast<std::uint64_t>(l == 0 ? 0 : placement_[0].blocks.size());
-    for (int row = 0; row < p.layer_rows; ++row) {
-      for (int col = 0; col < p.layer_cols; ++col) {
-        const auto loc = p.locate(row, col);
-        cells.push_back(((first + static_cast<std::uint64_t>(loc.tile)) << 32) |
-                        (static_cast<std::uint64_t>(loc.row) << 16) |
-                        static_cast<std::uint64_t>(loc.col));
-      }
-    }
+    for_each_weight(placement_, l, [&](std::size_t t, const tile::WeightLocation& loc) {
+      cells.push_back((static_cast<std::uint64_t>(t) << 32) |
+                      (static_cast<std::uint64_t>(loc.row) << 16) |
+                      static_cast<std::uint64_t>(loc.col));
+    });
   }
   meta_->set_cell_map(std::move(cells));
   // The command path (pv.cmd_path): a point-to-point link, or the system bus.
@@ -167,28 +185,22 @@ std::vector<std::uint32_t> System::writes_per_weight_device() const {
   const bool ref_col =
       !tiles_.empty() && tiles_[0]->core().mapping() == tile::Mapping::reference_column;
   for (std::size_t l = 0; l < 2; ++l) {
-    const auto& p = placement_[l];
-    const auto first = static_cast<std::size_t>(l == 0 ? 0 : placement_[0].blocks.size());
-    for (int row = 0; row < p.layer_rows; ++row) {
-      for (int col = 0; col < p.layer_cols; ++col) {
-        const auto loc = p.locate(row, col);
-        const auto t = first + static_cast<std::size_t>(loc.tile);
-        const auto& w = pv_->writes_per_device(t);
-        // pv_ctrl counts per weight (row-major in the tile), whichever device serves it.
-        const std::size_t cell =
-            static_cast<std::size_t>(loc.row) * static_cast<std::size_t>(tiles_[t]->core().cols()) +
-            static_cast<std::size_t>(loc.col);
-        if (ref_col) {
-          v.push_back(w[cell]);
-        } else {
-          v.push_back(w[2 * cell]);
-          v.push_back(w[2 * cell + 1]);
-        }
+    for_each_weight(placement_, l, [&](std::size_t t, const tile::WeightLocation& loc) {
+      const auto& w = pv_->writes_per_device(t);
+      // pv_ctrl counts per weight (row-major in the tile), whichever device serves it.
+      const std::size_t cell =
+          static_cast<std::size_t>(loc.row) * static_cast<std::size_t>(tiles_[t]->core().cols()) +
+          static_cast<std::size_t>(loc.col);
+      if (ref_col) {
+        v.push_back(w[cell]);
+      } else {
+        v.push_back(w[2 * cell]);
+        v.push_back(w[2 * cell + 1]);
       }
-    }
+    });
     if (!ref_col) continue;
-    for (const auto& b : p.blocks) {  // the reference cells of the rows in use
-      const auto t = first + static_cast<std::size_t>(b.tile);
+    for (const auto& b : placement_[l].blocks) {  // the reference cells of the rows in use
+      const auto t = first_tile(placement_, l) + static_cast<std::size_t>(b.tile);
       const auto& w = pv_->writes_per_device(t);
       const auto n = static_cast<std::size_t>(tiles_[t]->core().rows()) *
                      static_cast<std::size_t>(tiles_[t]->core().cols());

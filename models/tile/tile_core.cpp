@@ -294,10 +294,11 @@ void TileCore::program_reference_ideal(double t_s) {
   ref_dirty_ = true;
 }
 
-OpCost TileCore::pulse_set(int row, int col, Side s, double v_gate_V, double t_s) {
+template <class Apply>
+OpCost TileCore::pulse(int row, int col, Side s, double t_s, Apply&& apply) {
   apply_stuck_events(t_s);
   const std::size_t i = s == Side::ref ? static_cast<std::size_t>(row) : cell_index(row, col);
-  array(s).set_pulse(i, v_gate_V, t_s);
+  apply(array(s), i);
   if (s == Side::ref)
     ref_dirty_ = true;
   else
@@ -305,15 +306,14 @@ OpCost TileCore::pulse_set(int row, int col, Side s, double v_gate_V, double t_s
   return pulse_cost();
 }
 
+OpCost TileCore::pulse_set(int row, int col, Side s, double v_gate_V, double t_s) {
+  return pulse(row, col, s, t_s,
+               [&](device::DeviceArray& a, std::size_t i) { a.set_pulse(i, v_gate_V, t_s); });
+}
+
 OpCost TileCore::pulse_reset(int row, int col, Side s, double v_reset_V, double t_s) {
-  apply_stuck_events(t_s);
-  const std::size_t i = s == Side::ref ? static_cast<std::size_t>(row) : cell_index(row, col);
-  array(s).reset_pulse(i, v_reset_V, t_s);
-  if (s == Side::ref)
-    ref_dirty_ = true;
-  else
-    mark_written(row, col);
-  return pulse_cost();
+  return pulse(row, col, s, t_s,
+               [&](device::DeviceArray& a, std::size_t i) { a.reset_pulse(i, v_reset_V, t_s); });
 }
 
 double TileCore::verify_read(int row, int col, Side s, double t_s, OpCost* cost) {

@@ -265,6 +265,10 @@ class TileCore {
   void state_io(StateIO& io);
 
  private:
+  // One SET or RESET pulse on cell (row, col) of side s at t_s: apply(array, index), then
+  // the written cell's cached state (or the reference column's) is marked stale.
+  template <class Apply>
+  OpCost pulse(int row, int col, Side s, double t_s, Apply&& apply);
   static std::size_t dir_index(Direction dir) { return dir == Direction::forward ? 0U : 1U; }
   // Constructor parts (tile_core.cpp).
   void init_ir_drop();

@@ -139,11 +139,8 @@ sc_core::sc_time TileModule::acquire(const sc_core::sc_time& now,
 }
 
 void TileModule::update_irq() {
-  const bool level = (registers().get(regs::IRQ_STATUS) & registers().get(regs::IRQ_ENABLE)) != 0;
-  if (level != irq_level_) {
-    irq_level_ = level;
-    sim::drive(irq_out, level);
-  }
+  irq_level_.update(irq_out,
+                    (registers().get(regs::IRQ_STATUS) & registers().get(regs::IRQ_ENABLE)) != 0);
 }
 
 void TileModule::on_done() {
@@ -268,21 +265,9 @@ bool TileModule::on_cmd(std::uint32_t value, const sc_core::sc_time& at) {
   const std::uint32_t row = registers().get(regs::PROG_ROW);
   const std::uint32_t pcol = registers().get(regs::PROG_COL);
   const auto R = static_cast<std::uint32_t>(core_.rows());
-  const auto C = static_cast<std::uint32_t>(core_.cols());
   Side side = Side::pos;
-  std::uint32_t col = pcol;
-  if (pcol >= C) {
-    if (core_.mapping() == Mapping::differential && pcol < 2 * C) {
-      side = Side::neg;
-      col = pcol - C;
-    } else if (core_.mapping() == Mapping::reference_column && pcol == C) {
-      side = Side::ref;
-      col = 0;
-    } else {
-      col = ~0U;
-    }
-  }
-  if (row >= R || col == ~0U) {
+  std::uint32_t col = 0;
+  if (row >= R || !decode_pcol(pcol, &side, &col)) {
     reject(regs::STATUS_ERR_CODE_BAD_CELL, "PROG_ROW/PROG_COL outside the array");
     return true;
   }
@@ -318,6 +303,23 @@ bool TileModule::on_cmd(std::uint32_t value, const sc_core::sc_time& at) {
   return true;
 }
 
+bool TileModule::decode_pcol(std::uint32_t pcol, Side* side, std::uint32_t* col) const {
+  const auto C = static_cast<std::uint32_t>(core_.cols());
+  if (pcol < C) {
+    *side = Side::pos;
+    *col = pcol;
+  } else if (core_.mapping() == Mapping::differential && pcol < 2 * C) {
+    *side = Side::neg;
+    *col = pcol - C;
+  } else if (core_.mapping() == Mapping::reference_column && pcol == C) {
+    *side = Side::ref;
+    *col = 0;
+  } else {
+    return false;
+  }
+  return true;
+}
+
 tlm::tlm_response_status TileModule::prog_check(const tlm::tlm_generic_payload& p, int* row,
                                                 int* col, Side* side) const {
   const bool write = p.get_command() == tlm::TLM_WRITE_COMMAND;
@@ -330,20 +332,9 @@ tlm::tlm_response_status TileModule::prog_check(const tlm::tlm_generic_payload& 
   const auto r = static_cast<std::uint32_t>((a >> 16) & 0xFFFFU);
   const auto pcol = static_cast<std::uint32_t>(a & 0xFFFFU);
   const auto R = static_cast<std::uint32_t>(core_.rows());
-  const auto C = static_cast<std::uint32_t>(core_.cols());
   Side s = Side::pos;
-  std::uint32_t c = pcol;
-  if (pcol >= C) {
-    if (core_.mapping() == Mapping::differential && pcol < 2 * C) {
-      s = Side::neg;
-      c = pcol - C;
-    } else if (core_.mapping() == Mapping::reference_column && pcol == C) {
-      s = Side::ref;
-      c = 0;
-    } else {
-      return tlm::TLM_ADDRESS_ERROR_RESPONSE;
-    }
-  }
+  std::uint32_t c = 0;
+  if (!decode_pcol(pcol, &s, &c)) return tlm::TLM_ADDRESS_ERROR_RESPONSE;
   if ((a >> 32) != 0 || r >= R) return tlm::TLM_ADDRESS_ERROR_RESPONSE;
   if (write) {
     std::uint32_t w = 0;
@@ -464,16 +455,13 @@ void TileModule::state_io(StateIO& io) {
   sim::time_io(io, "busy_until", busy_until_);
   sim::time_io(io, "op_start", op_start_);
   sim::time_io(io, "op_end", op_end_);
-  bool lvl = irq_level_;
-  io.value("irq_level", lvl);
+  irq_level_.state_io(io, name());
   // ADC saturation: the total always; the fault injection only where configured.
   io.value("adc_saturated", adc_saturated_);
   if (adc_faults_.configured()) {
     adc_faults_.state_io(io, "adc_fault_");
     io.value("adc_injected", adc_injected_);
   }
-  if (lvl != irq_level_)
-    throw std::runtime_error(io.origin() + ": " + std::string(name()) + " interrupt level differs");
 }
 
 }  // namespace memplast::tile

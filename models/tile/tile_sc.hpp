@@ -80,7 +80,7 @@ class TileModule : public bus::Target {
   sc_core::sc_event& done_event() { return done_ev_; }
   // Interrupt output: driven with (IRQ_STATUS & IRQ_ENABLE) != 0 on every change.
   sim::IrqOut irq_out{"irq_out"};
-  [[nodiscard]] bool irq() const { return irq_level_; }
+  [[nodiscard]] bool irq() const { return irq_level_.get(); }
   // STATUS.BUSY as a signal: high from the start to the end of every register-started
   // operation (MVM, verify read, pulse), driven at those instants (waves.vcd).
   [[nodiscard]] const sc_core::sc_signal<bool>& busy_signal() const { return busy_sig_; }
@@ -96,6 +96,11 @@ class TileModule : public bus::Target {
 
  private:
   void prog_transport(tlm::tlm_generic_payload& p, sc_core::sc_time& delay);
+  // A physical column of the single-cell operations (PROG_COL, the programming socket's
+  // address): < C the G+ (or only) device of weight column pcol, C..2C-1 the G- device of
+  // column pcol - C (differential), C the reference column (reference mapping). False
+  // when pcol addresses no device.
+  bool decode_pcol(std::uint32_t pcol, Side* side, std::uint32_t* col) const;
   // Decode and check a programming transaction; the cell in *row/*col/*side.
   tlm::tlm_response_status prog_check(const tlm::tlm_generic_payload& p, int* row, int* col,
                                       Side* side) const;
@@ -126,7 +131,7 @@ class TileModule : public bus::Target {
   std::vector<std::uint32_t> profile_buf_;  // PROFILE window: the last profiling histogram
   std::uint32_t buf_vectors_{0};
   bool started_{false};
-  bool irq_level_{false};
+  sim::IrqLevel irq_level_;
   sc_core::sc_time busy_until_{sc_core::SC_ZERO_TIME};
   sc_core::sc_time op_start_{sc_core::SC_ZERO_TIME};
   sc_core::sc_time op_end_{sc_core::SC_ZERO_TIME};
