@@ -532,27 +532,20 @@ void TileCore::update_ir() {
     RowMatrix& w = d == ir::Drive::rows ? w_ir_fwd_ : w_ir_tr_;
     if (ir_comp_pending_) {
       // Calibration read, every input on: each sensed line's gain = the current its
-      // conductances would give without IR drop / the current it gives.
-      if (d == ir::Drive::rows) {
-        for (int p = 0; p < P; ++p) {
-          double ideal = 0, real = 0;
-          for (int r = 0; r < rows_; ++r) {
-            const std::size_t k = static_cast<std::size_t>(r * P + p);
-            ideal += static_cast<double>(g[k]);
-            real += static_cast<double>(T[k]);
-          }
-          ir_gain_fwd_[static_cast<std::size_t>(p)] = static_cast<float>(ideal / real);
+      // conductances would give without IR drop / the current it gives. Forward senses
+      // the P physical columns (cells r * P + p over r), transpose the rows (over p).
+      const bool fwd = d == ir::Drive::rows;
+      const int lines = fwd ? P : rows_;
+      const int cells = fwd ? rows_ : P;
+      std::vector<float>& gain = fwd ? ir_gain_fwd_ : ir_gain_tr_;
+      for (int i = 0; i < lines; ++i) {
+        double ideal = 0, real = 0;
+        for (int j = 0; j < cells; ++j) {
+          const std::size_t k = static_cast<std::size_t>(fwd ? j * P + i : i * P + j);
+          ideal += static_cast<double>(g[k]);
+          real += static_cast<double>(T[k]);
         }
-      } else {
-        for (int r = 0; r < rows_; ++r) {
-          double ideal = 0, real = 0;
-          for (int p = 0; p < P; ++p) {
-            const std::size_t k = static_cast<std::size_t>(r * P + p);
-            ideal += static_cast<double>(g[k]);
-            real += static_cast<double>(T[k]);
-          }
-          ir_gain_tr_[static_cast<std::size_t>(r)] = static_cast<float>(ideal / real);
-        }
+        gain[static_cast<std::size_t>(i)] = static_cast<float>(ideal / real);
       }
     }
     const bool comp = p_.ir_compensation;

@@ -53,6 +53,7 @@
 #include <gtest/gtest.h>
 #include <systemc>
 
+#include "compare.hpp"
 #include "config/config.hpp"
 #include "fw/trainer.hpp"
 #include "sim/sc_support.hpp"
@@ -388,12 +389,6 @@ std::vector<float> inputs() {
   return x;
 }
 
-float max_abs_diff(const std::vector<float>& a, const std::vector<float>& b) {
-  float d = 0;
-  for (std::size_t i = 0; i < a.size(); ++i) d = std::max(d, std::abs(a[i] - b[i]));
-  return d;
-}
-
 }  // namespace
 
 TEST(Faults, AdcSaturation) {
@@ -417,7 +412,7 @@ TEST(Faults, AdcSaturation) {
             EXPECT_EQ(st.rescaled + st.unresolved, 0U);
             acc.forward(0, x.data(), kBatch, y2.data());  // clean
             EXPECT_EQ(acc.adc_sat().flagged, 1U);
-            EXPECT_LT(max_abs_diff(y1, y2), 1e-3F);
+            EXPECT_LT(tb::max_abs_diff(y1, y2), 1e-3F);
             float scale = 0;
             for (float v : y2) scale = std::max(scale, std::abs(v));
             ASSERT_GT(scale, 0.5F);
@@ -429,7 +424,7 @@ TEST(Faults, AdcSaturation) {
             acc.forward(0, x.data(), kBatch, y3.data());
             EXPECT_EQ(acc.adc_sat().flagged, 2U);
             EXPECT_EQ(acc.adc_sat().reruns, 1U);
-            EXPECT_GT(max_abs_diff(y3, y2), 0.1F * scale);
+            EXPECT_GT(tb::max_abs_diff(y3, y2), 0.1F * scale);
             // Only tile 0's ADC 0 (outputs 0..7) is wrong.
             for (int v = 0; v < kBatch; ++v) {
               for (int j = 8; j < 32; ++j) {
@@ -460,7 +455,7 @@ TEST(Faults, AdcSaturation) {
             EXPECT_EQ(st.recovered, 2U);
             EXPECT_EQ(st.unresolved, 0U);
             // The finer code step and the halved inputs' DAC rounding: close to the clean output.
-            EXPECT_LT(max_abs_diff(y4, y2), 0.05F * scale);
+            EXPECT_LT(tb::max_abs_diff(y4, y2), 0.05F * scale);
             core.set_adc_full_scale(mp::tile::Direction::forward, fs);
           });
 }
@@ -484,7 +479,7 @@ TEST(Faults, DmaError) {
         EXPECT_EQ(dma->recovery().pio_transfers, 0U);
         acc.forward(0, x.data(), kBatch, y2.data());  // clean
         EXPECT_EQ(sys.dma().injected_errors(), 1U);
-        EXPECT_LT(max_abs_diff(y1, y2), 1e-3F);
+        EXPECT_LT(tb::max_abs_diff(y1, y2), 1e-3F);
         float scale = 0;
         for (float v : y2) scale = std::max(scale, std::abs(v));
         ASSERT_GT(scale, 0.5F);
@@ -503,6 +498,6 @@ TEST(Faults, DmaError) {
         EXPECT_EQ(dma->recovery().pio_transfers, 2U);
         // inputs: 13 x 2 tiles x 64 x 8 floats + 26 CMD words; outputs: 26 x 16 x 8 floats
         EXPECT_EQ(dma->recovery().pio_bytes, (26U * 64U * kBatch + 26U + 26U * 16U * kBatch) * 4U);
-        EXPECT_LT(max_abs_diff(y3, y2), 1e-3F);
+        EXPECT_LT(tb::max_abs_diff(y3, y2), 1e-3F);
       });
 }

@@ -36,6 +36,7 @@
 #include <systemc>
 
 #include "common/rng.hpp"
+#include "compare.hpp"
 #include "config/config.hpp"
 #include "functional/functional.hpp"
 #include "fw/trainer.hpp"
@@ -83,12 +84,6 @@ memplast::Config small_config() {
   c.train.device_effects = true;
   c.host.data_movement = kDma ? "dma" : "pio";  // the functional mode times the DMA chains too
   return c;
-}
-
-float max_abs_diff(const std::vector<float>& a, const std::vector<float>& b) {
-  float m = 0;
-  for (std::size_t i = 0; i < a.size(); ++i) m = std::max(m, std::abs(a[i] - b[i]));
-  return m;
 }
 
 }  // namespace
@@ -302,17 +297,17 @@ TEST(SystemForward, MvmEquivalenceTimingAndErrors) {
     base += h_trained[l].size();
   }
   EXPECT_GT(moved, 0U);  // the step moved hidden weights: the read-back is not the init
-  EXPECT_EQ(max_abs_diff(y0, y0_ref), 0.0F);
-  EXPECT_EQ(max_abs_diff(y1, y1_ref), 0.0F);
-  EXPECT_EQ(max_abs_diff(t0, t0_ref), 0.0F);
+  EXPECT_EQ(tb::max_abs_diff(y0, y0_ref), 0.0F);
+  EXPECT_EQ(tb::max_abs_diff(y1, y1_ref), 0.0F);
+  EXPECT_EQ(tb::max_abs_diff(t0, t0_ref), 0.0F);
   // Not trivially equal: the outputs are not all zero.
   EXPECT_GT(*std::max_element(y0.begin(), y0.end()), 0.1F);
   // The update: same level changes, same weights, same conductances afterwards.
   EXPECT_GT(changes_ref, 100U);
   EXPECT_EQ(changes, changes_ref);
-  EXPECT_EQ(max_abs_diff(w1, w1_ref), 0.0F);
-  EXPECT_EQ(max_abs_diff(y0_after, y0_after_ref), 0.0F);
-  EXPECT_GT(max_abs_diff(y0_after, y0), 0.0F);  // the step changed the MVM
+  EXPECT_EQ(tb::max_abs_diff(w1, w1_ref), 0.0F);
+  EXPECT_EQ(tb::max_abs_diff(y0_after, y0_after_ref), 0.0F);
+  EXPECT_GT(tb::max_abs_diff(y0_after, y0), 0.0F);  // the step changed the MVM
   // Time per operation (programmed I/O, or the DMA chains: the functional mode charges
   // each chain by the engine's schedule, bus/dma_cost.hpp). The update waits for the
   // gradient chains: the second is held while the first runs (DMA channel busy), which
