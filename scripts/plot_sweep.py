@@ -37,7 +37,13 @@ def main(argv):
     for m in metrics:
         if f"{m}_mean" not in rows[0]:
             sys.exit(f"plot_sweep: {sweep}/results.csv has no metric '{m}'")
-    rows.sort(key=lambda r: (float(r[by]) if by else 0.0, float(r[param])))
+    def order(v):  # numbers by value, then words (e.g. tile.ir_drop = approx, off)
+        try:
+            return (0, float(v), "")
+        except ValueError:
+            return (1, 0.0, v)
+
+    rows.sort(key=lambda r: (order(r[by]) if by else order(""), float(r[param])))
     keys = [by, param] if by else [param]
     print("| " + " | ".join(keys + metrics) + " |")
     print("|---" * (len(keys) + len(metrics)) + "|")
