@@ -183,16 +183,8 @@ Outcome run(const mp::Config& cfg, const std::function<void(mp::system::System&)
     EXPECT_TRUE(top.host().finished()) << "blocked on interrupt mask " << top.host().waiting_on()
                                        << " at " << sc_core::sc_time_stamp();
   }
-  if (top.host().error()) {
-    try {
-      std::rethrow_exception(top.host().error());
-    } catch (const std::exception& e) {
-      out.error = e.what();
-      if (!expect_error) {
-        ADD_FAILURE() << "firmware threw: " << e.what();
-      }
-    }
-  }
+  out.error = tb::firmware_error(top.host().error());
+  if (!out.error.empty() && !expect_error) ADD_FAILURE() << "firmware threw: " << out.error;
   if (expect_error) {
     EXPECT_FALSE(out.error.empty()) << "the firmware did not fail";
   }
@@ -371,13 +363,8 @@ void run_mvm(const mp::Config& cfg, bool use_dma,
   sys = &top;
   sc_core::sc_start();
   EXPECT_TRUE(top.host().finished());
-  if (top.host().error()) {
-    try {
-      std::rethrow_exception(top.host().error());
-    } catch (const std::exception& e) {
-      ADD_FAILURE() << "firmware threw: " << e.what();
-    }
-  }
+  const std::string err = tb::firmware_error(top.host().error());
+  if (!err.empty()) ADD_FAILURE() << "firmware threw: " << err;
 }
 
 constexpr int kBatch = 8;
