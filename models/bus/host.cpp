@@ -61,14 +61,67 @@ void Host::run() {
     MP_LOG(log_, error, "firmware ended with an unknown exception");
   }
   finish_time_ = qk_.get_current_time();
-  qk_.sync();
+  sync_now();
   finished_ = true;
-  MP_LOG(log_, debug, "firmware done");
+  MP_LOG(log_, debug, "firmware done; quantum syncs: {} waited, {} skipped (host.lazy_sync)",
+         syncs_waited_, syncs_skipped_);
   if (stop_when_done_) sc_core::sc_stop();
 }
 
+bool Host::quiet_until(const sc_core::sc_time& t) {
+  if (sc_core::sc_pending_activity_at_current_time()) return false;
+  // sc_time_to_pending_activity: the time to the next timed event (to the end of time
+  // when there is none).
+  return sc_core::sc_time_stamp() + sc_core::sc_time_to_pending_activity() > t;
+}
+
+void Host::check_deferred() const {
+  // Nothing was pending up to deferred_at_ when that sync was skipped; a block transfer
+  // or a compute charge since then must schedule nothing before it (a target that started
+  // work on a window write would see an earlier sc_time_stamp() than with a sync at every
+  // quantum, and the results would differ).
+  if (deferred_ && !quiet_until(deferred_at_)) {
+    throw std::logic_error(fmt::format(
+        "{}: host.lazy_sync: activity appeared before a deferred quantum sync at {}; run with "
+        "--set host.lazy_sync=false and report this",
+        name(), deferred_at_.to_string()));
+  }
+}
+
+void Host::sync_now() {
+  check_deferred();
+  qk_.sync();
+  deferred_ = false;
+  ++syncs_waited_;
+}
+
+void Host::sync_lazily() {
+  check_deferred();
+  const sc_core::sc_time now = qk_.get_current_time();
+  if (p_.lazy_sync && quiet_until(now)) {
+    deferred_ = true;
+    deferred_at_ = now;
+    qk_.rearm_at(now);
+    ++syncs_skipped_;
+    return;
+  }
+  sync_now();
+}
+
+void Host::undefer() {
+  if (!deferred_) return;
+  check_deferred();
+  deferred_ = false;
+  const sc_core::sc_time local = qk_.get_current_time() - deferred_at_;
+  wait(deferred_at_ - sc_core::sc_time_stamp());
+  ++syncs_waited_;
+  qk_.set(local);
+  qk_.rearm_at(deferred_at_);
+}
+
 void Host::transfer(tlm::tlm_command cmd, const char* op, std::uint64_t addr, std::uint8_t* data,
-                    std::size_t bytes) {
+                    std::size_t bytes, bool block) {
+  if (!block) undefer();
   auto& t = payload_;
   t.set_command(cmd);
   t.set_address(addr);
@@ -90,7 +143,13 @@ void Host::transfer(tlm::tlm_command cmd, const char* op, std::uint64_t addr, st
     MP_LOG(log_, debug, "{} at {:#x} ({} bytes): {}", op, addr, bytes, t.get_response_string());
     throw hal::HalError(op, addr, bytes, to_hal(status));
   }
-  if (qk_.need_sync()) qk_.sync();
+  if (qk_.need_sync()) {
+    if (block) {
+      sync_lazily();
+    } else {
+      sync_now();
+    }
+  }
 }
 
 std::uint32_t Host::read32(std::uint64_t addr) {
@@ -100,6 +159,7 @@ std::uint32_t Host::read32(std::uint64_t addr) {
 }
 
 std::uint32_t Host::probe32(std::uint64_t addr) {
+  undefer();  // a register's value at sc_time_stamp(), as with a sync at every quantum
   std::uint32_t v = 0;
   tlm::tlm_generic_payload t;
   t.set_command(tlm::TLM_READ_COMMAND);
@@ -127,7 +187,7 @@ void Host::write_block(std::uint64_t addr, const void* src, std::size_t bytes) {
   const auto burst = static_cast<std::size_t>(p_.burst_bytes);
   for (std::size_t done = 0; done < bytes; done += burst) {
     const std::size_t n = std::min(burst, bytes - done);
-    transfer(tlm::TLM_WRITE_COMMAND, "write_block", addr + done, p + done, n);
+    transfer(tlm::TLM_WRITE_COMMAND, "write_block", addr + done, p + done, n, true);
   }
 }
 
@@ -136,7 +196,7 @@ void Host::read_block(std::uint64_t addr, void* dst, std::size_t bytes) {
   const auto burst = static_cast<std::size_t>(p_.burst_bytes);
   for (std::size_t done = 0; done < bytes; done += burst) {
     const std::size_t n = std::min(burst, bytes - done);
-    transfer(tlm::TLM_READ_COMMAND, "read_block", addr + done, p + done, n);
+    transfer(tlm::TLM_READ_COMMAND, "read_block", addr + done, p + done, n, true);
   }
 }
 
@@ -152,13 +212,13 @@ void Host::sample_irq() {
 }
 
 std::uint32_t Host::irq_lines() {
-  qk_.sync();
+  sync_now();
   return irq_lines_;
 }
 
 std::uint32_t Host::wait_irq(std::uint32_t mask) {
   if (mask == 0) throw std::invalid_argument(fmt::format("{}: wait_irq with mask 0", name()));
-  qk_.sync();  // bring the thread to its local time before looking at the lines
+  sync_now();  // bring the thread to its local time before looking at the lines
   waiting_mask_ = mask;
   while ((irq_lines_ & mask) == 0) wait(irq_event_);
   waiting_mask_ = 0;
@@ -169,7 +229,7 @@ std::uint32_t Host::wait_irq(std::uint32_t mask) {
 void Host::charge(const sc_core::sc_time& t) {
   compute_time_ += t;
   qk_.inc(t);
-  if (qk_.need_sync()) qk_.sync();
+  if (qk_.need_sync()) sync_lazily();
 }
 
 void Host::charge_compute(std::uint64_t ops) {
@@ -266,6 +326,7 @@ double Host::now_ns() {
 
 void Host::state_io(StateIO& io) {
   io.section("host");
+  undefer();  // the checkpoint holds the times a sync at every quantum gives
   sc_core::sc_time global = sc_core::sc_time_stamp();
   sc_core::sc_time local = qk_.get_local_time();
   sim::time_io(io, "global_time", global);

@@ -9,6 +9,15 @@
 // t = macs / (macs_per_cycle * f_clk)  (charge_macs), t = cycles / f_clk  (advance). Interrupts are
 // level-sensitive lines 0..31, the signal ports irq_in[0..31] (unbound lines stay low); wait_irq()
 // synchronizes and waits on an sc_event notified when a line changes.
+//
+// Lazy synchronization (host.lazy_sync, default on): when the quantum is used up during a
+// block transfer or a compute charge and the kernel has nothing pending up to the host's
+// local time, the sync is skipped (no process could run in between, so none can tell),
+// and the quantum is re-armed from the skipped point as sync() would have. Before
+// anything another process could react to (a single-word register access, irq_lines,
+// wait_irq, a checkpoint) the host first waits to the last skipped point, so every
+// transaction a target sees arrives with the same sc_time_stamp() and delay as with a
+// sync at every quantum: the results are identical (tb/regress/check_lazy_sync.py).
 #pragma once
 
 #include <cstdint>
@@ -33,6 +42,17 @@ namespace memplast::bus {
 
 // tlm::tlm_response_status as the HAL's Response.
 hal::Response to_hal(tlm::tlm_response_status s);
+
+// tlm_quantumkeeper that can be re-armed as if it had synchronized at a given time.
+class QuantumKeeper : public tlm_utils::tlm_quantumkeeper {
+ public:
+  // The next sync point a sync() ending at `at` would set: the first multiple of the
+  // global quantum after `at` (tlm_global_quantum::compute_local_quantum at `at`).
+  void rearm_at(const sc_core::sc_time& at) {
+    const sc_core::sc_time& q = get_global_quantum();
+    m_next_sync_point = q == sc_core::SC_ZERO_TIME ? at : at + (q - (at % q));
+  }
+};
 
 class Host : public sc_core::sc_module, public hal::Hal {
  public:
@@ -59,6 +79,9 @@ class Host : public sc_core::sc_module, public hal::Hal {
   [[nodiscard]] std::uint32_t waiting_on() const { return waiting_mask_; }
   // Host time charged to compute (charge_compute + advance).
   [[nodiscard]] sc_core::sc_time compute_time() const { return compute_time_; }
+  // Quantum synchronizations done (the thread waited) and skipped (host.lazy_sync).
+  [[nodiscard]] std::uint64_t syncs_waited() const { return syncs_waited_; }
+  [[nodiscard]] std::uint64_t syncs_skipped() const { return syncs_skipped_; }
   // Checkpoint, called by the firmware's thread at a batch boundary. Writing: the global
   // time, the thread's local time offset, the compute time, the interrupt lines.
   // Reading (a resumed run, after its set-up): waits until the stored global time
@@ -109,17 +132,36 @@ class Host : public sc_core::sc_module, public hal::Hal {
   void run();
   // SC_METHOD on any irq_in change: latch the lines, wake wait_irq().
   void sample_irq();
-  // One transaction at the local time; throws HalError on an error response.
+  // One transaction at the local time; throws HalError on an error response. `block`:
+  // a burst of write_block/read_block (may leave a sync deferred); otherwise the host
+  // first catches up with a deferred sync.
   void transfer(tlm::tlm_command cmd, const char* op, std::uint64_t addr, std::uint8_t* data,
-                std::size_t bytes);
+                std::size_t bytes, bool block = false);
   void charge(const sc_core::sc_time& t);
+  // The quantum is used up: skip the sync if host.lazy_sync and nothing is pending up to
+  // the local time (then defer it), else sync.
+  void sync_lazily();
+  // qk_.sync(), counted; clears a deferred sync (a full sync passes its point).
+  void sync_now();
+  // Wait to the last skipped sync point, leaving the host exactly as a sync there would
+  // have: sc_time_stamp() at that point, the rest as local time.
+  void undefer();
+  // Throws std::logic_error if a sync is deferred and activity is now pending at or
+  // before its point (the equivalence with a sync at every quantum would not hold).
+  void check_deferred() const;
+  // True when no process is runnable now and no event is due at or before `t`.
+  [[nodiscard]] static bool quiet_until(const sc_core::sc_time& t);
   // The power counter of the trace: `joules` of host compute over [local time, + t).
   void trace_energy(const sc_core::sc_time& t, double joules);
 
   HostParams p_;
   Firmware firmware_;
   bool stop_when_done_;
-  tlm_utils::tlm_quantumkeeper qk_;
+  QuantumKeeper qk_;
+  bool deferred_{false};                                 // a sync was skipped, not yet caught up
+  sc_core::sc_time deferred_at_{sc_core::SC_ZERO_TIME};  // the last skipped sync's time
+  std::uint64_t syncs_waited_{0};
+  std::uint64_t syncs_skipped_{0};
   tlm::tlm_generic_payload payload_;
   std::uint32_t irq_lines_{0};
   std::uint32_t waiting_mask_{0};

@@ -26,6 +26,13 @@ void bind_params(cfg::Schema& s, HostParams& p) {
   s.add("host.burst_bytes", &p.burst_bytes, 4, 1 << 24, "B",
         "The HAL splits write_block/read_block into bus transactions of at most this many bytes",
         "assumption: 64-beat bursts of the 32-bit bus");
+  s.add("host.lazy_sync", &p.lazy_sync,
+        "Skip a quantum synchronization during block transfers and host compute when the "
+        "SystemC kernel has nothing pending up to the host's local time (nothing could observe "
+        "it); the host catches up before its next register access, interrupt wait or "
+        "checkpoint. Results are identical either way (tb/regress/check_lazy_sync.py); "
+        "false: synchronize at every quantum, as tlm_quantumkeeper does",
+        "simulation speed only: no modelled hardware counterpart");
   s.add("host.data_movement", &p.data_movement, {"pio", "dma"},
         "How the firmware moves tile inputs and outputs and meta_unit gradients: `pio` = the "
         "host writes and reads every word itself (write_block/read_block in host.burst_bytes "

@@ -20,6 +20,7 @@ struct HostParams {
   double e_op_pJ{0.5};               // energy of one other operation
   double quantum_ns{1000.0};         // global quantum of the temporal decoupling
   std::int64_t burst_bytes{256};     // the HAL splits block transfers into bursts of this size
+  bool lazy_sync{true};              // skip quantum syncs that nothing else could observe
   std::string data_movement{"pio"};  // pio: the host moves the data; dma: the DMA engine does
 };
 

@@ -49,6 +49,9 @@ ALLOW = {
     "tile.levels": "a cross-check only: the device levels derived from meta.levels and "
                    "tile.mapping (0 = derived); any other value fails to load, so a run either "
                    "gives the same outputs or fails (test_config ConfigLevels tests both)",
+    "host.lazy_sync": "simulation speed only: skips quantum syncs nothing could observe; the "
+                      "outputs must NOT change (regress_lazy_sync checks every output file, "
+                      "eight variants)",
 }
 # Alternative values where the generic rule (next choice, flipped bool, default x 1.5
 # or + 1 inside the range) would be invalid or would not reach the code that reads the
