@@ -75,12 +75,13 @@ bool Host::quiet_until(const sc_core::sc_time& t) {
   return sc_core::sc_time_stamp() + sc_core::sc_time_to_pending_activity() > t;
 }
 
-void Host::check_deferred() const {
+void Host::check_deferred() {
   // Nothing was pending up to deferred_at_ when that sync was skipped; a block transfer
   // or a compute charge since then must schedule nothing before it (a target that started
   // work on a window write would see an earlier sc_time_stamp() than with a sync at every
   // quantum, and the results would differ).
   if (deferred_ && !quiet_until(deferred_at_)) {
+    deferred_ = false;  // reported once: run()'s closing sync must not throw it again
     throw std::logic_error(fmt::format(
         "{}: host.lazy_sync: activity appeared before a deferred quantum sync at {}; run with "
         "--set host.lazy_sync=false and report this",
@@ -102,6 +103,10 @@ void Host::sync_lazily() {
     deferred_ = true;
     deferred_at_ = now;
     qk_.rearm_at(now);
+    // Nothing can run before `now` (quiet_until), so the trace writer may flush up to it,
+    // as it would when the kernel's time reached `now` at a sync here: the trace's event
+    // order, bus aggregation and buffer use stay those of host.lazy_sync = false.
+    if (probe_.on()) probe_.tracer().advance(sim::to_ps(now));
     ++syncs_skipped_;
     return;
   }

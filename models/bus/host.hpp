@@ -16,8 +16,9 @@
 // and the quantum is re-armed from the skipped point as sync() would have. Before
 // anything another process could react to (a single-word register access, irq_lines,
 // wait_irq, a checkpoint) the host first waits to the last skipped point, so every
-// transaction a target sees arrives with the same sc_time_stamp() and delay as with a
-// sync at every quantum: the results are identical (tb/regress/check_lazy_sync.py).
+// register access arrives with the same sc_time_stamp() and delay as with a sync at
+// every quantum, and block-transfer bursts with the same sc_time_stamp() + delay: the
+// outputs are identical (tb/regress/check_lazy_sync.py; docs/bus.md).
 #pragma once
 
 #include <cstdint>
@@ -148,7 +149,7 @@ class Host : public sc_core::sc_module, public hal::Hal {
   void undefer();
   // Throws std::logic_error if a sync is deferred and activity is now pending at or
   // before its point (the equivalence with a sync at every quantum would not hold).
-  void check_deferred() const;
+  void check_deferred();
   // True when no process is runnable now and no event is due at or before `t`.
   [[nodiscard]] static bool quiet_until(const sc_core::sc_time& t);
   // The power counter of the trace: `joules` of host compute over [local time, + t).

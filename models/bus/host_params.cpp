@@ -30,7 +30,7 @@ void bind_params(cfg::Schema& s, HostParams& p) {
         "Skip a quantum synchronization during block transfers and host compute when the "
         "SystemC kernel has nothing pending up to the host's local time (nothing could observe "
         "it); the host catches up before its next register access, interrupt wait or "
-        "checkpoint. Results are identical either way (tb/regress/check_lazy_sync.py); "
+        "checkpoint. Outputs are identical either way (tb/regress/check_lazy_sync.py); "
         "false: synchronize at every quantum, as tlm_quantumkeeper does",
         "simulation speed only: no modelled hardware counterpart");
   s.add("host.data_movement", &p.data_movement, {"pio", "dma"},

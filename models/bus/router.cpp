@@ -233,6 +233,15 @@ bool Router::inject_error(const sc_core::sc_time& t) { return faults_.hit(t.to_s
 
 void Router::state_io(StateIO& io) {
   io.section("router");
+  if (!io.reading()) {
+    // Reservations that have ended hold no bus time any more (reserve() drops them on its
+    // next call); written without them, the checkpoint does not depend on when the
+    // last reserve() ran (host.lazy_sync defers the kernel's time past block transfers).
+    const sc_core::sc_time now = sc_core::sc_time_stamp();
+    const auto ended_by = [](const Slot& s, const sc_core::sc_time& t) { return s.end <= t; };
+    calendar_.erase(calendar_.begin(),
+                    std::lower_bound(calendar_.begin(), calendar_.end(), now, ended_by));
+  }
   std::uint64_t n = calendar_.size();
   io.value("calendar", n);
   if (io.reading()) {

@@ -45,10 +45,21 @@ LoadedConfig load_resumed(const TrainOptions& o, const std::vector<std::string>&
   }
   ckpt = read_checkpoint(o.resume);
   const auto origin = (ckpt->file.string() + " (its configuration)");
-  auto loaded = load_config_json(ckpt->header["config"], origin, {});
+  nlohmann::json resolved = ckpt->header["config"];
   if (!o.common.config_file.empty() || !overrides.empty()) {
     const auto given = load_config(o.common.config_file, overrides);
-    const auto diff = config_differences(ckpt->header["config"], given.resolved);
+    auto diff = config_differences(resolved, given.resolved);
+    // Keys that change the simulator's speed and nothing it computes (docs/bus.md, "Lazy
+    // synchronization") may differ: the given value is used.
+    for (const std::string key : {"host.lazy_sync"}) {
+      const auto it = std::find(diff.begin(), diff.end(), key);
+      if (it == diff.end()) continue;
+      diff.erase(it);
+      std::string ptr = "/" + key;
+      std::replace(ptr.begin(), ptr.end(), '.', '/');
+      resolved[nlohmann::json::json_pointer(ptr)] =
+          given.resolved.at(nlohmann::json::json_pointer(ptr));
+    }
     if (!diff.empty()) {
       std::string keys;
       for (const auto& k : diff) keys += (keys.empty() ? "" : ", ") + k;
@@ -58,7 +69,7 @@ LoadedConfig load_resumed(const TrainOptions& o, const std::vector<std::string>&
                       ckpt->file.string(), keys));
     }
   }
-  return loaded;
+  return load_config_json(resolved, origin, {});
 }
 
 // A folder that holds an earlier run's results is refused unless --force (which
