@@ -297,6 +297,17 @@ json run_train(const LoadedConfig& loaded, const std::filesystem::path& out, Pro
                             {"stored", stored},
                             {"task_specific", res.bn_bits},
                             {"total", hidden + stored + res.bn_bits}};
+  if (stats.devices_allocated > 0) {
+    // The model's own memory for the tiles (not the device's): bytes per device of the
+    // device model's per-cell state, and the tiles' caches (docs/performance.md).
+    const auto n = static_cast<double>(stats.devices_allocated);
+    summary["state_bytes"] = {
+        {"devices", stats.devices_allocated},
+        {"device_state", stats.device_state_bytes},
+        {"per_device", static_cast<double>(stats.device_state_bytes) / n},
+        {"tile_caches", stats.tile_cache_bytes},
+        {"tile_caches_per_device", static_cast<double>(stats.tile_cache_bytes) / n}};
+  }
 
   write_file_atomic(out / "accuracy.csv", acc_csv);
   write_file_atomic(out / "energy.csv",

@@ -101,6 +101,9 @@ class DeviceArray {
   double read_disturb(std::size_t i, double dose, double t_s);
   // Number of stuck cells.
   [[nodiscard]] std::size_t stuck_count() const;
+  // Bytes of per-cell state this array holds (every per-cell field below, its random
+  // stream included); state_bytes() / size() is the model's bytes per device.
+  [[nodiscard]] std::size_t state_bytes() const;
   // Checkpoint: every per-cell field (conductances, relaxation offsets and last-write
   // times, d2d parameters, pulse counts, budgets, stuck flags, random streams).
   void state_io(StateIO& io);

@@ -901,6 +901,9 @@ fw::AccelStats FunctionalAccelerator::stats() const {
     if (!L.grid) continue;
     for (int t = 0; t < L.grid->n_tiles(); ++t) {
       auto& tile = L.grid->tile(t);
+      s.devices_allocated += tile.device_count();
+      s.device_state_bytes += tile.device_state_bytes();
+      s.tile_cache_bytes += tile.cache_bytes();
       const bool diff = tile.mapping() == tile::Mapping::differential;
       for (auto side : {tile::Side::pos, diff ? tile::Side::neg : tile::Side::ref}) {
         const auto& dev = tile.array(side);

@@ -326,6 +326,13 @@ HardwareRunResult run_hardware_training(const Config& cfg, std::vector<data::Tas
   auto& s = res.stats;
   s.writes_per_device = sys.writes_per_weight_device();
   s.pulses_per_device = sys.pulses_per_device();
+  for (int l = 0; l < 2; ++l) {
+    for (const auto& t : sys.layer_tiles(l)) {
+      s.devices_allocated += t->core().device_count();
+      s.device_state_bytes += t->core().device_state_bytes();
+      s.tile_cache_bytes += t->core().cache_bytes();
+    }
+  }
   s.pv_failures = sys.pv_ctrl().stats().device_failures;
   s.faults = fault_summary(sys, recovery, bus_retries, fw_faults);
   s.endurance_budget_median = cfg.device.endurance_median;

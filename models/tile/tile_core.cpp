@@ -240,6 +240,50 @@ device::DeviceArray& TileCore::array(Side s) {
   return *a;
 }
 
+namespace {
+template <class T>
+std::size_t vec_bytes(const std::vector<T>& v) {
+  return v.size() * sizeof(T);
+}
+template <class M>
+std::size_t mat_bytes(const M& m) {
+  return static_cast<std::size_t>(m.size()) * sizeof(typename M::Scalar);
+}
+}  // namespace
+
+std::size_t TileCore::device_state_bytes() const {
+  std::size_t b = 0;
+  for (const auto* a : {pos_.get(), neg_.get(), ref_.get()}) {
+    if (a != nullptr) b += a->state_bytes();
+  }
+  return b;
+}
+
+std::size_t TileCore::device_count() const {
+  std::size_t n = 0;
+  for (const auto* a : {pos_.get(), neg_.get(), ref_.get()}) {
+    if (a != nullptr) n += a->size();
+  }
+  return n;
+}
+
+std::size_t TileCore::cache_bytes() const {
+  std::size_t b = mat_bytes(w_) + mat_bytes(s2_) + mat_bytes(w_ref_) + mat_bytes(s2_ref_) +
+                  vec_bytes(col_slot_) + vec_bytes(slot_col_) + vec_bytes(dirty_) +
+                  vec_bytes(dirty_flag_) + vec_bytes(profile_y_) + vec_bytes(ir_gain_fwd_) +
+                  vec_bytes(ir_gain_tr_) + mat_bytes(g_pos_) + mat_bytes(g_neg_) +
+                  mat_bytes(w_ir_fwd_) + mat_bytes(w_ir_tr_) + mat_bytes(nl_c_) + mat_bytes(nl_x_) +
+                  mat_bytes(xin_) + mat_bytes(acc_) + mat_bytes(var_) + vec_bytes(codes_) +
+                  vec_bytes(noise_buf_);
+  for (int d = 0; d < 2; ++d) {
+    const auto k = static_cast<std::size_t>(d);
+    b += vec_bytes(adc_profile_[k]) + vec_bytes(dose_[k]) + vec_bytes(adc_gain_[k]) +
+         vec_bytes(adc_offset_[k]) + vec_bytes(adc_a_[k]) + vec_bytes(adc_b_[k]) +
+         mat_bytes(nl_b_[k]) + mat_bytes(nl_pulse_[k]);
+  }
+  return b;
+}
+
 const device::DeviceArray& TileCore::array(Side s) const {
   const device::DeviceArray* a = s == Side::pos   ? pos_.get()
                                  : s == Side::neg ? neg_.get()

@@ -130,6 +130,12 @@ class TileCore {
   // pulse_*() helpers below do that and return the operation's cost.
   device::DeviceArray& array(Side s);
   [[nodiscard]] const device::DeviceArray& array(Side s) const;
+  // Memory of the model's state (summary.json state_bytes): the device arrays' per-cell
+  // state (DeviceArray::state_bytes), the devices they hold, and the tile's own caches
+  // and work buffers (weights, variances, conductance copies, ADC trims, buffers).
+  [[nodiscard]] std::size_t device_state_bytes() const;
+  [[nodiscard]] std::size_t device_count() const;
+  [[nodiscard]] std::size_t cache_bytes() const;
   void mark_written(int row, int col);
   // The same for the reference column (reference mapping): its cached conductances are
   // recomputed at the next MVM.

@@ -46,6 +46,12 @@ struct AccelStats {
   // adc_profile.json (tile.adc_range = profile_*): the profiling histograms and the
   // chosen ADC ranges per layer and tile (tile::adc_profile_json); empty otherwise.
   std::string adc_profile_json;
+  // Memory of the model's tiles (summary.json state_bytes; 0 without device tiles):
+  // devices allocated (every cell of every tile, used or not), their per-cell state, and
+  // the tiles' caches and work buffers.
+  std::uint64_t devices_allocated{0};
+  std::uint64_t device_state_bytes{0};
+  std::uint64_t tile_cache_bytes{0};
 };
 
 class Accelerator {

@@ -234,6 +234,21 @@ def ledger_corruptions(s, rows):
 
 
 
+def check_state_bytes(s, n_w):
+    dev = number(s, "state_bytes.devices")
+    per = number(s, "state_bytes.per_device")
+    if dev < n_w:
+        fail("state_bytes.devices = %r: fewer devices than the %d weights" % (dev, n_w))
+    if abs(per * dev - number(s, "state_bytes.device_state")) > 1e-6 * per * dev:
+        fail("state_bytes.per_device %r x devices %r != device_state %r" %
+             (per, dev, s["state_bytes"]["device_state"]))
+    # DeviceArray's per-cell fields: 5 floats, a double, 2 counters, a flag, a random stream
+    if not 37 <= per <= 256:
+        fail("state_bytes.per_device = %r outside [37, 256]" % per)
+    if number(s, "state_bytes.tile_caches") <= 0:
+        fail("state_bytes.tile_caches is not positive")
+
+
 def number(d, path):
     cur = d
     for k in path.split("."):
@@ -345,6 +360,12 @@ def main():
         fail("memory_bits.hidden = %r, expected %d weights x %d bits" % (hid, n_w, s["config"]["meta"]["hidden_bits"]))
     if not (0 < sto <= hid and tot >= hid + sto):
         fail("memory_bits stored %r total %r inconsistent with hidden %r" % (sto, tot, hid))
+    # state_bytes: the model's own memory for the tiles (issue 19 item 4); every run with
+    # device tiles has it (hardware mode always)
+    if "state_bytes" not in s and s.get("mode") == "hardware":
+        fail("summary.json has no key 'state_bytes' in hardware mode")
+    if "state_bytes" in s:
+        check_state_bytes(s, n_w)
     schema = json.load(open(os.path.join(src, "traces", "schema.json")))
     readme = open(os.path.join(src, "traces", "README.md")).read()
     led = schema["ledger"]
