@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "common/bytes.hpp"
+
 namespace memplast::device {
 
 namespace {
@@ -53,18 +55,12 @@ DeviceArray::DeviceArray(const DeviceParams& p, std::size_t n_cells, std::uint64
 
 std::size_t DeviceArray::size() const { return n_; }
 
-namespace {
-template <class T>
-std::size_t bytes_of(const std::vector<T>& v) {
-  return v.size() * sizeof(T);
-}
-}  // namespace
-
 std::size_t DeviceArray::state_bytes() const {
   return bytes_of(g_prog_) + bytes_of(relax_) + bytes_of(t_write_) + bytes_of(gain_) +
          bytes_of(dvth_) + bytes_of(dvreset_) + bytes_of(pulses_) + bytes_of(budget_) +
          bytes_of(stuck_) + bytes_of(rng_);
 }
+
 const DeviceParams& DeviceArray::params() const { return p_; }
 
 double DeviceArray::compliance_uA(double v_gate_V) const {

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "common/bytes.hpp"
 #include "tile/ir_drop.hpp"
 #include "tile/normal.hpp"
 #include "tile/tile_gemm.hpp"
@@ -240,17 +241,6 @@ device::DeviceArray& TileCore::array(Side s) {
   return *a;
 }
 
-namespace {
-template <class T>
-std::size_t vec_bytes(const std::vector<T>& v) {
-  return v.size() * sizeof(T);
-}
-template <class M>
-std::size_t mat_bytes(const M& m) {
-  return static_cast<std::size_t>(m.size()) * sizeof(typename M::Scalar);
-}
-}  // namespace
-
 std::size_t TileCore::device_state_bytes() const {
   std::size_t b = 0;
   for (const auto* a : {pos_.get(), neg_.get(), ref_.get()}) {
@@ -268,18 +258,17 @@ std::size_t TileCore::device_count() const {
 }
 
 std::size_t TileCore::cache_bytes() const {
-  std::size_t b = mat_bytes(w_) + mat_bytes(s2_) + mat_bytes(w_ref_) + mat_bytes(s2_ref_) +
-                  vec_bytes(col_slot_) + vec_bytes(slot_col_) + vec_bytes(dirty_) +
-                  vec_bytes(dirty_flag_) + vec_bytes(profile_y_) + vec_bytes(ir_gain_fwd_) +
-                  vec_bytes(ir_gain_tr_) + mat_bytes(g_pos_) + mat_bytes(g_neg_) +
-                  mat_bytes(w_ir_fwd_) + mat_bytes(w_ir_tr_) + mat_bytes(nl_c_) + mat_bytes(nl_x_) +
-                  mat_bytes(xin_) + mat_bytes(acc_) + mat_bytes(var_) + vec_bytes(codes_) +
-                  vec_bytes(noise_buf_);
+  std::size_t b =
+      bytes_of(w_) + bytes_of(s2_) + bytes_of(w_ref_) + bytes_of(s2_ref_) + bytes_of(col_slot_) +
+      bytes_of(slot_col_) + bytes_of(dirty_) + bytes_of(dirty_flag_) + bytes_of(profile_y_) +
+      bytes_of(ir_gain_fwd_) + bytes_of(ir_gain_tr_) + bytes_of(g_pos_) + bytes_of(g_neg_) +
+      bytes_of(w_ir_fwd_) + bytes_of(w_ir_tr_) + bytes_of(nl_c_) + bytes_of(nl_x_) +
+      bytes_of(xin_) + bytes_of(acc_) + bytes_of(var_) + bytes_of(codes_) + bytes_of(noise_buf_);
   for (int d = 0; d < 2; ++d) {
     const auto k = static_cast<std::size_t>(d);
-    b += vec_bytes(adc_profile_[k]) + vec_bytes(dose_[k]) + vec_bytes(adc_gain_[k]) +
-         vec_bytes(adc_offset_[k]) + vec_bytes(adc_a_[k]) + vec_bytes(adc_b_[k]) +
-         mat_bytes(nl_b_[k]) + mat_bytes(nl_pulse_[k]);
+    b += bytes_of(adc_profile_[k]) + bytes_of(dose_[k]) + bytes_of(adc_gain_[k]) +
+         bytes_of(adc_offset_[k]) + bytes_of(adc_a_[k]) + bytes_of(adc_b_[k]) + bytes_of(nl_b_[k]) +
+         bytes_of(nl_pulse_[k]);
   }
   return b;
 }
