@@ -70,12 +70,13 @@ std::vector<std::pair<std::size_t, double>> infer_hardware(const Config& cfg,
 
 // --mode functional: the same cores and devices as plain C++, without timing.
 std::vector<std::pair<std::size_t, double>> infer_functional(
-    const Config& cfg, const std::array<fw::LayerShape, 2>& shapes, const TrainedState& state,
+    const Config& cfg, const std::vector<fw::LayerShape>& shapes, const TrainedState& state,
     std::vector<data::TaskData> tasks, const std::vector<std::string>& names,
     const std::vector<std::size_t>& selected) {
   std::vector<std::pair<std::size_t, double>> accuracy;
   functional::FunctionalAccelerator acc(cfg, shapes);
-  for (int l = 0; l < 2; ++l) acc.load_hidden(l, state.hidden[static_cast<std::size_t>(l)].data());
+  for (std::size_t l = 0; l < shapes.size(); ++l)
+    acc.load_hidden(static_cast<int>(l), state.hidden[l].data());
   fw::Trainer trainer(cfg.train, acc, static_cast<std::uint64_t>(cfg.sim.seed), std::move(tasks),
                       names);
   trainer.set_batch_norms(state.batch_norms);
@@ -95,10 +96,14 @@ void run_infer(const InferOptions& o) {
   std::vector<data::TaskData> tasks;
   for (const auto& n : names) tasks.push_back(data::load_task(cfg.sim.data_dir, n));
   const auto shapes = fw::Trainer::shapes(cfg.train);
-  if (shapes[0].in != state.shapes.at(0).in || shapes[0].out != state.shapes.at(0).out ||
-      shapes[1].out != state.shapes.at(1).out) {
-    throw std::runtime_error(fmt::format(
-        "{}: the state's layer shapes do not match the configuration (train.hidden)", o.state_dir));
+  bool same = shapes.size() == state.shapes.size();
+  for (std::size_t l = 0; same && l < shapes.size(); ++l)
+    same = shapes[l].in == state.shapes[l].in && shapes[l].out == state.shapes[l].out;
+  if (!same) {
+    throw std::runtime_error(
+        fmt::format("{}: the state's layer shapes do not match the configuration (train.hidden, "
+                    "train.layers)",
+                    o.state_dir));
   }
   const auto selected = select_tasks(names, o.tasks);
   const auto t0 = std::chrono::steady_clock::now();

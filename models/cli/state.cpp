@@ -46,7 +46,11 @@ void save_state(const std::filesystem::path& dir, const TrainedState& s) {
   for (const auto& sh : s.shapes) shapes.push_back({sh.in, sh.out});
   j["shapes"] = shapes;
   json bns = json::array();
-  for (const auto& pair : s.batch_norms) bns.push_back({bn_json(pair[0]), bn_json(pair[1])});
+  for (const auto& set : s.batch_norms) {
+    json layers = json::array();
+    for (const auto& bn : set) layers.push_back(bn_json(bn));
+    bns.push_back(layers);
+  }
   j["batch_norms"] = bns;
   for (std::size_t l = 0; l < s.hidden.size(); ++l) {
     AtomicFile f(dir / fmt::format("hidden_layer{}.f32", l));
@@ -90,12 +94,24 @@ TrainedState load_state(const std::filesystem::path& dir) {
         throw std::runtime_error(
             fmt::format("{}: layer shape {} x {} out of range", jp.string(), in, out));
       }
+      if (!s.shapes.empty() && s.shapes.back().out != in) {
+        throw std::runtime_error(fmt::format("{}: layer {} has {} inputs, layer {} {} outputs",
+                                             jp.string(), s.shapes.size(), in, s.shapes.size() - 1,
+                                             s.shapes.back().out));
+      }
       s.shapes.push_back({in, out});
     }
-    for (const auto& pair : j.at("batch_norms")) {
-      if (s.shapes.size() != 2) throw std::runtime_error("expected 2 layers");
-      s.batch_norms.push_back({bn_from(pair.at(0), s.shapes[0].out, jp.string()),
-                               bn_from(pair.at(1), s.shapes[1].out, jp.string())});
+    if (s.shapes.empty() || s.shapes.size() > 16)
+      throw std::runtime_error(fmt::format("{}: {} layers (1..16)", jp.string(), s.shapes.size()));
+    for (const auto& set : j.at("batch_norms")) {
+      if (set.size() != s.shapes.size()) {
+        throw std::runtime_error(fmt::format("{}: a batch-norm set has {} layers, the shapes {}",
+                                             jp.string(), set.size(), s.shapes.size()));
+      }
+      std::vector<fw::BatchNorm> layers;
+      for (std::size_t l = 0; l < s.shapes.size(); ++l)
+        layers.push_back(bn_from(set.at(l), s.shapes[l].out, jp.string()));
+      s.batch_norms.push_back(std::move(layers));
     }
   } catch (const json::exception& e) {
     throw std::runtime_error(fmt::format("{}: {}", jp.string(), e.what()));

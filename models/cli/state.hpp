@@ -22,7 +22,7 @@ struct TrainedState {
   std::vector<std::string> tasks;
   std::vector<fw::LayerShape> shapes;
   std::vector<std::vector<float>> hidden;
-  std::vector<std::array<fw::BatchNorm, 2>> batch_norms;
+  std::vector<std::vector<fw::BatchNorm>> batch_norms;
 };
 
 void save_state(const std::filesystem::path& dir, const TrainedState& s);

@@ -187,7 +187,7 @@ json run_train(const LoadedConfig& loaded, const std::filesystem::path& out, Pro
     acc->close_ledger();
     ledger = acc->ledger();
     state.batch_norms = trainer.batch_norms();
-    for (int l = 0; l < 2; ++l) {
+    for (int l = 0; l < static_cast<int>(state.shapes.size()); ++l) {
       auto& eng = acc->engine(l);
       std::vector<float> h(eng.size());
       for (std::size_t i = 0; i < h.size(); ++i) h[i] = eng.hidden(i);

@@ -101,8 +101,7 @@ std::size_t reference_rows(const tile::TileGrid& grid, std::vector<std::size_t>&
 }
 }  // namespace
 
-FunctionalAccelerator::FunctionalAccelerator(const Config& cfg,
-                                             std::array<fw::LayerShape, 2> shapes)
+FunctionalAccelerator::FunctionalAccelerator(const Config& cfg, std::vector<fw::LayerShape> shapes)
     : cfg_(cfg), ledger_(std::make_unique<EnergyLedger>()) {
   for (std::size_t p = 0; p < tile::kPhases; ++p) {
     e_tile_[p] = ledger_->entry("tile", tile::phase_name(static_cast<tile::Phase>(p)));

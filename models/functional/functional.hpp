@@ -40,7 +40,7 @@ namespace memplast::functional {
 
 class FunctionalAccelerator : public fw::Accelerator {
  public:
-  FunctionalAccelerator(const Config& cfg, std::array<fw::LayerShape, 2> shapes);
+  FunctionalAccelerator(const Config& cfg, std::vector<fw::LayerShape> shapes);
   ~FunctionalAccelerator() override;
 
   void forward(int layer, const float* x, int batch, float* y) override;

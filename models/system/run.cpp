@@ -24,7 +24,7 @@ namespace {
 // The firmware's view of the update path: network and memory report (the tile geometry
 // it reads from sysctl, the level table and number formats from meta_unit's FORMAT
 // register and LEVEL_VALUES window).
-drivers::MetaPvLayout make_layout(const Config& cfg, const std::array<fw::LayerShape, 2>& shapes) {
+drivers::MetaPvLayout make_layout(const Config& cfg, const std::vector<fw::LayerShape>& shapes) {
   drivers::MetaPvLayout layout;
   layout.shapes = shapes;
   layout.tile_rows = 0;  // the hardware's: sysctl.TILE_ROWS / TILE_COLS
@@ -291,10 +291,10 @@ HardwareRunResult run_hardware_training(const Config& cfg, std::vector<data::Tas
                                  !m.resumed);
     });
     res.train = trainer.run(progress);
-    // Phase "readback": the trained state (the hidden weights, flat: layer 0 then layer
-    // 1) read back through meta_unit's HIDDEN window, for memplast infer's state.
+    // Phase "readback": the trained state (the hidden weights, flat: layer 0, layer 1,
+    // ...) read back through meta_unit's HIDDEN window, for memplast infer's state.
     sys_ptr->host().mark_phase(true, "readback", setup);
-    for (int l = 0; l < 2; ++l) {
+    for (int l = 0; l < static_cast<int>(shapes.size()); ++l) {
       const auto& sh = shapes[static_cast<std::size_t>(l)];
       std::vector<float> h(sh.in * sh.out);
       metapv.read_hidden(l, h.data());
@@ -326,7 +326,7 @@ HardwareRunResult run_hardware_training(const Config& cfg, std::vector<data::Tas
   auto& s = res.stats;
   s.writes_per_device = sys.writes_per_weight_device();
   s.pulses_per_device = sys.pulses_per_device();
-  for (int l = 0; l < 2; ++l) {
+  for (int l = 0; l < static_cast<int>(shapes.size()); ++l) {
     for (const auto& t : sys.layer_tiles(l)) {
       s.devices_allocated += t->core().device_count();
       s.device_state_bytes += t->core().device_state_bytes();
@@ -345,11 +345,11 @@ HardwareRunResult run_hardware_training(const Config& cfg, std::vector<data::Tas
   s.power_csv = power.csv();
   {
     // histograms.json: conductance per level and ADC input per layer (tile_histograms.hpp);
-    // the levels are meta_unit's (flat: layer 0 then layer 1, in x out each).
+    // the levels are meta_unit's (flat: layer 0, layer 1, ..., in x out each).
     std::vector<tile::LayerTiles> views;
     const std::int8_t* levels = sys.meta_unit().engine().levels();
     std::size_t base = 0;
-    for (int l = 0; l < 2; ++l) {
+    for (int l = 0; l < static_cast<int>(shapes.size()); ++l) {
       const auto& tiles = sys.layer_tiles(l);
       views.push_back({&sys.placement(l),
                        [&tiles](int t) -> const tile::TileCore& {
@@ -366,18 +366,21 @@ HardwareRunResult run_hardware_training(const Config& cfg, std::vector<data::Tas
 
 HardwareInferResult run_hardware_inference(const Config& cfg,
                                            const std::vector<std::vector<float>>& hidden,
-                                           std::vector<std::array<fw::BatchNorm, 2>> batch_norms,
+                                           std::vector<std::vector<fw::BatchNorm>> batch_norms,
                                            std::vector<data::TaskData> tasks,
                                            std::vector<std::string> names,
                                            const std::vector<std::size_t>& evaluate) {
   HardwareInferResult res;
   const auto shapes = fw::Trainer::shapes(cfg.train);
   auto layout = make_layout(cfg, shapes);
-  if (hidden.size() != 2) {
+  if (hidden.size() != shapes.size()) {
     throw std::invalid_argument("hardware inference: " + std::to_string(hidden.size()) +
-                                " layers of hidden weights, the network has 2");
+                                " layers of hidden weights, the network has " +
+                                std::to_string(shapes.size()));
   }
-  for (std::size_t l = 0; l < 2; ++l) layout.hidden[l].assign(hidden[l].begin(), hidden[l].end());
+  layout.hidden.resize(shapes.size());
+  for (std::size_t l = 0; l < shapes.size(); ++l)
+    layout.hidden[l].assign(hidden[l].begin(), hidden[l].end());
   std::uint64_t macs = 0;
   std::uint64_t ops = 0;
   auto firmware = [&](hal::Hal& hal) {

@@ -32,7 +32,7 @@ struct HardwareRunResult {
   // row-major) the firmware read back through meta_unit's HIDDEN window at the end of
   // the run (phase "readback"), and the per-task batch norms.
   std::vector<std::vector<float>> hidden;
-  std::vector<std::array<fw::BatchNorm, 2>> batch_norms;
+  std::vector<std::vector<fw::BatchNorm>> batch_norms;
   // The run's energy and time ledger (energy.csv's rows, the phase times), closed at
   // simulated_time_s.
   EnergyLedger ledger;
@@ -74,7 +74,7 @@ HardwareRunResult run_hardware_training(const Config& cfg, std::vector<data::Tas
 // tiles with each task's batch norms. One call per process.
 HardwareInferResult run_hardware_inference(const Config& cfg,
                                            const std::vector<std::vector<float>>& hidden,
-                                           std::vector<std::array<fw::BatchNorm, 2>> batch_norms,
+                                           std::vector<std::vector<fw::BatchNorm>> batch_norms,
                                            std::vector<data::TaskData> tasks,
                                            std::vector<std::string> names,
                                            const std::vector<std::size_t>& evaluate);

@@ -14,15 +14,17 @@ namespace memplast::system {
 
 namespace {
 
-// The system's number of layer l's first tile (layer 1's follow layer 0's).
-std::size_t first_tile(const std::array<tile::Placement, 2>& placement, std::size_t l) {
-  return l == 0 ? 0 : placement[0].blocks.size();
+// The system's number of layer l's first tile (each layer's follow the previous layer's).
+std::size_t first_tile(const std::vector<tile::Placement>& placement, std::size_t l) {
+  std::size_t f = 0;
+  for (std::size_t k = 0; k < l; ++k) f += placement[k].blocks.size();
+  return f;
 }
 
 // Calls f(tile, location) for every weight of layer l, row-major, with the tile's
 // system-wide number.
 template <class F>
-void for_each_weight(const std::array<tile::Placement, 2>& placement, std::size_t l, F&& f) {
+void for_each_weight(const std::vector<tile::Placement>& placement, std::size_t l, F&& f) {
   const auto& p = placement[l];
   const auto first = first_tile(placement, l);
   for (int row = 0; row < p.layer_rows; ++row) {
@@ -35,13 +37,16 @@ void for_each_weight(const std::array<tile::Placement, 2>& placement, std::size_
 
 }  // namespace
 
-System::System(const Config& cfg, std::array<fw::LayerShape, 2> shapes,
-               bus::Host::Firmware firmware, bool stop_when_done, trace::Tracer* tracer)
+System::System(const Config& cfg, std::vector<fw::LayerShape> shapes, bus::Host::Firmware firmware,
+               bool stop_when_done, trace::Tracer* tracer)
     : ledger_(std::make_unique<EnergyLedger>()) {
   const int R = static_cast<int>(cfg.tile.rows);
   const int C = static_cast<int>(cfg.tile.cols);
   std::size_t total = 0;
-  for (std::size_t l = 0; l < 2; ++l) {
+  const std::size_t n_layers = shapes.size();
+  placement_.resize(n_layers);
+  layer_tiles_.resize(n_layers);
+  for (std::size_t l = 0; l < n_layers; ++l) {
     placement_[l] =
         tile::make_placement(static_cast<int>(shapes[l].in), static_cast<int>(shapes[l].out), R, C);
     total += placement_[l].blocks.size();
@@ -50,7 +55,8 @@ System::System(const Config& cfg, std::array<fw::LayerShape, 2> shapes,
   // up to 256 at the map's first tile base, more above host memory).
   if (total > regs::tile::kMaxInstances) {
     throw cfg::ConfigError(
-        fmt::format("keys 'train.hidden', 'tile.rows', 'tile.cols': the network needs {} tiles, "
+        fmt::format("keys 'train.hidden' / 'train.layers', 'tile.rows', 'tile.cols': the network "
+                    "needs {} tiles, "
                     "the address map has room for {}",
                     total, regs::tile::kMaxInstances));
   }
@@ -63,9 +69,9 @@ System::System(const Config& cfg, std::array<fw::LayerShape, 2> shapes,
   router_->set_ledger(ledger_.get());
   router_->set_fault_injection(cfg.faults.bus_error_rate, cfg.faults.bus_error_at_s,
                                static_cast<std::uint64_t>(cfg.sim.seed));
-  sysctl_ = std::make_unique<bus::Sysctl>("sysctl", static_cast<std::uint32_t>(total),
-                                          static_cast<std::uint32_t>(R),
-                                          static_cast<std::uint32_t>(C), 2U);
+  sysctl_ = std::make_unique<bus::Sysctl>(
+      "sysctl", static_cast<std::uint32_t>(total), static_cast<std::uint32_t>(R),
+      static_cast<std::uint32_t>(C), static_cast<std::uint32_t>(n_layers));
   // Interrupt lines: one signal per source, bound as the blocks are made.
   auto irq_line = [this](sim::IrqOut& out, sim::IrqIn& in) {
     irq_lines_.push_back(std::make_unique<sim::IrqLine>(
@@ -82,7 +88,7 @@ System::System(const Config& cfg, std::array<fw::LayerShape, 2> shapes,
   // meta_unit -> pv_ctrl path; program-and-verify then takes one pulse per device.
   device::DeviceParams dev = cfg.device;
   if (!cfg.train.device_effects) dev.ideal = true;
-  for (std::size_t l = 0; l < 2; ++l) {
+  for (std::size_t l = 0; l < n_layers; ++l) {
     for (std::size_t k = 0; k < placement_[l].blocks.size(); ++k) {
       const auto index = static_cast<unsigned>(tiles_.size());
       auto t = std::make_unique<tile::TileModule>(fmt::format("layer{}_t{}", l, k).c_str(),
@@ -111,21 +117,21 @@ System::System(const Config& cfg, std::array<fw::LayerShape, 2> shapes,
   irq_line(pv_->irq_out, sysctl_->pv_irq);
   wiring_.socket(router_->initiator_socket, pv_->socket);
   router_->map(target++, regs::pv_ctrl::kBlock, 0);
-  const std::size_t n0 = shapes[0].in * shapes[0].out;
-  const std::size_t n1 = shapes[1].in * shapes[1].out;
+  std::size_t n_weights = 0;
+  for (const auto& s : shapes) n_weights += s.in * s.out;
   std::unique_ptr<meta::MetaEngine> meta_engine;  // null: the C++ engine (make_engine)
   if (cfg.rtl.meta) {  // the Verilated meta_update runs meta_unit's STEP (docs/cosim.md)
     if (!rtl_blocks().meta) throw cfg::ConfigError(rtl_missing_message("rtl.meta"));
-    meta_engine = rtl_blocks().meta(cfg.meta, n0 + n1);
+    meta_engine = rtl_blocks().meta(cfg.meta, n_weights);
   }
-  meta_ = std::make_unique<meta::MetaUnit>("meta_unit", cfg.meta, n0 + n1, seed,
+  meta_ = std::make_unique<meta::MetaUnit>("meta_unit", cfg.meta, n_weights, seed,
                                            cfg.train.init_half_range, ledger_.get(),
                                            std::move(meta_engine));
   // meta_unit's cell address table: weight index -> (tile, row, col), layer 0's weights
   // first, row-major, tiles numbered as above.
   std::vector<std::uint64_t> cells;
-  cells.reserve(n0 + n1);
-  for (std::size_t l = 0; l < 2; ++l) {
+  cells.reserve(n_weights);
+  for (std::size_t l = 0; l < n_layers; ++l) {
     for_each_weight(placement_, l, [&](std::size_t t, const tile::WeightLocation& loc) {
       cells.push_back((static_cast<std::uint64_t>(t) << 32) |
                       (static_cast<std::uint64_t>(loc.row) << 16) |
@@ -184,7 +190,7 @@ std::vector<std::uint32_t> System::writes_per_weight_device() const {
   std::vector<std::uint32_t> v;
   const bool ref_col =
       !tiles_.empty() && tiles_[0]->core().mapping() == tile::Mapping::reference_column;
-  for (std::size_t l = 0; l < 2; ++l) {
+  for (std::size_t l = 0; l < placement_.size(); ++l) {
     for_each_weight(placement_, l, [&](std::size_t t, const tile::WeightLocation& loc) {
       const auto& w = pv_->writes_per_device(t);
       // pv_ctrl counts per weight (row-major in the tile), whichever device serves it.

@@ -57,7 +57,7 @@ class System {
   // tracer: the run's trace (trace.enable), or null; attached to every block (one track
   // per block instance: host, bus, meta_unit, pv_ctrl, each tile). It must outlive the
   // simulation.
-  System(const Config& cfg, std::array<fw::LayerShape, 2> shapes, bus::Host::Firmware firmware,
+  System(const Config& cfg, std::vector<fw::LayerShape> shapes, bus::Host::Firmware firmware,
          bool stop_when_done = true, trace::Tracer* tracer = nullptr);
   ~System();
   // waves.vcd (trace.vcd): SystemC's own VCD writer (sc_trace) on the signals the blocks
@@ -104,12 +104,12 @@ class System {
   std::unique_ptr<EnergyLedger> ledger_;
   Wiring wiring_;
   std::vector<std::unique_ptr<sim::IrqLine>> irq_lines_;
-  std::array<tile::Placement, 2> placement_;
+  std::vector<tile::Placement> placement_;
   std::unique_ptr<bus::Host> host_;
   std::unique_ptr<bus::Router> router_;
   std::unique_ptr<bus::Sysctl> sysctl_;
   std::vector<std::unique_ptr<tile::TileModule>> tiles_;
-  std::array<std::vector<tile::TileModule*>, 2> layer_tiles_;
+  std::vector<std::vector<tile::TileModule*>> layer_tiles_;
   std::unique_ptr<pv::PvCtrl> pv_;
   std::unique_ptr<pv::PvLink> link_;  // pv.cmd_path = link
   std::unique_ptr<sim::IrqLine> space_line_;

@@ -10,7 +10,7 @@
 
 namespace memplast::drivers {
 
-HalAccelerator::HalAccelerator(hal::Hal& hal, std::array<fw::LayerShape, 2> shapes,
+HalAccelerator::HalAccelerator(hal::Hal& hal, std::vector<fw::LayerShape> shapes,
                                UpdatePath& update, unsigned irq_line, DmaDriver* dma)
     : hal_(hal), update_(update), irq_line_(irq_line), dma_(dma) {
   // The geometry (sysctl's registers, timed reads), then tile 0's registers.
@@ -26,6 +26,8 @@ HalAccelerator::HalAccelerator(hal::Hal& hal, std::array<fw::LayerShape, 2> shap
   }
   const unsigned next = geo_.require({shapes.begin(), shapes.end()});
   unsigned first = 0;
+  layers_.resize(shapes.size());
+  profiled_.assign(shapes.size(), {0, 0});
   for (std::size_t l = 0; l < shapes.size(); ++l) {
     auto& L = layers_[l];
     L.shape = shapes[l];

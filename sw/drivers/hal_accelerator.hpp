@@ -36,7 +36,7 @@ class HalAccelerator : public fw::Accelerator {
   // enables, then calls update.init().
   // `dma` (host.data_movement = dma): tile inputs and outputs move by DMA through host
   // memory (mvm_chunk); null: programmed I/O.
-  HalAccelerator(hal::Hal& hal, std::array<fw::LayerShape, 2> shapes, UpdatePath& update,
+  HalAccelerator(hal::Hal& hal, std::vector<fw::LayerShape> shapes, UpdatePath& update,
                  unsigned irq_line = 0, DmaDriver* dma = nullptr);
 
   void forward(int layer, const float* x, int batch, float* y) override;
@@ -137,7 +137,7 @@ class HalAccelerator : public fw::Accelerator {
   UpdatePath& update_;
   unsigned irq_line_;
   std::vector<TileDriver> tiles_;
-  std::array<LayerMap, 2> layers_{};
+  std::vector<LayerMap> layers_;
   unsigned R_{0};
   unsigned C_{0};
   unsigned buf_{0};
@@ -159,7 +159,7 @@ class HalAccelerator : public fw::Accelerator {
   double range_percentile_{100.0};
   // Per layer and direction (forward, transpose): 1 profiled, 0 not yet, -1 unknown after
   // a checkpoint restore (then read back from the first tile's ADC_RANGE_* register).
-  std::array<std::array<int, 2>, 2> profiled_{};
+  std::vector<std::array<int, 2>> profiled_;
 };
 
 }  // namespace memplast::drivers

@@ -23,7 +23,22 @@ MetaPvUpdatePath::MetaPvUpdatePath(hal::Hal& hal, MetaPvLayout layout, unsigned 
   }
   geo_.require_tile(L_.tile_rows, L_.tile_cols);
   geo_.require({L_.shapes.begin(), L_.shapes.end()});
+  if (!L_.hidden.empty() && L_.hidden.size() != L_.shapes.size()) {
+    throw std::invalid_argument("MetaPvUpdatePath: hidden weights for " +
+                                std::to_string(L_.hidden.size()) + " layers, the network has " +
+                                std::to_string(L_.shapes.size()));
+  }
+  L_.hidden.resize(L_.shapes.size());
+  grad_written_.assign(L_.shapes.size(), false);
 }
+
+std::size_t MetaPvUpdatePath::first(int layer) const {
+  std::size_t f = 0;
+  for (int l = 0; l < layer; ++l) f += count(l);
+  return f;
+}
+
+std::size_t MetaPvUpdatePath::total() const { return first(static_cast<int>(L_.shapes.size())); }
 
 std::size_t MetaPvUpdatePath::count(int layer) const {
   const auto& s = L_.shapes[static_cast<std::size_t>(layer)];
@@ -41,7 +56,7 @@ void MetaPvUpdatePath::init() {
   level_values_.resize(format_.levels);
   meta_.read_level_values(level_values_.data(), level_values_.size());
   unsigned first_tile = 0;
-  for (int l = 0; l < 2; ++l) {
+  for (int l = 0; l < static_cast<int>(L_.shapes.size()); ++l) {
     const std::size_t n = count(l);
     const auto& h = L_.hidden[static_cast<std::size_t>(l)];
     if (!h.empty()) {
@@ -90,7 +105,8 @@ unsigned MetaPvUpdatePath::push_layer(int l, unsigned first_tile, bool force) {
 std::uint64_t MetaPvUpdatePath::refresh() {
   const std::uint32_t before = pv_.counters().pulses;
   unsigned first_tile = 0;
-  for (int l = 0; l < 2; ++l) first_tile += push_layer(l, first_tile, true);
+  for (int l = 0; l < static_cast<int>(L_.shapes.size()); ++l)
+    first_tile += push_layer(l, first_tile, true);
   wait_and_recover();
   return static_cast<std::uint32_t>(pv_.counters().pulses - before);
 }
@@ -114,7 +130,7 @@ MetaPvUpdatePath::Where MetaPvUpdatePath::locate(unsigned tile, unsigned row, un
   const auto R = L_.tile_rows;
   const auto C = L_.tile_cols;
   unsigned first_tile = 0;
-  for (int l = 0; l < 2; ++l) {
+  for (int l = 0; l < static_cast<int>(L_.shapes.size()); ++l) {
     const auto& s = L_.shapes[static_cast<std::size_t>(l)];
     const auto col_blocks = static_cast<unsigned>((s.out + C - 1) / C);
     const auto n_tiles = static_cast<unsigned>((s.in + R - 1) / R) * col_blocks;
@@ -278,12 +294,12 @@ void MetaPvUpdatePath::accumulate(int layer, const float* grad) {
 }
 
 std::size_t MetaPvUpdatePath::update() {
-  if (!grad_written_[0] || !grad_written_[1]) {
+  if (std::find(grad_written_.begin(), grad_written_.end(), false) != grad_written_.end()) {
     throw std::logic_error(
-        "MetaPvUpdatePath::update: both layers' gradients must be written each step");
+        "MetaPvUpdatePath::update: every layer's gradient must be written each step");
   }
-  grad_written_ = {false, false};
-  const std::size_t n = count(0) + count(1);
+  grad_written_.assign(grad_written_.size(), false);
+  const std::size_t n = total();
   meta_.run(MP_META_UNIT_CMD_OP_ACCUMULATE, n, irq_line_);
   meta_.run(MP_META_UNIT_CMD_OP_STEP, n, irq_line_);
   const std::size_t changes = meta_.changes_count();
@@ -291,8 +307,6 @@ std::size_t MetaPvUpdatePath::update() {
   return changes;
 }
 
-void MetaPvUpdatePath::new_task() {
-  meta_.run(MP_META_UNIT_CMD_OP_NEW_TASK, count(0) + count(1), irq_line_);
-}
+void MetaPvUpdatePath::new_task() { meta_.run(MP_META_UNIT_CMD_OP_NEW_TASK, total(), irq_line_); }
 
 }  // namespace memplast::drivers

@@ -1,6 +1,7 @@
 // MetaPvUpdatePath: the weight-update flow through the meta_unit and pv_ctrl drivers
-// (the target flow of the hardware mode). The two layers share the unit's flat weight
-// space: layer 0's weights are elements [0, n0), layer 1's [n0, n0 + n1), row-major.
+// (the target flow of the hardware mode). The layers share the unit's flat weight
+// space: layer 0's weights are elements [0, n0), layer 1's [n0, n0 + n1), and so on,
+// row-major.
 //   init        : read the unit's FORMAT register (levels, hidden fixed point) and its
 //                 level table (LEVEL_VALUES window); write layout.hidden (the initial
 //                 hidden weights the firmware computed, or a trained state for memplast
@@ -53,7 +54,7 @@
 namespace memplast::drivers {
 
 struct MetaPvLayout {
-  std::array<fw::LayerShape, 2> shapes{};
+  std::vector<fw::LayerShape> shapes{};
   // Tile geometry the firmware lays the weights out for; both 0: the hardware's
   // (sysctl.TILE_ROWS / TILE_COLS). Otherwise it must match them (an error names the
   // register).
@@ -62,7 +63,7 @@ struct MetaPvLayout {
   // Hidden weights to load before the initial programming (in x out per layer), or
   // empty: keep the unit's. Written in the unit's fixed point (FORMAT.HIDDEN_FRAC_BITS) by
   // init(), which then releases them.
-  std::array<std::vector<double>, 2> hidden{};
+  std::vector<std::vector<double>> hidden{};
   // Storage the unit holds, for the memory report (computed from the configuration).
   std::uint64_t hidden_bits{0};
   std::uint64_t optimizer_bits{0};
@@ -121,7 +122,10 @@ class MetaPvUpdatePath : public UpdatePath {
 
  private:
   [[nodiscard]] std::size_t count(int layer) const;
-  [[nodiscard]] std::size_t first(int layer) const { return layer == 0 ? 0 : count(0); }
+  // Layer `layer`'s first weight in the unit's flat space (the layers before it), and the
+  // weights of all layers.
+  [[nodiscard]] std::size_t first(int layer) const;
+  [[nodiscard]] std::size_t total() const;
   // Waits for pv_ctrl idle, then recovers the failures it reports (see above).
   void wait_and_recover();
   void recover();
@@ -150,7 +154,7 @@ class MetaPvUpdatePath : public UpdatePath {
   unsigned irq_line_;
   MetaDriver meta_;
   PvDriver pv_;
-  std::array<bool, 2> grad_written_{};
+  std::vector<bool> grad_written_;
   std::vector<std::int32_t> levels_;
   MetaDriver::Format format_{};
   std::vector<float> level_values_;  // value of level index k, from LEVEL_VALUES

@@ -15,6 +15,56 @@ std::vector<std::string> task_list(const TrainParams& p) {
   return out;
 }
 
+std::vector<std::size_t> layer_widths(const TrainParams& p) {
+  if (p.layers.empty()) return {kInputWidth, static_cast<std::size_t>(p.hidden), kClassCount};
+  std::vector<std::size_t> w;
+  w.reserve(p.layers.size());
+  for (double v : p.layers) w.push_back(static_cast<std::size_t>(v));
+  return w;
+}
+
+namespace {
+// train.layers against train.hidden, the datasets' input and class counts, the widths'
+// range (ConfigError naming the key).
+void check_layers(const TrainParams& p) {
+  if (p.layers.empty()) return;
+  if (p.hidden != TrainParams{}.hidden) {
+    throw cfg::ConfigError(fmt::format(
+        "keys 'train.layers' and 'train.hidden' ({}) contradict: with train.layers given, "
+        "the hidden widths are its inner entries; set one of them",
+        p.hidden));
+  }
+  if (p.layers.size() < 2) {
+    throw cfg::ConfigError(
+        "key 'train.layers': needs at least 2 widths (input and classes), e.g. [784, 1024, "
+        "10]");
+  }
+  for (std::size_t i = 0; i < p.layers.size(); ++i) {
+    const double v = p.layers[i];
+    if (v != static_cast<double>(static_cast<std::int64_t>(v))) {
+      throw cfg::ConfigError(
+          fmt::format("key 'train.layers': entry {} ({}) is not a whole number", i, v));
+    }
+    const bool first = i == 0;
+    const bool last = i + 1 == p.layers.size();
+    if (first && v != static_cast<double>(kInputWidth)) {
+      throw cfg::ConfigError(
+          fmt::format("key 'train.layers': the first width is {}, the datasets' inputs are {}", v,
+                      kInputWidth));
+    }
+    if (last && v != static_cast<double>(kClassCount)) {
+      throw cfg::ConfigError(
+          fmt::format("key 'train.layers': the last width is {}, the datasets have {} classes", v,
+                      kClassCount));
+    }
+    if (!first && !last && (v < 8 || v > 8192)) {
+      throw cfg::ConfigError(
+          fmt::format("key 'train.layers': hidden width {} (entry {}) is outside 8..8192", v, i));
+    }
+  }
+}
+}  // namespace
+
 void bind_params(cfg::Schema& s, TrainParams& p) {
   s.add("train.tasks", &p.tasks, {},
         "Tasks trained in order, comma-separated (mnist, fashion_mnist)");
@@ -22,7 +72,13 @@ void bind_params(cfg::Schema& s, TrainParams& p) {
         "Epochs per task, one value per task (the last value repeats for further tasks)",
         "paper-notes.md balanced setting (10 + 15)");
   s.add("train.hidden", &p.hidden, 8, 8192, "neurons",
-        "Hidden layer width H of the 784-H-10 perceptron", "paper-notes.md (H = 1024)");
+        "Hidden layer width H of the 784-H-10 perceptron (used when train.layers is empty)",
+        "paper-notes.md (H = 1024)");
+  s.add("train.layers", &p.layers, 1, 65536, 0, 16, "neurons",
+        "Layer widths of the perceptron, input first and classes last, e.g. [784, 4096, 4096, "
+        "10] (3 weight layers); every hidden layer has batch norm and the clipped relu. Empty: "
+        "[784, train.hidden, 10]. The first must be 784 and the last 10 (the datasets'); "
+        "hidden widths 8..8192; train.hidden must then stay at its default");
   s.add("train.batch", &p.batch, 1, 4096, "samples", "Mini-batch size",
         "Laborieux et al. 2021 (batch 100)");
   s.add("train.train_samples", &p.train_samples, 0, 60000, "samples",
@@ -77,6 +133,7 @@ void bind_params(cfg::Schema& s, TrainParams& p) {
             fmt::format("key 'train.tasks': unknown task '{}' (expected mnist, fashion_mnist)", t));
       }
     }
+    check_layers(p);
     for (double e : p.epochs) {
       if (e != static_cast<double>(static_cast<std::int64_t>(e))) {
         throw cfg::ConfigError("key 'train.epochs': epochs must be whole numbers");

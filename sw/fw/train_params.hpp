@@ -1,6 +1,7 @@
 // Parameters of the training experiment run by the firmware (keys train.*).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -13,6 +14,9 @@ struct TrainParams {
   std::string tasks{"mnist,fashion_mnist"};
   std::vector<double> epochs{10, 15};
   std::int64_t hidden{1024};
+  // Layer widths, input first, classes last (e.g. 784, 4096, 4096, 10); empty: 784,
+  // hidden, 10. layer_widths() resolves it.
+  std::vector<double> layers{};
   std::int64_t batch{100};
   std::int64_t train_samples{0};  // per task; 0 = the whole training set
   std::int64_t test_samples{0};   // per task; 0 = the whole test set
@@ -34,6 +38,14 @@ struct TrainParams {
 };
 
 void bind_params(cfg::Schema& s, TrainParams& p);
+
+// The network's layer widths, input first, classes last: train.layers, or 784, train.hidden,
+// 10 when train.layers is empty (validated by the schema's check).
+std::vector<std::size_t> layer_widths(const TrainParams& p);
+
+// The input width (MNIST and Fashion-MNIST pixels) and the class count the datasets fix.
+inline constexpr std::size_t kInputWidth = 784;
+inline constexpr std::size_t kClassCount = 10;
 
 // "mnist,fashion_mnist" -> {"mnist", "fashion_mnist"}
 std::vector<std::string> task_list(const TrainParams& p);

@@ -19,8 +19,7 @@ using Mat = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor
 using MapM = Eigen::Map<Mat>;
 using Row = Eigen::Matrix<float, 1, Eigen::Dynamic>;
 
-constexpr std::size_t kInputs = 784;
-constexpr std::size_t kClasses = 10;
+constexpr std::size_t kClasses = kClassCount;
 constexpr float kAdamB1 = 0.9F;
 constexpr float kAdamB2 = 0.999F;
 constexpr float kAdamEps = 1e-8F;
@@ -103,16 +102,17 @@ void adam(std::vector<float>& w, std::vector<float>& m, std::vector<float>& v,
 }
 }  // namespace
 
-std::array<LayerShape, 2> Trainer::shapes(const TrainParams& p) {
-  const auto h = static_cast<std::size_t>(p.hidden);
-  return {LayerShape{kInputs, h}, LayerShape{h, kClasses}};
+std::vector<LayerShape> Trainer::shapes(const TrainParams& p) {
+  const auto w = layer_widths(p);
+  std::vector<LayerShape> sh;
+  for (std::size_t l = 0; l + 1 < w.size(); ++l) sh.push_back(LayerShape{w[l], w[l + 1]});
+  return sh;
 }
 
-std::array<std::vector<double>, 2> Trainer::initial_hidden(const TrainParams& p,
-                                                           std::uint64_t seed) {
+std::vector<std::vector<double>> Trainer::initial_hidden(const TrainParams& p, std::uint64_t seed) {
   const auto sh = shapes(p);
-  std::array<std::vector<double>, 2> h;
-  for (std::size_t l = 0; l < 2; ++l) {
+  std::vector<std::vector<double>> h(sh.size());
+  for (std::size_t l = 0; l < sh.size(); ++l) {
     Rng rng(seed, "meta.init.layer" + std::to_string(l));
     h[l].resize(sh[l].in * sh[l].out);
     for (auto& w : h[l]) w = rng.uniform(-p.init_half_range, p.init_half_range);
@@ -127,12 +127,40 @@ Trainer::Trainer(const TrainParams& p, Accelerator& acc, std::uint64_t seed,
       seed_(seed),
       tasks_(std::move(tasks)),
       names_(std::move(task_names)),
-      hidden_(static_cast<std::size_t>(p.hidden)) {
+      widths_(layer_widths(p)) {
   const std::size_t n_bn = p_.bn_per_task ? tasks_.size() : 1;
-  for (std::size_t t = 0; t < n_bn; ++t) bn_.push_back({BatchNorm(hidden_), BatchNorm(kClasses)});
+  const std::size_t L = widths_.size() - 1;
+  for (std::size_t t = 0; t < n_bn; ++t) {
+    std::vector<BatchNorm> set;
+    for (std::size_t l = 0; l < L; ++l) set.emplace_back(widths_[l + 1]);
+    bn_.push_back(std::move(set));
+  }
+  z_.resize(L);
+  h_.resize(L);
+  xhat_.resize(L);
+  istd_.resize(L);
+  dw_.resize(L);
+  dh_.resize(L);
+  dgamma_.resize(L);
+  dbeta_.resize(L);
   // The best build of the host products the CPU runs; MEMPLAST_HOST_ISA or MEMPLAST_ISA
   // forces one (generic off x86-64, where select_isa accepts nothing else).
   host_isa_ = select_isa("MEMPLAST_HOST_ISA");
+}
+
+void Trainer::set_batch_norms(std::vector<std::vector<BatchNorm>> bn) {
+  for (const auto& set : bn) {
+    if (set.size() + 1 != widths_.size())
+      throw std::runtime_error("batch norms: " + std::to_string(set.size()) + " layers, the " +
+                               "network has " + std::to_string(widths_.size() - 1));
+    for (std::size_t l = 0; l < set.size(); ++l) {
+      if (set[l].gamma.size() != widths_[l + 1])
+        throw std::runtime_error("batch norms: layer " + std::to_string(l) + " has " +
+                                 std::to_string(set[l].gamma.size()) + " outputs, the network " +
+                                 std::to_string(widths_[l + 1]));
+    }
+  }
+  bn_ = std::move(bn);
 }
 
 void Trainer::simd_product(const float* A, bool ta, const float* B, bool tb, Eigen::Index m,
@@ -148,7 +176,7 @@ void Trainer::simd_product(const float* A, bool ta, const float* B, bool tb, Eig
 
 double Trainer::train_batch(std::size_t t, const std::uint32_t* idx, std::size_t b) {
   const auto& ds = tasks_[t].train;
-  x_.resize(b * kInputs);
+  x_.resize(b * widths_[0]);
   labels_.resize(b);
   data::gather_float(ds, idx, b, x_.data());
   data::gather_labels(ds, idx, b, labels_.data());
@@ -168,39 +196,45 @@ double Trainer::train_batch(std::size_t t, const std::uint32_t* idx, std::size_t
   return static_cast<double>(correct);
 }
 
-void Trainer::forward_train(std::array<BatchNorm, 2>& bn, std::size_t b) {
-  const auto H = hidden_;
+void Trainer::forward_train(std::vector<BatchNorm>& bn, std::size_t b) {
   const auto eps = static_cast<float>(p_.bn_eps);
   const auto mom = static_cast<float>(p_.bn_momentum);
   const auto clip = static_cast<float>(p_.act_clip);
-  // ---- layer 1 on the tiles, batch norm + activation on the host ----
-  z1_.resize(b * H);
-  acc_.forward(0, x_.data(), static_cast<int>(b), z1_.data());
-  xhat1_.resize(b * H);
-  istd1_.resize(H);
-  bn_mu_.resize(std::max(H, kClasses));
-  bn_var_.resize(std::max(H, kClasses));
-  bn_forward_train(bn[0], z1_.data(), b, H, eps, mom, xhat1_.data(), istd1_.data(), bn_mu_.data(),
-                   bn_var_.data());
-  // z1_ now holds the pre-activation after batch norm (a1); it is not written again
-  // in this batch, so the backward pass reads it in place (no copy).
-  const float* a1 = z1_.data();
-  h1_.resize(b * H);
-  for (std::size_t i = 0; i < b * H; ++i) h1_[i] = std::clamp(a1[i], 0.0F, clip) / clip;
-  // ---- layer 2 ----
-  z2_.resize(b * kClasses);
-  acc_.forward(1, h1_.data(), static_cast<int>(b), z2_.data());
-  for (auto& v : z2_) v *= clip;
-  xhat2_.resize(b * kClasses);
-  istd2_.resize(kClasses);
-  bn_forward_train(bn[1], z2_.data(), b, kClasses, eps, mom, xhat2_.data(), istd2_.data(),
-                   bn_mu_.data(), bn_var_.data());
+  const std::size_t L = widths_.size() - 1;
+  const std::size_t widest = *std::max_element(widths_.begin() + 1, widths_.end());
+  bn_mu_.resize(widest);
+  bn_var_.resize(widest);
+  const float* in = x_.data();
+  for (std::size_t l = 0; l < L; ++l) {
+    // ---- layer l on the tiles; its output scale, batch norm (and activation) on the host ----
+    const std::size_t n = widths_[l + 1];
+    auto& z = z_[l];
+    z.resize(b * n);
+    acc_.forward(static_cast<int>(l), in, static_cast<int>(b), z.data());
+    // A layer after the first takes activations scaled to [0, 1] (h = clamp(a)/clip).
+    if (l > 0) {
+      for (auto& v : z) v *= clip;
+    }
+    xhat_[l].resize(b * n);
+    istd_[l].resize(n);
+    bn_forward_train(bn[l], z.data(), b, n, eps, mom, xhat_[l].data(), istd_[l].data(),
+                     bn_mu_.data(), bn_var_.data());
+    // z_[l] now holds the pre-activation after batch norm; it is not written again in this
+    // batch, so the backward pass reads it in place (no copy).
+    if (l + 1 < L) {
+      auto& h = h_[l];
+      h.resize(b * n);
+      const float* a = z.data();
+      for (std::size_t i = 0; i < b * n; ++i) h[i] = std::clamp(a[i], 0.0F, clip) / clip;
+      in = h.data();
+    }
+  }
 }
 
 std::size_t Trainer::softmax_xent(std::size_t b) {
-  const std::vector<float>& logits = z2_;  // not written again in this batch
+  const std::vector<float>& logits = z_.back();  // not written again in this batch
   std::size_t correct = 0;
-  dz2_.resize(b * kClasses);
+  dz_.resize(b * kClasses);
   for (std::size_t i = 0; i < b; ++i) {
     const float* l = &logits[i * kClasses];
     const float mx = *std::max_element(l, l + kClasses);
@@ -213,7 +247,7 @@ std::size_t Trainer::softmax_xent(std::size_t b) {
     std::size_t arg = 0;
     for (std::size_t c = 0; c < kClasses; ++c) {
       const float pr = e[c] / sum;
-      dz2_[i * kClasses + c] = (pr - (c == labels_[i] ? 1.0F : 0.0F)) / static_cast<float>(b);
+      dz_[i * kClasses + c] = (pr - (c == labels_[i] ? 1.0F : 0.0F)) / static_cast<float>(b);
       if (l[c] > l[arg]) arg = c;
     }
     correct += arg == labels_[i] ? 1 : 0;
@@ -221,74 +255,87 @@ std::size_t Trainer::softmax_xent(std::size_t b) {
   return correct;
 }
 
-void Trainer::backward(std::array<BatchNorm, 2>& bn, std::size_t b) {
-  const auto H = hidden_;
+void Trainer::backward(std::vector<BatchNorm>& bn, std::size_t b) {
   const auto clip = static_cast<float>(p_.act_clip);
   const auto bi = static_cast<Eigen::Index>(b);
-  const auto Hi = static_cast<Eigen::Index>(H);
-  constexpr auto Ci = static_cast<Eigen::Index>(kClasses);
-  constexpr auto Ii = static_cast<Eigen::Index>(kInputs);
-  const float* a1 = z1_.data();  // layer 1's pre-activation after batch norm
+  const std::size_t L = widths_.size() - 1;
   // (member scratch: no allocation per batch)
-  bn_backward(bn[1], dz2_.data(), xhat2_.data(), istd2_.data(), b, kClasses, dgamma2_, dbeta2_);
-  // z2 = clip * (h1 @ W2): dW2 = clip * h1^T dz2 ; dh1 = clip * dz2 W2^T
-  dw2_.resize(H * kClasses);
-  if (host_isa_ != Isa::generic) {
-    simd_product(h1_.data(), true, dz2_.data(), false, Hi, Ci, bi, clip, dw2_.data());
-  } else {
-    MapM(dw2_.data(), Hi, Ci).noalias() =
-        clip * MapM(h1_.data(), bi, Hi).transpose() * MapM(dz2_.data(), bi, Ci);
-  }
-  dh1_.resize(b * H);
-  if (p_.backward == "tiles") {
-    acc_.transpose(1, dz2_.data(), static_cast<int>(b), dh1_.data());
-    for (auto& v : dh1_) v *= clip;
-  } else {
-    w2_.resize(H * kClasses);
-    acc_.read_weights(1, w2_.data());
+  float* dz = dz_.data();  // dLoss / d(layer l's output after batch norm)
+  for (std::size_t l = L; l-- > 0;) {
+    const std::size_t n_in = widths_[l];
+    const std::size_t n_out = widths_[l + 1];
+    const auto Ii = static_cast<Eigen::Index>(n_in);
+    const auto Oi = static_cast<Eigen::Index>(n_out);
+    bn_backward(bn[l], dz, xhat_[l].data(), istd_[l].data(), b, n_out, dgamma_[l], dbeta_[l]);
+    // z = s * (in @ W), s = clip after the first layer (its inputs are h = clamp(a)/clip),
+    // 1 for the first: dW = s * in^T dz ; din = s * dz W^T
+    const float* in = l == 0 ? x_.data() : h_[l - 1].data();
+    const float s = l == 0 ? 1.0F : clip;
+    auto& dw = dw_[l];
+    dw.resize(n_in * n_out);
     if (host_isa_ != Isa::generic) {
-      simd_product(dz2_.data(), false, w2_.data(), true, bi, Hi, Ci, clip, dh1_.data());
+      simd_product(in, true, dz, false, Ii, Oi, bi, s, dw.data());
+    } else if (l == 0) {
+      MapM(dw.data(), Ii, Oi).noalias() =
+          MapM(const_cast<float*>(in), bi, Ii).transpose() * MapM(dz, bi, Oi);
     } else {
-      MapM(dh1_.data(), bi, Hi).noalias() =
-          clip * MapM(dz2_.data(), bi, Ci) * MapM(w2_.data(), Hi, Ci).transpose();
+      MapM(dw.data(), Ii, Oi).noalias() =
+          s * MapM(const_cast<float*>(in), bi, Ii).transpose() * MapM(dz, bi, Oi);
     }
-  }
-  // d h1/d a1: (1/clip) inside (0, clip) from h1 = clamp(a1)/clip, times clip above = 1
-  for (std::size_t i = 0; i < b * H; ++i) {
-    dh1_[i] = (a1[i] > 0.0F && a1[i] < clip) ? dh1_[i] / clip : 0.0F;
-  }
-  bn_backward(bn[0], dh1_.data(), xhat1_.data(), istd1_.data(), b, H, dgamma1_, dbeta1_);
-  dw1_.resize(kInputs * H);
-  if (host_isa_ != Isa::generic) {
-    simd_product(x_.data(), true, dh1_.data(), false, Ii, Hi, bi, 1.0F, dw1_.data());
-  } else {
-    MapM(dw1_.data(), Ii, Hi).noalias() =
-        MapM(x_.data(), bi, Ii).transpose() * MapM(dh1_.data(), bi, Hi);
+    if (l == 0) break;
+    auto& dh = dh_[l - 1];
+    dh.resize(b * n_in);
+    if (p_.backward == "tiles") {
+      acc_.transpose(static_cast<int>(l), dz, static_cast<int>(b), dh.data());
+      for (auto& v : dh) v *= clip;
+    } else {
+      w_.resize(n_in * n_out);
+      acc_.read_weights(static_cast<int>(l), w_.data());
+      if (host_isa_ != Isa::generic) {
+        simd_product(dz, false, w_.data(), true, bi, Ii, Oi, clip, dh.data());
+      } else {
+        MapM(dh.data(), bi, Ii).noalias() =
+            clip * MapM(dz, bi, Oi) * MapM(w_.data(), Ii, Oi).transpose();
+      }
+    }
+    // d h/d a: (1/clip) inside (0, clip) from h = clamp(a)/clip, times clip above = 1
+    const float* a = z_[l - 1].data();  // layer l-1's pre-activation after batch norm
+    for (std::size_t i = 0; i < b * n_in; ++i) {
+      dh[i] = (a[i] > 0.0F && a[i] < clip) ? dh[i] / clip : 0.0F;
+    }
+    dz = dh.data();
   }
 }
 
-void Trainer::update(std::array<BatchNorm, 2>& bn, std::size_t b) {
-  const auto H = hidden_;
+void Trainer::update(std::vector<BatchNorm>& bn, std::size_t b) {
+  const std::size_t L = widths_.size() - 1;
   // Gradients to the metaplasticity unit, batch norm on the host.
-  acc_.accumulate(0, dw1_.data());
-  acc_.accumulate(1, dw2_.data());
+  for (std::size_t l = 0; l < L; ++l) acc_.accumulate(static_cast<int>(l), dw_[l].data());
   // "programming", nested in "update": meta_unit's step and the program-and-verify of
   // every changed level, until pv_ctrl is idle.
   mark(true, "programming");
   acc_.update();
   mark(false, "programming");
   const auto lr = static_cast<float>(p_.bn_lr);
-  for (int l = 0; l < 2; ++l) {
-    auto& n = bn[static_cast<std::size_t>(l)];
+  for (std::size_t l = 0; l < L; ++l) {
+    auto& n = bn[l];
     ++n.steps;
-    adam(n.gamma, n.mg, n.vg, l == 0 ? dgamma1_ : dgamma2_, lr, n.steps);
-    adam(n.beta, n.mb, n.vb, l == 0 ? dbeta1_ : dbeta2_, lr, n.steps);
+    adam(n.gamma, n.mg, n.vg, dgamma_[l], lr, n.steps);
+    adam(n.beta, n.mb, n.vb, dbeta_[l], lr, n.steps);
   }
 
-  // Host work of this batch: the digital products and the element-wise passes.
-  const std::uint64_t macs =
-      static_cast<std::uint64_t>(b) * (kInputs * H + 2 * H * kClasses);  // dW1, dW2, dh1
-  const std::uint64_t ops = static_cast<std::uint64_t>(b) * (12 * H + 30 * kClasses);
+  // Host work of this batch: the digital products (dW of every layer, the gradient at
+  // every hidden layer's output) and the element-wise passes (per hidden output 12, per
+  // class 30).
+  std::uint64_t per_sample_macs = 0;
+  std::uint64_t hidden_outputs = 0;
+  for (std::size_t l = 0; l < L; ++l) {
+    const std::uint64_t w = static_cast<std::uint64_t>(widths_[l]) * widths_[l + 1];
+    per_sample_macs += l == 0 ? w : 2 * w;
+    if (l + 1 < L) hidden_outputs += widths_[l + 1];
+  }
+  const std::uint64_t macs = static_cast<std::uint64_t>(b) * per_sample_macs;
+  const std::uint64_t ops = static_cast<std::uint64_t>(b) * (12 * hidden_outputs + 30 * kClasses);
   acc_.host_compute(macs, ops);
 }
 
@@ -299,28 +346,39 @@ double Trainer::evaluate(std::size_t t) {
   const auto& bn = bn_[p_.bn_per_task ? t : 0];
   const auto eps = static_cast<float>(p_.bn_eps);
   const auto clip = static_cast<float>(p_.act_clip);
+  const std::size_t L = widths_.size() - 1;
   const std::size_t chunk = 500;
   std::size_t correct = 0;
   std::vector<std::uint32_t> idx(chunk);
-  std::vector<float> x(chunk * kInputs), z1(chunk * hidden_), z2(chunk * kClasses);
+  std::vector<std::vector<float>> act(L + 1);  // act[0]: inputs, act[l + 1]: layer l's output
+  for (std::size_t l = 0; l <= L; ++l) act[l].resize(chunk * widths_[l]);
+  std::uint64_t hidden_outputs = 0;
+  for (std::size_t l = 1; l < L; ++l) hidden_outputs += widths_[l];
   std::vector<std::uint8_t> labels(chunk);
   for (std::size_t s = 0; s < n; s += chunk) {
     const std::size_t b = std::min(chunk, n - s);
     for (std::size_t i = 0; i < b; ++i) idx[i] = static_cast<std::uint32_t>(s + i);
-    data::gather_float(ds, idx.data(), b, x.data());
+    data::gather_float(ds, idx.data(), b, act[0].data());
     data::gather_labels(ds, idx.data(), b, labels.data());
-    acc_.forward(0, x.data(), static_cast<int>(b), z1.data());
-    bn_forward_eval(bn[0], z1.data(), b, hidden_, eps);
-    for (std::size_t i = 0; i < b * hidden_; ++i) z1[i] = std::clamp(z1[i], 0.0F, clip) / clip;
-    acc_.forward(1, z1.data(), static_cast<int>(b), z2.data());
-    for (auto& v : z2) v *= clip;
-    bn_forward_eval(bn[1], z2.data(), b, kClasses, eps);
+    for (std::size_t l = 0; l < L; ++l) {
+      auto& z = act[l + 1];
+      const std::size_t w = widths_[l + 1];
+      acc_.forward(static_cast<int>(l), act[l].data(), static_cast<int>(b), z.data());
+      if (l > 0) {
+        for (std::size_t i = 0; i < b * w; ++i) z[i] *= clip;
+      }
+      bn_forward_eval(bn[l], z.data(), b, w, eps);
+      if (l + 1 < L) {
+        for (std::size_t i = 0; i < b * w; ++i) z[i] = std::clamp(z[i], 0.0F, clip) / clip;
+      }
+    }
+    const auto& z2 = act[L];
     for (std::size_t i = 0; i < b; ++i) {
       const float* l = &z2[i * kClasses];
       const auto arg = static_cast<std::size_t>(std::max_element(l, l + kClasses) - l);
       correct += arg == labels[i] ? 1 : 0;
     }
-    acc_.host_compute(0, static_cast<std::uint64_t>(b) * (4 * hidden_ + 20 * kClasses));
+    acc_.host_compute(0, static_cast<std::uint64_t>(b) * (4 * hidden_outputs + 20 * kClasses));
   }
   samples_evaluated_ += n;
   return n == 0 ? 0.0 : static_cast<double>(correct) / static_cast<double>(n);
@@ -406,8 +464,8 @@ void Trainer::state_io(StateIO& io, TrainPosition pos) {
   io.value("refreshes", res.refreshes);
   io.value("refresh_pulses", res.refresh_pulses);
   io.value("refresh_s", res.refresh_s);
-  for (auto& pair : bn_) {
-    for (auto& b : pair) bn_io(io, b);
+  for (auto& set : bn_) {
+    for (auto& b : set) bn_io(io, b);
   }
   if (io.reading()) {
     if (pos.task >= tasks_.size())
@@ -426,7 +484,9 @@ TrainResult Trainer::run(const ProgressFn& progress) {
   bool resuming = resume_;
   resume_ = false;
   // Task-specific parameters kept outside the crossbars: gamma, beta, mean, var (fp32).
-  res.bn_bits = static_cast<std::uint64_t>(bn_.size()) * 4ULL * 32ULL * (hidden_ + kClasses);
+  std::uint64_t bn_width = 0;
+  for (std::size_t l = 1; l < widths_.size(); ++l) bn_width += widths_[l];
+  res.bn_bits = static_cast<std::uint64_t>(bn_.size()) * 4ULL * 32ULL * bn_width;
   const auto t0 = std::chrono::steady_clock::now();
   const auto B = static_cast<std::size_t>(p_.batch);
   // Totals for the ETA.

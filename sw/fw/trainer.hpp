@@ -1,6 +1,6 @@
-// The training firmware: a 784-H-10 perceptron whose quantized weights live in the
-// accelerator's crossbars, trained task after task with the metaplastic rule;
-// activation, batch norm (per task), loss and the backward pass run on the host.
+// The training firmware: a perceptron (784-H-10 by default, any widths by train.layers)
+// whose quantized weights live in the accelerator's crossbars, trained task after task with the
+// metaplastic rule; activation, batch norm (per task), loss and the backward pass run on the host.
 #pragma once
 
 #include <array>
@@ -124,17 +124,20 @@ class Trainer {
   // Test accuracy on task t with that task's batch-norm state.
   double evaluate(std::size_t t);
 
-  [[nodiscard]] static std::array<LayerShape, 2> shapes(const TrainParams& p);
-  // The initial hidden weights of both layers (in x out, row-major), as the firmware
+  // The weight layers' shapes (in x out), from train.layers / train.hidden.
+  [[nodiscard]] static std::vector<LayerShape> shapes(const TrainParams& p);
+  // The initial hidden weights of every layer (in x out, row-major), as the firmware
   // computes them before the first task: layer l's are U(-init_half_range,
   // init_half_range) from the random stream "meta.init.layer<l>" of `seed`, the draws of
   // meta::init_layer (models/meta/meta_init.hpp), so the functional mode's engines and
   // the hardware mode's meta_unit (loaded through its HIDDEN window) start from the same
   // weights (tb_system_init checks it).
-  [[nodiscard]] static std::array<std::vector<double>, 2> initial_hidden(const TrainParams& p,
-                                                                         std::uint64_t seed);
-  [[nodiscard]] const std::vector<std::array<BatchNorm, 2>>& batch_norms() const { return bn_; }
-  void set_batch_norms(std::vector<std::array<BatchNorm, 2>> bn) { bn_ = std::move(bn); }
+  [[nodiscard]] static std::vector<std::vector<double>> initial_hidden(const TrainParams& p,
+                                                                       std::uint64_t seed);
+  // Per task (or one set), per weight layer: the batch norm of the layer's outputs.
+  [[nodiscard]] const std::vector<std::vector<BatchNorm>>& batch_norms() const { return bn_; }
+  // Replaces them; each set must have one batch norm per layer of the right width.
+  void set_batch_norms(std::vector<std::vector<BatchNorm>> bn);
   void set_boundary(BoundaryFn f) { boundary_ = std::move(f); }
   // Checkpoints (memplast train --resume). Inside the boundary callback, state_io with a
   // writer stores the position `pos`, the result so far and the batch norms. Before
@@ -152,17 +155,20 @@ class Trainer {
   // backward, update, in that order, over the member scratch. Returns the number of
   // correctly classified samples.
   double train_batch(std::size_t t, const std::uint32_t* idx, std::size_t n);
-  // Forward pass of the gathered batch x_ (layer 1 on the tiles, batch norm and the
-  // clipped activation on the host, layer 2): a1 in z1_, logits in z2_.
-  void forward_train(std::array<BatchNorm, 2>& bn, std::size_t b);
-  // Softmax cross-entropy of z2_ against labels_: dLoss/dz2 (batch-mean) in dz2_;
-  // returns the number of correct predictions.
+  // Forward pass of the gathered batch x_: each layer on the tiles, then on the host its
+  // output scale (clip, after the first layer), batch norm and, for a hidden layer, the
+  // clipped activation: layer l's output after batch norm in z_[l], the activation
+  // (the next layer's input) in h_[l]; the logits are z_.back().
+  void forward_train(std::vector<BatchNorm>& bn, std::size_t b);
+  // Softmax cross-entropy of the logits against labels_: dLoss/dlogits (batch-mean) in
+  // dz_; returns the number of correct predictions.
   std::size_t softmax_xent(std::size_t b);
-  // Backward pass: dW1 in dw1_, dW2 in dw2_, the batch-norm gradients in d{gamma,beta}{1,2}_.
-  void backward(std::array<BatchNorm, 2>& bn, std::size_t b);
+  // Backward pass, last layer first: dW of layer l in dw_[l], the batch-norm gradients in
+  // dgamma_[l], dbeta_[l].
+  void backward(std::vector<BatchNorm>& bn, std::size_t b);
   // Gradients to the accelerator and its update; batch-norm Adam step; host work charged.
-  void update(std::array<BatchNorm, 2>& bn, std::size_t b);
-  std::array<BatchNorm, 2>& bn_for(std::size_t t) { return bn_[p_.bn_per_task ? t : 0]; }
+  void update(std::vector<BatchNorm>& bn, std::size_t b);
+  std::vector<BatchNorm>& bn_for(std::size_t t) { return bn_[p_.bn_per_task ? t : 0]; }
   // After epoch e of task t: the refresh, if train.refresh_every_epochs says so (phase
   // "refresh"), counted in `res`.
   void maybe_refresh(TrainResult& res, std::size_t t, int e);
@@ -176,8 +182,8 @@ class Trainer {
   std::uint64_t seed_;
   std::vector<data::TaskData> tasks_;
   std::vector<std::string> names_;
-  std::size_t hidden_;
-  std::vector<std::array<BatchNorm, 2>> bn_;
+  std::vector<std::size_t> widths_;  // layer widths, input first (train.layers)
+  std::vector<std::vector<BatchNorm>> bn_;
   BoundaryFn boundary_;
   TrainResult* cur_{nullptr};  // the result being built by run()
   bool resume_{false};
@@ -196,9 +202,11 @@ class Trainer {
     }
   }
   // scratch, reused across batches
-  std::vector<float> x_, z1_, h1_, z2_, w2_;
-  std::vector<float> dz2_, dh1_, dz1_, dw1_, dw2_, xhat1_, xhat2_, istd1_, istd2_;
-  std::vector<float> bn_mu_, bn_var_, dgamma1_, dbeta1_, dgamma2_, dbeta2_;
+  // Per weight layer l: z_ (output after batch norm), h_ (activation, hidden layers),
+  // xhat_, istd_ (batch-norm forward), dw_, dgamma_, dbeta_ (gradients), dh_ (the
+  // gradient at the layer's output, hidden layers).
+  std::vector<float> x_, w_, dz_, bn_mu_, bn_var_;
+  std::vector<std::vector<float>> z_, h_, xhat_, istd_, dw_, dh_, dgamma_, dbeta_;
   std::vector<std::uint8_t> labels_;
 };
 

@@ -461,8 +461,8 @@
 
 /* ---- meta_unit: Digital metaplasticity unit: hidden weights in fixed point, gradient accumulation, optimizer, metaplastic update, level-change detection feeding pv_ctrl. Weights are indexed 0 .. N_WEIGHTS-1 in one flat space; window element i belongs to weight i. */
 #define MP_META_UNIT_BASE 0x20000000u
-#define MP_META_UNIT_SIZE 0x10000000u
-#define MP_META_UNIT_STRIDE 0x10000000u
+#define MP_META_UNIT_SIZE 0x20000000u
+#define MP_META_UNIT_STRIDE 0x20000000u
 #define MP_META_UNIT_INSTANCES 1u
 #define MP_META_UNIT_ADDR(i) (MP_META_UNIT_BASE + (unsigned)(i) * MP_META_UNIT_STRIDE)
 /* CMD (WO): Start an operation; STATUS.BUSY until IRQ_STATUS.DONE. */
@@ -533,13 +533,13 @@
 #define MP_META_UNIT_LEVEL_VALUES_SIZE 0x00000040u
 /* window GRAD (WO, float32 or s15.16 fixed (CONFIG.GRAD_FMT), 4 bytes): Per-weight gradient of the current sample/mini-batch; ACCUMULATE adds elements 0..N_WEIGHTS-1 to the accumulator. */
 #define MP_META_UNIT_GRAD_OFFSET 0x01000000u
-#define MP_META_UNIT_GRAD_SIZE 0x04000000u
+#define MP_META_UNIT_GRAD_SIZE 0x08000000u
 /* window HIDDEN (RW, int32: hidden weight in the unit's fixed-point format, sign-extended): Hidden (high-precision) weights. A write sets the hidden weight (rounded and saturated to the unit's format) and its LEVELS entry; nothing is sent to pv_ctrl: firmware that loads hidden weights (the initial ones, or a trained state) programs the tiles from LEVELS. A read returns the hidden weight (the firmware reads the trained state back). Accesses are charged as SRAM accesses (hidden_bits per element). */
-#define MP_META_UNIT_HIDDEN_OFFSET 0x05000000u
-#define MP_META_UNIT_HIDDEN_SIZE 0x04000000u
+#define MP_META_UNIT_HIDDEN_OFFSET 0x09000000u
+#define MP_META_UNIT_HIDDEN_SIZE 0x08000000u
 /* window LEVELS (RO, int32: signed quantized level of each weight): Quantized level of each weight, as last sent to pv_ctrl by STEP, or as a HIDDEN write set it. Reads are charged as SRAM accesses (ceil(log2 L) bits per element). */
-#define MP_META_UNIT_LEVELS_OFFSET 0x09000000u
-#define MP_META_UNIT_LEVELS_SIZE 0x04000000u
+#define MP_META_UNIT_LEVELS_OFFSET 0x11000000u
+#define MP_META_UNIT_LEVELS_SIZE 0x08000000u
 
 /* ---- host_mem: Host memory (RAM: datasets, the firmware's buffers). The host core reaches it through its own port (the firmware's arrays live there), the DMA through its memory port, any other initiator through the system bus. Latency and bandwidth are the host_mem.* keys; only the first host_mem.size_MiB are backed (beyond: TLM_ADDRESS_ERROR_RESPONSE). */
 #define MP_HOST_MEM_BASE 0x40000000u

@@ -60,6 +60,8 @@ ALLOW = {
 OVERRIDE = {
     "train.tasks": ("fashion_mnist,mnist", []),
     "train.epochs": ("[2, 1]", []),
+    # train.layers needs train.hidden at its default (the tiny configuration sets 32)
+    "train.layers": ("[784, 32, 16, 10]", ["train.hidden=1024"]),
     "train.train_samples": ("100", []),  # the cut data sets hold 200 / 100 images
     "train.test_samples": ("50", []),
     "train.eval_every_epoch": ("false", ["train.epochs=[2, 1]"]),

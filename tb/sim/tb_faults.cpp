@@ -130,7 +130,7 @@ void inspect(mp::system::System& top, Outcome& out) {
 // The update path's layout for `cfg`: its geometry, bus retries, and the initial hidden
 // weights, which the firmware loads through HIDDEN (no back door).
 mp::drivers::MetaPvLayout base_layout(const mp::Config& cfg,
-                                      const std::array<mp::fw::LayerShape, 2>& shapes) {
+                                      const std::vector<mp::fw::LayerShape>& shapes) {
   mp::drivers::MetaPvLayout layout;
   layout.shapes = shapes;
   layout.tile_rows = static_cast<unsigned>(cfg.tile.rows);

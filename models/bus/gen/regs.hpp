@@ -733,10 +733,10 @@ inline constexpr std::array<WindowInfo, 3> kWindows{{
 
 // ---- meta_unit: Digital metaplasticity unit: hidden weights in fixed point, gradient accumulation, optimizer, metaplastic update, level-change detection feeding pv_ctrl. Weights are indexed 0 .. N_WEIGHTS-1 in one flat space; window element i belongs to weight i.
 namespace meta_unit {
-inline constexpr BlockInfo kBlock{"meta_unit", 0x20000000, 0x10000000, 1, 0x10000000};
+inline constexpr BlockInfo kBlock{"meta_unit", 0x20000000, 0x20000000, 1, 0x20000000};
 inline constexpr std::uint64_t kBase = 0x20000000;
-inline constexpr std::uint64_t kSize = 0x10000000;
-inline constexpr std::uint64_t kStride = 0x10000000;
+inline constexpr std::uint64_t kSize = 0x20000000;
+inline constexpr std::uint64_t kStride = 0x20000000;
 inline constexpr std::uint32_t kInstances = 1;
 constexpr std::uint64_t base(std::uint32_t instance) { return kBase + instance * kStride; }
 
@@ -820,15 +820,15 @@ inline constexpr std::uint32_t LEVEL_VALUES_SIZE = 0x00000040;
 
 // window GRAD (WO, float32 or s15.16 fixed (CONFIG.GRAD_FMT), 4 bytes): Per-weight gradient of the current sample/mini-batch; ACCUMULATE adds elements 0..N_WEIGHTS-1 to the accumulator.
 inline constexpr std::uint32_t GRAD_OFFSET = 0x01000000;
-inline constexpr std::uint32_t GRAD_SIZE = 0x04000000;
+inline constexpr std::uint32_t GRAD_SIZE = 0x08000000;
 
 // window HIDDEN (RW, int32: hidden weight in the unit's fixed-point format, sign-extended): Hidden (high-precision) weights. A write sets the hidden weight (rounded and saturated to the unit's format) and its LEVELS entry; nothing is sent to pv_ctrl: firmware that loads hidden weights (the initial ones, or a trained state) programs the tiles from LEVELS. A read returns the hidden weight (the firmware reads the trained state back). Accesses are charged as SRAM accesses (hidden_bits per element).
-inline constexpr std::uint32_t HIDDEN_OFFSET = 0x05000000;
-inline constexpr std::uint32_t HIDDEN_SIZE = 0x04000000;
+inline constexpr std::uint32_t HIDDEN_OFFSET = 0x09000000;
+inline constexpr std::uint32_t HIDDEN_SIZE = 0x08000000;
 
 // window LEVELS (RO, int32: signed quantized level of each weight): Quantized level of each weight, as last sent to pv_ctrl by STEP, or as a HIDDEN write set it. Reads are charged as SRAM accesses (ceil(log2 L) bits per element).
-inline constexpr std::uint32_t LEVELS_OFFSET = 0x09000000;
-inline constexpr std::uint32_t LEVELS_SIZE = 0x04000000;
+inline constexpr std::uint32_t LEVELS_OFFSET = 0x11000000;
+inline constexpr std::uint32_t LEVELS_SIZE = 0x08000000;
 
 inline constexpr std::array<RegInfo, 11> kRegisters{{
     {"CMD", 0x000, Access::WO, 0x00000000, 0x0000000F},
@@ -845,9 +845,9 @@ inline constexpr std::array<RegInfo, 11> kRegisters{{
 }};
 inline constexpr std::array<WindowInfo, 4> kWindows{{
     {"LEVEL_VALUES", 0x00001000, 0x00000040, Access::RO, "float32: the weight value of level k"},
-    {"GRAD", 0x01000000, 0x04000000, Access::WO, "float32 or s15.16 fixed (CONFIG.GRAD_FMT), 4 bytes"},
-    {"HIDDEN", 0x05000000, 0x04000000, Access::RW, "int32: hidden weight in the unit's fixed-point format, sign-extended"},
-    {"LEVELS", 0x09000000, 0x04000000, Access::RO, "int32: signed quantized level of each weight"},
+    {"GRAD", 0x01000000, 0x08000000, Access::WO, "float32 or s15.16 fixed (CONFIG.GRAD_FMT), 4 bytes"},
+    {"HIDDEN", 0x09000000, 0x08000000, Access::RW, "int32: hidden weight in the unit's fixed-point format, sign-extended"},
+    {"LEVELS", 0x11000000, 0x08000000, Access::RO, "int32: signed quantized level of each weight"},
 }};
 }  // namespace meta_unit
 
