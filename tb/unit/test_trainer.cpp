@@ -19,8 +19,8 @@
 #include "common/rng.hpp"
 #include "config/config.hpp"
 #include "data/dataset.hpp"
-#include "fw/trainer.hpp"
 #include "functional/functional.hpp"
+#include "fw/trainer.hpp"
 
 namespace {
 
@@ -51,9 +51,8 @@ TEST(TrainerLayers, WidthsResolveToShapes) {
   EXPECT_EQ(s[1].in, 4096U);
   EXPECT_EQ(s[1].out, 4096U);
   EXPECT_EQ(s[2].out, 10U);
-  const auto h = fw::Trainer::initial_hidden(load_config("", {"train.layers=[784,40,30,10]"})
-                                                 .config->train,
-                                             7);
+  const auto h = fw::Trainer::initial_hidden(
+      load_config("", {"train.layers=[784,40,30,10]"}).config->train, 7);
   ASSERT_EQ(h.size(), 3U);
   EXPECT_EQ(h[0].size(), 784U * 40U);
   EXPECT_EQ(h[1].size(), 40U * 30U);
@@ -75,8 +74,7 @@ TEST(TrainerLayers, BadWidthsNameTheKey) {
   EXPECT_NE(config_error({"train.layers=[700,128,10]"}).find("first width"), std::string::npos);
   EXPECT_NE(config_error({"train.layers=[784,128,12]"}).find("last width"), std::string::npos);
   EXPECT_NE(config_error({"train.layers=[784]"}).find("at least 2"), std::string::npos);
-  EXPECT_NE(config_error({"train.layers=[784,128.5,10]"}).find("whole number"),
-            std::string::npos);
+  EXPECT_NE(config_error({"train.layers=[784,128.5,10]"}).find("whole number"), std::string::npos);
   EXPECT_NE(config_error({"train.layers=[784,4,10]"}).find("outside 8..8192"), std::string::npos);
   EXPECT_EQ(config_error({"train.layers=[784,64,32,10]"}), "");
 }
@@ -157,7 +155,8 @@ double reference_loss(const std::vector<double>& x, std::size_t b,
     std::vector<double> z(b * n_out, 0.0);
     for (std::size_t i = 0; i < b; ++i)
       for (std::size_t k = 0; k < n_in; ++k)
-        for (std::size_t j = 0; j < n_out; ++j) z[i * n_out + j] += a[i * n_in + k] * W[l][k * n_out + j];
+        for (std::size_t j = 0; j < n_out; ++j)
+          z[i * n_out + j] += a[i * n_in + k] * W[l][k * n_out + j];
     const double s = l == 0 ? 1.0 : clip;
     for (auto& v : z) v *= s;
     for (std::size_t j = 0; j < n_out; ++j) {
@@ -167,7 +166,8 @@ double reference_loss(const std::vector<double>& x, std::size_t b,
       double var = 0;
       for (std::size_t i = 0; i < b; ++i) var += (z[i * n_out + j] - mu) * (z[i * n_out + j] - mu);
       var /= static_cast<double>(b);
-      for (std::size_t i = 0; i < b; ++i) z[i * n_out + j] = (z[i * n_out + j] - mu) / std::sqrt(var + eps);
+      for (std::size_t i = 0; i < b; ++i)
+        z[i * n_out + j] = (z[i * n_out + j] - mu) / std::sqrt(var + eps);
     }
     if (l + 2 < w.size()) {
       for (auto& v : z) v = std::clamp(v, 0.0, clip) / clip;
@@ -192,9 +192,9 @@ struct Run {
 };
 
 Run baseline(const std::vector<std::string>& extra) {
-  std::vector<std::string> sets{"train.layers=[784,24,16,10]", "train.mode=functional",
-                                "train.device_effects=false", "train.tasks=mnist",
-                                "train.epochs=[1]", "train.eval_every_epoch=false"};
+  std::vector<std::string> sets{
+      "train.layers=[784,24,16,10]", "train.mode=functional", "train.device_effects=false",
+      "train.tasks=mnist",           "train.epochs=[1]",      "train.eval_every_epoch=false"};
   sets.insert(sets.end(), extra.begin(), extra.end());
   Run r;
   r.cfg = load_config("", sets).config;
