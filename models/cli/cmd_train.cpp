@@ -51,7 +51,7 @@ LoadedConfig load_resumed(const TrainOptions& o, const std::vector<std::string>&
     auto diff = config_differences(resolved, given.resolved);
     // Keys that change the simulator's speed and nothing it computes (docs/bus.md, "Lazy
     // synchronization") may differ: the given value is used.
-    for (const std::string key : {"host.lazy_sync"}) {
+    for (const std::string key : {"host.lazy_sync", "sim.threads"}) {
       const auto it = std::find(diff.begin(), diff.end(), key);
       if (it == diff.end()) continue;
       diff.erase(it);

@@ -13,9 +13,11 @@
 #include "common/histogram.hpp"
 #include "common/isa.hpp"
 #include "common/ledger_json.hpp"
+#include "common/log.hpp"
 #include "common/output.hpp"
 #include "common/power_series.hpp"
 #include "common/state_io.hpp"
+#include "common/thread_pool.hpp"
 #include "common/version.hpp"
 #include "data/dataset.hpp"
 #include "functional/functional.hpp"
@@ -254,6 +256,11 @@ json run_train(const LoadedConfig& loaded, const std::filesystem::path& out, Pro
   summary["isa"] = {{"meta_fixed", isa_name(select_isa("MEMPLAST_META_ISA"))},
                     {"tile_mvm", isa_name(select_isa("MEMPLAST_TILE_ISA"))},
                     {"host_gemm", isa_name(select_isa("MEMPLAST_HOST_ISA"))}};
+  // The worker threads (sim.threads): a speed measure that changes no result, so it is
+  // logged, not in summary.json (regress_threads reads the line).
+  MP_LOG(log::Logger("threads"), debug,
+         "sim.threads: {} threads, {} parallel sections, {} tasks on workers", pool().size(),
+         pool().parallel_sections(), pool().worker_tasks());
   json after = json::array();
   for (const auto& r : res.after_task) {
     json a;

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "common/log.hpp"
+#include "common/thread_pool.hpp"
 
 namespace memplast {
 
@@ -14,6 +15,11 @@ void bind_sim(cfg::Schema& s, SimParams& p) {
   s.add("sim.seed", &p.seed, 0, std::numeric_limits<std::int64_t>::max(), "",
         "Global seed; every random stream (per module, per cell) is derived from it and the "
         "stream's name");
+  s.add("sim.threads", &p.threads, 0, 256, "threads",
+        "Threads that run the model's independent work at once (ranges of meta_unit's weights "
+        "in the update step, the tiles of a functional-mode MVM); 0 = one per CPU "
+        "(std::thread::hardware_concurrency). Results are bit-identical for any value "
+        "(regress_threads)");
   s.add("log.level", &p.log_level, {"trace", "debug", "info", "warn", "error", "off"},
         "Default log level of every module");
   s.add("log.modules", &p.log_modules, {},
@@ -122,6 +128,7 @@ LoadedConfig load_config_json(const nlohmann::json& doc, const std::string& orig
 
 void configure_logging(const Config& c) {
   log::configure(log::parse_level(c.sim.log_level), c.sim.log_modules);
+  set_threads(c.sim.threads > 0 ? static_cast<unsigned>(c.sim.threads) : default_threads());
 }
 
 std::string config_markdown() {

@@ -28,6 +28,7 @@ namespace memplast {
 
 struct SimParams {
   std::int64_t seed{1};
+  std::int64_t threads{0};  // worker threads (common/thread_pool.hpp); 0 = one per CPU
   std::string log_level{"info"};
   std::string log_modules;
   std::string data_dir{"data"};
@@ -77,8 +78,9 @@ LoadedConfig load_config(const std::string& path, const std::vector<std::string>
 LoadedConfig load_config_json(const nlohmann::json& doc, const std::string& origin,
                               const std::vector<std::string>& overrides);
 
-// Set the process's log levels from log.level and log.modules (loading a configuration
-// has no global side effect; the program calls this once it has its configuration).
+// Set the process's log levels from log.level and log.modules, and its worker threads
+// from sim.threads (loading a configuration has no global side effect; the program calls
+// this once it has its configuration).
 void configure_logging(const Config& c);
 
 // The markdown table documenting every key (docs/configuration.md is built from it).

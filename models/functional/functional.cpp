@@ -11,6 +11,7 @@
 #include "bus/pio_cost.hpp"
 #include "common/energy.hpp"
 #include "common/schema.hpp"
+#include "common/thread_pool.hpp"
 #include "fw/adc_range.hpp"
 #include "fw/dac_scale.hpp"
 #include "meta/meta_cost.hpp"
@@ -458,27 +459,45 @@ void FunctionalAccelerator::run_chunk(Layer& L, bool transpose, const float* x, 
                                       const std::function<double(int, std::size_t)>& start_of) {
   const auto& pl = L.grid->placement();
   const ChunkDims d = chunk_dims(pl, transpose, n, signed_inputs);
-  std::vector<float> xb(d.drive * d.nv);
+  const std::size_t xn = d.drive * d.nv;
+  std::vector<float> xb(static_cast<std::size_t>(d.drive_blocks) * xn, 0.0F);
   std::vector<float>& out = ybufs_;
   out.assign(pl.blocks.size() * d.sense * d.nv, 0.0F);
+  // 1. In the host's order: each tile's inputs and command (start_of: the host's writes
+  // and their bus energy), so its start time.
+  struct Job {
+    int k;
+    int db;
+    double start;
+  };
+  std::vector<Job> jobs;
+  jobs.reserve(pl.blocks.size());
   std::size_t c = 0;
   for (int db = 0; db < d.drive_blocks; ++db) {
     const std::size_t i0 = static_cast<std::size_t>(db) * d.drive;
     const std::size_t ni = std::min<std::size_t>(d.drive, d.in_dim - i0);
-    std::fill(xb.begin(), xb.end(), 0.0F);
-    for (std::size_t v = 0; v < d.nv; ++v)
-      std::copy_n(x + v * d.in_dim + i0, ni, xb.data() + v * d.drive);
+    float* xd = xb.data() + static_cast<std::size_t>(db) * xn;
+    for (std::size_t v = 0; v < d.nv; ++v) std::copy_n(x + v * d.in_dim + i0, ni, xd + v * d.drive);
     for (int ob = 0; ob < d.other_blocks; ++ob, ++c) {
       const int k = transpose ? ob * pl.col_blocks + db : db * pl.col_blocks + ob;
-      const double start = start_of(k, c);
-      auto& tile = L.grid->tile(pl.blocks[static_cast<std::size_t>(k)].tile);
-      const double at = std::round(start * 1e12) * 1e-12;
-      const tile::OpCost cost = tile.mvm_batch(
-          d.dir, xb.data(), n, out.data() + static_cast<std::size_t>(k) * d.sense * d.nv, at,
-          tile.encoding(), signed_inputs);
-      charge_energy(cost);
-      done[static_cast<std::size_t>(k)] = start + cost.latency_s;
+      jobs.push_back({k, db, start_of(k, c)});
     }
+  }
+  // 2. The tiles' MVMs, independent of each other (each tile its own devices, caches and
+  // random streams): on the pool (sim.threads), each at its own start time.
+  std::vector<tile::OpCost> costs(jobs.size());
+  pool().parallel_for(jobs.size(), [&](std::size_t j) {
+    const Job& jb = jobs[j];
+    auto& tile = L.grid->tile(pl.blocks[static_cast<std::size_t>(jb.k)].tile);
+    const double at = std::round(jb.start * 1e12) * 1e-12;
+    costs[j] = tile.mvm_batch(d.dir, xb.data() + static_cast<std::size_t>(jb.db) * xn, n,
+                              out.data() + static_cast<std::size_t>(jb.k) * d.sense * d.nv, at,
+                              tile.encoding(), signed_inputs);
+  });
+  // 3. Their energy, in the host's order again (the tile entries' sums are unchanged).
+  for (std::size_t j = 0; j < jobs.size(); ++j) {
+    charge_energy(costs[j]);
+    done[static_cast<std::size_t>(jobs[j].k)] = jobs[j].start + costs[j].latency_s;
   }
   sum_partials(pl, transpose, out.data(), d.sense, d.nv, d.out_dim, y);
 }

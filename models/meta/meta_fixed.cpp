@@ -84,14 +84,24 @@ void FixedEngine::accumulate(const float* grad, std::size_t n) {
   check_n(n_, n);
   // Same dispatch as step(): the float part is one exact IEEE multiply by 2^Fg, a clamp
   // and a round-to-nearest-even conversion, identical in scalar and SIMD code.
-  if (isa_ == Isa::avx512) {
-    accumulate_avx512(grad, n);
-  } else if (isa_ == Isa::avx2) {
-    accumulate_avx2(grad, n);
+  const auto b = split_range(n_, pool().size(), kBlock, kMinPart);
+  if (b.size() == 2) {
+    accumulate_range(grad, 0, n_);
   } else {
-    accumulate_generic(grad, n);
+    pool().parallel_for(b.size() - 1,
+                        [&](std::size_t k) { accumulate_range(grad, b[k], b[k + 1]); });
   }
   ++count_;
+}
+
+void FixedEngine::accumulate_range(const float* grad, std::size_t b0, std::size_t b1) {
+  if (isa_ == Isa::avx512) {
+    accumulate_avx512(grad, b0, b1);
+  } else if (isa_ == Isa::avx2) {
+    accumulate_avx2(grad, b0, b1);
+  } else {
+    accumulate_generic(grad, b0, b1);
+  }
 }
 
 void FixedEngine::step(std::vector<LevelChange>& changes) {

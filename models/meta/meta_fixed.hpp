@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/isa.hpp"
+#include "common/thread_pool.hpp"
 #include "meta/meta_core.hpp"
 #include "meta/meta_detail.hpp"
 
@@ -99,31 +100,56 @@ class FixedEngine final : public EngineBase<FixedEngine, std::int32_t, std::uint
   // by construction: every operation is an exact int64 operation with no overflow (bounds
   // in the comments) and every shift count is in [0, 63] (the SIMD paths are used only
   // when the per-step shifts are proven to be, see step_shifts_ok()).
+  //
+  // The weights are independent: with sim.threads > 1 the step runs on contiguous ranges
+  // of kBlock-aligned weights in parallel (common/thread_pool.hpp), each range's level
+  // changes collected apart and appended in weight order, so the result is the same for
+  // any thread count.
   template <char Opt, bool Adam, bool Meta>
   void run(const StepConst& c, std::vector<LevelChange>& changes) {
+    const auto b = split_range(n_, pool().size(), kBlock, kMinPart);
+    if (b.size() == 2) {
+      run_range<Opt, Adam, Meta>(c, 0, n_, changes);
+      return;
+    }
+    std::vector<std::vector<LevelChange>> part(b.size() - 1);
+    pool().parallel_for(part.size(), [&](std::size_t k) {
+      run_range<Opt, Adam, Meta>(c, b[k], b[k + 1], part[k]);
+    });
+    for (const auto& p : part) changes.insert(changes.end(), p.begin(), p.end());
+  }
+  template <char Opt, bool Adam, bool Meta>
+  void run_range(const StepConst& c, std::size_t b0, std::size_t b1,
+                 std::vector<LevelChange>& changes) {
     if (isa_ == Isa::avx512 && step_shifts_ok(c)) {
-      run_avx512<Opt, Adam, Meta>(c, changes);
+      run_avx512<Opt, Adam, Meta>(c, b0, b1, changes);
     } else if (isa_ == Isa::avx2 && step_shifts_ok(c)) {
-      run_avx2<Opt, Adam, Meta>(c, changes);
+      run_avx2<Opt, Adam, Meta>(c, b0, b1, changes);
     } else {
-      run_generic<Opt, Adam, Meta>(c, changes);
+      run_generic<Opt, Adam, Meta>(c, b0, b1, changes);
     }
   }
-  // The ISA builds of run_body and accumulate_body (meta_fixed_simd.cpp).
+  void accumulate_range(const float* grad, std::size_t b0, std::size_t b1);
+  // The ISA builds of run_body and accumulate_body (meta_fixed_simd.cpp), on weights
+  // [b0, b1).
   template <char Opt, bool Adam, bool Meta>
-  __attribute__((noinline)) void run_generic(const StepConst& c, std::vector<LevelChange>& changes);
+  __attribute__((noinline)) void run_generic(const StepConst& c, std::size_t b0, std::size_t b1,
+                                             std::vector<LevelChange>& changes);
   template <char Opt, bool Adam, bool Meta>
   __attribute__((noinline)) MEMPLAST_META_TARGET_AVX2 void run_avx2(
-      const StepConst& c, std::vector<LevelChange>& changes);
+      const StepConst& c, std::size_t b0, std::size_t b1, std::vector<LevelChange>& changes);
   template <char Opt, bool Adam, bool Meta>
   __attribute__((noinline)) MEMPLAST_META_TARGET_AVX512 void run_avx512(
-      const StepConst& c, std::vector<LevelChange>& changes);
-  __attribute__((noinline)) void accumulate_generic(const float* grad, std::size_t n);
+      const StepConst& c, std::size_t b0, std::size_t b1, std::vector<LevelChange>& changes);
+  __attribute__((noinline)) void accumulate_generic(const float* grad, std::size_t b0,
+                                                    std::size_t b1);
   __attribute__((noinline)) MEMPLAST_META_TARGET_AVX2 void accumulate_avx2(const float* grad,
-                                                                           std::size_t n);
+                                                                           std::size_t b0,
+                                                                           std::size_t b1);
   __attribute__((noinline)) MEMPLAST_META_TARGET_AVX512 void accumulate_avx512(const float* grad,
-                                                                               std::size_t n);
-  void accumulate_body(const float* grad, std::size_t n);
+                                                                               std::size_t b0,
+                                                                               std::size_t b1);
+  void accumulate_body(const float* grad, std::size_t b0, std::size_t b1);
 
   // Largest per-lane shift of the step is c.adam_shift + (e >> 1) with e <= 63 (the leading
   // one of v + eps), and c.sgd_shift; the others are construction-time constants <= 62.
@@ -132,10 +158,12 @@ class FixedEngine final : public EngineBase<FixedEngine, std::int32_t, std::uint
   }
 
   template <char Opt, bool Adam, bool Meta>
-  void run_body(const StepConst& c, std::vector<LevelChange>& changes);
+  void run_body(const StepConst& c, std::size_t b0, std::size_t b1,
+                std::vector<LevelChange>& changes);
 
   static constexpr std::size_t kBlock = 512;
-  static constexpr int kQ = 28;                                // Q0.28 optimizer constants
+  static constexpr std::size_t kMinPart = 32768;  // weights per parallel range, at least
+  static constexpr int kQ = 28;                   // Q0.28 optimizer constants
   static constexpr std::int64_t kFar = std::int64_t{1} << 32;  // distance cap (sentinels)
   static constexpr int kR = 16;                                // Q0.16 1/sqrt table
   // (v_ holds the second moment's storage-float codes.)

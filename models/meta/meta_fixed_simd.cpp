@@ -12,11 +12,13 @@
 namespace memplast::meta::detail {
 
 __attribute__((always_inline)) inline void FixedEngine::accumulate_body(
-    const float* __restrict grad, std::size_t n) {
+    const float* __restrict grad, std::size_t b0, std::size_t b1) {
   const float scale = std::ldexp(1.0F, fg_);
   const std::int64_t lo = g_min_;
   const std::int64_t hi = g_max_;
-  std::int32_t* __restrict acc = acc_.data();
+  std::int32_t* __restrict acc = acc_.data() + b0;
+  grad += b0;
+  const std::size_t n = b1 - b0;
   for (std::size_t i = 0; i < n; ++i) {
     // float -> fixed (round to nearest, saturating), then a saturating add into the
     // accumulator (same format as a gradient).
@@ -28,7 +30,7 @@ __attribute__((always_inline)) inline void FixedEngine::accumulate_body(
 
 template <char Opt, bool Adam, bool Meta>
 __attribute__((always_inline)) inline void FixedEngine::run_body(
-    const StepConst& c, std::vector<LevelChange>& changes) {
+    const StepConst& c, std::size_t b0, std::size_t b1, std::vector<LevelChange>& changes) {
   const std::size_t L1 = thr_.size();
   const std::int64_t* __restrict thr = thr_.data();
   const std::int64_t thr0 = thr[0];
@@ -72,8 +74,8 @@ __attribute__((always_inline)) inline void FixedEngine::run_body(
   alignas(64) std::int64_t xb[kBlock];
   alignas(64) std::int64_t ab[kBlock];
   alignas(64) std::int8_t lb[kBlock];
-  for (std::size_t base = 0; base < n_; base += kBlock) {
-    const std::size_t nb = std::min(kBlock, n_ - base);
+  for (std::size_t base = b0; base < b1; base += kBlock) {
+    const std::size_t nb = std::min(kBlock, b1 - base);
     std::int32_t* __restrict hv = h_.data() + base;
     std::int32_t* __restrict acc = acc_.data() + base;
     std::int32_t* __restrict mv = m_.data() + base;
@@ -235,35 +237,42 @@ __attribute__((always_inline)) inline void FixedEngine::run_body(
 }
 
 template <char Opt, bool Adam, bool Meta>
-void FixedEngine::run_generic(const StepConst& c, std::vector<LevelChange>& changes) {
-  run_body<Opt, Adam, Meta>(c, changes);
+void FixedEngine::run_generic(const StepConst& c, std::size_t b0, std::size_t b1,
+                              std::vector<LevelChange>& changes) {
+  run_body<Opt, Adam, Meta>(c, b0, b1, changes);
 }
 template <char Opt, bool Adam, bool Meta>
-MEMPLAST_META_TARGET_AVX2 void FixedEngine::run_avx2(const StepConst& c,
+MEMPLAST_META_TARGET_AVX2 void FixedEngine::run_avx2(const StepConst& c, std::size_t b0,
+                                                     std::size_t b1,
                                                      std::vector<LevelChange>& changes) {
-  run_body<Opt, Adam, Meta>(c, changes);
+  run_body<Opt, Adam, Meta>(c, b0, b1, changes);
 }
 template <char Opt, bool Adam, bool Meta>
-MEMPLAST_META_TARGET_AVX512 void FixedEngine::run_avx512(const StepConst& c,
+MEMPLAST_META_TARGET_AVX512 void FixedEngine::run_avx512(const StepConst& c, std::size_t b0,
+                                                         std::size_t b1,
                                                          std::vector<LevelChange>& changes) {
-  run_body<Opt, Adam, Meta>(c, changes);
+  run_body<Opt, Adam, Meta>(c, b0, b1, changes);
 }
-void FixedEngine::accumulate_generic(const float* grad, std::size_t n) { accumulate_body(grad, n); }
-MEMPLAST_META_TARGET_AVX2 void FixedEngine::accumulate_avx2(const float* grad, std::size_t n) {
-  accumulate_body(grad, n);
+void FixedEngine::accumulate_generic(const float* grad, std::size_t b0, std::size_t b1) {
+  accumulate_body(grad, b0, b1);
 }
-MEMPLAST_META_TARGET_AVX512 void FixedEngine::accumulate_avx512(const float* grad, std::size_t n) {
-  accumulate_body(grad, n);
+MEMPLAST_META_TARGET_AVX2 void FixedEngine::accumulate_avx2(const float* grad, std::size_t b0,
+                                                            std::size_t b1) {
+  accumulate_body(grad, b0, b1);
+}
+MEMPLAST_META_TARGET_AVX512 void FixedEngine::accumulate_avx512(const float* grad, std::size_t b0,
+                                                                std::size_t b1) {
+  accumulate_body(grad, b0, b1);
 }
 
 // The specialisations step() dispatches to.
-#define MEMPLAST_META_INSTANTIATE(OPT, ADAM, META)                                    \
-  template void FixedEngine::run_generic<OPT, ADAM, META>(const StepConst&,           \
-                                                          std::vector<LevelChange>&); \
-  template void FixedEngine::run_avx2<OPT, ADAM, META>(const StepConst&,              \
-                                                       std::vector<LevelChange>&);    \
-  template void FixedEngine::run_avx512<OPT, ADAM, META>(const StepConst&,            \
-                                                         std::vector<LevelChange>&);
+#define MEMPLAST_META_INSTANTIATE(OPT, ADAM, META)                                                 \
+  template void FixedEngine::run_generic<OPT, ADAM, META>(const StepConst&, std::size_t,           \
+                                                          std::size_t, std::vector<LevelChange>&); \
+  template void FixedEngine::run_avx2<OPT, ADAM, META>(const StepConst&, std::size_t, std::size_t, \
+                                                       std::vector<LevelChange>&);                 \
+  template void FixedEngine::run_avx512<OPT, ADAM, META>(const StepConst&, std::size_t,            \
+                                                         std::size_t, std::vector<LevelChange>&);
 MEMPLAST_META_INSTANTIATE('B', true, false)
 MEMPLAST_META_INSTANTIATE('A', true, true)
 MEMPLAST_META_INSTANTIATE('B', true, true)

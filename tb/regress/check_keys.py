@@ -49,6 +49,8 @@ ALLOW = {
     "tile.levels": "a cross-check only: the device levels derived from meta.levels and "
                    "tile.mapping (0 = derived); any other value fails to load, so a run either "
                    "gives the same outputs or fails (test_config ConfigLevels tests both)",
+    "sim.threads": "simulation speed only: the outputs must NOT change (regress_threads checks "
+                   "every output file of quick runs in both modes at 1, 2 and 3 threads)",
     "host.lazy_sync": "simulation speed only: skips quantum syncs nothing could observe; the "
                       "outputs must NOT change (regress_lazy_sync checks every output file, "
                       "eight variants)",
