@@ -21,7 +21,7 @@
 
 namespace memplast::cli {
 
-inline constexpr std::uint32_t kCheckpointFormat = 1;
+inline constexpr std::uint32_t kCheckpointFormat = 2;
 inline constexpr const char* kCheckpointFile = "checkpoint.bin";
 
 struct Checkpoint {

@@ -7,7 +7,7 @@
 
 #include <fmt/format.h>
 
-#include "common/rng.hpp"
+#include "device/device.hpp"
 #include "fw/trainer.hpp"
 #include "tile/mapping.hpp"
 
@@ -33,9 +33,9 @@ MemoryEstimate estimate_train_memory(const Config& cfg) {
   const bool hw = cfg.train.mode == "hardware";
   const bool tiles = hw || cfg.train.device_effects;
   const bool diff = cfg.tile.mapping == "differential";
-  // DeviceArray per cell: g_prog, relax (float), t_write (double), gain, dvth, dvreset
-  // (float), pulses, budget (u32), stuck (u8), its Rng.
-  const std::uint64_t per_cell = 4 + 4 + 8 + 4 + 4 + 4 + 4 + 4 + 1 + sizeof(Rng);
+  // DeviceArray per cell: g_prog, relax (float), t_write (double), pulses (u32), stuck
+  // (u8), its Rng.
+  const std::uint64_t per_cell = device::DeviceArray::bytes_per_cell();
   std::uint64_t cells = 0;
   std::uint64_t tile_weights = 0;
   std::uint64_t weights = 0;
@@ -57,8 +57,11 @@ MemoryEstimate estimate_train_memory(const Config& cfg) {
   const std::uint64_t devices = cells * per_cell;
   // Tile caches: weights and read-noise variance (float) and a dirty flag per weight.
   const std::uint64_t caches = tile_weights * (4 + 4 + 1);
-  // Metaplasticity engine per weight: hidden, accumulator, m, v (32 bit), level (8 bit).
-  const std::uint64_t meta = weights * (4 * 4 + 1);
+  // Metaplasticity engine per weight: hidden (16 bit in the fixed-point engine when
+  // meta.hidden_bits <= 16, else 32), accumulator, m, v (32 bit), level (8 bit).
+  const std::uint64_t hidden_b =
+      cfg.meta.arithmetic == "fixed" && meta::hidden_stored_16(cfg.meta) ? 2 : 4;
+  const std::uint64_t meta = weights * (hidden_b + 3 * 4 + 1);
   // Per weight: functional (quantized weight float, writes per device u32 x2, level u8);
   // hardware (meta_unit's GRAD window raw + float, pv_ctrl's writes u32 x2 and levels).
   const std::uint64_t counters = weights * (hw ? 4 + 4 + 8 + 1 : 4 + 8 + 1);

@@ -50,7 +50,7 @@ class Rng {
   void reseed(std::uint64_t seed) {
     std::uint64_t sm = seed;
     for (auto& w : s_) w = splitmix64(sm);
-    has_spare_ = false;
+    spare_ = kNoSpare;
   }
 
   // xoshiro256++ (Blackman & Vigna).
@@ -86,9 +86,11 @@ class Rng {
 
   // Standard normal (Marsaglia polar method, spare kept).
   double normal() {
-    if (has_spare_) {
-      has_spare_ = false;
-      return spare_;
+    if (spare_ != kNoSpare) {
+      double z = 0;
+      std::memcpy(&z, &spare_, sizeof z);
+      spare_ = kNoSpare;
+      return z;
     }
     double u = 0;
     double v = 0;
@@ -99,8 +101,8 @@ class Rng {
       s = u * u + v * v;
     } while (s >= 1.0 || s == 0.0);
     const double f = std::sqrt(-2.0 * std::log(s) / s);
-    spare_ = v * f;
-    has_spare_ = true;
+    const double z = v * f;  // finite, so never the kNoSpare bit pattern (a NaN)
+    std::memcpy(&spare_, &z, sizeof spare_);
     return u * f;
   }
   double normal(double mean, double sigma) { return mean + sigma * normal(); }
@@ -115,23 +117,24 @@ class Rng {
   // The whole generator state (checkpoints): the 4 words, the spare normal's bits and
   // whether it is pending.
   [[nodiscard]] std::array<std::uint64_t, 6> raw_state() const {
-    std::uint64_t sp = 0;
-    std::memcpy(&sp, &spare_, sizeof sp);
-    return {s_[0], s_[1], s_[2], s_[3], sp, has_spare_ ? 1U : 0U};
+    const bool has = spare_ != kNoSpare;
+    return {s_[0], s_[1], s_[2], s_[3], has ? spare_ : 0U, has ? 1U : 0U};
   }
   void set_raw_state(const std::array<std::uint64_t, 6>& r) {
     for (int i = 0; i < 4; ++i) s_[i] = r[static_cast<std::size_t>(i)];
-    std::memcpy(&spare_, &r[4], sizeof spare_);
-    has_spare_ = r[5] != 0;
+    spare_ = r[5] != 0 ? r[4] : kNoSpare;
   }
 
  private:
   static constexpr std::uint64_t rotl(std::uint64_t x, int k) {
     return (x << static_cast<unsigned>(k)) | (x >> static_cast<unsigned>(64 - k));
   }
+  // No pending spare normal: a quiet-NaN bit pattern normal() never produces. The spare
+  // is kept as its bits (one word, no flag) so that a generator is 40 bytes: the
+  // device model holds one per cell.
+  static constexpr std::uint64_t kNoSpare = 0x7FF8DEADBEEF0001ULL;
   std::uint64_t s_[4]{};
-  double spare_{0};
-  bool has_spare_{false};
+  std::uint64_t spare_{kNoSpare};
 };
 
 }  // namespace memplast

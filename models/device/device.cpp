@@ -19,45 +19,45 @@ float stuck_value(const DeviceParams& p, Stuck k) {
 DeviceArray::DeviceArray(const DeviceParams& p, std::size_t n_cells, std::uint64_t seed)
     : p_(p.ideal ? ideal_params(p) : p),
       n_(n_cells),
+      seed_(seed),
       inv_log_sat_(1.0 / std::log1p(p.relax_tsat_s / p.relax_t0_s)),
       g_prog_(n_cells, static_cast<float>(p.g_min_uS)),
       relax_(n_cells, 0.0F),
       t_write_(n_cells, 0.0),
-      gain_(n_cells, 1.0F),
-      dvth_(n_cells, 0.0F),
-      dvreset_(n_cells, 0.0F),
       pulses_(n_cells, 0),
-      budget_(n_cells, 0),
       stuck_(n_cells, Stuck::none) {
   rng_.reserve(n_cells);
   for (std::size_t i = 0; i < n_cells; ++i) {
-    // Device-to-device draws: their own per-cell stream, always the same number of
-    // draws in the same order, so changing one spread does not move the others.
-    Rng d2d(derive_seed(seed, "d2d", i));
-    const double zg = d2d.normal();
-    const double zv = d2d.normal();
-    const double zr = d2d.normal();
-    const double zb = d2d.normal();
-    const double u_stuck = d2d.uniform();
-    const double u_kind = d2d.uniform();
-    gain_[i] = static_cast<float>(std::max(0.0, 1.0 + p_.d2d_gain_sigma * zg));
-    dvth_[i] = static_cast<float>(p_.d2d_vth_sigma_V * zv);
-    dvreset_[i] = static_cast<float>(p_.d2d_vreset_sigma_V * zr);
-    const double b = p_.endurance_median * std::exp(p_.endurance_sigma_ln * zb);
-    budget_[i] = static_cast<std::uint32_t>(std::clamp(std::round(b), 1.0, 4.0e9));
-    if (u_stuck < p_.stuck_rate) {
-      stuck_[i] = u_kind < p_.stuck_lrs_prob ? Stuck::at_lrs : Stuck::at_hrs;
-      g_prog_[i] = stuck_value(p, stuck_[i]);
-    }
+    stuck_[i] = d2d(i).stuck;
+    if (stuck_[i] != Stuck::none) g_prog_[i] = stuck_value(p, stuck_[i]);
     rng_.emplace_back(derive_seed(seed, "cell", i));
   }
+}
+
+DeviceArray::D2d DeviceArray::d2d(std::size_t i) const {
+  // Device-to-device draws: their own per-cell stream, always the same number of draws
+  // in the same order, so changing one spread does not move the others.
+  Rng r(derive_seed(seed_, "d2d", i));
+  const double zg = r.normal();
+  const double zv = r.normal();
+  const double zr = r.normal();
+  const double zb = r.normal();
+  const double u_stuck = r.uniform();
+  const double u_kind = r.uniform();
+  D2d d;
+  d.gain = static_cast<float>(std::max(0.0, 1.0 + p_.d2d_gain_sigma * zg));
+  d.dvth = static_cast<float>(p_.d2d_vth_sigma_V * zv);
+  d.dvreset = static_cast<float>(p_.d2d_vreset_sigma_V * zr);
+  const double b = p_.endurance_median * std::exp(p_.endurance_sigma_ln * zb);
+  d.budget = static_cast<std::uint32_t>(std::clamp(std::round(b), 1.0, 4.0e9));
+  if (u_stuck < p_.stuck_rate) d.stuck = u_kind < p_.stuck_lrs_prob ? Stuck::at_lrs : Stuck::at_hrs;
+  return d;
 }
 
 std::size_t DeviceArray::size() const { return n_; }
 
 std::size_t DeviceArray::state_bytes() const {
-  return bytes_of(g_prog_) + bytes_of(relax_) + bytes_of(t_write_) + bytes_of(gain_) +
-         bytes_of(dvth_) + bytes_of(dvreset_) + bytes_of(pulses_) + bytes_of(budget_) +
+  return bytes_of(g_prog_) + bytes_of(relax_) + bytes_of(t_write_) + bytes_of(pulses_) +
          bytes_of(stuck_) + bytes_of(rng_);
 }
 
@@ -113,10 +113,10 @@ void DeviceArray::after_pulse(std::size_t i, double g_new, double t_s) {
   t_write_[i] = t_s;
 }
 
-bool DeviceArray::pulse_lands(std::size_t i, double t_s) {
+bool DeviceArray::pulse_lands(std::size_t i, std::uint32_t budget, double t_s) {
   ++pulses_[i];
   if (stuck_[i] != Stuck::none) return false;
-  if (pulses_[i] > budget_[i]) {
+  if (pulses_[i] > budget) {
     wear_out(i, t_s);
     return false;
   }
@@ -124,11 +124,12 @@ bool DeviceArray::pulse_lands(std::size_t i, double t_s) {
 }
 
 void DeviceArray::set_pulse(std::size_t i, double v_gate_V, double t_s) {
-  if (!pulse_lands(i, t_s)) return;
-  const double ov = std::max(0.0, v_gate_V - p_.vth_V - static_cast<double>(dvth_[i]));
+  const D2d d = d2d(i);
+  if (!pulse_lands(i, d.budget, t_s)) return;
+  const double ov = std::max(0.0, v_gate_V - p_.vth_V - static_cast<double>(d.dvth));
   const double icc = p_.k_tr_uA_per_V2 * ov * ov;
   const double g_target =
-      std::min(p_.g_max_uS, p_.g_min_uS + p_.k_g_uS_per_uA * static_cast<double>(gain_[i]) * icc);
+      std::min(p_.g_max_uS, p_.g_min_uS + p_.k_g_uS_per_uA * static_cast<double>(d.gain) * icc);
   const double z = rng_[i].normal();
   const double g_drawn = g_target + prog_sigma(g_target) * z;
   const double g_old = g_prog_[i];
@@ -138,8 +139,9 @@ void DeviceArray::set_pulse(std::size_t i, double v_gate_V, double t_s) {
 }
 
 void DeviceArray::reset_pulse(std::size_t i, double v_reset_V, double t_s) {
-  if (!pulse_lands(i, t_s)) return;
-  const double ov = std::max(0.0, v_reset_V - p_.v_reset_th_V - static_cast<double>(dvreset_[i]));
+  const D2d d = d2d(i);
+  if (!pulse_lands(i, d.budget, t_s)) return;
+  const double ov = std::max(0.0, v_reset_V - p_.v_reset_th_V - static_cast<double>(d.dvreset));
   const double g_old = g_prog_[i];
   const double g_target = p_.g_min_uS + (std::max(g_old, p_.g_min_uS) - p_.g_min_uS) *
                                             std::exp(-ov / p_.v_reset_scale_V);
@@ -219,12 +221,12 @@ double DeviceArray::current(std::size_t i, double v_V, double t_s) const {
   return current_of(conductance(i, t_s), v_V);
 }
 
-std::uint32_t DeviceArray::budget(std::size_t i) const { return budget_[i]; }
+std::uint32_t DeviceArray::budget(std::size_t i) const { return d2d(i).budget; }
 double DeviceArray::last_write_s(std::size_t i) const { return t_write_[i]; }
 double DeviceArray::programmed(std::size_t i) const { return g_prog_[i]; }
 double DeviceArray::relax_offset(std::size_t i) const { return relax_[i]; }
-double DeviceArray::d2d_gain(std::size_t i) const { return gain_[i]; }
-double DeviceArray::d2d_vth_V(std::size_t i) const { return dvth_[i]; }
+double DeviceArray::d2d_gain(std::size_t i) const { return d2d(i).gain; }
+double DeviceArray::d2d_vth_V(std::size_t i) const { return d2d(i).dvth; }
 
 std::size_t DeviceArray::stuck_count() const {
   return static_cast<std::size_t>(
@@ -233,14 +235,11 @@ std::size_t DeviceArray::stuck_count() const {
 
 void DeviceArray::state_io(StateIO& io) {
   io.section("device");
+  io.value("seed", seed_);  // the d2d parameters and budgets follow from it
   io.vec("g_prog", g_prog_);
   io.vec("relax", relax_);
   io.vec("t_write", t_write_);
-  io.vec("gain", gain_);
-  io.vec("dvth", dvth_);
-  io.vec("dvreset", dvreset_);
   io.vec("pulses", pulses_);
-  io.vec("budget", budget_);
   io.vec("stuck", stuck_);
   io.rngs("rng", rng_);
 }

@@ -102,31 +102,47 @@ class DeviceArray {
   // Number of stuck cells.
   [[nodiscard]] std::size_t stuck_count() const;
   // Bytes of per-cell state this array holds (every per-cell field below, its random
-  // stream included); state_bytes() / size() is the model's bytes per device.
+  // stream included); state_bytes() / size() is the model's bytes per device, and
+  // bytes_per_cell() the same figure from the layout alone (memory estimates).
   [[nodiscard]] std::size_t state_bytes() const;
+  [[nodiscard]] static constexpr std::size_t bytes_per_cell() {
+    return sizeof(float) * 2 + sizeof(double) + sizeof(std::uint32_t) + sizeof(Stuck) + sizeof(Rng);
+  }
   // Checkpoint: every per-cell field (conductances, relaxation offsets and last-write
-  // times, d2d parameters, pulse counts, budgets, stuck flags, random streams).
+  // times, pulse counts, stuck flags, random streams; the d2d parameters and budgets
+  // follow from the seed).
   void state_io(StateIO& io);
 
  private:
+  // A cell's device-to-device parameters and endurance budget, and whether (and how)
+  // it is stuck from fabrication. They are drawn from the cell's own d2d stream, a
+  // pure function of the array's seed and the cell index, so they are not stored: they
+  // are drawn again where a pulse needs them: 16 bytes per cell less, bit-identical; a
+  // whole pulse, this draw included, takes about 0.1 us (tb/bench/bench_tile
+  // BM_DevicePulse), so the default run's ~4.8 M pulses spend under 0.5 s in it.
+  struct D2d {
+    float gain{1.0F};     // SET gain (relative, mean 1)
+    float dvth{0.0F};     // transistor V_th offset, V
+    float dvreset{0.0F};  // RESET threshold offset, V
+    std::uint32_t budget{0};
+    Stuck stuck{Stuck::none};
+  };
+  [[nodiscard]] D2d d2d(std::size_t i) const;
   void after_pulse(std::size_t i, double g_new, double t_s);
   void wear_out(std::size_t i, double t_s);
   // Counts a pulse on device i; false if it has no effect on the state: the device is
   // stuck, or this pulse exceeds its endurance budget (and wears it out).
-  bool pulse_lands(std::size_t i, double t_s);
+  bool pulse_lands(std::size_t i, std::uint32_t budget, double t_s);
 
   DeviceParams p_;
   std::size_t n_{0};
+  std::uint64_t seed_{0};
   double inv_log_sat_{0};  // 1 / log(1 + t_sat / t0)
   // Structure of arrays, one entry per cell.
   std::vector<float> g_prog_;    // programmed conductance, uS
   std::vector<float> relax_;     // full relaxation offset, uS
   std::vector<double> t_write_;  // time of the last write, s
-  std::vector<float> gain_;      // d2d SET gain (relative, mean 1)
-  std::vector<float> dvth_;      // d2d transistor V_th offset, V
-  std::vector<float> dvreset_;   // d2d RESET threshold offset, V
   std::vector<std::uint32_t> pulses_;
-  std::vector<std::uint32_t> budget_;
   std::vector<Stuck> stuck_;
   std::vector<Rng> rng_;  // per-cell stream: pulses, relaxation, reads, wear
 };

@@ -131,6 +131,11 @@ std::unique_ptr<MetaEngine> make_float(const MetaParams& p, std::size_t n);
 // make_fixed or make_float as meta.arithmetic says.
 std::unique_ptr<MetaEngine> make_engine(const MetaParams& p, std::size_t n);
 
+// Whether the fixed-point engine keeps the hidden weights as int16 (meta.hidden_bits <=
+// 16; wider ones as int32): the simulator's own storage, see memory_bits for the
+// hardware's.
+inline bool hidden_stored_16(const MetaParams& p) { return p.hidden_bits <= 16; }
+
 // Bits of storage of a weight array of n weights under p (both engines report this).
 MemoryBits memory_bits(const MetaParams& p, std::size_t n);
 

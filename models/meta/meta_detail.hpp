@@ -67,7 +67,7 @@ class EngineBase : public MetaEngine {
   // optimizer's step counter (both engines hold the same members).
   void state_io(StateIO& io) override {
     io.section("meta_engine");
-    io.vec("h", h_);
+    static_cast<Derived&>(*this).hidden_io(io);
     io.vec("acc", acc_);
     io.vec("m", m_);
     io.vec("v", v_);
@@ -86,6 +86,9 @@ class EngineBase : public MetaEngine {
     option_ = p.option.empty() ? 'B' : p.option[0];
     meta_on_ = p.m_star > 0.0;
   }
+
+  // The hidden weights' part of state_io (Derived may store them otherwise).
+  void hidden_io(StateIO& io) { io.vec("h", h_); }
 
   // Starts a step: counts it (Adam's t), returns the divisor of the accumulated sum (the
   // BATCH register, else the number of accumulate() calls; 0 if neither) and restarts

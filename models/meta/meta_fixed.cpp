@@ -25,6 +25,11 @@ FixedEngine::FixedEngine(const MetaParams& p, std::size_t n) : EngineBase(p, n),
   g_min_ = -g_max_ - 1;
   m_max_ = (std::int64_t{1} << (p.m_bits - 1)) - 1;
   m_min_ = -m_max_ - 1;
+  h16_ = hidden_stored_16(p);
+  if (h16_) {
+    hn_.assign(n, 0);
+    std::vector<std::int32_t>().swap(h_);
+  }
   // Integer thresholds ceil(T 2^Fh): for every grid value h, h >= T_int <=> h >= T,
   // so the fixed quantizer equals the exact one on the grid.
   for (double t : q_.thresholds)

@@ -36,12 +36,16 @@ class FixedEngine final : public EngineBase<FixedEngine, std::int32_t, std::uint
   void step(std::vector<LevelChange>& changes) override;
 
   float hidden(std::size_t i) const override {
-    return static_cast<float>(std::ldexp(static_cast<double>(h_[i]), -fh_));
+    const std::int32_t h = h16_ ? std::int32_t{hn_[i]} : h_[i];
+    return static_cast<float>(std::ldexp(static_cast<double>(h), -fh_));
   }
   void set_hidden(std::size_t i, double w) override {
     const std::int64_t x =
         sat(std::llround(std::clamp(std::ldexp(w, fh_), -4e18, 4e18)), h_min_, h_max_);
-    h_[i] = static_cast<std::int32_t>(x);
+    if (h16_)
+      hn_[i] = static_cast<std::int16_t>(x);
+    else
+      h_[i] = static_cast<std::int32_t>(x);
     int l = 0;
     for (auto t : thr_) l += (x >= t) ? 1 : 0;
     lev_[i] = static_cast<std::int8_t>(l);
@@ -82,6 +86,20 @@ class FixedEngine final : public EngineBase<FixedEngine, std::int32_t, std::uint
 
  private:
   friend class EngineBase<FixedEngine, std::int32_t, std::uint32_t>;  // dispatch() runs run()
+
+  // Hidden weights at their hardware width: meta.hidden_bits <= 16 (the default, 16)
+  // keeps them as int16 in hn_ (h_ empty), wider ones as int32 in h_. run_body widens a
+  // block into int32 and narrows it back (exact: every stored value is in
+  // [h_min_, h_max_]). The gradient accumulator and the first moment are grad_bits and
+  // m_bits wide (32 by default), the second moment's code v_sig_bits + 6 <= 32 bits.
+  void hidden_io(StateIO& io) {
+    if (h16_)
+      io.vec("h", hn_);
+    else
+      io.vec("h", h_);
+  }
+  bool h16_{false};
+  std::vector<std::int16_t> hn_;
 
   // The second moment's storage float (decoded / encoded inline in run_body): code =
   // sh << S | mant, value = mant << sh, mant < 2^S (S = v_sig_bits significant bits,

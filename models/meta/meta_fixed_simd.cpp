@@ -74,9 +74,15 @@ __attribute__((always_inline)) inline void FixedEngine::run_body(
   alignas(64) std::int64_t xb[kBlock];
   alignas(64) std::int64_t ab[kBlock];
   alignas(64) std::int8_t lb[kBlock];
+  alignas(64) std::int32_t hw[kBlock];  // an int16-stored block, widened
+  const bool h16 = h16_;
   for (std::size_t base = b0; base < b1; base += kBlock) {
     const std::size_t nb = std::min(kBlock, b1 - base);
-    std::int32_t* __restrict hv = h_.data() + base;
+    std::int16_t* __restrict h16p = h16 ? hn_.data() + base : nullptr;
+    if (h16) {
+      for (std::size_t i = 0; i < nb; ++i) hw[i] = h16p[i];
+    }
+    std::int32_t* __restrict hv = h16 ? hw : h_.data() + base;
     std::int32_t* __restrict acc = acc_.data() + base;
     std::int32_t* __restrict mv = m_.data() + base;
     std::uint32_t* __restrict vv = v_.data() + base;
@@ -230,6 +236,9 @@ __attribute__((always_inline)) inline void FixedEngine::run_body(
         for (std::size_t k = 0; k < L1; ++k) l += (hn >= thr[k]) ? 1 : 0;
         lb[i] = static_cast<std::int8_t>(l);
       }
+    }
+    if (h16) {
+      for (std::size_t i = 0; i < nb; ++i) h16p[i] = static_cast<std::int16_t>(hw[i]);
     }
     // 5. level changes.
     commit_levels(lev, lb, nb, base, changes);

@@ -21,16 +21,25 @@ namespace memplast::rtl {
 
 using MetaFixedEngine = meta::detail::FixedEngine;
 
-// The engine's per-weight state in checkpoint order (EngineBase::state_io).
+// The engine's per-weight state in checkpoint order (EngineBase::state_io). The engine
+// stores hidden weights of meta.hidden_bits <= 16 as int16 (`h16`, set by load_state and
+// save_state from the engine's parameters); here they are always int32.
 struct MetaState {
   std::vector<std::int32_t> h, acc, m;
   std::vector<std::uint32_t> v;
   std::vector<std::int8_t> lev;
   std::uint64_t count{0}, divisor{0}, t{0};
+  bool h16{false};
   explicit MetaState(std::size_t n) : h(n), acc(n), m(n), v(n), lev(n) {}
   void io(StateIO& s) {
     s.section("meta_engine");
-    s.vec("h", h);
+    if (h16) {
+      std::vector<std::int16_t> hn(h.begin(), h.end());  // in range: the engine's width
+      s.vec("h", hn);
+      h.assign(hn.begin(), hn.end());
+    } else {
+      s.vec("h", h);
+    }
     s.vec("acc", acc);
     s.vec("m", m);
     s.vec("v", v);
@@ -43,6 +52,7 @@ struct MetaState {
 
 // Loads `st` into the engine through its checkpoint interface.
 inline void load_state(MetaFixedEngine& e, MetaState& st) {
+  st.h16 = meta::hidden_stored_16(e.params());
   auto w = StateIO::writer();
   st.io(w);
   auto r = StateIO::reader(w.buffer(), "rtl.meta state");
@@ -54,6 +64,7 @@ inline MetaState save_state(MetaFixedEngine& e) {
   auto w = StateIO::writer();
   e.state_io(w);
   MetaState st(e.size());
+  st.h16 = meta::hidden_stored_16(e.params());
   auto r = StateIO::reader(w.buffer(), "rtl.meta engine");
   st.io(r);
   return st;

@@ -12,6 +12,7 @@
 #include <benchmark/benchmark.h>
 #include <Eigen/Core>
 
+#include "device/device.hpp"
 #include "tile/tile_core.hpp"
 
 namespace mt = memplast::tile;
@@ -71,6 +72,29 @@ void BM_IdealGemm(benchmark::State& st) {
 
 BENCHMARK(BM_TileMvm)->Arg(1)->Arg(100);
 BENCHMARK(BM_IdealGemm)->Arg(1)->Arg(100);
+
+// One SET pulse, or one RESET pulse, on a cell of a 16384-cell array (default device
+// parameters), the cells in a fixed scrambled order: the device model's cost per pulse,
+// the cell's device-to-device parameters drawn again from its seed at every pulse
+// (docs/device.md). Arg 0: SET, 1: RESET.
+void BM_DevicePulse(benchmark::State& st) {
+  constexpr std::size_t kCells = 16384;
+  memplast::device::DeviceArray a(memplast::device::DeviceParams{}, kCells, 7);
+  const bool reset = st.range(0) != 0;
+  std::size_t i = 0;
+  double t = 0;
+  for (auto _ : st) {
+    i = (i * 40503 + 1) & (kCells - 1);
+    t += 1e-6;
+    if (reset)
+      a.reset_pulse(i, 1.4, t);
+    else
+      a.set_pulse(i, 1.2, t);
+    benchmark::DoNotOptimize(a.programmed(i));
+  }
+  st.SetItemsProcessed(st.iterations());
+}
+BENCHMARK(BM_DevicePulse)->Arg(0)->Arg(1);
 
 // Thread CPU time per call, minimum over rounds that interleave the two candidates
 // (robust against other processes sharing the machine).
