@@ -77,6 +77,7 @@ tlm::tlm_response_status Target::check(const tlm::tlm_generic_payload& p, bool d
 
 tlm::tlm_response_status Target::transport(tlm::tlm_generic_payload& p, const sc_core::sc_time& at,
                                            bool debug) {
+  before_access();
   at_ = at;
   const Window* w = nullptr;  // the window check() found (one lookup per access)
   auto st = check(p, debug, w);

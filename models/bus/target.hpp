@@ -97,6 +97,10 @@ class Target : public sc_core::sc_module {
       : Target(name, registers.data(), NR, windows.data(), NW, word_time) {}
   Target(const sc_core::sc_module_name& name, const regs::RegInfo* registers, std::size_t n_regs,
          const regs::WindowInfo* windows, std::size_t n_windows, const sc_core::sc_time& word_time);
+  // Called at the start of every access (b_transport and transport_dbg): a block that
+  // computes in the background (the tile's deferred MVM, sim.threads) finishes that work
+  // here, so that no access, and no hook it runs, sees or races a computation in flight.
+  virtual void before_access() {}
 
   RegisterBank& registers() { return regs_; }
   // The handler of the window at block-local `offset` (std::invalid_argument if no

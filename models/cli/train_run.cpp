@@ -259,8 +259,8 @@ json run_train(const LoadedConfig& loaded, const std::filesystem::path& out, Pro
   // The worker threads (sim.threads): a speed measure that changes no result, so it is
   // logged, not in summary.json (regress_threads reads the line).
   MP_LOG(log::Logger("threads"), debug,
-         "sim.threads: {} threads, {} parallel sections, {} tasks on workers", pool().size(),
-         pool().parallel_sections(), pool().worker_tasks());
+         "sim.threads: {} threads, {} parallel sections, {} deferred jobs, {} tasks on workers",
+         pool().size(), pool().parallel_sections(), pool().jobs_submitted(), pool().worker_tasks());
   json after = json::array();
   for (const auto& r : res.after_task) {
     json a;

@@ -42,18 +42,93 @@ void ThreadPool::run_tasks(std::unique_lock<std::mutex>& lk, bool worker) {
   }
 }
 
+void ThreadPool::run_job(Job& j) {
+  try {
+    j.fn();
+  } catch (...) {
+    j.error = std::current_exception();
+  }
+  j.fn = nullptr;  // release what it captured
+}
+
 void ThreadPool::worker_loop() {
   std::uint64_t seen = 0;
   std::unique_lock<std::mutex> lk(m_);
   for (;;) {
-    wake_.wait(lk, [&] { return stop_ || (generation_ != seen && next_ < tasks_); });
+    wake_.wait(lk,
+               [&] { return stop_ || (generation_ != seen && next_ < tasks_) || !jobs_.empty(); });
     if (stop_) return;
-    seen = generation_;
-    ++active_;
-    run_tasks(lk, true);
-    --active_;
-    if (finished_ == tasks_ && active_ == 0) done_.notify_all();
+    if (generation_ != seen && next_ < tasks_) {
+      seen = generation_;
+      ++active_;
+      run_tasks(lk, true);
+      --active_;
+      if (finished_ == tasks_ && active_ == 0) done_.notify_all();
+      continue;
+    }
+    const JobPtr j = jobs_.front();
+    jobs_.pop_front();
+    j->state = Job::State::running;
+    lk.unlock();
+    run_job(*j);
+    lk.lock();
+    j->state = Job::State::done;
+    ++worker_tasks_;
+    job_done_.notify_all();
   }
+}
+
+ThreadPool::JobPtr ThreadPool::submit(std::function<void()> fn) {
+  auto j = std::make_shared<Job>();
+  j->fn = std::move(fn);
+  if (workers_.empty()) {
+    j->state = Job::State::running;
+    run_job(*j);
+    j->state = Job::State::done;
+    const std::lock_guard<std::mutex> lk(m_);
+    ++jobs_submitted_;
+    return j;
+  }
+  {
+    const std::lock_guard<std::mutex> lk(m_);
+    jobs_.push_back(j);
+    ++jobs_submitted_;
+  }
+  wake_.notify_one();
+  return j;
+}
+
+void ThreadPool::wait(const JobPtr& job) {
+  if (!job) return;
+  std::unique_lock<std::mutex> lk(m_);
+  if (job->state == Job::State::queued) {  // no worker took it: run it here
+    jobs_.erase(std::find(jobs_.begin(), jobs_.end(), job));
+    job->state = Job::State::running;
+    lk.unlock();
+    run_job(*job);
+    lk.lock();
+    job->state = Job::State::done;
+  }
+  // Running on a worker: help with the other queued jobs (from the back of the queue,
+  // the workers take from the front) until it is done, rather than sleep.
+  while (job->state != Job::State::done) {
+    if (jobs_.empty()) {
+      job_done_.wait(lk);
+      continue;
+    }
+    const JobPtr other = jobs_.back();
+    jobs_.pop_back();
+    other->state = Job::State::running;
+    lk.unlock();
+    run_job(*other);
+    lk.lock();
+    other->state = Job::State::done;
+    job_done_.notify_all();
+  }
+  std::exception_ptr e = job->error;
+  job->error = nullptr;
+  lk.unlock();
+  if (e) std::rethrow_exception(e);
 }
 
 void ThreadPool::parallel_for(std::size_t tasks, const std::function<void(std::size_t)>& fn) {
@@ -91,6 +166,11 @@ std::uint64_t ThreadPool::parallel_sections() const {
 std::uint64_t ThreadPool::worker_tasks() const {
   const std::lock_guard<std::mutex> lk(m_);
   return worker_tasks_;
+}
+
+std::uint64_t ThreadPool::jobs_submitted() const {
+  const std::lock_guard<std::mutex> lk(m_);
+  return jobs_submitted_;
 }
 
 namespace {

@@ -1,8 +1,9 @@
 // The simulator's worker threads (sim.threads): a fixed pool that runs the independent
 // parts of a kernel (ranges of meta_unit's weights, the tiles of one functional-mode MVM)
-// at the same time. The pool only changes which thread computes a part, never how a part
-// is computed or the order in which the parts' results are combined, so results are
-// bit-identical for any thread count (regress_threads).
+// at the same time, and deferred jobs (a hardware-mode tile's MVM, computed while the
+// SystemC kernel goes on until something reads the tile). The pool only changes which thread
+// computes a part, never how a part is computed or the order in which the parts' results are
+// combined, so results are bit-identical for any thread count (regress_threads).
 //
 // One pool per process (pool()), sized once by the CLI from sim.threads before the model
 // is built; a fresh process, a unit test included, has one thread (the caller). Callers
@@ -13,8 +14,10 @@
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <exception>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -36,14 +39,33 @@ class ThreadPool {
   // task throws is rethrown here (after every task has finished or been skipped).
   void parallel_for(std::size_t tasks, const std::function<void(std::size_t)>& fn);
 
-  // Since construction: parallel_for calls that ran on more than one thread, and the
-  // tasks the workers (not the callers) ran.
+  // A deferred task: submit() queues fn for the workers and returns at once; wait()
+  // returns when it has run (on a worker, or on the caller of wait() if no worker has
+  // taken it yet; while a worker runs it, the caller runs other queued jobs) and
+  // rethrows what it threw (another job's error stays with that job). Without workers submit() runs
+  // fn before it returns. fn must not depend on which thread runs it or when; the submitter keeps
+  // everything fn touches alive and untouched until wait() returns. A worker takes
+  // parallel_for tasks before deferred ones.
+  struct Job {
+    std::function<void()> fn;
+    enum class State { queued, running, done } state{State::queued};
+    std::exception_ptr error;
+  };
+  using JobPtr = std::shared_ptr<Job>;
+  JobPtr submit(std::function<void()> fn);
+  void wait(const JobPtr& job);
+
+  // Since construction: parallel_for calls that ran on more than one thread, the tasks
+  // the workers (not the callers) ran (parallel_for tasks and deferred jobs), and the
+  // deferred jobs submitted.
   std::uint64_t parallel_sections() const;
   std::uint64_t worker_tasks() const;
+  std::uint64_t jobs_submitted() const;
 
  private:
   void worker_loop();
   void run_tasks(std::unique_lock<std::mutex>& lk, bool worker);
+  static void run_job(Job& j);
 
   std::vector<std::thread> workers_;
   mutable std::mutex m_;
@@ -60,6 +82,9 @@ class ThreadPool {
   std::uint64_t sections_{0};
   std::uint64_t worker_tasks_{0};
   std::exception_ptr error_;
+  std::deque<JobPtr> jobs_;           // queued deferred jobs
+  std::condition_variable job_done_;  // a deferred job finished
+  std::uint64_t jobs_submitted_{0};
 };
 
 // The process's pool; set_threads replaces it (not while a parallel_for runs).

@@ -17,7 +17,8 @@ void bind_sim(cfg::Schema& s, SimParams& p) {
         "stream's name");
   s.add("sim.threads", &p.threads, 0, 256, "threads",
         "Threads that run the model's independent work at once (ranges of meta_unit's weights "
-        "in the update step, the tiles of a functional-mode MVM); 0 = one per CPU "
+        "in the update step, the tiles of a functional-mode MVM, a hardware-mode tile's MVM "
+        "while the firmware goes on); 0 = one per CPU "
         "(std::thread::hardware_concurrency). Results are bit-identical for any value "
         "(regress_threads)");
   s.add("log.level", &p.log_level, {"trace", "debug", "info", "warn", "error", "off"},

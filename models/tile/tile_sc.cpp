@@ -143,15 +143,48 @@ void TileModule::update_irq() {
                     (registers().get(regs::IRQ_STATUS) & registers().get(regs::IRQ_ENABLE)) != 0);
 }
 
+TileModule::~TileModule() {
+  try {
+    join();
+  } catch (...) {  // NOLINT(bugprone-empty-catch): the run is being torn down
+  }
+}
+
+void TileModule::join() {
+  if (!mvm_job_) return;
+  const auto j = std::move(mvm_job_);
+  mvm_job_.reset();
+  pool().wait(j);
+  sat_op_ = static_cast<std::int64_t>(core_.last_saturated());
+  adc_saturated_ += core_.last_saturated();
+  if (sat_deferred_) {
+    sat_deferred_ = false;
+    apply_sat();
+  }
+}
+
+void TileModule::apply_sat() {
+  if (sat_op_ < 0) return;  // not an MVM
+  // The saturation detector's count and flag.
+  const auto n = static_cast<std::uint64_t>(sat_op_);
+  constexpr std::uint64_t kMax = 0xFFFFFFFFU;
+  registers().set(regs::ADC_SAT_COUNT, static_cast<std::uint32_t>(std::min(n, kMax)));
+  registers().set(regs::ADC_SAT_TOTAL, static_cast<std::uint32_t>(std::min(
+                                           registers().get(regs::ADC_SAT_TOTAL) + n, kMax)));
+  if (n > 0) registers().set_bits(regs::IRQ_STATUS, regs::IRQ_STATUS_ADC_SAT_MASK);
+}
+
 void TileModule::on_done() {
   registers().set(regs::OP_COUNT, registers().get(regs::OP_COUNT) + 1);
-  if (sat_op_ >= 0) {  // an MVM: the saturation detector's count and flag
-    const auto n = static_cast<std::uint64_t>(sat_op_);
-    constexpr std::uint64_t kMax = 0xFFFFFFFFU;
-    registers().set(regs::ADC_SAT_COUNT, static_cast<std::uint32_t>(std::min(n, kMax)));
-    registers().set(regs::ADC_SAT_TOTAL, static_cast<std::uint32_t>(std::min(
-                                             registers().get(regs::ADC_SAT_TOTAL) + n, kMax)));
-    if (n > 0) registers().set_bits(regs::IRQ_STATUS, regs::IRQ_STATUS_ADC_SAT_MASK);
+  // An MVM still computing on a worker (sim.threads) when its DONE interrupt is enabled:
+  // its ADC_SAT_COUNT, ADC_SAT_TOTAL and IRQ_STATUS.ADC_SAT are set by join(), at the
+  // next access to the tile (every access joins first, so no read can see them unset),
+  // and the interrupt line is high through DONE either way. Otherwise they are set now.
+  if (mvm_job_ && (registers().get(regs::IRQ_ENABLE) & regs::IRQ_STATUS_DONE_MASK) != 0) {
+    sat_deferred_ = true;
+  } else {
+    join();
+    apply_sat();
   }
   registers().set_bits(regs::IRQ_STATUS, regs::IRQ_STATUS_DONE_MASK);
   MP_LOG(log_, debug, "operation done");
@@ -253,10 +286,13 @@ bool TileModule::on_cmd(std::uint32_t value, const sc_core::sc_time& at) {
       return true;
     }
     if (adc_faults_.configured()) maybe_inject_adc(start);
-    core_.mvm_batch(dir, in_buf_.data(), static_cast<int>(n), out_buf_.data(), start.to_seconds(),
-                    enc, sgn);
-    sat_op_ = static_cast<std::int64_t>(core_.last_saturated());
-    adc_saturated_ += core_.last_saturated();
+    // The computation itself is deferred (sim.threads): it runs on a worker while the
+    // kernel goes on, and join() collects it before anything touches this tile again.
+    // It reads only this tile's state, the input buffer and the start time.
+    const double t0 = start.to_seconds();
+    mvm_job_ = pool().submit([this, dir, n, t0, enc, sgn] {
+      core_.mvm_batch(dir, in_buf_.data(), static_cast<int>(n), out_buf_.data(), t0, enc, sgn);
+    });
     finish_start(cost, start, dir == Direction::forward ? "mvm_fwd" : "mvm_transpose", n);
     return true;
   }
@@ -355,6 +391,7 @@ tlm::tlm_response_status TileModule::prog_check(const tlm::tlm_generic_payload& 
 }
 
 void TileModule::prog_transport(tlm::tlm_generic_payload& p, sc_core::sc_time& delay) {
+  join();
   int row = 0;
   int col = 0;
   Side side = Side::pos;
@@ -444,6 +481,7 @@ void TileModule::maybe_inject_adc(const sc_core::sc_time& start) {
 }
 
 void TileModule::state_io(StateIO& io) {
+  join();
   io.section("tile_module");
   registers_state_io(io);
   core_.state_io(io);

@@ -35,6 +35,7 @@
 #include "common/energy.hpp"
 #include "common/fault_schedule.hpp"
 #include "common/log.hpp"
+#include "common/thread_pool.hpp"
 #include "sim/irq.hpp"
 #include "tile/tile_core.hpp"
 
@@ -61,7 +62,15 @@ class TileModule : public bus::Target {
   TileModule(const sc_core::sc_module_name& name, const TileParams& p,
              const device::DeviceParams& dp, std::uint64_t global_seed, EnergyLedger* ledger);
 
-  TileCore& core() { return core_; }
+  ~TileModule() override;
+  TileModule(const TileModule&) = delete;
+  TileModule& operator=(const TileModule&) = delete;
+
+  // The core, its deferred MVM (if any) finished first.
+  TileCore& core() {
+    join();
+    return core_;
+  }
   // Checkpoint (at a batch boundary, no operation pending): registers, the core
   // (devices, noise stream, caches), the buffers and the operation timing.
   void state_io(StateIO& io);
@@ -92,10 +101,23 @@ class TileModule : public bus::Target {
   void set_adc_fault_injection(double rate, std::vector<double> at_s, std::uint64_t seed);
   [[nodiscard]] std::uint64_t adc_sat_injected() const { return adc_injected_; }
   // Saturated conversions of every MVM since construction (ADC_SAT_TOTAL, not clipped).
-  [[nodiscard]] std::uint64_t adc_saturated() const { return adc_saturated_; }
+  [[nodiscard]] std::uint64_t adc_saturated() {
+    join();
+    return adc_saturated_;
+  }
 
  private:
   void prog_transport(tlm::tlm_generic_payload& p, sc_core::sc_time& delay);
+  // The MVM a command started runs as a deferred job of the thread pool (mvm_job_);
+  // join() waits for it and takes its saturation count. Every access to the tile (bus,
+  // programming port), core(), state_io and the destructor join first; on_done too,
+  // unless the DONE interrupt is enabled (see on_done).
+  void before_access() override { join(); }
+  void join();
+  // Sets the saturation registers of the MVM that ended (sat_op_ >= 0).
+  void apply_sat();
+  ThreadPool::JobPtr mvm_job_;
+  bool sat_deferred_{false};  // on_done left apply_sat() to join()
   // A physical column of the single-cell operations (PROG_COL, the programming socket's
   // address): < C the G+ (or only) device of weight column pcol, C..2C-1 the G- device of
   // column pcol - C (differential), C the reference column (reference mapping). False

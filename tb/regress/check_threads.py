@@ -2,14 +2,16 @@
 """Regression (issue 16 item 4): the worker threads (sim.threads) change no result.
 
 The pool runs meta_unit's update on ranges of weights and the tiles of a functional-mode
-MVM at the same time (models/common/thread_pool.hpp); which thread computes a part must
+MVM at the same time, and in hardware mode each tile's MVM as a deferred job while the
+SystemC kernel goes on (models/common/thread_pool.hpp); which thread computes a part must
 never show in an output. For each variant below (configs/quick.json, made smaller), in
 both modes, runs `memplast train` with sim.threads = 1, 2 and 3 and requires, bit for
 bit: summary.json and state/state.json (without the wall-clock keys and the echoed
 sim.threads itself), accuracy.csv (without its wall_time_s column) and every other file
 of the run folder. With more than one thread the pool must also have run parallel
-sections with tasks on its workers (the debug line "sim.threads: N threads, S parallel
-sections, T tasks on workers"), so a setting that is ignored cannot pass. Python 3
+sections with tasks on its workers, and a hardware run must have deferred its tile MVMs
+(the debug line "sim.threads: N threads, S parallel sections, J deferred jobs, T tasks on
+workers"), so a setting that is ignored cannot pass. Python 3
 standard library only.
 
 Usage: check_threads.py MEMPLAST_BIN SOURCE_DIR
@@ -30,11 +32,15 @@ VARIANTS = {
     "tile_backward": ["train.backward=tiles"],
     "reference_column": ["tile.mapping=reference_column", "meta.optimizer=sgd"],
     "three_layers": ["train.hidden=1024", "train.layers=[784, 256, 128, 10]"],
+    # Saturated ADCs: the tile's saturation registers and IRQ_STATUS.ADC_SAT come from a
+    # deferred MVM (set at the next access to the tile), and the firmware's retries.
+    "adc_faults": ["faults.adc_sat_rate=0.05"],
 }
 MODES = ("functional", "hardware")
 THREADS = (1, 2, 3)
 WALL_KEYS = ("wall_time_s", "train_wall_time_s", "samples_per_second")
-POOL_RE = re.compile(r"sim\.threads: (\d+) threads, (\d+) parallel sections, (\d+) tasks on workers")
+POOL_RE = re.compile(r"sim\.threads: (\d+) threads, (\d+) parallel sections, (\d+) deferred jobs, "
+                     r"(\d+) tasks on workers")
 
 
 def strip(s):
@@ -77,19 +83,22 @@ def run(binary, src, out, mode, sets, threads):
     m = POOL_RE.findall(r.stdout + r.stderr)
     if not m:
         fail("no 'sim.threads:' debug line: " + " ".join(cmd))
-    size, sections, worker_tasks = (int(x) for x in m[-1])
+    size, sections, jobs, worker_tasks = (int(x) for x in m[-1])
     if size != threads:
         fail("sim.threads=%d ran a pool of %d threads" % (threads, size))
     if threads > 1 and (sections == 0 or worker_tasks == 0):
         fail("sim.threads=%d: %d parallel sections, %d tasks on workers (nothing ran in "
              "parallel): %s" % (threads, sections, worker_tasks, " ".join(cmd)))
+    # Hardware mode defers every tile MVM to the pool (one job per MVM command).
+    if mode == "hardware" and jobs == 0:
+        fail("sim.threads=%d: no deferred tile MVM in hardware mode: %s" % (threads, " ".join(cmd)))
     found = {}
     for root, _dirs, files in os.walk(out):
         for f in files:
             p = os.path.join(root, f)
             rel = os.path.relpath(p, out)
             found[rel] = load(p, rel)
-    return found, sections, worker_tasks
+    return found, sections, jobs, worker_tasks
 
 
 def main():
@@ -103,8 +112,9 @@ def main():
                 stats = []
                 for t in THREADS:
                     out = os.path.join(tmp, "%s_%s_%d" % (name, mode, t))
-                    got, sections, worker_tasks = run(binary, src, out, mode, sets, t)
-                    stats.append("%d: %d sections, %d worker tasks" % (t, sections, worker_tasks))
+                    got, sections, jobs, worker_tasks = run(binary, src, out, mode, sets, t)
+                    stats.append("%d: %d sections, %d jobs, %d worker tasks"
+                                 % (t, sections, jobs, worker_tasks))
                     if ref is None:
                         ref = got
                         continue

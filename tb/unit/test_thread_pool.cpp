@@ -1,8 +1,10 @@
 // common/thread_pool.hpp: every task runs exactly once on any pool size, errors reach the
-// caller, a nested parallel_for runs serially, and split_range's bounds.
+// caller, a nested parallel_for runs serially, deferred jobs (submit/wait) run once, on a
+// worker or on the waiting caller, and split_range's bounds.
 #include "common/thread_pool.hpp"
 
 #include <atomic>
+#include <chrono>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -87,6 +89,67 @@ TEST(SplitRange, BoundsAreAlignedContiguousAndBounded) {
       }
     }
   }
+}
+
+TEST(ThreadPool, DeferredJobsRunOnceAndWaitSeesTheirEffects) {
+  for (unsigned threads : {1U, 2U, 3U}) {
+    ThreadPool p(threads);
+    constexpr int kJobs = 64;
+    std::vector<int> out(kJobs, 0);  // plain ints: wait() must publish each job's write
+    std::vector<ThreadPool::JobPtr> jobs;
+    for (int k = 0; k < kJobs; ++k) jobs.push_back(p.submit([&out, k] { out[k] += k + 1; }));
+    for (int k = kJobs - 1; k >= 0; --k) p.wait(jobs[static_cast<std::size_t>(k)]);
+    for (int k = 0; k < kJobs; ++k) EXPECT_EQ(out[k], k + 1) << threads << " threads, job " << k;
+    EXPECT_EQ(p.jobs_submitted(), static_cast<std::uint64_t>(kJobs));
+    p.wait(nullptr);  // no job: returns
+  }
+}
+
+TEST(ThreadPool, DeferredJobRunsOnAWorkerWhileTheCallerGoesOn) {
+  // The job waits for a flag only the caller sets after submit() returned (a pool that
+  // ran the job inside submit() would never return from it), and the caller waits, up
+  // to 10 s, for a worker to start it before setting the flag.
+  ThreadPool p(2);
+  std::atomic<bool> started{false};
+  std::atomic<bool> go{false};
+  std::thread::id who;
+  const auto j = p.submit([&] {
+    started.store(true);
+    while (!go.load()) std::this_thread::yield();
+    who = std::this_thread::get_id();
+  });
+  for (int i = 0; i < 10000 && !started.load(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  EXPECT_TRUE(started.load());
+  go.store(true);
+  p.wait(j);
+  EXPECT_NE(who, std::this_thread::get_id());
+  EXPECT_EQ(p.worker_tasks(), 1U);
+}
+
+TEST(ThreadPool, WaitRunsAJobNoWorkerTookAndRethrowsItsError) {
+  ThreadPool p(2);
+  // Keep the only worker busy so the second job is still queued when it is waited for.
+  std::atomic<bool> release{false};
+  std::atomic<bool> started{false};
+  const auto busy = p.submit([&] {
+    started.store(true);
+    while (!release.load()) std::this_thread::yield();
+  });
+  while (!started.load()) std::this_thread::yield();
+  std::thread::id who;
+  const auto queued = p.submit([&] {
+    who = std::this_thread::get_id();
+    throw std::runtime_error("job");
+  });
+  EXPECT_THROW(p.wait(queued), std::runtime_error);
+  EXPECT_EQ(who, std::this_thread::get_id());  // ran on the caller of wait()
+  release.store(true);
+  p.wait(busy);
+  // The pool still runs parallel_for and jobs afterwards.
+  std::atomic<int> n{0};
+  p.parallel_for(10, [&](std::size_t) { n.fetch_add(1); });
+  EXPECT_EQ(n.load(), 10);
 }
 
 }  // namespace
