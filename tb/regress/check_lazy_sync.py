@@ -18,14 +18,13 @@ flag that is ignored cannot pass. Python 3 standard library only.
 
 Usage: check_lazy_sync.py MEMPLAST_BIN SOURCE_DIR
 """
-import json
 import os
 import re
 import subprocess
 import sys
 import tempfile
 
-from regress_util import fail, quick_train_cmd
+from regress_util import fail, load_run_file, quick_train_cmd
 
 SMALL = ["train.train_samples=600", "train.test_samples=200"]
 VARIANTS = {
@@ -42,36 +41,13 @@ VARIANTS = {
     # the whole run and the smallest buffer (out-of-order events are counted).
     "trace_buffers": ["trace.bus_aggregate=100000", "trace.max_buffered_events=1024"],
 }
-WALL_KEYS = ("wall_time_s", "train_wall_time_s", "samples_per_second")
 SYNC_RE = re.compile(r"quantum syncs: (\d+) waited, (\d+) skipped")
 
 
-def strip_summary(s):
-    for k in WALL_KEYS:
-        s.pop(k, None)
-    # The key itself differs between the two runs; wherever the config is echoed.
-    def walk(v):
-        if isinstance(v, dict):
-            v.pop("lazy_sync", None)
-            for x in v.values():
-                walk(x)
-        elif isinstance(v, list):
-            for x in v:
-                walk(x)
-    walk(s)
-    return s
-
-
 def load(path, rel):
-    with open(path, "rb") as fh:
-        data = fh.read()
-    if rel == "summary.json" or rel.endswith("state.json"):
-        return strip_summary(json.loads(data))
-    if rel == "accuracy.csv":
-        lines = data.decode().splitlines()
-        if not lines or lines[0].split(",")[-1] != "wall_time_s":
-            fail("accuracy.csv: expected wall_time_s as the last column")
-        return [",".join(l.split(",")[:-1]) for l in lines]
+    """load_run_file without the echoed lazy_sync key; checkpoint.bin's echoed
+    configuration (in its header) normalised to lazy_sync=false."""
+    data = load_run_file(path, rel, lambda d: d.pop("lazy_sync", None))
     if rel == "checkpoint.bin":
         return data.replace(b'"lazy_sync":true', b'"lazy_sync":false')
     return data

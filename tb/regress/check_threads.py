@@ -16,14 +16,13 @@ standard library only.
 
 Usage: check_threads.py MEMPLAST_BIN SOURCE_DIR
 """
-import json
 import os
 import re
 import subprocess
 import sys
 import tempfile
 
-from regress_util import fail, quick_train_cmd
+from regress_util import fail, load_run_file, quick_train_cmd
 
 SMALL = ["train.train_samples=600", "train.test_samples=200"]
 VARIANTS = {
@@ -38,39 +37,14 @@ VARIANTS = {
 }
 MODES = ("functional", "hardware")
 THREADS = (1, 2, 3)
-WALL_KEYS = ("wall_time_s", "train_wall_time_s", "samples_per_second")
 POOL_RE = re.compile(r"sim\.threads: (\d+) threads, (\d+) parallel sections, (\d+) deferred jobs, "
                      r"(\d+) tasks on workers")
 
 
-def strip(s):
-    for k in WALL_KEYS:
-        s.pop(k, None)
-
-    def walk(v):
-        if isinstance(v, dict):
-            if isinstance(v.get("sim"), dict):
-                v["sim"].pop("threads", None)
-            for x in v.values():
-                walk(x)
-        elif isinstance(v, list):
-            for x in v:
-                walk(x)
-    walk(s)
-    return s
-
-
-def load(path, rel):
-    with open(path, "rb") as fh:
-        data = fh.read()
-    if rel == "summary.json" or rel.endswith("state.json"):
-        return strip(json.loads(data))
-    if rel == "accuracy.csv":
-        lines = data.decode().splitlines()
-        if not lines or lines[0].split(",")[-1] != "wall_time_s":
-            fail("accuracy.csv: expected wall_time_s as the last column")
-        return [",".join(l.split(",")[:-1]) for l in lines]
-    return data
+def drop_threads(d):
+    """The echoed sim.threads differs between the runs."""
+    if isinstance(d.get("sim"), dict):
+        d["sim"].pop("threads", None)
 
 
 def run(binary, src, out, mode, sets, threads):
@@ -97,7 +71,7 @@ def run(binary, src, out, mode, sets, threads):
         for f in files:
             p = os.path.join(root, f)
             rel = os.path.relpath(p, out)
-            found[rel] = load(p, rel)
+            found[rel] = load_run_file(p, rel, drop_threads)
     return found, sections, jobs, worker_tasks
 
 

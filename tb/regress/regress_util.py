@@ -1,5 +1,6 @@
 """Helpers the regression scripts of tb/regress share (imported from the script's own
 folder, which Python puts first on sys.path)."""
+import json
 import os
 import subprocess
 import sys
@@ -20,6 +21,45 @@ def quick_train_cmd(binary, src, out, mode, sets=(), progress="none"):
     for s in sets:
         cmd += ["--set", s]
     return cmd
+
+# Wall-clock keys of summary.json: they differ between any two runs.
+WALL_KEYS = ("wall_time_s", "train_wall_time_s", "samples_per_second")
+
+
+def strip_run_keys(s, drop):
+    """A parsed summary.json or state.json without its wall-clock keys, and with
+    drop(d) applied to every dict in it (it removes the setting under comparison
+    wherever the configuration is echoed)."""
+    for k in WALL_KEYS:
+        s.pop(k, None)
+
+    def walk(v):
+        if isinstance(v, dict):
+            drop(v)
+            for x in v.values():
+                walk(x)
+        elif isinstance(v, list):
+            for x in v:
+                walk(x)
+    walk(s)
+    return s
+
+
+def load_run_file(path, rel, drop):
+    """A run folder's file `rel` in a form to compare bit for bit between two runs that
+    differ only in a speed setting: summary.json and state.json through strip_run_keys,
+    accuracy.csv without its wall_time_s column (its last), any other file as bytes."""
+    with open(path, "rb") as fh:
+        data = fh.read()
+    if rel == "summary.json" or rel.endswith("state.json"):
+        return strip_run_keys(json.loads(data), drop)
+    if rel == "accuracy.csv":
+        lines = data.decode().splitlines()
+        if not lines or lines[0].split(",")[-1] != "wall_time_s":
+            fail("accuracy.csv: expected wall_time_s as the last column")
+        return [",".join(l.split(",")[:-1]) for l in lines]
+    return data
+
 
 def run_or_fail(cmd, src):
     """Run cmd in src with its output captured; on a non-zero exit print the output and
